@@ -1,0 +1,28 @@
+import * as z from 'zod/mini';
+import { AccountId, E164, EpochMs, KioskId } from './schema-parts.js';
+
+export const CUSTOMER_STATUSES = ['active', 'inactive', 'suspended'] as const;
+export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
+
+/**
+ * A customer as the cloud publishes it to gateways. Profile fields are owned by the
+ * cloud (ARCHITECTURE §3); `balance_ml` is the cloud's merged balance at `version`.
+ */
+export const CustomerRecord = z.object({
+  account_id: AccountId,
+  phone: E164,
+  name: z.string().check(z.maxLength(80)),
+  /** PHC string from `@tusafishe/protocol/pin-hash`; never the PIN. */
+  pin_hash: z.string().check(z.maxLength(200)),
+  status: z.enum(CUSTOMER_STATUSES),
+  expires_at: z.nullable(EpochMs),
+  daily_limit_ml: z.nullable(z.int().check(z.minimum(0))),
+  /** null: every kiosk. */
+  allowed_kiosks: z.nullable(z.array(KioskId)),
+  balance_ml: z.int(),
+  /** Cloud-wide lockout after repeated wrong PINs, merged from every kiosk. */
+  locked_until: z.nullable(EpochMs),
+  /** Cloud change sequence; a gateway keeps the highest it has applied. */
+  version: z.int().check(z.minimum(0)),
+});
+export type CustomerRecord = z.infer<typeof CustomerRecord>;

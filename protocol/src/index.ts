@@ -1,0 +1,14 @@
+/**
+ * The wire contract, safe for every runtime (device, browser, Node). Node-only pieces
+ * live in subpaths: `@tusafishe/protocol/pin-hash`, `@tusafishe/protocol/phone`.
+ */
+export * from './topics.js';
+export * from './denial-reasons.js';
+export * from './errors.js';
+export * from './ids.js';
+export * from './schema-parts.js';
+export * from './messages.js';
+export * from './codec.js';
+export * from './ledger-event.js';
+export * from './customer.js';
+export * from './sync.js';

@@ -1,0 +1,133 @@
+import * as z from 'zod/mini';
+import { DENIAL_CODES } from './denial-reasons.js';
+import { DispenseMillilitres, EpochMs, Id, KioskId, Millilitres, PhoneInput, Pin } from './schema-parts.js';
+
+/** Dispenser → gateway: may this customer draw this much water? */
+export const AuthRequest = z.object({
+  request_id: Id,
+  phone: PhoneInput,
+  pin: Pin,
+  requested_ml: DispenseMillilitres,
+  sent_at: z.optional(EpochMs),
+});
+export type AuthRequest = z.infer<typeof AuthRequest>;
+
+export const AuthApproved = z.object({
+  request_id: Id,
+  approved: z.literal(true),
+  session_id: Id,
+  approved_ml: DispenseMillilitres,
+  /** Credit left once this dispense is held, for the LCD. */
+  balance_ml: z.int(),
+  /** The gateway releases the hold after this instant unless the session reports. */
+  hold_expires_at: EpochMs,
+});
+export const AuthDenied = z.object({
+  request_id: Id,
+  approved: z.literal(false),
+  reason: z.enum(DENIAL_CODES),
+  /** LCD text for the reason (≤ 20 characters). */
+  message: z.string().check(z.maxLength(20)),
+  /** Set for WRONG_PIN: attempts left before lockout. */
+  attempts_left: z.optional(z.int()),
+});
+/** Gateway → dispenser. */
+export const AuthResponse = z.discriminatedUnion('approved', [AuthApproved, AuthDenied]);
+export type AuthApproved = z.infer<typeof AuthApproved>;
+export type AuthDenied = z.infer<typeof AuthDenied>;
+export type AuthResponse = z.infer<typeof AuthResponse>;
+
+/** Dispenser → gateway while water flows (QoS 0 is enough: only the completion counts). */
+export const SessionProgress = z.object({
+  session_id: Id,
+  delivered_ml: Millilitres,
+  pulses: z.int().check(z.minimum(0)),
+});
+export type SessionProgress = z.infer<typeof SessionProgress>;
+
+export const SESSION_END_REASONS = [
+  'target_reached',
+  'cancelled',
+  'no_flow',
+  'gateway_lost',
+  'power_loss',
+  'error',
+] as const;
+export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
+
+/** Dispenser → gateway once the valve is closed; repeated until acknowledged. */
+export const SessionComplete = z.object({
+  session_id: Id,
+  request_id: Id,
+  delivered_ml: Millilitres,
+  pulses: z.int().check(z.minimum(0)),
+  end_reason: z.enum(SESSION_END_REASONS),
+  ended_at: EpochMs,
+});
+export type SessionComplete = z.infer<typeof SessionComplete>;
+
+/** Gateway → dispenser: the completion is durable in the ledger; the dispenser may forget it. */
+export const SessionAck = z.object({
+  session_id: Id,
+  event_id: Id,
+  recorded_ml: Millilitres,
+  balance_ml: z.int(),
+});
+export type SessionAck = z.infer<typeof SessionAck>;
+
+/** Dispenser → gateway every 2 minutes. */
+export const Heartbeat = z.object({
+  firmware: z.string().check(z.maxLength(32)),
+  uptime_s: z.int().check(z.minimum(0)),
+  rssi_dbm: z.int().check(z.minimum(-127), z.maximum(0)),
+  free_heap: z.int().check(z.minimum(0)),
+  dispenses: z.int().check(z.minimum(0)),
+  delivered_ml: Millilitres,
+  errors: z.int().check(z.minimum(0)),
+  state: z.optional(z.string().check(z.maxLength(32))),
+});
+export type Heartbeat = z.infer<typeof Heartbeat>;
+export const HEARTBEAT_INTERVAL_MS = 120_000;
+
+/** Retained; the offline form is the dispenser's MQTT last will. */
+export const DispenserStatus = z.object({
+  online: z.boolean(),
+  firmware: z.optional(z.string().check(z.maxLength(32))),
+});
+export type DispenserStatus = z.infer<typeof DispenserStatus>;
+
+/** Gateway → dispenser, retained: per-dispenser settings. */
+export const DispenserConfig = z.object({
+  kiosk_id: KioskId,
+  pulses_per_litre: z.int().check(z.minimum(1), z.maximum(100_000)),
+  presets_ml: z.array(DispenseMillilitres).check(z.minLength(1), z.maxLength(4)),
+  max_ml: DispenseMillilitres,
+  no_flow_timeout_ms: z.int().check(z.minimum(1000), z.maximum(120_000)),
+  enabled: z.boolean(),
+});
+export type DispenserConfig = z.infer<typeof DispenserConfig>;
+
+/** Gateway → dispenser: a technician's action. */
+export const DispenserCommand = z.discriminatedUnion('type', [
+  z.object({ command_id: Id, type: z.literal('valve_test'), duration_ms: z.int().check(z.minimum(100), z.maximum(30_000)) }),
+  z.object({ command_id: Id, type: z.literal('reboot') }),
+  z.object({
+    command_id: Id,
+    type: z.literal('ota'),
+    version: z.string().check(z.maxLength(32)),
+    url: z.url(),
+    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+    size: z.int().check(z.minimum(1)),
+  }),
+]);
+export type DispenserCommand = z.infer<typeof DispenserCommand>;
+
+/** Dispenser → gateway: outcome of a command. */
+export const CommandResult = z.object({
+  command_id: Id,
+  ok: z.boolean(),
+  message: z.optional(z.string().check(z.maxLength(200))),
+  delivered_ml: z.optional(Millilitres),
+  pulses: z.optional(z.int().check(z.minimum(0))),
+});
+export type CommandResult = z.infer<typeof CommandResult>;

@@ -1,0 +1,48 @@
+import * as z from 'zod/mini';
+import { CustomerRecord } from './customer.js';
+import { LedgerEvent } from './ledger-event.js';
+import { AccountId, Id } from './schema-parts.js';
+
+/**
+ * Kiosk API: how a gateway syncs with the cloud (ARCHITECTURE §5). Pull and push are
+ * both resumable and safe to repeat. Gateways authenticate with
+ * `Authorization: Basic base64(kiosk_id:secret)`.
+ */
+export const SYNC_PATHS = {
+  customers: '/kiosk/v1/customers',
+  events: '/kiosk/v1/events',
+} as const;
+
+/** GET customers: query string. `cursor` is opaque; `wait_s` > 0 long-polls when nothing is new. */
+export const PullQuery = z.object({
+  cursor: z.optional(z.string().check(z.regex(/^[0-9]{1,20}$/))),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(5000))),
+  wait_s: z.optional(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(30))),
+});
+export type PullQuery = z.infer<typeof PullQuery>;
+
+export const PullResponse = z.object({
+  customers: z.array(CustomerRecord),
+  /** Pass back unchanged to resume after the last record returned. */
+  cursor: z.string(),
+  has_more: z.boolean(),
+  /** The cursor is no longer valid: drop the replica and pull from the start. */
+  must_refetch: z.boolean(),
+});
+export type PullResponse = z.infer<typeof PullResponse>;
+
+export const MAX_PUSH_BATCH = 500;
+
+export const PushRequest = z.object({
+  events: z.array(LedgerEvent).check(z.minLength(1), z.maxLength(MAX_PUSH_BATCH)),
+});
+export type PushRequest = z.infer<typeof PushRequest>;
+
+export const PushResponse = z.object({
+  /** Every id now durable in the cloud, including ones it already had. */
+  acked: z.array(Id),
+  rejected: z.array(z.object({ event_id: Id, code: z.string(), message: z.string() })),
+  /** Authoritative balances of the customers the batch touched. */
+  balances: z.array(z.object({ account_id: AccountId, balance_ml: z.int(), version: z.int() })),
+});
+export type PushResponse = z.infer<typeof PushResponse>;
