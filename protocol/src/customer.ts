@@ -12,7 +12,7 @@ export const CustomerRecord = z.object({
   account_id: AccountId,
   phone: E164,
   name: z.string().check(z.maxLength(80)),
-  /** PHC string from `@tusafishe/protocol/pin-hash`; never the PIN. */
+  /** PHC string from `@tusafishe/protocol/secret-hash`; never the PIN. */
   pin_hash: z.string().check(z.maxLength(200)),
   status: z.enum(CUSTOMER_STATUSES),
   expires_at: z.nullable(EpochMs),

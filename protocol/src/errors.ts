@@ -14,6 +14,6 @@ export class TusafisheError<C extends string = string> extends Error {
   }
 }
 
-export type ProtocolErrorCode = 'INVALID_PHONE' | 'INVALID_MESSAGE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_PIN_HASH';
+export type ProtocolErrorCode = 'INVALID_PHONE' | 'INVALID_MESSAGE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_SECRET_HASH';
 
 export class ProtocolError extends TusafisheError<ProtocolErrorCode> {}

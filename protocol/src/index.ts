@@ -1,6 +1,6 @@
 /**
  * The wire contract, safe for every runtime (device, browser, Node). Node-only pieces
- * live in subpaths: `@tusafishe/protocol/pin-hash`, `@tusafishe/protocol/phone`.
+ * live in subpaths: `@tusafishe/protocol/secret-hash`, `@tusafishe/protocol/phone`.
  */
 export * from './topics.js';
 export * from './denial-reasons.js';
