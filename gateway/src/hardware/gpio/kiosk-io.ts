@@ -1,0 +1,118 @@
+import { EventEmitter } from 'node:events';
+import type { HardwareConfig } from '../config.js';
+import type { BinaryValue, GpioChip, GpioLine } from './gpio-line.js';
+
+/**
+ * Logical inputs, true meaning: float raised by water (`tankLowFloat`,
+ * `tankHighFloat`), door open, UV ballast reports a fault, feed source dry.
+ * Wiring polarity is handled by `inputsActiveLow`, not here.
+ */
+export interface KioskInputs {
+  tankLowFloat: boolean;
+  tankHighFloat: boolean;
+  doorOpen: boolean;
+  /** Undefined when no fault contact is fitted. */
+  uvFault: boolean | undefined;
+  /** Undefined when no source switch is fitted. */
+  sourceLow: boolean | undefined;
+}
+
+export interface KioskOutputs {
+  pumpOn: boolean;
+  uvLampOn: boolean;
+}
+
+type InputName = keyof KioskInputs;
+type LineName = InputName | keyof KioskOutputs;
+const INPUT_NAMES: readonly InputName[] = ['tankLowFloat', 'tankHighFloat', 'doorOpen', 'uvFault', 'sourceLow'];
+
+/** The kiosk's relays and switches by name, on whichever GPIO chip is in use. */
+export class KioskIo extends EventEmitter<{ input: [name: InputName, value: boolean] }> {
+  private readonly pump: GpioLine;
+  private readonly uvLamp: GpioLine;
+  private readonly inputs = new Map<InputName, GpioLine>();
+  private readonly values: KioskInputs;
+  private readonly pins: Record<LineName, number | undefined>;
+
+  constructor(
+    readonly chip: GpioChip,
+    private readonly config: HardwareConfig['gpio'],
+  ) {
+    super();
+    this.pins = {
+      pumpOn: config.pumpPin,
+      uvLampOn: config.uvLampPin,
+      tankLowFloat: config.tankLowFloatPin,
+      tankHighFloat: config.tankHighFloatPin,
+      doorOpen: config.doorPin,
+      uvFault: config.uvFaultPin,
+      sourceLow: config.sourceLowPin,
+    };
+    const out = { activeLow: config.relaysActiveLow };
+    this.pump = chip.open(this.pinOf('pumpOn')!, 'out', 'none', out);
+    this.uvLamp = chip.open(this.pinOf('uvLampOn')!, 'out', 'none', out);
+    this.pump.writeSync(0);
+    this.uvLamp.writeSync(0);
+    const inOptions = { activeLow: config.inputsActiveLow, debounceTimeout: config.debounceMs };
+    for (const name of INPUT_NAMES) {
+      const pin = this.pinOf(name);
+      if (pin === undefined) continue;
+      const line = chip.open(pin, 'in', 'both', inOptions);
+      line.watch((error, value) => {
+        if (!error) this.update(name, value);
+      });
+      this.inputs.set(name, line);
+    }
+    this.values = {
+      tankLowFloat: this.read('tankLowFloat') ?? false,
+      tankHighFloat: this.read('tankHighFloat') ?? false,
+      doorOpen: this.read('doorOpen') ?? false,
+      uvFault: this.read('uvFault'),
+      sourceLow: this.read('sourceLow'),
+    };
+  }
+
+  /** Pin number (with base) of a named line, for the simulation's wiring. */
+  pinOf(name: LineName): number | undefined {
+    const pin = this.pins[name];
+    return pin === undefined ? undefined : this.config.base + pin;
+  }
+
+  inputState(): KioskInputs {
+    return { ...this.values };
+  }
+
+  outputState(): KioskOutputs {
+    return { pumpOn: this.pump.readSync() === 1, uvLampOn: this.uvLamp.readSync() === 1 };
+  }
+
+  setPump(on: boolean): void {
+    this.pump.writeSync(on ? 1 : 0);
+  }
+
+  setUvLamp(on: boolean): void {
+    this.uvLamp.writeSync(on ? 1 : 0);
+  }
+
+  /** Relays off (a stopped gateway must not leave the pump running), lines released. */
+  close(): void {
+    this.setPump(false);
+    this.setUvLamp(false);
+    for (const line of [this.pump, this.uvLamp, ...this.inputs.values()]) {
+      line.unwatchAll();
+      line.unexport();
+    }
+  }
+
+  private read(name: InputName): boolean | undefined {
+    const line = this.inputs.get(name);
+    return line ? line.readSync() === 1 : undefined;
+  }
+
+  private update(name: InputName, value: BinaryValue): void {
+    const next = value === 1;
+    if (this.values[name] === next) return;
+    (this.values as unknown as Record<InputName, boolean>)[name] = next;
+    this.emit('input', name, next);
+  }
+}

@@ -1,0 +1,18 @@
+import { TusafisheError } from '@tusafishe/protocol';
+
+/** Stable codes for what the kiosk hardware layer refuses or fails at. */
+export type HardwareErrorCode =
+  | 'INVALID_HARDWARE_CONFIG'
+  | 'INVALID_QUERY'
+  | 'MODEM_TIMEOUT'
+  | 'MODEM_ERROR'
+  | 'MODEM_CLOSED'
+  | 'MODEM_BAD_RESPONSE'
+  | 'PTY_UNAVAILABLE';
+
+export class HardwareError extends TusafisheError<HardwareErrorCode> {
+  constructor(code: HardwareErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+    this.name = 'HardwareError';
+  }
+}
