@@ -1,0 +1,242 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId, type AuthRequest, type CustomerRecord, type DenialCode } from '@tusafishe/protocol';
+import { hashSecret } from '@tusafishe/protocol/secret-hash';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayEvents } from '../events.js';
+import { seedDemoData } from '../seed/demo-data.js';
+import { resolveSettings, type Settings } from '../settings.js';
+import { Store } from '../store/store.js';
+import { DispenseSessions } from './dispense-sessions.js';
+import { Interlocks } from './interlocks.js';
+
+const KIOSK = 'K1';
+let dir: string;
+let store: Store;
+let clock: number;
+let interlocks: Interlocks;
+let events: GatewayEvents;
+
+function service(overrides: Partial<Settings> = {}): DispenseSessions {
+  return new DispenseSessions({
+    store,
+    settings: resolveSettings(overrides),
+    kioskId: KIOSK,
+    interlocks,
+    events,
+    logger: pino({ level: 'silent' }),
+    now: () => clock,
+  });
+}
+
+const request = (phone: string, requested_ml = 5000, pin = '1234'): AuthRequest => ({ request_id: newId(), phone, pin, requested_ml });
+
+async function addCustomer(overrides: Partial<CustomerRecord>): Promise<string> {
+  const phone = overrides.phone ?? '+254700000199';
+  store.applyCustomerRecords([
+    {
+      account_id: 'TSF000199',
+      phone,
+      name: 'Test',
+      pin_hash: await hashSecret('1234'),
+      status: 'active',
+      expires_at: null,
+      daily_limit_ml: null,
+      allowed_kiosks: null,
+      balance_ml: 20_000,
+      locked_until: null,
+      version: 1,
+      ...overrides,
+    },
+  ]);
+  return phone;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gw-sessions-'));
+  store = Store.open(dir);
+  await seedDemoData(store, KIOSK, dir, 450);
+  clock = Date.UTC(2026, 0, 15, 9, 0, 0);
+  store.setLastCloudContact(clock);
+  interlocks = new Interlocks();
+  events = new GatewayEvents();
+});
+afterEach(async () => {
+  store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function denial(sessions: DispenseSessions, req: AuthRequest, dispenser: string | null = 'D1'): Promise<DenialCode | null> {
+  const response = await sessions.authorise(req, dispenser);
+  return response.approved ? null : response.reason;
+}
+
+describe('dispense verification: every denial reason', () => {
+  it('denies unknown, invalid, inactive, expired and other-kiosk customers', async () => {
+    const sessions = service();
+    expect(await denial(sessions, request('+254700000999'))).toBe('UNKNOWN_CUSTOMER');
+    expect(await denial(sessions, request('0000000'))).toBe('UNKNOWN_CUSTOMER');
+    expect(await denial(sessions, request('0700000106'))).toBe('ACCOUNT_INACTIVE');
+    const expired = await addCustomer({ expires_at: clock - 1 });
+    expect(await denial(sessions, request(expired))).toBe('ACCOUNT_EXPIRED');
+    const elsewhere = await addCustomer({ expires_at: null, allowed_kiosks: ['K9'], version: 2 });
+    expect(await denial(sessions, request(elsewhere))).toBe('KIOSK_NOT_ALLOWED');
+  });
+
+  it('locks a customer after 5 wrong PINs for 15 minutes, reports it to the cloud, and a right PIN resets the count', async () => {
+    const sessions = service();
+    const phone = '+254700000102';
+    const first = await sessions.authorise(request(phone, 1000, '9999'), 'D1');
+    expect(first).toMatchObject({ approved: false, reason: 'WRONG_PIN', attempts_left: 4 });
+    expect(await denial(sessions, request(phone, 1000, '1234'))).toBeNull();
+    await sessions.complete({ ...(await lastApproval(sessions, phone)), delivered_ml: 0 }, 'D1');
+    for (let i = 0; i < 4; i++) expect(await denial(sessions, request(phone, 1000, '0000'))).toBe('WRONG_PIN');
+    expect(await denial(sessions, request(phone, 1000, '0000'))).toBe('LOCKED_OUT');
+    expect(await denial(sessions, request(phone, 1000, '1234'))).toBe('LOCKED_OUT');
+    expect(store.ledger.eventsFor('TSF000102').filter((e) => e.type === 'pin_lockout')).toHaveLength(1);
+    clock += 15 * 60_000 + 1;
+    expect(await denial(sessions, request(phone, 1000, '1234'))).toBeNull();
+  });
+
+  it('respects a lockout the cloud published', async () => {
+    const locked = await addCustomer({ locked_until: clock + 60_000 });
+    expect(await denial(service(), request(locked))).toBe('LOCKED_OUT');
+  });
+
+  it('denies more than the available balance, counting holds', async () => {
+    const sessions = service();
+    expect(await denial(sessions, request('+254700000103', 20_001), null)).toBe('INSUFFICIENT_BALANCE');
+    expect(await denial(sessions, request('+254700000103', 15_000), 'D1')).toBeNull();
+    expect(await denial(sessions, request('+254700000103', 6000), 'D2')).toBe('INSUFFICIENT_BALANCE');
+  });
+
+  it('applies the daily limit over the kiosk local day, and the offline limit when the cloud is out of reach', async () => {
+    const limited = await addCustomer({ daily_limit_ml: 6000 });
+    const sessions = service({ offlineDailyLimitMl: 3000, offlineAfterMs: 60_000 });
+    expect(await denial(sessions, request(limited, 7000))).toBe('DAILY_LIMIT');
+    clock += 61_000; // no cloud contact for longer than offlineAfterMs
+    expect(await denial(sessions, request('+254700000104', 4000))).toBe('OFFLINE_LIMIT');
+    expect(await denial(sessions, request('+254700000104', 3000))).toBeNull();
+  });
+
+  it('checks interlocks, disabled and busy dispensers before anything else', async () => {
+    const sessions = service();
+    const remove = interlocks.add(() => 'TANK_LOW');
+    expect(await denial(sessions, request('+254700000101'))).toBe('TANK_LOW');
+    remove();
+    expect(await denial(sessions, request('+254700000101', 1000))).toBeNull();
+    expect(await denial(sessions, request('+254700000102', 1000))).toBe('DISPENSER_BUSY');
+    const config = store.dispensers.get('D2')!.config;
+    store.dispensers.setConfig('D2', { ...config, enabled: false });
+    expect(await denial(sessions, request('+254700000102', 1000), 'D2')).toBe('DISPENSER_DISABLED');
+    expect(await denial(sessions, request('+254700000102', 1000), 'D9')).toBe('DISPENSER_DISABLED');
+  });
+});
+
+async function lastApproval(sessions: DispenseSessions, phone: string) {
+  void sessions;
+  void phone;
+  const row = store.db
+    .prepare<[], { session_id: string; request_id: string }>('SELECT session_id, request_id FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT 1')
+    .get();
+  if (!row) throw new Error('no session');
+  return row;
+}
+
+describe('dispense sessions', () => {
+  it('approval holds credit; completion writes one event, releases the hold and sets the balance', async () => {
+    const sessions = service();
+    const recorded: unknown[] = [];
+    events.on('dispense-recorded', (e) => recorded.push(e));
+    const approved = await sessions.authorise(request('+254700000101', 5000), 'D1');
+    if (!approved.approved) throw new Error('expected approval');
+    expect(approved.balance_ml).toBe(15_000);
+    const report = { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 4800, pulses: 2160, end_reason: 'cancelled' as const, ended_at: clock };
+    const ack = sessions.complete(report, 'D1');
+    expect(ack).toMatchObject({ recorded_ml: 4800, balance_ml: 15_200 });
+    expect(sessions.complete(report, 'D1')).toEqual(ack);
+    expect(store.ledger.eventsFor('TSF000101')).toEqual([
+      expect.objectContaining({ type: 'dispense', amount_ml: -4800, source_id: approved.session_id, event_id: ack.event_id, dispenser_id: 'D1' }),
+    ]);
+    expect(recorded).toHaveLength(1);
+  });
+
+  it('answers a repeated request identically and holds once', async () => {
+    const sessions = service();
+    const req = request('+254700000101', 5000);
+    const [a, b] = await Promise.all([sessions.authorise(req, 'D1'), sessions.authorise(req, 'D1')]);
+    const c = await sessions.authorise(req, 'D1');
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    expect(store.sessions.heldMlFor('TSF000101', clock)).toBe(5000);
+    expect(await sessions.authorise(req, 'D2')).toMatchObject({ approved: false, reason: 'INVALID_REQUEST' });
+  });
+
+  it('expires a silent hold, yet settles a late completion exactly once', async () => {
+    const sessions = service();
+    const approved = await sessions.authorise(request('+254700000101', 5000), 'D1');
+    if (!approved.approved) throw new Error('expected approval');
+    clock = approved.hold_expires_at + 1;
+    expect(store.sessions.heldMlFor('TSF000101', clock)).toBe(0);
+    expect(await denial(sessions, request('+254700000102', 1000))).toBeNull();
+    const report = { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 5000 };
+    const ack = sessions.complete(report, 'D1');
+    expect(sessions.complete(report, 'D1').event_id).toBe(ack.event_id);
+    expect(store.ledger.eventsFor('TSF000101')).toHaveLength(1);
+    expect(store.ledger.eventsFor('TSF000101')[0]?.details).toMatchObject({ settled_after_hold_expiry: true });
+  });
+
+  it('records more water than approved in full, flagged', async () => {
+    const sessions = service();
+    const approved = await sessions.authorise(request('+254700000101', 1000), 'D1');
+    if (!approved.approved) throw new Error('expected approval');
+    const ack = sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1100 }, 'D1');
+    expect(ack.recorded_ml).toBe(1100);
+    expect(store.ledger.eventsFor('TSF000101')[0]).toMatchObject({ amount_ml: -1100, details: { over_delivered: true } });
+  });
+
+  it('refuses completions for unknown sessions or from another dispenser', async () => {
+    const sessions = service();
+    expect(() => sessions.complete({ session_id: newId(), request_id: newId(), delivered_ml: 1 }, 'D1')).toThrowError(
+      expect.objectContaining({ code: 'UNKNOWN_SESSION' }),
+    );
+    const approved = await sessions.authorise(request('+254700000101', 1000), 'D1');
+    if (!approved.approved) throw new Error('expected approval');
+    expect(() => sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1 }, 'D2')).toThrowError(
+      expect.objectContaining({ code: 'SESSION_MISMATCH' }),
+    );
+  });
+
+  it('never includes the PIN in the authorisation feed', async () => {
+    const feed: unknown[] = [];
+    events.on('authorisation', (o) => feed.push(o));
+    await service().authorise(request('+254700000101', 1000, '4321'), 'D1');
+    expect(JSON.stringify(feed)).not.toContain('4321');
+  });
+});
+
+describe('sync seams', () => {
+  it('lists unacknowledged events, and acknowledging them with the cloud balance keeps the available balance', async () => {
+    const sessions = service();
+    const approved = await sessions.authorise(request('+254700000101', 2000), 'D1');
+    if (!approved.approved) throw new Error('expected approval');
+    sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 2000 }, 'D1');
+    const pending = store.unacknowledgedEvents(100);
+    expect(pending).toHaveLength(1);
+    const customer = () => store.customers.findByAccount('TSF000101')!;
+    expect(store.availableBalanceMl(customer(), clock)).toBe(18_000);
+    store.acknowledgeEvents([pending[0]!.event_id], [{ account_id: 'TSF000101', balance_ml: 18_000, version: 5 }]);
+    expect(store.unacknowledgedEvents(100)).toEqual([]);
+    expect(store.availableBalanceMl(customer(), clock)).toBe(18_000);
+  });
+
+  it('applies customer pages by version: older pages change nothing', async () => {
+    const base = store.customers.findByAccount('TSF000101')!;
+    expect(store.applyCustomerRecords([{ ...base, balance_ml: 50_000, version: 3 }])).toBe(1);
+    expect(store.applyCustomerRecords([{ ...base, balance_ml: 1, version: 2 }])).toBe(0);
+    expect(store.customers.findByAccount('TSF000101')).toMatchObject({ balance_ml: 50_000, version: 3 });
+    expect(() => store.applyCustomerRecords([{ ...base, phone: 'nope' }])).toThrow();
+  });
+});

@@ -1,0 +1,352 @@
+import { normalisePhone } from '@tusafishe/protocol/phone';
+import { verifySecret } from '@tusafishe/protocol/secret-hash';
+import {
+  denialText,
+  newId,
+  type AuthApproved,
+  type AuthDenied,
+  type AuthRequest,
+  type AuthResponse,
+  type CustomerRecord,
+  type DenialCode,
+  type SessionAck,
+  type SessionComplete,
+} from '@tusafishe/protocol';
+import type { Logger } from 'pino';
+import { GatewayError } from '../errors.js';
+import type { DispenseRecorded, GatewayEvents } from '../events.js';
+import type { Settings } from '../settings.js';
+import type { DispenseSession } from '../store/sessions.js';
+import type { Store } from '../store/store.js';
+import type { Interlocks } from './interlocks.js';
+import { localDay } from './local-day.js';
+import { checkAccount, checkAllowance, effectiveLockout } from './verify-dispense.js';
+
+export interface DispenseSessionsOptions {
+  store: Store;
+  settings: Settings;
+  kioskId: string;
+  interlocks: Interlocks;
+  events: GatewayEvents;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** What a settlement needs from a completion report. */
+export type Settlement = Pick<SessionComplete, 'session_id' | 'request_id' | 'delivered_ml'> &
+  Partial<Pick<SessionComplete, 'pulses' | 'end_reason' | 'ended_at'>>;
+
+interface Verdict {
+  response: AuthResponse;
+  customer: CustomerRecord | null;
+  phone: string | null;
+}
+
+export function deny(requestId: string, reason: DenialCode, attemptsLeft?: number): AuthDenied {
+  const denied: AuthDenied = { request_id: requestId, approved: false, reason, message: denialText(reason) };
+  if (attemptsLeft !== undefined) denied.attempts_left = attemptsLeft;
+  return denied;
+}
+
+/**
+ * The dispense flow of ARCHITECTURE §4: verify, hold, settle — each idempotent by its id.
+ * Everything after the PIN hash runs in one synchronous SQLite transaction, so two
+ * requests can never both spend the same credit.
+ */
+export class DispenseSessions {
+  private readonly inFlight = new Map<string, Promise<AuthResponse>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: DispenseSessionsOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Answers an authorisation request; a repeated request_id gets the stored answer. */
+  authorise(request: AuthRequest, dispenserId: string | null): Promise<AuthResponse> {
+    const pending = this.inFlight.get(request.request_id);
+    if (pending) return pending;
+    const work = this.decide(request, dispenserId).finally(() => this.inFlight.delete(request.request_id));
+    this.inFlight.set(request.request_id, work);
+    return work;
+  }
+
+  /** Resolves once every authorisation in progress has been answered. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /**
+   * Records the delivered mL of a session exactly once and returns the acknowledgement.
+   * A session already settled is acknowledged again with the same event id. Throws
+   * UNKNOWN_SESSION / SESSION_MISMATCH for reports that do not match an approval.
+   */
+  complete(report: Settlement, dispenserId: string | null): SessionAck {
+    const { store, events } = this.options;
+    const outcome = store.transaction((): { ack: SessionAck; recorded?: DispenseRecorded } => {
+      const session = store.sessions.find(report.session_id);
+      if (!session) throw new GatewayError('UNKNOWN_SESSION', `no session ${report.session_id}`);
+      if (session.request_id !== report.request_id || session.dispenser_id !== dispenserId) {
+        throw new GatewayError('SESSION_MISMATCH', `session ${report.session_id} belongs to another request or dispenser`, {
+          dispenser_id: dispenserId,
+        });
+      }
+      if (session.settled_at !== null && session.event_id !== null) {
+        const ack = {
+          session_id: session.session_id,
+          event_id: session.event_id,
+          recorded_ml: session.delivered_ml ?? 0,
+          balance_ml: this.balanceOf(session.account_id),
+        };
+        return { ack };
+      }
+      return this.settle(session, report);
+    });
+    if (outcome.recorded) events.emit('dispense-recorded', outcome.recorded);
+    return outcome.ack;
+  }
+
+  /**
+   * Seed-compatible dispense: old kiosks report nothing after approval, so an approval
+   * is recorded as delivered at once, in the same transaction as the approval.
+   */
+  async authoriseAndRecord(request: AuthRequest): Promise<{ response: AuthResponse; ack: SessionAck | null; customer: CustomerRecord | null }> {
+    let settled: { ack: SessionAck; recorded: DispenseRecorded } | null = null;
+    const verdict = await this.verdict(request, null, (session) => {
+      settled = this.settle(session, { ...request, session_id: session.session_id, delivered_ml: session.approved_ml });
+    });
+    const { ack = null, recorded = null } = settled ?? {};
+    if (recorded) this.options.events.emit('dispense-recorded', recorded);
+    return { response: verdict.response, ack, customer: verdict.customer };
+  }
+
+  private async decide(request: AuthRequest, dispenserId: string | null): Promise<AuthResponse> {
+    const stored = this.options.store.sessions.findDecision(request.request_id);
+    if (stored) {
+      // A request_id is the dispenser's; another dispenser reusing it is not answered with its decision.
+      const response = stored.dispenser_id === dispenserId ? stored.response : deny(request.request_id, 'INVALID_REQUEST');
+      this.announce(request, dispenserId, { response, customer: null, phone: null }, true);
+      return response;
+    }
+    return (await this.verdict(request, dispenserId)).response;
+  }
+
+  private async verdict(
+    request: AuthRequest,
+    dispenserId: string | null,
+    onApproved?: (session: DispenseSession) => void,
+  ): Promise<Verdict> {
+    const { store } = this.options;
+    const early = this.preCheck(request, dispenserId);
+    if ('response' in early) {
+      this.record(dispenserId, early);
+      this.announce(request, dispenserId, early, false);
+      return early;
+    }
+    const { customer, phone } = early;
+
+    const pinMatches = await this.pinMatches(request.pin, customer);
+    // Decision, counters and hold commit together: a crash leaves all or none of them.
+    const verdict = store.transaction(() => this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)));
+    this.announce(request, dispenserId, verdict, false);
+    return verdict;
+  }
+
+  private afterPin(
+    request: AuthRequest,
+    dispenserId: string | null,
+    customer: CustomerRecord,
+    phone: string,
+    pinMatches: boolean,
+    onApproved?: (session: DispenseSession) => void,
+  ): Verdict {
+    const { store, settings } = this.options;
+    const now = this.now();
+    // Re-checked: concurrent wrong PINs may have locked the customer while this PIN was hashed.
+    if (this.lockedUntil(customer) > now) return { customer, phone, response: deny(request.request_id, 'LOCKED_OUT') };
+    if (!pinMatches) return { customer, phone, response: this.wrongPin(request, customer, now) };
+    // Re-checked here: another request may have opened a session while the PIN was hashed.
+    if (dispenserId !== null && store.sessions.openSessionOn(dispenserId, now)) {
+      return { customer, phone, response: deny(request.request_id, 'DISPENSER_BUSY') };
+    }
+    store.pinFailures.reset(customer.account_id);
+    const day = localDay(now, settings.timezone);
+    const usedTodayMl = store.ledger.dispensedMl(customer.account_id, day.start, day.end) + store.sessions.heldMlFor(customer.account_id, now);
+    const denial = checkAllowance(customer, {
+      kioskId: this.options.kioskId,
+      requestedMl: request.requested_ml,
+      availableMl: store.availableBalanceMl(customer, now),
+      usedTodayMl,
+      offlineLimitMl: this.isOffline(now) ? settings.offlineDailyLimitMl : null,
+    });
+    if (denial) return { customer, phone, response: deny(request.request_id, denial) };
+    const session = this.openSession(request, dispenserId, customer, now);
+    onApproved?.(session);
+    return { customer, phone, response: this.approval(request, session, now) };
+  }
+
+  /** Interlocks, dispenser state and account checks: everything decidable before hashing. */
+  private preCheck(request: AuthRequest, dispenserId: string | null): Verdict | { customer: CustomerRecord; phone: string } {
+    const { store, interlocks } = this.options;
+    const now = this.now();
+    const denied = (reason: DenialCode, customer: CustomerRecord | null = null, phone: string | null = null): Verdict => ({
+      response: deny(request.request_id, reason),
+      customer,
+      phone,
+    });
+    if (dispenserId !== null) {
+      const dispenser = store.dispensers.get(dispenserId);
+      if (!dispenser || !dispenser.config.enabled) return denied('DISPENSER_DISABLED');
+      if (request.requested_ml > dispenser.config.max_ml) return denied('INVALID_REQUEST');
+      if (store.sessions.openSessionOn(dispenserId, now)) return denied('DISPENSER_BUSY');
+    }
+    const interlock = interlocks.check({ dispenserId });
+    if (interlock) return denied(interlock);
+
+    let phone: string;
+    try {
+      phone = normalisePhone(request.phone);
+    } catch {
+      return denied('UNKNOWN_CUSTOMER');
+    }
+    const customer = store.customers.findByPhone(phone);
+    if (!customer) return denied('UNKNOWN_CUSTOMER', null, phone);
+    const accountDenial = checkAccount(customer, this.lockedUntil(customer), now);
+    if (accountDenial) return denied(accountDenial, customer, phone);
+    return { customer, phone };
+  }
+
+  private lockedUntil(customer: CustomerRecord): number {
+    return effectiveLockout(this.options.store.pinFailures.get(customer.account_id).locked_until, customer.locked_until) ?? 0;
+  }
+
+  private async pinMatches(pin: string, customer: CustomerRecord): Promise<boolean> {
+    try {
+      return await verifySecret(pin, customer.pin_hash);
+    } catch (error) {
+      // A corrupt hash from the cloud: the customer cannot be verified, so they are refused.
+      this.options.logger.error({ account_id: customer.account_id, err: error }, 'customer PIN hash unreadable');
+      return false;
+    }
+  }
+
+  /** Counts the failure; the last allowed one locks the customer and tells the cloud. */
+  private wrongPin(request: AuthRequest, customer: CustomerRecord, now: number): AuthDenied {
+    const { store, settings, kioskId } = this.options;
+    const state = store.pinFailures.recordFailure(customer.account_id, now, settings.pinMaxFailures, settings.pinLockoutMs);
+    if (state.locked_until === null) return deny(request.request_id, 'WRONG_PIN', settings.pinMaxFailures - state.failures);
+    store.ledger.append({
+      event_id: newId(),
+      type: 'pin_lockout',
+      account_id: customer.account_id,
+      amount_ml: 0,
+      kiosk_id: kioskId,
+      source_id: newId(),
+      occurred_at: now,
+      details: { locked_until: state.locked_until, failures: settings.pinMaxFailures },
+    });
+    this.options.logger.warn({ account_id: customer.account_id, locked_until: state.locked_until }, 'customer locked out after wrong PINs');
+    return deny(request.request_id, 'LOCKED_OUT', 0);
+  }
+
+  private openSession(request: AuthRequest, dispenserId: string | null, customer: CustomerRecord, now: number): DispenseSession {
+    const { settings } = this.options;
+    const flowMs = Math.ceil((request.requested_ml / settings.holdMinFlowMlPerS) * 1000);
+    const session: DispenseSession = {
+      session_id: newId(),
+      request_id: request.request_id,
+      dispenser_id: dispenserId,
+      account_id: customer.account_id,
+      approved_ml: request.requested_ml,
+      created_at: now,
+      hold_expires_at: now + flowMs + settings.holdMarginMs,
+      settled_at: null,
+      event_id: null,
+      delivered_ml: null,
+    };
+    this.options.store.sessions.open(session);
+    return session;
+  }
+
+  private approval(request: AuthRequest, session: DispenseSession, now: number): AuthApproved {
+    return {
+      request_id: request.request_id,
+      approved: true,
+      session_id: session.session_id,
+      approved_ml: session.approved_ml,
+      balance_ml: this.balanceOf(session.account_id, now),
+      hold_expires_at: session.hold_expires_at,
+    };
+  }
+
+  /** Writes the one dispense event of a session; runs inside the caller's transaction. */
+  private settle(session: DispenseSession, report: Settlement): { ack: SessionAck; recorded: DispenseRecorded } {
+    const { store, kioskId, logger } = this.options;
+    const now = this.now();
+    const overDelivered = report.delivered_ml > session.approved_ml;
+    const details: Record<string, unknown> = { request_id: session.request_id, approved_ml: session.approved_ml, delivered_ml: report.delivered_ml };
+    if (report.pulses !== undefined) details.pulses = report.pulses;
+    if (report.end_reason !== undefined) details.end_reason = report.end_reason;
+    if (report.ended_at !== undefined) details.ended_at = report.ended_at;
+    if (overDelivered) details.over_delivered = true;
+    if (now > session.hold_expires_at) details.settled_after_hold_expiry = true;
+    const event = store.ledger.append({
+      event_id: newId(),
+      type: 'dispense',
+      account_id: session.account_id,
+      amount_ml: -report.delivered_ml,
+      kiosk_id: kioskId,
+      ...(session.dispenser_id !== null && { dispenser_id: session.dispenser_id }),
+      source_id: session.session_id,
+      occurred_at: now,
+      details,
+    });
+    store.sessions.markSettled(session.session_id, event.event_id, report.delivered_ml, now);
+    if (overDelivered) {
+      // Water really left: record it all, and make it visible.
+      logger.warn({ session_id: session.session_id, approved_ml: session.approved_ml, delivered_ml: report.delivered_ml }, 'dispenser delivered more than approved');
+    }
+    const balance = this.balanceOf(session.account_id, now);
+    const settled: DispenseSession = { ...session, settled_at: now, event_id: event.event_id, delivered_ml: report.delivered_ml };
+    return {
+      ack: { session_id: session.session_id, event_id: event.event_id, recorded_ml: report.delivered_ml, balance_ml: balance },
+      // Announced by the caller once the enclosing transaction has committed.
+      recorded: { event, session: settled, balance_ml: balance, over_delivered: overDelivered },
+    };
+  }
+
+  private balanceOf(accountId: string, now = this.now()): number {
+    const customer = this.options.store.customers.findByAccount(accountId);
+    return customer ? this.options.store.availableBalanceMl(customer, now) : 0;
+  }
+
+  private isOffline(now: number): boolean {
+    const last = this.options.store.lastCloudContact();
+    return last === null || now - last > this.options.settings.offlineAfterMs;
+  }
+
+  private record(dispenserId: string | null, verdict: Verdict): Verdict {
+    this.options.store.sessions.recordDecision(dispenserId, verdict.response, this.now());
+    return verdict;
+  }
+
+  private announce(request: AuthRequest, dispenserId: string | null, verdict: Verdict, repeat: boolean): void {
+    const { response } = verdict;
+    this.options.events.emit('authorisation', {
+      request_id: request.request_id,
+      dispenser_id: dispenserId,
+      phone: verdict.phone,
+      account_id: verdict.customer?.account_id ?? null,
+      requested_ml: request.requested_ml,
+      approved: response.approved,
+      reason: response.approved ? null : response.reason,
+      session_id: response.approved ? response.session_id : null,
+      repeat,
+      at: this.now(),
+      response,
+    });
+    this.options.logger.info(
+      { request_id: request.request_id, dispenser_id: dispenserId, approved: response.approved, reason: response.approved ? undefined : response.reason, repeat },
+      'authorisation answered',
+    );
+  }
+}

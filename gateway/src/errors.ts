@@ -1,0 +1,18 @@
+import { TusafisheError } from '@tusafishe/protocol';
+
+/** Stable codes for everything the gateway refuses or fails at. */
+export type GatewayErrorCode =
+  | 'INVALID_CONFIG'
+  | 'MIGRATION_FAILED'
+  | 'UNKNOWN_DISPENSER'
+  | 'UNKNOWN_SESSION'
+  | 'SESSION_MISMATCH'
+  | 'INVALID_REQUEST'
+  | 'WRONG_KIOSK';
+
+export class GatewayError extends TusafisheError<GatewayErrorCode> {
+  constructor(code: GatewayErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+    this.name = 'GatewayError';
+  }
+}

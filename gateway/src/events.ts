@@ -1,0 +1,46 @@
+import { EventEmitter } from 'node:events';
+import type { AuthResponse, DenialCode, Heartbeat, LedgerEvent } from '@tusafishe/protocol';
+import type { DispenseSession } from './store/sessions.js';
+
+/** One authorisation answered (never carries the PIN). */
+export interface AuthorisationOutcome {
+  request_id: string;
+  dispenser_id: string | null;
+  /** E.164 when the number was valid. */
+  phone: string | null;
+  account_id: string | null;
+  requested_ml: number;
+  approved: boolean;
+  reason: DenialCode | null;
+  session_id: string | null;
+  /** True when this answered a repeated request_id with the stored decision. */
+  repeat: boolean;
+  at: number;
+  response: AuthResponse;
+}
+
+export interface DispenseRecorded {
+  event: LedgerEvent;
+  session: DispenseSession;
+  /** Customer's available balance after the event. */
+  balance_ml: number;
+  /** delivered_ml exceeded approved_ml: recorded in full, flagged for operators. */
+  over_delivered: boolean;
+}
+
+export interface DispenserStatusChange {
+  dispenser_id: string;
+  online: boolean;
+  firmware: string | null;
+  heartbeat: Heartbeat | null;
+  at: number;
+}
+
+export interface GatewayEventMap {
+  'dispense-recorded': [DispenseRecorded];
+  authorisation: [AuthorisationOutcome];
+  'dispenser-status': [DispenserStatusChange];
+}
+
+/** Live feed for the UI and other modules; listeners must not throw. */
+export class GatewayEvents extends EventEmitter<GatewayEventMap> {}

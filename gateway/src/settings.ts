@@ -1,0 +1,35 @@
+import * as z from 'zod';
+
+/**
+ * Per-kiosk tunables (balena device variables in the field). Durations in ms,
+ * volumes in mL.
+ */
+export const Settings = z.object({
+  /** IANA zone that defines the kiosk's "day" for daily limits. */
+  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Africa/Nairobi').default('Africa/Nairobi'),
+  pinMaxFailures: z.int().min(1).max(20).default(5),
+  pinLockoutMs: z.int().min(1000).default(15 * 60_000),
+  /** Without a successful cloud contact for this long, the offline daily limit applies. */
+  offlineAfterMs: z.int().min(0).default(15 * 60_000),
+  offlineDailyLimitMl: z.int().min(0).default(20_000),
+  /** Slowest flow a healthy dispenser delivers; bounds how long a hold may live. */
+  holdMinFlowMlPerS: z.int().min(1).default(50),
+  holdMarginMs: z.int().min(0).default(60_000),
+  httpRateLimitPerMinute: z.int().min(1).default(120),
+  defaultPulsesPerLitre: z.int().min(1).max(100_000).default(450),
+});
+export type Settings = z.infer<typeof Settings>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Defaults filled in; throws a ZodError naming the field when an override is invalid. */
+export function resolveSettings(overrides: Partial<Settings> = {}): Settings {
+  return Settings.parse(overrides);
+}

@@ -1,0 +1,92 @@
+import { CustomerRecord } from '@tusafishe/protocol';
+import type { Db } from './database.js';
+
+interface CustomerRow {
+  account_id: string;
+  phone: string;
+  name: string;
+  pin_hash: string;
+  status: CustomerRecord['status'];
+  expires_at: number | null;
+  daily_limit_ml: number | null;
+  allowed_kiosks: string | null;
+  balance_ml: number;
+  locked_until: number | null;
+  version: number;
+}
+
+export interface CloudBalance {
+  account_id: string;
+  balance_ml: number;
+  version: number;
+}
+
+function toRecord(row: CustomerRow): CustomerRecord {
+  return { ...row, allowed_kiosks: row.allowed_kiosks === null ? null : (JSON.parse(row.allowed_kiosks) as string[]) };
+}
+
+/** The customer replica: cloud-owned profiles and the cloud's last balance (ARCHITECTURE §3). */
+export class CustomerReplica {
+  private readonly byPhone;
+  private readonly byAccount;
+  private readonly dropPhoneHolder;
+  private readonly upsert;
+  private readonly updateBalance;
+
+  constructor(private readonly db: Db) {
+    this.byPhone = db.prepare<[string], CustomerRow>('SELECT * FROM customers WHERE phone = ?');
+    this.byAccount = db.prepare<[string], CustomerRow>('SELECT * FROM customers WHERE account_id = ?');
+    this.dropPhoneHolder = db.prepare('DELETE FROM customers WHERE phone = ? AND account_id <> ?');
+    this.upsert = db.prepare(`
+      INSERT INTO customers (account_id, phone, name, pin_hash, status, expires_at, daily_limit_ml,
+                             allowed_kiosks, balance_ml, locked_until, version)
+      VALUES (@account_id, @phone, @name, @pin_hash, @status, @expires_at, @daily_limit_ml,
+              @allowed_kiosks, @balance_ml, @locked_until, @version)
+      ON CONFLICT (account_id) DO UPDATE SET
+        phone = excluded.phone, name = excluded.name, pin_hash = excluded.pin_hash, status = excluded.status,
+        expires_at = excluded.expires_at, daily_limit_ml = excluded.daily_limit_ml,
+        allowed_kiosks = excluded.allowed_kiosks, balance_ml = excluded.balance_ml,
+        locked_until = excluded.locked_until, version = excluded.version
+      WHERE excluded.version >= customers.version`);
+    this.updateBalance = db.prepare(
+      'UPDATE customers SET balance_ml = @balance_ml, version = @version WHERE account_id = @account_id AND version <= @version',
+    );
+  }
+
+  findByPhone(phone: string): CustomerRecord | undefined {
+    const row = this.byPhone.get(phone);
+    return row && toRecord(row);
+  }
+
+  findByAccount(accountId: string): CustomerRecord | undefined {
+    const row = this.byAccount.get(accountId);
+    return row && toRecord(row);
+  }
+
+  count(): number {
+    return this.db.prepare('SELECT count(*) FROM customers').pluck().get() as number;
+  }
+
+  /**
+   * Applies a page of cloud records in one transaction: upsert by account_id, older
+   * versions ignored, so a page may be applied twice. Returns how many changed rows.
+   */
+  applyRecords(records: readonly CustomerRecord[]): number {
+    return this.db.transaction(() => {
+      let changed = 0;
+      for (const record of records) {
+        const valid = CustomerRecord.parse(record);
+        // A number re-assigned by the cloud belongs to the newer account only.
+        this.dropPhoneHolder.run(valid.phone, valid.account_id);
+        const allowed = valid.allowed_kiosks === null ? null : JSON.stringify(valid.allowed_kiosks);
+        changed += this.upsert.run({ ...valid, allowed_kiosks: allowed }).changes;
+      }
+      return changed;
+    })();
+  }
+
+  /** Authoritative balances from a push response; older versions ignored. */
+  applyBalances(balances: readonly CloudBalance[]): void {
+    for (const balance of balances) this.updateBalance.run(balance);
+  }
+}

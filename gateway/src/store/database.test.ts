@@ -1,0 +1,59 @@
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { applyMigrations, DATABASE_FILE, listMigrations, openDatabase } from './database.js';
+
+describe('gateway database', () => {
+  const dirs: string[] = [];
+  const tempDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gw-db-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('runs in WAL mode with synchronous=FULL, so an acknowledged commit survives a power cut', async () => {
+    const db = openDatabase(await tempDir());
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    // 2 = FULL
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    db.close();
+  });
+
+  it('applies numbered migrations once, in numeric order, and records them', async () => {
+    const dir = await tempDir();
+    const first = openDatabase(dir);
+    const versions = first.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+    expect(versions).toEqual(listMigrations().map((m) => m.version));
+    first.close();
+    const again = openDatabase(dir);
+    expect(applyMigrations(again, listMigrations())).toEqual([]);
+    again.close();
+  });
+
+  it('rolls back every migration of a start when one fails', async () => {
+    const dir = await tempDir();
+    const migrations = join(dir, 'migrations');
+    await mkdir(migrations);
+    await writeFile(join(migrations, '001-good.sql'), 'CREATE TABLE a (x INTEGER);');
+    await writeFile(join(migrations, '100-bad.sql'), 'CREATE TABLE nope (;');
+    expect(() => openDatabase(join(dir, 'data'), migrations)).toThrowError(expect.objectContaining({ code: 'MIGRATION_FAILED' }));
+    const db = new Database(join(dir, 'data', DATABASE_FILE));
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'a'`).all()).toEqual([]);
+    expect(db.prepare('SELECT count(*) FROM schema_migrations').pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuses to change or delete a ledger event', async () => {
+    const db = openDatabase(await tempDir());
+    db.prepare(`INSERT INTO ledger_events (event_id, type, amount_ml, occurred_at) VALUES ('e1', 'topup', 5, 1)`).run();
+    expect(() => db.prepare(`UPDATE ledger_events SET amount_ml = 6`).run()).toThrow(/immutable/);
+    expect(() => db.prepare(`DELETE FROM ledger_events`).run()).toThrow(/immutable/);
+    db.prepare(`UPDATE ledger_events SET acked_at = 2`).run();
+    db.close();
+  });
+});

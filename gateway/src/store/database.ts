@@ -1,0 +1,69 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { GatewayError } from '../errors.js';
+
+export type Db = Database.Database;
+
+export const DATABASE_FILE = 'gateway.db';
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+const MIGRATION_FILE = /^(\d{3})-[a-z0-9-]+\.sql$/;
+
+/**
+ * Number ranges, so parts can add migrations without colliding:
+ * 001–099 gateway core, 100–199 hardware readings/alerts, 200–299 sync state,
+ * 300–399 technicians/UI.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const match = MIGRATION_FILE.exec(name);
+      return match ? [{ version: Number(match[1]), name, sql: readFileSync(join(dir, name), 'utf8') }] : [];
+    })
+    .sort((a, b) => a.version - b.version);
+}
+
+/**
+ * Opens DATA_DIR/gateway.db with WAL and synchronous=FULL: a commit is on disk
+ * before the dispenser is told its completion is recorded (a power cut after the
+ * acknowledgement loses nothing).
+ */
+export function openDatabase(dataDir: string, migrationsDir = MIGRATIONS_DIR): Db {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, DATABASE_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  applyMigrations(db, listMigrations(migrationsDir));
+  return db;
+}
+
+/** Applies the migrations not yet recorded, in numeric order, all in one transaction. */
+export function applyMigrations(db: Db, migrations: readonly Migration[]): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`);
+  const applied = new Set(
+    db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
+  );
+  const pending = migrations.filter((m) => !applied.has(m.version));
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (const migration of pending) {
+      try {
+        db.exec(migration.sql);
+      } catch (error) {
+        throw new GatewayError('MIGRATION_FAILED', `migration ${migration.name} failed: ${(error as Error).message}`);
+      }
+      record.run(migration.version, migration.name, Date.now());
+    }
+  })();
+  return pending.map((m) => m.version);
+}

@@ -1,0 +1,95 @@
+import { BALANCE_EVENT_TYPES, type LedgerEvent, type LedgerEventType } from '@tusafishe/protocol';
+import type { Db } from './database.js';
+
+interface LedgerRow {
+  event_id: string;
+  type: LedgerEventType;
+  account_id: string | null;
+  amount_ml: number;
+  kiosk_id: string | null;
+  dispenser_id: string | null;
+  source_id: string | null;
+  occurred_at: number;
+  details: string | null;
+}
+
+function toEvent(row: LedgerRow): LedgerEvent {
+  const event: LedgerEvent = { event_id: row.event_id, type: row.type, amount_ml: row.amount_ml, occurred_at: row.occurred_at };
+  if (row.account_id !== null) event.account_id = row.account_id;
+  if (row.kiosk_id !== null) event.kiosk_id = row.kiosk_id;
+  if (row.dispenser_id !== null) event.dispenser_id = row.dispenser_id;
+  if (row.source_id !== null) event.source_id = row.source_id;
+  if (row.details !== null) event.details = JSON.parse(row.details) as Record<string, unknown>;
+  return event;
+}
+
+const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((t) => `'${t}'`).join(', ');
+const COLUMNS = 'event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details';
+
+/** Immutable ledger events of this kiosk, with the cloud's acknowledgement. */
+export class Ledger {
+  private readonly insert;
+  private readonly bySource;
+  private readonly unackedSum;
+  private readonly dispensedBetween;
+  private readonly unacked;
+  private readonly ack;
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare(`INSERT INTO ledger_events (${COLUMNS})
+      VALUES (@event_id, @type, @account_id, @amount_ml, @kiosk_id, @dispenser_id, @source_id, @occurred_at, @details)`);
+    this.bySource = db.prepare<[string, string], LedgerRow>(`SELECT ${COLUMNS} FROM ledger_events WHERE type = ? AND source_id = ?`);
+    this.unackedSum = db.prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events
+      WHERE account_id = ? AND acked_at IS NULL AND type IN (${BALANCE_TYPES_SQL})`).pluck();
+    this.dispensedBetween = db.prepare<[string, number, number], number>(`SELECT coalesce(-sum(amount_ml), 0) FROM ledger_events
+      WHERE account_id = ? AND type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`).pluck();
+    this.unacked = db.prepare<[number], LedgerRow>(`SELECT ${COLUMNS} FROM ledger_events WHERE acked_at IS NULL ORDER BY seq LIMIT ?`);
+    this.ack = db.prepare<[number, string]>('UPDATE ledger_events SET acked_at = ? WHERE event_id = ? AND acked_at IS NULL');
+  }
+
+  append(event: LedgerEvent): LedgerEvent {
+    this.insert.run({
+      account_id: null,
+      kiosk_id: null,
+      dispenser_id: null,
+      source_id: null,
+      ...event,
+      details: event.details ? JSON.stringify(event.details) : null,
+    });
+    return event;
+  }
+
+  findBySource(type: LedgerEventType, sourceId: string): LedgerEvent | undefined {
+    const row = this.bySource.get(type, sourceId);
+    return row && toEvent(row);
+  }
+
+  /** Sum of this kiosk's balance events the cloud has not yet acknowledged. */
+  unackedBalanceMl(accountId: string): number {
+    return this.unackedSum.get(accountId) ?? 0;
+  }
+
+  /** mL dispensed to the customer at this kiosk in [from, to). */
+  dispensedMl(accountId: string, from: number, to: number): number {
+    return this.dispensedBetween.get(accountId, from, to) ?? 0;
+  }
+
+  /** Oldest events first, for the sync worker's push batches. */
+  unacknowledged(limit: number): LedgerEvent[] {
+    return this.unacked.all(limit).map(toEvent);
+  }
+
+  /** Marks events the cloud has made durable; unknown or already-acked ids are ignored. */
+  markAcknowledged(eventIds: readonly string[], at: number): number {
+    let changed = 0;
+    for (const id of eventIds) changed += this.ack.run(at, id).changes;
+    return changed;
+  }
+
+  eventsFor(accountId: string): LedgerEvent[] {
+    return this.db
+      .prepare<[string], LedgerRow>(`SELECT ${COLUMNS} FROM ledger_events WHERE account_id = ? ORDER BY seq`)
+      .all(accountId)
+      .map(toEvent);
+  }
+}

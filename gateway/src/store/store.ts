@@ -1,0 +1,81 @@
+import type { CustomerRecord, LedgerEvent } from '@tusafishe/protocol';
+import { CustomerReplica, type CloudBalance } from './customers.js';
+import { openDatabase, type Db } from './database.js';
+import { Dispensers } from './dispensers.js';
+import { KioskState } from './kiosk-state.js';
+import { Ledger } from './ledger.js';
+import { PinFailures } from './pin-failures.js';
+import { Sessions } from './sessions.js';
+
+/** The gateway's one SQLite file, with a repository per table group. */
+export class Store {
+  readonly customers: CustomerReplica;
+  readonly ledger: Ledger;
+  readonly sessions: Sessions;
+  readonly dispensers: Dispensers;
+  readonly pinFailures: PinFailures;
+  readonly kioskState: KioskState;
+
+  constructor(readonly db: Db) {
+    this.customers = new CustomerReplica(db);
+    this.ledger = new Ledger(db);
+    this.sessions = new Sessions(db);
+    this.dispensers = new Dispensers(db);
+    this.pinFailures = new PinFailures(db);
+    this.kioskState = new KioskState(db);
+  }
+
+  static open(dataDir: string): Store {
+    return new Store(openDatabase(dataDir));
+  }
+
+  /** Runs `work` in one SQLite transaction (committed to disk before it returns). */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  /** Cloud balance + this kiosk's unacknowledged balance events − open holds (ARCHITECTURE §3). */
+  availableBalanceMl(customer: Pick<CustomerRecord, 'account_id' | 'balance_ml'>, now: number): number {
+    return (
+      customer.balance_ml + this.ledger.unackedBalanceMl(customer.account_id) - this.sessions.heldMlFor(customer.account_id, now)
+    );
+  }
+
+  // --- Sync seams: the sync worker builds on these. ---
+
+  /** Upserts a page of cloud customer records (by account_id, newer versions win). */
+  applyCustomerRecords(records: readonly CustomerRecord[]): number {
+    return this.customers.applyRecords(records);
+  }
+
+  /** Oldest unacknowledged ledger events, for a push batch. */
+  unacknowledgedEvents(limit: number): LedgerEvent[] {
+    return this.ledger.unacknowledged(limit);
+  }
+
+  /**
+   * Marks pushed events acknowledged and applies the balances the cloud returned with
+   * them, in one transaction, so no event counts twice or not at all in the available balance.
+   */
+  acknowledgeEvents(eventIds: readonly string[], balances: readonly CloudBalance[] = [], at = Date.now()): number {
+    return this.transaction(() => {
+      const changed = this.ledger.markAcknowledged(eventIds, at);
+      this.customers.applyBalances(balances);
+      return changed;
+    });
+  }
+
+  setLastCloudContact(at: number): void {
+    this.kioskState.setLastCloudContact(at);
+  }
+
+  lastCloudContact(): number | null {
+    return this.kioskState.lastCloudContact();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export type { CloudBalance };
