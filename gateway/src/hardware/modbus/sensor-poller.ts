@@ -1,8 +1,12 @@
 import { EventEmitter } from 'node:events';
-import ModbusRTU from 'modbus-serial';
+import ModbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
 import type { HardwareConfig, SensorSpec } from '../config.js';
 import { registerToValue, type SensorReading } from './sensor-reading.js';
+
+// modbus-serial is CommonJS whose typings declare the client as `default`.
+const ModbusRTU = ModbusSerial.default;
+type ModbusRTU = InstanceType<typeof ModbusRTU>;
 
 /**
  * Polls every configured sensor on the RS-485 bus (Modbus RTU) or behind a
@@ -108,7 +112,7 @@ export class SensorPoller extends EventEmitter<{ reading: [SensorReading] }> {
   private async connect(): Promise<string | undefined> {
     if (this.client?.isOpen) return undefined;
     const client = new ModbusRTU();
-    client.on('error', (error) => this.logger.warn({ err: error }, 'modbus bus error'));
+    client.on('error', (error: unknown) => this.logger.warn({ err: error }, 'modbus bus error'));
     try {
       if (this.bus.transport === 'tcp') {
         await client.connectTCP(this.bus.host, { port: this.bus.port, timeout: this.bus.timeoutMs });
