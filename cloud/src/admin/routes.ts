@@ -1,0 +1,59 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import * as z from 'zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { KioskId } from '@tusafishe/protocol';
+import { findCustomer } from '../customers/customers.js';
+import { negativeBalances } from '../ledger/ledger.js';
+import { createKiosk } from '../kiosks/kiosks.js';
+import type { Db } from '../store/db.js';
+import { audit, recordAdjustment } from './adjustments.js';
+
+export interface AdminDeps {
+  db: Db;
+  /** Undefined: admin routes answer 404 (not configured). */
+  adminToken: string | undefined;
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+function requireAdmin(token: string | undefined) {
+  const expected = token ? digest(token) : undefined;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const offered = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (expected && offered && timingSafeEqual(digest(offered), expected)) return;
+    await reply.code(expected ? 401 : 404).send({ code: 'ADMIN_UNAUTHORISED', message: 'admin token required' });
+  };
+}
+
+const Adjustment = z.object({
+  account_id: z.string().regex(/^[A-Z0-9]{4,16}$/),
+  amount_ml: z.number().int().min(-1_000_000_000).max(1_000_000_000).refine((value) => value !== 0, 'must not be zero'),
+  reason: z.string().min(3).max(200),
+  operator: z.string().min(1).max(80),
+});
+
+/** Operator endpoints (Bearer ADMIN_TOKEN); every change is written to the audit log. */
+export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const preHandler = requireAdmin(deps.adminToken);
+
+  typed.get('/admin/negative-balances', { preHandler }, async () => ({ customers: await negativeBalances(deps.db) }));
+
+  typed.post(
+    '/admin/kiosks',
+    { preHandler, schema: { body: z.object({ kiosk_id: KioskId, name: z.string().max(80).optional(), operator: z.string().min(1).max(80) }) } },
+    async (request, reply) => {
+      const credential = await createKiosk(deps.db, { kioskId: request.body.kiosk_id, name: request.body.name });
+      await audit(deps.db, request.body.operator, 'kiosk.create', credential.kioskId, {});
+      return reply.code(201).send({ kiosk_id: credential.kioskId, secret: credential.secret });
+    },
+  );
+
+  typed.post('/admin/adjustments', { preHandler, schema: { body: Adjustment } }, async (request, reply) => {
+    const { account_id: accountId, amount_ml: amountMl, reason, operator } = request.body;
+    if (!(await findCustomer(deps.db, accountId))) return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
+    const { eventId, balance } = await recordAdjustment(deps.db, { accountId, amountMl, reason, operator });
+    return reply.code(201).send({ event_id: eventId, ...balance });
+  });
+}

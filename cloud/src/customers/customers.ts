@@ -1,0 +1,144 @@
+import type { CustomerRecord, CustomerStatus } from '@tusafishe/protocol';
+import { hashSecret } from '@tusafishe/protocol/secret-hash';
+import { CloudError } from '../errors.js';
+import type { Queryable } from '../store/db.js';
+import { newAccountId } from './account-id.js';
+
+export type Language = 'en' | 'sw';
+
+export interface Customer extends CustomerRecord {
+  language: Language;
+}
+
+interface CustomerRow {
+  account_id: string;
+  phone: string;
+  name: string;
+  pin_hash: string;
+  status: CustomerStatus;
+  language: Language;
+  expires_at: number | string | null;
+  daily_limit_ml: number | null;
+  allowed_kiosks: string[] | null;
+  locked_until: number | string | null;
+  balance_ml: number | string;
+  version: number | string;
+}
+
+export const CUSTOMER_COLUMNS =
+  'account_id, phone, name, pin_hash, status, language, expires_at, daily_limit_ml, allowed_kiosks, locked_until, balance_ml, version';
+
+const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
+
+export function toCustomer(row: CustomerRow): Customer {
+  return {
+    account_id: row.account_id,
+    phone: row.phone,
+    name: row.name,
+    pin_hash: row.pin_hash,
+    status: row.status,
+    language: row.language,
+    expires_at: nullableNumber(row.expires_at),
+    daily_limit_ml: row.daily_limit_ml,
+    allowed_kiosks: row.allowed_kiosks,
+    locked_until: nullableNumber(row.locked_until),
+    balance_ml: Number(row.balance_ml),
+    version: Number(row.version),
+  };
+}
+
+/** The wire shape gateways replicate (no cloud-only fields). */
+export function toCustomerRecord(customer: Customer): CustomerRecord {
+  const { language: _language, ...record } = customer;
+  return record;
+}
+
+export async function findCustomerByPhone(db: Queryable, phone: string): Promise<Customer | undefined> {
+  const rows = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE phone = $1`, [phone]);
+  return rows[0] && toCustomer(rows[0]);
+}
+
+export async function findCustomer(db: Queryable, accountId: string): Promise<Customer | undefined> {
+  const rows = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE account_id = $1`, [accountId]);
+  return rows[0] && toCustomer(rows[0]);
+}
+
+export interface NewCustomer {
+  phone: string;
+  name: string;
+  /** Omitted when registering by SMS: the account stays inactive until a PIN is set by USSD. */
+  pin?: string;
+  language?: Language;
+  allowedKiosks?: string[] | null;
+  dailyLimitMl?: number | null;
+  expiresAt?: number | null;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Creates a customer with a fresh account id; a phone already registered is ALREADY_REGISTERED. */
+export async function createCustomer(db: Queryable, input: NewCustomer): Promise<Customer> {
+  const pinHash = input.pin === undefined ? '' : await hashSecret(input.pin);
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    try {
+      const rows = await db.query<CustomerRow>(
+        `INSERT INTO customers (account_id, phone, name, pin_hash, status, language, allowed_kiosks, daily_limit_ml, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${CUSTOMER_COLUMNS}`,
+        [
+          newAccountId(),
+          input.phone,
+          input.name,
+          pinHash,
+          pinHash ? 'active' : 'inactive',
+          input.language ?? 'en',
+          input.allowedKiosks ?? null,
+          input.dailyLimitMl ?? null,
+          input.expiresAt ?? null,
+        ],
+      );
+      return toCustomer(rows[0]!);
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      if ((error as { constraint?: string }).constraint === 'customers_phone_key' || (await findCustomerByPhone(db, input.phone))) {
+        throw new CloudError('ALREADY_REGISTERED', `${input.phone} is already registered`);
+      }
+      // An account id collision: draw another.
+    }
+  }
+  throw new Error('could not draw a free account id');
+}
+
+/** Sets a new PIN (hashed) and activates an account that was waiting for one. */
+export async function setPin(db: Queryable, accountId: string, pin: string): Promise<void> {
+  const pinHash = await hashSecret(pin);
+  await db.query(
+    `UPDATE customers SET pin_hash = $2, status = CASE WHEN status = 'inactive' THEN 'active' ELSE status END WHERE account_id = $1`,
+    [accountId, pinHash],
+  );
+}
+
+export async function setLanguage(db: Queryable, accountId: string, language: Language): Promise<void> {
+  await db.query('UPDATE customers SET language = $2 WHERE account_id = $1 AND language <> $2', [accountId, language]);
+}
+
+export interface CustomerPage {
+  customers: Customer[];
+  hasMore: boolean;
+}
+
+/** Customers changed after `afterVersion`, oldest change first. */
+export async function customersChangedSince(db: Queryable, afterVersion: number, limit: number): Promise<CustomerPage> {
+  const rows = await db.query<CustomerRow>(
+    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE version > $1 ORDER BY version LIMIT $2`,
+    [afterVersion, limit + 1],
+  );
+  return { customers: rows.slice(0, limit).map(toCustomer), hasMore: rows.length > limit };
+}
+
+/** Highest version ever handed out (0 before the first customer). */
+export async function currentVersion(db: Queryable): Promise<number> {
+  const rows = await db.query<{ v: number | string }>(
+    'SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM customer_version',
+  );
+  return Number(rows[0]?.v ?? 0);
+}

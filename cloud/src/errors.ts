@@ -1,0 +1,12 @@
+import { TusafisheError } from '@tusafishe/protocol';
+
+export type CloudErrorCode =
+  | 'INVALID_CONFIG'
+  | 'UNKNOWN_ACCOUNT'
+  | 'ALREADY_REGISTERED'
+  | 'KIOSK_EXISTS'
+  | 'PAYMENT_PROVIDER_UNAVAILABLE'
+  | 'PAYMENT_REQUEST_FAILED'
+  | 'INVALID_AMOUNT';
+
+export class CloudError extends TusafisheError<CloudErrorCode> {}

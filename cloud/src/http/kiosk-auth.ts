@@ -1,0 +1,32 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KioskAuthenticator } from '../kiosks/kiosks.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `requireKiosk` once the gateway's credential checked out. */
+    kioskId: string;
+  }
+}
+
+/** `Basic base64(kiosk_id:secret)` → its parts, or undefined. */
+export function parseBasicAuth(header: string | undefined): { user: string; secret: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) } : undefined;
+}
+
+export function requireKiosk(authenticator: KioskAuthenticator) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const credential = parseBasicAuth(request.headers.authorization);
+    if (credential && (await authenticator.authenticate(credential.user, credential.secret))) {
+      request.kioskId = credential.user;
+      return;
+    }
+    await reply
+      .code(401)
+      .header('www-authenticate', 'Basic realm="tusafishe-kiosk"')
+      .send({ code: 'KIOSK_UNAUTHORISED', message: 'kiosk id or secret is wrong' });
+  };
+}

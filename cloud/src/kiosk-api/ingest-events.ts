@@ -1,0 +1,77 @@
+import type { LedgerEvent, PushResponse } from '@tusafishe/protocol';
+import type { Db } from '../store/db.js';
+import { appendEvents, applyLockout, balancesOf, existingEventIds, lockCustomerChanges } from '../ledger/ledger.js';
+
+/** Stable codes for events a kiosk may not push; the gateway parks them instead of retrying. */
+export const PUSH_REJECTIONS = {
+  KIOSK_MISMATCH: 'the event belongs to another kiosk',
+  EVENT_TYPE_NOT_ALLOWED: 'kiosks report dispenses, lockouts and alerts; credit comes only from the cloud',
+  INVALID_AMOUNT: 'a dispense is negative or zero, a notice is zero',
+  MISSING_ACCOUNT: 'this event type needs an account_id',
+  UNKNOWN_ACCOUNT: 'no customer has this account id',
+  DUPLICATE_SOURCE: 'another event of this type already settles this source_id',
+} as const;
+export type PushRejectionCode = keyof typeof PUSH_REJECTIONS;
+
+const KIOSK_EVENT_TYPES = new Set(['dispense', 'pin_lockout', 'alert_raised', 'alert_cleared']);
+/** Lockout length when a pin_lockout event does not say (`details.locked_until`). */
+const DEFAULT_LOCKOUT_MS = 15 * 60_000;
+
+function checkEvent(event: LedgerEvent, kioskId: string): PushRejectionCode | undefined {
+  if (event.kiosk_id !== kioskId) return 'KIOSK_MISMATCH';
+  if (!KIOSK_EVENT_TYPES.has(event.type)) return 'EVENT_TYPE_NOT_ALLOWED';
+  if (event.type === 'dispense' ? event.amount_ml > 0 : event.amount_ml !== 0) return 'INVALID_AMOUNT';
+  if ((event.type === 'dispense' || event.type === 'pin_lockout') && !event.account_id) return 'MISSING_ACCOUNT';
+  return undefined;
+}
+
+function lockedUntil(event: LedgerEvent): number {
+  const stated = event.details?.['locked_until'];
+  return typeof stated === 'number' && Number.isSafeInteger(stated) && stated > 0 ? stated : event.occurred_at + DEFAULT_LOCKOUT_MS;
+}
+
+/**
+ * Merges a kiosk's batch into the ledger (union by event id). Safe to repeat: ids already
+ * held are acknowledged again and counted once.
+ */
+export async function ingestKioskEvents(db: Db, kioskId: string, events: readonly LedgerEvent[]): Promise<PushResponse> {
+  const rejected: PushResponse['rejected'] = [];
+  const reject = (event: LedgerEvent, code: PushRejectionCode): void => {
+    rejected.push({ event_id: event.event_id, code, message: PUSH_REJECTIONS[code] });
+  };
+  const candidates = events.filter((event) => {
+    const code = checkEvent(event, kioskId);
+    if (code) reject(event, code);
+    return !code;
+  });
+
+  return db.transaction(async (tx) => {
+    await lockCustomerChanges(tx);
+    const accountIds = [...new Set(candidates.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
+    const known = new Set(
+      accountIds.length === 0
+        ? []
+        : (await tx.query<{ account_id: string }>('SELECT account_id FROM customers WHERE account_id = ANY($1::text[])', [accountIds])).map(
+            (row) => row.account_id,
+          ),
+    );
+    const valid = candidates.filter((event) => {
+      if (event.account_id && !known.has(event.account_id)) reject(event, 'UNKNOWN_ACCOUNT');
+      return !event.account_id || known.has(event.account_id);
+    });
+
+    const inserted = await appendEvents(tx, valid);
+    const notInserted = valid.filter((event) => !inserted.has(event.event_id));
+    const alreadyHeld = await existingEventIds(tx, notInserted.map((event) => event.event_id));
+    const acked: string[] = [];
+    for (const event of valid) {
+      if (inserted.has(event.event_id) || alreadyHeld.has(event.event_id)) acked.push(event.event_id);
+      else reject(event, 'DUPLICATE_SOURCE');
+    }
+    for (const event of valid) {
+      if (event.type === 'pin_lockout' && inserted.has(event.event_id)) await applyLockout(tx, event.account_id!, lockedUntil(event));
+    }
+    const balances = await balancesOf(tx, [...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : [])))]);
+    return { acked: [...new Set(acked)], rejected, balances };
+  });
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { PullQuery, PushRequest, SYNC_PATHS, type PullResponse } from '@tusafishe/protocol';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { currentVersion, customersChangedSince, toCustomerRecord, type CustomerPage } from '../customers/customers.js';
+import { requireKiosk } from '../http/kiosk-auth.js';
+import type { KioskAuthenticator } from '../kiosks/kiosks.js';
+import type { CloudMetrics } from '../metrics.js';
+import type { Db } from '../store/db.js';
+import type { ChangeFeed } from './change-feed.js';
+import { ingestKioskEvents } from './ingest-events.js';
+
+export interface KioskApiDeps {
+  db: Db;
+  feed: ChangeFeed;
+  authenticator: KioskAuthenticator;
+  metrics: CloudMetrics;
+  requestsPerKioskPerMinute: number;
+}
+
+const DEFAULT_PAGE = 500;
+
+/** Gateway sync (protocol/src/sync.ts): pull customer changes by version cursor, push ledger events. */
+export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): Promise<void> {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const rateLimit = { max: deps.requestsPerKioskPerMinute, timeWindow: 60_000, keyGenerator: (request: { kioskId: string }) => `kiosk:${request.kioskId}` };
+  const preHandler = requireKiosk(deps.authenticator);
+
+  typed.get(SYNC_PATHS.customers, { schema: { querystring: PullQuery }, preHandler, config: { rateLimit } }, async (request): Promise<PullResponse> => {
+    const after = Number(request.query.cursor ?? '0');
+    const limit = request.query.limit ?? DEFAULT_PAGE;
+    // A cursor beyond anything handed out means the gateway's replica came from another database.
+    if (after > (await currentVersion(deps.db))) return { customers: [], cursor: '0', has_more: true, must_refetch: true };
+
+    const deadline = Date.now() + (request.query.wait_s ?? 0) * 1000;
+    const gone = new AbortController();
+    request.raw.once('close', () => gone.abort());
+    let page: CustomerPage = await customersChangedSince(deps.db, after, limit);
+    while (page.customers.length === 0 && Date.now() < deadline && !gone.signal.aborted) {
+      await deps.feed.waitForChange(deadline, gone.signal);
+      page = await customersChangedSince(deps.db, after, limit);
+    }
+    const last = page.customers.at(-1);
+    return {
+      customers: page.customers.map(toCustomerRecord),
+      cursor: String(last ? last.version : after),
+      has_more: page.hasMore,
+      must_refetch: false,
+    };
+  });
+
+  typed.post(SYNC_PATHS.events, { schema: { body: PushRequest }, preHandler, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 }, async (request) => {
+    const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events);
+    deps.metrics.eventsIngested.inc(result.acked.length);
+    for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });
+    if (result.rejected.length > 0) request.log.warn({ kioskId: request.kioskId, rejected: result.rejected.length }, 'kiosk events rejected');
+    return result;
+  });
+}

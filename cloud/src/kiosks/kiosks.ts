@@ -1,0 +1,65 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hashSecret, verifySecret } from '@tusafishe/protocol/secret-hash';
+import { KioskId } from '@tusafishe/protocol';
+import { CloudError } from '../errors.js';
+import type { Queryable } from '../store/db.js';
+import type { Tariff } from '../payments/tariff.js';
+
+export interface NewKiosk {
+  kioskId: string;
+  name?: string;
+  /** Omitted: the cloud's default tariff applies. */
+  tariff?: Tariff;
+}
+
+export interface KioskCredential {
+  kioskId: string;
+  /** Shown once; the cloud keeps only its salted hash. */
+  secret: string;
+}
+
+/** Provisions a kiosk and returns its gateway credential (`Authorization: Basic base64(kiosk_id:secret)`). */
+export async function createKiosk(db: Queryable, input: NewKiosk): Promise<KioskCredential> {
+  if (!KioskId.safeParse(input.kioskId).success) throw new CloudError('INVALID_CONFIG', `bad kiosk id "${input.kioskId}"`);
+  const secret = randomBytes(24).toString('base64url');
+  const rows = await db.query(
+    `INSERT INTO kiosks (kiosk_id, name, credential_hash, tariff_currency, tariff_price_minor, tariff_volume_ml)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kiosk_id) DO NOTHING RETURNING kiosk_id`,
+    [input.kioskId, input.name ?? input.kioskId, await hashSecret(secret), input.tariff?.currency ?? null, input.tariff?.priceMinor ?? null, input.tariff?.volumeMl ?? null],
+  );
+  if (rows.length === 0) throw new CloudError('KIOSK_EXISTS', `kiosk ${input.kioskId} already exists`);
+  return { kioskId: input.kioskId, secret };
+}
+
+export async function kioskTariff(db: Queryable, kioskId: string): Promise<Tariff | undefined> {
+  const rows = await db.query<{ tariff_currency: string | null; tariff_price_minor: number | null; tariff_volume_ml: number | null }>(
+    'SELECT tariff_currency, tariff_price_minor, tariff_volume_ml FROM kiosks WHERE kiosk_id = $1',
+    [kioskId],
+  );
+  const row = rows[0];
+  if (!row?.tariff_currency || !row.tariff_price_minor || !row.tariff_volume_ml) return undefined;
+  return { currency: row.tariff_currency, priceMinor: row.tariff_price_minor, volumeMl: row.tariff_volume_ml };
+}
+
+const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
+/**
+ * Checks kiosk credentials. A scrypt check costs milliseconds, so a secret that verified once is
+ * remembered by its SHA-256 (in memory only) until the stored hash changes.
+ */
+export class KioskAuthenticator {
+  private readonly verified = new Map<string, { hash: string; digest: Buffer }>();
+
+  constructor(private readonly db: Queryable) {}
+
+  async authenticate(kioskId: string, secret: string): Promise<boolean> {
+    const rows = await this.db.query<{ credential_hash: string }>('SELECT credential_hash FROM kiosks WHERE kiosk_id = $1', [kioskId]);
+    const hash = rows[0]?.credential_hash;
+    if (!hash) return false;
+    const cached = this.verified.get(kioskId);
+    if (cached && cached.hash === hash) return timingSafeEqual(cached.digest, digest(secret));
+    if (!(await verifySecret(secret, hash))) return false;
+    this.verified.set(kioskId, { hash, digest: digest(secret) });
+    return true;
+  }
+}

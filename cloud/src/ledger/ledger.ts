@@ -1,0 +1,119 @@
+import { BALANCE_EVENT_TYPES, type LedgerEvent } from '@tusafishe/protocol';
+import { CUSTOMER_VERSION_LOCK } from '../store/migrations.js';
+import type { Queryable } from '../store/db.js';
+
+const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
+
+/**
+ * First statement of every transaction that changes customers: the version trigger takes the
+ * same lock, and taking it before any row lock keeps concurrent writers from deadlocking.
+ */
+export async function lockCustomerChanges(tx: Queryable): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [CUSTOMER_VERSION_LOCK]);
+}
+
+export interface Balance {
+  account_id: string;
+  balance_ml: number;
+  version: number;
+}
+
+interface InsertedRow {
+  event_id: string;
+}
+
+/**
+ * Appends events to the grow-only ledger (ARCHITECTURE §3): an event id already present is
+ * ignored, so merge is union. Each new balance-affecting event moves its customer's cached
+ * balance in the same statement, so `customers.balance_ml` always equals the sum of its events.
+ * Returns the ids this call inserted. Call inside a transaction.
+ */
+export async function appendEvents(tx: Queryable, events: readonly LedgerEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const column = <T>(pick: (event: LedgerEvent) => T): T[] => events.map(pick);
+  const rows = await tx.query<InsertedRow>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::jsonb[])
+         AS t(event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details)
+     ), inserted AS (
+       INSERT INTO ledger_events (event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details)
+       SELECT * FROM input ON CONFLICT DO NOTHING
+       RETURNING event_id, type, account_id, amount_ml
+     ), moved AS (
+       UPDATE customers c SET balance_ml = c.balance_ml + d.delta
+       FROM (SELECT account_id, sum(amount_ml) AS delta FROM inserted
+             WHERE account_id IS NOT NULL AND type IN (${BALANCE_TYPES_SQL}) GROUP BY account_id) d
+       WHERE c.account_id = d.account_id
+     )
+     SELECT event_id::text AS event_id FROM inserted`,
+    [
+      column((e) => e.event_id),
+      column((e) => e.type),
+      column((e) => e.account_id ?? null),
+      column((e) => e.amount_ml),
+      column((e) => e.kiosk_id ?? null),
+      column((e) => e.dispenser_id ?? null),
+      column((e) => e.source_id ?? null),
+      column((e) => e.occurred_at),
+      column((e) => (e.details === undefined ? null : JSON.stringify(e.details))),
+    ],
+  );
+  return new Set(rows.map((row) => row.event_id));
+}
+
+/** Which of `ids` the ledger holds. */
+export async function existingEventIds(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.query<InsertedRow>('SELECT event_id::text AS event_id FROM ledger_events WHERE event_id = ANY($1::uuid[])', [ids]);
+  return new Set(rows.map((row) => row.event_id));
+}
+
+export async function balancesOf(db: Queryable, accountIds: readonly string[]): Promise<Balance[]> {
+  if (accountIds.length === 0) return [];
+  const rows = await db.query<{ account_id: string; balance_ml: number | string; version: number | string }>(
+    'SELECT account_id, balance_ml, version FROM customers WHERE account_id = ANY($1::text[]) ORDER BY account_id',
+    [accountIds],
+  );
+  return rows.map((row) => ({ account_id: row.account_id, balance_ml: Number(row.balance_ml), version: Number(row.version) }));
+}
+
+/** Extends a customer's cloud-wide lockout (never shortens it); bumps the version so gateways learn it. */
+export async function applyLockout(tx: Queryable, accountId: string, lockedUntil: number): Promise<void> {
+  await tx.query(
+    'UPDATE customers SET locked_until = $2 WHERE account_id = $1 AND (locked_until IS NULL OR locked_until < $2)',
+    [accountId, lockedUntil],
+  );
+}
+
+export interface NegativeBalance {
+  account_id: string;
+  phone: string;
+  name: string;
+  balance_ml: number;
+}
+
+/** Customers whose merged balance went below zero (offline spending at several kiosks, ARCHITECTURE §5). */
+export async function negativeBalances(db: Queryable, limit = 1000): Promise<NegativeBalance[]> {
+  const rows = await db.query<{ account_id: string; phone: string; name: string; balance_ml: number | string }>(
+    'SELECT account_id, phone, name, balance_ml FROM customers WHERE balance_ml < 0 ORDER BY balance_ml LIMIT $1',
+    [limit],
+  );
+  return rows.map((row) => ({ ...row, balance_ml: Number(row.balance_ml) }));
+}
+
+export async function countNegativeBalances(db: Queryable): Promise<number> {
+  const rows = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM customers WHERE balance_ml < 0');
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The check behind "a balance is the sum of its events": accounts whose cache disagrees (should be none). */
+export async function balanceDrift(db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ account_id: string }>(
+    `SELECT c.account_id FROM customers c
+     LEFT JOIN (SELECT account_id, sum(amount_ml) AS total FROM ledger_events
+                WHERE type IN (${BALANCE_TYPES_SQL}) GROUP BY account_id) s
+       ON s.account_id = c.account_id
+     WHERE c.balance_ml <> coalesce(s.total, 0)`,
+  );
+  return rows.map((row) => row.account_id);
+}

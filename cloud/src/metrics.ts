@@ -1,0 +1,31 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per cloud instance, so several instances can run in one process (tests). */
+export class CloudMetrics {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'tusafishe_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly ussdScreens = new Counter({ name: 'tusafishe_ussd_screens_total', help: 'USSD screens served', labelNames: ['kind'], registers: [this.registry] });
+  readonly smsInbound = new Counter({ name: 'tusafishe_sms_inbound_total', help: 'Inbound SMS by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly eventsIngested = new Counter({ name: 'tusafishe_ledger_events_ingested_total', help: 'Kiosk events newly merged', registers: [this.registry] });
+  readonly eventsRejected = new Counter({ name: 'tusafishe_ledger_events_rejected_total', help: 'Kiosk events rejected', labelNames: ['code'], registers: [this.registry] });
+  readonly payments = new Counter({ name: 'tusafishe_payments_total', help: 'Payments by provider and final status', labelNames: ['provider', 'status'], registers: [this.registry] });
+  readonly negativeBalances: Gauge;
+
+  constructor(countNegativeBalances: () => Promise<number>) {
+    collectDefaultMetrics({ register: this.registry });
+    this.negativeBalances = new Gauge({
+      name: 'tusafishe_negative_balances',
+      help: 'Customers whose merged balance is below zero (offline overspend to recover)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await countNegativeBalances());
+      },
+    });
+  }
+}

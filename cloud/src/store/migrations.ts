@@ -1,0 +1,145 @@
+import type { Db } from './db.js';
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Channel NOTIFY'd after any statement that changes customers; wakes long-polling gateways. */
+export const CUSTOMERS_CHANGED_CHANNEL = 'tusafishe_customers_changed';
+/** Advisory lock every customer change holds until commit, so versions become visible in order. */
+export const CUSTOMER_VERSION_LOCK = 74_657_001;
+
+/** Append-only: never edit a released migration, add the next one. */
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE SEQUENCE customer_version;
+
+CREATE TABLE kiosks (
+  kiosk_id text PRIMARY KEY,
+  name text NOT NULL,
+  credential_hash text NOT NULL,
+  tariff_currency text,
+  tariff_price_minor integer CHECK (tariff_price_minor > 0),
+  tariff_volume_ml integer CHECK (tariff_volume_ml > 0),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE customers (
+  account_id text PRIMARY KEY,
+  phone text NOT NULL UNIQUE,
+  name text NOT NULL,
+  pin_hash text NOT NULL DEFAULT '',
+  status text NOT NULL CHECK (status IN ('active', 'inactive', 'suspended')),
+  language text NOT NULL DEFAULT 'en' CHECK (language IN ('en', 'sw')),
+  expires_at bigint,
+  daily_limit_ml integer,
+  allowed_kiosks text[],
+  locked_until bigint,
+  balance_ml bigint NOT NULL DEFAULT 0,
+  version bigint NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX customers_version ON customers (version);
+
+-- Every change to a customer, balance included, takes the next version under one lock,
+-- so a gateway that has seen version v has seen every change numbered below v.
+CREATE FUNCTION customers_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(${CUSTOMER_VERSION_LOCK});
+  NEW.version := nextval('customer_version');
+  NEW.updated_at := now();
+  RETURN NEW;
+END $$;
+CREATE TRIGGER customers_version BEFORE INSERT OR UPDATE ON customers
+  FOR EACH ROW EXECUTE FUNCTION customers_bump_version();
+
+CREATE FUNCTION customers_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('${CUSTOMERS_CHANGED_CHANNEL}', '');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER customers_changed AFTER INSERT OR UPDATE ON customers
+  FOR EACH STATEMENT EXECUTE FUNCTION customers_notify();
+
+CREATE TABLE ledger_events (
+  event_id uuid PRIMARY KEY,
+  type text NOT NULL,
+  account_id text REFERENCES customers (account_id),
+  amount_ml integer NOT NULL,
+  kiosk_id text,
+  dispenser_id text,
+  source_id text,
+  occurred_at bigint NOT NULL,
+  details jsonb,
+  received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX ledger_events_source ON ledger_events (type, source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX ledger_events_account ON ledger_events (account_id);
+
+CREATE TABLE payments (
+  payment_id uuid PRIMARY KEY,
+  provider text NOT NULL CHECK (provider IN ('mtn', 'airtel')),
+  account_id text NOT NULL REFERENCES customers (account_id),
+  phone text NOT NULL,
+  amount_minor bigint NOT NULL CHECK (amount_minor > 0),
+  currency text NOT NULL,
+  kiosk_id text REFERENCES kiosks (kiosk_id),
+  status text NOT NULL CHECK (status IN ('pending', 'successful', 'failed', 'expired', 'mismatch')),
+  provider_transaction_id text,
+  credited_ml bigint,
+  topup_event_id uuid,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  settled_at timestamptz
+);
+CREATE UNIQUE INDEX payments_provider_transaction ON payments (provider, provider_transaction_id);
+CREATE INDEX payments_pending ON payments (created_at) WHERE status = 'pending';
+
+CREATE TABLE sms_inbound (
+  message_id text PRIMARY KEY,
+  phone text NOT NULL,
+  received_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE sms_outbox (
+  id bigserial PRIMARY KEY,
+  phone text NOT NULL,
+  message text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE audit_log (
+  id bigserial PRIMARY KEY,
+  actor text NOT NULL,
+  action text NOT NULL,
+  subject text,
+  details jsonb,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
+];
+
+/** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */
+export async function migrate(db: Db): Promise<number> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  let applied = 0;
+  for (const migration of MIGRATIONS) {
+    const done = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [CUSTOMER_VERSION_LOCK + 1]);
+      const existing = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (existing.length > 0) return false;
+      await tx.exec(migration.sql);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      return true;
+    });
+    if (done) applied += 1;
+  }
+  return applied;
+}

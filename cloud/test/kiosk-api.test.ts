@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '@tusafishe/protocol';
+import { recordAdjustment } from '../src/admin/adjustments.js';
+import { startCloud, type RunningCloud } from '../src/cloud.js';
+import { createCustomer } from '../src/customers/customers.js';
+import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
+import { balanceDrift } from '../src/ledger/ledger.js';
+import { backends } from './backends.js';
+import { dispenseEvent, kioskClient } from './kiosk-client.js';
+
+let phoneSeq = 0;
+const nextPhone = (): string => `+2547000${String(10000 + (phoneSeq += 1)).slice(-5)}`;
+
+describe.each(backends())('kiosk API on $name', (backend) => {
+  let cloud: RunningCloud;
+  let kioskA: KioskCredential;
+  let kioskB: KioskCredential;
+  const adminToken = 'admin-token-for-tests';
+
+  beforeAll(async () => {
+    cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false, adminToken });
+    kioskA = await createKiosk(cloud.db, { kioskId: 'KIOSK-A' });
+    kioskB = await createKiosk(cloud.db, { kioskId: 'KIOSK-B' });
+  });
+  afterAll(async () => {
+    await cloud?.close();
+    await backend.cleanup();
+  });
+
+  async function customerWithCredit(ml: number): Promise<string> {
+    const customer = await createCustomer(cloud.db, { phone: nextPhone(), name: 'Test Customer', pin: '4321' });
+    if (ml) await recordAdjustment(cloud.db, { accountId: customer.account_id, amountMl: ml, reason: 'test credit', operator: 'test' });
+    return customer.account_id;
+  }
+
+  it('refuses a gateway without its credential', async () => {
+    const wrong = kioskClient(cloud.url, { kioskId: 'KIOSK-A', secret: 'not-the-secret' });
+    expect((await wrong.pull()).status).toBe(401);
+    const response = await fetch(`${cloud.url}/kiosk/v1/customers`);
+    expect(response.status).toBe(401);
+  });
+
+  it('counts the same batch pushed twice once', async () => {
+    const account = await customerWithCredit(20_000);
+    const client = kioskClient(cloud.url, kioskA);
+    const batch = [dispenseEvent('KIOSK-A', account, 5_000), dispenseEvent('KIOSK-A', account, 2_000)];
+    const first = await client.push(batch);
+    expect(first.status).toBe(200);
+    expect(first.body.acked.sort()).toEqual(batch.map((e) => e.event_id).sort());
+    expect(first.body.balances).toEqual([expect.objectContaining({ account_id: account, balance_ml: 13_000 })]);
+    const again = await client.push(batch);
+    expect(again.body.acked.sort()).toEqual(batch.map((e) => e.event_id).sort());
+    expect(again.body.rejected).toEqual([]);
+    expect(again.body.balances[0]?.balance_ml).toBe(13_000);
+    expect(await balanceDrift(cloud.db)).toEqual([]);
+  });
+
+  it('rejects events of another kiosk, credit from a kiosk and unknown accounts, and keeps the rest', async () => {
+    const account = await customerWithCredit(10_000);
+    const client = kioskClient(cloud.url, kioskA);
+    const foreign = dispenseEvent('KIOSK-B', account, 1_000);
+    const forgedTopup = { ...dispenseEvent('KIOSK-A', account, 0), type: 'topup' as const, amount_ml: 50_000 };
+    const unknown = dispenseEvent('KIOSK-A', 'TSNOBODY1', 1_000);
+    const good = dispenseEvent('KIOSK-A', account, 1_000);
+    const { body } = await client.push([foreign, forgedTopup, unknown, good]);
+    expect(body.acked).toEqual([good.event_id]);
+    expect(Object.fromEntries(body.rejected.map((r) => [r.event_id, r.code]))).toEqual({
+      [foreign.event_id]: 'KIOSK_MISMATCH',
+      [forgedTopup.event_id]: 'EVENT_TYPE_NOT_ALLOWED',
+      [unknown.event_id]: 'UNKNOWN_ACCOUNT',
+    });
+    expect(body.balances).toEqual([expect.objectContaining({ account_id: account, balance_ml: 9_000 })]);
+  });
+
+  it('rejects a malformed batch without changing anything', async () => {
+    const response = await fetch(`${cloud.url}/kiosk/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`KIOSK-A:${kioskA.secret}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ event_id: 'not-a-uuid', type: 'dispense', amount_ml: -1 }] }),
+    });
+    expect(response.status).toBe(400);
+  });
+
+  it('merges two kiosks spending the same credit offline into a negative balance operators can see', async () => {
+    const account = await customerWithCredit(10_000);
+    const [a, b] = [kioskClient(cloud.url, kioskA), kioskClient(cloud.url, kioskB)];
+    // Both kiosks were offline and each allowed 8 L against the same stale 10 L.
+    const fromB = await b.push([dispenseEvent('KIOSK-B', account, 8_000)]);
+    expect(fromB.body.balances[0]?.balance_ml).toBe(2_000);
+    const fromA = await a.push([dispenseEvent('KIOSK-A', account, 8_000)]);
+    expect(fromA.body.balances[0]?.balance_ml).toBe(-6_000);
+
+    const flagged = await fetch(`${cloud.url}/admin/negative-balances`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(((await flagged.json()) as { customers: { account_id: string; balance_ml: number }[] }).customers).toContainEqual(
+      expect.objectContaining({ account_id: account, balance_ml: -6_000 }),
+    );
+    expect((await fetch(`${cloud.url}/admin/negative-balances`)).status).toBe(401);
+    const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
+    expect(metrics).toMatch(/^tusafishe_negative_balances [1-9]/m);
+  });
+
+  it('pulls customers in pages and resumes from the cursor', async () => {
+    const client = kioskClient(cloud.url, kioskA);
+    const all: string[] = [];
+    let cursor = '0';
+    for (;;) {
+      const { body } = await client.pull({ cursor, limit: 2 });
+      expect(body.must_refetch).toBe(false);
+      all.push(...body.customers.map((c) => c.account_id));
+      cursor = body.cursor;
+      if (!body.has_more) break;
+    }
+    const total = Number((await cloud.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customers'))[0]!.n);
+    expect(new Set(all).size).toBe(total);
+    // Nothing new: an empty page that keeps the cursor.
+    const idle = await client.pull({ cursor });
+    expect(idle.body).toEqual({ customers: [], cursor, has_more: false, must_refetch: false });
+    // A change after the cursor is exactly what the next pull returns, with the new balance.
+    const account = await customerWithCredit(3_000);
+    const next = await client.pull({ cursor });
+    expect(next.body.customers.map((c) => [c.account_id, c.balance_ml])).toEqual([[account, 3_000]]);
+    expect(next.body.customers[0]?.pin_hash).toMatch(/^\$scrypt\$/);
+  });
+
+  it('tells a gateway with a cursor the cloud never issued to refetch', async () => {
+    const { body } = await kioskClient(cloud.url, kioskA).pull({ cursor: '99999999' });
+    expect(body).toMatchObject({ customers: [], must_refetch: true, cursor: '0' });
+  });
+
+  it('wakes a long-polling gateway when a customer changes', async () => {
+    const client = kioskClient(cloud.url, kioskA);
+    const { body: head } = await client.pull({ cursor: '0', limit: 5000 });
+    const waiting = client.pull({ cursor: head.cursor, wait_s: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const account = await customerWithCredit(0);
+    const started = Date.now();
+    const { body } = await waiting;
+    expect(body.customers.map((c) => c.account_id)).toEqual([account]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('applies a lockout reported by a kiosk to the customer record every gateway pulls', async () => {
+    const account = await customerWithCredit(0);
+    const lockedUntil = Date.now() + 600_000;
+    const client = kioskClient(cloud.url, kioskB);
+    const { body } = await client.push([
+      { event_id: newId(), type: 'pin_lockout', account_id: account, amount_ml: 0, kiosk_id: 'KIOSK-B', occurred_at: Date.now(), details: { locked_until: lockedUntil } },
+    ]);
+    expect(body.rejected).toEqual([]);
+    const pulled = await kioskClient(cloud.url, kioskA).pull({ cursor: String(body.balances[0]!.version - 1) });
+    expect(pulled.body.customers.find((c) => c.account_id === account)?.locked_until).toBe(lockedUntil);
+  });
+});

@@ -1,0 +1,27 @@
+import type { LedgerEvent, PullResponse, PushResponse } from '@tusafishe/protocol';
+import { SYNC_PATHS, newId } from '@tusafishe/protocol';
+import type { KioskCredential } from '../src/kiosks/kiosks.js';
+
+/** The gateway's side of the kiosk API, as a test (and the benchmark) drives it over real HTTP. */
+export function kioskClient(baseUrl: string, credential: KioskCredential) {
+  const authorization = `Basic ${Buffer.from(`${credential.kioskId}:${credential.secret}`).toString('base64')}`;
+  return {
+    async pull(query: { cursor?: string; limit?: number; wait_s?: number } = {}): Promise<{ status: number; body: PullResponse }> {
+      const params = new URLSearchParams(Object.entries(query).map(([key, value]) => [key, String(value)]));
+      const response = await fetch(`${baseUrl}${SYNC_PATHS.customers}?${params}`, { headers: { authorization } });
+      return { status: response.status, body: (await response.json()) as PullResponse };
+    },
+    async push(events: LedgerEvent[]): Promise<{ status: number; body: PushResponse }> {
+      const response = await fetch(`${baseUrl}${SYNC_PATHS.events}`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+      return { status: response.status, body: (await response.json()) as PushResponse };
+    },
+  };
+}
+
+export function dispenseEvent(kioskId: string, accountId: string, ml: number): LedgerEvent {
+  return { event_id: newId(), type: 'dispense', account_id: accountId, amount_ml: -ml, kiosk_id: kioskId, dispenser_id: 'D1', source_id: newId(), occurred_at: Date.now() };
+}
