@@ -1,0 +1,137 @@
+import {
+  AuthRequest,
+  AuthResponse,
+  CommandResult,
+  DISPENSE_QOS,
+  DISPENSER_SUBSCRIBES,
+  DispenserCommand,
+  DispenserConfig,
+  DispenserStatus,
+  Heartbeat,
+  SessionAck,
+  SessionComplete,
+  SessionProgress,
+  decodeMessage,
+  dispenserTopic,
+  encodeMessage,
+  parseDispenserTopic,
+  type DispenserInboundLeaf,
+  type DispenserOutboundLeaf,
+} from '@tusafishe/protocol';
+import type * as z from 'zod/mini';
+import type { MqttLink } from './hal.js';
+import type { DispenserIdentity } from './firmware-settings.js';
+
+const INBOUND = {
+  'auth/response': AuthResponse,
+  'session/ack': SessionAck,
+  config: DispenserConfig,
+  command: DispenserCommand,
+} as const satisfies Record<DispenserInboundLeaf, unknown>;
+
+const OUTBOUND = {
+  'auth/request': AuthRequest,
+  'session/progress': SessionProgress,
+  'session/complete': SessionComplete,
+  heartbeat: Heartbeat,
+  status: DispenserStatus,
+  'command/result': CommandResult,
+} as const satisfies Record<DispenserOutboundLeaf, unknown>;
+
+/** Progress and heartbeats are informational (QoS 0); the rest is the dispense flow (QoS 1). */
+const QOS: Record<DispenserOutboundLeaf, 0 | 1> = {
+  'auth/request': DISPENSE_QOS,
+  'session/progress': 0,
+  'session/complete': DISPENSE_QOS,
+  heartbeat: 0,
+  status: DISPENSE_QOS,
+  'command/result': DISPENSE_QOS,
+};
+
+type InboundSchemas = typeof INBOUND;
+type OutboundSchemas = typeof OUTBOUND;
+
+export type Inbound = {
+  [L in DispenserInboundLeaf]: { leaf: L; message: z.infer<InboundSchemas[L]> };
+}[DispenserInboundLeaf];
+
+export interface GatewayLinkEvents {
+  onUp(): void;
+  onDown(): void;
+  onMessage(inbound: Inbound): void;
+  /** A payload that failed validation: dropped, counted as an error. */
+  onInvalid(leaf: string, error: string): void;
+}
+
+/**
+ * The dispenser's side of the MQTT contract: its own topics only, every inbound payload
+ * validated against the protocol, retained online status with an offline last will.
+ */
+export class GatewayLink {
+  #up = false;
+
+  constructor(
+    private readonly mqtt: MqttLink,
+    private readonly identity: DispenserIdentity,
+    private readonly firmware: string,
+    private readonly keepaliveSeconds: number,
+  ) {}
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  start(events: GatewayLinkEvents): void {
+    const { id, username, password } = this.identity;
+    this.mqtt.start(
+      {
+        clientId: username,
+        username,
+        password,
+        keepaliveSeconds: this.keepaliveSeconds,
+        will: {
+          topic: dispenserTopic(id, 'status'),
+          payload: encodeMessage(DispenserStatus, { online: false }),
+          qos: DISPENSE_QOS,
+          retain: true,
+        },
+      },
+      {
+        onConnect: () => {
+          this.#up = true;
+          this.mqtt.subscribe(DISPENSER_SUBSCRIBES.map((leaf) => dispenserTopic(id, leaf)));
+          this.send('status', { online: true, firmware: this.firmware });
+          events.onUp();
+        },
+        onDisconnect: () => {
+          if (!this.#up) return;
+          this.#up = false;
+          events.onDown();
+        },
+        onMessage: (topic, payload) => {
+          const parsed = parseDispenserTopic(topic);
+          if (!parsed || parsed.dispenserId !== id || !(parsed.leaf in INBOUND)) return;
+          const leaf = parsed.leaf as DispenserInboundLeaf;
+          const decoded = decodeMessage(INBOUND[leaf], payload);
+          if (decoded.ok) events.onMessage({ leaf, message: decoded.value } as Inbound);
+          else events.onInvalid(leaf, decoded.error);
+        },
+      },
+    );
+  }
+
+  send<L extends DispenserOutboundLeaf>(leaf: L, message: z.infer<OutboundSchemas[L]>): void {
+    if (!this.#up) return;
+    this.mqtt.publish(dispenserTopic(this.identity.id, leaf), encodeMessage(OUTBOUND[leaf], message), {
+      qos: QOS[leaf],
+      retain: leaf === 'status',
+    });
+  }
+
+  /** Leaves cleanly: offline status first, because a clean disconnect suppresses the will. */
+  stop(): void {
+    this.send('status', { online: false, firmware: this.firmware });
+    this.#up = false;
+    this.mqtt.stop();
+  }
+}

@@ -1,0 +1,20 @@
+import type { DispenserStateName } from '../dispenser.js';
+
+/** What a person at the dispenser sees. */
+export interface DispenserPanelView {
+  lcd: string[];
+  valveOpen: boolean;
+  state: DispenserStateName;
+  connected: boolean;
+  flowRateMlPerSecond: number;
+}
+
+/** A dispenser's front panel, whether the dispenser runs in this process or is attached over its control endpoint. */
+export interface DispenserPanel {
+  press(keys: string): void;
+  view(): DispenserPanelView;
+  /** Called on every LCD or valve change; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+  /** mL/s through the open valve; 0 is a dry tank. */
+  setFlowRate(mlPerSecond: number): void;
+}

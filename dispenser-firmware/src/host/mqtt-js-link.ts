@@ -1,0 +1,55 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttConnectOptions, MqttEvents, MqttLink } from '../hal.js';
+
+const RECONNECT_MS = 1000;
+
+/** The HAL's MQTT client on the host, over MQTT.js (which reconnects by itself). */
+export class MqttJsLink implements MqttLink {
+  #client: MqttClient | undefined;
+  #ended: Promise<void> = Promise.resolve();
+
+  constructor(private readonly url: string) {}
+
+  start(options: MqttConnectOptions, events: MqttEvents): void {
+    const client = mqtt.connect(this.url, {
+      clientId: options.clientId,
+      username: options.username,
+      password: options.password,
+      keepalive: options.keepaliveSeconds,
+      clean: true,
+      resubscribe: false,
+      reconnectPeriod: RECONNECT_MS,
+      connectTimeout: 5000,
+      will: { ...options.will, payload: Buffer.from(options.will.payload) },
+    });
+    client.on('connect', () => events.onConnect());
+    client.on('close', () => events.onDisconnect());
+    client.on('message', (topic, payload) => events.onMessage(topic, payload.toString('utf8')));
+    // Refused or broken connections surface as 'close' and are retried; nothing to add here.
+    client.on('error', () => undefined);
+    this.#ended = new Promise((resolve) => client.once('end', () => resolve()));
+    this.#client = client;
+  }
+
+  publish(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }): void {
+    this.#client?.publish(topic, payload, options);
+  }
+
+  subscribe(topics: readonly string[]): void {
+    this.#client?.subscribe([...topics], { qos: 1 });
+  }
+
+  stop(): void {
+    this.#client?.end(false);
+  }
+
+  /** Resolves once the client has fully ended (after stop() or cut()). */
+  ended(): Promise<void> {
+    return this.#ended;
+  }
+
+  /** Power cut: the socket drops without DISCONNECT, so the broker publishes the last will. */
+  cut(): void {
+    this.#client?.end(true);
+  }
+}
