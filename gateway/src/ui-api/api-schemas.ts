@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/**
+ * Shapes of the technician API. The server validates with them and the UI imports the
+ * inferred types (type-only, so no zod reaches the browser bundle).
+ */
+export const ErrorBody = z.object({ code: z.string(), message: z.string() });
+
+export const SignInBody = z.object({
+  username: z.string().trim().min(1).max(64),
+  password: z.string().min(1).max(200),
+});
+export const Me = z.object({ username: z.string() });
+export const SignedOut = z.object({ signed_out: z.literal(true) });
+
+export const HardwareView = z.object({
+  tank: z.object({ level_percent: z.number().min(0).max(100), litres: z.number().nullable() }).nullable(),
+  water_quality: z.object({ ok: z.boolean(), tds_ppm: z.number().nullable(), turbidity_ntu: z.number().nullable() }).nullable(),
+  pump: z.enum(['on', 'off', 'fault']).nullable(),
+  uv: z.enum(['on', 'off', 'fault']).nullable(),
+  door: z.enum(['open', 'closed']).nullable(),
+  modem: z.object({ signal_dbm: z.number().nullable(), operator: z.string().nullable() }).nullable(),
+  alerts: z.array(z.object({ code: z.string(), message: z.string(), since: z.number().int() })),
+});
+export type HardwareView = z.infer<typeof HardwareView>;
+
+export const SyncView = z.object({
+  enabled: z.boolean(),
+  online: z.boolean(),
+  /** No cloud contact for a while: the offline daily limit applies. */
+  offline_limit_active: z.boolean(),
+  last_contact_at: z.number().int().nullable(),
+  last_pull_at: z.number().int().nullable(),
+  last_push_at: z.number().int().nullable(),
+  events_waiting: z.number().int().min(0),
+  cursor: z.string().nullable(),
+  last_error: z.string().nullable(),
+});
+export type SyncView = z.infer<typeof SyncView>;
+
+export const DispenserSummary = z.object({
+  dispenser_id: z.string(),
+  online: z.boolean(),
+  enabled: z.boolean(),
+  firmware: z.string().nullable(),
+  last_seen_at: z.number().int().nullable(),
+  rssi_dbm: z.number().int().nullable(),
+  pulses_per_litre: z.number().int(),
+});
+export type DispenserSummary = z.infer<typeof DispenserSummary>;
+
+export const Overview = z.object({
+  kiosk_id: z.string(),
+  now: z.number().int(),
+  dispensers: z.array(DispenserSummary),
+  today: z.object({ dispensed_ml: z.number().int(), dispenses: z.number().int() }),
+  hardware: HardwareView.nullable(),
+  sync: SyncView.nullable(),
+});
+export type Overview = z.infer<typeof Overview>;
+
+export const RecentDispense = z.object({
+  session_id: z.string(),
+  account_id: z.string().nullable(),
+  delivered_ml: z.number().int(),
+  pulses: z.number().int().nullable(),
+  occurred_at: z.number().int(),
+});
+export type RecentDispense = z.infer<typeof RecentDispense>;
+
+export const DispenserDetail = DispenserSummary.extend({
+  presets_ml: z.array(z.number().int()),
+  max_ml: z.number().int(),
+  heartbeat: z
+    .object({
+      uptime_s: z.number().int(),
+      free_heap: z.number().int(),
+      dispenses: z.number().int(),
+      delivered_ml: z.number().int(),
+      errors: z.number().int(),
+      state: z.string().nullable(),
+    })
+    .nullable(),
+  recent_dispenses: z.array(RecentDispense),
+});
+export type DispenserDetail = z.infer<typeof DispenserDetail>;
+
+export const DispenserParams = z.object({ dispenserId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) });
+
+export const CalibrationBody = z.object({
+  session_id: z.uuid(),
+  /** What the measuring jug shows, in mL. */
+  measured_ml: z.number().int().min(50).max(100_000),
+});
+export const CalibrationResult = z.object({
+  dispenser_id: z.string(),
+  old_pulses_per_litre: z.number().int(),
+  new_pulses_per_litre: z.number().int(),
+  pulses: z.number().int(),
+  measured_ml: z.number().int(),
+});
+export type CalibrationResult = z.infer<typeof CalibrationResult>;
+
+export const ValveTestBody = z.object({ duration_ms: z.number().int().min(100).max(30_000) });
+export const ValveTestResult = z.object({
+  ok: z.boolean(),
+  message: z.string().nullable(),
+  delivered_ml: z.number().int().nullable(),
+  pulses: z.number().int().nullable(),
+});
+export type ValveTestResult = z.infer<typeof ValveTestResult>;
+
+export const CustomerQuery = z.object({ q: z.string().trim().min(1).max(40) });
+export const CustomerView = z.object({
+  account_id: z.string(),
+  phone: z.string(),
+  name: z.string(),
+  status: z.string(),
+  balance_ml: z.number().int(),
+  today_ml: z.number().int(),
+  daily_limit_ml: z.number().int().nullable(),
+  locked_until: z.number().int().nullable(),
+  failed_pins: z.number().int(),
+});
+export type CustomerView = z.infer<typeof CustomerView>;
+export const CustomerParams = z.object({ accountId: z.string().regex(/^[A-Z0-9]{4,16}$/) });
+export const UnlockBody = z.object({ reason: z.string().trim().min(3).max(200) });
+
+export const UsageQuery = z.object({ range: z.enum(['day', 'week']).default('day') });
+export const Usage = z.object({
+  range: z.enum(['day', 'week']),
+  from: z.number().int(),
+  to: z.number().int(),
+  /** One bucket per hour (day) or per day (week). */
+  buckets: z.array(z.object({ start: z.number().int(), ml: z.number().int() })),
+  by_dispenser: z.array(z.object({ dispenser_id: z.string(), ml: z.number().int() })),
+  /** Null when the kiosk has no tank sensor. */
+  tank: z.array(z.object({ at: z.number().int(), percent: z.number() })).nullable(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const TransactionsQuery = z.object({
+  from: z.iso.date().optional(),
+  to: z.iso.date().optional(),
+});
+
+/** Messages the live feed websocket pushes. */
+export type LiveMessage =
+  | { type: 'dispense'; event_id: string; dispenser_id: string | null; account_id: string | null; delivered_ml: number; occurred_at: number }
+  | { type: 'authorisation'; dispenser_id: string | null; approved: boolean; reason: string | null; at: number }
+  | { type: 'dispenser-status'; dispenser_id: string; online: boolean; at: number }
+  | { type: 'progress'; dispenser_id: string; session_id: string; delivered_ml: number; at: number }
+  | { type: 'command-result'; dispenser_id: string; command_id: string; ok: boolean; message: string | null; at: number };

@@ -1,0 +1,107 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { newId } from '@tusafishe/protocol';
+import {
+  CalibrationBody,
+  CalibrationResult,
+  DispenserDetail,
+  DispenserParams,
+  ErrorBody,
+  ValveTestBody,
+  ValveTestResult,
+} from './api-schemas.js';
+import type { Store } from '../store/store.js';
+import { dispenserDetail, findDispense } from './dispenser-queries.js';
+import { calibratedPulsesPerLitre } from './flow-calibration.js';
+import type { DispenserControl } from './kiosk-port.js';
+import { recordAudit } from './technician-audit.js';
+import { TechnicianApiError } from './technician-errors.js';
+import { technicianGuard } from './technician-guard.js';
+
+export interface DispenserRoutesOptions {
+  store: Store;
+  control: DispenserControl;
+}
+
+function unknownDispenser(dispenserId: string): TechnicianApiError {
+  return new TechnicianApiError('UNKNOWN_DISPENSER', 404, `no dispenser ${dispenserId}`);
+}
+
+export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = async (app, { store, control }) => {
+  const { db } = store;
+  app.addHook('onRequest', technicianGuard(db));
+
+  app.get(
+    '/api/dispensers/:dispenserId',
+    {
+      schema: {
+        summary: 'Firmware, signal, counters and recent dispenses of one dispenser',
+        tags: ['dispensers'],
+        params: DispenserParams,
+        response: { 200: DispenserDetail, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => dispenserDetail(store, request.params.dispenserId) ?? Promise.reject(unknownDispenser(request.params.dispenserId)),
+  );
+
+  app.post(
+    '/api/dispensers/:dispenserId/calibration',
+    {
+      schema: {
+        summary: 'Save a new flow-meter factor from a reference dispense and the measured volume',
+        tags: ['dispensers'],
+        params: DispenserParams,
+        body: CalibrationBody,
+        response: { 200: CalibrationResult, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { dispenserId } = request.params;
+      const { session_id, measured_ml } = request.body;
+      const current = store.dispensers.get(dispenserId)?.config.pulses_per_litre;
+      if (current === undefined) throw unknownDispenser(dispenserId);
+      const dispense = findDispense(store, dispenserId, session_id);
+      if (!dispense) throw new TechnicianApiError('UNKNOWN_DISPENSE', 404, `no dispense ${session_id} on ${dispenserId}`);
+      const { pulses, pulsesPerLitre } = calibratedPulsesPerLitre(dispense, current, measured_ml);
+      await control.setPulsesPerLitre(dispenserId, pulsesPerLitre);
+      recordAudit(db, {
+        technicianId: request.technician?.technicianId ?? null,
+        action: 'calibration',
+        target: dispenserId,
+        details: { session_id, measured_ml, pulses, old_pulses_per_litre: current, new_pulses_per_litre: pulsesPerLitre },
+      });
+      return { dispenser_id: dispenserId, old_pulses_per_litre: current, new_pulses_per_litre: pulsesPerLitre, pulses, measured_ml };
+    },
+  );
+
+  app.post(
+    '/api/dispensers/:dispenserId/valve-test',
+    {
+      schema: {
+        summary: 'Open the valve for a moment and report the flow it measured',
+        tags: ['dispensers'],
+        params: DispenserParams,
+        body: ValveTestBody,
+        response: { 200: ValveTestResult, 401: ErrorBody, 404: ErrorBody, 501: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { dispenserId } = request.params;
+      if (!store.dispensers.get(dispenserId)) throw unknownDispenser(dispenserId);
+      if (!control.sendCommand) throw new TechnicianApiError('NOT_AVAILABLE', 501, 'this gateway cannot send dispenser commands yet');
+      const command = { command_id: newId(), type: 'valve_test', duration_ms: request.body.duration_ms } as const;
+      const result = await control.sendCommand(dispenserId, command);
+      recordAudit(db, {
+        technicianId: request.technician?.technicianId ?? null,
+        action: 'valve_test',
+        target: dispenserId,
+        details: { command_id: command.command_id, duration_ms: command.duration_ms, ok: result.ok },
+      });
+      return {
+        ok: result.ok,
+        message: result.message ?? null,
+        delivered_ml: result.delivered_ml ?? null,
+        pulses: result.pulses ?? null,
+      };
+    },
+  );
+};

@@ -1,0 +1,104 @@
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { customerRoutes } from './customer-routes.js';
+import { dispenserRoutes } from './dispenser-routes.js';
+import type { GatewayEvents } from '../events.js';
+import type { Store } from '../store/store.js';
+import type { DispenserControl, HardwareSource, SyncSource } from './kiosk-port.js';
+import { kioskRoutes } from './kiosk-routes.js';
+import { liveFeed } from './live-feed.js';
+import { sessionRoutes } from './session-routes.js';
+import { TechnicianApiError } from './technician-errors.js';
+import { recordTankLevel } from './usage-queries.js';
+
+export interface TechnicianApiDeps {
+  /** The gateway's store, migrated (including migrations 300–399). */
+  store: Store;
+  events: GatewayEvents;
+  kioskId: string;
+  /** The kiosk's IANA zone (settings.timezone): what "today" means. */
+  timezone: string;
+  dispenserControl: DispenserControl;
+  hardware?: HardwareSource;
+  sync?: SyncSource;
+  /** Built UI (ui/dist), served at `/`; omitted: API only. */
+  uiDistDir?: string;
+  /** Secure cookie flag, for a gateway served over HTTPS. */
+  secureCookie?: boolean;
+  /** How often the tank level is sampled for the chart. */
+  tankSampleIntervalMs?: number;
+}
+
+const DEFAULT_TANK_SAMPLE_INTERVAL_MS = 5 * 60_000;
+
+/**
+ * The technicians' web UI and its `/api`: sign-in, kiosk overview, live feed, dispensers,
+ * customers, charts, CSV export, OpenAPI at `/api/openapi.json`.
+ */
+export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, deps) => {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // The core may already have registered these shared plugins at the root.
+  if (!app.hasDecorator('parseCookie')) await app.register(fastifyCookie);
+  if (!app.hasDecorator('rateLimit')) await app.register(fastifyRateLimit, { max: 600, timeWindow: '1 minute' });
+  if (!app.hasDecorator('websocketServer')) await app.register(fastifyWebsocket);
+  if (!app.hasDecorator('swagger')) {
+    await app.register(fastifySwagger, {
+      openapi: { info: { title: 'Tusafishe gateway technician API', version: '1.0.0' } },
+      transform: jsonSchemaTransform,
+    });
+  }
+  app.decorateRequest('technician', null);
+  app.setErrorHandler(answerError);
+
+  const { store, timezone } = deps;
+  await app.register(sessionRoutes, { db: store.db, secureCookie: deps.secureCookie ?? false });
+  await app.register(kioskRoutes, { store, timezone, kioskId: deps.kioskId, hardware: deps.hardware, sync: deps.sync });
+  await app.register(dispenserRoutes, { store, control: deps.dispenserControl });
+  await app.register(customerRoutes, { store, timezone });
+  await app.register(liveFeed, { db: store.db, events: deps.events });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (deps.uiDistDir) await app.register(fastifyStatic, { root: deps.uiDistDir, prefix: '/' });
+  if (deps.hardware) sampleTankLevel(app, store, deps.hardware, deps.tankSampleIntervalMs ?? DEFAULT_TANK_SAMPLE_INTERVAL_MS);
+};
+
+function sampleTankLevel(app: FastifyInstance, store: Store, hardware: HardwareSource, intervalMs: number): void {
+  const sample = async (): Promise<void> => {
+    try {
+      const level = (await hardware.snapshot()).tank?.level_percent;
+      if (level !== undefined) recordTankLevel(store, level);
+    } catch (error) {
+      app.log.warn({ err: error }, 'tank level sample failed');
+    }
+  };
+  void sample();
+  const timer = setInterval(() => void sample(), intervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/** Every error leaves as `{ code, message }` with a status that says whose fault it is. */
+function answerError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof TechnicianApiError) return reply.code(error.status).send({ code: error.code, message: error.message });
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const message = error.validation.map((issue) => `${error.validationContext ?? 'request'}${issue.instancePath}: ${issue.message}`).join('; ');
+    return reply.code(400).send({ code: 'INVALID_REQUEST', message });
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 500) {
+    reply.log.error({ err: error }, 'technician API failed');
+    return reply.code(500).send({ code: 'INTERNAL', message: 'the gateway failed to answer; see its log' });
+  }
+  return reply.code(status).send({ code: error.code ?? 'BAD_REQUEST', message: error.message });
+}

@@ -1,0 +1,26 @@
+import { TusafisheError } from '@tusafishe/protocol';
+
+export type TechnicianApiErrorCode =
+  | 'INVALID_CREDENTIALS'
+  | 'TECHNICIAN_LOCKED'
+  | 'NOT_SIGNED_IN'
+  | 'JSON_REQUIRED'
+  | 'USERNAME_TAKEN'
+  | 'WEAK_PASSWORD'
+  | 'UNKNOWN_DISPENSER'
+  | 'UNKNOWN_CUSTOMER'
+  | 'UNKNOWN_DISPENSE'
+  | 'CALIBRATION_OUT_OF_RANGE'
+  | 'NOT_AVAILABLE'
+  | 'INVALID_PHONE'
+  | 'INVALID_RANGE';
+
+/** Errors of the technician API; `status` is the HTTP status the API answers with. */
+export class TechnicianApiError extends TusafisheError<TechnicianApiErrorCode> {
+  readonly status: number;
+
+  constructor(code: TechnicianApiErrorCode, status: number, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+    this.status = status;
+  }
+}

@@ -1,0 +1,44 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from 'better-sqlite3';
+import type { Technician } from './technician-accounts.js';
+import { findSession, SESSION_COOKIE } from './technician-sessions.js';
+import { TechnicianApiError } from './technician-errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    technician: Technician | null;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Cross-site request forgery: the cookie is SameSite=Strict, and every state change must
+ * also be a JSON request, which an HTML form on another site cannot send without CORS.
+ */
+export function requireJsonForStateChange(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const type = request.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new TechnicianApiError('JSON_REQUIRED', 415, 'state changes must be sent as application/json');
+  }
+}
+
+/** A websocket opened from another origin must not ride on the technician's cookie. */
+function requireSameOrigin(request: FastifyRequest): void {
+  const origin = request.headers.origin;
+  if (origin && new URL(origin).host !== request.headers.host) {
+    throw new TechnicianApiError('NOT_SIGNED_IN', 403, 'cross-origin requests are refused');
+  }
+}
+
+/** onRequest hook for every route that reads customer data or changes state. */
+export function technicianGuard(db: Database) {
+  return async function requireTechnician(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const technician = findSession(db, request.cookies[SESSION_COOKIE]);
+    if (!technician) throw new TechnicianApiError('NOT_SIGNED_IN', 401, 'sign in first');
+    requireSameOrigin(request);
+    requireJsonForStateChange(request);
+    request.technician = technician;
+  };
+}

@@ -1,0 +1,67 @@
+import { localDay } from '../dispense/local-day.js';
+import type { Store } from '../store/store.js';
+import type { Usage } from './api-schemas.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Bucket starts: the hours of today, or the 7 local days ending today; and where the range ends. */
+function buckets(range: Usage['range'], timezone: string, now: number): { starts: number[]; to: number } {
+  const today = localDay(now, timezone);
+  if (range === 'day') {
+    const hours = Math.round((today.end - today.start) / HOUR_MS);
+    return { starts: Array.from({ length: hours }, (_, hour) => today.start + hour * HOUR_MS), to: today.end };
+  }
+  // Midday of each day keeps a DST shift from landing in the wrong day.
+  const starts = Array.from({ length: 7 }, (_, index) => localDay(today.start + DAY_MS / 2 - (6 - index) * DAY_MS, timezone).start);
+  return { starts, to: today.end };
+}
+
+/** Water dispensed (mL) and number of dispenses in [from, to). */
+export function dispensedBetween(store: Store, from: number, to: number): { dispensed_ml: number; dispenses: number } {
+  return store.db
+    .prepare(
+      `SELECT COALESCE(-SUM(amount_ml), 0) AS dispensed_ml, COUNT(*) AS dispenses FROM ledger_events
+        WHERE type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`,
+    )
+    .get(from, to) as { dispensed_ml: number; dispenses: number };
+}
+
+/** Litres per hour/day and per dispenser, plus tank level samples when a tank sensor exists. */
+export function usageSeries(store: Store, range: Usage['range'], timezone: string, hasTank: boolean, now: number = Date.now()): Usage {
+  const { starts, to } = buckets(range, timezone, now);
+  const from = starts[0] ?? now;
+  const dispenses = store.db
+    .prepare(`SELECT occurred_at, dispenser_id, -amount_ml AS ml FROM ledger_events WHERE type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`)
+    .all(from, to) as { occurred_at: number; dispenser_id: string | null; ml: number }[];
+  const series = starts.map((start) => ({ start, ml: 0 }));
+  const byDispenser = new Map<string, number>();
+  for (const dispense of dispenses) {
+    const bucket = series[starts.findLastIndex((start) => start <= dispense.occurred_at)];
+    if (bucket) bucket.ml += dispense.ml;
+    const id = dispense.dispenser_id ?? 'unknown';
+    byDispenser.set(id, (byDispenser.get(id) ?? 0) + dispense.ml);
+  }
+  const tank = hasTank
+    ? (store.db.prepare('SELECT sampled_at AS at, percent FROM tank_level_samples WHERE sampled_at >= ? AND sampled_at < ? ORDER BY sampled_at').all(from, to) as {
+        at: number;
+        percent: number;
+      }[])
+    : null;
+  return {
+    range,
+    from,
+    to,
+    buckets: series,
+    by_dispenser: [...byDispenser].map(([dispenser_id, ml]) => ({ dispenser_id, ml })).sort((a, b) => a.dispenser_id.localeCompare(b.dispenser_id)),
+    tank,
+  };
+}
+
+export const TANK_SAMPLE_RETENTION_MS = 8 * DAY_MS;
+
+/** Keeps one tank level sample, forgetting those older than the week chart needs. */
+export function recordTankLevel(store: Store, percent: number, now: number = Date.now()): void {
+  store.db.prepare('INSERT OR REPLACE INTO tank_level_samples (sampled_at, percent) VALUES (?, ?)').run(now, Math.round(percent));
+  store.db.prepare('DELETE FROM tank_level_samples WHERE sampled_at < ?').run(now - TANK_SAMPLE_RETENTION_MS);
+}
