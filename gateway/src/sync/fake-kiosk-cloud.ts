@@ -1,0 +1,150 @@
+import { once } from 'node:events';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  affectsBalance,
+  PullQuery,
+  PushRequest,
+  SYNC_PATHS,
+  type CustomerRecord,
+  type LedgerEvent,
+  type PullResponse,
+  type PushResponse,
+} from '@tusafishe/protocol';
+
+/**
+ * A minimal in-memory kiosk API (protocol/src/sync.ts) for the worker's unit tests:
+ * versioned customer feed with long-poll, grow-only event set, Basic auth. It also
+ * lets a test provoke what the real cloud rarely does (invalidated cursors, lost answers).
+ * The fleet suite (fleet/test) runs against the real cloud.
+ */
+export interface FakeKioskCloud {
+  url: string;
+  customers: Map<string, CustomerRecord>;
+  events: Map<string, LedgerEvent>;
+  /** Cursors the gateway sent, in order. */
+  pulls: Array<string | null>;
+  /** Adds or changes a customer with the next version and wakes long-polls. */
+  put(record: Omit<CustomerRecord, 'version'>): CustomerRecord;
+  remove(accountId: string): void;
+  /** Every cursor issued so far becomes invalid (the gateway must refetch). */
+  invalidateCursors(): void;
+  /** Next push is applied but its answer is lost (connection destroyed). */
+  dropNextPushAnswer(): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeKioskCloud(kioskId: string, secret: string): Promise<FakeKioskCloud> {
+  const customers = new Map<string, CustomerRecord>();
+  const events = new Map<string, LedgerEvent>();
+  const pulls: Array<string | null> = [];
+  let version = 0;
+  // Cursors carry the feed's epoch; invalidating starts a new one.
+  let epoch = 1;
+  const EPOCH = 1_000_000_000;
+  let dropAnswer = false;
+  const waiters = new Set<() => void>();
+  const wake = (): void => {
+    for (const waiter of waiters) waiter();
+    waiters.clear();
+  };
+  const expected = `Basic ${Buffer.from(`${kioskId}:${secret}`).toString('base64')}`;
+
+  const app: FastifyInstance = Fastify();
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.headers.authorization !== expected) await reply.code(401).send({ code: 'UNAUTHORISED', message: 'bad kiosk credential' });
+  });
+
+  const changedSince = (cursor: number, limit: number): CustomerRecord[] =>
+    [...customers.values()].filter((c) => c.version > cursor).sort((a, b) => a.version - b.version).slice(0, limit + 1);
+
+  app.get(SYNC_PATHS.customers, async (request, reply): Promise<PullResponse | undefined> => {
+    const query = PullQuery.safeParse(request.query);
+    if (!query.success) return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'bad query' });
+    const { cursor: raw, limit = 1000, wait_s = 0 } = query.data;
+    pulls.push(raw ?? null);
+    const cursor = raw === undefined ? 0 : Number(raw) % EPOCH;
+    const invalid = (): boolean => raw !== undefined && Math.floor(Number(raw) / EPOCH) !== epoch;
+    const refetch = (): PullResponse => ({ customers: [], cursor: '0', has_more: false, must_refetch: true });
+    if (invalid()) return refetch();
+    let page = changedSince(cursor, limit);
+    if (page.length === 0 && wait_s > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait_s * 1000);
+        waiters.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (invalid()) return refetch();
+      page = changedSince(cursor, limit);
+    }
+    const hasMore = page.length > limit;
+    const records = page.slice(0, limit);
+    const next = records.length > 0 ? (records.at(-1) as CustomerRecord).version : cursor;
+    return { customers: records, cursor: String(epoch * EPOCH + next), has_more: hasMore, must_refetch: false };
+  });
+
+  app.post(SYNC_PATHS.events, async (request, reply): Promise<PushResponse | undefined> => {
+    const body = PushRequest.safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'bad batch' });
+    const response: PushResponse = { acked: [], rejected: [], balances: [] };
+    const touched = new Set<string>();
+    for (const event of body.data.events) {
+      if (event.kiosk_id !== kioskId) {
+        response.rejected.push({ event_id: event.event_id, code: 'WRONG_KIOSK', message: 'event of another kiosk' });
+        continue;
+      }
+      if (!events.has(event.event_id)) {
+        events.set(event.event_id, event);
+        const customer = event.account_id === undefined ? undefined : customers.get(event.account_id);
+        if (customer && affectsBalance(event.type)) {
+          customers.set(customer.account_id, { ...customer, balance_ml: customer.balance_ml + event.amount_ml, version: ++version });
+        }
+      }
+      if (event.account_id !== undefined) touched.add(event.account_id);
+      response.acked.push(event.event_id);
+    }
+    for (const id of touched) {
+      const c = customers.get(id);
+      if (c) response.balances.push({ account_id: id, balance_ml: c.balance_ml, version: c.version });
+    }
+    wake();
+    if (dropAnswer) {
+      dropAnswer = false;
+      request.raw.socket.destroy();
+      return reply.hijack();
+    }
+    return response;
+  });
+
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake cloud has no TCP address');
+
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    customers,
+    events,
+    pulls,
+    put(record) {
+      const full = { ...record, version: ++version };
+      customers.set(record.account_id, full);
+      wake();
+      return full;
+    },
+    remove(accountId) {
+      customers.delete(accountId);
+    },
+    invalidateCursors() {
+      epoch += 1;
+    },
+    dropNextPushAnswer() {
+      dropAnswer = true;
+    },
+    async close() {
+      wake();
+      await app.close();
+      if (app.server.listening) await once(app.server, 'close');
+    },
+  };
+}

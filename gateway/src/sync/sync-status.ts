@@ -1,0 +1,58 @@
+import type { SyncStore } from './sync-store.js';
+
+/** What `GET /api/sync` answers and the metrics report (issue 5 §2). */
+export interface SyncStatus {
+  enabled: boolean;
+  /** Why sync is off, when it is. */
+  disabled_reason: string | null;
+  kiosk_id: string | null;
+  cloud_url: string | null;
+  /** The latest request to the cloud succeeded. */
+  online: boolean;
+  /** No cloud contact within the offline threshold: the offline daily limit applies. */
+  offline_limit_active: boolean;
+  last_contact_at: number | null;
+  last_pull_at: number | null;
+  last_push_at: number | null;
+  /** Ledger events not yet acknowledged by the cloud (refused ones excluded). */
+  events_waiting: number;
+  /** Events the cloud refused; kept for operators, never pushed again. */
+  events_rejected: number;
+  replica_size: number;
+  cursor: string | null;
+  refetching: boolean;
+  last_error: { code: string; message: string; at: number } | null;
+}
+
+export interface LiveSyncFacts {
+  enabled: boolean;
+  disabledReason: string | null;
+  kioskId: string | null;
+  cloudUrl: string | null;
+  online: boolean;
+  lastError: SyncStatus['last_error'];
+}
+
+/** Durable facts from the store plus the worker's in-memory ones. */
+export function readSyncStatus(store: SyncStore, live: LiveSyncFacts, offlineAfterMs: number, now: number): SyncStatus {
+  const state = store.state();
+  const lastContact = store.lastCloudContact();
+  const rejected = store.eventsRejected();
+  return {
+    enabled: live.enabled,
+    disabled_reason: live.disabledReason,
+    kiosk_id: live.kioskId,
+    cloud_url: live.cloudUrl,
+    online: live.online,
+    offline_limit_active: lastContact === null || now - lastContact > offlineAfterMs,
+    last_contact_at: lastContact,
+    last_pull_at: state.lastPullAt,
+    last_push_at: state.lastPushAt,
+    events_waiting: store.eventsWaiting() - rejected,
+    events_rejected: rejected,
+    replica_size: store.replicaSize(),
+    cursor: state.cursor,
+    refetching: state.refetching,
+    last_error: live.lastError,
+  };
+}

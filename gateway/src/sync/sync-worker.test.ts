@@ -1,0 +1,203 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId, type CustomerRecord, type LedgerEvent } from '@tusafishe/protocol';
+import Fastify from 'fastify';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
+import { Store } from '../store/store.js';
+import { startFakeKioskCloud, type FakeKioskCloud } from './fake-kiosk-cloud.js';
+import { startSync, syncRoutes, type SyncWorker } from './sync.js';
+
+const KIOSK = 'K1';
+const SECRET = 'kiosk-secret-123';
+const logger = createLogger({ level: 'silent' });
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function customer(n: number, balance = 10_000): Omit<CustomerRecord, 'version'> {
+  return {
+    account_id: `AQP${String(n).padStart(6, '0')}`,
+    phone: `+2547${String(n).padStart(8, '0')}`,
+    name: `Customer ${n}`,
+    pin_hash: '$scrypt$ln=10,r=8,p=1$c2FsdA$a2V5',
+    status: 'active',
+    expires_at: null,
+    daily_limit_ml: null,
+    allowed_kiosks: null,
+    balance_ml: balance,
+    locked_until: null,
+  };
+}
+
+function dispense(accountId: string, ml: number, kioskId = KIOSK): LedgerEvent {
+  const id = newId();
+  return { event_id: id, type: 'dispense', account_id: accountId, amount_ml: -ml, kiosk_id: kioskId, dispenser_id: 'D1', source_id: id, occurred_at: Date.now() };
+}
+
+async function cloud(): Promise<FakeKioskCloud> {
+  const fake = await startFakeKioskCloud(KIOSK, SECRET);
+  cleanups.push(() => fake.close());
+  return fake;
+}
+
+function openStore(dir?: string): { store: Store; dir: string } {
+  const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'sync-worker-'));
+  if (!dir) cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const store = Store.open(dataDir);
+  cleanups.push(() => store.close());
+  return { store, dir: dataDir };
+}
+
+function start(store: Store, cloudUrl: string, extra: Record<string, string> = {}, registry?: Registry): SyncWorker {
+  const env = { CLOUD_URL: cloudUrl, KIOSK_ID: KIOSK, KIOSK_SECRET: SECRET, SYNC_PAGE_SIZE: '50', ...extra };
+  const worker = startSync({
+    store,
+    env,
+    settings: { offlineAfterMs: 6_000 },
+    logger,
+    backoff: { initialMs: 20, maxMs: 200 },
+    ...(registry && { registry }),
+  });
+  cleanups.push(() => worker.close());
+  return worker;
+}
+
+async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('sync worker', () => {
+  it('pulls the whole replica in pages, then a change arrives by long-poll', async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 120; n++) fake.put(customer(n));
+    const { store } = openStore();
+    const worker = start(store, fake.url);
+
+    await until(() => store.customers.count() === 120, 'full replica');
+    await until(() => worker.status().last_pull_at !== null && worker.status().online, 'online');
+    fake.put({ ...customer(7), name: 'Renamed by USSD' });
+    await until(() => store.customers.findByAccount('AQP000007')?.name === 'Renamed by USSD', 'long-polled change');
+    expect(worker.status()).toMatchObject({ enabled: true, online: true, replica_size: 120, offline_limit_active: false });
+    expect(store.lastCloudContact()).not.toBeNull();
+  });
+
+  it('pushes events, marks them acknowledged and takes the cloud balance; a lost answer counts once', async () => {
+    const fake = await cloud();
+    fake.put(customer(1, 10_000));
+    const { store } = openStore();
+    const worker = start(store, fake.url);
+    await until(() => store.customers.count() === 1, 'replica');
+
+    fake.dropNextPushAnswer();
+    store.ledger.append(dispense('AQP000001', 1_500));
+    store.ledger.append(dispense('AQP000001', 500));
+    worker.nudge();
+    await until(() => worker.status().events_waiting === 0, 'acks after a lost answer');
+
+    expect(fake.events.size).toBe(2);
+    expect(fake.customers.get('AQP000001')?.balance_ml).toBe(8_000);
+    const local = store.customers.findByAccount('AQP000001') as CustomerRecord;
+    expect(store.availableBalanceMl(local, Date.now())).toBe(8_000);
+    expect(worker.status().last_push_at).not.toBeNull();
+  });
+
+  it('keeps its cursor and unacked events across a restart while the cloud is down', async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 60; n++) fake.put(customer(n));
+    const first = openStore();
+    const worker = start(first.store, fake.url);
+    await until(() => first.store.customers.count() === 60, 'replica');
+    const cursor = await until(() => worker.status().cursor ?? undefined, 'cursor');
+    await worker.close();
+    first.store.close();
+
+    // Cloud unreachable: the gateway keeps serving from its replica and queues events.
+    const reopened = openStore(first.dir);
+    const offline = start(reopened.store, 'http://127.0.0.1:9', {});
+    reopened.store.ledger.append(dispense('AQP000002', 700));
+    await until(() => offline.status().last_error?.code === 'CLOUD_UNREACHABLE', 'offline status');
+    expect(offline.status()).toMatchObject({ online: false, events_waiting: 1, replica_size: 60, cursor });
+    await offline.close();
+
+    fake.put(customer(61));
+    const pullsBefore = fake.pulls.length;
+    const back = start(reopened.store, fake.url);
+    await until(() => back.status().events_waiting === 0 && reopened.store.customers.count() === 61, 'resume');
+    expect(fake.pulls[pullsBefore]).toBe(cursor);
+    expect(fake.customers.get('AQP000002')?.balance_ml).toBe(9_300);
+  });
+
+  it('honours must_refetch: pulls everything again and drops accounts the cloud no longer has', async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 80; n++) fake.put(customer(n));
+    const { store } = openStore();
+    const worker = start(store, fake.url);
+    await until(() => store.customers.count() === 80, 'replica');
+
+    fake.remove('AQP000003');
+    fake.invalidateCursors();
+    fake.put({ ...customer(4), name: 'Changed' });
+    await until(() => store.customers.count() === 79 && !worker.status().refetching, 'refetched replica');
+    expect(fake.pulls).toContain(null);
+    expect(store.customers.findByAccount('AQP000003')).toBeUndefined();
+    expect(store.customers.findByAccount('AQP000004')?.name).toBe('Changed');
+  });
+
+  it('sets aside events the cloud refuses and keeps pushing the rest', async () => {
+    const fake = await cloud();
+    fake.put(customer(1));
+    const { store } = openStore();
+    const worker = start(store, fake.url);
+    store.ledger.append(dispense('AQP000001', 100, 'OTHER'));
+    store.ledger.append(dispense('AQP000001', 200));
+    await until(() => worker.status().events_rejected === 1 && worker.status().events_waiting === 0, 'rejection');
+    store.ledger.append(dispense('AQP000001', 300));
+    worker.nudge();
+    await until(() => worker.status().events_waiting === 0 && fake.events.size === 2, 'next push');
+  });
+
+  it('reports bad credentials as a refusal and stays offline', async () => {
+    const fake = await cloud();
+    const { store } = openStore();
+    const worker = start(store, fake.url, { KIOSK_SECRET: 'wrong-secret-456' });
+    const error = await until(() => worker.status().last_error ?? undefined, 'error');
+    expect(error.code).toBe('CLOUD_REFUSED');
+    expect(worker.status().online).toBe(false);
+  });
+
+  it('serves GET /api/sync and Prometheus gauges', async () => {
+    const fake = await cloud();
+    fake.put(customer(1));
+    const { store } = openStore();
+    const registry = new Registry();
+    const worker = start(store, fake.url, {}, registry);
+    await until(() => store.customers.count() === 1, 'replica');
+    const app = Fastify();
+    await app.register(syncRoutes, { sync: worker });
+    cleanups.push(() => app.close());
+    const response = await app.inject({ method: 'GET', url: '/api/sync' });
+    expect(response.json()).toMatchObject({ enabled: true, replica_size: 1, kiosk_id: KIOSK });
+    expect(response.body).not.toContain(SECRET);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('tusafishe_sync_replica_customers 1');
+    expect(metrics).toMatch(/tusafishe_sync_pulled_customers_total 1/);
+  });
+
+  it('without CLOUD_URL reports sync as disabled', async () => {
+    const { store } = openStore();
+    const worker = startSync({ store, env: {}, settings: { offlineAfterMs: 1000 }, logger });
+    expect(worker.status()).toMatchObject({ enabled: false, online: false, offline_limit_active: true });
+    expect(worker.status().disabled_reason).toMatch(/CLOUD_URL/);
+    expect(() => startSync({ store, env: { CLOUD_URL: 'http://x.test' }, settings: { offlineAfterMs: 1 }, logger })).toThrow(/KIOSK_SECRET/);
+  });
+});

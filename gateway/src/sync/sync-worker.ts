@@ -1,0 +1,169 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_PUSH_BATCH } from '@tusafishe/protocol';
+import type { GatewayEvents } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { createCloudClient, type CloudClient } from './cloud-client.js';
+import type { SyncConfig } from './sync-config.js';
+import { SyncError } from './sync-error.js';
+import type { SyncMetrics } from './sync-metrics.js';
+import { readSyncStatus, type LiveSyncFacts, type SyncStatus } from './sync-status.js';
+import { SyncStore } from './sync-store.js';
+
+export interface SyncWorkerOptions {
+  store: Store;
+  config: SyncConfig;
+  /** The kiosk's offline threshold (Settings.offlineAfterMs): long-polls stay well inside it. */
+  offlineAfterMs: number;
+  logger: Logger;
+  /** Pushes start at once when a dispense is recorded instead of at the next idle check. */
+  events?: GatewayEvents;
+  metrics?: SyncMetrics;
+  fetch?: typeof fetch;
+  backoff?: BackoffOptions;
+  /** How often an idle push loop looks for new events. */
+  pushIdleMs?: number;
+  now?: () => number;
+}
+
+export interface SyncWorker {
+  status(): SyncStatus;
+  /** Push now (e.g. after a ledger event was written). */
+  nudge(): void;
+  close(): Promise<void>;
+}
+
+/** Pause between pulls when the cloud is caught up and no long-poll fits in the offline threshold. */
+const SHORT_POLL_PAUSE_MS = 1000;
+
+/**
+ * Two independent loops over async HTTP, each resuming from SQLite after any failure:
+ * the pull loop keeps the customer replica current (long-poll once caught up), the push
+ * loop sends unacknowledged ledger events oldest first. SQLite work is one short
+ * transaction per page/batch, so dispensing on the same database is never held up.
+ */
+export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
+  const { config, logger } = options;
+  const now = options.now ?? Date.now;
+  const store = new SyncStore(options.store);
+  const client: CloudClient = createCloudClient({ ...config, ...(options.fetch && { fetch: options.fetch }) });
+  const stop = new AbortController();
+  const longPollS = Math.max(0, Math.min(config.longPollS, Math.floor(options.offlineAfterMs / 3000)));
+  const live: LiveSyncFacts = {
+    enabled: true,
+    disabledReason: null,
+    kioskId: config.kioskId,
+    cloudUrl: config.cloudUrl,
+    online: false,
+    lastError: null,
+  };
+  let wakePush: (() => void) | null = null;
+
+  function succeeded(): void {
+    if (!live.online) logger.info({ cloud: config.cloudUrl }, 'sync: cloud reachable');
+    live.online = true;
+  }
+
+  function failed(operation: 'pull' | 'push', error: unknown): void {
+    const code = error instanceof SyncError ? error.code : 'SYNC_FAILED';
+    const message = error instanceof Error ? error.message : String(error);
+    live.lastError = { code, message, at: now() };
+    options.metrics?.failed(operation);
+    // One warning per outage, not one per retry.
+    if (live.online || (error instanceof SyncError && error.code !== 'CLOUD_UNREACHABLE')) {
+      logger.warn({ operation, code, err: message }, 'sync: cloud request failed, retrying with backoff');
+    } else {
+      logger.debug({ operation, code, err: message }, 'sync: cloud still unreachable');
+    }
+    live.online = false;
+  }
+
+  async function pullLoop(): Promise<void> {
+    const backoff = new Backoff(options.backoff);
+    let caughtUp = false;
+    while (!stop.signal.aborted) {
+      try {
+        const state = store.state();
+        const page = await client.pull({
+          cursor: state.cursor,
+          limit: config.pageSize,
+          waitS: caughtUp ? longPollS : 0,
+          signal: stop.signal,
+        });
+        if (page.must_refetch) {
+          if (state.cursor === null) throw new SyncError('CLOUD_BAD_RESPONSE', 'cloud asked to refetch from the start of the feed');
+          logger.warn({ cursor: state.cursor }, 'sync: cloud invalidated the cursor; pulling the whole replica again');
+          store.startRefetch(now());
+          caughtUp = false;
+          // A cloud that keeps invalidating cursors must not be hammered.
+          if (state.refetching) await sleep(backoff.fail(), undefined, { signal: stop.signal });
+        } else {
+          store.applyPage(page, now());
+          options.metrics?.pulled(page.customers.length);
+          caughtUp = !page.has_more;
+        }
+        succeeded();
+        backoff.reset();
+        if (caughtUp && longPollS === 0) await sleep(SHORT_POLL_PAUSE_MS, undefined, { signal: stop.signal });
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        failed('pull', error);
+        caughtUp = false;
+        await sleep(backoff.fail(), undefined, { signal: stop.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  async function pushLoop(): Promise<void> {
+    const backoff = new Backoff(options.backoff);
+    while (!stop.signal.aborted) {
+      const batch = store.pendingBatch(MAX_PUSH_BATCH);
+      if (batch.length === 0) {
+        await idle(options.pushIdleMs ?? 1000);
+        continue;
+      }
+      try {
+        const response = await client.push(batch, stop.signal);
+        store.applyPushResponse(response, now());
+        options.metrics?.pushed(response.acked.length);
+        for (const rejection of response.rejected) logger.error({ rejection }, 'sync: cloud refused a ledger event');
+        succeeded();
+        backoff.reset();
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        failed('push', error);
+        await sleep(backoff.fail(), undefined, { signal: stop.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  function idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        stop.signal.removeEventListener('abort', done);
+        wakePush = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      stop.signal.addEventListener('abort', done);
+      wakePush = done;
+    });
+  }
+
+  const nudge = (): void => wakePush?.();
+  options.events?.on('dispense-recorded', nudge);
+  logger.info({ cloud: config.cloudUrl, kiosk: config.kioskId, longPollS }, 'sync: started');
+  const loops = Promise.all([pullLoop(), pushLoop()]);
+
+  return {
+    status: () => readSyncStatus(store, live, options.offlineAfterMs, now()),
+    nudge,
+    async close() {
+      options.events?.off('dispense-recorded', nudge);
+      stop.abort();
+      await loops;
+    },
+  };
+}

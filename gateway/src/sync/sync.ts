@@ -1,0 +1,57 @@
+import type { Registry } from 'prom-client';
+import type { GatewayEvents } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { Settings } from '../settings.js';
+import type { Store } from '../store/store.js';
+import { readSyncConfig } from './sync-config.js';
+import { createSyncMetrics } from './sync-metrics.js';
+import { readSyncStatus, type SyncStatus } from './sync-status.js';
+import { SyncStore } from './sync-store.js';
+import { startSyncWorker, type SyncWorker, type SyncWorkerOptions } from './sync-worker.js';
+
+export interface StartSyncOptions {
+  store: Store;
+  /** CLOUD_URL, KIOSK_ID, KIOSK_SECRET, SYNC_PAGE_SIZE, SYNC_LONG_POLL_S (see README.md). */
+  env: NodeJS.ProcessEnv;
+  settings: Pick<Settings, 'offlineAfterMs'>;
+  logger: Logger;
+  events?: GatewayEvents;
+  /** The gateway's Prometheus registry; `tusafishe_sync_*` metrics are added to it. */
+  registry?: Registry;
+  /** Tests only. */
+  fetch?: typeof fetch;
+  backoff?: SyncWorkerOptions['backoff'];
+}
+
+/**
+ * The one entry the gateway wires in: reads the sync env, starts the worker (or, without
+ * CLOUD_URL, a stand-in that reports sync as disabled), and registers its metrics.
+ */
+export function startSync(options: StartSyncOptions): SyncWorker {
+  const config = readSyncConfig(options.env);
+  let status: () => SyncStatus;
+  const metrics = options.registry && createSyncMetrics(options.registry, () => status());
+  if (!config.enabled) {
+    options.logger.warn(config.reason);
+    const store = new SyncStore(options.store);
+    const live = { enabled: false, disabledReason: config.reason, kioskId: null, cloudUrl: null, online: false, lastError: null };
+    status = () => readSyncStatus(store, live, options.settings.offlineAfterMs, Date.now());
+    return { status: () => status(), nudge: () => undefined, close: async () => undefined };
+  }
+  const worker = startSyncWorker({
+    store: options.store,
+    config: config.config,
+    offlineAfterMs: options.settings.offlineAfterMs,
+    logger: options.logger,
+    ...(options.events && { events: options.events }),
+    ...(metrics && { metrics }),
+    ...(options.fetch && { fetch: options.fetch }),
+    ...(options.backoff && { backoff: options.backoff }),
+  });
+  status = worker.status;
+  return worker;
+}
+
+export type { SyncWorker } from './sync-worker.js';
+export type { SyncStatus } from './sync-status.js';
+export { syncRoutes } from './sync-routes.js';
