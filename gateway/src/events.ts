@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AuthResponse, DenialCode, Heartbeat, LedgerEvent } from '@tusafishe/protocol';
+import type { AuthResponse, CommandResult, DenialCode, Heartbeat, LedgerEvent, SessionProgress } from '@tusafishe/protocol';
 import type { DispenseSession } from './store/sessions.js';
 
 /** One authorisation answered (never carries the PIN). */
@@ -40,6 +40,10 @@ export interface GatewayEventMap {
   'dispense-recorded': [DispenseRecorded];
   authorisation: [AuthorisationOutcome];
   'dispenser-status': [DispenserStatusChange];
+  /** Water flowing (QoS 0 reports; for live display only). */
+  'session-progress': [{ dispenser_id: string; progress: SessionProgress; at: number }];
+  /** A dispenser's answer to a technician command (valve test, reboot, OTA). */
+  'command-result': [{ dispenser_id: string; result: CommandResult; at: number }];
 }
 
 /** Live feed for the UI and other modules; listeners must not throw. */

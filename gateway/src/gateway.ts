@@ -1,0 +1,158 @@
+import { dispenserTopic, DispenserCommand, DispenserConfig, type DenialCode } from '@tusafishe/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Counter, Registry } from 'prom-client';
+import { Broker } from './broker/broker.js';
+import { dispenserAuthenticator } from './broker/authorizer.js';
+import { DispenserLink } from './broker/dispenser-link.js';
+import { DispenseSessions } from './dispense/dispense-sessions.js';
+import { Interlocks } from './dispense/interlocks.js';
+import { GatewayError } from './errors.js';
+import { GatewayEvents } from './events.js';
+import { registerDispenseVerification } from './http/dispense-verification.js';
+import { registerHealth } from './http/health.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger } from './logger.js';
+import { isEmpty, readDemoCredentials, seedDemoData, type DemoCredentials } from './seed/demo-data.js';
+import { resolveSettings, type Settings } from './settings.js';
+import { Store } from './store/store.js';
+
+export interface GatewayOptions {
+  dataDir: string;
+  kioskId: string;
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** Default 1883; 0 picks a free port. */
+  mqttPort?: number;
+  /** Default 8080; 0 picks a free port. */
+  httpPort?: number;
+  /** Seed the demo customers and dispensers when the database is empty. */
+  seedDemo?: boolean;
+  logger?: Logger;
+  settings?: Partial<Settings>;
+  /**
+   * Runs once everything is composed and before HTTP listens: register routes on
+   * `gateway.http`, authenticators on `gateway.broker.authorizer`, interlocks, listeners.
+   */
+  setup?: (gateway: GatewayCore) => void | Promise<void>;
+}
+
+/** The composed gateway before it listens on HTTP. */
+export interface GatewayCore {
+  kioskId: string;
+  dataDir: string;
+  settings: Settings;
+  logger: Logger;
+  store: Store;
+  events: GatewayEvents;
+  interlocks: Interlocks;
+  broker: Broker;
+  sessions: DispenseSessions;
+  http: FastifyInstance;
+  metrics: Registry;
+  /** Demo dispenser credentials when the demo data is (or was) seeded, else null. */
+  demo: DemoCredentials | null;
+  /** Changes a dispenser's config (e.g. calibration) and republishes it, retained. */
+  setDispenserConfig(dispenserId: string, change: Partial<Omit<DispenserConfig, 'kiosk_id'>>): Promise<DispenserConfig>;
+  /** Publishes a technician command (valve test, reboot, OTA) to one dispenser. */
+  sendCommand(dispenserId: string, command: DispenserCommand): Promise<void>;
+}
+
+export interface RunningGateway extends GatewayCore {
+  mqttPort: number;
+  httpPort: number;
+  close(): Promise<void>;
+}
+
+export type { DenialCode };
+
+function countOutcomes(events: GatewayEvents, metrics: Registry): void {
+  const authorisations = new Counter({
+    name: 'tusafishe_authorisations_total',
+    help: 'Authorisation requests answered, by result',
+    labelNames: ['result'],
+    registers: [metrics],
+  });
+  const dispensed = new Counter({ name: 'tusafishe_dispensed_ml_total', help: 'Water recorded as dispensed, mL', registers: [metrics] });
+  events.on('authorisation', (o) => {
+    if (!o.repeat) authorisations.inc({ result: o.approved ? 'approved' : (o.reason ?? 'denied') });
+  });
+  events.on('dispense-recorded', (d) => dispensed.inc(-d.event.amount_ml));
+}
+
+/** Starts one gateway: store, broker, dispense flow and HTTP, composed. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger();
+  const settings = resolveSettings(options.settings);
+  const host = options.host ?? '0.0.0.0';
+  const { kioskId, dataDir } = options;
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
+  try {
+    const store = Store.open(dataDir);
+    closers.push(() => store.close());
+    let demo = await readDemoCredentials(dataDir);
+    if (options.seedDemo && isEmpty(store)) {
+      demo = await seedDemoData(store, kioskId, dataDir, settings.defaultPulsesPerLitre);
+      logger.info({ customers: store.customers.count() }, 'demo data seeded');
+    }
+
+    const events = new GatewayEvents();
+    const interlocks = new Interlocks();
+    const metrics = new Registry();
+    countOutcomes(events, metrics);
+    const broker = await Broker.start({ host, port: options.mqttPort ?? 1883, logger });
+    const sessions = new DispenseSessions({ store, settings, kioskId, interlocks, events, logger });
+    const link = new DispenserLink({ broker, store, sessions, events, logger });
+    // Closing: stop the broker first, then let answers in progress finish before the store closes.
+    closers.push(() => link.idle());
+    closers.push(() => broker.close());
+    broker.authorizer.add(dispenserAuthenticator(store));
+    await link.start();
+
+    const http = await createHttpServer({ logger, broker, rateLimitPerMinute: settings.httpRateLimitPerMinute });
+    closers.push(() => http.close());
+    registerHealth(http, { kioskId, store, broker });
+    registerDispenseVerification(http, sessions, kioskId);
+    http.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+
+    const core: GatewayCore = {
+      kioskId,
+      dataDir,
+      settings,
+      logger,
+      store,
+      events,
+      interlocks,
+      broker,
+      sessions,
+      http,
+      metrics,
+      demo,
+      async setDispenserConfig(dispenserId, change) {
+        const current = store.dispensers.get(dispenserId);
+        if (!current) throw new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
+        const config = DispenserConfig.parse({ ...current.config, ...change, kiosk_id: kioskId });
+        store.dispensers.setConfig(dispenserId, config);
+        await link.publishConfig(dispenserId, config);
+        logger.info({ dispenser_id: dispenserId, config }, 'dispenser config changed');
+        return config;
+      },
+      async sendCommand(dispenserId, command) {
+        if (!store.dispensers.get(dispenserId)) throw new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
+        await broker.publish(dispenserTopic(dispenserId, 'command'), JSON.stringify(DispenserCommand.parse(command)));
+      },
+    };
+    await options.setup?.(core);
+    await http.listen({ host, port: options.httpPort ?? 8080 });
+    const address = http.server.address();
+    const httpPort = typeof address === 'object' && address ? address.port : 0;
+    logger.info({ kiosk_id: kioskId, mqtt_port: broker.port, http_port: httpPort, data_dir: dataDir }, 'gateway listening');
+    return { ...core, mqttPort: broker.port, httpPort, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,51 @@
+import rateLimit from '@fastify/rate-limit';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { createWebSocketStream } from 'ws';
+import { GatewayError } from '../errors.js';
+import type { Broker } from '../broker/broker.js';
+
+export interface HttpServerOptions {
+  logger: Logger;
+  broker: Broker;
+  rateLimitPerMinute: number;
+}
+
+export type GatewayHttp = FastifyInstance;
+
+/** `field: problem` for each validation issue, the same form MQTT errors use. */
+function describeValidation(issues: readonly { instancePath: string; message?: string }[]): { message: string; fields: string[] } {
+  const fields = issues.map((issue) => issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(body)');
+  return { message: issues.map((issue, i) => `${fields[i]}: ${issue.message ?? 'invalid'}`).join('; '), fields };
+}
+
+/**
+ * The gateway's HTTP server: zod-validated routes, a rate limit on every route, typed
+ * errors as `{ code, message }`, and MQTT over WebSocket at `/mqtt` for the browser UI.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return reply.code(400).send({ code: 'INVALID_REQUEST', ...describeValidation(error.validation) });
+    }
+    if (error instanceof GatewayError) {
+      return reply.code(400).send({ code: error.code, message: error.message, ...error.details });
+    }
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply
+      .code(status)
+      .send({ code: status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'INTERNAL' : 'BAD_REQUEST', message: (error as Error).message });
+  });
+  await app.register(rateLimit, { global: true, max: options.rateLimitPerMinute, timeWindow: 60_000 });
+  await app.register(websocket);
+  app.withTypeProvider<ZodTypeProvider>().get('/mqtt', { websocket: true }, (socket, request) => {
+    options.broker.aedes.handle(createWebSocketStream(socket), request.raw);
+  });
+  return app;
+}

@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+import * as z from 'zod';
+import { en } from 'zod/locales';
+import { readConfig } from './config.js';
+import { startGateway } from './gateway.js';
+import { createLogger } from './logger.js';
+import { DEMO_CREDENTIALS_FILE, type DemoCredentials } from './seed/demo-data.js';
+
+z.config(en());
+
+function printCredentials(demo: DemoCredentials, dataDir: string): void {
+  // Printed, not logged: the log redacts passwords, and these are meant to be copied.
+  const lines = demo.dispensers.map((d) => `  ${d.id}  username=${d.username}  password=${d.password}`);
+  process.stdout.write(
+    `Demo dispensers of kiosk ${demo.kiosk_id} (also in ${resolve(dataDir, DEMO_CREDENTIALS_FILE)}):\n${lines.join('\n')}\n` +
+      'Demo customers: +254700000101 … +254700000105, PIN 1234, 20,000 mL each; +254700000106 inactive.\n',
+  );
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`invalid configuration: ${error instanceof z.ZodError ? z.prettifyError(error) : String(error)}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const gateway = await startGateway({
+    dataDir: config.dataDir,
+    kioskId: config.kioskId,
+    host: config.host,
+    mqttPort: config.mqttPort,
+    httpPort: config.httpPort,
+    seedDemo: config.seedDemo,
+    settings: config.settings,
+    logger,
+  });
+  if (gateway.demo) printCredentials(gateway.demo, config.dataDir);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'gateway stopping');
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'gateway did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  createLogger().fatal({ err: error }, 'gateway failed to start');
+  process.exit(1);
+});
