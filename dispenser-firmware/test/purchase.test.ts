@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KioskHarness, eventually } from './kiosk-harness.js';
+
+let kiosk: KioskHarness;
+beforeEach(async () => {
+  kiosk = await KioskHarness.start();
+});
+afterEach(async () => {
+  await kiosk.close();
+});
+
+describe('dispenser against the real gateway', () => {
+  it('sells water by key presses: phone, masked PIN, preset, valve, thank-you with the new balance', async () => {
+    const d1 = await kiosk.dispenser();
+    await d1.waitForLcd('Enter phone number');
+    d1.press('0700000101');
+    expect(d1.lcd()[1]).toBe('0700000101_'.padEnd(20));
+    d1.press('#1234');
+    expect(d1.lcd()[1]).toBe('****_'.padEnd(20));
+    d1.press('#');
+    expect(d1.lcd()).toEqual(['Choose volume:', 'A 1L      B 5L', 'C 10L     D 20L', 'or litres then #'].map((l) => l.padEnd(20)));
+    d1.press('A');
+    await d1.waitFor((d) => d.valveOpen, 'valve open');
+    expect(d1.lcd()[0].trim()).toBe('Dispensing...');
+    await d1.waitForLcd('Thank you!');
+    expect(d1.valveOpen).toBe(false);
+    await d1.waitForLcd('Balance 19L');
+    expect(d1.lcd()[1].trim()).toBe('Delivered 1L');
+    expect(kiosk.dispenses('+254700000101').map((e) => e.amount_ml)).toEqual([-1000]);
+  });
+
+  it('shows each denial on the LCD with its reason', async () => {
+    const d1 = await kiosk.dispenser();
+    await d1.waitForLcd('Enter phone number');
+    const attempt = async (keys: string, text: string) => {
+      d1.press(keys);
+      await d1.waitForLcd(text);
+      expect(d1.lcd()[0].trim()).toBe('Sorry:');
+      expect(d1.valveOpen).toBe(false);
+      d1.press('#');
+      await d1.waitForLcd('Enter phone number');
+    };
+    await attempt('0700000102#9999#A', 'Wrong PIN');
+    await attempt('0700000102#9999#A', 'attempts left');
+    await attempt('0700000199#1234#A', 'Number not found');
+    await attempt('0700000106#1234#A', 'Account inactive');
+    d1.press('0700000103#1234#C');
+    await d1.waitForLcd('Balance 10L', 10_000);
+    d1.press('#');
+    await attempt('0700000103#1234#D', 'Not enough credit');
+    await kiosk.gateway.setDispenserConfig('D1', { enabled: false });
+    await d1.waitForLcd('Out of service');
+    expect(kiosk.dispenses('+254700000102')).toEqual([]);
+  });
+
+  it('closes the valve at the approved volume, within one pulse', async () => {
+    const d1 = await kiosk.dispenser();
+    await d1.waitForLcd('Enter phone number');
+    d1.press('0700000102#1234#2#');
+    await d1.waitFor((d) => d.valveOpen, 'valve open');
+    await d1.waitForLcd('Balance 18L');
+    const pulsesPerLitre = 450;
+    const measuredMl = (d1.pulses * 1000) / pulsesPerLitre;
+    expect(Math.abs(measuredMl - 2000)).toBeLessThan(1000 / pulsesPerLitre);
+    expect(kiosk.dispenses('+254700000102').map((e) => e.amount_ml)).toEqual([-2000]);
+  });
+
+  it('after a power cut mid-dispense reports the session on reboot, recorded exactly once', async () => {
+    const first = await kiosk.dispenser('D1', { flowRateMlPerSecond: 1000 });
+    await first.waitForLcd('Enter phone number');
+    first.press('0700000104#1234#B');
+    await first.waitFor((d) => d.pulses >= 700, 'water flowing', 10_000);
+    await first.powerCut();
+    expect(first.valveOpen).toBe(false);
+    expect(kiosk.dispenses('+254700000104')).toEqual([]);
+
+    const rebooted = await kiosk.dispenser('D1', { flowRateMlPerSecond: 1000 });
+    await eventually(() => kiosk.dispenses('+254700000104').length > 0, 'power-loss session recorded');
+    const [event] = kiosk.dispenses('+254700000104');
+    expect(-event!.amount_ml).toBeGreaterThan(1000);
+    expect(-event!.amount_ml).toBeLessThan(5000);
+    await rebooted.waitForLcd('Enter phone number');
+    expect(rebooted.valveOpen).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // past two completion retry periods
+    expect(kiosk.dispenses('+254700000104')).toHaveLength(1);
+  });
+
+  it('closes the valve when the gateway goes away mid-dispense, and settles the session when it returns', async () => {
+    const d1 = await kiosk.dispenser('D1', { flowRateMlPerSecond: 1000 });
+    await d1.waitForLcd('Enter phone number');
+    d1.press('0700000105#1234#B');
+    await d1.waitFor((d) => d.pulses >= 450, 'water flowing', 10_000);
+    await kiosk.gateway.close();
+    await d1.waitFor((d) => !d.valveOpen, 'valve closed', 3000);
+    await d1.waitForLcd('Stopped: no gateway');
+    await d1.waitForLcd('Gateway unreachable', 8000);
+    d1.press('0700000105#1234#A');
+    expect(d1.valveOpen).toBe(false);
+
+    await kiosk.restartGateway();
+    await eventually(() => kiosk.dispenses('+254700000105').length > 0, 'gateway_lost session recorded', 8000);
+    const [event] = kiosk.dispenses('+254700000105');
+    expect(-event!.amount_ml).toBeGreaterThanOrEqual(1000);
+    expect(-event!.amount_ml).toBeLessThan(5000);
+    await d1.waitForLcd('Enter phone number');
+  });
+
+  it('stops on a dry tank after the no-flow timeout and charges only the water delivered', async () => {
+    await kiosk.gateway.setDispenserConfig('D1', { no_flow_timeout_ms: 1000 });
+    const d1 = await kiosk.dispenser();
+    await d1.waitForLcd('Enter phone number');
+    d1.press('0700000101#1234#B');
+    await d1.waitFor((d) => d.pulses >= 450, 'water flowing', 10_000);
+    d1.setFlowRate(0);
+    const pulses = d1.pulses;
+    await d1.waitForLcd('Stopped: no flow', 5000);
+    expect(d1.valveOpen).toBe(false);
+    await d1.waitForLcd('Balance');
+    const delivered = Math.floor((d1.pulses * 1000) / 450);
+    expect(d1.pulses).toBeGreaterThanOrEqual(pulses);
+    expect(kiosk.dispenses('+254700000101').map((e) => e.amount_ml)).toEqual([-delivered]);
+    expect(delivered).toBeLessThan(5000);
+  });
+
+  it('says the gateway is unreachable and opens no valve when there is no broker', async () => {
+    const d2 = await kiosk.dispenser('D2', { mqttUrl: 'mqtt://127.0.0.1:1' });
+    await d2.waitForLcd('Gateway unreachable');
+    d2.press('0700000101#1234#A');
+    expect(d2.valveOpen).toBe(false);
+    expect(d2.lcd()[1].trim()).toBe('Gateway unreachable');
+  });
+});
