@@ -21,11 +21,11 @@ describe('dispenser against the real gateway', () => {
     expect(d1.lcd()).toEqual(['Choose volume:', 'A 1L      B 5L', 'C 10L     D 20L', 'or litres then #'].map((l) => l.padEnd(20)));
     d1.press('A');
     await d1.waitFor((d) => d.valveOpen, 'valve open');
-    expect(d1.lcd()[0].trim()).toBe('Dispensing...');
+    expect(d1.lcd()[0]?.trim()).toBe('Dispensing...');
     await d1.waitForLcd('Thank you!');
     expect(d1.valveOpen).toBe(false);
     await d1.waitForLcd('Balance 19L');
-    expect(d1.lcd()[1].trim()).toBe('Delivered 1L');
+    expect(d1.lcd()[1]?.trim()).toBe('Delivered 1L');
     expect(kiosk.dispenses('+254700000101').map((e) => e.amount_ml)).toEqual([-1000]);
   });
 
@@ -35,7 +35,7 @@ describe('dispenser against the real gateway', () => {
     const attempt = async (keys: string, text: string) => {
       d1.press(keys);
       await d1.waitForLcd(text);
-      expect(d1.lcd()[0].trim()).toBe('Sorry:');
+      expect(d1.lcd()[0]?.trim()).toBe('Sorry:');
       expect(d1.valveOpen).toBe(false);
       d1.press('#');
       await d1.waitForLcd('Enter phone number');
@@ -127,6 +127,6 @@ describe('dispenser against the real gateway', () => {
     await d2.waitForLcd('Gateway unreachable');
     d2.press('0700000101#1234#A');
     expect(d2.valveOpen).toBe(false);
-    expect(d2.lcd()[1].trim()).toBe('Gateway unreachable');
+    expect(d2.lcd()[1]?.trim()).toBe('Gateway unreachable');
   });
 });
