@@ -3,9 +3,12 @@
  * loopback ports, and dispensers speaking the real protocol over real MQTT.
  * Firmware, hardware, sync and UI tests reuse it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import {
   AuthResponse,
   decodeMessage,
@@ -19,6 +22,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../src/gateway.js';
 import { REDACT_PATHS } from '../src/logger.js';
+import { DEMO_CREDENTIALS_FILE, DemoCredentials } from '../src/seed/demo-data.js';
 
 export const TEST_TIMEOUT_MS = 5000;
 
@@ -150,4 +154,57 @@ export class TestDispenser {
   async close(): Promise<void> {
     await this.client.endAsync();
   }
+}
+
+/** A gateway running as its own process (`node --import tsx gateway/src/main.ts`). */
+export interface GatewayProcess {
+  child: ChildProcess;
+  mqttPort: number;
+  httpPort: number;
+  demo: DemoCredentials;
+  /** Every stdout line so far. */
+  output: string[];
+  /** Sends `signal` and resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Spawns the gateway process on DATA_DIR `dataDir` with ephemeral loopback ports and
+ * resolves once it reports its ports. Extra env (settings, LOG_LEVEL) via `env`.
+ */
+export async function spawnGateway(dataDir: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DATA_DIR: dataDir, GATEWAY_HOST: '127.0.0.1', GATEWAY_MQTT_PORT: '0', GATEWAY_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const output: string[] = [];
+  const ports = await new Promise<{ mqtt_port: number; http_port: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code}:\n${output.join('\n')}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output.push(line);
+      if (!line.includes('"gateway listening"')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as { mqtt_port: number; http_port: number });
+    });
+  });
+  const demo = DemoCredentials.parse(JSON.parse(await readFile(join(dataDir, DEMO_CREDENTIALS_FILE), 'utf8')));
+  return {
+    child,
+    mqttPort: ports.mqtt_port,
+    httpPort: ports.http_port,
+    demo,
+    output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
 }
