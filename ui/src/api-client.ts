@@ -1,0 +1,55 @@
+import type {
+  CalibrationResult,
+  CustomerView,
+  DispenserDetail,
+  Overview,
+  Usage,
+  ValveTestResult,
+} from '../../gateway/src/ui-api/api-schemas.js';
+
+/** An API answer other than 2xx, with the server's stable error code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Fired on `window` when the server says the session is gone, so the app shows the sign-in form. */
+export const SIGNED_OUT_EVENT = 'tusafishe-signed-out';
+
+async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  // Every state change is JSON: the server refuses anything else (CSRF defence).
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  if (method !== 'GET') {
+    init.headers = { ...init.headers, 'content-type': 'application/json' };
+    init.body = JSON.stringify(body ?? {});
+  }
+  const response = await fetch(path, init);
+  const payload = (await response.json().catch(() => null)) as { code?: string; message?: string } | null;
+  if (!response.ok) {
+    if (response.status === 401 && path !== '/api/session') window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+    throw new ApiError(response.status, payload?.code ?? 'HTTP_ERROR', payload?.message ?? `${response.status} ${response.statusText}`);
+  }
+  return payload as T;
+}
+
+export const api = {
+  me: () => request<{ username: string }>('GET', '/api/session'),
+  signIn: (username: string, password: string) => request<{ username: string }>('POST', '/api/session', { username, password }),
+  signOut: () => request<{ signed_out: true }>('DELETE', '/api/session'),
+  overview: () => request<Overview>('GET', '/api/overview'),
+  usage: (range: Usage['range']) => request<Usage>('GET', `/api/usage?range=${range}`),
+  dispenser: (id: string) => request<DispenserDetail>('GET', `/api/dispensers/${encodeURIComponent(id)}`),
+  calibrate: (id: string, sessionId: string, measuredMl: number) =>
+    request<CalibrationResult>('POST', `/api/dispensers/${encodeURIComponent(id)}/calibration`, { session_id: sessionId, measured_ml: measuredMl }),
+  valveTest: (id: string, durationMs: number) =>
+    request<ValveTestResult>('POST', `/api/dispensers/${encodeURIComponent(id)}/valve-test`, { duration_ms: durationMs }),
+  findCustomer: (query: string) => request<CustomerView>('GET', `/api/customers?q=${encodeURIComponent(query)}`),
+  unlockCustomer: (accountId: string, reason: string) =>
+    request<CustomerView>('POST', `/api/customers/${encodeURIComponent(accountId)}/unlock`, { reason }),
+  transactionsCsvUrl: (from: string, to: string) => `/api/transactions.csv?from=${from}&to=${to}`,
+};

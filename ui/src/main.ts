@@ -1,0 +1,1 @@
+import './tusafishe-app.js';

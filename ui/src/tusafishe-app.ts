@@ -1,0 +1,149 @@
+import { LitElement, css, html, type TemplateResult } from 'lit';
+import { api, SIGNED_OUT_EVENT } from './api-client.js';
+import { liveFeed, type LiveState } from './live-feed-client.js';
+import './sign-in-form.js';
+import './kiosk-overview.js';
+import './dispense-feed.js';
+import './dispenser-detail.js';
+import './customer-search.js';
+import './usage-charts.js';
+
+type Route = { page: 'overview' | 'feed' | 'customers' | 'charts' } | { page: 'dispenser'; id: string };
+
+/** Hash routes, so the gateway serves one static index.html for every page. */
+function parseRoute(hash: string): Route {
+  const [, page, id] = hash.replace(/^#/, '').split('/');
+  if (page === 'dispensers' && id) return { page: 'dispenser', id: decodeURIComponent(id) };
+  if (page === 'feed' || page === 'customers' || page === 'charts') return { page };
+  return { page: 'overview' };
+}
+
+const NAV = [
+  { page: 'overview', href: '#/overview', label: 'Kiosk' },
+  { page: 'feed', href: '#/feed', label: 'Live' },
+  { page: 'customers', href: '#/customers', label: 'Customers' },
+  { page: 'charts', href: '#/charts', label: 'Usage' },
+] as const;
+
+/** The app shell: sign-in gate, navigation, live connection and the routed page. */
+export class TusafisheApp extends LitElement {
+  static override properties = {
+    username: { state: true },
+    checked: { state: true },
+    route: { state: true },
+    liveState: { state: true },
+  };
+  declare username: string | null;
+  declare checked: boolean;
+  declare route: Route;
+  declare liveState: LiveState;
+
+  private readonly onHash = (): void => {
+    this.route = parseRoute(location.hash);
+  };
+  private readonly onSignedOut = (): void => this.signedOut();
+  private readonly onLiveState = (event: Event): void => {
+    this.liveState = (event as CustomEvent<LiveState>).detail;
+  };
+
+  constructor() {
+    super();
+    this.username = null;
+    this.checked = false;
+    this.route = parseRoute(location.hash);
+    this.liveState = 'offline';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('hashchange', this.onHash);
+    window.addEventListener(SIGNED_OUT_EVENT, this.onSignedOut);
+    liveFeed.addEventListener('state', this.onLiveState);
+    api
+      .me()
+      .then((me) => this.signedIn(me.username))
+      .catch(() => undefined)
+      .finally(() => (this.checked = true));
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('hashchange', this.onHash);
+    window.removeEventListener(SIGNED_OUT_EVENT, this.onSignedOut);
+    liveFeed.removeEventListener('state', this.onLiveState);
+    liveFeed.stop();
+  }
+
+  private signedIn(username: string): void {
+    this.username = username;
+    liveFeed.start();
+  }
+
+  private signedOut(): void {
+    this.username = null;
+    liveFeed.stop();
+  }
+
+  private async signOut(): Promise<void> {
+    await api.signOut().catch(() => undefined);
+    this.signedOut();
+  }
+
+  private page(): TemplateResult {
+    switch (this.route.page) {
+      case 'feed':
+        return html`<dispense-feed></dispense-feed>`;
+      case 'customers':
+        return html`<customer-search></customer-search>`;
+      case 'charts':
+        return html`<usage-charts></usage-charts>`;
+      case 'dispenser':
+        return html`<dispenser-detail .dispenserId=${this.route.id}></dispenser-detail>`;
+      default:
+        return html`<kiosk-overview></kiosk-overview>`;
+    }
+  }
+
+  override render(): TemplateResult {
+    if (!this.checked) return html``;
+    if (!this.username) {
+      return html`<sign-in-form @signed-in=${(e: CustomEvent<string>) => this.signedIn(e.detail)}></sign-in-form>`;
+    }
+    const current = this.route.page === 'dispenser' ? 'overview' : this.route.page;
+    return html`
+      <header>
+        <strong>Tusafishe kiosk</strong>
+        <span class="live ${this.liveState}" data-testid="live-state">${this.liveState === 'live' ? '● live' : this.liveState === 'connecting' ? '○ connecting' : '○ offline'}</span>
+        <span class="user">${this.username}</span>
+        <button class="signout" @click=${() => this.signOut()}>Sign out</button>
+      </header>
+      <nav>
+        ${NAV.map((item) => html`<a href=${item.href} class=${item.page === current ? 'current' : ''}>${item.label}</a>`)}
+      </nav>
+      <main>${this.page()}</main>
+    `;
+  }
+
+  static override styles = css`
+    :host { display: block; min-height: 100vh; padding-bottom: 72px; }
+    header { display: flex; align-items: center; gap: 10px; padding: 10px 14px; background: #0b4f6c; color: #fff; position: sticky; top: 0; z-index: 2; }
+    header strong { flex: 1; }
+    .live { font-size: 0.8rem; }
+    .live.live { color: #9ef0c0; }
+    .live.offline, .live.connecting { color: #ffd27a; }
+    .user { font-size: 0.85rem; opacity: 0.85; }
+    .signout { font: inherit; font-size: 0.85rem; background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, 0.5); border-radius: 6px; padding: 6px 10px; cursor: pointer; }
+    nav { position: fixed; bottom: 0; left: 0; right: 0; display: flex; background: #fff; border-top: 1px solid #d5dee4; z-index: 2; }
+    nav a { flex: 1; text-align: center; padding: 14px 4px; color: #44525c; text-decoration: none; font-weight: 600; }
+    nav a.current { color: #0b6e99; box-shadow: inset 0 3px 0 #0b6e99; }
+    main { padding: 12px; max-width: 1200px; margin: 0 auto; }
+    @media (min-width: 900px) {
+      :host { padding-bottom: 0; }
+      nav { position: static; justify-content: center; border-top: 0; border-bottom: 1px solid #d5dee4; }
+      nav a { flex: 0 0 140px; }
+      nav a.current { box-shadow: inset 0 -3px 0 #0b6e99; }
+      main { padding: 20px; }
+    }
+  `;
+}
+customElements.define('tusafishe-app', TusafisheApp);
