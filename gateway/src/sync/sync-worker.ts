@@ -118,12 +118,12 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
   async function pushLoop(): Promise<void> {
     const backoff = new Backoff(options.backoff);
     while (!stop.signal.aborted) {
-      const batch = store.pendingBatch(MAX_PUSH_BATCH);
-      if (batch.length === 0) {
-        await idle(options.pushIdleMs ?? 1000);
-        continue;
-      }
       try {
+        const batch = store.pendingBatch(MAX_PUSH_BATCH);
+        if (batch.length === 0) {
+          await idle(options.pushIdleMs ?? 1000);
+          continue;
+        }
         const response = await client.push(batch, stop.signal);
         store.applyPushResponse(response, now());
         options.metrics?.pushed(response.acked.length);

@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEFAULT_ENTRY = 'fleet/src/synced-gateway-main.ts';
+
+export interface GatewayProcessOptions {
+  kioskId: string;
+  dataDir: string;
+  /** Extra environment (CLOUD_URL, KIOSK_SECRET, settings). */
+  env: Record<string, string>;
+  /** Relative to the repository root. */
+  entry?: string;
+  readyTimeoutMs?: number;
+}
+
+/** Picks a free loopback port (bound then released, so it can be reused after restarts). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * One real gateway as an OS process (`node --import tsx`), with fixed ports across
+ * restarts so dispensers reconnect to the same broker. Output goes to
+ * `<dataDir>/gateway.log` for post-mortems.
+ */
+export class GatewayProcess {
+  readonly kioskId: string;
+  readonly dataDir: string;
+  mqttPort = 0;
+  httpPort = 0;
+  kills = 0;
+  starts = 0;
+  private child: ChildProcess | null = null;
+  private log: WriteStream;
+
+  constructor(private readonly options: GatewayProcessOptions) {
+    this.kioskId = options.kioskId;
+    this.dataDir = options.dataDir;
+    this.log = createWriteStream(join(options.dataDir, 'gateway.log'), { flags: 'a' });
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  get mqttUrl(): string {
+    return `mqtt://127.0.0.1:${this.mqttPort}`;
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  /** Spawns the process and resolves once its HTTP API answers. */
+  async start(): Promise<void> {
+    if (this.child) throw new Error(`${this.kioskId} is already running`);
+    if (this.mqttPort === 0) [this.mqttPort, this.httpPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, ['--import', 'tsx', this.options.entry ?? DEFAULT_ENTRY], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        ...this.options.env,
+        DATA_DIR: this.dataDir,
+        KIOSK_ID: this.kioskId,
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_MQTT_PORT: String(this.mqttPort),
+        GATEWAY_HTTP_PORT: String(this.httpPort),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.starts += 1;
+    this.log.write(`--- start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}\n`);
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    this.child = child;
+    child.once('exit', () => {
+      if (this.child === child) this.child = null;
+    });
+    await this.waitReady(this.options.readyTimeoutMs ?? 30_000);
+  }
+
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.child) throw new Error(`${this.kioskId} exited while starting; see ${join(this.dataDir, 'gateway.log')}`);
+      try {
+        const response = await fetch(`${this.httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${this.kioskId} not ready after ${timeoutMs} ms; see ${join(this.dataDir, 'gateway.log')}`);
+  }
+
+  /** SIGKILL: no shutdown code runs, like a power cut. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.kills += 1;
+    const exited = child.exitCode === null ? once(child, 'exit') : Promise.resolve();
+    child.kill('SIGKILL');
+    await exited;
+    this.child = null;
+  }
+
+  /** Orderly stop (SIGTERM), for the end of a test. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = child.exitCode === null ? once(child, 'exit') : Promise.resolve();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    this.child = null;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.log.end();
+  }
+
+  async json<T>(path: string): Promise<T> {
+    const response = await fetch(`${this.httpUrl}${path}`, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) throw new Error(`${this.kioskId} ${path}: ${response.status}`);
+    return (await response.json()) as T;
+  }
+}

@@ -1,0 +1,33 @@
+import type { SimulatedDispenser } from '../../dispenser-firmware/src/host/simulated-dispenser.js';
+
+export type PurchaseOutcome =
+  | { kind: 'dispensed'; lcd: string }
+  | { kind: 'denied'; reason: string }
+  | { kind: 'no-answer' };
+
+const screenText = (dispenser: SimulatedDispenser): string => dispenser.lcd().join('\n');
+const DONE = /Thank you!|Stopped|Power was lost/;
+
+/**
+ * A customer at the keypad: phone, PIN, litres, as a person would type them. Waits for
+ * the dispenser to be idle first and for the result screen after, so what the dispenser
+ * did is known (the water itself is counted by the dispenser's own flash counters).
+ */
+export async function buyWater(
+  dispenser: SimulatedDispenser,
+  customer: { keypadPhone: string; pin: string },
+  litres: number,
+  timeoutMs = 20_000,
+): Promise<PurchaseOutcome> {
+  await dispenser.waitForLcd('Enter phone number', timeoutMs);
+  dispenser.press(`${customer.keypadPhone}#${customer.pin}#${litres}#`);
+  await dispenser.waitFor((d) => DONE.test(screenText(d)) || screenText(d).startsWith('Sorry:'), 'purchase result', timeoutMs);
+  const lcd = dispenser.lcd();
+  if (lcd[0]?.startsWith('Sorry:')) {
+    const reason = lcd.slice(1, 3).join(' ').replace(/\s+/g, ' ').trim();
+    dispenser.press('#');
+    return /not responding|Gateway not/.test(reason) ? { kind: 'no-answer' } : { kind: 'denied', reason };
+  }
+  // The result screen clears by itself; the next purchase waits for the idle screen.
+  return { kind: 'dispensed', lcd: lcd.join('|') };
+}
