@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { newId } from '@tusafishe/protocol';
 import {
   CalibrationBody,
   CalibrationResult,
@@ -9,24 +8,24 @@ import {
   ValveTestBody,
   ValveTestResult,
 } from './api-schemas.js';
-import type { Store } from '../store/store.js';
 import { dispenserDetail, findDispense } from './dispenser-queries.js';
 import { calibratedPulsesPerLitre } from './flow-calibration.js';
-import type { DispenserControl } from './kiosk-port.js';
+import type { TechnicianGateway } from './kiosk-port.js';
+import { runValveTest } from './valve-test.js';
 import { recordAudit } from './technician-audit.js';
 import { TechnicianApiError } from './technician-errors.js';
 import { technicianGuard } from './technician-guard.js';
 
 export interface DispenserRoutesOptions {
-  store: Store;
-  control: DispenserControl;
+  gateway: TechnicianGateway;
 }
 
 function unknownDispenser(dispenserId: string): TechnicianApiError {
   return new TechnicianApiError('UNKNOWN_DISPENSER', 404, `no dispenser ${dispenserId}`);
 }
 
-export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = async (app, { store, control }) => {
+export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = async (app, { gateway }) => {
+  const { store } = gateway;
   const { db } = store;
   app.addHook('onRequest', technicianGuard(db));
 
@@ -62,7 +61,7 @@ export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = as
       const dispense = findDispense(store, dispenserId, session_id);
       if (!dispense) throw new TechnicianApiError('UNKNOWN_DISPENSE', 404, `no dispense ${session_id} on ${dispenserId}`);
       const { pulses, pulsesPerLitre } = calibratedPulsesPerLitre(dispense, current, measured_ml);
-      await control.setPulsesPerLitre(dispenserId, pulsesPerLitre);
+      await gateway.setDispenserConfig(dispenserId, { pulses_per_litre: pulsesPerLitre });
       recordAudit(db, {
         technicianId: request.technician?.technicianId ?? null,
         action: 'calibration',
@@ -81,20 +80,18 @@ export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = as
         tags: ['dispensers'],
         params: DispenserParams,
         body: ValveTestBody,
-        response: { 200: ValveTestResult, 401: ErrorBody, 404: ErrorBody, 501: ErrorBody },
+        response: { 200: ValveTestResult, 401: ErrorBody, 404: ErrorBody, 504: ErrorBody },
       },
     },
     async (request) => {
       const { dispenserId } = request.params;
       if (!store.dispensers.get(dispenserId)) throw unknownDispenser(dispenserId);
-      if (!control.sendCommand) throw new TechnicianApiError('NOT_AVAILABLE', 501, 'this gateway cannot send dispenser commands yet');
-      const command = { command_id: newId(), type: 'valve_test', duration_ms: request.body.duration_ms } as const;
-      const result = await control.sendCommand(dispenserId, command);
+      const result = await runValveTest(gateway, dispenserId, request.body.duration_ms);
       recordAudit(db, {
         technicianId: request.technician?.technicianId ?? null,
         action: 'valve_test',
         target: dispenserId,
-        details: { command_id: command.command_id, duration_ms: command.duration_ms, ok: result.ok },
+        details: { command_id: result.command_id, duration_ms: request.body.duration_ms, ok: result.ok, pulses: result.pulses },
       });
       return {
         ok: result.ok,

@@ -1,13 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '@tusafishe/protocol';
-import { GatewayEvents } from '../events.js';
-import { seedDemoData } from '../seed/demo-data.js';
-import { Store } from '../store/store.js';
+import { CommandResult, decodeMessage, DispenserCommand, DispenserConfig, dispenserTopic, newId } from '@tusafishe/protocol';
+import { connectMqtt, demoPassword, nextMessage, startTestGateway, TestDispenser, type TestGateway } from '../../test/fixtures.js';
 import { authenticateTechnician, createTechnician, MAX_FAILED_SIGN_INS } from './technician-accounts.js';
 import { technicianApi } from './technician-api.js';
 
@@ -15,43 +10,14 @@ const USERNAME = 'wanjiru';
 const PASSWORD = 'kiosk-fixer-2024';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-interface Harness {
-  app: FastifyInstance;
-  store: Store;
-  events: GatewayEvents;
-  calibrations: [string, number][];
-  dir: string;
-}
-
-async function startHarness(): Promise<Harness> {
-  const dir = await mkdtemp(join(tmpdir(), 'tusafishe-ui-api-'));
-  const store = Store.open(dir);
-  await seedDemoData(store, 'K1', dir, 450);
-  await createTechnician(store.db, USERNAME, PASSWORD);
-  const events = new GatewayEvents();
-  const calibrations: [string, number][] = [];
-  const app = Fastify();
-  await app.register(technicianApi, {
-    store,
-    events,
-    kioskId: 'K1',
-    timezone: 'Africa/Nairobi',
-    dispenserControl: {
-      setPulsesPerLitre: (dispenserId, pulsesPerLitre) => {
-        calibrations.push([dispenserId, pulsesPerLitre]);
-        const record = store.dispensers.get(dispenserId);
-        if (record) store.dispensers.setConfig(dispenserId, { ...record.config, pulses_per_litre: pulsesPerLitre });
-      },
+/** A real gateway (store, broker, HTTP) with the technician API registered the way main.ts does it. */
+function startHarness(): Promise<TestGateway> {
+  return startTestGateway({
+    setup: async (core) => {
+      await createTechnician(core.store.db, USERNAME, PASSWORD);
+      await core.http.register(technicianApi, { gateway: core });
     },
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, store, events, calibrations, dir };
-}
-
-async function stopHarness(harness: Harness): Promise<void> {
-  await harness.app.close();
-  harness.store.close();
-  await rm(harness.dir, { recursive: true, force: true });
 }
 
 async function signIn(app: FastifyInstance, password = PASSWORD) {
@@ -64,55 +30,54 @@ function cookieOf(response: Awaited<ReturnType<typeof signIn>>): string {
   return `${cookie.name}=${cookie.value}`;
 }
 
-function recordDispense(store: Store, dispenserId: string, accountId: string, deliveredMl: number, pulses: number): string {
-  const sessionId = newId();
-  store.ledger.append({
-    event_id: newId(),
-    type: 'dispense',
-    account_id: accountId,
-    amount_ml: -deliveredMl,
-    kiosk_id: 'K1',
-    dispenser_id: dispenserId,
-    source_id: sessionId,
-    occurred_at: Date.now(),
-    details: { delivered_ml: deliveredMl, pulses },
-  });
-  return sessionId;
+/** A real dispense over MQTT, as a dispenser reports it (pulses at 450 per litre). */
+async function dispense(gateway: TestGateway, dispenserId: string, phone: string, ml: number): Promise<string> {
+  const dispenser = await TestDispenser.connect(gateway, dispenserId);
+  try {
+    const approval = await dispenser.authorise(dispenser.request(phone, ml));
+    if (!approval.approved) throw new Error(`dispense refused: ${approval.reason}`);
+    await dispenser.complete(dispenser.completion(approval, ml));
+    return approval.session_id;
+  } finally {
+    await dispenser.close();
+  }
 }
 
 describe('technician API', () => {
-  let harness: Harness;
+  let gateway: TestGateway;
+  let app: FastifyInstance;
   let cookie: string;
 
   beforeAll(async () => {
-    harness = await startHarness();
-    cookie = cookieOf(await signIn(harness.app));
+    gateway = await startHarness();
+    app = gateway.http;
+    cookie = cookieOf(await signIn(app));
   });
-  afterAll(() => stopHarness(harness));
+  afterAll(() => gateway?.close());
 
   it('refuses a wrong password and sets an HttpOnly SameSite=Strict cookie for the right one', async () => {
-    const wrong = await signIn(harness.app, 'not-the-password');
+    const wrong = await signIn(app, 'not-the-password');
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toMatchObject({ code: 'INVALID_CREDENTIALS' });
     expect(wrong.cookies).toHaveLength(0);
 
-    const right = await signIn(harness.app);
+    const right = await signIn(app);
     expect(right.statusCode).toBe(200);
     const cookie = right.cookies.find((c) => c.name === 'tusafishe_session');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
-    const me = await harness.app.inject({ url: '/api/session', headers: { cookie: cookieOf(right) } });
+    const me = await app.inject({ url: '/api/session', headers: { cookie: cookieOf(right) } });
     expect(me.json()).toEqual({ username: USERNAME });
   });
 
   it('refuses every state change and every customer read without a session, changing nothing', async () => {
-    const spec = (await harness.app.inject({ url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
-    const before = harness.store.db.prepare('SELECT count(*) AS n FROM technician_audit').get();
+    const spec = (await app.inject({ url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    const before = gateway.store.db.prepare('SELECT count(*) AS n FROM technician_audit').get();
     const checked: string[] = [];
     for (const [path, methods] of Object.entries(spec.paths)) {
       for (const method of Object.keys(methods)) {
         if (path === '/api/session' && method === 'post') continue; // signing in is how a session starts
         const url = path.replace('{dispenserId}', 'D1').replace('{accountId}', 'TSF000101');
-        const response = await harness.app.inject({
+        const response = await app.inject({
           method: method.toUpperCase() as 'GET',
           url: method === 'get' && path === '/api/customers' ? `${url}?q=0700000101` : url,
           headers: JSON_HEADERS,
@@ -132,12 +97,12 @@ describe('technician API', () => {
         'get /api/transactions.csv',
       ]),
     );
-    expect(harness.store.db.prepare('SELECT count(*) AS n FROM technician_audit').get()).toEqual(before);
-    expect(harness.calibrations).toEqual([]);
+    expect(gateway.store.db.prepare('SELECT count(*) AS n FROM technician_audit').get()).toEqual(before);
+    expect(gateway.store.dispensers.list().map((d) => d.config.pulses_per_litre)).toEqual([450, 450, 450, 450, 450, 450]);
   });
 
   it('refuses a state change sent as a form, even with a session (CSRF)', async () => {
-    const response = await harness.app.inject({
+    const response = await app.inject({
       method: 'POST',
       url: '/api/customers/TSF000101/unlock',
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
@@ -148,7 +113,7 @@ describe('technician API', () => {
   });
 
   it('finds a locked customer by any form of phone number and unlocks them with an audited reason', async () => {
-    const { store, app } = harness;
+    const { store } = gateway;
     for (let i = 0; i < 5; i++) store.pinFailures.recordFailure('TSF000103', Date.now(), 5, 15 * 60_000);
     const found = await app.inject({ url: '/api/customers?q=0700%20000%20103', headers: { cookie } });
     expect(found.json()).toMatchObject({ account_id: 'TSF000103', phone: '+254700000103', balance_ml: 20_000, today_ml: 0 });
@@ -176,57 +141,78 @@ describe('technician API', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
-  it('calibrates a dispenser from a reference dispense and the measured volume', async () => {
-    // The meter gave 450 pulses (the dispenser said 1000 mL) but the jug shows 900 mL.
-    const sessionId = recordDispense(harness.store, 'D2', 'TSF000102', 1000, 450);
-    const response = await harness.app.inject({
+  it('calibrates a dispenser from a reference dispense and republishes its retained config', async () => {
+    // The meter counted 450 pulses (the dispenser said 1000 mL) but the jug shows 900 mL.
+    const sessionId = await dispense(gateway, 'D2', '+254700000102', 1000);
+    const response = await app.inject({
       method: 'POST',
       url: '/api/dispensers/D2/calibration',
       headers: { cookie, ...JSON_HEADERS },
       payload: { session_id: sessionId, measured_ml: 900 },
     });
     expect(response.json()).toEqual({ dispenser_id: 'D2', old_pulses_per_litre: 450, new_pulses_per_litre: 500, pulses: 450, measured_ml: 900 });
-    expect(harness.calibrations).toEqual([['D2', 500]]);
-    const detail = await harness.app.inject({ url: '/api/dispensers/D2', headers: { cookie } });
-    expect(detail.json()).toMatchObject({ pulses_per_litre: 500, recent_dispenses: [{ session_id: sessionId, pulses: 450 }] });
 
-    const wrongDispenser = await harness.app.inject({
+    const d2 = await connectMqtt(gateway.mqttPort, 'D2', demoPassword(gateway, 'D2'));
+    const retained = nextMessage(d2, dispenserTopic('D2', 'config'), (payload) => {
+      const decoded = decodeMessage(DispenserConfig, payload);
+      return decoded.ok ? decoded.value : undefined;
+    });
+    await d2.subscribeAsync(dispenserTopic('D2', 'config'), { qos: 1 });
+    expect(await retained).toMatchObject({ pulses_per_litre: 500 });
+    await d2.endAsync();
+
+    const detail = await app.inject({ url: '/api/dispensers/D2', headers: { cookie } });
+    expect(detail.json()).toMatchObject({ pulses_per_litre: 500, recent_dispenses: [{ session_id: sessionId, pulses: 450, delivered_ml: 1000 }] });
+    const otherDispenser = await app.inject({
       method: 'POST',
       url: '/api/dispensers/D3/calibration',
       headers: { cookie, ...JSON_HEADERS },
       payload: { session_id: sessionId, measured_ml: 900 },
     });
-    expect(wrongDispenser.json()).toMatchObject({ code: 'UNKNOWN_DISPENSE' });
-    const valveTest = await harness.app.inject({
+    expect(otherDispenser.json()).toMatchObject({ code: 'UNKNOWN_DISPENSE' });
+  });
+
+  it('runs a valve test and answers with what the dispenser measured', async () => {
+    const d3 = await connectMqtt(gateway.mqttPort, 'D3', demoPassword(gateway, 'D3'));
+    await d3.subscribeAsync(dispenserTopic('D3', 'command'), { qos: 1 });
+    d3.on('message', (_topic, payload) => {
+      const command = decodeMessage(DispenserCommand, payload);
+      if (!command.ok) return;
+      const result: CommandResult = { command_id: command.value.command_id, ok: true, delivered_ml: 160, pulses: 72 };
+      void d3.publishAsync(dispenserTopic('D3', 'command/result'), JSON.stringify(result), { qos: 1 });
+    });
+    const response = await app.inject({
       method: 'POST',
-      url: '/api/dispensers/D2/valve-test',
+      url: '/api/dispensers/D3/valve-test',
       headers: { cookie, ...JSON_HEADERS },
       payload: { duration_ms: 1000 },
     });
-    expect(valveTest.statusCode).toBe(501);
+    expect(response.json()).toEqual({ ok: true, message: null, delivered_ml: 160, pulses: 72 });
+    expect(gateway.store.db.prepare("SELECT target FROM technician_audit WHERE action = 'valve_test'").all()).toEqual([{ target: 'D3' }]);
+    await d3.endAsync();
   });
 
   it('reports usage per hour and per dispenser and exports transactions as CSV', async () => {
-    recordDispense(harness.store, 'D4', 'TSF000104', 2500, 1125);
-    const usage = (await harness.app.inject({ url: '/api/usage?range=day', headers: { cookie } })).json();
+    await dispense(gateway, 'D4', '+254700000104', 2500);
+    const usage = (await app.inject({ url: '/api/usage?range=day', headers: { cookie } })).json();
     expect(usage.buckets).toHaveLength(24);
     expect(usage.by_dispenser).toEqual(expect.arrayContaining([{ dispenser_id: 'D4', ml: 2500 }]));
     expect(usage.tank).toBeNull();
-    const week = (await harness.app.inject({ url: '/api/usage?range=week', headers: { cookie } })).json();
+    const week = (await app.inject({ url: '/api/usage?range=week', headers: { cookie } })).json();
     expect(week.buckets).toHaveLength(7);
     expect(week.buckets.at(-1).ml).toBeGreaterThanOrEqual(2500);
 
-    const csv = await harness.app.inject({ url: '/api/transactions.csv', headers: { cookie } });
+    const csv = await app.inject({ url: '/api/transactions.csv', headers: { cookie } });
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe('occurred_at,event_id,type,account_id,phone,amount_ml,kiosk_id,dispenser_id,source_id,synced');
     expect(lines.some((line) => line.includes(',dispense,TSF000104,+254700000104,-2500,K1,D4,'))).toBe(true);
-    const badRange = await harness.app.inject({ url: '/api/transactions.csv?from=2024-05-02&to=2024-05-01', headers: { cookie } });
+    const badRange = await app.inject({ url: '/api/transactions.csv?from=2024-05-02&to=2024-05-01', headers: { cookie } });
     expect(badRange.statusCode).toBe(400);
   });
 
   it('pushes gateway events to a signed-in live feed and refuses the feed without a session', async () => {
-    const { port } = harness.app.server.address() as { port: number };
+    const port = gateway.httpPort;
     const anonymous = new WebSocket(`ws://127.0.0.1:${port}/api/live`);
     const refused = await new Promise<number>((resolve) => anonymous.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
     expect(refused).toBe(401);
@@ -234,29 +220,29 @@ describe('technician API', () => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}/api/live`, { headers: { cookie } });
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const message = new Promise<unknown>((resolve) => socket.once('message', (data) => resolve(JSON.parse(String(data)))));
-    harness.events.emit('dispenser-status', { dispenser_id: 'D5', online: false, firmware: null, heartbeat: null, at: 1 });
+    gateway.events.emit('dispenser-status', { dispenser_id: 'D5', online: false, firmware: null, heartbeat: null, at: 1 });
     expect(await message).toEqual({ type: 'dispenser-status', dispenser_id: 'D5', online: false, at: 1 });
     socket.close();
   });
 
   it('ends the session on sign-out', async () => {
-    const own = cookieOf(await signIn(harness.app));
-    const out = await harness.app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: own, ...JSON_HEADERS }, payload: {} });
+    const own = cookieOf(await signIn(app));
+    const out = await app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: own, ...JSON_HEADERS }, payload: {} });
     expect(out.statusCode).toBe(200);
-    expect((await harness.app.inject({ url: '/api/overview', headers: { cookie: own } })).statusCode).toBe(401);
-    expect((await harness.app.inject({ url: '/api/overview', headers: { cookie } })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/overview', headers: { cookie: own } })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/api/overview', headers: { cookie } })).statusCode).toBe(200);
   });
 });
 
 describe('technician sign-in protection', () => {
-  let harness: Harness;
+  let gateway: TestGateway;
   beforeAll(async () => {
-    harness = await startHarness();
+    gateway = await startHarness();
   });
-  afterAll(() => stopHarness(harness));
+  afterAll(() => gateway?.close());
 
   it('locks an account after repeated wrong passwords, even against the right one', async () => {
-    const { db } = harness.store;
+    const { db } = gateway.store;
     for (let i = 0; i < MAX_FAILED_SIGN_INS; i++) {
       await expect(authenticateTechnician(db, USERNAME, 'wrong-password')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
     }
@@ -266,7 +252,7 @@ describe('technician sign-in protection', () => {
 
   it('rate-limits sign-in attempts', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await signIn(harness.app, `guess-${i}`)).statusCode);
+    for (let i = 0; i < 11; i++) statuses.push((await signIn(gateway.http, `guess-${i}`)).statusCode);
     expect(statuses.at(-1)).toBe(429);
   });
 });

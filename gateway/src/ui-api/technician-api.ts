@@ -12,9 +12,8 @@ import {
 } from 'fastify-type-provider-zod';
 import { customerRoutes } from './customer-routes.js';
 import { dispenserRoutes } from './dispenser-routes.js';
-import type { GatewayEvents } from '../events.js';
 import type { Store } from '../store/store.js';
-import type { DispenserControl, HardwareSource, SyncSource } from './kiosk-port.js';
+import type { HardwareSource, SyncSource, TechnicianGateway } from './kiosk-port.js';
 import { kioskRoutes } from './kiosk-routes.js';
 import { liveFeed } from './live-feed.js';
 import { sessionRoutes } from './session-routes.js';
@@ -22,13 +21,8 @@ import { TechnicianApiError } from './technician-errors.js';
 import { recordTankLevel } from './usage-queries.js';
 
 export interface TechnicianApiDeps {
-  /** The gateway's store, migrated (including migrations 300–399). */
-  store: Store;
-  events: GatewayEvents;
-  kioskId: string;
-  /** The kiosk's IANA zone (settings.timezone): what "today" means. */
-  timezone: string;
-  dispenserControl: DispenserControl;
+  /** The composed gateway (`startGateway`'s `setup` hook receives it). */
+  gateway: TechnicianGateway;
   hardware?: HardwareSource;
   sync?: SyncSource;
   /** Built UI (ui/dist), served at `/`; omitted: API only. */
@@ -61,12 +55,14 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   app.decorateRequest('technician', null);
   app.setErrorHandler(answerError);
 
-  const { store, timezone } = deps;
+  const { gateway } = deps;
+  const { store } = gateway;
+  const timezone = gateway.settings.timezone;
   await app.register(sessionRoutes, { db: store.db, secureCookie: deps.secureCookie ?? false });
-  await app.register(kioskRoutes, { store, timezone, kioskId: deps.kioskId, hardware: deps.hardware, sync: deps.sync });
-  await app.register(dispenserRoutes, { store, control: deps.dispenserControl });
+  await app.register(kioskRoutes, { store, timezone, kioskId: gateway.kioskId, hardware: deps.hardware, sync: deps.sync });
+  await app.register(dispenserRoutes, { gateway });
   await app.register(customerRoutes, { store, timezone });
-  await app.register(liveFeed, { db: store.db, events: deps.events });
+  await app.register(liveFeed, { db: store.db, events: gateway.events });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (deps.uiDistDir) await app.register(fastifyStatic, { root: deps.uiDistDir, prefix: '/' });

@@ -11,7 +11,7 @@ export type TechnicianApiErrorCode =
   | 'UNKNOWN_CUSTOMER'
   | 'UNKNOWN_DISPENSE'
   | 'CALIBRATION_OUT_OF_RANGE'
-  | 'NOT_AVAILABLE'
+  | 'DISPENSER_SILENT'
   | 'INVALID_PHONE'
   | 'INVALID_RANGE';
 
