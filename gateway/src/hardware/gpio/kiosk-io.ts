@@ -23,7 +23,7 @@ export interface KioskOutputs {
 }
 
 type InputName = keyof KioskInputs;
-type LineName = InputName | keyof KioskOutputs;
+export type LineName = InputName | keyof KioskOutputs;
 const INPUT_NAMES: readonly InputName[] = ['tankLowFloat', 'tankHighFloat', 'doorOpen', 'uvFault', 'sourceLow'];
 
 /** The kiosk's relays and switches by name, on whichever GPIO chip is in use. */
@@ -32,30 +32,20 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
   private readonly uvLamp: GpioLine;
   private readonly inputs = new Map<InputName, GpioLine>();
   private readonly values: KioskInputs;
-  private readonly pins: Record<LineName, number | undefined>;
 
   constructor(
     readonly chip: GpioChip,
-    private readonly config: HardwareConfig['gpio'],
+    config: HardwareConfig['gpio'],
   ) {
     super();
-    this.pins = {
-      pumpOn: config.pumpPin,
-      uvLampOn: config.uvLampPin,
-      tankLowFloat: config.tankLowFloatPin,
-      tankHighFloat: config.tankHighFloatPin,
-      doorOpen: config.doorPin,
-      uvFault: config.uvFaultPin,
-      sourceLow: config.sourceLowPin,
-    };
     const out = { activeLow: config.relaysActiveLow };
-    this.pump = chip.open(this.pinOf('pumpOn')!, 'out', 'none', out);
-    this.uvLamp = chip.open(this.pinOf('uvLampOn')!, 'out', 'none', out);
+    this.pump = chip.open(gpioPin(config, 'pumpOn')!, 'out', 'none', out);
+    this.uvLamp = chip.open(gpioPin(config, 'uvLampOn')!, 'out', 'none', out);
     this.pump.writeSync(0);
     this.uvLamp.writeSync(0);
     const inOptions = { activeLow: config.inputsActiveLow, debounceTimeout: config.debounceMs };
     for (const name of INPUT_NAMES) {
-      const pin = this.pinOf(name);
+      const pin = gpioPin(config, name);
       if (pin === undefined) continue;
       const line = chip.open(pin, 'in', 'both', inOptions);
       line.watch((error, value) => {
@@ -70,12 +60,6 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
       uvFault: this.read('uvFault'),
       sourceLow: this.read('sourceLow'),
     };
-  }
-
-  /** Pin number (with base) of a named line, for the simulation's wiring. */
-  pinOf(name: LineName): number | undefined {
-    const pin = this.pins[name];
-    return pin === undefined ? undefined : this.config.base + pin;
   }
 
   inputState(): KioskInputs {
@@ -115,4 +99,19 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
     (this.values as unknown as Record<InputName, boolean>)[name] = next;
     this.emit('input', name, next);
   }
+}
+
+/** The pin number (base included) a named line is wired to; undefined if not fitted. */
+export function gpioPin(config: HardwareConfig['gpio'], name: LineName): number | undefined {
+  const pins: Record<LineName, number | undefined> = {
+    pumpOn: config.pumpPin,
+    uvLampOn: config.uvLampPin,
+    tankLowFloat: config.tankLowFloatPin,
+    tankHighFloat: config.tankHighFloatPin,
+    doorOpen: config.doorPin,
+    uvFault: config.uvFaultPin,
+    sourceLow: config.sourceLowPin,
+  };
+  const pin = pins[name];
+  return pin === undefined ? undefined : config.base + pin;
 }

@@ -18,7 +18,9 @@ export class SimulatedGpio implements GpioLine {
     private readonly direction: Direction,
     private readonly edge: Edge = 'none',
     private readonly options: GpioOptions = {},
+    initialLevel?: BinaryValue,
   ) {
+    if (initialLevel !== undefined) this.level = initialLevel;
     if (direction === 'high') this.level = this.physical(1);
     if (direction === 'low') this.level = this.physical(0);
   }
@@ -83,11 +85,25 @@ export class SimulatedGpio implements GpioLine {
 export class SimulatedGpioChip implements GpioChip {
   readonly kind = 'simulated';
   private readonly lines = new Map<number, SimulatedGpio>();
+  /** Levels the world put on pins before anyone opened them. */
+  private readonly presets = new Map<number, BinaryValue>();
 
   open(pin: number, direction: Direction, edge: Edge, options: GpioOptions): SimulatedGpio {
-    const line = new SimulatedGpio(pin, direction, edge, options);
+    const line = new SimulatedGpio(pin, direction, edge, options, direction === 'in' ? this.presets.get(pin) : undefined);
     this.lines.set(pin, line);
     return line;
+  }
+
+  /** The world sets a pin's physical level, whether or not the line is open yet. */
+  drive(pin: number, level: BinaryValue): void {
+    const line = this.lines.get(pin);
+    if (line) line.drive(level);
+    else this.presets.set(pin, level);
+  }
+
+  /** Physical level on a pin; 0 while nobody drives it. */
+  level(pin: number): BinaryValue {
+    return this.lines.get(pin)?.physicalLevel() ?? this.presets.get(pin) ?? 0;
   }
 
   line(pin: number): SimulatedGpio {

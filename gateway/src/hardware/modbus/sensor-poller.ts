@@ -38,8 +38,9 @@ export class SensorPoller extends EventEmitter<{ reading: [SensorReading] }> {
     return first;
   }
 
-  latest(): SensorReading[] {
-    return [...this.latestReadings.values()];
+  /** Latest reading per sensor id (absent until its first poll). */
+  latest(): ReadonlyMap<string, SensorReading> {
+    return new Map(this.latestReadings);
   }
 
   /** One pass over all sensors; concurrent callers share the pass in progress. */
