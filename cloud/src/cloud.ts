@@ -6,14 +6,29 @@ import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import { adminRoutes } from './admin/routes.js';
+import { withWebhookSecret } from './http/webhook-secret.js';
 import { ChangeFeed } from './kiosk-api/change-feed.js';
 import { kioskApiRoutes } from './kiosk-api/routes.js';
 import { KioskAuthenticator } from './kiosks/kiosks.js';
 import { countNegativeBalances } from './ledger/ledger.js';
 import { loggerOptions } from './logger.js';
 import { CloudMetrics } from './metrics.js';
+import { airtelMoneyProvider, type AirtelMoneyConfig } from './payments/airtel-money.js';
+import { mtnMomoProvider, type MtnMomoConfig } from './payments/mtn-momo.js';
+import { PaymentService } from './payments/payments.js';
+import type { PaymentProvider, ProviderName } from './payments/provider.js';
+import type { PurchaseLimits } from './payments/purchase.js';
+import { paymentRoutes } from './payments/routes.js';
+import { AIRTEL_SIMULATOR_CREDENTIALS, startAirtelMoneySimulator } from './payments/simulators/airtel-money-simulator.js';
+import { MTN_SIMULATOR_CREDENTIALS, startMtnMomoSimulator } from './payments/simulators/mtn-momo-simulator.js';
+import type { RunningSimulator } from './payments/simulators/simulated-payments.js';
+import { startStatusPolling } from './payments/status-poller.js';
+import type { Tariff } from './payments/tariff.js';
+import { smsRoutes } from './sms/routes.js';
+import { africasTalkingSmsSender, databaseSmsSender, type AfricasTalkingSmsConfig, type SmsSender } from './sms/sender.js';
 import { openPgliteDb, openPostgresDb, type Db } from './store/db.js';
 import { migrate } from './store/migrations.js';
+import { ussdRoutes } from './ussd/routes.js';
 
 export interface CloudOptions {
   /** PostgreSQL server; when absent the cloud runs on embedded PGlite. */
@@ -25,11 +40,35 @@ export interface CloudOptions {
   host?: string;
   /** 0 picks a free port. Default 3000. */
   port?: number;
+  /** Base URL providers call back on (behind a proxy: the public https URL). Default: the listening URL. */
+  publicUrl?: string;
+  /** Shared secret every webhook must carry (`?token=` or `X-Webhook-Secret`); unset only in development. */
+  webhookSecret?: string;
   /** Bearer token for /admin routes; unset disables them. */
   adminToken?: string;
-  /** Pino logger to use; `false` silences logging. Default: JSON logs at info. */
+  /** Pino logger to use; `false` silences logging. Default: JSON logs at LOG_LEVEL or info. */
   logger?: FastifyBaseLogger | false;
-  rateLimits?: { requestsPerKioskPerMinute?: number };
+  /** Default price of water (kiosks may have their own). Default UGX 50 per 20 L. */
+  tariff?: Tariff;
+  /** Smallest and largest purchase in whole currency units. Default 100–500,000. */
+  purchase?: { minMajor: number; maxMajor: number };
+  /** Shown in messages. Default *123#. */
+  ussdCode?: string;
+  providers?: {
+    mtn?: Omit<MtnMomoConfig, 'callbackUrl'>;
+    airtel?: AirtelMoneyConfig;
+    /** For numbers whose network the cloud cannot tell. */
+    fallback?: ProviderName;
+    /** How often pending payments are checked with the provider. Default 15 s; 0 disables (tests call pollPendingPayments). */
+    statusPollIntervalMs?: number;
+    /** Pending this long → expired. Default 1 h. */
+    expireAfterMs?: number;
+  };
+  /** Start local MTN and Airtel simulators and use them as the providers (development, tests). */
+  simulators?: { mtnPort?: number; airtelPort?: number; autoDecide?: 'approve' | 'decline' };
+  /** Africa's Talking credentials, or a ready sender; default: the development outbox in the database. */
+  sms?: { africasTalking: AfricasTalkingSmsConfig } | { sender: SmsSender };
+  rateLimits?: { requestsPerPhonePerMinute?: number; requestsPerKioskPerMinute?: number; callbacksPerMinute?: number };
 }
 
 export interface RunningCloud {
@@ -37,8 +76,13 @@ export interface RunningCloud {
   url: string;
   db: Db;
   app: FastifyInstance;
+  payments: PaymentService;
+  /** Present when started with `simulators`. */
+  simulators: { mtn: RunningSimulator; airtel: RunningSimulator } | undefined;
   close(): Promise<void>;
 }
+
+const DEFAULT_TARIFF: Tariff = { currency: 'UGX', priceMinor: 50, volumeMl: 20_000 };
 
 async function openDb(options: CloudOptions): Promise<Db> {
   if (options.databaseUrl) {
@@ -57,12 +101,35 @@ function makeLogger(option: CloudOptions['logger']): FastifyBaseLogger {
 
 /** Starts the cloud: database (migrated), HTTP API, background jobs. Startable many times in one process. */
 export async function startCloud(options: CloudOptions = {}): Promise<RunningCloud> {
+  const log = makeLogger(options.logger);
   const db = await openDb(options);
   await migrate(db);
   const feed = await ChangeFeed.open(db);
   const metrics = new CloudMetrics(() => countNegativeBalances(db));
+  const tariff = options.tariff ?? DEFAULT_TARIFF;
+  const limits: PurchaseLimits = { currency: tariff.currency, minMajor: options.purchase?.minMajor ?? 100, maxMajor: options.purchase?.maxMajor ?? 500_000 };
+  const ussdCode = options.ussdCode ?? '*123#';
+  const rate = { requestsPerPhonePerMinute: 60, requestsPerKioskPerMinute: 600, callbacksPerMinute: 600, ...options.rateLimits };
+  const sms =
+    options.sms && 'sender' in options.sms
+      ? options.sms.sender
+      : options.sms
+        ? africasTalkingSmsSender(options.sms.africasTalking, log)
+        : databaseSmsSender(db);
+  // Filled once the port (and so the callback URL) is known.
+  const providers: Partial<Record<ProviderName, PaymentProvider>> = {};
+  const payments = new PaymentService({
+    db,
+    providers,
+    ...(options.providers?.fallback ? { fallbackProvider: options.providers.fallback } : {}),
+    defaultTariff: tariff,
+    sms,
+    metrics,
+    log,
+    expireAfterMs: options.providers?.expireAfterMs ?? 3_600_000,
+  });
 
-  const app = Fastify({ loggerInstance: makeLogger(options.logger), trustProxy: true });
+  const app = Fastify({ loggerInstance: log, trustProxy: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(formbody);
@@ -80,28 +147,59 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
-  await kioskApiRoutes(app, {
+  const webhookSecret = options.webhookSecret;
+  await kioskApiRoutes(app, { db, feed, authenticator: new KioskAuthenticator(db), metrics, requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute });
+  await ussdRoutes(app, { db, payments, limits, metrics, webhookSecret, requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute });
+  await smsRoutes(app, {
     db,
-    feed,
-    authenticator: new KioskAuthenticator(db),
+    sender: sms,
+    payments,
+    limits,
     metrics,
-    requestsPerKioskPerMinute: options.rateLimits?.requestsPerKioskPerMinute ?? 600,
+    webhookSecret,
+    requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute,
+    ussdCode,
+    exposeOutbox: !options.sms,
   });
+  await paymentRoutes(app, { payments, webhookSecret, airtelCallbackHashKey: options.providers?.airtel?.callbackHashKey, callbacksPerMinute: rate.callbacksPerMinute });
   await adminRoutes(app, { db, adminToken: options.adminToken });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 3000 });
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ host, port: options.port ?? 3000 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 3000);
-  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const publicUrl = (options.publicUrl ?? url).replace(/\/$/, '');
+
+  let simulators: RunningCloud['simulators'];
+  let mtnConfig = options.providers?.mtn;
+  let airtelConfig = options.providers?.airtel;
+  if (options.simulators) {
+    const decide = options.simulators.autoDecide ? { autoDecide: options.simulators.autoDecide } : {};
+    const mtn = await startMtnMomoSimulator({ host: '127.0.0.1', port: options.simulators.mtnPort ?? 0, ...decide });
+    const airtel = await startAirtelMoneySimulator({ host: '127.0.0.1', port: options.simulators.airtelPort ?? 0, ...decide });
+    airtel.setCallbackUrl(withWebhookSecret(`${publicUrl}/payments/airtel/callback`, webhookSecret));
+    simulators = { mtn, airtel };
+    mtnConfig ??= { baseUrl: mtn.url, targetEnvironment: 'sandbox', ...MTN_SIMULATOR_CREDENTIALS };
+    airtelConfig ??= { baseUrl: airtel.url, country: 'UG', currency: tariff.currency, ...AIRTEL_SIMULATOR_CREDENTIALS };
+  }
+  if (mtnConfig) providers.mtn = mtnMomoProvider({ ...mtnConfig, callbackUrl: withWebhookSecret(`${publicUrl}/payments/mtn/callback`, webhookSecret) });
+  if (airtelConfig) providers.airtel = airtelMoneyProvider(airtelConfig);
+  const pollMs = options.providers?.statusPollIntervalMs ?? 15_000;
+  const stopPolling = pollMs > 0 ? startStatusPolling(payments, pollMs, log) : () => undefined;
 
   return {
     port,
     url,
     db,
     app,
+    payments,
+    simulators,
     async close() {
+      stopPolling();
       await feed.close();
       await app.close();
+      await Promise.all([simulators?.mtn.close(), simulators?.airtel.close()]);
       await db.close();
     },
   };

@@ -1,0 +1,146 @@
+import type { Customer, Language } from '../customers/customers.js';
+import { formatLitres } from '../payments/tariff.js';
+import type { PurchaseLimits, PurchaseResult } from '../payments/purchase.js';
+import { text, type TextKey } from './texts.js';
+
+export interface Screen {
+  end: boolean;
+  text: string;
+}
+
+/** What the menu needs from the rest of the cloud; the menu itself keeps no state. */
+export interface UssdActions {
+  register(input: { name: string; pin: string; language: Language }): Promise<{ accountId: string; alreadyRegistered: boolean }>;
+  verifyPin(customer: Customer, pin: string): Promise<boolean>;
+  setPin(customer: Customer, pin: string): Promise<void>;
+  setLanguage(customer: Customer, language: Language): Promise<void>;
+  /** Starts a mobile-money collection; resolves to the provider's name shown to the customer. */
+  buy(customer: Customer, amountMajor: number): Promise<PurchaseResult>;
+  /** Litres `amountMajor` buys, e.g. "20 L". */
+  quote(customer: Customer, amountMajor: number): Promise<string>;
+  limits: PurchaseLimits;
+}
+
+const MAX_PIN_TRIES = 3;
+const NAME = /^[\p{L}][\p{L} .'-]{1,39}$/u;
+const isPin = (input: string): boolean => /^[0-9]{4}$/.test(input) && !/^(\d)\1{3}$/.test(input);
+
+const con = (body: string): Screen => ({ end: false, text: body });
+const end = (body: string): Screen => ({ end: true, text: body });
+const again = (error: TextKey, prompt: TextKey, language: Language, values: Record<string, string | number> = {}): Screen =>
+  con(`${text(error, language, values)}\n${text(prompt, language, values)}`);
+
+/**
+ * Africa's Talking sends every input of the session joined by `*`; the menu replays them from
+ * the first screen on each request, so any cloud instance can answer any request and no
+ * session state is stored. Side effects happen only on the final input of a flow.
+ */
+export async function ussdScreen(customer: Customer | undefined, inputs: readonly string[], actions: UssdActions): Promise<Screen> {
+  return customer ? registeredFlow(customer, inputs, actions) : registrationFlow(inputs, actions);
+}
+
+async function registrationFlow(inputs: readonly string[], actions: UssdActions): Promise<Screen> {
+  let step: 'language' | 'name' | 'pin' | 'confirm' = 'language';
+  let language: Language = 'en';
+  let name = '';
+  let pin = '';
+  let error: TextKey | undefined;
+  for (const [index, input] of inputs.entries()) {
+    const last = index === inputs.length - 1;
+    error = undefined;
+    if (step === 'language') {
+      if (input === '1' || input === '2') [language, step] = [input === '1' ? 'en' : 'sw', 'name'];
+      else error = 'invalidChoice';
+    } else if (step === 'name') {
+      if (NAME.test(input.trim())) [name, step] = [input.trim().replace(/\s+/g, ' '), 'pin'];
+      else error = 'invalidName';
+    } else if (step === 'pin') {
+      if (isPin(input)) [pin, step] = [input, 'confirm'];
+      else error = 'invalidPin';
+    } else if (input !== pin) {
+      [step, error] = ['pin', 'pinMismatch'];
+    } else if (last) {
+      const result = await actions.register({ name, pin, language });
+      return end(text(result.alreadyRegistered ? 'alreadyRegistered' : 'registered', language, { name, account: result.accountId }));
+    }
+  }
+  const prompt: TextKey = { language: 'chooseLanguage', name: 'askName', pin: 'askPin', confirm: 'confirmPin' }[step] as TextKey;
+  return error ? again(error, prompt, language) : con(text(prompt, language));
+}
+
+async function registeredFlow(customer: Customer, inputs: readonly string[], actions: UssdActions): Promise<Screen> {
+  const language = customer.language;
+  if (customer.status === 'suspended') return end(text('accountSuspended', language));
+  const [choice, ...rest] = inputs;
+  const menu = (): Screen =>
+    con(text('mainMenu', language, { account: customer.account_id, pinAction: text(customer.pin_hash ? 'changePinAction' : 'setPinAction', language) }));
+  switch (choice) {
+    case undefined:
+      return menu();
+    case '1':
+      return end(text('balance', language, { litres: formatLitres(customer.balance_ml), account: customer.account_id }));
+    case '2':
+      return buyFlow(customer, rest, actions);
+    case '3':
+      return pinFlow(customer, rest, actions);
+    case '4': {
+      const other: Language = language === 'en' ? 'sw' : 'en';
+      await actions.setLanguage(customer, other);
+      return end(text('languageChanged', other));
+    }
+    default:
+      return con(`${text('invalidChoice', language)}\n${menu().text}`);
+  }
+}
+
+async function buyFlow(customer: Customer, inputs: readonly string[], actions: UssdActions): Promise<Screen> {
+  const language = customer.language;
+  const { currency, minMajor, maxMajor } = actions.limits;
+  const bounds = { currency, min: minMajor, max: maxMajor };
+  let amount: number | undefined;
+  let error: TextKey | undefined;
+  for (const [index, input] of inputs.entries()) {
+    error = undefined;
+    if (amount === undefined) {
+      const value = /^[0-9]{1,9}$/.test(input) ? Number(input) : NaN;
+      if (value >= minMajor && value <= maxMajor) amount = value;
+      else error = 'invalidAmount';
+    } else if (input === '2') {
+      return end(text('cancelled', language));
+    } else if (input === '1' && index === inputs.length - 1) {
+      const result = await actions.buy(customer, amount);
+      return end(result.ok ? text('paymentStarted', language, { provider: result.provider }) : text(result.reason, language));
+    } else {
+      error = 'invalidChoice';
+    }
+  }
+  if (amount === undefined) return error ? again(error, 'askAmount', language, bounds) : con(text('askAmount', language, bounds));
+  const confirm = text('confirmBuy', language, { currency, amount, litres: await actions.quote(customer, amount) });
+  return con(error ? `${text(error, language)}\n${confirm}` : confirm);
+}
+
+async function pinFlow(customer: Customer, inputs: readonly string[], actions: UssdActions): Promise<Screen> {
+  const language = customer.language;
+  let step: 'old' | 'new' | 'confirm' = customer.pin_hash ? 'old' : 'new';
+  let wrongTries = 0;
+  let pin = '';
+  let error: TextKey | undefined;
+  for (const [index, input] of inputs.entries()) {
+    error = undefined;
+    if (step === 'old') {
+      if (await actions.verifyPin(customer, input)) step = 'new';
+      else if ((wrongTries += 1) >= MAX_PIN_TRIES) return end(text('tooManyWrongPins', language));
+      else error = 'wrongPin';
+    } else if (step === 'new') {
+      if (isPin(input)) [pin, step] = [input, 'confirm'];
+      else error = 'invalidPin';
+    } else if (input !== pin) {
+      [step, error] = ['new', 'pinMismatch'];
+    } else if (index === inputs.length - 1) {
+      await actions.setPin(customer, pin);
+      return end(text('pinChanged', language));
+    }
+  }
+  const prompt: TextKey = { old: 'askOldPin', new: 'askNewPin', confirm: 'confirmPin' }[step] as TextKey;
+  return error ? again(error, prompt, language) : con(text(prompt, language));
+}

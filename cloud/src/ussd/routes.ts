@@ -1,0 +1,91 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import * as z from 'zod';
+import { verifySecret } from '@tusafishe/protocol/secret-hash';
+import { normalisePhone } from '@tusafishe/protocol/phone';
+import { findCustomerByPhone, setLanguage, setPin } from '../customers/customers.js';
+import { register } from '../customers/registration.js';
+import { requireWebhookSecret } from '../http/webhook-secret.js';
+import type { CloudMetrics } from '../metrics.js';
+import type { PaymentService } from '../payments/payments.js';
+import { buyWater, quote, type PurchaseLimits } from '../payments/purchase.js';
+import type { Db } from '../store/db.js';
+import { ussdScreen, type Screen, type UssdActions } from './menu.js';
+import { text } from './texts.js';
+
+export interface UssdDeps {
+  db: Db;
+  payments: PaymentService;
+  limits: PurchaseLimits;
+  metrics: CloudMetrics;
+  webhookSecret: string | undefined;
+  requestsPerPhonePerMinute: number;
+}
+
+/** Africa's Talking USSD callback, form-encoded. */
+const UssdRequest = z.object({
+  sessionId: z.string().min(1).max(100),
+  serviceCode: z.string().max(40),
+  phoneNumber: z.string().min(6).max(20),
+  networkCode: z.string().max(10).optional(),
+  text: z.string().max(500).default(''),
+});
+
+/** USSD screens are at most 160 characters; longer text would be cut off on the phone. */
+export const USSD_MAX_CHARS = 160;
+
+function send(reply: FastifyReply, screen: Screen, metrics: CloudMetrics): FastifyReply {
+  const body = `${screen.end ? 'END' : 'CON'} ${screen.text}`;
+  if (body.length > USSD_MAX_CHARS) reply.log.error({ length: body.length }, 'USSD screen longer than 160 characters');
+  metrics.ussdScreens.inc({ kind: screen.end ? 'end' : 'con' });
+  // Africa's Talking ends the session on anything but 200, so every answer is a 200.
+  return reply.code(200).type('text/plain; charset=utf-8').send(body);
+}
+
+/** POST /ussd: registration, balance, buy water, change PIN, language, in English and Swahili. */
+export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<void> {
+  const busy = (): Screen => ({ end: true, text: `${text('tryLater', 'en')} / ${text('tryLater', 'sw')}` });
+
+  app.post(
+    '/ussd',
+    {
+      preHandler: requireWebhookSecret(deps.webhookSecret),
+      config: {
+        rateLimit: {
+          max: deps.requestsPerPhonePerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request) => `phone:${String((request.body as { phoneNumber?: unknown } | undefined)?.phoneNumber ?? request.ip)}`,
+        },
+      },
+      errorHandler: (error, request, reply) => {
+        if (error.statusCode !== 429) request.log.error({ err: error }, 'USSD request failed');
+        return send(reply, busy(), deps.metrics);
+      },
+    },
+    async (request, reply) => {
+      const parsed = UssdRequest.safeParse(request.body);
+      if (!parsed.success) {
+        request.log.warn({ issues: parsed.error.issues.length }, 'malformed USSD request');
+        return send(reply, busy(), deps.metrics);
+      }
+      let phone: string;
+      try {
+        phone = normalisePhone(parsed.data.phoneNumber);
+      } catch {
+        return send(reply, busy(), deps.metrics);
+      }
+      const { networkCode } = parsed.data;
+      const actions: UssdActions = {
+        register: ({ name, pin, language }) => register(deps.db, { phone, name, pin, language }),
+        verifyPin: (customer, pin) => verifySecret(pin, customer.pin_hash),
+        setPin: (customer, pin) => setPin(deps.db, customer.account_id, pin),
+        setLanguage: (customer, language) => setLanguage(deps.db, customer.account_id, language),
+        buy: (customer, amountMajor) => buyWater(deps.payments, customer, amountMajor, networkCode),
+        quote: (customer, amountMajor) => quote(deps.payments, customer, amountMajor),
+        limits: deps.limits,
+      };
+      const inputs = parsed.data.text === '' ? [] : parsed.data.text.split('*');
+      const screen = await ussdScreen(await findCustomerByPhone(deps.db, phone), inputs, actions);
+      return send(reply, screen, deps.metrics);
+    },
+  );
+}
