@@ -1,0 +1,158 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyMigrations, listMigrations } from '../store/database.js';
+import type { AlertChange } from './alerts/alert-book.js';
+import { startKioskHardware, type KioskHardware } from './kiosk-hardware.js';
+import { socatAvailable } from './serial/pty-pair.js';
+import { waitUntil } from './test-support/wait-until.js';
+
+const hasSocat = socatAvailable();
+if (!hasSocat) console.warn('socat not installed: skipping the simulated kiosk tests (sensors and modem need pty pairs)');
+
+describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () => {
+  let dir: string;
+  let db: Database.Database;
+  let hw: KioskHardware;
+  let app: FastifyInstance;
+  const changes: AlertChange[] = [];
+  const cloud = { reachable: true };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tusafishe-hw-'));
+    db = new Database(join(dir, 'gateway.db'));
+    applyMigrations(db, listMigrations().filter((m) => m.version >= 100 && m.version <= 199));
+    hw = await startKioskHardware(
+      {
+        mode: 'simulated',
+        gpio: { debounceMs: 5, uvFaultPin: 25 },
+        modbus: { timeoutMs: 100, retries: 0, pollIntervalMs: 20 },
+        modem: { commandTimeoutMs: 500, pollIntervalMs: 40 },
+        rules: { evaluateIntervalMs: 20 },
+        alerts: { technicianPhones: ['+254700000102'], smsAfterOfflineMs: 0 },
+        simulation: { tickMs: 600_000 }, // the tests move the world themselves
+      },
+      { db, logger: pino({ level: 'silent' }), onAlert: (c) => changes.push(c), isCloudReachable: () => cloud.reachable, kioskId: 'K1' },
+    );
+    app = Fastify();
+    await hw.registerRoutes(app);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await hw?.close();
+    db?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const sim = () => hw.simulation!;
+  const raised = (key: string) => changes.find((c) => c.kind === 'raised' && c.alert.key === key);
+  const cleared = (key: string) => changes.find((c) => c.kind === 'cleared' && c.alert.key === key);
+  const interlockIs = (code: string | null) => waitUntil(() => hw.interlock() === code, 5000, `interlock ${code}`);
+
+  it('starts healthy: live readings, UV lamp on, no interlock, no alerts', () => {
+    const snapshot = hw.snapshot();
+    expect(snapshot).toMatchObject({ mode: 'simulated', gpio: 'simulated', interlock: null, alerts: [], uvLamp: { on: true } });
+    expect(snapshot.sensors.map((s) => [s.sensor, s.status, s.inRange])).toEqual([
+      ['tank_level', 'ok', true], ['conductivity', 'ok', true], ['turbidity', 'ok', true], ['free_chlorine', 'ok', true],
+    ]);
+    expect(snapshot.modem).toMatchObject({ state: 'ok', registered: true, operator: 'Safaricom', rssiDbm: -73 });
+    expect(changes).toEqual([]);
+  });
+
+  it('tank low → TANK_LOW, alert raised and the pump started; refilled → cleared; the pump stops only at the off mark', async () => {
+    sim().pin('tank_level', 10);
+    await interlockIs('TANK_LOW');
+    await waitUntil(() => raised('tank_low'), 2000, 'tank_low raised');
+    expect(hw.snapshot().pump.on).toBe(true);
+    sim().pin('tank_level', 60);
+    await interlockIs(null);
+    await waitUntil(() => cleared('tank_low'), 2000, 'tank_low cleared');
+    expect(hw.snapshot().pump.on).toBe(true); // inside the hysteresis band it keeps filling
+    sim().pin('tank_level', 92);
+    await waitUntil(() => !hw.snapshot().pump.on, 2000, 'pump off above the off mark');
+    sim().pin('tank_level', 60);
+    await waitUntil(() => hw.snapshot().tank.levelPct === 60, 2000, 'level back at 60');
+    expect(hw.snapshot().pump.on).toBe(false);
+  });
+
+  it('UV lamp switched off or its ballast faulting → UV_FAULT and alert, cleared when it runs again', async () => {
+    hw.setUvLamp(false);
+    await interlockIs('UV_FAULT');
+    await waitUntil(() => raised('uv_fault'), 2000, 'uv_fault raised');
+    hw.setUvLamp(true);
+    await interlockIs(null);
+    await waitUntil(() => cleared('uv_fault'), 2000, 'uv_fault cleared');
+
+    sim().setInput('uvFault', true);
+    await interlockIs('UV_FAULT');
+    sim().setInput('uvFault', false);
+    await interlockIs(null);
+  });
+
+  it('quality out of range or a silent quality sensor → WATER_QUALITY and alerts, cleared when back', async () => {
+    sim().pin('turbidity', 2.5);
+    await interlockIs('WATER_QUALITY');
+    await waitUntil(() => raised('water_quality:turbidity'), 2000, 'turbidity alert');
+    expect(raised('water_quality:turbidity')!.alert.message).toBe('turbidity 2.5 NTU outside 0–1 NTU');
+    sim().pin('turbidity', 0.4);
+    await interlockIs(null);
+    await waitUntil(() => cleared('water_quality:turbidity'), 2000, 'turbidity cleared');
+
+    sim().sensors.silence('free_chlorine');
+    await interlockIs('WATER_QUALITY');
+    await waitUntil(() => raised('sensor_silent:free_chlorine'), 2000, 'silent alert');
+    expect(hw.snapshot().sensors.find((s) => s.sensor === 'free_chlorine')).toMatchObject({ status: 'silent', value: null });
+    sim().sensors.silence('free_chlorine', false);
+    await interlockIs(null);
+    await waitUntil(() => cleared('sensor_silent:free_chlorine'), 2000, 'silent cleared');
+  });
+
+  it('door opened and modem unregistered raise alerts; while the cloud is reachable nothing is texted', async () => {
+    sim().setInput('doorOpen', true);
+    sim().modem!.set({ registration: 2 });
+    await waitUntil(() => raised('door_open') && raised('modem_unregistered'), 3000, 'door and modem alerts');
+    expect(hw.interlock()).toBeNull();
+    sim().setInput('doorOpen', false);
+    sim().modem!.set({ registration: 1 });
+    await waitUntil(() => cleared('door_open') && cleared('modem_unregistered'), 3000, 'door and modem cleared');
+    expect(sim().modem!.sent).toEqual([]);
+  });
+
+  it('with the cloud unreachable, a new alert reaches the technicians by SMS through the modem', async () => {
+    cloud.reachable = false;
+    sim().setInput('doorOpen', true);
+    const sms = await waitUntil(() => sim().modem!.sent[0], 5000, 'alert SMS');
+    expect(sms).toMatchObject({ to: '+254700000102', text: expect.stringMatching(/^Tusafishe K1 \(offline \d+ min\): Kiosk door open\.$/) });
+    sim().setInput('doorOpen', false);
+    cloud.reachable = true;
+  });
+
+  it('keeps readings in SQLite and serves them, the snapshot and metrics to the technicians', async () => {
+    const live = await app.inject({ method: 'GET', url: '/api/hardware' });
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toMatchObject({ interlock: null, sensors: expect.any(Array), modem: { registered: true } });
+
+    const series = await app.inject({ method: 'GET', url: '/api/hardware/readings?sensor=tank_level&since=0' });
+    expect(series.statusCode).toBe(200);
+    const values = (series.json().points as { value: number }[]).map((p) => p.value);
+    expect(values).toEqual(expect.arrayContaining([10, 60, 92]));
+
+    const bad = await app.inject({ method: 'GET', url: '/api/hardware/readings?sensor=nope' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'INVALID_QUERY', message: expect.stringContaining('unknown sensor') });
+    expect((await app.inject({ method: 'GET', url: '/api/hardware/readings?sensor=turbidity&limit=0' })).statusCode).toBe(400);
+
+    const registry = new Registry();
+    hw.collectMetrics(registry);
+    const text = await registry.metrics();
+    expect(text).toMatch(/tusafishe_hw_sensor_value\{sensor="tank_level",unit="%"\} 60/);
+    expect(text).toMatch(/tusafishe_hw_modem_registered 1/);
+    expect(text).toMatch(/tusafishe_hw_interlock\{code="TANK_LOW"\} 0/);
+  });
+});
