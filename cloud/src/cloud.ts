@@ -65,7 +65,7 @@ export interface CloudOptions {
     expireAfterMs?: number;
   };
   /** Start local MTN and Airtel simulators and use them as the providers (development, tests). */
-  simulators?: { mtnPort?: number; airtelPort?: number; autoDecide?: 'approve' | 'decline' };
+  simulators?: { mtnPort?: number; airtelPort?: number; autoDecide?: 'approve' | 'decline'; airtelCallbackHashKey?: string };
   /** Africa's Talking credentials, or a ready sender; default: the development outbox in the database. */
   sms?: { africasTalking: AfricasTalkingSmsConfig } | { sender: SmsSender };
   rateLimits?: { requestsPerPhonePerMinute?: number; requestsPerKioskPerMinute?: number; callbacksPerMinute?: number };
@@ -161,7 +161,12 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     ussdCode,
     exposeOutbox: !options.sms,
   });
-  await paymentRoutes(app, { payments, webhookSecret, airtelCallbackHashKey: options.providers?.airtel?.callbackHashKey, callbacksPerMinute: rate.callbacksPerMinute });
+  await paymentRoutes(app, {
+    payments,
+    webhookSecret,
+    airtelCallbackHashKey: options.providers?.airtel?.callbackHashKey ?? options.simulators?.airtelCallbackHashKey,
+    callbacksPerMinute: rate.callbacksPerMinute,
+  });
   await adminRoutes(app, { db, adminToken: options.adminToken });
 
   const host = options.host ?? '127.0.0.1';
@@ -177,11 +182,12 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   if (options.simulators) {
     const decide = options.simulators.autoDecide ? { autoDecide: options.simulators.autoDecide } : {};
     const mtn = await startMtnMomoSimulator({ host: '127.0.0.1', port: options.simulators.mtnPort ?? 0, ...decide });
-    const airtel = await startAirtelMoneySimulator({ host: '127.0.0.1', port: options.simulators.airtelPort ?? 0, ...decide });
+    const hashKey = options.simulators.airtelCallbackHashKey;
+    const airtel = await startAirtelMoneySimulator({ host: '127.0.0.1', port: options.simulators.airtelPort ?? 0, ...decide, ...(hashKey ? { callbackHashKey: hashKey } : {}) });
     airtel.setCallbackUrl(withWebhookSecret(`${publicUrl}/payments/airtel/callback`, webhookSecret));
     simulators = { mtn, airtel };
     mtnConfig ??= { baseUrl: mtn.url, targetEnvironment: 'sandbox', ...MTN_SIMULATOR_CREDENTIALS };
-    airtelConfig ??= { baseUrl: airtel.url, country: 'UG', currency: tariff.currency, ...AIRTEL_SIMULATOR_CREDENTIALS };
+    airtelConfig ??= { baseUrl: airtel.url, country: 'UG', currency: tariff.currency, ...AIRTEL_SIMULATOR_CREDENTIALS, ...(hashKey ? { callbackHashKey: hashKey } : {}) };
   }
   if (mtnConfig) providers.mtn = mtnMomoProvider({ ...mtnConfig, callbackUrl: withWebhookSecret(`${publicUrl}/payments/mtn/callback`, webhookSecret) });
   if (airtelConfig) providers.airtel = airtelMoneyProvider(airtelConfig);

@@ -35,8 +35,8 @@ export function ussdSession(baseUrl: string, phoneNumber: string, networkCode = 
 }
 
 /** Runs a whole session and returns every screen. */
-export async function dial(baseUrl: string, phone: string, inputs: string[], networkCode?: string): Promise<string[]> {
-  const session = ussdSession(baseUrl, phone, networkCode);
+export async function dial(baseUrl: string, phone: string, inputs: string[], networkCode = '64110', query = ''): Promise<string[]> {
+  const session = ussdSession(baseUrl, phone, networkCode, query);
   const screens = [await session.start()];
   for (const input of inputs) screens.push(await session.send(input));
   return screens;
