@@ -42,6 +42,6 @@ export async function dial(baseUrl: string, phone: string, inputs: string[], net
   return screens;
 }
 
-export function inboundSms(baseUrl: string, from: string, text: string, id = randomUUID()) {
+export function inboundSms(baseUrl: string, from: string, text: string, id: string = randomUUID()) {
   return postForm(`${baseUrl}/sms/inbound`, { from, to: '12345', text, date: new Date().toISOString(), id, linkId: randomUUID() });
 }
