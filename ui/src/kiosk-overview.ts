@@ -81,27 +81,32 @@ export class KioskOverview extends LitElement {
     if (!hardware?.alerts.length) return nothing;
     return html`<section class="card alerts">
       <h3>Active alerts</h3>
-      ${hardware.alerts.map((a) => html`<div class="row"><span class="badge bad">${a.code}</span><span>${a.message}</span><span class="muted">${ago(a.since)}</span></div>`)}
+      ${hardware.alerts.map((a) => html`<div class="row"><span class="badge ${a.severity === 'critical' ? 'bad' : 'warn'}">${a.code}</span><span>${a.message}</span><span class="muted">${ago(a.since)}</span></div>`)}
     </section>`;
   }
 
   private hardware(hardware: HardwareView | null): TemplateResult {
     if (!hardware) return html`<section class="card" data-testid="hardware"><h3>Tank and sensors</h3><p class="muted">No hardware data from this gateway.</p></section>`;
-    const state = (value: string | null) => html`<span class="badge ${value === 'fault' || value === 'open' ? 'bad' : value === 'on' || value === 'closed' ? 'ok' : 'idle'}">${value ?? 'unknown'}</span>`;
+    const badge = (text: string, tone: 'ok' | 'bad' | 'idle') => html`<span class="badge ${tone}">${text}</span>`;
+    const { tank, water_quality: quality, modem } = hardware;
     return html`<section class="card" data-testid="hardware">
-      <h3>Tank and sensors</h3>
-      ${hardware.tank
-        ? html`<div class="row"><span>Tank</span><strong>${Math.round(hardware.tank.level_percent)} %${hardware.tank.litres === null ? '' : html` · ${Math.round(hardware.tank.litres)} L`}</strong></div>
-            <div class="bar"><div style="width:${hardware.tank.level_percent}%"></div></div>`
-        : html`<div class="row"><span>Tank</span><span class="muted">no sensor</span></div>`}
-      <div class="row"><span>Water quality</span>${hardware.water_quality
-          ? html`<span><span class="badge ${hardware.water_quality.ok ? 'ok' : 'bad'}">${hardware.water_quality.ok ? 'good' : 'alarm'}</span>
-              <span class="muted">${hardware.water_quality.tds_ppm ?? '–'} ppm · ${hardware.water_quality.turbidity_ntu ?? '–'} NTU</span></span>`
-          : html`<span class="muted">no sensor</span>`}</div>
-      <div class="row"><span>Pump</span>${state(hardware.pump)}</div>
-      <div class="row"><span>UV lamp</span>${state(hardware.uv)}</div>
-      <div class="row"><span>Door</span>${state(hardware.door)}</div>
-      <div class="row"><span>Modem</span><span>${hardware.modem ? html`${signalBars(hardware.modem.signal_dbm)} · ${hardware.modem.operator ?? 'no operator'}` : html`<span class="muted">no modem</span>`}</span></div>
+      <h3>Tank and sensors ${hardware.mode === 'simulated' ? html`<span class="badge idle">simulated</span>` : nothing}</h3>
+      ${hardware.interlock ? html`<p class="error">Dispensing blocked: ${hardware.interlock}</p>` : nothing}
+      <div class="row"><span>Tank</span><strong data-testid="tank-level">${tank.level_percent === null ? 'no reading' : `${Math.round(tank.level_percent)} %`}</strong></div>
+      ${tank.level_percent === null ? nothing : html`<div class="bar"><div style="width:${Math.min(100, Math.max(0, tank.level_percent))}%"></div></div>`}
+      <div class="row"><span>Float switches</span><span class="muted">low ${tank.low_float_wet ? 'wet' : 'dry'} · high ${tank.high_float_wet ? 'wet' : 'dry'}</span></div>
+      <div class="row"><span>Water quality</span>${quality.ok === null ? html`<span class="muted">no sensor</span>` : badge(quality.ok ? 'good' : 'alarm', quality.ok ? 'ok' : 'bad')}</div>
+      ${quality.readings.map(
+        (r) => html`<div class="row sub"><span>${r.sensor}</span><span class=${r.in_range === false ? 'error' : 'muted'}>${r.value === null ? r.status : `${r.value} ${r.unit}`}</span></div>`,
+      )}
+      <div class="row"><span>Pump</span>${badge(hardware.pump, hardware.pump === 'on' ? 'ok' : 'idle')}</div>
+      <div class="row"><span>UV lamp</span>${badge(hardware.uv, hardware.uv === 'fault' ? 'bad' : hardware.uv === 'on' ? 'ok' : 'idle')}</div>
+      <div class="row"><span>Door</span>${badge(hardware.door, hardware.door === 'open' ? 'bad' : 'ok')}</div>
+      <div class="row"><span>Modem</span><span>${modem
+          ? modem.state === 'ok'
+            ? html`${signalBars(modem.signal_dbm)} · ${modem.operator ?? (modem.registered ? 'registered' : 'not registered')}`
+            : badge(modem.state, 'bad')
+          : html`<span class="muted">none fitted</span>`}</span></div>
     </section>`;
   }
 
@@ -132,6 +137,7 @@ export class KioskOverview extends LitElement {
       .bar div { height: 100%; background: #1d8fc7; }
       .two { display: grid; gap: 12px; margin-top: 12px; }
       .alerts { border-left: 4px solid #d2453a; }
+      .row.sub { padding-left: 12px; font-size: 0.9rem; }
       @media (min-width: 900px) { .two { grid-template-columns: 1fr 1fr; } }
     `,
   ];

@@ -13,8 +13,9 @@ const PAD = 22;
 function bars(usage: Usage): TemplateResult {
   const max = Math.max(1, ...usage.buckets.map((b) => b.ml));
   const slot = (WIDTH - PAD) / usage.buckets.length;
+  // Labels in the kiosk's zone: the technician's phone may be set to another one.
   const label = (start: number): string =>
-    usage.range === 'day' ? String(new Date(start).getHours()).padStart(2, '0') : new Date(start).toLocaleDateString('en-GB', { weekday: 'short' });
+    new Date(start).toLocaleString('en-GB', usage.range === 'day' ? { hour: '2-digit', timeZone: usage.timezone } : { weekday: 'short', timeZone: usage.timezone });
   const every = usage.range === 'day' ? 3 : 1;
   return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT + 16}" role="img" aria-label="Litres per ${usage.range === 'day' ? 'hour' : 'day'}">
     <text x="0" y="10" class="axis">${litres(max)}</text>
@@ -135,7 +136,7 @@ export class UsageCharts extends LitElement {
     sharedStyles,
     css`
       .tabs { display: flex; gap: 8px; margin-bottom: 12px; }
-      svg { width: 100%; height: auto; }
+      svg { width: 100%; height: auto; max-height: 260px; display: block; margin: 0 auto; }
       .bar { fill: #1d8fc7; }
       .base { stroke: #b9c6cf; }
       .line { fill: none; stroke: #0b6e99; stroke-width: 2; }

@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { pino } from 'pino';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPassword, startTestGateway, TestDispenser, type TestGateway } from '../../gateway/test/fixtures.js';
 import { createTechnician } from '../../gateway/src/ui-api/technician-accounts.js';
 import { technicianApi } from '../../gateway/src/ui-api/technician-api.js';
+import { startKioskHardware, type KioskHardware } from '../../gateway/src/hardware/kiosk-hardware.js';
 import { startSimulatedDispenser, type SimulatedDispenser } from '../../dispenser-firmware/src/host/simulated-dispenser.js';
 
 const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -42,6 +44,7 @@ describe('technician UI in Chromium', () => {
   let d1: SimulatedDispenser;
   let d2: SimulatedDispenser;
   let baseUrl: string;
+  let hardware: KioskHardware | undefined;
 
   const dispenser = (id: string, meterPulsesPerLitre: number) =>
     startSimulatedDispenser({
@@ -53,7 +56,10 @@ describe('technician UI in Chromium', () => {
       meterPulsesPerLitre,
     });
 
-  const screenshot = (target: Page, name: string) => target.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  async function screenshot(target: Page, name: string): Promise<void> {
+    await target.evaluate(() => window.scrollTo(0, 0));
+    await target.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
 
   async function signIn(target: Page, password = PASSWORD): Promise<void> {
     await target.getByLabel('Username').fill(USERNAME);
@@ -78,7 +84,12 @@ describe('technician UI in Chromium', () => {
       keepDataDir: true,
       setup: async (core) => {
         await createTechnician(core.store.db, USERNAME, PASSWORD);
-        await core.http.register(technicianApi, { gateway: core, uiDistDir });
+        // The simulated kiosk hardware (tank, water quality, pump, UV, modem) over its real protocols.
+        hardware = await startKioskHardware(
+          { mode: 'simulated', modbus: { pollIntervalMs: 200 }, modem: { pollIntervalMs: 200 }, rules: { evaluateIntervalMs: 100 } },
+          { db: core.store.db, logger: pino({ level: 'silent' }), onAlert: () => undefined, isCloudReachable: () => true, kioskId: core.kioskId },
+        );
+        await core.http.register(technicianApi, { gateway: core, uiDistDir, hardware });
       },
     });
     baseUrl = `http://127.0.0.1:${gateway.httpPort}`;
@@ -94,6 +105,7 @@ describe('technician UI in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await Promise.all([d1?.stop(), d2?.stop()].map((stop) => stop?.catch(() => undefined)));
+    await hardware?.close();
     await gateway?.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -126,7 +138,8 @@ describe('technician UI in Chromium', () => {
     await d2.powerCut();
     await page.waitForSelector('[data-testid="dispenser-D2"][data-online="false"]');
     await page.waitForSelector('[data-testid="dispenser-D1"][data-online="true"]');
-    expect(await page.getByTestId('hardware').textContent()).toContain('No hardware data');
+    await expect.poll(() => page.getByTestId('tank-level').textContent()).toMatch(/^\d+ %$/);
+    await expect.poll(async () => (await page.getByTestId('hardware').textContent())?.replace(/\s+/g, ' ')).toContain('-73 dBm · Safaricom');
     await screenshot(page, 'phone-overview');
   });
 

@@ -14,13 +14,23 @@ export const Me = z.object({ username: z.string() });
 export const SignedOut = z.object({ signed_out: z.literal(true) });
 
 export const HardwareView = z.object({
-  tank: z.object({ level_percent: z.number().min(0).max(100), litres: z.number().nullable() }).nullable(),
-  water_quality: z.object({ ok: z.boolean(), tds_ppm: z.number().nullable(), turbidity_ntu: z.number().nullable() }).nullable(),
-  pump: z.enum(['on', 'off', 'fault']).nullable(),
-  uv: z.enum(['on', 'off', 'fault']).nullable(),
-  door: z.enum(['open', 'closed']).nullable(),
-  modem: z.object({ signal_dbm: z.number().nullable(), operator: z.string().nullable() }).nullable(),
-  alerts: z.array(z.object({ code: z.string(), message: z.string(), since: z.number().int() })),
+  mode: z.enum(['hardware', 'simulated']),
+  tank: z.object({ level_percent: z.number().nullable(), low_float_wet: z.boolean(), high_float_wet: z.boolean() }),
+  water_quality: z.object({
+    ok: z.boolean().nullable(),
+    readings: z.array(
+      z.object({ sensor: z.string(), value: z.number().nullable(), unit: z.string(), in_range: z.boolean().nullable(), status: z.string() }),
+    ),
+  }),
+  pump: z.enum(['on', 'off']),
+  uv: z.enum(['on', 'off', 'fault']),
+  door: z.enum(['open', 'closed']),
+  modem: z
+    .object({ state: z.string(), registered: z.boolean(), signal_dbm: z.number().nullable(), operator: z.string().nullable() })
+    .nullable(),
+  /** Why no dispense may start now (e.g. TANK_LOW), or null. */
+  interlock: z.string().nullable(),
+  alerts: z.array(z.object({ code: z.string(), severity: z.string(), message: z.string(), since: z.number().int() })),
 });
 export type HardwareView = z.infer<typeof HardwareView>;
 
@@ -129,12 +139,14 @@ export const UnlockBody = z.object({ reason: z.string().trim().min(3).max(200) }
 export const UsageQuery = z.object({ range: z.enum(['day', 'week']).default('day') });
 export const Usage = z.object({
   range: z.enum(['day', 'week']),
+  /** The kiosk's IANA zone, in which the buckets are local hours/days. */
+  timezone: z.string(),
   from: z.number().int(),
   to: z.number().int(),
   /** One bucket per hour (day) or per day (week). */
   buckets: z.array(z.object({ start: z.number().int(), ml: z.number().int() })),
   by_dispenser: z.array(z.object({ dispenser_id: z.string(), ml: z.number().int() })),
-  /** Null when the kiosk has no tank sensor. */
+  /** Tank level (%) over the range; null when the kiosk has no tank sensor or keeps no readings. */
   tank: z.array(z.object({ at: z.number().int(), percent: z.number() })).nullable(),
 });
 export type Usage = z.infer<typeof Usage>;

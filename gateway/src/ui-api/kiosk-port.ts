@@ -1,13 +1,8 @@
 import type { GatewayCore } from '../gateway.js';
 import type { SyncStatus } from '../sync/sync-status.js';
-import type { HardwareView } from './api-schemas.js';
 
 /** The parts of the composed gateway the technician API uses. */
 export type TechnicianGateway = Pick<GatewayCore, 'store' | 'events' | 'kioskId' | 'settings' | 'setDispenserConfig' | 'sendCommand'>;
-
-export interface HardwareSource {
-  snapshot(): HardwareView | Promise<HardwareView>;
-}
 
 export interface SyncSource {
   status(): SyncStatus;

@@ -5,7 +5,9 @@ import type { Store } from '../store/store.js';
 import type { SyncStatus } from '../sync/sync-status.js';
 import { ErrorBody, Overview, TransactionsQuery, Usage, UsageQuery, type SyncView } from './api-schemas.js';
 import { listDispensers } from './dispenser-queries.js';
-import type { HardwareSource, SyncSource } from './kiosk-port.js';
+import type { HardwareApi } from '../hardware/api/hardware-routes.js';
+import { hardwareView } from './hardware-view.js';
+import type { SyncSource } from './kiosk-port.js';
 import { technicianGuard } from './technician-guard.js';
 import { TechnicianApiError } from './technician-errors.js';
 import { transactionsCsv } from './transactions-csv.js';
@@ -15,7 +17,7 @@ export interface KioskRoutesOptions {
   store: Store;
   kioskId: string;
   timezone: string;
-  hardware: HardwareSource | undefined;
+  hardware: HardwareApi | undefined;
   sync: SyncSource | undefined;
 }
 
@@ -58,7 +60,7 @@ export const kioskRoutes: FastifyPluginAsyncZod<KioskRoutesOptions> = async (app
         now,
         dispensers: listDispensers(store),
         today: dispensedBetween(store, today.start, today.end),
-        hardware: hardware ? await hardware.snapshot() : null,
+        hardware: hardware ? hardwareView(hardware.snapshot()) : null,
         sync: sync ? syncView(sync.status()) : null,
       };
     },
@@ -74,7 +76,7 @@ export const kioskRoutes: FastifyPluginAsyncZod<KioskRoutesOptions> = async (app
         response: { 200: Usage, 401: ErrorBody },
       },
     },
-    async (request) => usageSeries(store, request.query.range, timezone, hardware !== undefined),
+    async (request) => usageSeries(store, request.query.range, timezone, hardware),
   );
 
   app.get(

@@ -198,6 +198,8 @@ describe('technician API', () => {
     expect(usage.buckets).toHaveLength(24);
     expect(usage.by_dispenser).toEqual(expect.arrayContaining([{ dispenser_id: 'D4', ml: 2500 }]));
     expect(usage.tank).toBeNull();
+    const overview = (await app.inject({ url: '/api/overview', headers: { cookie } })).json();
+    expect(overview).toMatchObject({ kiosk_id: 'K1', hardware: null, sync: null, today: { dispensed_ml: 3500, dispenses: 2 } });
     const week = (await app.inject({ url: '/api/usage?range=week', headers: { cookie } })).json();
     expect(week.buckets).toHaveLength(7);
     expect(week.buckets.at(-1).ml).toBeGreaterThanOrEqual(2500);

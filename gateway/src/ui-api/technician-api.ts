@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -13,27 +13,24 @@ import {
 import { customerRoutes } from './customer-routes.js';
 import { dispenserRoutes } from './dispenser-routes.js';
 import type { Store } from '../store/store.js';
-import type { HardwareSource, SyncSource, TechnicianGateway } from './kiosk-port.js';
+import type { HardwareApi } from '../hardware/api/hardware-routes.js';
+import type { SyncSource, TechnicianGateway } from './kiosk-port.js';
 import { kioskRoutes } from './kiosk-routes.js';
 import { liveFeed } from './live-feed.js';
 import { sessionRoutes } from './session-routes.js';
 import { TechnicianApiError } from './technician-errors.js';
-import { recordTankLevel } from './usage-queries.js';
 
 export interface TechnicianApiDeps {
   /** The composed gateway (`startGateway`'s `setup` hook receives it). */
   gateway: TechnicianGateway;
-  hardware?: HardwareSource;
+  /** The hardware module (KioskHardware); without it the UI says there is no hardware data. */
+  hardware?: HardwareApi;
   sync?: SyncSource;
   /** Built UI (ui/dist), served at `/`; omitted: API only. */
   uiDistDir?: string;
   /** Secure cookie flag, for a gateway served over HTTPS. */
   secureCookie?: boolean;
-  /** How often the tank level is sampled for the chart. */
-  tankSampleIntervalMs?: number;
 }
-
-const DEFAULT_TANK_SAMPLE_INTERVAL_MS = 5 * 60_000;
 
 /**
  * The technicians' web UI and its `/api`: sign-in, kiosk overview, live feed, dispensers,
@@ -66,23 +63,7 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (deps.uiDistDir) await app.register(fastifyStatic, { root: deps.uiDistDir, prefix: '/' });
-  if (deps.hardware) sampleTankLevel(app, store, deps.hardware, deps.tankSampleIntervalMs ?? DEFAULT_TANK_SAMPLE_INTERVAL_MS);
 };
-
-function sampleTankLevel(app: FastifyInstance, store: Store, hardware: HardwareSource, intervalMs: number): void {
-  const sample = async (): Promise<void> => {
-    try {
-      const level = (await hardware.snapshot()).tank?.level_percent;
-      if (level !== undefined) recordTankLevel(store, level);
-    } catch (error) {
-      app.log.warn({ err: error }, 'tank level sample failed');
-    }
-  };
-  void sample();
-  const timer = setInterval(() => void sample(), intervalMs);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
-}
 
 /** Every error leaves as `{ code, message }` with a status that says whose fault it is. */
 function answerError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {

@@ -1,6 +1,8 @@
 import { localDay } from '../dispense/local-day.js';
 import type { Store } from '../store/store.js';
+import type { HardwareApi } from '../hardware/api/hardware-routes.js';
 import type { Usage } from './api-schemas.js';
+import { tankSeries } from './hardware-view.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -27,8 +29,8 @@ export function dispensedBetween(store: Store, from: number, to: number): { disp
     .get(from, to) as { dispensed_ml: number; dispenses: number };
 }
 
-/** Litres per hour/day and per dispenser, plus tank level samples when a tank sensor exists. */
-export function usageSeries(store: Store, range: Usage['range'], timezone: string, hasTank: boolean, now: number = Date.now()): Usage {
+/** Litres per hour/day and per dispenser, plus the tank level when the kiosk has a tank sensor. */
+export function usageSeries(store: Store, range: Usage['range'], timezone: string, hardware: HardwareApi | undefined, now: number = Date.now()): Usage {
   const { starts, to } = buckets(range, timezone, now);
   const from = starts[0] ?? now;
   const dispenses = store.db
@@ -42,26 +44,13 @@ export function usageSeries(store: Store, range: Usage['range'], timezone: strin
     const id = dispense.dispenser_id ?? 'unknown';
     byDispenser.set(id, (byDispenser.get(id) ?? 0) + dispense.ml);
   }
-  const tank = hasTank
-    ? (store.db.prepare('SELECT sampled_at AS at, percent FROM tank_level_samples WHERE sampled_at >= ? AND sampled_at < ? ORDER BY sampled_at').all(from, to) as {
-        at: number;
-        percent: number;
-      }[])
-    : null;
   return {
     range,
+    timezone,
     from,
     to,
     buckets: series,
     by_dispenser: [...byDispenser].map(([dispenser_id, ml]) => ({ dispenser_id, ml })).sort((a, b) => a.dispenser_id.localeCompare(b.dispenser_id)),
-    tank,
+    tank: hardware ? tankSeries(hardware, from, to) : null,
   };
-}
-
-export const TANK_SAMPLE_RETENTION_MS = 8 * DAY_MS;
-
-/** Keeps one tank level sample, forgetting those older than the week chart needs. */
-export function recordTankLevel(store: Store, percent: number, now: number = Date.now()): void {
-  store.db.prepare('INSERT OR REPLACE INTO tank_level_samples (sampled_at, percent) VALUES (?, ?)').run(now, Math.round(percent));
-  store.db.prepare('DELETE FROM tank_level_samples WHERE sampled_at < ?').run(now - TANK_SAMPLE_RETENTION_MS);
 }

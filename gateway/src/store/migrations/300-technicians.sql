@@ -29,9 +29,3 @@ CREATE TABLE technician_audit (
   occurred_at   INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX technician_audit_time ON technician_audit (occurred_at);
-
--- Tank level samples for the chart; the hardware module only knows the current level.
-CREATE TABLE tank_level_samples (
-  sampled_at INTEGER PRIMARY KEY,
-  percent    INTEGER NOT NULL
-) STRICT;
