@@ -50,6 +50,10 @@ export class MqttJsLink implements MqttLink {
 
   /** Power cut: the socket drops without DISCONNECT, so the broker publishes the last will. */
   cut(): void {
-    this.#client?.end(true);
+    const client = this.#client;
+    if (!client) return;
+    // A dead board hears nothing more, not even its own connection closing.
+    for (const event of ['connect', 'close', 'message'] as const) client.removeAllListeners(event);
+    client.end(true);
   }
 }

@@ -72,6 +72,8 @@ class SimulatedDispenserHost implements SimulatedDispenser {
   #flowRate: number;
   #boot: Boot;
   #control: ControlEndpoint | undefined;
+  /** Powered off (stopped or cut) and not rebooted: stop() has nothing left to do. */
+  #off = false;
 
   constructor(options: SimulatedDispenserOptions) {
     this.id = options.id;
@@ -120,10 +122,12 @@ class SimulatedDispenserHost implements SimulatedDispenser {
   async #restart(): Promise<void> {
     await this.#cut();
     this.#boot = this.#powerOn();
+    this.#off = false;
   }
 
   /** Everything of this boot stops without the firmware running another line. */
   async #cut(): Promise<void> {
+    this.#off = true;
     const { clock, line, mqtt } = this.#boot;
     clock.halt();
     this.#panel.unplug();
@@ -197,6 +201,9 @@ class SimulatedDispenserHost implements SimulatedDispenser {
 
   async stop(): Promise<void> {
     await this.#control?.close();
+    this.#control = undefined;
+    if (this.#off) return;
+    this.#off = true;
     const { clock, line, mqtt, firmware } = this.#boot;
     firmware.stop();
     clock.halt();
@@ -207,7 +214,8 @@ class SimulatedDispenserHost implements SimulatedDispenser {
 
   async powerCut(): Promise<void> {
     await this.#control?.close();
-    await this.#cut();
+    this.#control = undefined;
+    if (!this.#off) await this.#cut();
   }
 }
 
