@@ -10,6 +10,8 @@ export interface NewKiosk {
   name?: string;
   /** Omitted: the cloud's default tariff applies. */
   tariff?: Tariff;
+  /** Omitted (normal): a random secret is made. Given: development seeds whose gateway config is fixed. */
+  secret?: string;
 }
 
 export interface KioskCredential {
@@ -21,7 +23,7 @@ export interface KioskCredential {
 /** Provisions a kiosk and returns its gateway credential (`Authorization: Basic base64(kiosk_id:secret)`). */
 export async function createKiosk(db: Queryable, input: NewKiosk): Promise<KioskCredential> {
   if (!KioskId.safeParse(input.kioskId).success) throw new CloudError('INVALID_CONFIG', `bad kiosk id "${input.kioskId}"`);
-  const secret = randomBytes(24).toString('base64url');
+  const secret = input.secret ?? randomBytes(24).toString('base64url');
   const rows = await db.query(
     `INSERT INTO kiosks (kiosk_id, name, credential_hash, tariff_currency, tariff_price_minor, tariff_volume_ml)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kiosk_id) DO NOTHING RETURNING kiosk_id`,

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { CloudEnv, cloudOptionsFromEnv } from './config.js';
+
+describe('cloud configuration', () => {
+  it('runs with no configuration on PGlite with simulators and the development SMS outbox', () => {
+    const options = cloudOptionsFromEnv(CloudEnv.parse({}));
+    expect(options).toMatchObject({ dataDir: './data', port: 3000, simulators: { mtnPort: 3101, airtelPort: 3102 } });
+    expect(options.sms).toBeUndefined();
+    expect(options.webhookSecret).toBeUndefined();
+  });
+
+  it('refuses to start in production without a webhook secret', () => {
+    const result = CloudEnv.safeParse({ NODE_ENV: 'production' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path[0])).toContain('WEBHOOK_SECRET');
+    expect(CloudEnv.safeParse({ NODE_ENV: 'production', WEBHOOK_SECRET: 'a-long-enough-secret' }).success).toBe(true);
+  });
+
+  it('uses real providers when their credentials are complete, and names the missing one otherwise', () => {
+    const env = {
+      DATABASE_URL: 'postgres://u:p@db/tusafishe',
+      MTN_BASE_URL: 'https://proxy.momoapi.mtn.com',
+      MTN_SUBSCRIPTION_KEY: 'k',
+      MTN_API_USER: 'u',
+      MTN_API_KEY: 'a',
+      MTN_TARGET_ENVIRONMENT: 'mtnuganda',
+    };
+    const options = cloudOptionsFromEnv(CloudEnv.parse(env));
+    expect(options.databaseUrl).toBe(env.DATABASE_URL);
+    expect(options.providers?.mtn).toMatchObject({ targetEnvironment: 'mtnuganda' });
+    expect(options.simulators).toBeUndefined();
+    const partial = CloudEnv.safeParse({ AIRTEL_BASE_URL: 'https://openapi.airtel.africa', AIRTEL_CLIENT_ID: 'x' });
+    expect(partial.error?.issues[0]?.path).toEqual(['AIRTEL_CLIENT_SECRET']);
+  });
+});

@@ -1,0 +1,110 @@
+import * as z from 'zod';
+import type { CloudOptions } from './cloud.js';
+import { PROVIDER_NAMES } from './payments/provider.js';
+
+const optional = z.string().min(1).optional();
+const positiveInt = z.coerce.number().int().positive();
+
+/** Every setting the cloud process reads from its environment. */
+export const CloudEnv = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    CLOUD_HOST: z.string().default('127.0.0.1'),
+    CLOUD_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    PUBLIC_URL: z.url().optional(),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    DATA_DIR: z.string().default('./data'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+    ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+    USSD_CODE: z.string().default('*123#'),
+    TARIFF_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('UGX'),
+    TARIFF_PRICE_MINOR: positiveInt.default(50),
+    TARIFF_VOLUME_ML: positiveInt.default(20_000),
+    PURCHASE_MIN: positiveInt.default(100),
+    PURCHASE_MAX: positiveInt.default(500_000),
+    AT_USERNAME: optional,
+    AT_API_KEY: optional,
+    AT_SENDER_ID: optional,
+    MTN_BASE_URL: z.url().optional(),
+    MTN_SUBSCRIPTION_KEY: optional,
+    MTN_API_USER: optional,
+    MTN_API_KEY: optional,
+    MTN_TARGET_ENVIRONMENT: z.string().default('sandbox'),
+    AIRTEL_BASE_URL: z.url().optional(),
+    AIRTEL_CLIENT_ID: optional,
+    AIRTEL_CLIENT_SECRET: optional,
+    AIRTEL_COUNTRY: z.string().regex(/^[A-Z]{2}$/).default('UG'),
+    AIRTEL_CALLBACK_HASH_KEY: optional,
+    PAYMENT_FALLBACK_PROVIDER: z.enum(PROVIDER_NAMES).optional(),
+    PAYMENT_POLL_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
+    PAYMENT_SIMULATORS: z.enum(['on', 'off', 'auto']).default('auto'),
+    MTN_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3101),
+    AIRTEL_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3102),
+    RATE_LIMIT_PER_PHONE: positiveInt.default(60),
+    RATE_LIMIT_PER_KIOSK: positiveInt.default(600),
+    DEMO_SEED: z.enum(['on', 'off']).default('off'),
+    DEMO_KIOSK_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('KIOSK-001'),
+    DEMO_KIOSK_SECRET: z.string().min(8).default('dev-kiosk-secret'),
+  })
+  .superRefine((env, ctx) => {
+    const groups: [string, (keyof typeof env)[]][] = [
+      ["Africa's Talking", ['AT_USERNAME', 'AT_API_KEY']],
+      ['MTN MoMo', ['MTN_BASE_URL', 'MTN_SUBSCRIPTION_KEY', 'MTN_API_USER', 'MTN_API_KEY']],
+      ['Airtel Money', ['AIRTEL_BASE_URL', 'AIRTEL_CLIENT_ID', 'AIRTEL_CLIENT_SECRET']],
+    ];
+    for (const [name, keys] of groups) {
+      const set = keys.filter((key) => env[key] !== undefined);
+      if (set.length > 0 && set.length < keys.length) {
+        ctx.addIssue({ code: 'custom', path: [keys.find((key) => env[key] === undefined)!], message: `${name} needs all of ${keys.join(', ')}` });
+      }
+    }
+    if (env.NODE_ENV === 'production') {
+      if (!env.WEBHOOK_SECRET) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'required in production: webhooks must be authenticated' });
+      if (env.PAYMENT_SIMULATORS === 'on') ctx.addIssue({ code: 'custom', path: ['PAYMENT_SIMULATORS'], message: 'simulators cannot run in production' });
+      if (env.DEMO_SEED === 'on') ctx.addIssue({ code: 'custom', path: ['DEMO_SEED'], message: 'demo data cannot be seeded in production' });
+    }
+  });
+export type CloudEnv = z.infer<typeof CloudEnv>;
+
+/** Turns the validated environment into startCloud options. */
+export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
+  const mtn =
+    env.MTN_BASE_URL && env.MTN_SUBSCRIPTION_KEY && env.MTN_API_USER && env.MTN_API_KEY
+      ? { baseUrl: env.MTN_BASE_URL, subscriptionKey: env.MTN_SUBSCRIPTION_KEY, apiUser: env.MTN_API_USER, apiKey: env.MTN_API_KEY, targetEnvironment: env.MTN_TARGET_ENVIRONMENT }
+      : undefined;
+  const airtel =
+    env.AIRTEL_BASE_URL && env.AIRTEL_CLIENT_ID && env.AIRTEL_CLIENT_SECRET
+      ? {
+          baseUrl: env.AIRTEL_BASE_URL,
+          clientId: env.AIRTEL_CLIENT_ID,
+          clientSecret: env.AIRTEL_CLIENT_SECRET,
+          country: env.AIRTEL_COUNTRY,
+          currency: env.TARIFF_CURRENCY,
+          ...(env.AIRTEL_CALLBACK_HASH_KEY ? { callbackHashKey: env.AIRTEL_CALLBACK_HASH_KEY } : {}),
+        }
+      : undefined;
+  const simulate = env.PAYMENT_SIMULATORS === 'on' || (env.PAYMENT_SIMULATORS === 'auto' && env.NODE_ENV !== 'production' && !mtn && !airtel);
+  return {
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { dataDir: env.DATA_DIR }),
+    host: env.CLOUD_HOST,
+    port: env.CLOUD_PORT,
+    ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
+    ...(env.WEBHOOK_SECRET ? { webhookSecret: env.WEBHOOK_SECRET } : {}),
+    ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
+    tariff: { currency: env.TARIFF_CURRENCY, priceMinor: env.TARIFF_PRICE_MINOR, volumeMl: env.TARIFF_VOLUME_ML },
+    purchase: { minMajor: env.PURCHASE_MIN, maxMajor: env.PURCHASE_MAX },
+    ussdCode: env.USSD_CODE,
+    providers: {
+      ...(mtn ? { mtn } : {}),
+      ...(airtel ? { airtel } : {}),
+      ...(env.PAYMENT_FALLBACK_PROVIDER ? { fallback: env.PAYMENT_FALLBACK_PROVIDER } : {}),
+      statusPollIntervalMs: env.PAYMENT_POLL_INTERVAL_MS,
+    },
+    ...(simulate ? { simulators: { mtnPort: env.MTN_SIMULATOR_PORT, airtelPort: env.AIRTEL_SIMULATOR_PORT } } : {}),
+    ...(env.AT_USERNAME && env.AT_API_KEY
+      ? { sms: { africasTalking: { username: env.AT_USERNAME, apiKey: env.AT_API_KEY, ...(env.AT_SENDER_ID ? { from: env.AT_SENDER_ID } : {}) } } }
+      : {}),
+    rateLimits: { requestsPerPhonePerMinute: env.RATE_LIMIT_PER_PHONE, requestsPerKioskPerMinute: env.RATE_LIMIT_PER_KIOSK },
+  };
+}

@@ -1,0 +1,46 @@
+import { hashSecret } from '@tusafishe/protocol/secret-hash';
+import { recordAdjustment } from '../admin/adjustments.js';
+import { createCustomer, findCustomerByPhone } from '../customers/customers.js';
+import { CloudError } from '../errors.js';
+import { createKiosk } from '../kiosks/kiosks.js';
+import type { Db } from '../store/db.js';
+
+export interface DemoCustomer {
+  phone: string;
+  name: string;
+  pin: string;
+  balanceMl: number;
+}
+
+/** Customers a developer can use at the simulated kiosk keypad and on USSD. */
+export const DEMO_CUSTOMERS: DemoCustomer[] = [
+  { phone: '+254700000102', name: 'Jane Smith', pin: '1234', balanceMl: 50_000 },
+  { phone: '+256772000001', name: 'Peter Okello', pin: '2580', balanceMl: 20_000 },
+  { phone: '+256752000002', name: 'Sarah Auma', pin: '3691', balanceMl: 0 },
+];
+
+export interface DemoSeed {
+  kioskId: string;
+  customers: (DemoCustomer & { accountId: string })[];
+}
+
+/**
+ * Development data: a kiosk whose gateway credential is `kioskSecret` (so a gateway configured
+ * with it syncs across restarts) and the demo customers with their starting credit. Idempotent.
+ */
+export async function seedDemo(db: Db, options: { kioskId: string; kioskSecret: string }): Promise<DemoSeed> {
+  await createKiosk(db, { kioskId: options.kioskId, name: 'Demo kiosk', secret: options.kioskSecret }).catch(async (error: unknown) => {
+    if (!(error instanceof CloudError && error.code === 'KIOSK_EXISTS')) throw error;
+    await db.query('UPDATE kiosks SET credential_hash = $2 WHERE kiosk_id = $1', [options.kioskId, await hashSecret(options.kioskSecret)]);
+  });
+  const customers: DemoSeed['customers'] = [];
+  for (const demo of DEMO_CUSTOMERS) {
+    let customer = await findCustomerByPhone(db, demo.phone);
+    if (!customer) {
+      customer = await createCustomer(db, { phone: demo.phone, name: demo.name, pin: demo.pin });
+      if (demo.balanceMl > 0) await recordAdjustment(db, { accountId: customer.account_id, amountMl: demo.balanceMl, reason: 'demo credit', operator: 'seed' });
+    }
+    customers.push({ ...demo, accountId: customer.account_id });
+  }
+  return { kioskId: options.kioskId, customers };
+}

@@ -1,0 +1,40 @@
+import * as z from 'zod';
+import { en } from 'zod/locales';
+import { startCloud } from './cloud.js';
+import { CloudEnv, cloudOptionsFromEnv } from './config.js';
+import { seedDemo } from './demo/seed-demo.js';
+
+/** Process entry: `npx tsx cloud/src/main.ts`, configured by environment (see cloud/README.md). */
+z.config(en());
+const parsed = CloudEnv.safeParse(process.env);
+if (!parsed.success) {
+  console.error(`cloud: refusing to start, bad configuration:\n${z.prettifyError(parsed.error)}`);
+  process.exit(1);
+}
+const env = parsed.data;
+const cloud = await startCloud(cloudOptionsFromEnv(env));
+const log = cloud.app.log;
+log.info({ url: cloud.url, database: cloud.db.kind }, 'cloud listening');
+if (cloud.simulators) {
+  log.info({ mtn: `${cloud.simulators.mtn.url}/simulator`, airtel: `${cloud.simulators.airtel.url}/simulator` }, 'payment simulators: approve or decline pending payments here');
+}
+if (env.DEMO_SEED === 'on') {
+  const seeded = await seedDemo(cloud.db, { kioskId: env.DEMO_KIOSK_ID, kioskSecret: env.DEMO_KIOSK_SECRET });
+  log.info({ kioskId: seeded.kioskId, customers: seeded.customers.map((c) => ({ phone: c.phone, accountId: c.accountId })) }, 'demo data seeded');
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'cloud stopping');
+    cloud.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'cloud did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  });
+}
