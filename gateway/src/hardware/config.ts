@@ -49,6 +49,8 @@ export const HardwareConfig = z
   .object({
     /** `auto`: real drivers where the hardware is present (onoff says GPIO is accessible), simulators otherwise. */
     mode: z.enum(['auto', 'hardware', 'simulated']).default('auto'),
+    /** Usable tank volume, to show litres beside the level; unknown when absent. */
+    tankCapacityLitres: z.number().positive().max(1_000_000).optional(),
     gpio: z
       .object({
         /** Added to every pin: sysfs numbers on kernels ≥ 6.6 start at 512 on a Pi. */
@@ -155,6 +157,7 @@ const asList: EnvParse = (raw) => raw.split(',').map((s) => s.trim()).filter(Boo
 /** Env var → config path. Exported so the README table and the code cannot drift apart. */
 export const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: EnvParse]> = [
   ['HW_MODE', 'mode', asString],
+  ['HW_TANK_CAPACITY_L', 'tankCapacityLitres', asNumber],
   ['HW_GPIO_BASE', 'gpio.base', asNumber],
   ['HW_GPIO_DEBOUNCE_MS', 'gpio.debounceMs', asNumber],
   ['HW_GPIO_PUMP', 'gpio.pumpPin', asNumber],

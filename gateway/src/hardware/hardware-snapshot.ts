@@ -20,7 +20,7 @@ export interface HardwareSnapshot {
   at: number;
   mode: 'hardware' | 'simulated';
   gpio: 'onoff' | 'simulated';
-  tank: { levelPct: number | null; lowFloatWet: boolean; highFloatWet: boolean };
+  tank: { levelPct: number | null; litres: number | null; lowFloatWet: boolean; highFloatWet: boolean };
   pump: { on: boolean };
   uvLamp: { on: boolean; fault: boolean | null };
   door: { open: boolean };

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DenialCode } from '@tusafishe/protocol';
@@ -40,13 +40,13 @@ export interface KioskHardware extends HardwareApi {
   interlock(): DenialCode | null;
   snapshot(): HardwareSnapshot;
   activeAlerts(): HardwareAlert[];
-  /** GET /api/hardware and GET /api/hardware/readings. */
-  registerRoutes(app: FastifyInstance): Promise<void>;
+  /** GET /api/hardware and GET /api/hardware/readings, behind `onRequest` (e.g. the technician guard) when given. */
+  registerRoutes(app: FastifyInstance, options?: { onRequest?: onRequestHookHandler }): Promise<void>;
   /** tusafishe_hw_* gauges on the given registry. */
   collectMetrics(registry: Registry): void;
   /** Technician switch (lamp maintenance); a lamp switched off is a UV_FAULT. */
   setUvLamp(on: boolean): void;
-  /** Runs the rules now (they also run every rules.evaluateIntervalMs and on every switch change). */
+  /** Runs the rules now (they also run after every sensor poll, on every switch or modem change, and every rules.evaluateIntervalMs). */
   evaluate(): Promise<void>;
   /** The simulated kiosk behind the simulators, in simulated mode. */
   readonly simulation: SimulatedKiosk | undefined;
@@ -110,6 +110,7 @@ export async function startKioskHardware(
     closers.push(() => clearInterval(timer));
     const evaluateSoon = () => void hardware.evaluate();
     io.on('input', evaluateSoon);
+    poller.on('cycle', evaluateSoon);
     modem.on('status', evaluateSoon);
     logger.info({ mode, gpio: chip.kind, modbus: modbus.transport, modem: modemConfig.path || 'not fitted' }, 'kiosk hardware started');
     return hardware;
@@ -153,9 +154,8 @@ class KioskHardwareService implements KioskHardware {
     return this.parts.simulation;
   }
 
-  interlock(): DenialCode | null {
-    return evaluateKiosk(this.observe(), this.config.rules).denial;
-  }
+  /** Bound, so it can be registered as it is: `gateway.interlocks.add(hardware.interlock)`. */
+  readonly interlock = (): DenialCode | null => evaluateKiosk(this.observe(), this.config.rules).denial;
 
   async evaluate(): Promise<void> {
     if (this.closed) return;
@@ -185,11 +185,18 @@ class KioskHardwareService implements KioskHardware {
   snapshot(): HardwareSnapshot {
     const observation = this.observe();
     const { inputs, outputs } = observation;
+    const levelPct = tankLevel(observation);
+    const capacity = this.config.tankCapacityLitres;
     return {
       at: this.deps.now(),
       mode: this.mode,
       gpio: this.parts.io.chip.kind,
-      tank: { levelPct: tankLevel(observation), lowFloatWet: inputs.tankLowFloat, highFloatWet: inputs.tankHighFloat },
+      tank: {
+        levelPct,
+        litres: levelPct === null || !capacity ? null : Math.round((levelPct / 100) * capacity),
+        lowFloatWet: inputs.tankLowFloat,
+        highFloatWet: inputs.tankHighFloat,
+      },
       pump: { on: outputs.pumpOn },
       uvLamp: { on: outputs.uvLampOn, fault: inputs.uvFault ?? null },
       door: { open: inputs.doorOpen },
@@ -209,8 +216,8 @@ class KioskHardwareService implements KioskHardware {
     return Object.keys(this.config.sensors);
   }
 
-  async registerRoutes(app: FastifyInstance): Promise<void> {
-    await app.register(hardwareRoutes, { hardware: this, now: this.deps.now });
+  async registerRoutes(app: FastifyInstance, options: { onRequest?: onRequestHookHandler } = {}): Promise<void> {
+    await app.register(hardwareRoutes, { hardware: this, now: this.deps.now, onRequest: options.onRequest });
   }
 
   collectMetrics(registry: Registry): void {

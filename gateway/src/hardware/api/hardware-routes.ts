@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import * as z from 'zod';
 import type { HardwareSnapshot } from '../hardware-snapshot.js';
 import type { ReadingPoint, SeriesQuery } from '../readings/readings-store.js';
@@ -28,9 +28,14 @@ const SeriesQueryString = z
  * GET /api/hardware/readings?sensor=&since=&until=&bucketMs=&limit= — a time series
  * (since defaults to 24 h ago, until to now; epoch ms).
  */
-export async function hardwareRoutes(app: FastifyInstance, options: { hardware: HardwareApi; now?: () => number }): Promise<void> {
+export async function hardwareRoutes(
+  app: FastifyInstance,
+  options: { hardware: HardwareApi; now?: () => number; onRequest?: onRequestHookHandler },
+): Promise<void> {
   const { hardware } = options;
   const now = options.now ?? Date.now;
+  if (options.onRequest) app.addHook('onRequest', options.onRequest);
+  app.setErrorHandler(answerError);
 
   app.get('/api/hardware', async () => hardware.snapshot());
 
@@ -50,4 +55,14 @@ export async function hardwareRoutes(app: FastifyInstance, options: { hardware: 
 
 function badRequest(reply: FastifyReply, message: string) {
   return reply.code(400).send({ code: 'INVALID_QUERY', message });
+}
+
+/** Errors (a guard's refusal included) leave as `{ code, message }`; `status` wins over `statusCode`. */
+function answerError(error: FastifyError & { status?: number }, _request: unknown, reply: FastifyReply) {
+  const status = error.status ?? error.statusCode ?? 500;
+  if (status >= 500) {
+    reply.log.error({ err: error }, 'hardware API failed');
+    return reply.code(500).send({ code: 'INTERNAL', message: 'the gateway failed to answer; see its log' });
+  }
+  return reply.code(status).send({ code: error.code ?? 'BAD_REQUEST', message: error.message });
 }

@@ -15,7 +15,7 @@ type ModbusRTU = InstanceType<typeof ModbusRTU>;
  * silent; a bus that cannot be opened makes every sensor silent and is retried
  * on the next poll.
  */
-export class SensorPoller extends EventEmitter<{ reading: [SensorReading] }> {
+export class SensorPoller extends EventEmitter<{ reading: [SensorReading]; cycle: [SensorReading[]] }> {
   private client: ModbusRTU | undefined;
   private readonly latestReadings = new Map<string, SensorReading>();
   private timer: NodeJS.Timeout | undefined;
@@ -81,6 +81,7 @@ export class SensorPoller extends EventEmitter<{ reading: [SensorReading] }> {
       this.emit('reading', reading);
       readings.push(reading);
     }
+    this.emit('cycle', readings);
     return readings;
   }
 

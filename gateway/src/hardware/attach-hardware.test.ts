@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type RunningGateway } from '../gateway.js';
+import { attachKioskHardware } from './attach-hardware.js';
+import type { KioskHardware } from './kiosk-hardware.js';
+import { socatAvailable } from './serial/pty-pair.js';
+import { waitUntil } from './test-support/wait-until.js';
+
+const hasSocat = socatAvailable();
+if (!hasSocat) console.warn('socat not installed: skipping the gateway wiring test of the simulated hardware');
+
+describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () => {
+  let dir: string;
+  let gateway: RunningGateway;
+  let hardware: KioskHardware | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tusafishe-hw-gw-'));
+    gateway = await startGateway({
+      dataDir: dir,
+      kioskId: 'K7',
+      host: '127.0.0.1',
+      mqttPort: 0,
+      httpPort: 0,
+      logger: pino({ level: 'silent' }),
+      setup: async (core) => {
+        hardware = await attachKioskHardware(
+          core,
+          { HW_MODE: 'simulated', HW_MODBUS_POLL_MS: '20', HW_MODBUS_TIMEOUT_MS: '100', HW_MODBUS_RETRIES: '0' },
+          {
+            isCloudReachable: () => true,
+            // Stands in for the technician API's session guard.
+            onRequest: async (request) => {
+              if (request.headers['x-technician'] !== 'yes') throw Object.assign(new Error('sign in first'), { code: 'NOT_SIGNED_IN', status: 401 });
+            },
+          },
+        );
+      },
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('denies dispenses through the gateway interlocks and writes alerts to the ledger as notices', async () => {
+    expect(gateway.interlocks.check({ dispenserId: null })).toBeNull();
+    hardware!.simulation!.pin('tank_level', 5);
+    await waitUntil(() => gateway.interlocks.check({ dispenserId: 'D1' }) === 'TANK_LOW', 5000, 'TANK_LOW interlock');
+    const notice = await waitUntil(
+      () => gateway.store.ledger.unacknowledged(100).find((e) => e.type === 'alert_raised' && e.details?.alert === 'tank_low'),
+      5000,
+      'alert_raised in the ledger',
+    );
+    expect(notice).toMatchObject({ amount_ml: 0, kiosk_id: 'K7' });
+    hardware!.simulation!.pin('tank_level', 70);
+    await waitUntil(() => gateway.interlocks.check({ dispenserId: null }) === null, 5000, 'interlock released');
+    await waitUntil(
+      () => gateway.store.ledger.unacknowledged(100).find((e) => e.type === 'alert_cleared' && e.source_id === notice.source_id),
+      5000,
+      'alert_cleared in the ledger',
+    );
+  });
+
+  it('serves /api/hardware behind the guard it is given, and hardware gauges on /metrics', async () => {
+    const url = `http://127.0.0.1:${gateway.httpPort}/api/hardware`;
+    const refused = await fetch(url);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ code: 'NOT_SIGNED_IN' });
+    const served = await fetch(url, { headers: { 'x-technician': 'yes' } });
+    expect(served.status).toBe(200);
+    expect(await served.json()).toMatchObject({ mode: 'simulated', interlock: null, modem: { registered: true } });
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/tusafishe_hw_sensor_up\{sensor="turbidity"\} 1/);
+  });
+});

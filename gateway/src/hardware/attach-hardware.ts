@@ -1,0 +1,43 @@
+import type { onRequestHookHandler } from 'fastify';
+import type { GatewayCore } from '../gateway.js';
+import { alertLedgerEvent } from './alerts/alert-ledger-event.js';
+import { hardwareConfigFromEnv } from './config.js';
+import { startKioskHardware, type KioskHardware } from './kiosk-hardware.js';
+
+export interface AttachHardwareOptions {
+  /** Whether the cloud answered recently (e.g. `() => sync.status().online`). */
+  isCloudReachable(): boolean;
+  /** Guard for `/api/hardware*`, e.g. the technician API's `technicianGuard(core.store.db)`. */
+  onRequest?: onRequestHookHandler;
+}
+
+/**
+ * Wires the kiosk hardware into a composed gateway (inside `startGateway`'s
+ * `setup`): config from HW_* env vars, readings in the gateway's database,
+ * alerts appended to the ledger as `alert_raised`/`alert_cleared` notices (the
+ * sync path takes them to the cloud), the interlock consulted before every
+ * dispense, `/api/hardware*` (behind `onRequest` when given), `tusafishe_hw_*` on
+ * `/metrics`; stopped (pump and UV relays off) when HTTP closes, before the store.
+ */
+export async function attachKioskHardware(
+  core: GatewayCore,
+  env: NodeJS.ProcessEnv,
+  options: AttachHardwareOptions,
+): Promise<KioskHardware> {
+  const logger = core.logger.child({ module: 'hardware' });
+  const hardware = await startKioskHardware(hardwareConfigFromEnv(env), {
+    db: core.store.db,
+    logger,
+    kioskId: core.kioskId,
+    isCloudReachable: options.isCloudReachable,
+    onAlert: (change) => core.store.ledger.append(alertLedgerEvent(change, core.kioskId)),
+  });
+  const removeInterlock = core.interlocks.add(hardware.interlock);
+  await hardware.registerRoutes(core.http, { onRequest: options.onRequest });
+  hardware.collectMetrics(core.metrics);
+  core.http.addHook('onClose', async () => {
+    removeInterlock();
+    await hardware.close();
+  });
+  return hardware;
+}
