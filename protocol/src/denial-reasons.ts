@@ -12,7 +12,7 @@ export const DENIAL_REASONS = {
   KIOSK_NOT_ALLOWED: 'Not allowed here',
   INSUFFICIENT_BALANCE: 'Not enough credit',
   DAILY_LIMIT: 'Daily limit reached',
-  OFFLINE_LIMIT: 'Offline limit reached',
+  OFFLINE_LIMIT: 'Offline limit hit',
   DISPENSER_BUSY: 'Dispenser busy',
   DISPENSER_DISABLED: 'Out of service',
   TANK_LOW: 'Tank empty',
