@@ -137,8 +137,8 @@ export class DispenserLink {
   private async onComplete(dispenserId: string, payload: Buffer): Promise<void> {
     await this.decoded(dispenserId, 'session/complete', SessionComplete, payload, async (report) => {
       try {
-        // complete() returns after the ledger transaction committed: only then is the ack sent.
-        const ack = this.options.sessions.complete(report, dispenserId);
+        // complete() resolves once the ledger event is on disk: only then is the ack sent.
+        const ack = await this.options.sessions.complete(report, dispenserId);
         await this.reply(dispenserId, 'session/ack', ack);
       } catch (error) {
         if (!(error instanceof GatewayError)) throw error;

@@ -91,7 +91,7 @@ describe('dispense verification: every denial reason', () => {
     const first = await sessions.authorise(request(phone, 1000, '9999'), 'D1');
     expect(first).toMatchObject({ approved: false, reason: 'WRONG_PIN', attempts_left: 4 });
     expect(await denial(sessions, request(phone, 1000, '1234'))).toBeNull();
-    await sessions.complete({ ...(await lastApproval(sessions, phone)), delivered_ml: 0 }, 'D1');
+    await sessions.complete({ ...lastSession(), delivered_ml: 0 }, 'D1');
     for (let i = 0; i < 4; i++) expect(await denial(sessions, request(phone, 1000, '0000'))).toBe('WRONG_PIN');
     expect(await denial(sessions, request(phone, 1000, '0000'))).toBe('LOCKED_OUT');
     expect(await denial(sessions, request(phone, 1000, '1234'))).toBe('LOCKED_OUT');
@@ -135,9 +135,7 @@ describe('dispense verification: every denial reason', () => {
   });
 });
 
-async function lastApproval(sessions: DispenseSessions, phone: string) {
-  void sessions;
-  void phone;
+function lastSession() {
   const row = store.db
     .prepare<[], { session_id: string; request_id: string }>('SELECT session_id, request_id FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT 1')
     .get();
@@ -154,9 +152,9 @@ describe('dispense sessions', () => {
     if (!approved.approved) throw new Error('expected approval');
     expect(approved.balance_ml).toBe(15_000);
     const report = { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 4800, pulses: 2160, end_reason: 'cancelled' as const, ended_at: clock };
-    const ack = sessions.complete(report, 'D1');
+    const ack = await sessions.complete(report, 'D1');
     expect(ack).toMatchObject({ recorded_ml: 4800, balance_ml: 15_200 });
-    expect(sessions.complete(report, 'D1')).toEqual(ack);
+    expect(await sessions.complete(report, 'D1')).toEqual(ack);
     expect(store.ledger.eventsFor('TSF000101')).toEqual([
       expect.objectContaining({ type: 'dispense', amount_ml: -4800, source_id: approved.session_id, event_id: ack.event_id, dispenser_id: 'D1' }),
     ]);
@@ -182,8 +180,8 @@ describe('dispense sessions', () => {
     expect(store.sessions.heldMlFor('TSF000101', clock)).toBe(0);
     expect(await denial(sessions, request('+254700000102', 1000))).toBeNull();
     const report = { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 5000 };
-    const ack = sessions.complete(report, 'D1');
-    expect(sessions.complete(report, 'D1').event_id).toBe(ack.event_id);
+    const ack = await sessions.complete(report, 'D1');
+    expect((await sessions.complete(report, 'D1')).event_id).toBe(ack.event_id);
     expect(store.ledger.eventsFor('TSF000101')).toHaveLength(1);
     expect(store.ledger.eventsFor('TSF000101')[0]?.details).toMatchObject({ settled_after_hold_expiry: true });
   });
@@ -192,21 +190,21 @@ describe('dispense sessions', () => {
     const sessions = service();
     const approved = await sessions.authorise(request('+254700000101', 1000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
-    const ack = sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1100 }, 'D1');
+    const ack = await sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1100 }, 'D1');
     expect(ack.recorded_ml).toBe(1100);
     expect(store.ledger.eventsFor('TSF000101')[0]).toMatchObject({ amount_ml: -1100, details: { over_delivered: true } });
   });
 
   it('refuses completions for unknown sessions or from another dispenser', async () => {
     const sessions = service();
-    expect(() => sessions.complete({ session_id: newId(), request_id: newId(), delivered_ml: 1 }, 'D1')).toThrowError(
-      expect.objectContaining({ code: 'UNKNOWN_SESSION' }),
-    );
+    await expect(sessions.complete({ session_id: newId(), request_id: newId(), delivered_ml: 1 }, 'D1')).rejects.toMatchObject({
+      code: 'UNKNOWN_SESSION',
+    });
     const approved = await sessions.authorise(request('+254700000101', 1000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
-    expect(() => sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1 }, 'D2')).toThrowError(
-      expect.objectContaining({ code: 'SESSION_MISMATCH' }),
-    );
+    await expect(sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1 }, 'D2')).rejects.toMatchObject({
+      code: 'SESSION_MISMATCH',
+    });
   });
 
   it('never includes the PIN in the authorisation feed', async () => {
@@ -222,7 +220,7 @@ describe('sync seams', () => {
     const sessions = service();
     const approved = await sessions.authorise(request('+254700000101', 2000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
-    sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 2000 }, 'D1');
+    await sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 2000 }, 'D1');
     const pending = store.unacknowledgedEvents(100);
     expect(pending).toHaveLength(1);
     const customer = () => store.customers.findByAccount('TSF000101')!;

@@ -50,8 +50,8 @@ export function deny(requestId: string, reason: DenialCode, attemptsLeft?: numbe
 
 /**
  * The dispense flow of ARCHITECTURE §4: verify, hold, settle — each idempotent by its id.
- * Everything after the PIN hash runs in one synchronous SQLite transaction, so two
- * requests can never both spend the same credit.
+ * Everything after the PIN hash runs as one atomic write (re-checking what may have
+ * changed meanwhile), so two requests can never both spend the same credit.
  */
 export class DispenseSessions {
   private readonly inFlight = new Map<string, Promise<AuthResponse>>();
@@ -76,13 +76,13 @@ export class DispenseSessions {
   }
 
   /**
-   * Records the delivered mL of a session exactly once and returns the acknowledgement.
-   * A session already settled is acknowledged again with the same event id. Throws
+   * Records the delivered mL of a session exactly once and resolves with the
+   * acknowledgement once the event is on disk. A session already settled is acknowledged again with the same event id. Throws
    * UNKNOWN_SESSION / SESSION_MISMATCH for reports that do not match an approval.
    */
-  complete(report: Settlement, dispenserId: string | null): SessionAck {
+  async complete(report: Settlement, dispenserId: string | null): Promise<SessionAck> {
     const { store, events } = this.options;
-    const outcome = store.transaction((): { ack: SessionAck; recorded?: DispenseRecorded } => {
+    const outcome = await store.write((): { ack: SessionAck; recorded?: DispenseRecorded } => {
       const session = store.sessions.find(report.session_id);
       if (!session) throw new GatewayError('UNKNOWN_SESSION', `no session ${report.session_id}`);
       if (session.request_id !== report.request_id || session.dispenser_id !== dispenserId) {
@@ -138,7 +138,7 @@ export class DispenseSessions {
     const { store } = this.options;
     const early = this.preCheck(request, dispenserId);
     if ('response' in early) {
-      this.record(dispenserId, early);
+      await store.write(() => this.record(dispenserId, early));
       this.announce(request, dispenserId, early, false);
       return early;
     }
@@ -146,7 +146,7 @@ export class DispenseSessions {
 
     const pinMatches = await this.pinMatches(request.pin, customer);
     // Decision, counters and hold commit together: a crash leaves all or none of them.
-    const verdict = store.transaction(() => this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)));
+    const verdict = await store.write(() => this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)));
     this.announce(request, dispenserId, verdict, false);
     return verdict;
   }
@@ -278,7 +278,7 @@ export class DispenseSessions {
     };
   }
 
-  /** Writes the one dispense event of a session; runs inside the caller's transaction. */
+  /** Writes the one dispense event of a session; runs inside the caller's write. */
   private settle(session: DispenseSession, report: Settlement): { ack: SessionAck; recorded: DispenseRecorded } {
     const { store, kioskId, logger } = this.options;
     const now = this.now();

@@ -2,6 +2,7 @@ import type { CustomerRecord, LedgerEvent } from '@tusafishe/protocol';
 import { CustomerReplica, type CloudBalance } from './customers.js';
 import { openDatabase, type Db } from './database.js';
 import { Dispensers } from './dispensers.js';
+import { GroupCommit } from './group-commit.js';
 import { KioskState } from './kiosk-state.js';
 import { Ledger } from './ledger.js';
 import { PinFailures } from './pin-failures.js';
@@ -15,8 +16,10 @@ export class Store {
   readonly dispensers: Dispensers;
   readonly pinFailures: PinFailures;
   readonly kioskState: KioskState;
+  private readonly groupCommit: GroupCommit;
 
   constructor(readonly db: Db) {
+    this.groupCommit = new GroupCommit(db);
     this.customers = new CustomerReplica(db);
     this.ledger = new Ledger(db);
     this.sessions = new Sessions(db);
@@ -32,6 +35,14 @@ export class Store {
   /** Runs `work` in one SQLite transaction (committed to disk before it returns). */
   transaction<T>(work: () => T): T {
     return this.db.transaction(work)();
+  }
+
+  /**
+   * Runs `work` atomically in the next group commit, shared with the other writes of this
+   * event-loop turn; resolves once it is on disk. For the hot path (dispense flow).
+   */
+  write<T>(work: () => T): Promise<T> {
+    return this.groupCommit.run(work);
   }
 
   /** Cloud balance + this kiosk's unacknowledged balance events − open holds (ARCHITECTURE §3). */

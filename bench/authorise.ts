@@ -1,0 +1,207 @@
+/**
+ * Authorisation benchmark (issue 2): 6 dispensers authorising concurrently over real
+ * MQTT (TCP loopback) against a 100,000-customer replica.
+ *
+ * The gateway runs in its own process (this file, forked with `--gateway`), so its RSS
+ * is its own; the driver here runs the dispensers. The gateway is the real
+ * `startGateway`, plus one extra broker login registered through the `setup` seam so a
+ * bare MQTT echo can measure the broker's floor. Each dispenser loops: request →
+ * answer (timed) → completion → acknowledgement, as a real dispenser must before its
+ * next customer. Prints one JSON line last.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuthApproved, CustomerRecord } from '@tusafishe/protocol';
+import { hashSecret, parseSecretHash, verifySecret } from '@tusafishe/protocol/secret-hash';
+import { pino } from 'pino';
+import { startGateway } from '../gateway/src/gateway.js';
+import { seedDemoData } from '../gateway/src/seed/demo-data.js';
+import { Store } from '../gateway/src/store/store.js';
+import { connectMqtt, TestDispenser } from '../gateway/test/fixtures.js';
+
+const CUSTOMERS = 100_000;
+const DISPENSERS = ['D1', 'D2', 'D3', 'D4', 'D5', 'D6'];
+const PER_DISPENSER = Number(process.env.BENCH_PER_DISPENSER ?? 400);
+const WARMUP_PER_DISPENSER = 20;
+const ECHO_ROUNDS = 1000;
+/** Distinct salted hashes, reused across the replica (see bench/RESULTS.md). */
+const DISTINCT_HASHES = 32;
+const ECHO_USER = 'bench-echo';
+
+interface Ready {
+  mqttPort: number;
+}
+
+async function runGatewayChild(): Promise<void> {
+  const echoPassword = process.env.BENCH_ECHO_PASSWORD ?? '';
+  const gateway = await startGateway({
+    dataDir: process.env.DATA_DIR ?? '',
+    kioskId: 'K1',
+    host: '127.0.0.1',
+    mqttPort: 0,
+    httpPort: 0,
+    logger: pino({ level: 'warn' }),
+    setup: ({ broker }) =>
+      broker.authorizer.add(async ({ username, password }) => {
+        if (username !== ECHO_USER) return null;
+        if (password !== echoPassword) return { refused: 'wrong password' };
+        const mine = (topic: string) => topic.startsWith('bench/echo/');
+        return { kind: 'bench', id: ECHO_USER, mayPublish: mine, maySubscribe: mine };
+      }),
+  });
+  process.send?.({ mqttPort: gateway.mqttPort } satisfies Ready);
+  process.on('message', (message) => {
+    if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+  });
+  process.on('disconnect', () => void gateway.close().then(() => process.exit(0)));
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+async function buildReplica(dataDir: string): Promise<void> {
+  const store = Store.open(dataDir);
+  await seedDemoData(store, 'K1', dataDir, 450);
+  const hashes = await Promise.all(Array.from({ length: DISTINCT_HASHES }, () => hashSecret('1234')));
+  const page: CustomerRecord[] = [];
+  for (let i = 0; i < CUSTOMERS; i++) {
+    page.push({
+      account_id: `B${String(i).padStart(7, '0')}`,
+      phone: `+25471${String(i).padStart(7, '0')}`,
+      name: `Bench ${i}`,
+      pin_hash: hashes[i % DISTINCT_HASHES]!,
+      status: 'active',
+      expires_at: null,
+      daily_limit_ml: null,
+      allowed_kiosks: null,
+      balance_ml: 10_000_000,
+      locked_until: null,
+      version: 1,
+    });
+    if (page.length === 10_000) store.applyCustomerRecords(page.splice(0));
+  }
+  store.setLastCloudContact(Date.now());
+  store.close();
+}
+
+async function hashMs(): Promise<number> {
+  const hash = await hashSecret('1234');
+  const rounds = 100;
+  const start = performance.now();
+  for (let i = 0; i < rounds; i++) await verifySecret('1234', hash);
+  return (performance.now() - start) / rounds;
+}
+
+async function echoP99(mqttPort: number, password: string): Promise<number> {
+  const client = await connectMqtt(mqttPort, ECHO_USER, password);
+  await client.subscribeAsync('bench/echo/#', { qos: 1 });
+  const latencies: number[] = [];
+  for (let i = 0; i < ECHO_ROUNDS; i++) {
+    const topic = `bench/echo/${i}`;
+    const start = performance.now();
+    const back = new Promise<void>((resolve) => {
+      const onMessage = (received: string) => {
+        if (received !== topic) return;
+        client.off('message', onMessage);
+        resolve();
+      };
+      client.on('message', onMessage);
+    });
+    await client.publishAsync(topic, '{"echo":true}', { qos: 1 });
+    await back;
+    latencies.push(performance.now() - start);
+  }
+  await client.endAsync();
+  latencies.sort((a, b) => a - b);
+  return percentile(latencies.slice(Math.floor(ECHO_ROUNDS / 10)), 99);
+}
+
+/** One dispenser serving `count` customers back to back; returns auth round trips (ms). */
+async function serveCustomers(dispenser: TestDispenser, count: number, offset: number): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const customer = (offset + i * 7919) % CUSTOMERS;
+    const request = dispenser.request(`071${String(customer).padStart(7, '0')}`, 1000);
+    const start = performance.now();
+    const response = await dispenser.authorise(request);
+    latencies.push(performance.now() - start);
+    if (!response.approved) throw new Error(`customer ${customer} denied: ${response.reason}`);
+    await dispenser.complete(dispenser.completion(response as AuthApproved, 1000));
+  }
+  return latencies;
+}
+
+function ask<T>(child: ChildProcess, message: string | null, key: keyof T): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (reply: unknown) => {
+      if (typeof reply !== 'object' || reply === null || !(key in reply)) return;
+      child.off('message', onMessage);
+      resolve(reply as T);
+    };
+    child.on('message', onMessage);
+    if (message) child.send(message);
+  });
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tusafishe-bench-'));
+  const echoPassword = randomBytes(12).toString('hex');
+  let child: ChildProcess | undefined;
+  try {
+    const built = performance.now();
+    await buildReplica(dataDir);
+    console.error(`replica of ${CUSTOMERS} customers built in ${Math.round(performance.now() - built)} ms`);
+    const hash_ms = await hashMs();
+    console.error(`PIN hash ${JSON.stringify(parseSecretHash(await hashSecret('1')).cost)}: ${hash_ms.toFixed(2)} ms`);
+
+    child = fork(fileURLToPath(import.meta.url), ['--gateway'], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, DATA_DIR: dataDir, BENCH_ECHO_PASSWORD: echoPassword },
+    });
+    const { mqttPort } = await ask<Ready>(child, null, 'mqttPort');
+    const demo = { kiosk_id: 'K1', dispensers: [] as { id: string; username: string; password: string }[] };
+    const credentials = JSON.parse(await (await import('node:fs/promises')).readFile(join(dataDir, 'demo-credentials.json'), 'utf8')) as typeof demo;
+    const dispensers = await Promise.all(DISPENSERS.map((id) => TestDispenser.connect({ mqttPort, demo: credentials }, id)));
+
+    const echo_p99_ms = await echoP99(mqttPort, echoPassword);
+    await Promise.all(dispensers.map((d, i) => serveCustomers(d, WARMUP_PER_DISPENSER, 50_000 + i * 1000)));
+
+    const started = performance.now();
+    const perDispenser = await Promise.all(dispensers.map((d, i) => serveCustomers(d, PER_DISPENSER, i * 13_331)));
+    const elapsedS = (performance.now() - started) / 1000;
+    const latencies = perDispenser.flat().sort((a, b) => a - b);
+    const { rss } = await ask<{ rss: number }>(child, 'rss', 'rss');
+    await Promise.all(dispensers.map((d) => d.close()));
+
+    console.log(
+      JSON.stringify({
+        p50_ms: round(percentile(latencies, 50)),
+        p99_ms: round(percentile(latencies, 99)),
+        per_s: round(latencies.length / elapsedS),
+        hash_ms: round(hash_ms),
+        echo_p99_ms: round(echo_p99_ms),
+        rss_mb: round(rss / 2 ** 20),
+        authorisations: latencies.length,
+        customers: CUSTOMERS,
+        dispensers: DISPENSERS.length,
+      }),
+    );
+  } finally {
+    if (child) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.disconnect();
+      await exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--gateway')) await runGatewayChild();
+else await main();
