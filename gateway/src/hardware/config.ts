@@ -125,6 +125,8 @@ export const HardwareConfig = z
       .object({
         /** Physics step of the simulated tank and sensors. */
         tickMs: z.int().min(10).default(1000),
+        /** Simulated seconds per real second (a demo or a test wants the tank to move faster). */
+        speed: z.number().positive().max(10_000).default(1),
       })
       .prefault({}),
   })
@@ -189,6 +191,8 @@ export const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, p
   ['HW_TECHNICIAN_PHONES', 'alerts.technicianPhones', asList],
   ['HW_SMS_AFTER_OFFLINE_MS', 'alerts.smsAfterOfflineMs', asNumber],
   ['HW_SMS_MAX_PER_HOUR', 'alerts.smsMaxPerHour', asNumber],
+  ['HW_SIM_TICK_MS', 'simulation.tickMs', asNumber],
+  ['HW_SIM_SPEED', 'simulation.speed', asNumber],
   ['HW_READINGS_RETENTION_MS', 'readings.retentionMs', asNumber],
   ['HW_READINGS_MAX_ROWS', 'readings.maxRows', asNumber],
 ];

@@ -37,7 +37,8 @@ export class SimulatedKiosk {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.tick(this.config.simulation.tickMs / 1000), this.config.simulation.tickMs);
+    const { tickMs, speed } = this.config.simulation;
+    this.timer = setInterval(() => this.tick((tickMs / 1000) * speed), tickMs);
   }
 
   stop(): void {
