@@ -86,7 +86,8 @@ export class DispenserDetail extends LitElement {
           <div class="row"><span>Flow meter</span><strong data-testid="pulses-per-litre">${d.pulses_per_litre} pulses/L</strong></div>
           <div class="row"><span>Presets</span><span>${d.presets_ml.map(litres).join(' · ')}</span></div>
           ${hb
-            ? html`<div class="row"><span>Uptime</span><span>${Math.floor(hb.uptime_s / 3600)} h ${Math.floor((hb.uptime_s % 3600) / 60)} min</span></div>
+            ? html`<h3 class="sub">Last heartbeat</h3>
+                <div class="row"><span>Uptime</span><span>${Math.floor(hb.uptime_s / 3600)} h ${Math.floor((hb.uptime_s % 3600) / 60)} min</span></div>
                 <div class="row"><span>Dispenses (since boot)</span><span>${hb.dispenses}</span></div>
                 <div class="row"><span>Delivered (since boot)</span><span>${litres(hb.delivered_ml)}</span></div>
                 <div class="row"><span>Errors</span><span class="badge ${hb.errors ? 'warn' : 'ok'}">${hb.errors}</span></div>
@@ -124,6 +125,7 @@ export class DispenserDetail extends LitElement {
     sharedStyles,
     css`
       h2 { margin-top: 10px; display: flex; align-items: center; gap: 10px; }
+      h3.sub { margin: 12px 0 4px; font-size: 0.9rem; color: #5d6f7c; }
       .actions { display: flex; gap: 8px; }
       .actions select { flex: 1; }
       .columns { display: grid; gap: 12px; }

@@ -58,7 +58,7 @@ describe('technician UI in Chromium', () => {
 
   async function screenshot(target: Page, name: string): Promise<void> {
     await target.evaluate(() => window.scrollTo(0, 0));
-    await target.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    await target.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
   }
 
   async function signIn(target: Page, password = PASSWORD): Promise<void> {

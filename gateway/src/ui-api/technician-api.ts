@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -62,7 +64,11 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   await app.register(liveFeed, { db: store.db, events: gateway.events });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  if (deps.uiDistDir) await app.register(fastifyStatic, { root: deps.uiDistDir, prefix: '/' });
+  if (deps.uiDistDir && existsSync(join(deps.uiDistDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: deps.uiDistDir, prefix: '/' });
+  } else if (deps.uiDistDir) {
+    app.log.warn({ ui_dist_dir: deps.uiDistDir }, 'technician UI not built (npm run build -w @tusafishe/ui): serving the API only');
+  }
 };
 
 /** Every error leaves as `{ code, message }` with a status that says whose fault it is. */
