@@ -176,6 +176,16 @@ describe('dispenser state machine', () => {
     expect(hal.sent('session/complete')).toHaveLength(2);
   });
 
+  it('takes typed litres up to the configured maximum', () => {
+    const { hal } = boot();
+    hal.connect();
+    hal.press('0700000101#1234#25#');
+    expect(hal.text()).toContain('Max 20L: 25_');
+    expect(hal.sent('auth/request')).toHaveLength(0);
+    hal.press('*#');
+    expect(hal.lastSent('auth/request')).toMatchObject({ requested_ml: 2000 });
+  });
+
   it('returns to idle after entry inactivity; * on an empty field cancels', () => {
     const { hal } = boot();
     hal.connect();

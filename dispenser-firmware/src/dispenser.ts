@@ -164,7 +164,8 @@ export class Dispenser {
         }
         return this.#edit(state.entry, key, () => {
           const litres = Number(state.entry.value);
-          if (litres >= 1 && litres <= this.#maxLitres()) this.#authorise(state.phone, state.pin, litres * 1000);
+          if (litres >= 1 && litres <= this.#maxLitres()) return this.#authorise(state.phone, state.pin, litres * 1000);
+          this.#hal.lcd.show(lcd.volumeScreen(this.#presets(), state.entry.value, this.#config?.max_ml ?? 0));
         }, () => lcd.volumeScreen(this.#presets(), state.entry.value));
       }
       case 'dispensing':

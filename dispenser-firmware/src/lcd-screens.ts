@@ -28,14 +28,11 @@ export const phoneScreen = (digits: string): Screen => screen('Phone number:', `
 
 export const pinScreen = (length: number): Screen => screen('PIN:', `${'*'.repeat(length)}_`, '', '*=delete  #=next');
 
-export function volumeScreen(presetsMl: readonly number[], typedLitres: string): Screen {
+/** `maxMl` is shown when the typed litres exceed what one dispense may be. */
+export function volumeScreen(presetsMl: readonly number[], typedLitres: string, maxMl?: number): Screen {
   const presets = presetsMl.map((ml, index) => `${'ABCD'[index]} ${litres(ml)}`.padEnd(10));
-  return screen(
-    'Choose volume:',
-    (presets[0] ?? '') + (presets[1] ?? ''),
-    (presets[2] ?? '') + (presets[3] ?? ''),
-    typedLitres ? `Litres: ${typedLitres}_ #=OK` : 'or litres then #',
-  );
+  const prompt = maxMl !== undefined ? `Max ${litres(maxMl)}: ${typedLitres}_` : typedLitres ? `Litres: ${typedLitres}_ #=OK` : 'or litres then #';
+  return screen('Choose volume:', (presets[0] ?? '') + (presets[1] ?? ''), (presets[2] ?? '') + (presets[3] ?? ''), prompt);
 }
 
 export const authorisingScreen = (requestedMl: number): Screen =>
