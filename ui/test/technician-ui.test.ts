@@ -14,6 +14,7 @@ import { demoPassword, startTestGateway, TestDispenser, type TestGateway } from 
 import { createTechnician } from '../../gateway/src/ui-api/technician-accounts.js';
 import { technicianApi } from '../../gateway/src/ui-api/technician-api.js';
 import { startKioskHardware, type KioskHardware } from '../../gateway/src/hardware/kiosk-hardware.js';
+import { startSync } from '../../gateway/src/sync/sync.js';
 import { startSimulatedDispenser, type SimulatedDispenser } from '../../dispenser-firmware/src/host/simulated-dispenser.js';
 
 const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -89,7 +90,9 @@ describe('technician UI in Chromium', () => {
           { mode: 'simulated', modbus: { pollIntervalMs: 200 }, modem: { pollIntervalMs: 200 }, rules: { evaluateIntervalMs: 100 } },
           { db: core.store.db, logger: pino({ level: 'silent' }), onAlert: () => undefined, isCloudReachable: () => true, kioskId: core.kioskId },
         );
-        await core.http.register(technicianApi, { gateway: core, uiDistDir, hardware });
+        // No CLOUD_URL: the sync stand-in reports sync disabled, with the events waiting to be pushed.
+        const sync = startSync({ store: core.store, env: {}, settings: core.settings, logger: pino({ level: 'silent' }) });
+        await core.http.register(technicianApi, { gateway: core, uiDistDir, hardware, sync });
       },
     });
     baseUrl = `http://127.0.0.1:${gateway.httpPort}`;
@@ -139,6 +142,7 @@ describe('technician UI in Chromium', () => {
     await page.waitForSelector('[data-testid="dispenser-D2"][data-online="false"]');
     await page.waitForSelector('[data-testid="dispenser-D1"][data-online="true"]');
     await expect.poll(() => page.getByTestId('tank-level').textContent()).toMatch(/^\d+ %$/);
+    await expect.poll(async () => (await page.getByTestId('sync').textContent())?.replace(/\s+/g, ' ')).toMatch(/Link ?disabled.*Events ?waiting ?1/);
     await expect.poll(async () => (await page.getByTestId('hardware').textContent())?.replace(/\s+/g, ' ')).toContain('-73 dBm · Safaricom');
     await screenshot(page, 'phone-overview');
   });
@@ -159,8 +163,8 @@ describe('technician UI in Chromium', () => {
     await buyOneLitre(d1, '0700000102');
     // 500 pulses now make the litre the customer paid for.
     expect(d1.pulses).toBe(500);
-    const last = gateway.store.ledger.eventsFor('TSF000102').filter((event) => event.type === 'dispense').at(-1);
-    expect(last).toMatchObject({ amount_ml: -1000, details: { pulses: 500 } });
+    const recorded = () => gateway.store.ledger.eventsFor('TSF000102').filter((event) => event.type === 'dispense').at(-1);
+    await expect.poll(recorded, { timeout: WAIT_MS }).toMatchObject({ amount_ml: -1000, details: { pulses: 500 } });
   });
 
   it('finds a customer locked out by wrong PINs and unlocks them with a reason', async () => {
