@@ -68,7 +68,7 @@ export class SimulatedKiosk {
 
   private tick(seconds: number): void {
     if (!this.isPinned('tank_level')) {
-      const draw = this.random() < 0.4 ? this.random() * PEAK_DRAW_PCT_PER_S : 0;
+      const draw = this.random() * PEAK_DRAW_PCT_PER_S; // customers come and go
       const fill = this.pumpRunning() ? PUMP_FILL_PCT_PER_S : 0;
       this.level = clamp(this.level + (fill - draw) * seconds, 0, 100);
     }
