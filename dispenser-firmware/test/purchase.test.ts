@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newId } from '@tusafishe/protocol';
 import { KioskHarness, eventually } from './kiosk-harness.js';
 
 let kiosk: KioskHarness;
@@ -135,6 +136,27 @@ describe('dispenser against the real gateway', () => {
     expect(d1.pulses).toBeGreaterThanOrEqual(pulses);
     expect(kiosk.dispenses('+254700000101').map((e) => e.amount_ml)).toEqual([-delivered]);
     expect(delivered).toBeLessThan(5000);
+  });
+
+  it('runs a technician valve test and applies a new calibration from the gateway', async () => {
+    const d1 = await kiosk.dispenser();
+    await d1.waitForLcd('Enter phone number');
+    const result = new Promise<{ ok: boolean; pulses?: number | undefined }>((resolve) =>
+      kiosk.gateway.events.on('command-result', ({ result }) => resolve(result)),
+    );
+    await kiosk.gateway.sendCommand('D1', { command_id: newId(), type: 'valve_test', duration_ms: 300 });
+    await d1.waitFor((d) => d.valveOpen, 'valve test open');
+    await d1.waitFor((d) => !d.valveOpen, 'valve test closed');
+    expect(await result).toMatchObject({ ok: true });
+    expect((await result).pulses).toBeGreaterThan(0);
+
+    await kiosk.gateway.setDispenserConfig('D1', { pulses_per_litre: 900, presets_ml: [2000] });
+    await d1.waitFor((d) => d.view().lcd.join('').includes('Enter phone'), 'idle');
+    d1.press('0700000101#1234#');
+    expect(d1.lcd()[1]?.trim()).toBe('A 2L');
+    d1.press('A');
+    await d1.waitForLcd('Balance 18L');
+    expect(d1.pulses).toBe(1800);
   });
 
   it('says the gateway is unreachable and opens no valve when there is no broker', async () => {

@@ -7,7 +7,7 @@
  * If `npm start` is running, it attaches to that kiosk's simulated dispenser through its
  * control endpoint (a second MQTT client with the same id would kick the first off the
  * broker). Otherwise it boots its own simulated dispenser against the gateway at
- * --mqtt-url, with the password from --password, $DISPENSER_PASSWORD or the gateway's
+ * --mqtt-url ($MQTT_URL, else port $GATEWAY_MQTT_PORT or 1883 on 127.0.0.1), with the password from --password, $DISPENSER_PASSWORD or the gateway's
  * <data-dir>/demo-credentials.json.
  */
 import { join } from 'node:path';
@@ -45,7 +45,7 @@ function readOptions(): Options {
   const parsed = Options.safeParse({
     id: positionals[0] ?? 'D1',
     dataDir: values['data-dir'] ?? process.env.DATA_DIR ?? './data',
-    mqttUrl: values['mqtt-url'] ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
+    mqttUrl: values['mqtt-url'] ?? process.env.MQTT_URL ?? `mqtt://127.0.0.1:${process.env.GATEWAY_MQTT_PORT ?? 1883}`,
     password: values.password ?? process.env.DISPENSER_PASSWORD,
     flowRate: Number(values['flow-rate'] ?? 200),
     standalone: values.standalone,
