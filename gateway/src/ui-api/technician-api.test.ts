@@ -110,6 +110,10 @@ describe('technician API', () => {
     });
     expect(response.statusCode).toBe(415);
     expect(response.json()).toMatchObject({ code: 'JSON_REQUIRED' });
+    const crossSite = await app.inject({ url: '/api/overview', headers: { cookie, origin: 'http://evil.example' } });
+    expect(crossSite.json()).toMatchObject({ code: 'CROSS_ORIGIN' });
+    const garbled = await app.inject({ url: '/api/overview', headers: { cookie, origin: 'not a url' } });
+    expect(garbled.statusCode).toBe(403);
   });
 
   it('finds a locked customer by any form of phone number and unlocks them with an audited reason', async () => {

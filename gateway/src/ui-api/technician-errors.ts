@@ -4,6 +4,7 @@ export type TechnicianApiErrorCode =
   | 'INVALID_CREDENTIALS'
   | 'TECHNICIAN_LOCKED'
   | 'NOT_SIGNED_IN'
+  | 'CROSS_ORIGIN'
   | 'JSON_REQUIRED'
   | 'USERNAME_TAKEN'
   | 'WEAK_PASSWORD'

@@ -27,8 +27,9 @@ export function requireJsonForStateChange(request: FastifyRequest): void {
 /** A websocket opened from another origin must not ride on the technician's cookie. */
 function requireSameOrigin(request: FastifyRequest): void {
   const origin = request.headers.origin;
-  if (origin && new URL(origin).host !== request.headers.host) {
-    throw new TechnicianApiError('NOT_SIGNED_IN', 403, 'cross-origin requests are refused');
+  if (origin === undefined) return;
+  if (!URL.canParse(origin) || new URL(origin).host !== request.headers.host) {
+    throw new TechnicianApiError('CROSS_ORIGIN', 403, 'cross-origin requests are refused');
   }
 }
 
