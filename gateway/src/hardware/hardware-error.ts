@@ -3,7 +3,6 @@ import { TusafisheError } from '@tusafishe/protocol';
 /** Stable codes for what the kiosk hardware layer refuses or fails at. */
 export type HardwareErrorCode =
   | 'INVALID_HARDWARE_CONFIG'
-  | 'INVALID_QUERY'
   | 'MODEM_TIMEOUT'
   | 'MODEM_ERROR'
   | 'MODEM_CLOSED'

@@ -32,6 +32,9 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
   private readonly uvLamp: GpioLine;
   private readonly inputs = new Map<InputName, GpioLine>();
   private readonly values: KioskInputs;
+  /** What we last wrote: this process is the relays' only writer. */
+  private readonly outputs: KioskOutputs = { pumpOn: false, uvLampOn: false };
+  private closed = false;
 
   constructor(
     readonly chip: GpioChip,
@@ -41,8 +44,8 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
     const out = { activeLow: config.relaysActiveLow };
     this.pump = chip.open(gpioPin(config, 'pumpOn')!, 'out', 'none', out);
     this.uvLamp = chip.open(gpioPin(config, 'uvLampOn')!, 'out', 'none', out);
-    this.pump.writeSync(0);
-    this.uvLamp.writeSync(0);
+    this.setPump(false);
+    this.setUvLamp(false);
     const inOptions = { activeLow: config.inputsActiveLow, debounceTimeout: config.debounceMs };
     for (const name of INPUT_NAMES) {
       const pin = gpioPin(config, name);
@@ -67,21 +70,27 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
   }
 
   outputState(): KioskOutputs {
-    return { pumpOn: this.pump.readSync() === 1, uvLampOn: this.uvLamp.readSync() === 1 };
+    return { ...this.outputs };
   }
 
   setPump(on: boolean): void {
+    if (this.closed) return;
     this.pump.writeSync(on ? 1 : 0);
+    this.outputs.pumpOn = on;
   }
 
   setUvLamp(on: boolean): void {
+    if (this.closed) return;
     this.uvLamp.writeSync(on ? 1 : 0);
+    this.outputs.uvLampOn = on;
   }
 
   /** Relays off (a stopped gateway must not leave the pump running), lines released. */
   close(): void {
+    if (this.closed) return;
     this.setPump(false);
     this.setUvLamp(false);
+    this.closed = true;
     for (const line of [this.pump, this.uvLamp, ...this.inputs.values()]) {
       line.unwatchAll();
       line.unexport();

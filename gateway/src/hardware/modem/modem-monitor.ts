@@ -37,6 +37,7 @@ const INIT_COMMANDS = ['ATE0', 'AT+CMEE=1', 'AT+CMGF=1'];
 export class ModemMonitor extends EventEmitter<{ status: [ModemStatus] }> {
   private port: SerialPort | undefined;
   private modem: AtModem | undefined;
+  private connecting: Promise<AtModem | undefined> | undefined;
   private current: ModemStatus;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<ModemStatus> | undefined;
@@ -124,8 +125,16 @@ export class ModemMonitor extends EventEmitter<{ status: [ModemStatus] }> {
   }
 
   /** The set-up modem channel, opening the port if needed; undefined if the port cannot be opened. */
-  private async connect(): Promise<AtModem | undefined> {
-    if (this.modem) return this.modem;
+  private connect(): Promise<AtModem | undefined> {
+    if (this.modem) return Promise.resolve(this.modem);
+    // A status poll and an SMS may both find the port closed: open it once.
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<AtModem | undefined> {
     if (this.closed) return undefined;
     const port = new SerialPort({ path: this.config.path, baudRate: this.config.baudRate, autoOpen: false });
     const opened = await new Promise<boolean>((resolve) => port.open((error) => resolve(!error)));
