@@ -100,9 +100,9 @@ export class Dispenser {
     this.#settle();
   }
 
-  /** Orderly shutdown: the valve closes, the session is kept for the next boot, the gateway hears "offline". */
+  /** Orderly shutdown: the valve closes, the session is reported (as power_loss: the dispenser is going down), the gateway hears "offline". */
   stop(): void {
-    this.#run?.stop('error');
+    this.#run?.stop('power_loss');
     const { clock } = this.#hal;
     for (const timer of [...this.#timers, this.#screenTimer, this.#authTimer]) clock.cancel(timer);
     this.#link.stop();
