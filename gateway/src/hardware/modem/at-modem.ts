@@ -22,6 +22,7 @@ interface Pending {
 }
 
 const CTRL_Z = '\x1a';
+const ESC = '\x1b';
 const SMS_MAX_CHARS = 160;
 
 /**
@@ -68,6 +69,8 @@ export class AtModem extends EventEmitter<{ urc: [line: string]; garbage: [line:
     if (this.closed) return Promise.reject(new HardwareError('MODEM_CLOSED', 'modem channel closed'));
     return new Promise<string[]>((resolve, reject) => {
       const timer = setTimeout(() => {
+        // A late `> ` would make the next command the SMS text: ESC abandons text entry.
+        if (options.payload !== undefined) this.port.write(ESC);
         this.finish(new HardwareError('MODEM_TIMEOUT', `no answer to ${command} within ${options.timeoutMs} ms`));
       }, options.timeoutMs);
       this.pending = { command, options, lines: [], resolve, reject, timer };
