@@ -13,7 +13,8 @@ export function hardwareView(snapshot: HardwareSnapshot): HardwareView {
     mode: snapshot.mode,
     tank: { level_percent: snapshot.tank.levelPct, low_float_wet: snapshot.tank.lowFloatWet, high_float_wet: snapshot.tank.highFloatWet },
     water_quality: {
-      ok: quality.length === 0 ? null : quality.every((sensor) => sensor.inRange !== false),
+      // A silent or not-yet-read sensor is not OK: the interlock refuses water then too.
+      ok: quality.length === 0 ? null : quality.every((sensor) => sensor.status === 'ok' && sensor.inRange === true),
       readings: quality.map((sensor) => ({
         sensor: sensor.sensor,
         value: sensor.value,
