@@ -50,7 +50,7 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
 
   typed.post(SYNC_PATHS.events, { schema: { body: PushRequest }, preHandler, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 }, async (request) => {
     const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events);
-    deps.metrics.eventsIngested.inc(result.acked.length);
+    deps.metrics.eventsAcked.inc(result.acked.length);
     for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });
     if (result.rejected.length > 0) request.log.warn({ kioskId: request.kioskId, rejected: result.rejected.length }, 'kiosk events rejected');
     return result;
