@@ -2,8 +2,9 @@
  * Authorisation benchmark (issue 2): 6 dispensers authorising concurrently over real
  * MQTT (TCP loopback) against a 100,000-customer replica.
  *
- * The gateway runs in its own process (this file, forked with `--gateway`), so its RSS
- * is its own; the driver here runs the dispensers. The gateway is the real
+ * The gateway runs in its own process, so its RSS is its own: this file, bundled with
+ * esbuild the way the gateway is deployed (no tsx in the process) and forked with
+ * `--gateway`. The driver here runs the dispensers. The gateway is the real
  * `startGateway`, plus one extra broker login registered through the `setup` seam so a
  * bare MQTT echo can measure the broker's floor. Each dispenser loops: request →
  * answer (timed) → completion → acknowledgement, as a real dispenser must before its
@@ -11,17 +12,22 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuthApproved, CustomerRecord } from '@tusafishe/protocol';
 import { hashSecret, parseSecretHash, verifySecret } from '@tusafishe/protocol/secret-hash';
+import { build } from 'esbuild';
 import { pino } from 'pino';
 import { startGateway } from '../gateway/src/gateway.js';
-import { seedDemoData } from '../gateway/src/seed/demo-data.js';
+import { DemoCredentials, seedDemoData } from '../gateway/src/seed/demo-data.js';
 import { Store } from '../gateway/src/store/store.js';
 import { connectMqtt, TestDispenser } from '../gateway/test/fixtures.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** Inside node_modules so the bundle resolves the external packages from the root. */
+const BUNDLE_DIR = join(ROOT, 'node_modules/.cache/tusafishe-bench');
 
 const CUSTOMERS = 100_000;
 const DISPENSERS = ['D1', 'D2', 'D3', 'D4', 'D5', 'D6'];
@@ -138,6 +144,26 @@ async function serveCustomers(dispenser: TestDispenser, count: number, offset: n
   return latencies;
 }
 
+/** Bundles this file as the deployable is bundled: our TypeScript inlined, npm packages external. */
+async function bundleSelf(): Promise<string> {
+  const manifests = await Promise.all(['gateway', 'protocol'].map(async (part) => JSON.parse(await readFile(join(ROOT, part, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }));
+  const packages = [...new Set(manifests.flatMap((m) => Object.keys(m.dependencies ?? {})).filter((name) => !name.startsWith('@tusafishe/')))];
+  const outfile = join(BUNDLE_DIR, 'authorise.mjs');
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: [...packages, 'esbuild', ...packages.map((name) => `${name}/*`)],
+    logLevel: 'warning',
+  });
+  // Migrations are read from beside the code that applies them, as in the deployed bundle.
+  await cp(join(ROOT, 'gateway/src/store/migrations'), join(BUNDLE_DIR, 'migrations'), { recursive: true });
+  return outfile;
+}
+
 function ask<T>(child: ChildProcess, message: string | null, key: keyof T): Promise<T> {
   return new Promise((resolve) => {
     const onMessage = (reply: unknown) => {
@@ -161,14 +187,13 @@ async function main(): Promise<void> {
     const hash_ms = await hashMs();
     console.error(`PIN hash ${JSON.stringify(parseSecretHash(await hashSecret('1')).cost)}: ${hash_ms.toFixed(2)} ms`);
 
-    child = fork(fileURLToPath(import.meta.url), ['--gateway'], {
-      execArgv: ['--import', 'tsx'],
+    child = fork(await bundleSelf(), ['--gateway'], {
+      execArgv: [],
       env: { ...process.env, DATA_DIR: dataDir, BENCH_ECHO_PASSWORD: echoPassword },
     });
     const { mqttPort } = await ask<Ready>(child, null, 'mqttPort');
-    const demo = { kiosk_id: 'K1', dispensers: [] as { id: string; username: string; password: string }[] };
-    const credentials = JSON.parse(await (await import('node:fs/promises')).readFile(join(dataDir, 'demo-credentials.json'), 'utf8')) as typeof demo;
-    const dispensers = await Promise.all(DISPENSERS.map((id) => TestDispenser.connect({ mqttPort, demo: credentials }, id)));
+    const demo = DemoCredentials.parse(JSON.parse(await readFile(join(dataDir, 'demo-credentials.json'), 'utf8')));
+    const dispensers = await Promise.all(DISPENSERS.map((id) => TestDispenser.connect({ mqttPort, demo }, id)));
 
     const echo_p99_ms = await echoP99(mqttPort, echoPassword);
     await Promise.all(dispensers.map((d, i) => serveCustomers(d, WARMUP_PER_DISPENSER, 50_000 + i * 1000)));
