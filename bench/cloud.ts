@@ -16,7 +16,7 @@ import pg from 'pg';
 import { newId, type LedgerEvent } from '@tusafishe/protocol';
 
 const USSD_SECONDS = Number(process.env['BENCH_USSD_SECONDS'] ?? 8);
-const USSD_CONCURRENCY = Number(process.env['BENCH_USSD_CONCURRENCY'] ?? 16);
+const USSD_CONCURRENCY = Number(process.env['BENCH_USSD_CONCURRENCY'] ?? 8);
 const EVENT_BATCHES = Number(process.env['BENCH_EVENT_BATCHES'] ?? 120);
 const EVENT_CONCURRENCY = 4;
 const BATCH_SIZE = 500;
