@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startCloud, type RunningCloud } from '../../cloud/src/cloud.js';
+import { startCloud, type CloudOptions, type RunningCloud } from '../../cloud/src/cloud.js';
 import { createKiosk } from '../../cloud/src/kiosks/kiosks.js';
 import { FileStorage } from '../../dispenser-firmware/src/host/file-storage.js';
 import { startSimulatedDispenser, type SimulatedDispenser } from '../../dispenser-firmware/src/host/simulated-dispenser.js';
@@ -26,6 +26,8 @@ export interface FleetOptions {
   /** Gateway settings and anything else for every gateway process. */
   gatewayEnv: Record<string, string>;
   flowRateMlPerSecond: number;
+  /** Extra cloud options (payment simulators, polling). */
+  cloud?: CloudOptions;
 }
 
 export interface Fleet {
@@ -47,7 +49,7 @@ export function dispenserCounters(dataDir: string): { dispenses: number; deliver
  * only way to the cloud is its own partition proxy, and simulated dispensers on each gateway's broker.
  */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
-  const cloud = await startCloud({ port: 0, logger: false, rateLimits: { requestsPerKioskPerMinute: 100_000 } });
+  const cloud = await startCloud({ port: 0, logger: false, ...options.cloud, rateLimits: { requestsPerKioskPerMinute: 100_000 } });
   const kiosks: FleetKiosk[] = [];
   try {
     await Promise.all(

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { LedgerEventType } from '@tusafishe/protocol';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../../gateway/src/store/database.js';
 import { Store } from '../../gateway/src/store/store.js';
@@ -8,9 +9,7 @@ import { Store } from '../../gateway/src/store/store.js';
  * allows) to see balances exactly as that gateway would use them to authorise.
  */
 export function readGatewayBalances(dataDir: string, accountIds: readonly string[]): Map<string, number | undefined> {
-  const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
-  try {
-    const store = new Store(db);
+  return withGatewayStore(dataDir, (store) => {
     const now = Date.now();
     return new Map(
       accountIds.map((id) => {
@@ -18,6 +17,20 @@ export function readGatewayBalances(dataDir: string, accountIds: readonly string
         return [id, customer && store.availableBalanceMl(customer, now)];
       }),
     );
+  });
+}
+
+/** Ids of the ledger events of one type this gateway recorded. */
+export function readGatewayEventIds(dataDir: string, type: LedgerEventType): string[] {
+  return withGatewayStore(dataDir, (store) =>
+    store.db.prepare<[string], string>('SELECT event_id FROM ledger_events WHERE type = ?').pluck().all(type),
+  );
+}
+
+function withGatewayStore<T>(dataDir: string, read: (store: Store) => T): T {
+  const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    return read(new Store(db));
   } finally {
     db.close();
   }

@@ -1,0 +1,267 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordAdjustment } from '../../cloud/src/admin/adjustments.js';
+import { createCustomer, findCustomer } from '../../cloud/src/customers/customers.js';
+import { balanceDrift } from '../../cloud/src/ledger/ledger.js';
+import { dispenserCounters, startFleet, type Fleet, type FleetKiosk } from '../src/fleet.js';
+import { readGatewayBalances, readGatewayEventIds } from '../src/gateway-replica.js';
+import { buyWater } from '../src/keypad-customer.js';
+import { SeededRandom } from '../src/seeded-random.js';
+
+/**
+ * Fault injection over the real fleet: the real cloud (embedded Postgres), four real gateway
+ * processes each reaching the cloud only through a partition proxy, two simulated dispensers
+ * per gateway doing real dispenses over MQTT. Links are cut, delayed and restored and gateways
+ * SIGKILLed at random points drawn from a seeded RNG (FLEET_SEED=<seed> replays a schedule).
+ */
+const SEED = Number(process.env['FLEET_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+const KIOSKS = ['K1', 'K2', 'K3', 'K4'];
+const DISPENSERS = ['D1', 'D2'];
+const OFFLINE_LIMIT_ML = 6_000;
+const WANDERER_START_ML = 15_000;
+const SHOPPER_START_ML = 1_000_000;
+const CHAOS_PHASE_MS = 35_000;
+const PIN = '1234';
+/** UGX 100 at the default tariff (UGX 50 per 20 L): 40 L. */
+const PAYMENT_MINOR = 100;
+
+interface Shopper {
+  accountId: string;
+  keypadPhone: string;
+  pin: string;
+}
+
+const counts = { dispense_events: 0, dispenses: 0, denials: 0, no_answer: 0, payments: 0, kills: 0, cuts: 0, delays: 0, events: 0 };
+const rng = new SeededRandom(SEED);
+let dir: string;
+let fleet: Fleet;
+let shoppers: Shopper[];
+let wanderer: Shopper;
+
+async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (seed ${SEED})`);
+    await sleep(200);
+  }
+}
+
+async function newShopper(n: number, phonePrefix: string, startMl: number): Promise<Shopper> {
+  const local = `${phonePrefix}${String(n).padStart(2, '0')}`;
+  const customer = await createCustomer(fleet.cloud.db, { phone: `+254${local.slice(1)}`, name: `Shopper ${local}`, pin: PIN });
+  await recordAdjustment(fleet.cloud.db, { accountId: customer.account_id, amountMl: startMl, reason: 'opening credit', operator: 'fleet-test' });
+  return { accountId: customer.account_id, keypadPhone: local, pin: PIN };
+}
+
+async function cloudBalances(): Promise<Map<string, number>> {
+  const rows = await fleet.cloud.db.query<{ account_id: string; balance_ml: number }>('SELECT account_id, balance_ml FROM customers');
+  return new Map(rows.map((row) => [row.account_id, Number(row.balance_ml)]));
+}
+
+const confirmedPayments: string[] = [];
+
+/**
+ * A mobile-money top-up through the cloud's payment path and the MTN simulator: the customer
+ * approves (callback delivered, lost, or replayed twice) or declines on the phone.
+ */
+async function pay(shopper: Shopper, own: SeededRandom): Promise<void> {
+  const customer = await findCustomer(fleet.cloud.db, shopper.accountId);
+  const mtn = fleet.cloud.simulators!.mtn;
+  const { paymentId } = await fleet.cloud.payments.start(customer!, PAYMENT_MINOR);
+  const pending = [...mtn.payments.values()].find((p) => p.status === 'PENDING' && p.msisdn === customer!.phone.slice(1));
+  if (!pending) throw new Error(`no pending simulator payment for ${customer!.phone}`);
+  const choice = own.int(0, 9);
+  if (choice < 2) {
+    await mtn.decide(pending.reference, false);
+    return;
+  }
+  await mtn.decide(pending.reference, true, choice < 5 ? 'lose' : 'send');
+  if (choice >= 8) await Promise.all([mtn.replayCallback(pending.reference), mtn.replayCallback(pending.reference)]);
+  confirmedPayments.push(paymentId);
+  counts.payments += 1;
+}
+
+/** Keeps a dispenser busy with random customers and volumes until `stop` aborts. */
+async function shopLoop(kiosk: FleetKiosk, dispenserId: string, stop: AbortSignal, seed: number): Promise<void> {
+  const own = new SeededRandom(seed);
+  const dispenser = kiosk.dispensers.get(dispenserId)!;
+  while (!stop.aborted) {
+    try {
+      const outcome = await buyWater(dispenser, own.pick(shoppers), own.int(1, 3), 15_000);
+      if (outcome.kind === 'dispensed') counts.dispenses += 1;
+      else if (outcome.kind === 'denied') counts.denials += 1;
+      else counts.no_answer += 1;
+    } catch {
+      counts.no_answer += 1; // gateway down or restarting: the dispenser says so; try again
+    }
+  }
+}
+
+/** Random faults, one at a time, on the kiosks `targets` allows, until `stop` aborts. */
+async function faultLoop(targets: () => { kiosk: FleetKiosk; actions: ('kill' | 'cut' | 'delay')[] }[], stop: AbortSignal): Promise<void> {
+  while (!stop.aborted) {
+    await sleep(rng.int(500, 2500));
+    const { kiosk, actions } = rng.pick(targets());
+    const action = rng.pick(actions);
+    if (action === 'kill') {
+      await kiosk.gateway.kill();
+      counts.kills += 1;
+      await sleep(rng.int(100, 2000));
+      await kiosk.gateway.start();
+    } else if (action === 'cut') {
+      kiosk.proxy.cut();
+      counts.cuts += 1;
+      await sleep(rng.int(500, 5000));
+      kiosk.proxy.restore();
+    } else {
+      kiosk.proxy.delay(rng.int(50, 1500));
+      counts.delays += 1;
+      await sleep(rng.int(500, 4000));
+      kiosk.proxy.restore();
+    }
+  }
+}
+
+beforeAll(async () => {
+  process.stdout.write(`fleet fault suite: seed ${SEED} (replay with FLEET_SEED=${SEED})\n`);
+  dir = mkdtempSync(join(tmpdir(), 'tusafishe-fleet-'));
+  fleet = await startFleet({
+    dir,
+    kioskIds: KIOSKS,
+    dispenserIds: DISPENSERS,
+    gatewayEnv: { OFFLINE_AFTER_MINUTES: '1', OFFLINE_DAILY_LIMIT_ML: String(OFFLINE_LIMIT_ML), LOG_LEVEL: 'info' },
+    flowRateMlPerSecond: 4000,
+    cloud: { simulators: {}, providers: { fallback: 'mtn', statusPollIntervalMs: 500 } },
+  });
+  shoppers = [];
+  for (let n = 1; n <= 6; n++) shoppers.push(await newShopper(n, '07100000', SHOPPER_START_ML));
+  wanderer = await newShopper(1, '07110000', WANDERER_START_ML);
+  const expected = await cloudBalances();
+  for (const kiosk of fleet.kiosks) {
+    await until(
+      async () => [...readGatewayBalances(kiosk.gateway.dataDir, [...expected.keys()])].every(([id, ml]) => ml === expected.get(id)),
+      `${kiosk.id} replica`,
+      30_000,
+    );
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await fleet?.close();
+  if (dir && !process.env['FLEET_KEEP']) rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`fleet fault suite counts (seed ${SEED}): ${JSON.stringify(counts)}\n`);
+});
+
+describe('sync under partitions, SIGKILLs and duplicates', () => {
+  it('counts every dispense and credit exactly once, bounds offline spending, and converges after heal', async () => {
+    const [online, ...cutOff] = fleet.kiosks as [FleetKiosk, ...FleetKiosk[]];
+
+    // Phase 1: three kiosks lose the cloud long enough for the offline limit to apply;
+    // everyone keeps shopping, and the connected kiosk suffers random faults meanwhile.
+    for (const kiosk of cutOff) {
+      kiosk.proxy.cut();
+      counts.cuts += 1;
+    }
+    const shopping = new AbortController();
+    const shops = fleet.kiosks.flatMap((kiosk, k) =>
+      DISPENSERS.filter((id) => !(cutOff.includes(kiosk) && id === 'D1')).map((id, d) => shopLoop(kiosk, id, shopping.signal, SEED + 10 * k + d)),
+    );
+    let phase1Targets = [{ kiosk: online, actions: ['kill', 'cut', 'delay'] as ('kill' | 'cut' | 'delay')[] }, ...cutOff.map((kiosk) => ({ kiosk, actions: ['kill'] as ('kill' | 'cut' | 'delay')[] }))];
+    const phase1 = new AbortController();
+    const phase1Faults = faultLoop(() => phase1Targets, phase1.signal);
+    for (const kiosk of cutOff) {
+      await until(async () => (await kiosk.syncStatus()).offline_limit_active, `${kiosk.id} offline limit`, 100_000);
+    }
+
+    // The same customer at each cut-off kiosk: the offline limit at each, and not a drop more.
+    phase1Targets = phase1Targets.slice(0, 1);
+    for (const kiosk of cutOff) {
+      const d1 = kiosk.dispensers.get('D1')!;
+      await until(async () => kiosk.gateway.running && d1.connected, `${kiosk.id} back up`, 30_000);
+      const full = await buyWater(d1, wanderer, OFFLINE_LIMIT_ML / 1000);
+      expect(full.kind, `${kiosk.id}: ${JSON.stringify(full)}`).toBe('dispensed');
+      const more = await buyWater(d1, wanderer, 1);
+      expect(more, `${kiosk.id}: ${JSON.stringify(more)} ${JSON.stringify(await kiosk.syncStatus())}`).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/^Offline limit/) });
+      counts.dispenses += 1;
+      counts.denials += 1;
+    }
+    phase1.abort();
+    await phase1Faults;
+
+    // Phase 2: links return; random cuts, delays and SIGKILLs everywhere while credit arrives.
+    for (const kiosk of cutOff) kiosk.proxy.restore();
+    const phase2 = new AbortController();
+    const allTargets = fleet.kiosks.map((kiosk) => ({ kiosk, actions: ['kill', 'cut', 'delay'] as ('kill' | 'cut' | 'delay')[] }));
+    const phase2Faults = faultLoop(() => allTargets, phase2.signal);
+    const credits = (async () => {
+      const own = new SeededRandom(SEED + 1000);
+      while (!phase2.signal.aborted) {
+        await sleep(own.int(300, 1500));
+        await pay(own.pick(shoppers), own);
+      }
+    })();
+    await sleep(CHAOS_PHASE_MS);
+    phase2.abort();
+    await Promise.all([phase2Faults, credits]);
+
+    // Heal: every link up, every gateway running, shoppers finish what they started.
+    shopping.abort();
+    await Promise.all(shops);
+    for (const kiosk of fleet.kiosks) {
+      kiosk.proxy.restore();
+      if (!kiosk.gateway.running) await kiosk.gateway.start();
+    }
+    for (const kiosk of fleet.kiosks) {
+      for (const [id, dispenser] of kiosk.dispensers) {
+        await until(async () => dispenserCounters(kiosk.dispenserDataDir(id)).pending === 0 && dispenser.state === 'idle', `${kiosk.id}/${id} settled`, 30_000);
+      }
+      await until(async () => (await kiosk.syncStatus()).events_waiting === 0, `${kiosk.id} pushed everything`, 30_000);
+    }
+
+    // Every drop the dispensers measured is in the cloud, and every dispense event each gateway
+    // recorded is there exactly once (no loss, no duplicate, nothing invented).
+    const cloudDispenses = await fleet.cloud.db.query<{ event_id: string; kiosk_id: string; dispenser_id: string; amount_ml: number; source_id: string }>(
+      `SELECT event_id::text AS event_id, kiosk_id, dispenser_id, amount_ml, source_id FROM ledger_events WHERE type = 'dispense'`,
+    );
+    counts.dispense_events = cloudDispenses.length;
+    expect(new Set(cloudDispenses.map((e) => `${e.kiosk_id}/${e.source_id}`)).size).toBe(cloudDispenses.length);
+    for (const kiosk of fleet.kiosks) {
+      const inCloud = cloudDispenses.filter((e) => e.kiosk_id === kiosk.id);
+      expect(inCloud.map((e) => e.event_id).sort(), `${kiosk.id} dispense events`).toEqual(readGatewayEventIds(kiosk.gateway.dataDir, 'dispense').sort());
+      for (const id of DISPENSERS) {
+        const measuredMl = dispenserCounters(kiosk.dispenserDataDir(id)).delivered_ml;
+        const cloudMl = -inCloud.filter((e) => e.dispenser_id === id).reduce((sum, e) => sum + e.amount_ml, 0);
+        expect({ kiosk: kiosk.id, dispenser: id, ml: cloudMl }).toEqual({ kiosk: kiosk.id, dispenser: id, ml: measuredMl });
+      }
+    }
+    // Every confirmed payment credited once (lost callbacks found by the status job, replays ignored).
+    await until(async () => (await fleet.cloud.db.query(`SELECT 1 FROM payments WHERE status = 'pending'`)).length === 0, 'payments settled', 30_000);
+    const topups = await fleet.cloud.db.query<{ source_id: string; n: number }>(
+      `SELECT source_id, count(*)::int AS n FROM ledger_events WHERE type = 'topup' GROUP BY source_id`,
+    );
+    expect(topups.map((t) => t.source_id).sort()).toEqual([...confirmedPayments].sort());
+    expect(topups.every((t) => t.n === 1)).toBe(true);
+    // Every balance is the sum of its events.
+    expect(await balanceDrift(fleet.cloud.db)).toEqual([]);
+
+    // Offline exposure: (kiosks visited while offline) × (offline daily limit), no more.
+    const cloud = await cloudBalances();
+    expect(cloud.get(wanderer.accountId)).toBe(WANDERER_START_ML - cutOff.length * OFFLINE_LIMIT_ML);
+
+    // After heal, within one pull, every gateway sees every balance as the cloud does.
+    const version = Math.max(...(await fleet.cloud.db.query<{ version: number }>('SELECT max(version)::bigint AS version FROM customers')).map((r) => Number(r.version)));
+    for (const kiosk of fleet.kiosks) {
+      await until(async () => Number((await kiosk.syncStatus()).cursor) >= version, `${kiosk.id} pulled to version ${version}`, 30_000);
+      const view = readGatewayBalances(kiosk.gateway.dataDir, [...cloud.keys()]);
+      for (const [accountId, balance] of cloud) expect({ kiosk: kiosk.id, accountId, balance: view.get(accountId) }).toEqual({ kiosk: kiosk.id, accountId, balance });
+    }
+    const events = await fleet.cloud.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_events');
+    counts.events = events[0]?.n ?? 0;
+    expect(counts.kills).toBeGreaterThan(0);
+  }, 230_000);
+});
