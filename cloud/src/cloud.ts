@@ -68,7 +68,7 @@ export interface CloudOptions {
   simulators?: { mtnPort?: number; airtelPort?: number; autoDecide?: 'approve' | 'decline'; airtelCallbackHashKey?: string };
   /** Africa's Talking credentials, or a ready sender; default: the development outbox in the database. */
   sms?: { africasTalking: AfricasTalkingSmsConfig } | { sender: SmsSender };
-  rateLimits?: { requestsPerPhonePerMinute?: number; requestsPerKioskPerMinute?: number; callbacksPerMinute?: number };
+  rateLimits?: { requestsPerPhonePerMinute?: number; requestsPerKioskPerMinute?: number; callbacksPerMinute?: number; requestsPerAddressPerMinute?: number };
 }
 
 export interface RunningCloud {
@@ -109,7 +109,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   const tariff = options.tariff ?? DEFAULT_TARIFF;
   const limits: PurchaseLimits = { currency: tariff.currency, minMajor: options.purchase?.minMajor ?? 100, maxMajor: options.purchase?.maxMajor ?? 500_000 };
   const ussdCode = options.ussdCode ?? '*123#';
-  const rate = { requestsPerPhonePerMinute: 60, requestsPerKioskPerMinute: 600, callbacksPerMinute: 600, ...options.rateLimits };
+  const rate = { requestsPerPhonePerMinute: 60, requestsPerKioskPerMinute: 600, callbacksPerMinute: 600, requestsPerAddressPerMinute: 1200, ...options.rateLimits };
   const sms =
     options.sms && 'sender' in options.sms
       ? options.sms.sender
@@ -133,7 +133,8 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(formbody);
-  await app.register(rateLimit, { global: false, hook: 'preHandler' });
+  // Every route is limited: by source address unless the route keys it by phone or kiosk.
+  await app.register(rateLimit, { global: true, max: rate.requestsPerAddressPerMinute, timeWindow: 60_000, hook: 'preHandler' });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
       { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },

@@ -53,6 +53,9 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
     deps.metrics.eventsAcked.inc(result.acked.length);
     for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });
     if (result.rejected.length > 0) request.log.warn({ kioskId: request.kioskId, rejected: result.rejected.length }, 'kiosk events rejected');
+    const negative = result.balances.filter((balance) => balance.balance_ml < 0);
+    // Offline overspend at several kiosks (ARCHITECTURE §5): operators see it here and at /admin/negative-balances.
+    if (negative.length > 0) request.log.warn({ kioskId: request.kioskId, accounts: negative }, 'merged balance below zero');
     return result;
   });
 }
