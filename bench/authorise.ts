@@ -40,6 +40,11 @@ const ECHO_USER = 'bench-echo';
 
 interface Ready {
   mqttPort: number;
+  rss: number;
+}
+
+interface Memory {
+  memory: NodeJS.MemoryUsage;
 }
 
 async function runGatewayChild(): Promise<void> {
@@ -59,9 +64,9 @@ async function runGatewayChild(): Promise<void> {
         return { kind: 'bench', id: ECHO_USER, mayPublish: mine, maySubscribe: mine };
       }),
   });
-  process.send?.({ mqttPort: gateway.mqttPort } satisfies Ready);
+  process.send?.({ mqttPort: gateway.mqttPort, rss: process.memoryUsage().rss } satisfies Ready);
   process.on('message', (message) => {
-    if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+    if (message === 'memory') process.send?.({ memory: process.memoryUsage() } satisfies Memory);
   });
   process.on('disconnect', () => void gateway.close().then(() => process.exit(0)));
 }
@@ -188,10 +193,11 @@ async function main(): Promise<void> {
     console.error(`PIN hash ${JSON.stringify(parseSecretHash(await hashSecret('1')).cost)}: ${hash_ms.toFixed(2)} ms`);
 
     child = fork(await bundleSelf(), ['--gateway'], {
-      execArgv: [],
+      execArgv: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
       env: { ...process.env, DATA_DIR: dataDir, BENCH_ECHO_PASSWORD: echoPassword },
     });
-    const { mqttPort } = await ask<Ready>(child, null, 'mqttPort');
+    const ready = await ask<Ready>(child, null, 'mqttPort');
+    const { mqttPort } = ready;
     const demo = DemoCredentials.parse(JSON.parse(await readFile(join(dataDir, 'demo-credentials.json'), 'utf8')));
     const dispensers = await Promise.all(DISPENSERS.map((id) => TestDispenser.connect({ mqttPort, demo }, id)));
 
@@ -202,7 +208,7 @@ async function main(): Promise<void> {
     const perDispenser = await Promise.all(dispensers.map((d, i) => serveCustomers(d, PER_DISPENSER, i * 13_331)));
     const elapsedS = (performance.now() - started) / 1000;
     const latencies = perDispenser.flat().sort((a, b) => a - b);
-    const { rss } = await ask<{ rss: number }>(child, 'rss', 'rss');
+    const { memory } = await ask<Memory>(child, 'memory', 'memory');
     await Promise.all(dispensers.map((d) => d.close()));
 
     console.log(
@@ -212,7 +218,9 @@ async function main(): Promise<void> {
         per_s: round(latencies.length / elapsedS),
         hash_ms: round(hash_ms),
         echo_p99_ms: round(echo_p99_ms),
-        rss_mb: round(rss / 2 ** 20),
+        rss_mb: round(memory.rss / 2 ** 20),
+        rss_at_start_mb: round(ready.rss / 2 ** 20),
+        heap_used_mb: round(memory.heapUsed / 2 ** 20),
         authorisations: latencies.length,
         customers: CUSTOMERS,
         dispensers: DISPENSERS.length,

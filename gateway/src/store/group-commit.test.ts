@@ -37,16 +37,21 @@ describe('group commit', () => {
   it('settles a write only after the WAL is synced, with one sync per batch', async () => {
     const order: string[] = [];
     const sync = walSync(db);
-    const commit = new GroupCommit(db, async () => {
-      order.push('sync');
-      await sync();
-    });
+    const spy = Object.assign(
+      async () => {
+        order.push('sync');
+        await sync();
+      },
+      { close: () => sync.close() },
+    );
+    const commit = new GroupCommit(db, spy);
     await Promise.all([commit.run(put('a')).then(() => order.push('a')), commit.run(put('b')).then(() => order.push('b'))]);
     expect(order).toEqual(['sync', 'a', 'b']);
+    commit.close();
   });
 
   it('reports a failed sync to every write of the batch, and leaves the connection at synchronous=FULL', async () => {
-    const commit = new GroupCommit(db, () => Promise.reject(new Error('disk gone')));
+    const commit = new GroupCommit(db, Object.assign(() => Promise.reject(new Error('disk gone')), { close: () => undefined }));
     await expect(commit.run(put('a'))).rejects.toThrow('disk gone');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
   });

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import type { Db } from './database.js';
 
 interface Pending {
@@ -8,18 +8,42 @@ interface Pending {
 }
 
 /** Makes every write-ahead-log frame written so far durable. */
-export type WalSync = () => Promise<void>;
+export interface WalSync {
+  (): Promise<void>;
+  close(): void;
+}
 
-/** fdatasync of `<db>-wal` on libuv's thread pool, so the event loop never waits on the disk. */
+/**
+ * fdatasync of `<db>-wal` on libuv's thread pool, so the event loop never waits on the
+ * disk. The file is opened once: SQLite keeps the same WAL file while its connection is open.
+ */
 export function walSync(db: Db): WalSync {
-  return async () => {
-    const handle = await open(`${db.name}-wal`, 'r');
-    try {
-      await handle.datasync();
-    } finally {
-      await handle.close();
+  let fd: number | undefined;
+  let inFlight = 0;
+  let closing = false;
+  const release = () => {
+    if (closing && inFlight === 0 && fd !== undefined) {
+      closeSync(fd);
+      fd = undefined;
     }
   };
+  const sync = () =>
+    new Promise<void>((resolve, reject) => {
+      fd ??= openSync(`${db.name}-wal`, 'r');
+      inFlight++;
+      fdatasync(fd, (error) => {
+        inFlight--;
+        release();
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  return Object.assign(sync, {
+    close: () => {
+      closing = true;
+      release();
+    },
+  });
 }
 
 /**
@@ -38,6 +62,12 @@ export class GroupCommit {
     private readonly db: Db,
     private readonly sync: WalSync = walSync(db),
   ) {}
+
+  /** Releases the WAL file; writes still queued are rejected. */
+  close(): void {
+    for (const pending of this.queue.splice(0)) pending.reject(new Error('store closed'));
+    this.sync.close();
+  }
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {

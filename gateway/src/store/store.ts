@@ -85,6 +85,7 @@ export class Store {
   }
 
   close(): void {
+    this.groupCommit.close();
     this.db.close();
   }
 }
