@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import { AccountId, Pin, ProtocolError, type CustomerStatus } from '@tusafishe/protocol';
 import { normalisePhone, type CountryCode } from '@tusafishe/protocol/phone';
-import { canonicalAccountId } from '../../../cloud/src/customers/account-id.js';
 
 /** Why a document is not imported; stable codes for the report. */
 export type SkipReason = 'invalid_document' | 'invalid_phone' | 'missing_pin' | 'invalid_pin' | 'invalid_credits' | 'duplicate_phone';
@@ -86,11 +85,10 @@ export function toCandidate(document: unknown, region: CountryCode): CandidateRe
   };
 }
 
-/** An old id is kept only when it is valid and reads back to itself the way the cloud reads typed ids (no O, I, L). */
+/** An old id is kept (upper-cased) when it is a valid account id on the wire; whether it is free is checked on import. */
 function keepableAccountId(raw: string | null | undefined): { id: string | undefined; problem: string | undefined } {
   if (raw === null || raw === undefined || raw.trim() === '') return { id: undefined, problem: undefined };
   const id = raw.trim().toUpperCase();
   if (!AccountId.safeParse(id).success) return { id: undefined, problem: `old account id "${raw}" is not 4–16 letters and digits` };
-  if (canonicalAccountId(id) !== id) return { id: undefined, problem: `old account id "${raw}" contains O, I or L, which customers cannot type unambiguously` };
   return { id, problem: undefined };
 }
