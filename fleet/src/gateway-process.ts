@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,7 @@ export class GatewayProcess {
   constructor(private readonly options: GatewayProcessOptions) {
     this.kioskId = options.kioskId;
     this.dataDir = options.dataDir;
+    mkdirSync(options.dataDir, { recursive: true });
     this.log = createWriteStream(join(options.dataDir, 'gateway.log'), { flags: 'a' });
   }
 

@@ -1,0 +1,125 @@
+/**
+ * Sync benchmark (issue 5):
+ *  1. replica_100k_s — a fresh gateway process (empty DATA_DIR, sync enabled) until its replica holds
+ *     all 100,000 customers and its cursor has reached the cloud's last version.
+ *  2. topup_to_kiosk_ms — median time from the customer approving a payment in the MTN simulator
+ *     (callback → status query → credit → NOTIFY → long-poll) until the gateway's own SQLite shows
+ *     the new balance (also p100 over the runs).
+ * The cloud runs in this process (PGlite, or the PostgreSQL server in DATABASE_URL); the gateway is a
+ * real process (`node --import tsx`). Setup inserts customers in bulk with SQL, reusing 4 pre-made PIN
+ * hashes (one scrypt hash per customer would take minutes and is not what is measured).
+ *
+ *   npm run bench:sync
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hashSecret } from '@tusafishe/protocol/secret-hash';
+import { startCloud } from '../cloud/src/cloud.js';
+import { findCustomer } from '../cloud/src/customers/customers.js';
+import { createKiosk } from '../cloud/src/kiosks/kiosks.js';
+import { GatewayProcess } from '../fleet/src/gateway-process.js';
+import { readGatewayBalances } from '../fleet/src/gateway-replica.js';
+import type { SyncStatus } from '../gateway/src/sync/sync-status.js';
+
+const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 100_000);
+const TOPUPS = Number(process.env['BENCH_TOPUPS'] ?? 7);
+const INSERT_CHUNK = 10_000;
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tusafishe-bench-sync-'));
+  const databaseUrl = process.env['DATABASE_URL'];
+  const cloud = await startCloud({
+    port: 0,
+    logger: false,
+    ...(databaseUrl ? { databaseUrl, databaseSchema: `bench_sync_${process.pid}` } : {}),
+    simulators: {},
+    providers: { fallback: 'mtn', statusPollIntervalMs: 0 },
+    rateLimits: { requestsPerKioskPerMinute: 100_000 },
+  });
+  const { secret } = await createKiosk(cloud.db, { kioskId: 'BENCH' });
+  const gateway = new GatewayProcess({
+    kioskId: 'BENCH',
+    dataDir: join(dir, 'gateway'),
+    env: { CLOUD_URL: cloud.url, KIOSK_SECRET: secret, SEED_DEMO: 'false', LOG_LEVEL: 'warn' },
+    readyTimeoutMs: 60_000,
+  });
+  try {
+    const hashes = await Promise.all(['1234', '2345', '3456', '4567'].map((pin) => hashSecret(pin)));
+    const seeding = Date.now();
+    for (let from = 1; from <= CUSTOMERS; from += INSERT_CHUNK) {
+      const to = Math.min(CUSTOMERS, from + INSERT_CHUNK - 1);
+      await cloud.db.query(
+        `INSERT INTO customers (account_id, phone, name, pin_hash, status, balance_ml)
+         SELECT 'BN' || lpad(g::text, 8, '0'), '+25472' || lpad(g::text, 7, '0'), 'Bench customer ' || g, ($3::text[])[1 + g % 4], 'active', 0
+         FROM generate_series($1::int, $2::int) AS g`,
+        [from, to, hashes],
+      );
+    }
+    const [{ version }] = (await cloud.db.query<{ version: number }>('SELECT max(version)::bigint AS version FROM customers')) as [{ version: number }];
+    process.stderr.write(`seeded ${CUSTOMERS} customers in ${Date.now() - seeding} ms (cloud: ${cloud.db.kind})\n`);
+
+    // 1. First full replica to a fresh gateway.
+    const spawned = Date.now();
+    await gateway.start();
+    const started = Date.now();
+    await waitFor(
+      async () => {
+        const status = await gateway.json<SyncStatus>('/api/sync');
+        return status.replica_size >= CUSTOMERS && Number(status.cursor) >= Number(version) ? status : undefined;
+      },
+      'full replica',
+      300_000,
+      50,
+    );
+    const replicaS = (Date.now() - started) / 1000;
+    process.stderr.write(`gateway process ready in ${started - spawned} ms; replica of ${CUSTOMERS} in ${replicaS.toFixed(2)} s\n`);
+
+    // 2. Top-up: approval on the phone → balance at the kiosk.
+    const timings: number[] = [];
+    for (let run = 0; run < TOPUPS; run += 1) {
+      const accountId = `BN${String(1 + run * 997).padStart(8, '0')}`;
+      const customer = (await findCustomer(cloud.db, accountId))!;
+      const before = readGatewayBalances(gateway.dataDir, [accountId]).get(accountId);
+      await cloud.payments.start(customer, 100);
+      const mtn = cloud.simulators!.mtn;
+      const pending = [...mtn.payments.values()].find((p) => p.status === 'PENDING' && p.msisdn === customer.phone.slice(1))!;
+      await sleep(300); // the gateway is back in its long-poll
+      const confirmed = performance.now();
+      await mtn.decide(pending.reference, true);
+      await waitFor(async () => (readGatewayBalances(gateway.dataDir, [accountId]).get(accountId) !== before ? true : undefined), 'top-up at the kiosk', 30_000, 5);
+      timings.push(performance.now() - confirmed);
+    }
+    timings.sort((a, b) => a - b);
+    const median = timings[Math.floor(timings.length / 2)]!;
+    process.stderr.write(`top-up to kiosk (ms): ${timings.map((t) => t.toFixed(0)).join(', ')}\n`);
+    process.stderr.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        replica_100k_s: Number(replicaS.toFixed(2)),
+        customers: CUSTOMERS,
+        topup_to_kiosk_ms: Math.round(median),
+        topup_to_kiosk_max_ms: Math.round(timings.at(-1)!),
+        topups: TOPUPS,
+        cloud_db: cloud.db.kind,
+      })}\n`,
+    );
+  } finally {
+    await gateway.close();
+    await cloud.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
