@@ -7,7 +7,7 @@ import { airtelCallbackHash } from '../src/payments/airtel-money.js';
 import type { RunningSimulator, SimulatedPayment } from '../src/payments/simulators/simulated-payments.js';
 import { readOutbox } from '../src/sms/sender.js';
 import { backends } from './backends.js';
-import { dial } from './africas-talking.js';
+import { dial, postForm } from './africas-talking.js';
 import { kioskClient } from './kiosk-client.js';
 
 let seq = 0;
@@ -70,6 +70,17 @@ describe.each(backends())('mobile-money top-ups on $name', (backend) => {
     expect((await readOutbox(cloud.db, phone))[0]?.message).toMatch(/UGX 1000 received\. 400 L of water added\. Balance: 400 L\./);
     expect((await ussd(phone, ['1'])).at(-1)).toMatch(/^END Balance: 400 L\./);
     expect(await balanceDrift(cloud.db)).toEqual([]);
+  });
+
+  it('asks for one payment when Africa\'s Talking delivers the confirming request twice', async () => {
+    const phone = mtnPhone();
+    await registered(phone);
+    const fields = { sessionId: 'ATUid_twice', serviceCode: '*123#', phoneNumber: phone, networkCode: '64110', text: '2*700*1' };
+    const first = await postForm(`${cloud.url}/ussd?token=${SECRET}`, fields);
+    const second = await postForm(`${cloud.url}/ussd?token=${SECRET}`, fields);
+    expect(first.body).toMatch(/^END Approve the MTN MoMo prompt/);
+    expect(second.body).toBe(first.body);
+    expect([...cloud.simulators!.mtn.payments.values()].filter((p) => p.msisdn === phone.slice(1))).toHaveLength(1);
   });
 
   it('credits nothing for forged callbacks: without the secret, or claiming success the provider does not confirm', async () => {

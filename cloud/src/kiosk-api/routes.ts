@@ -29,7 +29,7 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
     const after = Number(request.query.cursor ?? '0');
     const limit = request.query.limit ?? DEFAULT_PAGE;
     // A cursor beyond anything handed out means the gateway's replica came from another database.
-    if (after > (await currentVersion(deps.db))) return { customers: [], cursor: '0', has_more: true, must_refetch: true };
+    if (after > (await currentVersion(deps.db))) return { customers: [], cursor: '0', has_more: false, must_refetch: true };
 
     const deadline = Date.now() + (request.query.wait_s ?? 0) * 1000;
     const gone = new AbortController();

@@ -60,18 +60,28 @@ export class PaymentService {
     return tariff && tariff.currency === this.deps.defaultTariff.currency ? tariff : this.deps.defaultTariff;
   }
 
-  /** Asks the provider to collect `amountMinor` from the customer's phone; the credit follows on confirmation. */
-  async start(customer: Customer, amountMinor: number, networkCode?: string): Promise<{ paymentId: string; provider: PaymentProvider }> {
+  /**
+   * Asks the provider to collect `amountMinor` from the customer's phone; the credit follows on
+   * confirmation. A repeated `requestKey` (the same USSD session delivered twice) asks only once.
+   */
+  async start(customer: Customer, amountMinor: number, options: { networkCode?: string; requestKey?: string } = {}): Promise<{ paymentId: string; provider: PaymentProvider }> {
     if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new CloudError('INVALID_AMOUNT', 'amount must be a positive integer');
-    const provider = this.providerFor(customer.phone, networkCode);
+    const provider = this.providerFor(customer.phone, options.networkCode);
     if (!provider) throw new CloudError('PAYMENT_PROVIDER_UNAVAILABLE', `no mobile-money provider for ${customer.phone}`);
-    const paymentId = newId();
     const kioskId = customer.allowed_kiosks?.length === 1 ? customer.allowed_kiosks[0]! : null;
-    await this.deps.db.query(
-      `INSERT INTO payments (payment_id, provider, account_id, phone, amount_minor, currency, kiosk_id, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')`,
-      [paymentId, provider.name, customer.account_id, customer.phone, amountMinor, this.currency, kioskId],
+    const inserted = await this.deps.db.query<{ payment_id: string }>(
+      `INSERT INTO payments (payment_id, provider, account_id, phone, amount_minor, currency, kiosk_id, status, request_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) ON CONFLICT (request_key) DO NOTHING RETURNING payment_id::text`,
+      [newId(), provider.name, customer.account_id, customer.phone, amountMinor, this.currency, kioskId, options.requestKey ?? null],
     );
+    if (inserted.length === 0) {
+      const existing = await this.deps.db.query<{ payment_id: string; provider: ProviderName }>(
+        'SELECT payment_id::text, provider FROM payments WHERE request_key = $1',
+        [options.requestKey],
+      );
+      return { paymentId: existing[0]!.payment_id, provider: this.deps.providers[existing[0]!.provider] ?? provider };
+    }
+    const paymentId = inserted[0]!.payment_id;
     try {
       await provider.requestToPay({
         reference: paymentId,

@@ -13,9 +13,14 @@ export interface PurchaseLimits {
 export type PurchaseResult = { ok: true; provider: string } | { ok: false; reason: 'noProvider' | 'paymentFailed' };
 
 /** Starts a top-up from USSD or SMS and turns provider trouble into a reason the customer can read. */
-export async function buyWater(payments: PaymentService, customer: Customer, amountMajor: number, networkCode?: string): Promise<PurchaseResult> {
+export async function buyWater(
+  payments: PaymentService,
+  customer: Customer,
+  amountMajor: number,
+  options: { networkCode?: string; requestKey?: string } = {},
+): Promise<PurchaseResult> {
   try {
-    const { provider } = await payments.start(customer, toMinorUnits(amountMajor, payments.currency), networkCode);
+    const { provider } = await payments.start(customer, toMinorUnits(amountMajor, payments.currency), options);
     return { ok: true, provider: provider.label };
   } catch (error) {
     if (error instanceof CloudError && error.code === 'PAYMENT_PROVIDER_UNAVAILABLE') return { ok: false, reason: 'noProvider' };

@@ -61,7 +61,7 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
       const customer = await findCustomerByPhone(deps.db, phone);
       const answer = await answerSms(customer, request.body.text, {
         register: (name) => register(deps.db, { phone, name }),
-        buy: (who, amountMajor) => buyWater(deps.payments, who, amountMajor),
+        buy: (who, amountMajor) => buyWater(deps.payments, who, amountMajor, { requestKey: `sms:${request.body.id}` }),
         limits: deps.limits,
         ussdCode: deps.ussdCode,
       });

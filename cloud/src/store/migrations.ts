@@ -123,6 +123,15 @@ CREATE TABLE audit_log (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'payment request keys',
+    sql: `
+-- A USSD session asks for one payment however often its last request is delivered.
+ALTER TABLE payments ADD COLUMN request_key text;
+CREATE UNIQUE INDEX payments_request_key ON payments (request_key);
+`,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */

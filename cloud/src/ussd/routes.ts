@@ -79,7 +79,8 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
         verifyPin: (customer, pin) => verifySecret(pin, customer.pin_hash),
         setPin: (customer, pin) => setPin(deps.db, customer.account_id, pin),
         setLanguage: (customer, language) => setLanguage(deps.db, customer.account_id, language),
-        buy: (customer, amountMajor) => buyWater(deps.payments, customer, amountMajor, networkCode),
+        buy: (customer, amountMajor) =>
+          buyWater(deps.payments, customer, amountMajor, { ...(networkCode ? { networkCode } : {}), requestKey: `ussd:${parsed.data.sessionId}` }),
         quote: (customer, amountMajor) => quote(deps.payments, customer, amountMajor),
         limits: deps.limits,
       };
