@@ -153,6 +153,16 @@ describe('sync worker', () => {
     expect(store.customers.findByAccount('AQP000004')?.name).toBe('Changed');
   });
 
+  it('first full pull leaves exactly the cloud\'s customers (locally seeded ones go)', async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 70; n++) fake.put(customer(n));
+    const { store } = openStore();
+    store.customers.applyRecords([{ ...customer(900), version: 0 }]);
+    const worker = start(store, fake.url);
+    await until(() => store.customers.count() === 70 && !worker.status().refetching, 'first replica');
+    expect(store.customers.findByAccount('AQP000900')).toBeUndefined();
+  });
+
   it('sets aside events the cloud refuses and keeps pushing the rest', async () => {
     const fake = await cloud();
     fake.put(customer(1));

@@ -7,7 +7,9 @@ CREATE TABLE sync_state (
   last_pull_at INTEGER,
   last_push_at INTEGER
 ) STRICT;
-INSERT INTO sync_state (id) VALUES (1);
+-- The first full pull runs as a refetch, so the replica ends as exactly what the cloud
+-- publishes (customers seeded locally for a demo do not linger).
+INSERT INTO sync_state (id, refetching) VALUES (1, 1);
 
 -- Accounts seen during a must_refetch re-pull; the rest are dropped when it completes.
 CREATE TABLE sync_refetch_seen (
