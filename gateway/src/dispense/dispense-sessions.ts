@@ -77,8 +77,9 @@ export class DispenseSessions {
 
   /**
    * Records the delivered mL of a session exactly once and resolves with the
-   * acknowledgement once the event is on disk. A session already settled is acknowledged again with the same event id. Throws
-   * UNKNOWN_SESSION / SESSION_MISMATCH for reports that do not match an approval.
+   * acknowledgement once the event is on disk. A session already settled is acknowledged
+   * again with the same event id. Rejects with UNKNOWN_SESSION / SESSION_MISMATCH for
+   * reports that match no approval of this dispenser.
    */
   async complete(report: Settlement, dispenserId: string | null): Promise<SessionAck> {
     const { store, events } = this.options;
@@ -110,13 +111,13 @@ export class DispenseSessions {
    * is recorded as delivered at once, in the same transaction as the approval.
    */
   async authoriseAndRecord(request: AuthRequest): Promise<{ response: AuthResponse; ack: SessionAck | null; customer: CustomerRecord | null }> {
-    let settled: { ack: SessionAck; recorded: DispenseRecorded } | null = null;
+    const settled: { ack: SessionAck; recorded: DispenseRecorded }[] = [];
     const verdict = await this.verdict(request, null, (session) => {
-      settled = this.settle(session, { ...request, session_id: session.session_id, delivered_ml: session.approved_ml });
+      settled.push(this.settle(session, { session_id: session.session_id, request_id: request.request_id, delivered_ml: session.approved_ml }));
     });
-    const { ack = null, recorded = null } = settled ?? {};
-    if (recorded) this.options.events.emit('dispense-recorded', recorded);
-    return { response: verdict.response, ack, customer: verdict.customer };
+    const [done] = settled;
+    if (done) this.options.events.emit('dispense-recorded', done.recorded);
+    return { response: verdict.response, ack: done?.ack ?? null, customer: verdict.customer };
   }
 
   private async decide(request: AuthRequest, dispenserId: string | null): Promise<AuthResponse> {
@@ -154,15 +155,19 @@ export class DispenseSessions {
   private afterPin(
     request: AuthRequest,
     dispenserId: string | null,
-    customer: CustomerRecord,
+    checked: CustomerRecord,
     phone: string,
     pinMatches: boolean,
     onApproved?: (session: DispenseSession) => void,
   ): Verdict {
     const { store, settings } = this.options;
     const now = this.now();
-    // Re-checked: concurrent wrong PINs may have locked the customer while this PIN was hashed.
-    if (this.lockedUntil(customer) > now) return { customer, phone, response: deny(request.request_id, 'LOCKED_OUT') };
+    // Re-read and re-checked: while the PIN was hashed, a sync may have changed the record
+    // and concurrent wrong PINs may have locked the customer.
+    const customer = store.customers.findByAccount(checked.account_id);
+    if (!customer) return { customer: checked, phone, response: deny(request.request_id, 'UNKNOWN_CUSTOMER') };
+    const accountDenial = checkAccount(customer, this.lockedUntil(customer), now);
+    if (accountDenial) return { customer, phone, response: deny(request.request_id, accountDenial) };
     if (!pinMatches) return { customer, phone, response: this.wrongPin(request, customer, now) };
     // Re-checked here: another request may have opened a session while the PIN was hashed.
     if (dispenserId !== null && store.sessions.openSessionOn(dispenserId, now)) {
