@@ -1,4 +1,4 @@
-import { dispenserTopic, DispenserCommand, DispenserConfig, type DenialCode } from '@tusafishe/protocol';
+import { dispenserTopic, DispenserCommand, DispenserConfig } from '@tusafishe/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
@@ -64,7 +64,12 @@ export interface RunningGateway extends GatewayCore {
   close(): Promise<void>;
 }
 
-export type { DenialCode };
+export type { AuthorisationOutcome, DispenseRecorded, DispenserStatusChange, GatewayEventMap } from './events.js';
+export type { DispenseInterlock, InterlockContext } from './dispense/interlocks.js';
+export type { BrokerAuthenticator, BrokerCredentials, BrokerPrincipal } from './broker/authorizer.js';
+export type { Settings } from './settings.js';
+export type { DemoCredentials } from './seed/demo-data.js';
+export { GatewayEvents, Interlocks, Store };
 
 function countOutcomes(events: GatewayEvents, metrics: Registry): void {
   const authorisations = new Counter({
