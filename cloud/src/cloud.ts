@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import { adminRoutes } from './admin/routes.js';
+import { errorHandler } from './http/error-handler.js';
 import { withWebhookSecret } from './http/webhook-secret.js';
 import { ChangeFeed } from './kiosk-api/change-feed.js';
 import { kioskApiRoutes } from './kiosk-api/routes.js';
@@ -132,6 +133,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   const app = Fastify({ loggerInstance: log, trustProxy: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
   await app.register(formbody);
   // Every route is limited: by source address unless the route keys it by phone or kiosk.
   await app.register(rateLimit, { global: true, max: rate.requestsPerAddressPerMinute, timeWindow: 60_000, hook: 'preHandler' });

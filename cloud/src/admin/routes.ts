@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { KioskId } from '@tusafishe/protocol';
-import { findCustomer } from '../customers/customers.js';
+import { CUSTOMER_STATUSES, KioskId } from '@tusafishe/protocol';
+import { findCustomer, toCustomerRecord, updateProfile } from '../customers/customers.js';
 import { negativeBalances } from '../ledger/ledger.js';
 import { createKiosk } from '../kiosks/kiosks.js';
 import type { Db } from '../store/db.js';
@@ -36,21 +36,57 @@ const Adjustment = z.object({
 /** Operator endpoints (Bearer ADMIN_TOKEN); every change is written to the audit log. */
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const preHandler = requireAdmin(deps.adminToken);
+  // Authenticated on request, before the body is parsed or validated.
+  const onRequest = requireAdmin(deps.adminToken);
 
-  typed.get('/admin/negative-balances', { preHandler }, async () => ({ customers: await negativeBalances(deps.db) }));
+  typed.get('/admin/negative-balances', { onRequest }, async () => ({ customers: await negativeBalances(deps.db) }));
 
   typed.post(
     '/admin/kiosks',
-    { preHandler, schema: { body: z.object({ kiosk_id: KioskId, name: z.string().max(80).optional(), operator: z.string().min(1).max(80) }) } },
+    { onRequest, schema: { body: z.object({ kiosk_id: KioskId, name: z.string().max(80).optional(), operator: z.string().min(1).max(80) }) } },
     async (request, reply) => {
-      const credential = await createKiosk(deps.db, { kioskId: request.body.kiosk_id, name: request.body.name });
-      await audit(deps.db, request.body.operator, 'kiosk.create', credential.kioskId, {});
+      const credential = await deps.db.transaction(async (tx) => {
+        const created = await createKiosk(tx, { kioskId: request.body.kiosk_id, ...(request.body.name ? { name: request.body.name } : {}) });
+        await audit(tx, request.body.operator, 'kiosk.create', created.kioskId, {});
+        return created;
+      });
       return reply.code(201).send({ kiosk_id: credential.kioskId, secret: credential.secret });
     },
   );
 
-  typed.post('/admin/adjustments', { preHandler, schema: { body: Adjustment } }, async (request, reply) => {
+  typed.patch(
+    '/admin/customers/:accountId',
+    {
+      onRequest,
+      schema: {
+        params: z.object({ accountId: z.string().regex(/^[A-Z0-9]{4,16}$/) }),
+        body: z.object({
+          status: z.enum(CUSTOMER_STATUSES).optional(),
+          daily_limit_ml: z.number().int().min(0).nullable().optional(),
+          allowed_kiosks: z.array(KioskId).max(1000).nullable().optional(),
+          expires_at: z.number().int().min(0).nullable().optional(),
+          operator: z.string().min(1).max(80),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { operator, ...fields } = request.body;
+      const customer = await deps.db.transaction(async (tx) => {
+        const updated = await updateProfile(tx, request.params.accountId, {
+          ...(fields.status !== undefined ? { status: fields.status } : {}),
+          ...(fields.daily_limit_ml !== undefined ? { dailyLimitMl: fields.daily_limit_ml } : {}),
+          ...(fields.allowed_kiosks !== undefined ? { allowedKiosks: fields.allowed_kiosks } : {}),
+          ...(fields.expires_at !== undefined ? { expiresAt: fields.expires_at } : {}),
+        });
+        if (updated) await audit(tx, operator, 'customer.update', updated.account_id, fields);
+        return updated;
+      });
+      if (!customer) return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${request.params.accountId}` });
+      return toCustomerRecord(customer);
+    },
+  );
+
+  typed.post('/admin/adjustments', { onRequest, schema: { body: Adjustment } }, async (request, reply) => {
     const { account_id: accountId, amount_ml: amountMl, reason, operator } = request.body;
     if (!(await findCustomer(deps.db, accountId))) return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
     const { eventId, balance } = await recordAdjustment(deps.db, { accountId, amountMl, reason, operator });

@@ -117,6 +117,37 @@ export async function setPin(db: Queryable, accountId: string, pin: string): Pro
   );
 }
 
+export interface ProfileChange {
+  status?: CustomerStatus;
+  dailyLimitMl?: number | null;
+  allowedKiosks?: string[] | null;
+  expiresAt?: number | null;
+}
+
+/** An operator's change to profile fields gateways enforce; undefined fields stay as they are. */
+export async function updateProfile(db: Queryable, accountId: string, change: ProfileChange): Promise<Customer | undefined> {
+  const rows = await db.query<CustomerRow>(
+    `UPDATE customers SET
+       status = CASE WHEN $2 THEN $3 ELSE status END,
+       daily_limit_ml = CASE WHEN $4 THEN $5::integer ELSE daily_limit_ml END,
+       allowed_kiosks = CASE WHEN $6 THEN $7::text[] ELSE allowed_kiosks END,
+       expires_at = CASE WHEN $8 THEN $9::bigint ELSE expires_at END
+     WHERE account_id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
+    [
+      accountId,
+      change.status !== undefined,
+      change.status ?? null,
+      change.dailyLimitMl !== undefined,
+      change.dailyLimitMl ?? null,
+      change.allowedKiosks !== undefined,
+      change.allowedKiosks ?? null,
+      change.expiresAt !== undefined,
+      change.expiresAt ?? null,
+    ],
+  );
+  return rows[0] && toCustomer(rows[0]);
+}
+
 export async function setLanguage(db: Queryable, accountId: string, language: Language): Promise<void> {
   await db.query('UPDATE customers SET language = $2 WHERE account_id = $1 AND language <> $2', [accountId, language]);
 }

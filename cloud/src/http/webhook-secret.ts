@@ -9,7 +9,7 @@ export const WEBHOOK_SECRET_PARAM = 'token';
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
- * preHandler that rejects webhooks without the shared secret (`?token=` or `X-Webhook-Secret`).
+ * onRequest hook that rejects webhooks without the shared secret (`?token=` or `X-Webhook-Secret`).
  * With no secret configured (development only; production refuses to start) every call passes.
  */
 export function requireWebhookSecret(secret: string | undefined) {

@@ -23,9 +23,10 @@ const DEFAULT_PAGE = 500;
 export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const rateLimit = { max: deps.requestsPerKioskPerMinute, timeWindow: 60_000, keyGenerator: (request: { kioskId: string }) => `kiosk:${request.kioskId}` };
-  const preHandler = requireKiosk(deps.authenticator);
+  // Authenticated on request, before the body is parsed or validated.
+  const onRequest = requireKiosk(deps.authenticator);
 
-  typed.get(SYNC_PATHS.customers, { schema: { querystring: PullQuery }, preHandler, config: { rateLimit } }, async (request): Promise<PullResponse> => {
+  typed.get(SYNC_PATHS.customers, { schema: { querystring: PullQuery }, onRequest, config: { rateLimit } }, async (request): Promise<PullResponse> => {
     const after = Number(request.query.cursor ?? '0');
     const limit = request.query.limit ?? DEFAULT_PAGE;
     // A cursor beyond anything handed out means the gateway's replica came from another database.
@@ -48,7 +49,7 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
     };
   });
 
-  typed.post(SYNC_PATHS.events, { schema: { body: PushRequest }, preHandler, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 }, async (request) => {
+  typed.post(SYNC_PATHS.events, { schema: { body: PushRequest }, onRequest, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 }, async (request) => {
     const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events);
     deps.metrics.eventsAcked.inc(result.acked.length);
     for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });

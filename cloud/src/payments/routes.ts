@@ -26,7 +26,7 @@ const AirtelCallback = z.looseObject({
  */
 export async function paymentRoutes(app: FastifyInstance, deps: PaymentRoutesDeps): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const preHandler = requireWebhookSecret(deps.webhookSecret);
+  const onRequest = requireWebhookSecret(deps.webhookSecret);
   const config = { rateLimit: { max: deps.callbacksPerMinute, timeWindow: 60_000 } };
 
   const settle = async (request: FastifyRequest, reply: FastifyReply, reference: string): Promise<FastifyReply> => {
@@ -39,12 +39,12 @@ export async function paymentRoutes(app: FastifyInstance, deps: PaymentRoutesDep
     method: ['PUT', 'POST'],
     url: '/payments/mtn/callback',
     schema: { body: MtnCallback },
-    preHandler,
+    onRequest,
     config,
     handler: (request, reply) => settle(request, reply, request.body.externalId),
   });
 
-  typed.post('/payments/airtel/callback', { schema: { body: AirtelCallback }, preHandler, config }, async (request, reply) => {
+  typed.post('/payments/airtel/callback', { schema: { body: AirtelCallback }, onRequest, config }, async (request, reply) => {
     if (deps.airtelCallbackHashKey && !verifyAirtelCallbackHash(request.body.transaction, request.body.hash, deps.airtelCallbackHashKey)) {
       request.log.warn({ reference: request.body.transaction.id }, 'Airtel callback with a bad hash ignored');
       return reply.code(401).send({ code: 'BAD_CALLBACK_HASH', message: 'callback hash does not verify' });

@@ -42,7 +42,7 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
     '/sms/inbound',
     {
       schema: { body: InboundSms },
-      preHandler: requireWebhookSecret(deps.webhookSecret),
+      onRequest: requireWebhookSecret(deps.webhookSecret),
       config: { rateLimit: { max: deps.requestsPerPhonePerMinute, timeWindow: 60_000, keyGenerator: (request) => `sms:${String((request.body as { from?: unknown }).from)}` } },
     },
     async (request, reply) => {

@@ -132,6 +132,27 @@ ALTER TABLE payments ADD COLUMN request_key text;
 CREATE UNIQUE INDEX payments_request_key ON payments (request_key);
 `,
   },
+  {
+    version: 3,
+    name: 'take the version lock before any customer row is locked',
+    sql: `
+-- Taken per row (after the row is locked), the lock could deadlock with a transaction holding it
+-- and waiting for that row; a BEFORE STATEMENT trigger takes it before the statement locks rows.
+CREATE OR REPLACE FUNCTION customers_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.version := nextval('customer_version');
+  NEW.updated_at := now();
+  RETURN NEW;
+END $$;
+CREATE FUNCTION customers_lock_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(${CUSTOMER_VERSION_LOCK});
+  RETURN NULL;
+END $$;
+CREATE TRIGGER customers_lock_versions BEFORE INSERT OR UPDATE ON customers
+  FOR EACH STATEMENT EXECUTE FUNCTION customers_lock_versions();
+`,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */

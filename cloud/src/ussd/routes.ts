@@ -48,7 +48,7 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
   app.post(
     '/ussd',
     {
-      preHandler: requireWebhookSecret(deps.webhookSecret),
+      onRequest: requireWebhookSecret(deps.webhookSecret),
       config: {
         rateLimit: {
           max: deps.requestsPerPhonePerMinute,

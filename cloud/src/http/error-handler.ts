@@ -1,0 +1,23 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { CloudError, type CloudErrorCode } from '../errors.js';
+
+const STATUS: Record<CloudErrorCode, number> = {
+  INVALID_CONFIG: 400,
+  INVALID_AMOUNT: 400,
+  UNKNOWN_ACCOUNT: 404,
+  ALREADY_REGISTERED: 409,
+  KIOSK_EXISTS: 409,
+  PAYMENT_PROVIDER_UNAVAILABLE: 503,
+  PAYMENT_REQUEST_FAILED: 502,
+};
+
+/** Typed errors become `{code, message}` with a fitting status; anything else is a logged 500 without internals. */
+export function errorHandler(error: FastifyError | CloudError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof CloudError) return reply.code(STATUS[error.code]).send({ code: error.code, message: error.message });
+  const status = error.statusCode ?? 500;
+  if (status >= 500) {
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+  }
+  return reply.code(status).send({ code: error.code ?? 'BAD_REQUEST', message: error.message });
+}
