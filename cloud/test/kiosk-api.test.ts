@@ -137,6 +137,41 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     expect(body.customers.map((c) => c.account_id)).toEqual([account]);
   });
 
+  it('never lets a gateway miss a change made by concurrent writers', async () => {
+    const accounts = await Promise.all(Array.from({ length: 6 }, () => customerWithCredit(100_000)));
+    const gateway = kioskClient(cloud.url, kioskA);
+    const seen = new Map<string, number>();
+    let cursor = (await gateway.pull({ limit: 5000 })).body.cursor;
+    let writing = true;
+    const follow = (async () => {
+      // Keep pulling while writers run, then drain what is left.
+      for (let idle = 0; writing || idle < 1; ) {
+        const { body } = await gateway.pull({ cursor, limit: 50, wait_s: writing ? 1 : 0 });
+        for (const c of body.customers) seen.set(c.account_id, c.balance_ml);
+        cursor = body.cursor;
+        idle = !writing && !body.has_more ? idle + 1 : 0;
+      }
+    })();
+    const clients = [kioskClient(cloud.url, kioskA), kioskClient(cloud.url, kioskB)];
+    await Promise.all(
+      Array.from({ length: 24 }, (_, i) => {
+        const kiosk = i % 2 === 0 ? 'KIOSK-A' : 'KIOSK-B';
+        const batch = accounts.map((account) => dispenseEvent(kiosk, account, 100 + i));
+        return i % 6 === 5
+          ? recordAdjustment(cloud.db, { accountId: accounts[i % accounts.length]!, amountMl: 1_000, reason: 'concurrent', operator: 'test' })
+          : clients[i % 2]!.push(batch);
+      }),
+    );
+    writing = false;
+    await follow;
+    const truth = await cloud.db.query<{ account_id: string; balance_ml: number }>(
+      'SELECT account_id, balance_ml::int AS balance_ml FROM customers WHERE account_id = ANY($1::text[])',
+      [accounts],
+    );
+    expect(Object.fromEntries(accounts.map((a) => [a, seen.get(a)]))).toEqual(Object.fromEntries(truth.map((row) => [row.account_id, row.balance_ml])));
+    expect(await balanceDrift(cloud.db)).toEqual([]);
+  });
+
   it('applies a lockout reported by a kiosk to the customer record every gateway pulls', async () => {
     const account = await customerWithCredit(0);
     const lockedUntil = Date.now() + 600_000;
