@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -6,6 +5,7 @@ import { CUSTOMER_STATUSES, KioskId } from '@tusafishe/protocol';
 import { findCustomer, toCustomerRecord, updateProfile } from '../customers/customers.js';
 import { negativeBalances } from '../ledger/ledger.js';
 import { createKiosk } from '../kiosks/kiosks.js';
+import { secretMatcher } from '../http/secret-match.js';
 import type { Db } from '../store/db.js';
 import { audit, recordAdjustment } from './adjustments.js';
 
@@ -15,14 +15,12 @@ export interface AdminDeps {
   adminToken: string | undefined;
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-
 function requireAdmin(token: string | undefined) {
-  const expected = token ? digest(token) : undefined;
+  const matches = token ? secretMatcher(token) : undefined;
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const offered = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (expected && offered && timingSafeEqual(digest(offered), expected)) return;
-    await reply.code(expected ? 401 : 404).send({ code: 'ADMIN_UNAUTHORISED', message: 'admin token required' });
+    if (matches?.(offered)) return;
+    await reply.code(matches ? 401 : 404).send({ code: 'ADMIN_UNAUTHORISED', message: 'admin token required' });
   };
 }
 

@@ -1,24 +1,22 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { secretMatcher } from './secret-match.js';
 
 /** Header a caller may use instead of the query parameter. */
 export const WEBHOOK_SECRET_HEADER = 'x-webhook-secret';
 /** Query parameter, for providers that only let you configure a callback URL (Africa's Talking, MoMo's X-Callback-Url). */
 export const WEBHOOK_SECRET_PARAM = 'token';
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-
 /**
  * onRequest hook that rejects webhooks without the shared secret (`?token=` or `X-Webhook-Secret`).
  * With no secret configured (development only; production refuses to start) every call passes.
  */
 export function requireWebhookSecret(secret: string | undefined) {
-  const expected = secret ? digest(secret) : undefined;
+  const matches = secret ? secretMatcher(secret) : undefined;
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!expected) return;
+    if (!matches) return;
     const query = request.query as Record<string, unknown> | undefined;
     const offered = request.headers[WEBHOOK_SECRET_HEADER] ?? query?.[WEBHOOK_SECRET_PARAM];
-    if (typeof offered === 'string' && timingSafeEqual(digest(offered), expected)) return;
+    if (matches(offered)) return;
     request.log.warn({ route: request.routeOptions.url }, 'webhook without a valid shared secret');
     await reply.code(401).send({ code: 'WEBHOOK_UNAUTHORISED', message: 'missing or wrong webhook secret' });
   };

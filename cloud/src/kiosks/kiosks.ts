@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hashSecret, verifySecret } from '@tusafishe/protocol/secret-hash';
 import { KioskId } from '@tusafishe/protocol';
 import { CloudError } from '../errors.js';
+import { secretMatcher } from '../http/secret-match.js';
 import type { Queryable } from '../store/db.js';
 import type { Tariff } from '../payments/tariff.js';
 
@@ -43,14 +44,12 @@ export async function kioskTariff(db: Queryable, kioskId: string): Promise<Tarif
   return { currency: row.tariff_currency, priceMinor: row.tariff_price_minor, volumeMl: row.tariff_volume_ml };
 }
 
-const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
-
 /**
  * Checks kiosk credentials. A scrypt check costs milliseconds, so a secret that verified once is
- * remembered by its SHA-256 (in memory only) until the stored hash changes.
+ * remembered as a SHA-256 matcher (in memory only) until the stored hash changes.
  */
 export class KioskAuthenticator {
-  private readonly verified = new Map<string, { hash: string; digest: Buffer }>();
+  private readonly verified = new Map<string, { hash: string; matches: (offered: unknown) => boolean }>();
 
   constructor(private readonly db: Queryable) {}
 
@@ -59,9 +58,9 @@ export class KioskAuthenticator {
     const hash = rows[0]?.credential_hash;
     if (!hash) return false;
     const cached = this.verified.get(kioskId);
-    if (cached && cached.hash === hash) return timingSafeEqual(cached.digest, digest(secret));
+    if (cached && cached.hash === hash) return cached.matches(secret);
     if (!(await verifySecret(secret, hash))) return false;
-    this.verified.set(kioskId, { hash, digest: digest(secret) });
+    this.verified.set(kioskId, { hash, matches: secretMatcher(secret) });
     return true;
   }
 }

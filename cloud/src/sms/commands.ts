@@ -1,3 +1,4 @@
+import { customerName } from '../customers/customer-name.js';
 import type { Customer, Language } from '../customers/customers.js';
 import { formatLitres } from '../payments/tariff.js';
 import type { PurchaseLimits, PurchaseResult } from '../payments/purchase.js';
@@ -21,8 +22,6 @@ const KEYWORDS: Record<string, 'REGISTER' | 'BALANCE' | 'STATUS' | 'BUY' | 'HELP
   BUY: 'BUY', NUNUA: 'BUY',
   HELP: 'HELP', MSAADA: 'HELP',
 };
-
-const NAME = /^[\p{L}][\p{L} .'-]{1,39}$/u;
 
 /**
  * Answers one inbound SMS. Never asks for, accepts or repeats a PIN: a message carrying digits
@@ -53,8 +52,9 @@ export async function answerSms(customer: Customer | undefined, message: string,
     case 'REGISTER': {
       const lang: Language = first.toUpperCase() === 'SAJILI' ? 'sw' : language;
       if (customer) return say({ en: `You are already registered. Account ${customer.account_id}.`, sw: `Umeshasajiliwa. Akaunti ${customer.account_id}.` }, lang);
-      if (!NAME.test(argument)) return say({ en: 'Send REGISTER followed by your name, e.g. REGISTER Jane Achieng.', sw: 'Tuma SAJILI na jina lako, mfano SAJILI Jane Achieng.' }, lang);
-      const result = await actions.register(argument.replace(/\s+/g, ' '));
+      const name = customerName(argument);
+      if (!name) return say({ en: 'Send REGISTER followed by your name, e.g. REGISTER Jane Achieng.', sw: 'Tuma SAJILI na jina lako, mfano SAJILI Jane Achieng.' }, lang);
+      const result = await actions.register(name);
       return say(
         {
           en: `Welcome! Your account is ${result.accountId}. Dial ${actions.ussdCode} to set your kiosk PIN.`,

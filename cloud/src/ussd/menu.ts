@@ -1,3 +1,4 @@
+import { customerName } from '../customers/customer-name.js';
 import type { Customer, Language } from '../customers/customers.js';
 import { formatLitres } from '../payments/tariff.js';
 import type { PurchaseLimits, PurchaseResult } from '../payments/purchase.js';
@@ -22,7 +23,6 @@ export interface UssdActions {
 }
 
 const MAX_PIN_TRIES = 3;
-const NAME = /^[\p{L}][\p{L} .'-]{1,39}$/u;
 const isPin = (input: string): boolean => /^[0-9]{4}$/.test(input) && !/^(\d)\1{3}$/.test(input);
 
 const con = (body: string): Screen => ({ end: false, text: body });
@@ -52,7 +52,8 @@ async function registrationFlow(inputs: readonly string[], actions: UssdActions)
       if (input === '1' || input === '2') [language, step] = [input === '1' ? 'en' : 'sw', 'name'];
       else error = 'invalidChoice';
     } else if (step === 'name') {
-      if (NAME.test(input.trim())) [name, step] = [input.trim().replace(/\s+/g, ' '), 'pin'];
+      const typed = customerName(input);
+      if (typed) [name, step] = [typed, 'pin'];
       else error = 'invalidName';
     } else if (step === 'pin') {
       if (isPin(input)) [pin, step] = [input, 'confirm'];
