@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySecret } from '@tusafishe/protocol/secret-hash';
+import { pino } from 'pino';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
+import { loggerOptions } from '../src/logger.js';
 import { findCustomerByPhone } from '../src/customers/customers.js';
 import { backends } from './backends.js';
 import { dial, postForm, ussdSession } from './africas-talking.js';
@@ -124,6 +126,24 @@ describe.each(backends())('USSD on $name', (backend) => {
       body: new URLSearchParams({ sessionId: 'y', serviceCode: '*123#', phoneNumber: phone(), text: '' }).toString(),
     });
     expect(await viaHeader.text()).toMatch(/^CON Welcome/);
+  });
+
+  it('never writes a PIN or the webhook secret to the logs', async () => {
+    const lines: string[] = [];
+    const logger = pino(loggerOptions('debug'), { write: (line: string) => void lines.push(line) });
+    const logged = await startCloud({ ...backend.fresh(), port: 0, logger, webhookSecret: 'hook-secret-in-url' });
+    try {
+      const number = phone();
+      const screens = await dial(logged.url, number, ['1', 'Lucy Adong', '9173', '9173'], '64110', '?token=hook-secret-in-url');
+      expect(screens.at(-1)).toMatch(/^END Welcome Lucy Adong!/);
+      await dial(logged.url, number, ['3', '9173', '6284', '6284'], '64110', '?token=hook-secret-in-url');
+      await dial(logged.url, number, ['3', '1111'], '64110', '?token=wrong-secret').catch(() => undefined);
+    } finally {
+      await logged.close();
+    }
+    const text = lines.join('');
+    expect(text).toContain('/ussd');
+    for (const secret of ['9173', '6284', 'hook-secret-in-url', 'wrong-secret']) expect(text).not.toContain(secret);
   });
 
   it('limits requests per phone', async () => {
