@@ -36,6 +36,8 @@ export interface CloudOptions {
   databaseUrl?: string;
   /** Schema on the server (tests give each file its own); default: the role's search_path. */
   databaseSchema?: string;
+  /** Connections to the server. Default 10. */
+  databasePoolSize?: number;
   /** PGlite data lives in `<dataDir>/cloud-pg`; with neither this nor databaseUrl the database is in memory. */
   dataDir?: string;
   host?: string;
@@ -87,7 +89,11 @@ const DEFAULT_TARIFF: Tariff = { currency: 'UGX', priceMinor: 50, volumeMl: 20_0
 
 async function openDb(options: CloudOptions): Promise<Db> {
   if (options.databaseUrl) {
-    return openPostgresDb({ connectionString: options.databaseUrl, ...(options.databaseSchema ? { schema: options.databaseSchema } : {}) });
+    return openPostgresDb({
+      connectionString: options.databaseUrl,
+      ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+      ...(options.databasePoolSize ? { maxConnections: options.databasePoolSize } : {}),
+    });
   }
   if (!options.dataDir) return openPgliteDb();
   const dir = join(options.dataDir, 'cloud-pg');

@@ -21,7 +21,8 @@ export function backends(): Backend[] {
       fresh() {
         const schema = `t_${randomBytes(6).toString('hex')}`;
         schemas.push(schema);
-        return { databaseUrl: url, databaseSchema: schema };
+        // Few connections each: every part's test files share the one server.
+        return { databaseUrl: url, databaseSchema: schema, databasePoolSize: 3 };
       },
       async cleanup() {
         const client = new pg.Client({ connectionString: url });
