@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const gateway = new GatewayProcess({
     kioskId: 'BENCH',
     dataDir: join(dir, 'gateway'),
-    env: { CLOUD_URL: cloud.url, KIOSK_SECRET: secret, SEED_DEMO: 'false', LOG_LEVEL: 'warn' },
+    env: { CLOUD_URL: cloud.url, KIOSK_SECRET: secret, SEED_DEMO: 'false', LOG_LEVEL: 'warn', HW_MODE: 'off' },
     readyTimeoutMs: 60_000,
   });
   try {

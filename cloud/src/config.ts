@@ -44,7 +44,7 @@ export const CloudEnv = z
     RATE_LIMIT_PER_PHONE: positiveInt.default(60),
     RATE_LIMIT_PER_KIOSK: positiveInt.default(600),
     DEMO_SEED: z.enum(['on', 'off']).default('off'),
-    DEMO_KIOSK_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('KIOSK-001'),
+    DEMO_KIOSK_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('K1'),
     DEMO_KIOSK_SECRET: z.string().min(8).default('dev-kiosk-secret'),
   })
   .superRefine((env, ctx) => {

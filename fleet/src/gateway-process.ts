@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DEFAULT_ENTRY = 'fleet/src/synced-gateway-main.ts';
+const DEFAULT_ENTRY = 'gateway/src/main.ts';
 
 export interface GatewayProcessOptions {
   kioskId: string;

@@ -134,7 +134,7 @@ beforeAll(async () => {
     dir,
     kioskIds: KIOSKS,
     dispenserIds: DISPENSERS,
-    gatewayEnv: { OFFLINE_AFTER_MINUTES: '1', OFFLINE_DAILY_LIMIT_ML: String(OFFLINE_LIMIT_ML), LOG_LEVEL: 'info' },
+    gatewayEnv: { OFFLINE_AFTER_S: '20', HW_MODE: 'off', OFFLINE_DAILY_LIMIT_ML: String(OFFLINE_LIMIT_ML), LOG_LEVEL: 'info' },
     flowRateMlPerSecond: 4000,
     cloud: { simulators: {}, providers: { fallback: 'mtn', statusPollIntervalMs: 500 } },
   });

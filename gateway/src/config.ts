@@ -17,6 +17,8 @@ export const GatewayEnv = z.object({
   PIN_MAX_FAILURES: optionalInt,
   PIN_LOCKOUT_MINUTES: optionalInt,
   OFFLINE_AFTER_MINUTES: optionalInt,
+  /** Overrides OFFLINE_AFTER_MINUTES, for tests that cannot wait minutes. */
+  OFFLINE_AFTER_S: optionalInt,
   OFFLINE_DAILY_LIMIT_ML: optionalInt,
   HOLD_MIN_FLOW_ML_PER_S: optionalInt,
   HOLD_MARGIN_S: optionalInt,
@@ -47,7 +49,7 @@ export function readConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       timezone: e.TIMEZONE,
       pinMaxFailures: e.PIN_MAX_FAILURES,
       pinLockoutMs: minutes(e.PIN_LOCKOUT_MINUTES),
-      offlineAfterMs: minutes(e.OFFLINE_AFTER_MINUTES),
+      offlineAfterMs: seconds(e.OFFLINE_AFTER_S) ?? minutes(e.OFFLINE_AFTER_MINUTES),
       offlineDailyLimitMl: e.OFFLINE_DAILY_LIMIT_ML,
       holdMinFlowMlPerS: e.HOLD_MIN_FLOW_ML_PER_S,
       holdMarginMs: seconds(e.HOLD_MARGIN_S),

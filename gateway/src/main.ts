@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { en } from 'zod/locales';
 import { readConfig } from './config.js';
 import { startGateway } from './gateway.js';
+import { attachKioskExtensions } from './kiosk-extensions.js';
 import { createLogger } from './logger.js';
 import { DEMO_CREDENTIALS_FILE, type DemoCredentials } from './seed/demo-data.js';
 
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     seedDemo: config.seedDemo,
     settings: config.settings,
     logger,
+    setup: async (core) => void (await attachKioskExtensions(core, process.env)),
   });
   if (gateway.demo) printCredentials(gateway.demo, config.dataDir);
 

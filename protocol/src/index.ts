@@ -12,3 +12,4 @@ export * from './codec.js';
 export * from './ledger-event.js';
 export * from './customer.js';
 export * from './sync.js';
+export * from './demo-customers.js';

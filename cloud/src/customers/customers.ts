@@ -66,6 +66,10 @@ export async function findCustomer(db: Queryable, accountId: string): Promise<Cu
 export interface NewCustomer {
   phone: string;
   name: string;
+  /** Kept from an earlier system (import, demo data); drawn fresh when omitted. */
+  accountId?: string;
+  /** Overrides the status the PIN implies, e.g. an account switched off before import. */
+  status?: CustomerStatus;
   /** Omitted when registering by SMS: the account stays inactive until a PIN is set by USSD. */
   pin?: string;
   language?: Language;
@@ -85,11 +89,11 @@ export async function createCustomer(db: Queryable, input: NewCustomer): Promise
         `INSERT INTO customers (account_id, phone, name, pin_hash, status, language, allowed_kiosks, daily_limit_ml, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${CUSTOMER_COLUMNS}`,
         [
-          newAccountId(),
+          input.accountId ?? newAccountId(),
           input.phone,
           input.name,
           pinHash,
-          pinHash ? 'active' : 'inactive',
+          input.status ?? (pinHash ? 'active' : 'inactive'),
           input.language ?? 'en',
           input.allowedKiosks ?? null,
           input.dailyLimitMl ?? null,
@@ -102,6 +106,7 @@ export async function createCustomer(db: Queryable, input: NewCustomer): Promise
       if ((error as { constraint?: string }).constraint === 'customers_phone_key' || (await findCustomerByPhone(db, input.phone))) {
         throw new CloudError('ALREADY_REGISTERED', `${input.phone} is already registered`);
       }
+      if (input.accountId !== undefined) throw new CloudError('ACCOUNT_EXISTS', `account ${input.accountId} already exists`);
       // An account id collision: draw another.
     }
   }

@@ -1,3 +1,4 @@
+import { DEMO_CUSTOMERS } from '@tusafishe/protocol';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { recordAdjustment } from '../admin/adjustments.js';
 import { createCustomer, findCustomerByPhone } from '../customers/customers.js';
@@ -10,11 +11,17 @@ export interface DemoCustomer {
   name: string;
   pin: string;
   balanceMl: number;
+  accountId?: string;
+  status?: 'active' | 'inactive';
 }
 
-/** Customers a developer can use at the simulated kiosk keypad and on USSD. */
-export const DEMO_CUSTOMERS: DemoCustomer[] = [
-  { phone: '+254700000102', name: 'Jane Smith', pin: '1234', balanceMl: 50_000 },
+/**
+ * Customers a developer can use at the simulated kiosk keypad and on USSD: the shared
+ * demo customers the gateway also seeds (same account ids, so its first pull changes
+ * nothing it shows), and Ugandan numbers on each mobile-money network.
+ */
+export const CLOUD_DEMO_CUSTOMERS: DemoCustomer[] = [
+  ...DEMO_CUSTOMERS.map((c) => ({ phone: c.phone, name: c.name, pin: c.pin, balanceMl: c.balance_ml, accountId: c.account_id, status: c.status })),
   { phone: '+256772000001', name: 'Peter Okello', pin: '2580', balanceMl: 20_000 },
   { phone: '+256752000002', name: 'Sarah Auma', pin: '3691', balanceMl: 0 },
 ];
@@ -34,10 +41,10 @@ export async function seedDemo(db: Db, options: { kioskId: string; kioskSecret: 
     await db.query('UPDATE kiosks SET credential_hash = $2 WHERE kiosk_id = $1', [options.kioskId, await hashSecret(options.kioskSecret)]);
   });
   const customers: DemoSeed['customers'] = [];
-  for (const demo of DEMO_CUSTOMERS) {
+  for (const demo of CLOUD_DEMO_CUSTOMERS) {
     let customer = await findCustomerByPhone(db, demo.phone);
     if (!customer) {
-      customer = await createCustomer(db, { phone: demo.phone, name: demo.name, pin: demo.pin });
+      customer = await createCustomer(db, { phone: demo.phone, name: demo.name, pin: demo.pin, accountId: demo.accountId, status: demo.status });
       if (demo.balanceMl > 0) await recordAdjustment(db, { accountId: customer.account_id, amountMl: demo.balanceMl, reason: 'demo credit', operator: 'seed' });
     }
     customers.push({ ...demo, accountId: customer.account_id });

@@ -27,7 +27,7 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
       httpPort: 0,
       logger: pino({ level: 'silent' }),
       setup: async (core) => {
-        hardware = await attachKioskHardware(
+        hardware = (await attachKioskHardware(
           core,
           { HW_MODE: 'simulated', HW_MODBUS_POLL_MS: '20', HW_MODBUS_TIMEOUT_MS: '100', HW_MODBUS_RETRIES: '0' },
           {
@@ -37,7 +37,7 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
               if (request.headers['x-technician'] !== 'yes') throw Object.assign(new Error('sign in first'), { code: 'NOT_SIGNED_IN', status: 401 });
             },
           },
-        );
+        )) ?? undefined;
       },
     });
   });

@@ -18,14 +18,20 @@ export interface AttachHardwareOptions {
  * sync path takes them to the cloud), the interlock consulted before every
  * dispense, `/api/hardware*` (behind `onRequest` when given), `tusafishe_hw_*` on
  * `/metrics`; stopped (pump and UV relays off) when HTTP closes, before the store.
+ * Null when HW_MODE=off.
  */
 export async function attachKioskHardware(
   core: GatewayCore,
   env: NodeJS.ProcessEnv,
   options: AttachHardwareOptions,
-): Promise<KioskHardware> {
+): Promise<KioskHardware | null> {
   const logger = core.logger.child({ module: 'hardware' });
-  const hardware = await startKioskHardware(hardwareConfigFromEnv(env), {
+  const config = hardwareConfigFromEnv(env);
+  if (config.mode === 'off') {
+    logger.warn('HW_MODE=off: no kiosk hardware (no tank, UV or water-quality interlocks)');
+    return null;
+  }
+  const hardware = await startKioskHardware(config, {
     db: core.store.db,
     logger,
     kioskId: core.kioskId,

@@ -47,8 +47,11 @@ const E164Phone = z
 
 export const HardwareConfig = z
   .object({
-    /** `auto`: real drivers where the hardware is present (onoff says GPIO is accessible), simulators otherwise. */
-    mode: z.enum(['auto', 'hardware', 'simulated']).default('auto'),
+    /**
+     * `auto`: real drivers where the hardware is present (onoff says GPIO is accessible), simulators otherwise.
+     * `off`: a gateway without kiosk hardware (no interlocks, no readings), e.g. in fleet tests.
+     */
+    mode: z.enum(['auto', 'hardware', 'simulated', 'off']).default('auto'),
     /** Usable tank volume, to show litres beside the level; unknown when absent. */
     tankCapacityLitres: z.number().positive().max(1_000_000).optional(),
     gpio: z

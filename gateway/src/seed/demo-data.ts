@@ -2,23 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import type { CustomerRecord } from '@tusafishe/protocol';
+import { DEMO_CUSTOMERS, type CustomerRecord } from '@tusafishe/protocol';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { defaultDispenserConfig } from '../store/dispensers.js';
 import type { Store } from '../store/store.js';
 
-export const DEMO_PIN = '1234';
-export const DEMO_BALANCE_ML = 20_000;
 export const DEMO_DISPENSER_IDS = ['D1', 'D2', 'D3', 'D4', 'D5', 'D6'] as const;
 export const DEMO_CREDENTIALS_FILE = 'demo-credentials.json';
 
-/** `+254700000101` … `+254700000105` active, `+254700000106` inactive. */
-export const DEMO_CUSTOMERS = [101, 102, 103, 104, 105, 106].map((n) => ({
-  phone: `+254700000${n}`,
-  account_id: `TSF000${n}`,
-  name: `Demo Customer ${n - 100}`,
-  status: n === 106 ? ('inactive' as const) : ('active' as const),
-}));
 
 export const DemoCredentials = z.object({
   kiosk_id: z.string(),
@@ -33,13 +24,12 @@ export function isEmpty(store: Store): boolean {
 /** Seeds the demo customers and dispensers and writes their credentials to DATA_DIR. */
 export async function seedDemoData(store: Store, kioskId: string, dataDir: string, pulsesPerLitre: number): Promise<DemoCredentials> {
   const customers: CustomerRecord[] = await Promise.all(
-    DEMO_CUSTOMERS.map(async (demo) => ({
+    DEMO_CUSTOMERS.map(async ({ pin, ...demo }) => ({
       ...demo,
-      pin_hash: await hashSecret(DEMO_PIN),
+      pin_hash: await hashSecret(pin),
       expires_at: null,
       daily_limit_ml: null,
       allowed_kiosks: null,
-      balance_ml: DEMO_BALANCE_ML,
       locked_until: null,
       version: 0,
     })),

@@ -1,0 +1,39 @@
+import fastifyCookie from '@fastify/cookie';
+import { resolve } from 'node:path';
+import type { GatewayCore } from './gateway.js';
+import { attachKioskHardware } from './hardware/attach-hardware.js';
+import type { KioskHardware } from './hardware/kiosk-hardware.js';
+import { attachSync } from './sync/attach-sync.js';
+import type { SyncWorker } from './sync/sync.js';
+import { technicianApi } from './ui-api/technician-api.js';
+import { provisionTechnicianFromEnv } from './ui-api/technician-config.js';
+import { technicianGuard } from './ui-api/technician-guard.js';
+
+export interface KioskExtensions {
+  sync: SyncWorker;
+  hardware: KioskHardware | null;
+}
+
+/**
+ * Everything a field gateway runs beside the core, each configured from the
+ * environment (balena device variables): cloud sync, kiosk hardware, and the
+ * technicians' UI and API. Pass as `startGateway`'s `setup`.
+ */
+export async function attachKioskExtensions(core: GatewayCore, env: NodeJS.ProcessEnv): Promise<KioskExtensions> {
+  // At the root so the hardware routes can sit behind the technician session cookie too.
+  await core.http.register(fastifyCookie);
+  const sync = await attachSync(core, env);
+  const hardware = await attachKioskHardware(core, env, {
+    isCloudReachable: () => sync.status().online,
+    onRequest: technicianGuard(core.store.db),
+  });
+  const technician = await provisionTechnicianFromEnv(core.store.db, env);
+  if (technician) core.logger.info({ username: technician }, 'technician account from the environment is ready');
+  await core.http.register(technicianApi, {
+    gateway: core,
+    sync,
+    ...(hardware ? { hardware } : {}),
+    uiDistDir: env.UI_DIST_DIR ?? resolve(import.meta.dirname, '../../ui/dist'),
+  });
+  return { sync, hardware };
+}

@@ -1,0 +1,109 @@
+/**
+ * `npm start`: a whole kiosk on one machine with embedded defaults — the cloud on
+ * embedded Postgres (PGlite) with its payment-provider simulators, one gateway synced
+ * to it with simulated kiosk hardware, and six simulated dispensers on the gateway's
+ * broker. Cloud and gateway run as their own processes, exactly as deployed; their
+ * JSON logs go to DATA_DIR/logs so the terminal stays readable.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startKioskDispensers, type SimulatedDispenser } from '../dispenser-firmware/src/host/simulated-dispenser.js';
+
+const env = process.env;
+const dataDir = resolve(env.DATA_DIR ?? 'data');
+const kioskId = env.KIOSK_ID ?? 'K1';
+const cloudPort = Number(env.CLOUD_PORT ?? 3000);
+const httpPort = Number(env.GATEWAY_HTTP_PORT ?? 8080);
+const mqttPort = Number(env.GATEWAY_MQTT_PORT ?? 1883);
+// Development-only credentials, printed below; production ones come from provisioning.
+const kioskSecret = env.KIOSK_SECRET ?? 'dev-kiosk-secret';
+const technician = { username: env.TECHNICIAN_USERNAME ?? 'technician', password: env.TECHNICIAN_PASSWORD ?? 'tusafishe-demo' };
+const logDir = resolve(dataDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function startPart(name: string, entry: string, partEnv: Record<string, string>): ChildProcess {
+  const log = createWriteStream(resolve(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info', ...partEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`\n${name} stopped unexpectedly (${signal ?? `exit ${code}`}); see ${resolve(logDir, `${name}.log`)}\n`);
+    void stop(1);
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForHealth(name: string, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000} s; see ${logDir}`);
+}
+
+let dispensers: SimulatedDispenser[] = [];
+
+async function stop(code: number): Promise<never> {
+  stopping = true;
+  await Promise.allSettled(dispensers.map((d) => d.stop()));
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.allSettled(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
+  process.exit(code);
+}
+
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
+
+startPart('cloud', 'cloud/src/main.ts', {
+  CLOUD_PORT: String(cloudPort),
+  DATA_DIR: resolve(dataDir, 'cloud'),
+  DEMO_SEED: 'on',
+  DEMO_KIOSK_ID: kioskId,
+  DEMO_KIOSK_SECRET: kioskSecret,
+});
+await waitForHealth('cloud', `http://127.0.0.1:${cloudPort}/health`);
+
+startPart('gateway', 'gateway/src/main.ts', {
+  DATA_DIR: dataDir,
+  KIOSK_ID: kioskId,
+  GATEWAY_HTTP_PORT: String(httpPort),
+  GATEWAY_MQTT_PORT: String(mqttPort),
+  CLOUD_URL: `http://127.0.0.1:${cloudPort}`,
+  KIOSK_SECRET: kioskSecret,
+  TECHNICIAN_USERNAME: technician.username,
+  TECHNICIAN_PASSWORD: technician.password,
+  HW_SIM_SPEED: env.HW_SIM_SPEED ?? '20',
+});
+await waitForHealth('gateway', `http://127.0.0.1:${httpPort}/health`);
+
+dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${mqttPort}` });
+
+process.stdout.write(`
+Tusafishe kiosk ${kioskId} is running.
+
+  Technicians' UI   http://127.0.0.1:${httpPort}/   (sign in: ${technician.username} / ${technician.password})
+  Gateway broker    mqtt://127.0.0.1:${mqttPort}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})
+  Cloud             http://127.0.0.1:${cloudPort}/  (USSD POST /ussd, SMS POST /sms/inbound)
+  Payments          MTN MoMo and Airtel Money simulators: see ${resolve(logDir, 'cloud.log')} ("payment simulators")
+  Logs              ${logDir}
+
+Buy water at a dispenser (another terminal):   npm run dispenser -- D1
+  keys: 0700000102 #  1234 #  A   (phone, PIN, the 1 L preset; B 5 L, C 10 L, D 20 L)
+Demo customers: +254700000101 … +254700000105, PIN 1234, 20 L each; +254700000106 is inactive.
+Stop with Ctrl-C.
+`);
