@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
@@ -27,8 +25,8 @@ import { startStatusPolling } from './payments/status-poller.js';
 import type { Tariff } from './payments/tariff.js';
 import { smsRoutes } from './sms/routes.js';
 import { africasTalkingSmsSender, databaseSmsSender, type AfricasTalkingSmsConfig, type SmsSender } from './sms/sender.js';
-import { openPgliteDb, openPostgresDb, type Db } from './store/db.js';
-import { migrate } from './store/migrations.js';
+import type { Db } from './store/db.js';
+import { openCloudDatabase } from './store/open-database.js';
 import { ussdRoutes } from './ussd/routes.js';
 
 export interface CloudOptions {
@@ -87,20 +85,6 @@ export interface RunningCloud {
 
 const DEFAULT_TARIFF: Tariff = { currency: 'UGX', priceMinor: 50, volumeMl: 20_000 };
 
-async function openDb(options: CloudOptions): Promise<Db> {
-  if (options.databaseUrl) {
-    return openPostgresDb({
-      connectionString: options.databaseUrl,
-      ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
-      ...(options.databasePoolSize ? { maxConnections: options.databasePoolSize } : {}),
-    });
-  }
-  if (!options.dataDir) return openPgliteDb();
-  const dir = join(options.dataDir, 'cloud-pg');
-  await mkdir(dir, { recursive: true });
-  return openPgliteDb(dir);
-}
-
 function makeLogger(option: CloudOptions['logger']): FastifyBaseLogger {
   if (option === false) return pino({ level: 'silent' });
   return option ?? pino(loggerOptions(process.env['LOG_LEVEL'] ?? 'info'));
@@ -109,8 +93,7 @@ function makeLogger(option: CloudOptions['logger']): FastifyBaseLogger {
 /** Starts the cloud: database (migrated), HTTP API, background jobs. Startable many times in one process. */
 export async function startCloud(options: CloudOptions = {}): Promise<RunningCloud> {
   const log = makeLogger(options.logger);
-  const db = await openDb(options);
-  await migrate(db);
+  const db = await openCloudDatabase(options);
   const feed = await ChangeFeed.open(db);
   const metrics = new CloudMetrics(() => countNegativeBalances(db));
   const tariff = options.tariff ?? DEFAULT_TARIFF;

@@ -8,7 +8,7 @@ import { verifySecret } from '@tusafishe/protocol/secret-hash';
 import { createCustomer } from '../../cloud/src/customers/customers.js';
 import { balanceDrift } from '../../cloud/src/ledger/ledger.js';
 import type { Db } from '../../cloud/src/store/db.js';
-import { openCloudDatabase } from '../src/stores/cloud-database.js';
+import { openCloudTarget } from '../src/stores/cloud-database.js';
 import { startAppwriteSimulator, type AppwriteSimulator } from './appwrite-simulator.js';
 import { runCommand, type CommandResult } from './run-command.js';
 
@@ -52,7 +52,7 @@ describe('customers import-appwrite', () => {
   const args = () => ['customers', 'import-appwrite', '--project', PROJECT, '--database', DATABASE, '--collection', 'customers', '--region', 'UG', '--page-size', '25'];
 
   async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    const db = await openCloudDatabase({ 'data-dir': dir });
+    const db = await openCloudTarget({ 'data-dir': dir });
     try {
       return await fn(db);
     } finally {

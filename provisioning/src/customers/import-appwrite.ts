@@ -4,7 +4,7 @@ import type { CountryCode } from '@tusafishe/protocol/phone';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import type { Db } from '../../../cloud/src/store/db.js';
 import { defineCommand, type CommandIo } from '../command-line.js';
-import { CLOUD_TARGET_ENV, CloudTargetInput, CloudTargetOptions, describeCloudTarget, openCloudDatabase } from '../stores/cloud-database.js';
+import { CLOUD_TARGET_ENV, CloudTargetInput, CloudTargetOptions, describeCloudTarget, openCloudTarget } from '../stores/cloud-database.js';
 import { appwriteDocumentPages, type AppwriteCollection } from './appwrite-documents.js';
 import { toCandidate, type CandidateResult } from './appwrite-customer.js';
 import { claim, importCandidate, importedBefore, openingBalanceEventId, type DocumentOrigin, type ImportOutcome, type RunClaims } from './customer-import.js';
@@ -51,7 +51,7 @@ example: APPWRITE_API_KEY=… DATABASE_URL=postgres://… npm run provision -- c
       collection: input.collection,
       apiKey: input.APPWRITE_API_KEY,
     };
-    const db = await openCloudDatabase(input);
+    const db = await openCloudTarget(input);
     const report = new ImportReport(input['dry-run']);
     try {
       io.out(`${input['dry-run'] ? 'Dry run: checking' : 'Importing'} ${source.database}/${source.collection} from ${source.endpoint} into ${describeCloudTarget(input)}\n`);

@@ -5,7 +5,7 @@ import { createKiosk } from '../../../cloud/src/kiosks/kiosks.js';
 import type { Tariff } from '../../../cloud/src/payments/tariff.js';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
-import { CLOUD_TARGET_ENV, CloudTargetInput, CloudTargetOptions, describeCloudTarget, openCloudDatabase } from '../stores/cloud-database.js';
+import { CLOUD_TARGET_ENV, CloudTargetInput, CloudTargetOptions, describeCloudTarget, openCloudTarget } from '../stores/cloud-database.js';
 import { CloudUrlInput, CloudUrlOption, printKioskVariables } from './kiosk-variables.js';
 
 /** `UGX:50:20000`: 50 minor units of UGX buy 20,000 mL. */
@@ -37,7 +37,7 @@ export const kioskCreate = defineCommand({
     ...CloudTargetInput,
   }),
   async run(input, io) {
-    const db = await openCloudDatabase(input);
+    const db = await openCloudTarget(input);
     try {
       const credential = await createKiosk(db, {
         kioskId: input['kiosk-id'],

@@ -4,7 +4,7 @@ import { KioskId } from '@tusafishe/protocol';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
-import { CLOUD_TARGET_ENV, CloudTargetInput, CloudTargetOptions, openCloudDatabase } from '../stores/cloud-database.js';
+import { CLOUD_TARGET_ENV, CloudTargetInput, CloudTargetOptions, openCloudTarget } from '../stores/cloud-database.js';
 import { CloudUrlInput, CloudUrlOption, printKioskVariables } from './kiosk-variables.js';
 
 export const kioskRotateSecret = defineCommand({
@@ -19,7 +19,7 @@ export const kioskRotateSecret = defineCommand({
     const kioskId = input['kiosk-id'];
     // Same strength as createKiosk's secrets.
     const secret = randomBytes(24).toString('base64url');
-    const db = await openCloudDatabase(input);
+    const db = await openCloudTarget(input);
     try {
       const rows = await db.query('UPDATE kiosks SET credential_hash = $2 WHERE kiosk_id = $1 RETURNING kiosk_id', [kioskId, await hashSecret(secret)]);
       if (rows.length === 0) throw new ProvisioningError('UNKNOWN_KIOSK', `no kiosk ${kioskId}: nothing changed (create it with "kiosk create")`);

@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { openPgliteDb, openPostgresDb, type Db } from '../../../cloud/src/store/db.js';
-import { migrate } from '../../../cloud/src/store/migrations.js';
+import type { Db } from '../../../cloud/src/store/db.js';
+import { openCloudDatabase } from '../../../cloud/src/store/open-database.js';
 
 /**
  * Which cloud database a command works on: the PostgreSQL server in DATABASE_URL (production),
@@ -28,22 +27,8 @@ export interface CloudTarget {
 }
 
 /** Opens (and migrates, like the cloud does at start) the cloud database. */
-export async function openCloudDatabase(target: CloudTarget): Promise<Db> {
-  let db: Db;
-  if (target.DATABASE_URL) {
-    db = await openPostgresDb({ connectionString: target.DATABASE_URL, maxConnections: 2, ...(target.DATABASE_SCHEMA ? { schema: target.DATABASE_SCHEMA } : {}) });
-  } else {
-    const dir = join(target['data-dir'], 'cloud-pg');
-    await mkdir(dir, { recursive: true });
-    db = await openPgliteDb(dir);
-  }
-  try {
-    await migrate(db);
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
-  return db;
+export function openCloudTarget(target: CloudTarget): Promise<Db> {
+  return openCloudDatabase({ databaseUrl: target.DATABASE_URL, databaseSchema: target.DATABASE_SCHEMA, databasePoolSize: 2, dataDir: target['data-dir'] });
 }
 
 /** Where the command works, for its output (never the URL: it may hold a password). */
