@@ -14,6 +14,7 @@ export const GatewayEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   TIMEZONE: z.string().optional(),
+  PHONE_REGION: z.string().optional(),
   PIN_MAX_FAILURES: optionalInt,
   PIN_LOCKOUT_MINUTES: optionalInt,
   OFFLINE_AFTER_MINUTES: optionalInt,
@@ -47,6 +48,7 @@ export function readConfig(env: NodeJS.ProcessEnv): GatewayConfig {
   const settings = Object.fromEntries(
     Object.entries({
       timezone: e.TIMEZONE,
+      phoneRegion: e.PHONE_REGION,
       pinMaxFailures: e.PIN_MAX_FAILURES,
       pinLockoutMs: minutes(e.PIN_LOCKOUT_MINUTES),
       offlineAfterMs: seconds(e.OFFLINE_AFTER_S) ?? minutes(e.OFFLINE_AFTER_MINUTES),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isSupportedCountry, type CountryCode } from '@tusafishe/protocol/phone';
 
 /**
  * Per-kiosk tunables (balena device variables in the field). Durations in ms,
@@ -7,6 +8,12 @@ import * as z from 'zod';
 export const Settings = z.object({
   /** IANA zone that defines the kiosk's "day" for daily limits. */
   timezone: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Africa/Nairobi').default('Africa/Nairobi'),
+  /** Country whose local number forms (`07…`) the keypad and UI accept; others are typed with their country code. */
+  phoneRegion: z
+    .string()
+    .refine((region) => isSupportedCountry(region), 'must be an ISO 3166 country code, e.g. KE or UG')
+    .transform((region) => region as CountryCode)
+    .default('KE'),
   pinMaxFailures: z.int().min(1).max(20).default(5),
   pinLockoutMs: z.int().min(1000).default(15 * 60_000),
   /** Without a successful cloud contact for this long, the offline daily limit applies. */

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { ProtocolError } from './errors.js';
 
 /** Countries whose numbers a kiosk accepts without a leading +; others must be typed in full. */
@@ -38,4 +38,5 @@ export function phoneCountry(e164: string): CountryCode | undefined {
   return parsePhoneNumberFromString(e164)?.country;
 }
 
+export { isSupportedCountry };
 export type { CountryCode };

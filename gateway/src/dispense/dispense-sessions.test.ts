@@ -100,6 +100,14 @@ describe('dispense verification: every denial reason', () => {
     expect(await denial(sessions, request(phone, 1000, '1234'))).toBeNull();
   });
 
+  it('reads local number forms in the kiosk country, and full numbers from anywhere', async () => {
+    const ugandan = await addCustomer({ phone: '+256772123456' });
+    expect(await denial(service({ phoneRegion: 'UG' }), request('0772 123 456'), null)).toBeNull();
+    expect(await denial(service(), request('0772123456'), null)).toBe('UNKNOWN_CUSTOMER');
+    expect(await denial(service(), request('256772123456'), null)).toBeNull();
+    expect(ugandan).toBe('+256772123456');
+  });
+
   it('respects a lockout the cloud published', async () => {
     const locked = await addCustomer({ locked_until: clock + 60_000 });
     expect(await denial(service(), request(locked))).toBe('LOCKED_OUT');

@@ -209,7 +209,7 @@ export class DispenseSessions {
 
     let phone: string;
     try {
-      phone = normalisePhone(request.phone);
+      phone = normalisePhone(request.phone, this.options.settings.phoneRegion);
     } catch {
       return denied('UNKNOWN_CUSTOMER');
     }

@@ -1,4 +1,4 @@
-import { normalisePhone } from '@tusafishe/protocol/phone';
+import { normalisePhone, type CountryCode } from '@tusafishe/protocol/phone';
 import { TusafisheError, type CustomerRecord } from '@tusafishe/protocol';
 import { localDay } from '../dispense/local-day.js';
 import { effectiveLockout } from '../dispense/verify-dispense.js';
@@ -10,7 +10,7 @@ import { TechnicianApiError } from './technician-errors.js';
 const looksLikeAccountId = (term: string): boolean => /[A-Za-z]/.test(term) && /^[A-Za-z0-9]{4,16}$/.test(term);
 
 /** Finds a customer by account id or by any form of phone number (normalised to E.164). */
-export function lookUpCustomer(store: Store, query: string): CustomerRecord {
+export function lookUpCustomer(store: Store, query: string, phoneRegion: CountryCode): CustomerRecord {
   const compact = query.replace(/\s/g, '');
   if (looksLikeAccountId(compact)) {
     const accountId = compact.toUpperCase();
@@ -18,7 +18,7 @@ export function lookUpCustomer(store: Store, query: string): CustomerRecord {
   }
   let phone: string;
   try {
-    phone = normalisePhone(compact);
+    phone = normalisePhone(compact, phoneRegion);
   } catch (error) {
     if (error instanceof TusafisheError) throw new TechnicianApiError('INVALID_PHONE', 400, error.message);
     throw error;

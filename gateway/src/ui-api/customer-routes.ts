@@ -1,3 +1,4 @@
+import type { CountryCode } from '@tusafishe/protocol/phone';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Store } from '../store/store.js';
 import { CustomerParams, CustomerQuery, CustomerView, ErrorBody, UnlockBody } from './api-schemas.js';
@@ -8,9 +9,10 @@ import { technicianGuard } from './technician-guard.js';
 export interface CustomerRoutesOptions {
   store: Store;
   timezone: string;
+  phoneRegion: CountryCode;
 }
 
-export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = async (app, { store, timezone }) => {
+export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = async (app, { store, timezone, phoneRegion }) => {
   const { db } = store;
   app.addHook('onRequest', technicianGuard(db));
 
@@ -24,7 +26,7 @@ export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = asyn
         response: { 200: CustomerView, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
       },
     },
-    async (request) => customerView(store, lookUpCustomer(store, request.query.q), timezone),
+    async (request) => customerView(store, lookUpCustomer(store, request.query.q, phoneRegion), timezone),
   );
 
   app.post(
@@ -40,7 +42,7 @@ export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = asyn
     },
     async (request) => {
       const { accountId } = request.params;
-      const customer = lookUpCustomer(store, accountId);
+      const customer = lookUpCustomer(store, accountId, phoneRegion);
       store.transaction(() => {
         store.pinFailures.reset(accountId);
         recordAudit(db, {

@@ -60,7 +60,7 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   await app.register(sessionRoutes, { db: store.db, secureCookie: deps.secureCookie ?? false });
   await app.register(kioskRoutes, { store, timezone, kioskId: gateway.kioskId, hardware: deps.hardware, sync: deps.sync });
   await app.register(dispenserRoutes, { gateway });
-  await app.register(customerRoutes, { store, timezone });
+  await app.register(customerRoutes, { store, timezone, phoneRegion: gateway.settings.phoneRegion });
   await app.register(liveFeed, { db: store.db, events: gateway.events });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
