@@ -12,13 +12,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuthApproved, CustomerRecord } from '@tusafishe/protocol';
 import { hashSecret, parseSecretHash, verifySecret } from '@tusafishe/protocol/secret-hash';
-import { build } from 'esbuild';
+import { bundleGatewayEntry } from '../scripts/build-gateway.js';
 import { pino } from 'pino';
 import { startGateway } from '../gateway/src/gateway.js';
 import { DemoCredentials, seedDemoData } from '../gateway/src/seed/demo-data.js';
@@ -156,23 +156,8 @@ async function serveCustomers(dispenser: TestDispenser, count: number, offset: n
 }
 
 /** Bundles this file as the deployable is bundled: our TypeScript inlined, npm packages external. */
-async function bundleSelf(): Promise<string> {
-  const manifests = await Promise.all(['gateway', 'protocol'].map(async (part) => JSON.parse(await readFile(join(ROOT, part, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }));
-  const packages = [...new Set(manifests.flatMap((m) => Object.keys(m.dependencies ?? {})).filter((name) => !name.startsWith('@tusafishe/')))];
-  const outfile = join(BUNDLE_DIR, 'authorise.mjs');
-  await build({
-    entryPoints: [fileURLToPath(import.meta.url)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: [...packages, 'esbuild', ...packages.map((name) => `${name}/*`)],
-    logLevel: 'warning',
-  });
-  // Migrations are read from beside the code that applies them, as in the deployed bundle.
-  await cp(join(ROOT, 'gateway/src/store/migrations'), join(BUNDLE_DIR, 'migrations'), { recursive: true });
-  return outfile;
+function bundleSelf(): Promise<string> {
+  return bundleGatewayEntry({ entry: fileURLToPath(import.meta.url), outfile: join(BUNDLE_DIR, 'authorise.mjs'), external: ['esbuild'] });
 }
 
 function ask<T>(child: ChildProcess, message: string | null, key: keyof T): Promise<T> {

@@ -177,10 +177,14 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * Spawns the gateway process on DATA_DIR `dataDir` with ephemeral loopback ports and
  * resolves once it reports its ports. Extra env (settings, LOG_LEVEL) via `env`.
  */
-export async function spawnGateway(dataDir: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+/** Runs the gateway from source; pass `[bundle]` to run a built `main.js` instead. */
+const FROM_SOURCE = ['--import', 'tsx', 'gateway/src/main.ts'];
+
+export async function spawnGateway(dataDir: string, env: Record<string, string> = {}, timeoutMs = 30_000, nodeArgs = FROM_SOURCE): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, GATEWAY_HOST: '127.0.0.1', GATEWAY_MQTT_PORT: '0', GATEWAY_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+    // No kiosk hardware unless a test asks for it: its interlocks would refuse water until the first sensor poll.
+    env: { ...process.env, DATA_DIR: dataDir, GATEWAY_HOST: '127.0.0.1', GATEWAY_MQTT_PORT: '0', GATEWAY_HTTP_PORT: '0', LOG_LEVEL: 'info', HW_MODE: 'off', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -22,7 +22,12 @@ export class MqttJsLink implements MqttLink {
       connectTimeout: 5000,
       will: { ...options.will, payload: Buffer.from(options.will.payload) },
     });
-    client.on('connect', () => events.onConnect());
+    client.on('connect', () => {
+      // Nagle's algorithm would hold each small QoS 1 packet ~40 ms waiting for the ack of the last.
+      const socket = client.stream as { setNoDelay?: (noDelay: boolean) => void };
+      socket.setNoDelay?.(true);
+      events.onConnect();
+    });
     client.on('close', () => events.onDisconnect());
     client.on('message', (topic, payload) => events.onMessage(topic, payload.toString('utf8')));
     // Refused or broken connections surface as 'close' and are retried; nothing to add here.

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuthApproved } from '@tusafishe/protocol';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildGateway, GATEWAY_DIST } from '../../scripts/build-gateway.js';
+import { spawnGateway, TestDispenser, type GatewayProcess } from './fixtures.js';
+
+// The Pi runs the esbuild bundle with plain node, never TypeScript: prove that artifact works.
+const outDir = join(GATEWAY_DIST, `test-${randomBytes(4).toString('hex')}`);
+let dataDir: string | undefined;
+let gateway: GatewayProcess | undefined;
+
+afterAll(async () => {
+  await gateway?.stop();
+  await rm(outDir, { recursive: true, force: true });
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the deployed gateway bundle', () => {
+  it('runs as plain JavaScript: migrates, serves a dispense over MQTT, and its HTTP APIs', { timeout: 90_000 }, async () => {
+    const bundle = await buildGateway(outDir);
+    dataDir = await mkdtemp(join(tmpdir(), 'tusafishe-bundle-'));
+    gateway = await spawnGateway(dataDir, {}, 30_000, ['--enable-source-maps', bundle]);
+
+    const health = await fetch(`http://127.0.0.1:${gateway.httpPort}/health`);
+    expect(health.status).toBe(200);
+    const openapi = await fetch(`http://127.0.0.1:${gateway.httpPort}/api/openapi.json`);
+    expect(openapi.status).toBe(200);
+    const sync = (await (await fetch(`http://127.0.0.1:${gateway.httpPort}/api/sync`)).json()) as { enabled: boolean };
+    expect(sync.enabled).toBe(false);
+
+    const dispenser = await TestDispenser.connect(gateway, 'D1');
+    const approval = (await dispenser.authorise(dispenser.request('0700000103', 2000))) as AuthApproved;
+    expect(approval).toMatchObject({ approved: true, approved_ml: 2000 });
+    const ack = await dispenser.complete(dispenser.completion(approval, 2000));
+    expect(ack).toMatchObject({ recorded_ml: 2000, balance_ml: 18_000 });
+    await dispenser.close();
+  });
+});
