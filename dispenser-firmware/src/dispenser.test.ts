@@ -225,6 +225,45 @@ describe('dispenser state machine', () => {
     expect(hal.line.isOpen).toBe(false);
   });
 
+  it('updates its firmware only when idle: LCD says so, valve shut, keys ignored, a repeat waits, then reboots', () => {
+    const { hal } = boot();
+    hal.connect();
+    const ota = { command_id: newId(), type: 'ota', version: 'tusafishe-fw/0.2.0', url: 'http://gw/firmware/a.bin', sha256: 'a'.repeat(64), size: 10 };
+    hal.press('07');
+    hal.deliver('command', ota);
+    expect(hal.lastSent('command/result')).toMatchObject({ command_id: ota.command_id, ok: false, message: 'busy (phone)' });
+    expect(hal.installing).toBeUndefined();
+    hal.press('***');
+
+    const second = { ...ota, command_id: newId() };
+    hal.deliver('command', second);
+    expect(hal.text()).toContain('Updating firmware');
+    expect(hal.lastSent('heartbeat')).toMatchObject({ state: 'updating' });
+    expect(hal.installing?.image).toMatchObject({ version: 'tusafishe-fw/0.2.0', sha256: 'a'.repeat(64), size: 10 });
+    hal.press('0700000101#1234#A');
+    hal.deliver('command', second);
+    hal.disconnect();
+    hal.connect();
+    expect(hal.sent('auth/request')).toHaveLength(0);
+    expect(hal.sent('command/result')).toHaveLength(1);
+    expect(hal.line.isOpen).toBe(false);
+    hal.installing?.done();
+    expect(hal.lastSent('command/result')).toMatchObject({ command_id: second.command_id, ok: true });
+    hal.clock.advance(500);
+    expect(hal.restarts).toBe(1);
+  });
+
+  it('stays on its firmware and serves customers again when an image is refused', () => {
+    const { hal } = boot();
+    hal.connect();
+    hal.deliver('command', { command_id: newId(), type: 'ota', version: 'v2', url: 'http://gw/f.bin', sha256: 'b'.repeat(64), size: 1 });
+    hal.installing?.done('image refused: SHA-256 mismatch');
+    expect(hal.lastSent('command/result')).toMatchObject({ ok: false, message: 'image refused: SHA-256 mismatch' });
+    expect(hal.text()).toContain('Enter phone number');
+    hal.clock.advance(1000);
+    expect(hal.restarts).toBe(0);
+  });
+
   it('drops invalid payloads, counts them, and sends heartbeats every 2 minutes with its counters', () => {
     const { hal } = boot();
     hal.connect();

@@ -10,13 +10,13 @@ import {
   type SessionAck,
   type SessionEndReason,
 } from '@tusafishe/protocol';
-import type { Hal, Key, TimerHandle } from './hal.js';
+import type { FirmwareImage, Hal, Key, TimerHandle } from './hal.js';
 import { DigitEntry, presetIndex } from './keypad-entry.js';
 import { FlowRun } from './flow-run.js';
 import { deliveredMillilitres, pulsesFor } from './flow-calibration.js';
 import { GatewayLink, type Inbound } from './gateway-link.js';
 import { SessionStore, type InFlightSession } from './session-store.js';
-import { DEFAULT_TIMINGS, FIRMWARE_VERSION, type DispenserIdentity, type FirmwareTimings } from './firmware-settings.js';
+import { DEFAULT_TIMINGS, type DispenserIdentity, type FirmwareTimings } from './firmware-settings.js';
 import * as lcd from './lcd-screens.js';
 
 type State =
@@ -30,7 +30,8 @@ type State =
   | { kind: 'denied' }
   | { kind: 'dispensing'; flight: InFlightSession }
   | { kind: 'done'; sessionId: string; reason: SessionEndReason; deliveredMl: number }
-  | { kind: 'service' };
+  | { kind: 'service' }
+  | { kind: 'updating' };
 
 export type DispenserStateName = State['kind'];
 
@@ -57,13 +58,14 @@ export class Dispenser {
   #timers: TimerHandle[] = [];
   /** An approval that arrives after the customer was told "no answer" is released at once. */
   #abandonedRequestId: string | undefined;
-  #lastCommand: { id: string; result: CommandResult } | undefined;
+  /** The last command; its result once there is one (a repeat while it runs is ignored). */
+  #lastCommand: { id: string; result?: CommandResult } | undefined;
 
   constructor(hal: Hal, identity: DispenserIdentity, timings: Partial<FirmwareTimings> = {}) {
     this.#hal = hal;
     this.#timings = { ...DEFAULT_TIMINGS, ...timings };
     this.#store = new SessionStore(hal.storage);
-    this.#link = new GatewayLink(hal.mqtt, identity, FIRMWARE_VERSION, this.#timings.keepaliveSeconds);
+    this.#link = new GatewayLink(hal.mqtt, identity, hal.firmware.running(), this.#timings.keepaliveSeconds);
     this.#bootAt = hal.clock.now();
   }
 
@@ -332,22 +334,43 @@ export class Dispenser {
   }
 
   #command(command: DispenserCommand): void {
-    if (this.#lastCommand?.id === command.command_id) return this.#link.send('command/result', this.#lastCommand.result);
+    const last = this.#lastCommand;
+    if (last?.id === command.command_id) return void (last.result && this.#link.send('command/result', last.result));
+    const current: { id: string; result?: CommandResult } = { id: command.command_id };
+    this.#lastCommand = current;
     const reply = (result: Omit<CommandResult, 'command_id'>) => {
-      const full = { command_id: command.command_id, ...result };
-      this.#lastCommand = { id: command.command_id, result: full };
-      this.#link.send('command/result', full);
+      current.result = { command_id: command.command_id, ...result };
+      this.#link.send('command/result', current.result);
     };
     switch (command.type) {
       case 'valve_test':
         return this.#valveTest(command.duration_ms, reply);
       case 'reboot':
-        reply({ ok: true, message: 'rebooting' });
-        this.#hal.clock.after(500, () => this.#hal.system.restart());
-        return;
+        return this.#restartSoon(reply, 'rebooting');
       case 'ota':
-        return reply({ ok: false, message: 'OTA is not supported by this firmware build' });
+        return this.#update(command, reply);
     }
+  }
+
+  #restartSoon(reply: (result: Omit<CommandResult, 'command_id'>) => void, message: string): void {
+    reply({ ok: true, message });
+    this.#hal.clock.after(500, () => this.#hal.system.restart());
+  }
+
+  /** Only with no customer at the keypad; the valve stays closed until the new image boots. */
+  #update(image: FirmwareImage, reply: (result: Omit<CommandResult, 'command_id'>) => void): void {
+    const kind = this.#state.kind;
+    if (kind !== 'idle' && kind !== 'disabled') return reply({ ok: false, message: `busy (${kind})` });
+    this.#hal.valve.close();
+    this.#enter({ kind: 'updating' }, lcd.updatingScreen(image.version));
+    this.#heartbeat();
+    this.#hal.firmware.install(image, (error) =>
+      this.#guard(() => {
+        if (!error) return this.#restartSoon(reply, `installed ${image.version}`);
+        reply({ ok: false, message: error });
+        this.#settle();
+      }),
+    );
   }
 
   /** Opens the valve for a technician; only when no customer is using the dispenser. */
@@ -385,7 +408,8 @@ export class Dispenser {
   #linkDown(): void {
     this.#run?.stop('gateway_lost');
     const kind = this.#state.kind;
-    if (kind === 'done' || kind === 'denied') return; // their timer settles into the offline screen
+    // Result screens' timers settle into the offline screen; an update ends by itself.
+    if (kind === 'done' || kind === 'denied' || kind === 'updating') return;
     this.#abandonAuthorisation();
     this.#settle();
   }
@@ -398,7 +422,7 @@ export class Dispenser {
     const { system, clock } = this.#hal;
     const counters = this.#store.counters();
     this.#link.send('heartbeat', {
-      firmware: FIRMWARE_VERSION,
+      firmware: this.#link.firmware,
       uptime_s: Math.max(0, Math.floor((clock.now() - this.#bootAt) / 1000)),
       rssi_dbm: Math.min(0, Math.max(-127, Math.round(system.rssiDbm()))),
       free_heap: Math.max(0, system.freeHeap()),

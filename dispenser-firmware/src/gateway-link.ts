@@ -73,7 +73,7 @@ export class GatewayLink {
   constructor(
     private readonly mqtt: MqttLink,
     private readonly identity: DispenserIdentity,
-    private readonly firmware: string,
+    readonly firmware: string,
     private readonly keepaliveSeconds: number,
   ) {}
 

@@ -94,6 +94,26 @@ export interface SystemInfo {
   restart(): void;
 }
 
+/** An update as the gateway's `ota` command names it. */
+export interface FirmwareImage {
+  version: string;
+  url: string;
+  sha256: string;
+  size: number;
+}
+
+/** The running firmware image and the inactive slot an update is written to. */
+export interface FirmwareSlots {
+  /** Version of the image running now. */
+  running(): string;
+  /**
+   * Downloads into the inactive slot, checks size and SHA-256 and only then makes it the
+   * image to boot next. `done` runs once: no argument on success, else why it failed (the
+   * running image stays the boot image, so a bad download or a power cut never bricks).
+   */
+  install(image: FirmwareImage, done: (error?: string) => void): void;
+}
+
 export interface Hal {
   keypad: Keypad;
   lcd: Lcd;
@@ -103,4 +123,5 @@ export interface Hal {
   storage: Storage;
   mqtt: MqttLink;
   system: SystemInfo;
+  firmware: FirmwareSlots;
 }

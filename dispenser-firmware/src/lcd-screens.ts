@@ -65,3 +65,5 @@ export function doneScreen(reason: SessionEndReason, deliveredMl: number, balanc
 }
 
 export const valveTestScreen = (deliveredMl: number): Screen => screen('Service:', 'Valve test', litres(deliveredMl));
+
+export const updatingScreen = (version: string): Screen => screen('Updating firmware', version, 'Please wait');

@@ -5,7 +5,7 @@ import {
   type DispenserInboundLeaf,
   type DispenserOutboundLeaf,
 } from '@tusafishe/protocol';
-import type { Clock, FlowMeter, Hal, Key, MqttConnectOptions, MqttEvents, MqttLink, Storage, TimerHandle, Valve } from '../src/hal.js';
+import type { Clock, FirmwareImage, FlowMeter, Hal, Key, MqttConnectOptions, MqttEvents, MqttLink, Storage, TimerHandle, Valve } from '../src/hal.js';
 
 /** A clock that only moves when the test says so. */
 export class FakeClock implements Clock {
@@ -130,6 +130,12 @@ export class FakeHal implements Hal {
     randomBytes: (count: number) => new Uint8Array(randomBytes(count)),
     restart: () => void this.restarts++,
   };
+  /** Installs finish when the test calls `finishInstall`. */
+  readonly firmware = {
+    running: () => 'tusafishe-fw/0.1.0',
+    install: (image: FirmwareImage, done: (error?: string) => void) => void (this.installing = { image, done }),
+  };
+  installing: { image: FirmwareImage; done: (error?: string) => void } | undefined;
 
   constructor(
     readonly id = 'D1',

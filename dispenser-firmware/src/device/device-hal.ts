@@ -7,6 +7,7 @@ import { fillRandom, freeHeap, restart, rssi } from 'tusafishe-native';
 import type { Clock, FlowMeter, Hal, MqttConnectOptions, MqttEvents, MqttLink, Storage, TimerHandle, Valve } from '../hal.js';
 import { Hd44780Lcd } from './hd44780-lcd.js';
 import { MatrixKeypad } from './matrix-keypad.js';
+import { otaSlots } from './ota-slots.js';
 
 /** GPIO numbers and bus addresses of the dispenser board. */
 export interface BoardPins {
@@ -131,5 +132,6 @@ export function deviceHal(pins: BoardPins, broker: { host: string; port: number 
       },
       restart,
     },
+    firmware: otaSlots,
   };
 }

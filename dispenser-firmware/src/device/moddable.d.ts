@@ -89,7 +89,36 @@ declare module 'tusafishe-native' {
   export function rssi(): number;
   /** Fills the buffer from the ESP32 hardware random number generator. */
   export function fillRandom(buffer: ArrayBuffer): void;
+  /** Opens the inactive OTA partition for an image of `size` bytes and starts its SHA-256; throws without one. */
+  export function otaBegin(size: number): void;
+  /** Appends to the partition and to the hash. */
+  export function otaWrite(chunk: ArrayBuffer): void;
+  /** True, and the partition boots next, only if the hash equals `sha256Hex` and ESP-IDF validates the image. */
+  export function otaFinish(sha256Hex: string): boolean;
+  /** Discards the partition; the running image stays the boot image. */
+  export function otaAbort(): void;
 }
+
+/** ECMA-419 HTTP client from Moddable's host provider (`device.network.http`). */
+interface HttpClientOptions {
+  host: string;
+  port?: number;
+}
+interface HttpRequest {
+  read(count: number): ArrayBuffer;
+}
+interface HttpClient {
+  request(options: {
+    path: string;
+    onHeaders?: (this: HttpRequest, status: number) => void;
+    onReadable?: (this: HttpRequest, count: number) => void;
+    onDone?: (this: HttpRequest, error?: Error) => void;
+  }): HttpRequest;
+  close(): void;
+}
+declare const device: {
+  network: { http: { io: new (options: HttpClientOptions) => HttpClient } };
+};
 
 interface StringConstructor {
   /** Moddable: UTF-8 bytes to a string. */

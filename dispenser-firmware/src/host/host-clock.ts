@@ -3,6 +3,11 @@ import type { Clock, TimerHandle } from '../hal.js';
 /** Timers on the real clock, tracked so a simulated power cut can silence them all at once. */
 export class HostClock implements Clock {
   readonly #timers = new Set<NodeJS.Timeout>();
+  #halted = false;
+
+  get halted(): boolean {
+    return this.#halted;
+  }
 
   now(): number {
     return Date.now();
@@ -31,6 +36,7 @@ export class HostClock implements Clock {
 
   /** The power is gone: no timer of this boot fires again. */
   halt(): void {
+    this.#halted = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
   }

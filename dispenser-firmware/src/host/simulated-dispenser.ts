@@ -7,6 +7,7 @@ import { Dispenser, type DispenserStateName } from '../dispenser.js';
 import type { FirmwareTimings } from '../firmware-settings.js';
 import type { Hal } from '../hal.js';
 import { FileStorage } from './file-storage.js';
+import { HostFirmwareSlots } from './host-firmware-slots.js';
 import { HostClock } from './host-clock.js';
 import { MqttJsLink } from './mqtt-js-link.js';
 import { VirtualPanel } from './virtual-panel.js';
@@ -21,7 +22,7 @@ export interface SimulatedDispenserOptions {
   password: string;
   /** The gateway's broker, e.g. `mqtt://127.0.0.1:1883`. */
   mqttUrl: string;
-  /** This dispenser's flash: session, pending completions, config, counters. Reuse it to "reboot". */
+  /** This dispenser's flash: session, pending completions, config, counters, boot image version. Reuse it to "reboot". */
   dataDir: string;
   /** Water through the open valve, mL/s (default 200 ≈ 12 L/min); 0 = dry tank. */
   flowRateMlPerSecond?: number;
@@ -113,6 +114,7 @@ class SimulatedDispenserHost implements SimulatedDispenser {
         randomBytes: (count) => new Uint8Array(randomBytes(count)),
         restart: () => void this.#restart(),
       },
+      firmware: new HostFirmwareSlots(this.#storage, () => !clock.halted),
     };
     const firmware = new Dispenser(hal, { id: options.id, username: options.username ?? options.id, password: options.password }, options.timings);
     firmware.start();

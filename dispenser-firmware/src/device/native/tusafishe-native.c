@@ -1,9 +1,13 @@
-/* What the dispenser needs from ESP-IDF that Moddable has no JS module for. */
+/* What the dispenser needs from ESP-IDF that Moddable has no JS module for (and the OTA slot writer, hashing as it writes). */
 #include "xsmc.h"
 #include "xsHost.h"
 #include "esp_system.h"
 #include "esp_random.h"
 #include "esp_wifi.h"
+#include "esp_ota_ops.h"
+#include "mbedtls/sha256.h"
+#include <stdio.h>
+#include <string.h>
 
 void xs_tusafishe_restart(xsMachine *the)
 {
@@ -24,4 +28,55 @@ void xs_tusafishe_rssi(xsMachine *the)
 void xs_tusafishe_fill_random(xsMachine *the)
 {
 	esp_fill_random(xsmcToArrayBuffer(xsArg(0)), xsmcGetArrayBufferLength(xsArg(0)));
+}
+
+/* One update at a time: the inactive app partition and the running hash of what was written to it. */
+static const esp_partition_t *ota_partition = NULL;
+static esp_ota_handle_t ota_handle = 0;
+static mbedtls_sha256_context ota_sha;
+
+void xs_tusafishe_ota_abort(xsMachine *the)
+{
+	if (ota_partition) {
+		esp_ota_abort(ota_handle);
+		mbedtls_sha256_free(&ota_sha);
+	}
+	ota_partition = NULL;
+}
+
+void xs_tusafishe_ota_begin(xsMachine *the)
+{
+	xs_tusafishe_ota_abort(the);
+	const esp_partition_t *next = esp_ota_get_next_update_partition(NULL);
+	if (!next || ESP_OK != esp_ota_begin(next, (size_t)xsmcToInteger(xsArg(0)), &ota_handle))
+		xsUnknownError("no OTA partition");
+	ota_partition = next;
+	mbedtls_sha256_init(&ota_sha);
+	mbedtls_sha256_starts(&ota_sha, 0);
+}
+
+void xs_tusafishe_ota_write(xsMachine *the)
+{
+	if (!ota_partition) xsUnknownError("no update in progress");
+	void *data = xsmcToArrayBuffer(xsArg(0));
+	size_t length = xsmcGetArrayBufferLength(xsArg(0));
+	mbedtls_sha256_update(&ota_sha, data, length);
+	if (ESP_OK != esp_ota_write(ota_handle, data, length)) xsUnknownError("OTA write failed");
+}
+
+/* The boot partition changes only here, after the hash matched and ESP-IDF validated the image. */
+void xs_tusafishe_ota_finish(xsMachine *the)
+{
+	unsigned char digest[32];
+	char hex[65];
+	int i, ok;
+	if (!ota_partition) xsUnknownError("no update in progress");
+	mbedtls_sha256_finish(&ota_sha, digest);
+	mbedtls_sha256_free(&ota_sha);
+	for (i = 0; i < 32; i++) snprintf(hex + i * 2, 3, "%02x", digest[i]);
+	ok = 0 == strcmp(hex, xsmcToString(xsArg(0)));
+	if (ok) ok = ESP_OK == esp_ota_end(ota_handle) && ESP_OK == esp_ota_set_boot_partition(ota_partition);
+	else esp_ota_abort(ota_handle);
+	ota_partition = NULL;
+	xsmcSetBoolean(xsResult, ok);
 }
