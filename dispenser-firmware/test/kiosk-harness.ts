@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { GatewayOptions } from '../../gateway/src/gateway.js';
 import { demoPassword, startTestGateway, type TestGateway } from '../../gateway/test/fixtures.js';
 import { startSimulatedDispenser, type SimulatedDispenser, type SimulatedDispenserOptions } from '../src/host/simulated-dispenser.js';
 
@@ -13,9 +14,10 @@ export class KioskHarness {
     readonly dir: string,
   ) {}
 
-  static async start(): Promise<KioskHarness> {
+  /** `setup` adds gateway parts (e.g. the firmware routes) as `startGateway`'s hook does. */
+  static async start(setup?: GatewayOptions['setup']): Promise<KioskHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'tusafishe-fw-'));
-    const gateway = await startTestGateway({ dataDir: join(dir, 'gateway'), keepDataDir: true });
+    const gateway = await startTestGateway({ dataDir: join(dir, 'gateway'), keepDataDir: true, ...(setup ? { setup } : {}) });
     return new KioskHarness(gateway, dir);
   }
 

@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import { resolve } from 'node:path';
 import type { GatewayCore } from './gateway.js';
+import { startFirmwareUpdates } from './firmware/firmware-updates.js';
 import { attachKioskHardware } from './hardware/attach-hardware.js';
 import type { KioskHardware } from './hardware/kiosk-hardware.js';
 import { attachSync } from './sync/attach-sync.js';
@@ -17,7 +18,7 @@ export interface KioskExtensions {
 /**
  * Everything a field gateway runs beside the core, each configured from the
  * environment (balena device variables): cloud sync, kiosk hardware, and the
- * technicians' UI and API. Pass as `startGateway`'s `setup`.
+ * technicians' UI and API with dispenser firmware updates. Pass as `startGateway`'s `setup`.
  */
 export async function attachKioskExtensions(core: GatewayCore, env: NodeJS.ProcessEnv): Promise<KioskExtensions> {
   // At the root so the hardware routes can sit behind the technician session cookie too.
@@ -33,6 +34,7 @@ export async function attachKioskExtensions(core: GatewayCore, env: NodeJS.Proce
     gateway: core,
     sync,
     ...(hardware ? { hardware } : {}),
+    firmware: startFirmwareUpdates(core, env),
     uiDistDir: env.UI_DIST_DIR ?? resolve(import.meta.dirname, '../../ui/dist'),
   });
   return { sync, hardware };

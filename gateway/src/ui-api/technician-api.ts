@@ -13,6 +13,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { customerRoutes } from './customer-routes.js';
+import { firmwareRoutes, type FirmwareUpdates } from '../firmware/firmware-routes.js';
 import { dispenserRoutes } from './dispenser-routes.js';
 import type { Store } from '../store/store.js';
 import type { HardwareApi } from '../hardware/api/hardware-routes.js';
@@ -32,6 +33,8 @@ export interface TechnicianApiDeps {
   uiDistDir?: string;
   /** Secure cookie flag, for a gateway served over HTTPS. */
   secureCookie?: boolean;
+  /** Dispenser firmware store and updates (`startFirmwareUpdates`); without it no firmware routes. */
+  firmware?: FirmwareUpdates;
 }
 
 /**
@@ -62,6 +65,7 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   await app.register(dispenserRoutes, { gateway });
   await app.register(customerRoutes, { store, timezone, phoneRegion: gateway.settings.phoneRegion });
   await app.register(liveFeed, { db: store.db, events: gateway.events });
+  if (deps.firmware) await app.register(firmwareRoutes, { ...deps.firmware, db: store.db });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (deps.uiDistDir && existsSync(join(deps.uiDistDir, 'index.html'))) {

@@ -14,7 +14,12 @@ export type TechnicianApiErrorCode =
   | 'CALIBRATION_OUT_OF_RANGE'
   | 'DISPENSER_SILENT'
   | 'INVALID_PHONE'
-  | 'INVALID_RANGE';
+  | 'INVALID_RANGE'
+  | 'INVALID_FIRMWARE'
+  | 'UNKNOWN_FIRMWARE'
+  | 'FIRMWARE_CONFLICT'
+  | 'DISPENSER_BUSY'
+  | 'DISPENSER_OFFLINE';
 
 /** Errors of the technician API; `status` is the HTTP status the API answers with. */
 export class TechnicianApiError extends TusafisheError<TechnicianApiErrorCode> {

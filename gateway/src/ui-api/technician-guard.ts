@@ -12,16 +12,17 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Body types an HTML form on another site cannot send without CORS. */
+export type StateChangeBody = 'application/json' | 'application/octet-stream';
+
 /**
  * Cross-site request forgery: the cookie is SameSite=Strict, and every state change must
- * also be a JSON request, which an HTML form on another site cannot send without CORS.
+ * also be a JSON request (or a raw upload where a route says so).
  */
-export function requireJsonForStateChange(request: FastifyRequest): void {
+export function requireJsonForStateChange(request: FastifyRequest, body: StateChangeBody = 'application/json'): void {
   if (SAFE_METHODS.has(request.method)) return;
-  const type = request.headers['content-type'] ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new TechnicianApiError('JSON_REQUIRED', 415, 'state changes must be sent as application/json');
-  }
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== body) throw new TechnicianApiError('JSON_REQUIRED', 415, `state changes must be sent as ${body}`);
 }
 
 /** A websocket opened from another origin must not ride on the technician's cookie. */
@@ -34,12 +35,12 @@ function requireSameOrigin(request: FastifyRequest): void {
 }
 
 /** onRequest hook for every route that reads customer data or changes state. */
-export function technicianGuard(db: Database) {
+export function technicianGuard(db: Database, body?: StateChangeBody) {
   return async function requireTechnician(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const technician = findSession(db, request.cookies[SESSION_COOKIE]);
     if (!technician) throw new TechnicianApiError('NOT_SIGNED_IN', 401, 'sign in first');
     requireSameOrigin(request);
-    requireJsonForStateChange(request);
+    requireJsonForStateChange(request, body);
     request.technician = technician;
   };
 }
