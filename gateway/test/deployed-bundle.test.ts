@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuthApproved } from '@tusafishe/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildGateway, GATEWAY_DIST } from '../../scripts/build-gateway.js';
+import { buildGateway, GATEWAY_DIST } from '../../scripts/gateway-bundle.js';
 import { spawnGateway, TestDispenser, type GatewayProcess } from './fixtures.js';
 
 // The Pi runs the esbuild bundle with plain node, never TypeScript: prove that artifact works.
