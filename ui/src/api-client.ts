@@ -6,6 +6,7 @@ import type {
   Usage,
   ValveTestResult,
 } from '../../gateway/src/ui-api/api-schemas.js';
+import type { FirmwareImageView, RolloutAnswer } from '../../gateway/src/firmware/firmware-schemas.js';
 
 /** An API answer other than 2xx, with the server's stable error code. */
 export class ApiError extends Error {
@@ -22,9 +23,12 @@ export class ApiError extends Error {
 export const SIGNED_OUT_EVENT = 'tusafishe-signed-out';
 
 async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  // Every state change is JSON: the server refuses anything else (CSRF defence).
+  // Every state change is JSON, or raw bytes for an upload: the server refuses anything else (CSRF defence).
   const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
-  if (method !== 'GET') {
+  if (body instanceof Blob) {
+    init.headers = { ...init.headers, 'content-type': 'application/octet-stream' };
+    init.body = body;
+  } else if (method !== 'GET') {
     init.headers = { ...init.headers, 'content-type': 'application/json' };
     init.body = JSON.stringify(body ?? {});
   }
@@ -51,5 +55,10 @@ export const api = {
   findCustomer: (query: string) => request<CustomerView>('GET', `/api/customers?q=${encodeURIComponent(query)}`),
   unlockCustomer: (accountId: string, reason: string) =>
     request<CustomerView>('POST', `/api/customers/${encodeURIComponent(accountId)}/unlock`, { reason }),
+  firmwareImages: () => request<{ images: FirmwareImageView[] }>('GET', '/api/firmware'),
+  uploadFirmware: (version: string, image: Blob) =>
+    request<FirmwareImageView>('POST', `/api/firmware?version=${encodeURIComponent(version)}`, image),
+  firmwareRollout: (id: string) => request<RolloutAnswer>('GET', `/api/dispensers/${encodeURIComponent(id)}/ota`),
+  updateFirmware: (id: string, version: string) => request<RolloutAnswer>('POST', `/api/dispensers/${encodeURIComponent(id)}/ota`, { version }),
   transactionsCsvUrl: (from: string, to: string) => `/api/transactions.csv?from=${from}&to=${to}`,
 };

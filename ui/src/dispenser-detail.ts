@@ -5,8 +5,9 @@ import { ago, litres, signalBars } from './display-format.js';
 import { onLiveMessage } from './live-feed-client.js';
 import { sharedStyles } from './shared-styles.js';
 import './flow-calibration.js';
+import './firmware-update.js';
 
-/** One dispenser: firmware, signal, heartbeat counters, valve test and flow-meter calibration. */
+/** One dispenser: firmware, signal, heartbeat counters, valve test, flow-meter calibration and firmware update. */
 export class DispenserDetail extends LitElement {
   static override properties = {
     dispenserId: { type: String },
@@ -109,6 +110,7 @@ export class DispenserDetail extends LitElement {
           </section>
           <flow-calibration .dispenserId=${d.dispenser_id} .pulsesPerLitre=${d.pulses_per_litre} .dispenses=${d.recent_dispenses}
             @calibrated=${() => void this.load()}></flow-calibration>
+          <firmware-update .dispenserId=${d.dispenser_id} .running=${d.firmware}></firmware-update>
         </div>
       </div>
     `;

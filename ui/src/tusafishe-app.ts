@@ -7,14 +7,15 @@ import './dispense-feed.js';
 import './dispenser-detail.js';
 import './customer-search.js';
 import './usage-charts.js';
+import './firmware-images.js';
 
-type Route = { page: 'overview' | 'feed' | 'customers' | 'charts' } | { page: 'dispenser'; id: string };
+type Route = { page: 'overview' | 'feed' | 'customers' | 'charts' | 'firmware' } | { page: 'dispenser'; id: string };
 
 /** Hash routes, so the gateway serves one static index.html for every page. */
 function parseRoute(hash: string): Route {
   const [, page, id] = hash.replace(/^#/, '').split('/');
   if (page === 'dispensers' && id) return { page: 'dispenser', id: decodeURIComponent(id) };
-  if (page === 'feed' || page === 'customers' || page === 'charts') return { page };
+  if (page === 'feed' || page === 'customers' || page === 'charts' || page === 'firmware') return { page };
   return { page: 'overview' };
 }
 
@@ -23,6 +24,7 @@ const NAV = [
   { page: 'feed', href: '#/feed', label: 'Live' },
   { page: 'customers', href: '#/customers', label: 'Customers' },
   { page: 'charts', href: '#/charts', label: 'Usage' },
+  { page: 'firmware', href: '#/firmware', label: 'Firmware' },
 ] as const;
 
 /** The app shell: sign-in gate, navigation, live connection and the routed page. */
@@ -97,6 +99,8 @@ export class TusafisheApp extends LitElement {
         return html`<customer-search></customer-search>`;
       case 'charts':
         return html`<usage-charts></usage-charts>`;
+      case 'firmware':
+        return html`<firmware-images></firmware-images>`;
       case 'dispenser':
         return html`<dispenser-detail .dispenserId=${this.route.id}></dispenser-detail>`;
       default:

@@ -15,6 +15,7 @@ import { createTechnician } from '../../gateway/src/ui-api/technician-accounts.j
 import { technicianApi } from '../../gateway/src/ui-api/technician-api.js';
 import { startKioskHardware, type KioskHardware } from '../../gateway/src/hardware/kiosk-hardware.js';
 import { startSync } from '../../gateway/src/sync/sync.js';
+import { startFirmwareUpdates } from '../../gateway/src/firmware/firmware-updates.js';
 import { startSimulatedDispenser, type SimulatedDispenser } from '../../dispenser-firmware/src/host/simulated-dispenser.js';
 
 const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -92,7 +93,7 @@ describe('technician UI in Chromium', () => {
         );
         // No CLOUD_URL: the sync stand-in reports sync disabled, with the events waiting to be pushed.
         const sync = startSync({ store: core.store, env: {}, settings: core.settings, logger: pino({ level: 'silent' }) });
-        await core.http.register(technicianApi, { gateway: core, uiDistDir, hardware, sync });
+        await core.http.register(technicianApi, { gateway: core, uiDistDir, hardware, sync, firmware: startFirmwareUpdates(core) });
       },
     });
     baseUrl = `http://127.0.0.1:${gateway.httpPort}`;
@@ -201,6 +202,26 @@ describe('technician UI in Chromium', () => {
     const csv = await page.evaluate(async () => (await fetch('/api/transactions.csv')).text());
     expect(csv.split('\r\n').filter((line) => line.includes(',dispense,'))).toHaveLength(2);
     await screenshot(page, 'phone-usage');
+  });
+
+  it('uploads a firmware image and updates D1, following the rollout live to confirmed', async () => {
+    await page.goto(`${baseUrl}/#/firmware`);
+    await page.getByText('No images yet.').waitFor();
+    await page.getByLabel('Version (as the dispenser reports it)').fill('tusafishe-fw/0.2.0');
+    await page.getByLabel(/Image file/).setInputFiles({ name: 'dispenser-0.2.0.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(20_000, 7) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Stored tusafishe-fw/0.2.0 (20 KiB)');
+    await page.getByTestId('firmware-image').filter({ hasText: 'tusafishe-fw/0.2.0' }).waitFor();
+    await screenshot(page, 'phone-firmware');
+
+    await page.goto(`${baseUrl}/#/dispensers/D1`);
+    await page.getByLabel('Firmware version').selectOption('tusafishe-fw/0.2.0');
+    await page.getByRole('button', { name: 'Update' }).click();
+    await expect.poll(() => page.getByTestId('rollout-state').textContent(), { timeout: WAIT_MS }).toBe('confirmed');
+    await page.getByText('tusafishe-fw/0.2.0', { exact: true }).first().waitFor();
+    await d1.waitForLcd('Enter phone number');
+    expect(gateway.store.dispensers.get('D1')?.firmware).toBe('tusafishe-fw/0.2.0');
+    await screenshot(page, 'phone-dispenser-updated');
   });
 
   it('lays the pages out for a laptop too', async () => {
