@@ -32,7 +32,11 @@ export const otaSlots: FirmwareSlots = {
         const chunk = this.read(count);
         received += chunk.byteLength;
         if (received > image.size) failure ??= 'image refused: too large';
-        if (!failure) otaWrite(chunk);
+        try {
+          if (!failure) otaWrite(chunk);
+        } catch {
+          failure = 'flash write failed';
+        }
       },
       onDone(error) {
         http.close();

@@ -38,7 +38,7 @@ export class FirmwareRollouts {
     gateway.events.on('dispenser-status', (change) => this.#onStatus(change));
   }
 
-  /** Sends the `ota` command; refused while a customer's dispense is open or the dispenser is offline. */
+  /** Sends the `ota` command; refused while a customer's dispense is open, offline, or already on that version. */
   async start(dispenserId: string, image: FirmwareImageRecord, url: string, technicianId: string | null): Promise<RolloutRecord> {
     const { store } = this.#gateway;
     const dispenser = store.dispensers.get(dispenserId);
@@ -48,6 +48,7 @@ export class FirmwareRollouts {
       throw new TechnicianApiError('DISPENSER_BUSY', 409, `${dispenserId} is dispensing water; update it when the customer has finished`);
     }
     if (!dispenser.online) throw new TechnicianApiError('DISPENSER_OFFLINE', 409, `${dispenserId} is offline; it cannot receive the update`);
+    if (dispenser.firmware === image.version) throw new TechnicianApiError('FIRMWARE_CURRENT', 409, `${dispenserId} already runs ${image.version}`);
     const rollout: RolloutRecord = {
       dispenser_id: dispenserId,
       command_id: newId(),

@@ -98,6 +98,7 @@ describe('firmware API', () => {
       await expect.poll(async () => (await rollout()).state).toBe('installed');
       d2.client.publish(dispenserTopic('D2', 'status'), JSON.stringify({ online: true, firmware: 'tusafishe-fw/0.2.0' }), { qos: 1, retain: true });
       await expect.poll(async () => (await rollout()).state).toBe('confirmed');
+      expect((await startOta('D2')).json()).toMatchObject({ code: 'FIRMWARE_CURRENT' });
       const audit = gateway.store.db.prepare("SELECT action FROM technician_audit WHERE action LIKE 'firmware%' ORDER BY occurred_at").pluck().all();
       expect(audit).toEqual(['firmware_upload', 'firmware_update']);
     } finally {

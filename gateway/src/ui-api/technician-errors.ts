@@ -18,6 +18,7 @@ export type TechnicianApiErrorCode =
   | 'INVALID_FIRMWARE'
   | 'UNKNOWN_FIRMWARE'
   | 'FIRMWARE_CONFLICT'
+  | 'FIRMWARE_CURRENT'
   | 'DISPENSER_BUSY'
   | 'DISPENSER_OFFLINE';
 
