@@ -15,7 +15,6 @@ import {
 import { customerRoutes } from './customer-routes.js';
 import { firmwareRoutes, type FirmwareUpdates } from '../firmware/firmware-routes.js';
 import { dispenserRoutes } from './dispenser-routes.js';
-import type { Store } from '../store/store.js';
 import type { HardwareApi } from '../hardware/api/hardware-routes.js';
 import type { SyncSource, TechnicianGateway } from './kiosk-port.js';
 import { kioskRoutes } from './kiosk-routes.js';
