@@ -8,7 +8,9 @@ export type GatewayErrorCode =
   | 'UNKNOWN_SESSION'
   | 'SESSION_MISMATCH'
   | 'INVALID_REQUEST'
-  | 'WRONG_KIOSK';
+  | 'WRONG_KIOSK'
+  | 'MQTT_PACKET_TOO_LARGE'
+  | 'MQTT_PACKET_MALFORMED';
 
 export class GatewayError extends TusafisheError<GatewayErrorCode> {
   constructor(code: GatewayErrorCode, message: string, details?: Record<string, unknown>) {

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { DispenserConfig, dispenserTopic, newId, type AuthApproved } from '@tusafishe/protocol';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,10 +84,28 @@ describe('malformed and oversized payloads', () => {
 
     const topic = dispenserTopic('D1', 'auth/request');
     await d1.client.publishAsync(topic, '{not json', { qos: 1 });
-    await d1.client.publishAsync(topic, Buffer.alloc(200_000, 0x41), { qos: 1 });
     await d1.client.publishAsync(dispenserTopic('D1', 'session/complete'), '{"session_id":1}', { qos: 1 });
     await d1.client.publishAsync(dispenserTopic('D1', 'heartbeat'), 'null', { qos: 1 });
     expect(await d1.authorise(d1.request('0700000105', 1000))).toMatchObject({ approved: true });
+  });
+});
+
+describe('oversized MQTT packets', () => {
+  it('cuts a connection announcing a packet over the cap before buffering it, even before login, and keeps serving', async () => {
+    const raw = createConnection(gateway.mqttPort, '127.0.0.1');
+    await once(raw, 'connect');
+    // A CONNECT fixed header announcing 10 MB (remaining length 0x80 0xAD 0xE2 0x04), then a trickle of bytes.
+    raw.write(Buffer.from([0x10, 0x80, 0xad, 0xe2, 0x04, 0x00, 0x04]));
+    await once(raw, 'close');
+
+    const d3 = await TestDispenser.connect(gateway, 'D3');
+    const cut = new Promise<void>((resolve) => d3.client.once('close', () => resolve()));
+    d3.client.publish(dispenserTopic('D3', 'auth/request'), Buffer.alloc(200_000, 0x41), { qos: 1 });
+    await cut;
+    await d3.client.endAsync(true);
+    const d4 = await TestDispenser.connect(gateway, 'D4');
+    expect(await d4.authorise(d4.request('0700000103', 1000))).toMatchObject({ approved: true });
+    await d4.close();
   });
 });
 

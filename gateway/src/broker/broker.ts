@@ -4,6 +4,7 @@ import { Aedes, type AedesPublishPacket } from 'aedes';
 import { DISPENSE_QOS } from '@tusafishe/protocol';
 import type { Logger } from 'pino';
 import { BrokerAuthorizer } from './authorizer.js';
+import { guardPacketSize } from './packet-size-guard.js';
 
 export interface BrokerOptions {
   host: string;
@@ -32,7 +33,11 @@ export class Broker {
     aedes.on('clientError', (client, error) => options.logger.debug({ client_id: client.id, err: error.message }, 'broker client error'));
     aedes.on('connectionError', (client, error) => options.logger.debug({ client_id: client.id, err: error.message }, 'broker connection error'));
     // Small request/answer messages: Nagle plus delayed ACKs would add ~40 ms to each.
-    const tcp = createServer({ noDelay: true }, aedes.handle);
+    const tcp = createServer({ noDelay: true }, (socket) => {
+      const refused = (error: Error) =>
+        options.logger.warn({ remote: socket.remoteAddress, err: error.message }, 'MQTT connection cut: packet refused');
+      aedes.handle(guardPacketSize(socket, refused));
+    });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(options.port, options.host, () => resolve());

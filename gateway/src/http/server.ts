@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { createWebSocketStream } from 'ws';
+import { MAX_MQTT_PACKET_BYTES } from '../broker/packet-size-guard.js';
 import { GatewayError } from '../errors.js';
 import type { Broker } from '../broker/broker.js';
 
@@ -43,7 +44,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       .send({ code: status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'INTERNAL' : 'BAD_REQUEST', message: (error as Error).message });
   });
   await app.register(rateLimit, { global: true, max: options.rateLimitPerMinute, timeWindow: 60_000 });
-  await app.register(websocket);
+  // The same packet cap as the TCP listener: a WebSocket frame carries one MQTT packet.
+  await app.register(websocket, { options: { maxPayload: MAX_MQTT_PACKET_BYTES } });
   app.withTypeProvider<ZodTypeProvider>().get('/mqtt', { websocket: true }, (socket, request) => {
     options.broker.aedes.handle(createWebSocketStream(socket), request.raw);
   });
