@@ -54,7 +54,7 @@ export class KioskOverview extends LitElement {
       ${this.error ? html`<p class="error">${this.error}</p>` : nothing}
       <section class="summary card">
         <div><span class="big">${online}/${overview.dispensers.length}</span><span class="muted">dispensers online</span></div>
-        <div><span class="big" data-testid="today-litres">${litres(overview.today.dispensed_ml)}</span><span class="muted">today, ${overview.today.dispenses} dispenses</span></div>
+        <div><span class="big" data-testid="today-litres">${litres(overview.today.dispensed_ml)}</span><span class="muted">today, ${overview.today.dispenses} ${overview.today.dispenses === 1 ? 'dispense' : 'dispenses'}</span></div>
         <div><span class="muted">Kiosk ${overview.kiosk_id}</span></div>
       </section>
       ${this.alerts(overview.hardware)}
