@@ -58,7 +58,8 @@ export class PacketSizeGuard extends Transform {
 export function guardPacketSize(socket: Socket, onRefused: (error: Error) => void, max = MAX_MQTT_PACKET_BYTES): Duplex {
   const guard = new PacketSizeGuard(max);
   guard.once('error', (error) => {
-    onRefused(error);
+    // Only the guard's own refusals are news; an abort is the connection closing normally.
+    if (error instanceof GatewayError) onRefused(error);
     socket.destroy();
   });
   socket.pipe(guard);
