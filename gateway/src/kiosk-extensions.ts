@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { GatewayCore } from './gateway.js';
 import { startFirmwareUpdates } from './firmware/firmware-updates.js';
 import { attachKioskHardware } from './hardware/attach-hardware.js';
+import type { LogSource } from './log-ring.js';
 import type { KioskHardware } from './hardware/kiosk-hardware.js';
 import { attachSync } from './sync/attach-sync.js';
 import type { SyncWorker } from './sync/sync.js';
@@ -18,9 +19,10 @@ export interface KioskExtensions {
 /**
  * Everything a field gateway runs beside the core, each configured from the
  * environment (balena device variables): cloud sync, kiosk hardware, and the
- * technicians' UI and API with dispenser firmware updates. Pass as `startGateway`'s `setup`.
+ * technicians' UI and API with dispenser firmware updates and, given the logger's ring, the
+ * gateway's recent log. Pass as `startGateway`'s `setup`.
  */
-export async function attachKioskExtensions(core: GatewayCore, env: NodeJS.ProcessEnv): Promise<KioskExtensions> {
+export async function attachKioskExtensions(core: GatewayCore, env: NodeJS.ProcessEnv, logs?: LogSource): Promise<KioskExtensions> {
   // At the root so the hardware routes can sit behind the technician session cookie too.
   await core.http.register(fastifyCookie);
   const sync = await attachSync(core, env);
@@ -36,6 +38,7 @@ export async function attachKioskExtensions(core: GatewayCore, env: NodeJS.Proce
     ...(hardware ? { hardware } : {}),
     firmware: startFirmwareUpdates(core, env),
     uiDistDir: env.UI_DIST_DIR ?? resolve(import.meta.dirname, '../../ui/dist'),
+    ...(logs ? { logs } : {}),
   });
   return { sync, hardware };
 }

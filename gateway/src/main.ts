@@ -4,6 +4,7 @@ import { en } from 'zod/locales';
 import { readConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { attachKioskExtensions } from './kiosk-extensions.js';
+import { LogRing } from './log-ring.js';
 import { createLogger } from './logger.js';
 import { DEMO_CREDENTIALS_FILE, type DemoCredentials } from './seed/demo-data.js';
 
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
     process.stderr.write(`invalid configuration: ${error instanceof z.ZodError ? z.prettifyError(error) : String(error)}\n`);
     process.exit(2);
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logRing = new LogRing();
+  const logger = createLogger({ level: config.logLevel }, logRing);
   const gateway = await startGateway({
     dataDir: config.dataDir,
     kioskId: config.kioskId,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LOG_RING_CAPACITY, LOG_RING_LEVELS } from '../log-ring.js';
 
 /**
  * Shapes of the technician API. The server validates with them and the UI imports the
@@ -155,6 +156,31 @@ export const TransactionsQuery = z.object({
   from: z.iso.date().optional(),
   to: z.iso.date().optional(),
 });
+
+export const LogsQuery = z.object({
+  level: z.enum(LOG_RING_LEVELS).default('info'),
+  module: z.string().regex(/^[a-z0-9-]{1,32}$/).optional(),
+  limit: z.coerce.number().int().min(1).max(DEFAULT_LOG_RING_CAPACITY).default(200),
+});
+export const LogEntry = z.object({
+  seq: z.number().int(),
+  time: z.number().int(),
+  level: z.enum(LOG_RING_LEVELS),
+  module: z.string(),
+  msg: z.string(),
+  fields: z.record(z.string(), z.unknown()),
+});
+export const LogsAnswer = z.object({
+  /** The kiosk's IANA zone, in which the UI shows the times. */
+  timezone: z.string(),
+  /** How many entries the gateway keeps. */
+  capacity: z.number().int(),
+  /** Modules that have entries in the ring, for the filter. */
+  modules: z.array(z.string()),
+  entries: z.array(LogEntry),
+});
+export type LogsAnswer = z.infer<typeof LogsAnswer>;
+export type LogEntryView = z.infer<typeof LogEntry>;
 
 /** Messages the live feed websocket pushes. */
 export type LiveMessage =

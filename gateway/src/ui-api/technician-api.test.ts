@@ -3,6 +3,8 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandResult, decodeMessage, DispenserCommand, DispenserConfig, dispenserTopic, newId } from '@tusafishe/protocol';
 import { connectMqtt, demoPassword, nextMessage, startTestGateway, TestDispenser, type TestGateway } from '../../test/fixtures.js';
+import { LogRing } from '../log-ring.js';
+import { createLogger } from '../logger.js';
 import { authenticateTechnician, createTechnician, MAX_FAILED_SIGN_INS } from './technician-accounts.js';
 import { technicianApi } from './technician-api.js';
 
@@ -12,10 +14,12 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** A real gateway (store, broker, HTTP) with the technician API registered the way main.ts does it. */
 function startHarness(): Promise<TestGateway> {
+  const logs = new LogRing();
   return startTestGateway({
+    logger: createLogger({ level: process.env.TEST_LOG ?? 'silent' }, logs),
     setup: async (core) => {
       await createTechnician(core.store.db, USERNAME, PASSWORD);
-      await core.http.register(technicianApi, { gateway: core });
+      await core.http.register(technicianApi, { gateway: core, logs });
     },
   });
 }
@@ -95,6 +99,7 @@ describe('technician API', () => {
         'delete /api/session',
         'get /api/customers',
         'get /api/transactions.csv',
+        'get /api/logs',
       ]),
     );
     expect(gateway.store.db.prepare('SELECT count(*) AS n FROM technician_audit').get()).toEqual(before);
@@ -229,6 +234,34 @@ describe('technician API', () => {
     gateway.events.emit('dispenser-status', { dispenser_id: 'D5', online: false, firmware: null, heartbeat: null, at: 1 });
     expect(await message).toEqual({ type: 'dispenser-status', dispenser_id: 'D5', online: false, at: 1 });
     socket.close();
+  });
+
+  it('shows a signed-in technician the recent log, filtered by level and module, redacted', async () => {
+    await expect(connectMqtt(gateway.mqttPort, 'D4', 'not-the-password')).rejects.toThrow();
+    gateway.logger.child({ module: 'sync' }).error({ status: 503 }, 'push failed');
+    gateway.logger.warn(
+      { pin: 'pin-7391', dispenser: { password: 'pw-7391', config: { secret: 'secret-7391' } }, req: { headers: { authorization: 'Bearer tok-7391' } } },
+      'redaction check',
+    );
+    const logs = (query: string, headers: Record<string, string> = { cookie }) => app.inject({ url: `/api/logs${query}`, headers });
+
+    const warnings = await logs('?level=warn');
+    expect(warnings.statusCode).toBe(200);
+    const body = warnings.json();
+    expect(body).toMatchObject({ timezone: 'Africa/Nairobi', capacity: 2000, modules: expect.arrayContaining(['core', 'sync']) });
+    expect(body.entries.slice(0, 3).map((entry: { msg: string }) => entry.msg)).toEqual(['redaction check', 'push failed', 'broker login refused']);
+    expect(body.entries[2]).toMatchObject({ level: 'warn', module: 'core', fields: { username: 'D4' } });
+    expect(warnings.body).not.toMatch(/7391|not-the-password/);
+    expect(body.entries[0].fields).toMatchObject({ pin: '[redacted]', dispenser: { password: '[redacted]', config: { secret: '[redacted]' } } });
+
+    expect((await logs('?module=sync')).json().entries).toEqual([expect.objectContaining({ level: 'error', msg: 'push failed' })]);
+    expect((await logs('?level=info&limit=500')).json().entries.some((entry: { msg: string }) => entry.msg === 'gateway listening')).toBe(true);
+    expect((await logs('?limit=0')).statusCode).toBe(400);
+    expect((await logs('?level=debug')).statusCode).toBe(400);
+
+    const anonymous = await logs('?level=info', {});
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json()).toEqual({ code: 'NOT_SIGNED_IN', message: 'sign in first' });
   });
 
   it('ends the session on sign-out', async () => {

@@ -19,6 +19,8 @@ import type { HardwareApi } from '../hardware/api/hardware-routes.js';
 import type { SyncSource, TechnicianGateway } from './kiosk-port.js';
 import { kioskRoutes } from './kiosk-routes.js';
 import { liveFeed } from './live-feed.js';
+import type { LogSource } from '../log-ring.js';
+import { logRoutes } from './log-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { TechnicianApiError } from './technician-errors.js';
 
@@ -34,11 +36,13 @@ export interface TechnicianApiDeps {
   secureCookie?: boolean;
   /** Dispenser firmware store and updates (`startFirmwareUpdates`); without it no firmware routes. */
   firmware?: FirmwareUpdates;
+  /** The gateway's recent log entries (the `LogRing` its logger writes to); without it no logs route. */
+  logs?: LogSource;
 }
 
 /**
  * The technicians' web UI and its `/api`: sign-in, kiosk overview, live feed, dispensers,
- * customers, charts, CSV export, OpenAPI at `/api/openapi.json`.
+ * customers, charts, CSV export, logs, OpenAPI at `/api/openapi.json`.
  */
 export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, deps) => {
   app.setValidatorCompiler(validatorCompiler);
@@ -65,6 +69,7 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   await app.register(customerRoutes, { store, timezone, phoneRegion: gateway.settings.phoneRegion });
   await app.register(liveFeed, { db: store.db, events: gateway.events });
   if (deps.firmware) await app.register(firmwareRoutes, { ...deps.firmware, db: store.db });
+  if (deps.logs) await app.register(logRoutes, { db: store.db, logs: deps.logs, timezone });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (deps.uiDistDir && existsSync(join(deps.uiDistDir, 'index.html'))) {
