@@ -2,6 +2,7 @@ import type {
   CalibrationResult,
   CustomerView,
   DispenserDetail,
+  LogsAnswer,
   Overview,
   Usage,
   ValveTestResult,
@@ -60,5 +61,7 @@ export const api = {
     request<FirmwareImageView>('POST', `/api/firmware?version=${encodeURIComponent(version)}`, image),
   firmwareRollout: (id: string) => request<RolloutAnswer>('GET', `/api/dispensers/${encodeURIComponent(id)}/ota`),
   updateFirmware: (id: string, version: string) => request<RolloutAnswer>('POST', `/api/dispensers/${encodeURIComponent(id)}/ota`, { version }),
+  logs: (level: LogsAnswer['entries'][number]['level'], module: string | null) =>
+    request<LogsAnswer>('GET', `/api/logs?level=${level}&limit=200${module ? `&module=${encodeURIComponent(module)}` : ''}`),
   transactionsCsvUrl: (from: string, to: string) => `/api/transactions.csv?from=${from}&to=${to}`,
 };

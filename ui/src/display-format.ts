@@ -12,6 +12,11 @@ export function dateTime(at: number): string {
   return new Date(at).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }
 
+/** Day and time to the second in an IANA zone (the kiosk's, whatever the phone's own zone). */
+export function zonedDateTime(at: number, timeZone: string): string {
+  return new Date(at).toLocaleString('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
 export function ago(at: number | null, now: number = Date.now()): string {
   if (at === null) return 'never';
   const seconds = Math.max(0, Math.round((now - at) / 1000));

@@ -8,14 +8,15 @@ import './dispenser-detail.js';
 import './customer-search.js';
 import './usage-charts.js';
 import './firmware-images.js';
+import './gateway-logs.js';
 
-type Route = { page: 'overview' | 'feed' | 'customers' | 'charts' | 'firmware' } | { page: 'dispenser'; id: string };
+type Route = { page: 'overview' | 'feed' | 'customers' | 'charts' | 'firmware' | 'logs' } | { page: 'dispenser'; id: string };
 
 /** Hash routes, so the gateway serves one static index.html for every page. */
 function parseRoute(hash: string): Route {
   const [, page, id] = hash.replace(/^#/, '').split('/');
   if (page === 'dispensers' && id) return { page: 'dispenser', id: decodeURIComponent(id) };
-  if (page === 'feed' || page === 'customers' || page === 'charts' || page === 'firmware') return { page };
+  if (page === 'feed' || page === 'customers' || page === 'charts' || page === 'firmware' || page === 'logs') return { page };
   return { page: 'overview' };
 }
 
@@ -25,6 +26,7 @@ const NAV = [
   { page: 'customers', href: '#/customers', label: 'Customers' },
   { page: 'charts', href: '#/charts', label: 'Usage' },
   { page: 'firmware', href: '#/firmware', label: 'Firmware' },
+  { page: 'logs', href: '#/logs', label: 'Logs' },
 ] as const;
 
 /** The app shell: sign-in gate, navigation, live connection and the routed page. */
@@ -101,6 +103,8 @@ export class TusafisheApp extends LitElement {
         return html`<usage-charts></usage-charts>`;
       case 'firmware':
         return html`<firmware-images></firmware-images>`;
+      case 'logs':
+        return html`<gateway-logs></gateway-logs>`;
       case 'dispenser':
         return html`<dispenser-detail .dispenserId=${this.route.id}></dispenser-detail>`;
       default:
@@ -138,13 +142,14 @@ export class TusafisheApp extends LitElement {
     .user { font-size: 0.85rem; opacity: 0.85; }
     .signout { font: inherit; font-size: 0.85rem; background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, 0.5); border-radius: 6px; padding: 6px 10px; cursor: pointer; }
     nav { position: fixed; bottom: 0; left: 0; right: 0; display: flex; background: #fff; border-top: 1px solid #d5dee4; z-index: 2; }
-    nav a { flex: 1; text-align: center; padding: 14px 4px; color: #44525c; text-decoration: none; font-weight: 600; }
+    /* Six tabs share a 390 px phone: smaller type, each as wide as its label plus an equal share of the rest. */
+    nav a { flex: 1 1 auto; text-align: center; padding: 14px 4px; color: #44525c; text-decoration: none; font-weight: 600; font-size: 0.8rem; }
     nav a.current { color: #0b6e99; box-shadow: inset 0 3px 0 #0b6e99; }
     main { padding: 12px; max-width: 1200px; margin: 0 auto; }
     @media (min-width: 900px) {
       :host { padding-bottom: 0; }
       nav { position: static; justify-content: center; border-top: 0; border-bottom: 1px solid #d5dee4; }
-      nav a { flex: 0 0 140px; }
+      nav a { flex: 0 0 140px; font-size: 1rem; }
       nav a.current { box-shadow: inset 0 -3px 0 #0b6e99; }
       main { padding: 20px; }
     }

@@ -10,8 +10,10 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { pino } from 'pino';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoPassword, startTestGateway, TestDispenser, type TestGateway } from '../../gateway/test/fixtures.js';
+import { connectMqtt, demoPassword, startTestGateway, TestDispenser, type TestGateway } from '../../gateway/test/fixtures.js';
 import { createTechnician } from '../../gateway/src/ui-api/technician-accounts.js';
+import { LogRing } from '../../gateway/src/log-ring.js';
+import { createLogger } from '../../gateway/src/logger.js';
 import { technicianApi } from '../../gateway/src/ui-api/technician-api.js';
 import { startKioskHardware, type KioskHardware } from '../../gateway/src/hardware/kiosk-hardware.js';
 import { startSync } from '../../gateway/src/sync/sync.js';
@@ -81,9 +83,11 @@ describe('technician UI in Chromium', () => {
     dir = await mkdtemp(join(tmpdir(), 'tusafishe-ui-'));
     const uiDistDir = join(dir, 'ui-dist');
     await Promise.all([build({ root: UI_ROOT, logLevel: 'silent', build: { outDir: uiDistDir, emptyOutDir: true } }), mkdir(SCREENSHOTS, { recursive: true })]);
+    const logs = new LogRing();
     gateway = await startTestGateway({
       dataDir: join(dir, 'gateway'),
       keepDataDir: true,
+      logger: createLogger({ level: process.env.TEST_LOG ?? 'silent' }, logs),
       setup: async (core) => {
         await createTechnician(core.store.db, USERNAME, PASSWORD);
         // The simulated kiosk hardware (tank, water quality, pump, UV, modem) over its real protocols.
@@ -93,7 +97,7 @@ describe('technician UI in Chromium', () => {
         );
         // No CLOUD_URL: the sync stand-in reports sync disabled, with the events waiting to be pushed.
         const sync = startSync({ store: core.store, env: {}, settings: core.settings, logger: pino({ level: 'silent' }) });
-        await core.http.register(technicianApi, { gateway: core, uiDistDir, hardware, sync, firmware: startFirmwareUpdates(core) });
+        await core.http.register(technicianApi, { gateway: core, uiDistDir, hardware, sync, firmware: startFirmwareUpdates(core), logs });
       },
     });
     baseUrl = `http://127.0.0.1:${gateway.httpPort}`;
@@ -222,6 +226,21 @@ describe('technician UI in Chromium', () => {
     await d1.waitForLcd('Enter phone number');
     expect(gateway.store.dispensers.get('D1')?.firmware).toBe('tusafishe-fw/0.2.0');
     await screenshot(page, 'phone-dispenser-updated');
+  });
+
+  it('shows a dispenser login refused by the broker on the Logs page', async () => {
+    await expect(connectMqtt(gateway.mqttPort, 'D5', 'a-wrong-password')).rejects.toThrow();
+    await page.goto(`${baseUrl}/#/logs`);
+    const refused = page.getByTestId('log-entry').filter({ hasText: 'broker login refused' }).first();
+    await expect.poll(() => refused.textContent()).toContain('username=D5');
+    expect(await refused.getAttribute('data-level')).toBe('warn');
+    await page.getByLabel('Module').selectOption('core');
+    await page.getByLabel('Level (and above)').selectOption('error');
+    await page.getByText('Nothing logged at this level yet.').waitFor();
+    await page.getByLabel('Level (and above)').selectOption('warn');
+    await refused.waitFor();
+    expect(await page.locator('gateway-logs').textContent()).not.toContain('a-wrong-password');
+    await screenshot(page, 'phone-logs');
   });
 
   it('lays the pages out for a laptop too', async () => {
