@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     seedDemo: config.seedDemo,
     settings: config.settings,
     logger,
-    setup: async (core) => void (await attachKioskExtensions(core, process.env)),
+    setup: async (core) => void (await attachKioskExtensions(core, process.env, logRing)),
   });
   if (gateway.demo) printCredentials(gateway.demo, config.dataDir);
 

@@ -1,4 +1,5 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import type { LogEntryView, LogsAnswer } from '../../gateway/src/ui-api/api-schemas.js';
 import { api, ApiError } from './api-client.js';
 import { zonedDateTime } from './display-format.js';
@@ -101,7 +102,14 @@ export class GatewayLogs extends LitElement {
           ? html`<p class="muted">Loading…</p>`
           : this.answer.entries.length === 0
             ? html`<p class="muted">Nothing logged at this level yet.</p>`
-            : html`<ul>${this.answer.entries.map((entry) => this.entry(entry, this.answer!.timezone))}</ul>`}
+            : html`<ul>
+                ${repeat(
+                  this.answer.entries,
+                  // Keyed by arrival, so a refresh only adds the new rows (a technician's text selection survives).
+                  (entry) => entry.seq,
+                  (entry) => this.entry(entry, this.answer!.timezone),
+                )}
+              </ul>`}
         ${this.answer
           ? html`<p class="muted">Newest first; times in ${this.answer.timezone}. The gateway keeps its last ${this.answer.capacity.toLocaleString('en')} entries.</p>`
           : ''}
