@@ -9,7 +9,7 @@ import { withWebhookSecret } from './http/webhook-secret.js';
 import { ChangeFeed } from './kiosk-api/change-feed.js';
 import { kioskApiRoutes } from './kiosk-api/routes.js';
 import { KioskAuthenticator } from './kiosks/kiosks.js';
-import { countNegativeBalances } from './ledger/ledger.js';
+import { countNegativeBalances, DEFAULT_USAGE_TIMEZONE } from './ledger/ledger.js';
 import { loggerOptions } from './logger.js';
 import { CloudMetrics } from './metrics.js';
 import { airtelMoneyProvider, type AirtelMoneyConfig } from './payments/airtel-money.js';
@@ -55,6 +55,8 @@ export interface CloudOptions {
   purchase?: { minMajor: number; maxMajor: number };
   /** Shown in messages. Default *123#. */
   ussdCode?: string;
+  /** IANA time zone of the fleet's day for daily usage; every kiosk of the fleet shares it. Default Africa/Nairobi. */
+  usageTimeZone?: string;
   providers?: {
     mtn?: Omit<MtnMomoConfig, 'callbackUrl'>;
     airtel?: AirtelMoneyConfig;
@@ -140,7 +142,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   const webhookSecret = options.webhookSecret;
-  await kioskApiRoutes(app, { db, feed, authenticator: new KioskAuthenticator(db), metrics, requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute });
+  await kioskApiRoutes(app, { db, feed, authenticator: new KioskAuthenticator(db), metrics, requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute, usageTimeZone: options.usageTimeZone ?? DEFAULT_USAGE_TIMEZONE });
   await ussdRoutes(app, { db, payments, limits, metrics, webhookSecret, requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute });
   await smsRoutes(app, {
     db,

@@ -7,6 +7,12 @@ describe('cloud configuration', () => {
     expect(options).toMatchObject({ dataDir: './data', port: 3000, simulators: { mtnPort: 3101, airtelPort: 3102 } });
     expect(options.sms).toBeUndefined();
     expect(options.webhookSecret).toBeUndefined();
+    expect(options.usageTimeZone).toBe('Africa/Nairobi');
+  });
+
+  it('refuses a usage time zone that does not exist', () => {
+    expect(CloudEnv.safeParse({ USAGE_TIMEZONE: 'Africa/Atlantis' }).error?.issues[0]?.path).toEqual(['USAGE_TIMEZONE']);
+    expect(cloudOptionsFromEnv(CloudEnv.parse({ USAGE_TIMEZONE: 'Africa/Kampala' })).usageTimeZone).toBe('Africa/Kampala');
   });
 
   it('refuses to start in production without a webhook secret', () => {

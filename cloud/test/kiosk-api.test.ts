@@ -172,6 +172,44 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     expect(await balanceDrift(cloud.db)).toEqual([]);
   });
 
+  describe('daily usage across kiosks', () => {
+    const todayInNairobi = (): string => new Intl.DateTimeFormat('en-CA', { timeZone: 'Africa/Nairobi' }).format(Date.now());
+
+    async function pulledRecord(account: string, afterVersion: number) {
+      const pulled = await kioskClient(cloud.url, kioskA).pull({ cursor: String(afterVersion - 1) });
+      return pulled.body.customers.find((c) => c.account_id === account);
+    }
+
+    it('sums two kiosks\' dispenses of the day into the record every gateway pulls', async () => {
+      const account = await customerWithCredit(20_000);
+      const fromA = await kioskClient(cloud.url, kioskA).push([dispenseEvent('KIOSK-A', account, 3_000)]);
+      expect(fromA.body.balances[0]).toMatchObject({ used_today_ml: 3_000, usage_day: todayInNairobi() });
+      const fromB = await kioskClient(cloud.url, kioskB).push([dispenseEvent('KIOSK-B', account, 1_500), dispenseEvent('KIOSK-B', account, 500)]);
+      expect(fromB.body.balances[0]).toMatchObject({ balance_ml: 15_000, used_today_ml: 5_000 });
+      // A batch pushed again after a lost answer counts once here too.
+      const batch = [dispenseEvent('KIOSK-A', account, 1_000)];
+      await kioskClient(cloud.url, kioskA).push(batch);
+      const again = await kioskClient(cloud.url, kioskA).push(batch);
+      expect(again.body.balances[0]?.used_today_ml).toBe(6_000);
+      const record = await pulledRecord(account, fromB.body.balances[0]!.version);
+      expect(record).toMatchObject({ usage_day: todayInNairobi(), used_today_ml: 6_000, balance_ml: 14_000 });
+    });
+
+    it('counts a dispense dated yesterday in the balance but not in today\'s usage', async () => {
+      const account = await customerWithCredit(20_000);
+      const client = kioskClient(cloud.url, kioskA);
+      const yesterday = { ...dispenseEvent('KIOSK-A', account, 4_000), occurred_at: Date.now() - 86_400_000 };
+      const late = await client.push([yesterday]);
+      expect(late.body.balances[0]).toMatchObject({ balance_ml: 16_000, used_today_ml: 0, usage_day: null });
+      const today = await client.push([dispenseEvent('KIOSK-A', account, 2_000), { ...yesterday, event_id: newId(), source_id: newId() }]);
+      expect(await pulledRecord(account, today.body.balances[0]!.version)).toMatchObject({
+        balance_ml: 10_000,
+        usage_day: todayInNairobi(),
+        used_today_ml: 2_000,
+      });
+    });
+  });
+
   it('applies a lockout reported by a kiosk to the customer record every gateway pulls', async () => {
     const account = await customerWithCredit(0);
     const lockedUntil = Date.now() + 600_000;

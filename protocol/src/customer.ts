@@ -5,6 +5,19 @@ export const CUSTOMER_STATUSES = ['active', 'inactive', 'suspended'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
 
 /**
+ * What the customer drew on `usage_day` (YYYY-MM-DD in the fleet's usage time zone, which every
+ * kiosk of a fleet shares) at every kiosk, from the events the cloud has merged. A gateway adds
+ * its own dispenses not yet acknowledged, for a daily limit that holds across kiosks. Optional:
+ * absent from an older cloud; a gateway then counts only its own dispenses, as before.
+ */
+export const CustomerUsage = z.object({
+  /** null: no dispense merged yet. A day other than the gateway's today counts as nothing drawn. */
+  usage_day: z.optional(z.nullable(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/)))),
+  used_today_ml: z.optional(z.int().check(z.minimum(0))),
+});
+export type CustomerUsage = z.infer<typeof CustomerUsage>;
+
+/**
  * A customer as the cloud publishes it to gateways. Profile fields are owned by the
  * cloud (ARCHITECTURE §3); `balance_ml` is the cloud's merged balance at `version`.
  */
@@ -24,5 +37,6 @@ export const CustomerRecord = z.object({
   locked_until: z.nullable(EpochMs),
   /** Cloud change sequence; a gateway keeps the highest it has applied. */
   version: z.int().check(z.minimum(0)),
+  ...CustomerUsage.shape,
 });
 export type CustomerRecord = z.infer<typeof CustomerRecord>;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CustomerRecord } from './customer.js';
+import { CustomerRecord, CustomerUsage } from './customer.js';
 import { LedgerEvent } from './ledger-event.js';
 import { AccountId, Id } from './schema-parts.js';
 
@@ -42,7 +42,7 @@ export const PushResponse = z.object({
   /** Every id now durable in the cloud, including ones it already had. */
   acked: z.array(Id),
   rejected: z.array(z.object({ event_id: Id, code: z.string(), message: z.string() })),
-  /** Authoritative balances of the customers the batch touched. */
-  balances: z.array(z.object({ account_id: AccountId, balance_ml: z.int(), version: z.int() })),
+  /** Authoritative balances (and, from a current cloud, daily usage) of the customers the batch touched. */
+  balances: z.array(z.object({ account_id: AccountId, balance_ml: z.int(), version: z.int(), ...CustomerUsage.shape })),
 });
 export type PushResponse = z.infer<typeof PushResponse>;

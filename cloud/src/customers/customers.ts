@@ -23,10 +23,12 @@ interface CustomerRow {
   locked_until: number | string | null;
   balance_ml: number | string;
   version: number | string;
+  usage_day: string | null;
+  used_today_ml: number | string;
 }
 
 export const CUSTOMER_COLUMNS =
-  'account_id, phone, name, pin_hash, status, language, expires_at, daily_limit_ml, allowed_kiosks, locked_until, balance_ml, version';
+  'account_id, phone, name, pin_hash, status, language, expires_at, daily_limit_ml, allowed_kiosks, locked_until, balance_ml, version, usage_day, used_today_ml';
 
 const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
@@ -44,6 +46,8 @@ export function toCustomer(row: CustomerRow): Customer {
     locked_until: nullableNumber(row.locked_until),
     balance_ml: Number(row.balance_ml),
     version: Number(row.version),
+    usage_day: row.usage_day,
+    used_today_ml: Number(row.used_today_ml),
   };
 }
 

@@ -32,9 +32,10 @@ function lockedUntil(event: LedgerEvent): number {
 
 /**
  * Merges a kiosk's batch into the ledger (union by event id). Safe to repeat: ids already
- * held are acknowledged again and counted once.
+ * held are acknowledged again and counted once. Dispenses count toward the customers' usage
+ * on today's day in `usageTimeZone`.
  */
-export async function ingestKioskEvents(db: Db, kioskId: string, events: readonly LedgerEvent[]): Promise<PushResponse> {
+export async function ingestKioskEvents(db: Db, kioskId: string, events: readonly LedgerEvent[], usageTimeZone: string): Promise<PushResponse> {
   const rejected: PushResponse['rejected'] = [];
   const reject = (event: LedgerEvent, code: PushRejectionCode): void => {
     rejected.push({ event_id: event.event_id, code, message: PUSH_REJECTIONS[code] });
@@ -60,7 +61,7 @@ export async function ingestKioskEvents(db: Db, kioskId: string, events: readonl
       return !event.account_id || known.has(event.account_id);
     });
 
-    const inserted = await appendEvents(tx, valid);
+    const inserted = await appendEvents(tx, valid, usageTimeZone);
     const notInserted = valid.filter((event) => !inserted.has(event.event_id));
     const alreadyHeld = await existingEventIds(tx, notInserted.map((event) => event.event_id));
     const acked: string[] = [];

@@ -15,6 +15,8 @@ export interface KioskApiDeps {
   authenticator: KioskAuthenticator;
   metrics: CloudMetrics;
   requestsPerKioskPerMinute: number;
+  /** The fleet's day for daily usage (IANA time zone). */
+  usageTimeZone: string;
 }
 
 const DEFAULT_PAGE = 500;
@@ -50,7 +52,7 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
   });
 
   typed.post(SYNC_PATHS.events, { schema: { body: PushRequest }, onRequest, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 }, async (request) => {
-    const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events);
+    const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events, deps.usageTimeZone);
     deps.metrics.eventsAcked.inc(result.acked.length);
     for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });
     if (result.rejected.length > 0) request.log.warn({ kioskId: request.kioskId, rejected: result.rejected.length }, 'kiosk events rejected');

@@ -5,6 +5,12 @@ import type { Queryable } from '../store/db.js';
 const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
 
 /**
+ * The fleet's day for daily limits: the kiosks of a fleet share one time zone (East African
+ * kiosks share EAT), set by USAGE_TIMEZONE and matched by each gateway's TIMEZONE.
+ */
+export const DEFAULT_USAGE_TIMEZONE = 'Africa/Nairobi';
+
+/**
  * First statement of every transaction that changes customers: the version trigger takes the
  * same lock, and taking it before any row lock keeps concurrent writers from deadlocking.
  */
@@ -16,6 +22,8 @@ export interface Balance {
   account_id: string;
   balance_ml: number;
   version: number;
+  usage_day: string | null;
+  used_today_ml: number;
 }
 
 interface InsertedRow {
@@ -26,9 +34,15 @@ interface InsertedRow {
  * Appends events to the grow-only ledger (ARCHITECTURE §3): an event id already present is
  * ignored, so merge is union. Each new balance-affecting event moves its customer's cached
  * balance in the same statement, so `customers.balance_ml` always equals the sum of its events.
- * Returns the ids this call inserted. Call inside a transaction.
+ * New dispenses that occurred on today's usage day (in `usageTimeZone`) move `used_today_ml` in
+ * that statement too, starting it afresh when `usage_day` was an earlier day; late dispenses of
+ * an earlier day count for no one's today. Returns the ids this call inserted. Call inside a transaction.
  */
-export async function appendEvents(tx: Queryable, events: readonly LedgerEvent[]): Promise<Set<string>> {
+export async function appendEvents(
+  tx: Queryable,
+  events: readonly LedgerEvent[],
+  usageTimeZone: string = DEFAULT_USAGE_TIMEZONE,
+): Promise<Set<string>> {
   if (events.length === 0) return new Set();
   const column = <T>(pick: (event: LedgerEvent) => T): T[] => events.map(pick);
   const rows = await tx.query<InsertedRow>(
@@ -38,11 +52,21 @@ export async function appendEvents(tx: Queryable, events: readonly LedgerEvent[]
      ), inserted AS (
        INSERT INTO ledger_events (event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details)
        SELECT * FROM input ON CONFLICT DO NOTHING
-       RETURNING event_id, type, account_id, amount_ml
+       RETURNING event_id, type, account_id, amount_ml, occurred_at
+     ), today AS (
+       SELECT to_char(now() AT TIME ZONE $10::text, 'YYYY-MM-DD') AS day
      ), moved AS (
-       UPDATE customers c SET balance_ml = c.balance_ml + d.delta
-       FROM (SELECT account_id, sum(amount_ml) AS delta FROM inserted
-             WHERE account_id IS NOT NULL AND type IN (${BALANCE_TYPES_SQL}) GROUP BY account_id) d
+       UPDATE customers c SET
+         balance_ml = c.balance_ml + d.delta,
+         usage_day = CASE WHEN d.drawn = 0 THEN c.usage_day ELSE d.day END,
+         used_today_ml = CASE WHEN d.drawn = 0 THEN c.used_today_ml
+                              WHEN c.usage_day = d.day THEN c.used_today_ml + d.drawn
+                              ELSE d.drawn END
+       FROM (SELECT account_id, sum(amount_ml) AS delta, today.day,
+                    coalesce(-sum(amount_ml) FILTER (WHERE type = 'dispense' AND amount_ml < 0
+                      AND to_char(to_timestamp(occurred_at / 1000.0) AT TIME ZONE $10::text, 'YYYY-MM-DD') = today.day), 0) AS drawn
+             FROM inserted CROSS JOIN today
+             WHERE account_id IS NOT NULL AND type IN (${BALANCE_TYPES_SQL}) GROUP BY account_id, today.day) d
        WHERE c.account_id = d.account_id
      )
      SELECT event_id::text AS event_id FROM inserted`,
@@ -56,6 +80,7 @@ export async function appendEvents(tx: Queryable, events: readonly LedgerEvent[]
       column((e) => e.source_id ?? null),
       column((e) => e.occurred_at),
       column((e) => (e.details === undefined ? null : JSON.stringify(e.details))),
+      usageTimeZone,
     ],
   );
   return new Set(rows.map((row) => row.event_id));
@@ -70,11 +95,17 @@ export async function existingEventIds(db: Queryable, ids: readonly string[]): P
 
 export async function balancesOf(db: Queryable, accountIds: readonly string[]): Promise<Balance[]> {
   if (accountIds.length === 0) return [];
-  const rows = await db.query<{ account_id: string; balance_ml: number | string; version: number | string }>(
-    'SELECT account_id, balance_ml, version FROM customers WHERE account_id = ANY($1::text[]) ORDER BY account_id',
+  const rows = await db.query<{ account_id: string; balance_ml: number | string; version: number | string; usage_day: string | null; used_today_ml: number | string }>(
+    'SELECT account_id, balance_ml, version, usage_day, used_today_ml FROM customers WHERE account_id = ANY($1::text[]) ORDER BY account_id',
     [accountIds],
   );
-  return rows.map((row) => ({ account_id: row.account_id, balance_ml: Number(row.balance_ml), version: Number(row.version) }));
+  return rows.map((row) => ({
+    account_id: row.account_id,
+    balance_ml: Number(row.balance_ml),
+    version: Number(row.version),
+    usage_day: row.usage_day,
+    used_today_ml: Number(row.used_today_ml),
+  }));
 }
 
 /** Extends a customer's cloud-wide lockout (never shortens it); bumps the version so gateways learn it. */

@@ -153,6 +153,16 @@ CREATE TRIGGER customers_lock_versions BEFORE INSERT OR UPDATE ON customers
   FOR EACH STATEMENT EXECUTE FUNCTION customers_lock_versions();
 `,
   },
+  {
+    version: 4,
+    name: 'daily usage across kiosks',
+    sql: `
+-- What the customer drew on usage_day (the fleet's usage time zone) at every kiosk, moved by the
+-- statement that merges dispense events, so a pull publishes it at no extra cost.
+ALTER TABLE customers ADD COLUMN usage_day text;
+ALTER TABLE customers ADD COLUMN used_today_ml bigint NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */
