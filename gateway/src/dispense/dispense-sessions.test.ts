@@ -151,6 +151,63 @@ function lastSession() {
   return row;
 }
 
+describe('daily limit across kiosks', () => {
+  const TODAY = '2026-01-15'; // the test clock's day in Nairobi
+  const account = 'TSF000199';
+
+  async function draw(sessions: DispenseSessions, phone: string, ml: number): Promise<void> {
+    const approved = await sessions.authorise(request(phone, ml), 'D1');
+    if (!approved.approved) throw new Error(`expected approval, got ${approved.reason}`);
+    await sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: ml }, 'D1');
+  }
+
+  it('counts what the cloud says was drawn today at other kiosks', async () => {
+    const phone = await addCustomer({ daily_limit_ml: 5000, usage_day: TODAY, used_today_ml: 3000 });
+    const sessions = service();
+    expect(await denial(sessions, request(phone, 2001))).toBe('DAILY_LIMIT');
+    expect(await denial(sessions, request(phone, 2000), 'D2')).toBeNull();
+    // A newer record from a pull moves the figure.
+    const record = store.customers.findByAccount(account)!;
+    store.applyCustomerRecords([{ ...record, used_today_ml: 1000, version: 2 }]);
+    expect(await denial(sessions, request(phone, 2000), 'D3')).toBeNull();
+  });
+
+  it('ignores a figure of an earlier day: usage starts afresh at midnight', async () => {
+    const phone = await addCustomer({ daily_limit_ml: 5000, usage_day: '2026-01-14', used_today_ml: 5000 });
+    expect(await denial(service(), request(phone, 5000))).toBeNull();
+  });
+
+  it('counts its own dispense once, whether the cloud has acknowledged it or not', async () => {
+    const phone = await addCustomer({ daily_limit_ml: 6000, balance_ml: 20_000 });
+    const sessions = service();
+    await draw(sessions, phone, 2000);
+    expect(await denial(sessions, request(phone, 4001))).toBe('DAILY_LIMIT');
+    const [event] = store.unacknowledgedEvents(100);
+    // The push answer: this kiosk's 2 L merged with 1 L drawn at another kiosk meanwhile.
+    store.acknowledgeEvents([event!.event_id], [{ account_id: account, balance_ml: 17_000, version: 3, usage_day: TODAY, used_today_ml: 3000 }]);
+    expect(await denial(sessions, request(phone, 3001))).toBe('DAILY_LIMIT');
+    expect(await denial(sessions, request(phone, 3000), 'D2')).toBeNull();
+  });
+
+  it('never counts less than its own dispenses today, even from a cloud that publishes no figure', async () => {
+    const phone = await addCustomer({ daily_limit_ml: 6000 });
+    const sessions = service();
+    await draw(sessions, phone, 4000);
+    const [event] = store.unacknowledgedEvents(100);
+    store.acknowledgeEvents([event!.event_id], [{ account_id: account, balance_ml: 16_000, version: 2 }]);
+    expect(await denial(sessions, request(phone, 2001))).toBe('DAILY_LIMIT');
+    expect(await denial(sessions, request(phone, 2000), 'D2')).toBeNull();
+  });
+
+  it('keeps the offline daily limit per kiosk', async () => {
+    const phone = await addCustomer({ usage_day: TODAY, used_today_ml: 5000 });
+    const sessions = service({ offlineDailyLimitMl: 3000, offlineAfterMs: 60_000 });
+    clock += 61_000;
+    expect(await denial(sessions, request(phone, 3001))).toBe('OFFLINE_LIMIT');
+    expect(await denial(sessions, request(phone, 3000))).toBeNull();
+  });
+});
+
 describe('dispense sessions', () => {
   it('approval holds credit; completion writes one event, releases the hold and sets the balance', async () => {
     const sessions = service();

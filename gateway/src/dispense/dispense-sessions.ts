@@ -19,7 +19,7 @@ import type { Settings } from '../settings.js';
 import type { DispenseSession } from '../store/sessions.js';
 import type { Store } from '../store/store.js';
 import type { Interlocks } from './interlocks.js';
-import { localDay } from './local-day.js';
+import { dailyUsage } from './daily-usage.js';
 import { checkAccount, checkAllowance, effectiveLockout } from './verify-dispense.js';
 
 export interface DispenseSessionsOptions {
@@ -174,13 +174,13 @@ export class DispenseSessions {
       return { customer, phone, response: deny(request.request_id, 'DISPENSER_BUSY') };
     }
     store.pinFailures.reset(customer.account_id);
-    const day = localDay(now, settings.timezone);
-    const usedTodayMl = store.ledger.dispensedMl(customer.account_id, day.start, day.end) + store.sessions.heldMlFor(customer.account_id, now);
+    const usage = dailyUsage(store, customer, now, settings.timezone);
     const denial = checkAllowance(customer, {
       kioskId: this.options.kioskId,
       requestedMl: request.requested_ml,
       availableMl: store.availableBalanceMl(customer, now),
-      usedTodayMl,
+      usedTodayMl: usage.everywhereMl,
+      usedHereTodayMl: usage.hereMl,
       offlineLimitMl: this.isOffline(now) ? settings.offlineDailyLimitMl : null,
     });
     if (denial) return { customer, phone, response: deny(request.request_id, denial) };

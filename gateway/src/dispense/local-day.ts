@@ -19,6 +19,13 @@ function formatFor(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
+/** The calendar date (YYYY-MM-DD) in `timeZone` at instant `at`: the cloud's `usage_day` form. */
+export function localDate(at: number, timeZone: string): string {
+  const parts = formatFor(timeZone).formatToParts(at);
+  const field = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${field('year')}-${field('month')}-${field('day')}`;
+}
+
 /** Offset of `timeZone` from UTC at instant `at`, in ms (e.g. +3 h for Africa/Nairobi). */
 function zoneOffsetMs(at: number, timeZone: string): number {
   const parts = formatFor(timeZone).formatToParts(at);

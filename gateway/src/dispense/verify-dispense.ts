@@ -12,8 +12,10 @@ export interface Allowance {
   kioskId: string;
   requestedMl: number;
   availableMl: number;
-  /** Dispensed today at this kiosk plus open holds. */
+  /** Dispensed today at every kiosk (the cloud's figure + this kiosk's unacknowledged) plus open holds. */
   usedTodayMl: number;
+  /** Dispensed today at this kiosk plus open holds. */
+  usedHereTodayMl: number;
   /** The offline daily limit when the cloud has not been reached recently, else null. */
   offlineLimitMl: number | null;
 }
@@ -22,9 +24,8 @@ export interface Allowance {
 export function checkAllowance(customer: CustomerRecord, allowance: Allowance): DenialCode | null {
   if (customer.allowed_kiosks !== null && !customer.allowed_kiosks.includes(allowance.kioskId)) return 'KIOSK_NOT_ALLOWED';
   if (allowance.requestedMl > allowance.availableMl) return 'INSUFFICIENT_BALANCE';
-  const afterMl = allowance.usedTodayMl + allowance.requestedMl;
-  if (customer.daily_limit_ml !== null && afterMl > customer.daily_limit_ml) return 'DAILY_LIMIT';
-  if (allowance.offlineLimitMl !== null && afterMl > allowance.offlineLimitMl) return 'OFFLINE_LIMIT';
+  if (customer.daily_limit_ml !== null && allowance.usedTodayMl + allowance.requestedMl > customer.daily_limit_ml) return 'DAILY_LIMIT';
+  if (allowance.offlineLimitMl !== null && allowance.usedHereTodayMl + allowance.requestedMl > allowance.offlineLimitMl) return 'OFFLINE_LIMIT';
   return null;
 }
 

@@ -1,4 +1,4 @@
-import { CustomerRecord } from '@tusafishe/protocol';
+import { CustomerRecord, type CustomerUsage } from '@tusafishe/protocol';
 import type { Db } from './database.js';
 
 interface CustomerRow {
@@ -13,9 +13,12 @@ interface CustomerRow {
   balance_ml: number;
   locked_until: number | null;
   version: number;
+  usage_day: string | null;
+  used_today_ml: number;
 }
 
-export interface CloudBalance {
+/** A push response's balance; the usage fields come from a cloud that publishes them. */
+export interface CloudBalance extends CustomerUsage {
   account_id: string;
   balance_ml: number;
   version: number;
@@ -23,6 +26,11 @@ export interface CloudBalance {
 
 function toRecord(row: CustomerRow): CustomerRecord {
   return { ...row, allowed_kiosks: row.allowed_kiosks === null ? null : (JSON.parse(row.allowed_kiosks) as string[]) };
+}
+
+/** A cloud that does not publish usage (an older one) leaves the figure at nothing drawn. */
+function usageOf(usage: CustomerUsage): { usage_day: string | null; used_today_ml: number } {
+  return { usage_day: usage.usage_day ?? null, used_today_ml: usage.used_today_ml ?? 0 };
 }
 
 /** The customer replica: cloud-owned profiles and the cloud's last balance (ARCHITECTURE §3). */
@@ -39,18 +47,21 @@ export class CustomerReplica {
     this.dropPhoneHolder = db.prepare('DELETE FROM customers WHERE phone = ? AND account_id <> ?');
     this.upsert = db.prepare(`
       INSERT INTO customers (account_id, phone, name, pin_hash, status, expires_at, daily_limit_ml,
-                             allowed_kiosks, balance_ml, locked_until, version)
+                             allowed_kiosks, balance_ml, locked_until, version, usage_day, used_today_ml)
       VALUES (@account_id, @phone, @name, @pin_hash, @status, @expires_at, @daily_limit_ml,
-              @allowed_kiosks, @balance_ml, @locked_until, @version)
+              @allowed_kiosks, @balance_ml, @locked_until, @version, @usage_day, @used_today_ml)
       ON CONFLICT (account_id) DO UPDATE SET
         phone = excluded.phone, name = excluded.name, pin_hash = excluded.pin_hash, status = excluded.status,
         expires_at = excluded.expires_at, daily_limit_ml = excluded.daily_limit_ml,
         allowed_kiosks = excluded.allowed_kiosks, balance_ml = excluded.balance_ml,
-        locked_until = excluded.locked_until, version = excluded.version
+        locked_until = excluded.locked_until, version = excluded.version,
+        usage_day = excluded.usage_day, used_today_ml = excluded.used_today_ml
       WHERE excluded.version >= customers.version`);
-    this.updateBalance = db.prepare(
-      'UPDATE customers SET balance_ml = @balance_ml, version = @version WHERE account_id = @account_id AND version <= @version',
-    );
+    // The usage moves with the balance: the events just acknowledged are in the cloud's figure.
+    this.updateBalance = db.prepare(`UPDATE customers SET balance_ml = @balance_ml, version = @version,
+        usage_day = CASE WHEN @has_usage THEN @usage_day ELSE usage_day END,
+        used_today_ml = CASE WHEN @has_usage THEN @used_today_ml ELSE used_today_ml END
+      WHERE account_id = @account_id AND version <= @version`);
   }
 
   findByPhone(phone: string): CustomerRecord | undefined {
@@ -79,7 +90,7 @@ export class CustomerReplica {
         // A number re-assigned by the cloud belongs to the newer account only.
         this.dropPhoneHolder.run(valid.phone, valid.account_id);
         const allowed = valid.allowed_kiosks === null ? null : JSON.stringify(valid.allowed_kiosks);
-        changed += this.upsert.run({ ...valid, allowed_kiosks: allowed }).changes;
+        changed += this.upsert.run({ ...valid, allowed_kiosks: allowed, ...usageOf(valid) }).changes;
       }
       return changed;
     })();
@@ -87,6 +98,8 @@ export class CustomerReplica {
 
   /** Authoritative balances from a push response; older versions ignored. */
   applyBalances(balances: readonly CloudBalance[]): void {
-    for (const balance of balances) this.updateBalance.run(balance);
+    for (const { account_id, balance_ml, version, ...usage } of balances) {
+      this.updateBalance.run({ account_id, balance_ml, version, has_usage: usage.used_today_ml === undefined ? 0 : 1, ...usageOf(usage) });
+    }
   }
 }

@@ -23,6 +23,11 @@ function toEvent(row: LedgerRow): LedgerEvent {
   return event;
 }
 
+export interface Dispensed {
+  total_ml: number;
+  unacked_ml: number;
+}
+
 const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((t) => `'${t}'`).join(', ');
 const COLUMNS = 'event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details';
 
@@ -41,8 +46,9 @@ export class Ledger {
     this.bySource = db.prepare<[string, string], LedgerRow>(`SELECT ${COLUMNS} FROM ledger_events WHERE type = ? AND source_id = ?`);
     this.unackedSum = db.prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events
       WHERE account_id = ? AND acked_at IS NULL AND type IN (${BALANCE_TYPES_SQL})`).pluck();
-    this.dispensedBetween = db.prepare<[string, number, number], number>(`SELECT coalesce(-sum(amount_ml), 0) FROM ledger_events
-      WHERE account_id = ? AND type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`).pluck();
+    this.dispensedBetween = db.prepare<[string, number, number], Dispensed>(`SELECT coalesce(-sum(amount_ml), 0) AS total_ml,
+        coalesce(-sum(amount_ml) FILTER (WHERE acked_at IS NULL), 0) AS unacked_ml
+      FROM ledger_events WHERE account_id = ? AND type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`);
     this.unacked = db.prepare<[number], LedgerRow>(`SELECT ${COLUMNS} FROM ledger_events WHERE acked_at IS NULL ORDER BY seq LIMIT ?`);
     this.ack = db.prepare<[number, string]>('UPDATE ledger_events SET acked_at = ? WHERE event_id = ? AND acked_at IS NULL');
   }
@@ -71,7 +77,12 @@ export class Ledger {
 
   /** mL dispensed to the customer at this kiosk in [from, to). */
   dispensedMl(accountId: string, from: number, to: number): number {
-    return this.dispensedBetween.get(accountId, from, to) ?? 0;
+    return this.dispensed(accountId, from, to).total_ml;
+  }
+
+  /** mL dispensed at this kiosk in [from, to), and how much of it the cloud has not acknowledged. */
+  dispensed(accountId: string, from: number, to: number): Dispensed {
+    return this.dispensedBetween.get(accountId, from, to) ?? { total_ml: 0, unacked_ml: 0 };
   }
 
   /** Oldest events first, for the sync worker's push batches. */
