@@ -121,7 +121,10 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     expireAfterMs: options.providers?.expireAfterMs ?? 3_600_000,
   });
 
-  const app = Fastify({ loggerInstance: log, trustProxy: true });
+  // On close, cut every connection: a gateway's keep-alive socket that turns idle after its
+  // long-poll was answered would otherwise hold the server open for the keep-alive timeout.
+  // Gateways retry, and every kiosk call is idempotent.
+  const app = Fastify({ loggerInstance: log, trustProxy: true, forceCloseConnections: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);

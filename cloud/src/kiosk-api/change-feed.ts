@@ -13,6 +13,8 @@ const RECHECK_MS = 1000;
 export class ChangeFeed {
   private readonly emitter = new EventEmitter();
   private unlisten: (() => Promise<void>) | undefined;
+  /** Set when the cloud shuts down: long-polls answer at once instead of holding the server open. */
+  closed = false;
 
   static async open(db: Db): Promise<ChangeFeed> {
     const feed = new ChangeFeed();
@@ -23,6 +25,7 @@ export class ChangeFeed {
 
   /** Resolves on the next change, after RECHECK_MS, at `deadline`, or when `signal` aborts, whichever is first. */
   waitForChange(deadline: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -37,6 +40,7 @@ export class ChangeFeed {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.emitter.emit('change');
     await this.unlisten?.();
   }

@@ -28,17 +28,19 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
   // Authenticated on request, before the body is parsed or validated.
   const onRequest = requireKiosk(deps.authenticator);
 
-  typed.get(SYNC_PATHS.customers, { schema: { querystring: PullQuery }, onRequest, config: { rateLimit } }, async (request): Promise<PullResponse> => {
+  typed.get(SYNC_PATHS.customers, { schema: { querystring: PullQuery }, onRequest, config: { rateLimit } }, async (request, reply): Promise<PullResponse> => {
+    // The response closes early when the gateway hangs up: stop waiting for it. (The request
+    // stream's own 'close' fires as soon as a GET has been read, so it cannot tell.)
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
     const after = Number(request.query.cursor ?? '0');
     const limit = request.query.limit ?? DEFAULT_PAGE;
     // A cursor beyond anything handed out means the gateway's replica came from another database.
     if (after > (await currentVersion(deps.db))) return { customers: [], cursor: '0', has_more: false, must_refetch: true };
 
     const deadline = Date.now() + (request.query.wait_s ?? 0) * 1000;
-    const gone = new AbortController();
-    request.raw.once('close', () => gone.abort());
     let page: CustomerPage = await customersChangedSince(deps.db, after, limit);
-    while (page.customers.length === 0 && Date.now() < deadline && !gone.signal.aborted) {
+    while (page.customers.length === 0 && Date.now() < deadline && !gone.signal.aborted && !deps.feed.closed) {
       await deps.feed.waitForChange(deadline, gone.signal);
       page = await customersChangedSince(deps.db, after, limit);
     }
