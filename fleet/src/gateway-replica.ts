@@ -20,6 +20,14 @@ export function readGatewayBalances(dataDir: string, accountIds: readonly string
   });
 }
 
+/** mL each customer has on hold at this gateway: approvals whose dispense has not reported yet. */
+export function readGatewayHolds(dataDir: string, accountIds: readonly string[]): Map<string, number> {
+  return withGatewayStore(dataDir, (store) => {
+    const now = Date.now();
+    return new Map(accountIds.map((id) => [id, store.sessions.heldMlFor(id, now)]));
+  });
+}
+
 /** Ids of the ledger events of one type this gateway recorded. */
 export function readGatewayEventIds(dataDir: string, type: LedgerEventType): string[] {
   return withGatewayStore(dataDir, (store) =>
