@@ -103,6 +103,7 @@ Tusafishe kiosk ${kioskId} is running.
   Logs              ${logDir}
 
 Buy water at a dispenser (another terminal):   npm run dispenser -- D1
+Register or top up from a phone (another terminal):   npm run ussd -- +256771234567
   keys: 0700000102 #  1234 #  A   (phone, PIN, the 1 L preset; B 5 L, C 10 L, D 20 L)
 Demo customers: +254700000101 … +254700000105, PIN 1234, 20 L each; +254700000106 is inactive.
 Stop with Ctrl-C.
