@@ -9,7 +9,8 @@ import { withWebhookSecret } from './http/webhook-secret.js';
 import { ChangeFeed } from './kiosk-api/change-feed.js';
 import { kioskApiRoutes } from './kiosk-api/routes.js';
 import { KioskAuthenticator } from './kiosks/kiosks.js';
-import { countNegativeBalances, DEFAULT_USAGE_TIMEZONE } from './ledger/ledger.js';
+import { countNegativeBalances } from './ledger/ledger.js';
+import { DEFAULT_TIME_ZONE } from '@tusafishe/protocol';
 import { loggerOptions } from './logger.js';
 import { CloudMetrics } from './metrics.js';
 import { airtelMoneyProvider, type AirtelMoneyConfig } from './payments/airtel-money.js';
@@ -145,7 +146,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   const webhookSecret = options.webhookSecret;
-  await kioskApiRoutes(app, { db, feed, authenticator: new KioskAuthenticator(db), metrics, requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute, usageTimeZone: options.usageTimeZone ?? DEFAULT_USAGE_TIMEZONE });
+  await kioskApiRoutes(app, { db, feed, authenticator: new KioskAuthenticator(db), metrics, requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute, usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE });
   await ussdRoutes(app, { db, payments, limits, metrics, webhookSecret, requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute });
   await smsRoutes(app, {
     db,

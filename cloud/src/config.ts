@@ -1,19 +1,11 @@
 import * as z from 'zod';
+import { DEFAULT_TIME_ZONE, isTimeZone, TIME_ZONE_HINT } from '@tusafishe/protocol';
 import type { CloudOptions } from './cloud.js';
-import { DEFAULT_USAGE_TIMEZONE } from './ledger/ledger.js';
 import { PROVIDER_NAMES } from './payments/provider.js';
 
 const optional = z.string().min(1).optional();
 const positiveInt = z.coerce.number().int().positive();
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every setting the cloud process reads from its environment. */
 export const CloudEnv = z
@@ -28,7 +20,7 @@ export const CloudEnv = z
     WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
     ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
     USSD_CODE: z.string().default('*123#'),
-    USAGE_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Africa/Nairobi').default(DEFAULT_USAGE_TIMEZONE),
+    USAGE_TIMEZONE: z.string().refine(isTimeZone, TIME_ZONE_HINT).default(DEFAULT_TIME_ZONE),
     TARIFF_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('UGX'),
     TARIFF_PRICE_MINOR: positiveInt.default(50),
     TARIFF_VOLUME_ML: positiveInt.default(20_000),

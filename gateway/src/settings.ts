@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_TIME_ZONE, isTimeZone, TIME_ZONE_HINT } from '@tusafishe/protocol';
 import { isSupportedCountry, type CountryCode } from '@tusafishe/protocol/phone';
 
 /**
@@ -7,7 +8,7 @@ import { isSupportedCountry, type CountryCode } from '@tusafishe/protocol/phone'
  */
 export const Settings = z.object({
   /** IANA zone that defines the kiosk's "day" for daily limits. */
-  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Africa/Nairobi').default('Africa/Nairobi'),
+  timezone: z.string().refine(isTimeZone, TIME_ZONE_HINT).default(DEFAULT_TIME_ZONE),
   /** Country whose local number forms (`07…`) the keypad and UI accept; others are typed with their country code. */
   phoneRegion: z
     .string()
@@ -27,14 +28,6 @@ export const Settings = z.object({
 });
 export type Settings = z.infer<typeof Settings>;
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Defaults filled in; throws a ZodError naming the field when an override is invalid. */
 export function resolveSettings(overrides: Partial<Settings> = {}): Settings {

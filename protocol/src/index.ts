@@ -13,3 +13,4 @@ export * from './ledger-event.js';
 export * from './customer.js';
 export * from './sync.js';
 export * from './demo-customers.js';
+export * from './time-zone.js';

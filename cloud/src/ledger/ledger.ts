@@ -1,14 +1,8 @@
-import { BALANCE_EVENT_TYPES, type LedgerEvent } from '@tusafishe/protocol';
+import { BALANCE_EVENT_TYPES, DEFAULT_TIME_ZONE, type LedgerEvent } from '@tusafishe/protocol';
 import { CUSTOMER_VERSION_LOCK } from '../store/migrations.js';
 import type { Queryable } from '../store/db.js';
 
 const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
-
-/**
- * The fleet's day for daily limits: the kiosks of a fleet share one time zone (East African
- * kiosks share EAT), set by USAGE_TIMEZONE and matched by each gateway's TIMEZONE.
- */
-export const DEFAULT_USAGE_TIMEZONE = 'Africa/Nairobi';
 
 /**
  * First statement of every transaction that changes customers: the version trigger takes the
@@ -41,7 +35,7 @@ interface InsertedRow {
 export async function appendEvents(
   tx: Queryable,
   events: readonly LedgerEvent[],
-  usageTimeZone: string = DEFAULT_USAGE_TIMEZONE,
+  usageTimeZone: string = DEFAULT_TIME_ZONE,
 ): Promise<Set<string>> {
   if (events.length === 0) return new Set();
   const column = <T>(pick: (event: LedgerEvent) => T): T[] => events.map(pick);
