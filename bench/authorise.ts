@@ -45,7 +45,9 @@ const ECHO_USER = 'bench-echo';
  * a 2 MB young-generation semi-space keeps ~30 MB of RSS off a Pi at no measurable cost
  * in throughput here. BENCH_GATEWAY_NODE_ARGS="" runs with Node's defaults.
  */
-const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
+const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '--max-semi-space-size=2')
+  .split(' ')
+  .filter(Boolean);
 
 interface Ready {
   mqttPort: number;
@@ -165,14 +167,20 @@ async function serveCustomers(dispenser: TestDispenser, count: number, offset: n
 async function simultaneousRounds(dispensers: TestDispenser[], rounds: number, offset: number): Promise<number[]> {
   const latencies: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    latencies.push(...(await Promise.all(dispensers.map((d, i) => serveOne(d, offset + (round * dispensers.length + i) * 7919)))));
+    latencies.push(
+      ...(await Promise.all(dispensers.map((d, i) => serveOne(d, offset + (round * dispensers.length + i) * 7919)))),
+    );
   }
   return latencies;
 }
 
 /** Bundles this file as the deployable is bundled: our TypeScript inlined, npm packages external. */
 function bundleSelf(): Promise<string> {
-  return bundleGatewayEntry({ entry: fileURLToPath(import.meta.url), outfile: join(BUNDLE_DIR, 'authorise.mjs'), external: ['esbuild'] });
+  return bundleGatewayEntry({
+    entry: fileURLToPath(import.meta.url),
+    outfile: join(BUNDLE_DIR, 'authorise.mjs'),
+    external: ['esbuild'],
+  });
 }
 
 function ask<T>(child: ChildProcess, message: string | null, key: keyof T): Promise<T> {

@@ -51,11 +51,23 @@ async function serve(): Promise<void> {
   for (let i = 0; i < CUSTOMERS; i += 1) {
     const phone = `+25677${String(5_000_000 + i).padStart(7, '0')}`;
     const customer = await createCustomer(cloud.db, { phone, name: `Bench ${i}`, pin: '2580' });
-    await recordAdjustment(cloud.db, { accountId: customer.account_id, amountMl: 1_000_000_000, reason: 'bench credit', operator: 'bench' });
+    await recordAdjustment(cloud.db, {
+      accountId: customer.account_id,
+      amountMl: 1_000_000_000,
+      reason: 'bench credit',
+      operator: 'bench',
+    });
     phones.push(phone);
     accountIds.push(customer.account_id);
   }
-  const seed: Seed = { url: cloud.url, backend: cloud.db.kind, kioskId: kiosk.kioskId, secret: kiosk.secret, phones, accountIds };
+  const seed: Seed = {
+    url: cloud.url,
+    backend: cloud.db.kind,
+    kioskId: kiosk.kioskId,
+    secret: kiosk.secret,
+    phones,
+    accountIds,
+  };
   process.stdout.write(`${JSON.stringify(seed)}\n`);
   process.once('SIGTERM', () => {
     void (async () => {
@@ -73,19 +85,30 @@ async function serve(): Promise<void> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function post(url: string, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(`${url}${path}`, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
+    const request = http.request(
+      `${url}${path}`,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
 }
 
-async function ussdLoad(seed: Seed): Promise<{ requests: number; perSecond: number; p50: number; p99: number; errors: number }> {
+async function ussdLoad(
+  seed: Seed,
+): Promise<{ requests: number; perSecond: number; p50: number; p99: number; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
   let n = 0;
@@ -97,19 +120,35 @@ async function ussdLoad(seed: Seed): Promise<{ requests: number; perSecond: numb
       n += 1;
       const stranger = n % 4 === 3;
       const phone = stranger ? `+25678${String(n % 9_000_000).padStart(7, '0')}` : seed.phones[n % seed.phones.length]!;
-      const form = new URLSearchParams({ sessionId: `bench-${n}`, serviceCode: '*123#', phoneNumber: phone, networkCode: '64110', text: texts[n % 4]! });
+      const form = new URLSearchParams({
+        sessionId: `bench-${n}`,
+        serviceCode: '*123#',
+        phoneNumber: phone,
+        networkCode: '64110',
+        text: texts[n % 4]!,
+      });
       const started = performance.now();
-      const response = await post(seed.url, '/ussd', form.toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+      const response = await post(seed.url, '/ussd', form.toString(), {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
       latencies.push(performance.now() - started);
-      if (response.status !== 200 || !/^(CON|END) /.test(response.body) || response.body.startsWith('END Service busy')) errors += 1;
+      if (response.status !== 200 || !/^(CON|END) /.test(response.body) || response.body.startsWith('END Service busy'))
+        errors += 1;
     }
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: USSD_CONCURRENCY }, client));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 100) / 100;
-  return { requests: latencies.length, perSecond: Math.round(latencies.length / elapsed), p50: at(0.5), p99: at(0.99), errors };
+  const at = (q: number): number =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 100) / 100;
+  return {
+    requests: latencies.length,
+    perSecond: Math.round(latencies.length / elapsed),
+    p50: at(0.5),
+    p99: at(0.99),
+    errors,
+  };
 }
 
 async function ingestLoad(seed: Seed): Promise<{ events: number; perSecond: number }> {
@@ -130,7 +169,10 @@ async function ingestLoad(seed: Seed): Promise<{ events: number; perSecond: numb
   const pusher = async (): Promise<void> => {
     while (next < EVENT_BATCHES) {
       next += 1;
-      const response = await post(seed.url, '/kiosk/v1/events', JSON.stringify({ events: batch() }), { authorization, 'content-type': 'application/json' });
+      const response = await post(seed.url, '/kiosk/v1/events', JSON.stringify({ events: batch() }), {
+        authorization,
+        'content-type': 'application/json',
+      });
       if (response.status !== 200) throw new Error(`push failed: ${response.status} ${response.body.slice(0, 200)}`);
       acked += (JSON.parse(response.body) as { acked: string[] }).acked.length;
     }
@@ -142,7 +184,10 @@ async function ingestLoad(seed: Seed): Promise<{ events: number; perSecond: numb
 }
 
 async function main(): Promise<void> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
   const seed = await new Promise<Seed>((resolve, reject) => {
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -154,14 +199,23 @@ async function main(): Promise<void> {
   });
   try {
     // Warm up JIT, connections and the credential cache before measuring.
-    await post(seed.url, '/ussd', new URLSearchParams({ sessionId: 'w', serviceCode: '*123#', phoneNumber: seed.phones[0]!, text: '' }).toString(), {
-      'content-type': 'application/x-www-form-urlencoded',
-    });
+    await post(
+      seed.url,
+      '/ussd',
+      new URLSearchParams({ sessionId: 'w', serviceCode: '*123#', phoneNumber: seed.phones[0]!, text: '' }).toString(),
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    );
     const ussd = await ussdLoad(seed);
     const events = await ingestLoad(seed);
     console.log(`backend ${seed.backend}; ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
-    console.log(`USSD: ${ussd.requests} requests in ${USSD_SECONDS}s by ${USSD_CONCURRENCY} clients: ${ussd.perSecond}/s, p50 ${ussd.p50} ms, p99 ${ussd.p99} ms, errors ${ussd.errors}`);
-    console.log(`events: ${events.events} ingested in batches of ${BATCH_SIZE} by ${EVENT_CONCURRENCY} pushers: ${events.perSecond}/s`);
+    console.log(
+      `USSD: ${ussd.requests} requests in ${USSD_SECONDS}s by ${USSD_CONCURRENCY} clients: ${ussd.perSecond}/s, p50 ${ussd.p50} ms, p99 ${ussd.p99} ms, errors ${ussd.errors}`,
+    );
+    console.log(
+      `events: ${events.events} ingested in batches of ${BATCH_SIZE} by ${EVENT_CONCURRENCY} pushers: ${events.perSecond}/s`,
+    );
     console.log(
       JSON.stringify({
         backend: seed.backend,

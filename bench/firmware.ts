@@ -33,13 +33,21 @@ const code = readFileSync(OUTFILE);
 const nodeImports = Object.values(result.metafile.outputs)
   .flatMap((output) => output.imports)
   .map((entry) => entry.path)
-  .filter((path) => !RUNTIME_MODULES.some((allowed) => (allowed.endsWith('*') ? path.startsWith(allowed.slice(0, -1)) : path === allowed)));
-if (nodeImports.length) throw new Error(`device bundle imports modules the device does not have: ${nodeImports.join(', ')}`);
+  .filter(
+    (path) =>
+      !RUNTIME_MODULES.some((allowed) =>
+        allowed.endsWith('*') ? path.startsWith(allowed.slice(0, -1)) : path === allowed,
+      ),
+  );
+if (nodeImports.length)
+  throw new Error(`device bundle imports modules the device does not have: ${nodeImports.join(', ')}`);
 
 const inputs = Object.entries(result.metafile.outputs)[0]?.[1].inputs ?? {};
 const byPackage = new Map<string, number>();
 for (const [path, input] of Object.entries(inputs)) {
-  const key = path.includes('node_modules/') ? path.split('node_modules/')[1]!.split('/')[0]! : path.split('/').slice(0, 2).join('/');
+  const key = path.includes('node_modules/')
+    ? path.split('node_modules/')[1]!.split('/')[0]!
+    : path.split('/').slice(0, 2).join('/');
   byPackage.set(key, (byPackage.get(key) ?? 0) + input.bytesInOutput);
 }
 for (const [name, bytes] of [...byPackage].sort((a, b) => b[1] - a[1])) console.log(`${name.padEnd(40)} ${bytes}`);

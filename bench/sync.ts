@@ -27,7 +27,12 @@ const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 100_000);
 const TOPUPS = Number(process.env['BENCH_TOPUPS'] ?? 7);
 const INSERT_CHUNK = 10_000;
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number, everyMs = 20): Promise<T> {
+async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs: number,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
@@ -67,7 +72,9 @@ async function main(): Promise<void> {
         [from, to, hashes],
       );
     }
-    const [{ version }] = (await cloud.db.query<{ version: number }>('SELECT max(version)::bigint AS version FROM customers')) as [{ version: number }];
+    const [{ version }] = (await cloud.db.query<{ version: number }>(
+      'SELECT max(version)::bigint AS version FROM customers',
+    )) as [{ version: number }];
     process.stderr.write(`seeded ${CUSTOMERS} customers in ${Date.now() - seeding} ms (cloud: ${cloud.db.kind})\n`);
 
     // 1. First full replica to a fresh gateway.
@@ -84,7 +91,9 @@ async function main(): Promise<void> {
       50,
     );
     const replicaS = (Date.now() - started) / 1000;
-    process.stderr.write(`gateway process ready in ${started - spawned} ms; replica of ${CUSTOMERS} in ${replicaS.toFixed(2)} s\n`);
+    process.stderr.write(
+      `gateway process ready in ${started - spawned} ms; replica of ${CUSTOMERS} in ${replicaS.toFixed(2)} s\n`,
+    );
 
     // 2. Top-up: approval on the phone → balance at the kiosk.
     const timings: number[] = [];
@@ -94,11 +103,18 @@ async function main(): Promise<void> {
       const before = readGatewayBalances(gateway.dataDir, [accountId]).get(accountId);
       await cloud.payments.start(customer, 100);
       const mtn = cloud.simulators!.mtn;
-      const pending = [...mtn.payments.values()].find((p) => p.status === 'PENDING' && p.msisdn === customer.phone.slice(1))!;
+      const pending = [...mtn.payments.values()].find(
+        (p) => p.status === 'PENDING' && p.msisdn === customer.phone.slice(1),
+      )!;
       await sleep(300); // the gateway is back in its long-poll
       const confirmed = performance.now();
       await mtn.decide(pending.reference, true);
-      await waitFor(async () => (readGatewayBalances(gateway.dataDir, [accountId]).get(accountId) !== before ? true : undefined), 'top-up at the kiosk', 30_000, 5);
+      await waitFor(
+        async () => (readGatewayBalances(gateway.dataDir, [accountId]).get(accountId) !== before ? true : undefined),
+        'top-up at the kiosk',
+        30_000,
+        5,
+      );
       timings.push(performance.now() - confirmed);
     }
     timings.sort((a, b) => a - b);

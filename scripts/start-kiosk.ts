@@ -19,7 +19,10 @@ const httpPort = Number(env.GATEWAY_HTTP_PORT ?? 8080);
 const mqttPort = Number(env.GATEWAY_MQTT_PORT ?? 1883);
 // Development-only credentials, printed below; production ones come from provisioning.
 const kioskSecret = env.KIOSK_SECRET ?? 'dev-kiosk-secret';
-const technician = { username: env.TECHNICIAN_USERNAME ?? 'technician', password: env.TECHNICIAN_PASSWORD ?? 'tusafishe-demo' };
+const technician = {
+  username: env.TECHNICIAN_USERNAME ?? 'technician',
+  password: env.TECHNICIAN_PASSWORD ?? 'tusafishe-demo',
+};
 const logDir = resolve(dataDir, 'logs');
 mkdirSync(logDir, { recursive: true });
 
@@ -36,7 +39,9 @@ function startPart(name: string, entry: string, partEnv: Record<string, string>)
   child.stderr?.pipe(log);
   child.once('exit', (code, signal) => {
     if (stopping) return;
-    process.stderr.write(`\n${name} stopped unexpectedly (${signal ?? `exit ${code}`}); see ${resolve(logDir, `${name}.log`)}\n`);
+    process.stderr.write(
+      `\n${name} stopped unexpectedly (${signal ?? `exit ${code}`}); see ${resolve(logDir, `${name}.log`)}\n`,
+    );
     void stop(1);
   });
   children.push(child);

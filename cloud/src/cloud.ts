@@ -19,13 +19,21 @@ import { PaymentService } from './payments/payments.js';
 import type { PaymentProvider, ProviderName } from './payments/provider.js';
 import type { PurchaseLimits } from './payments/purchase.js';
 import { paymentRoutes } from './payments/routes.js';
-import { AIRTEL_SIMULATOR_CREDENTIALS, startAirtelMoneySimulator } from './payments/simulators/airtel-money-simulator.js';
+import {
+  AIRTEL_SIMULATOR_CREDENTIALS,
+  startAirtelMoneySimulator,
+} from './payments/simulators/airtel-money-simulator.js';
 import { MTN_SIMULATOR_CREDENTIALS, startMtnMomoSimulator } from './payments/simulators/mtn-momo-simulator.js';
 import type { RunningSimulator } from './payments/simulators/simulated-payments.js';
 import { startStatusPolling } from './payments/status-poller.js';
 import type { Tariff } from './payments/tariff.js';
 import { smsRoutes } from './sms/routes.js';
-import { africasTalkingSmsSender, databaseSmsSender, type AfricasTalkingSmsConfig, type SmsSender } from './sms/sender.js';
+import {
+  africasTalkingSmsSender,
+  databaseSmsSender,
+  type AfricasTalkingSmsConfig,
+  type SmsSender,
+} from './sms/sender.js';
 import type { Db } from './store/db.js';
 import { openCloudDatabase } from './store/open-database.js';
 import { ussdRoutes } from './ussd/routes.js';
@@ -69,10 +77,20 @@ export interface CloudOptions {
     expireAfterMs?: number;
   };
   /** Start local MTN and Airtel simulators and use them as the providers (development, tests). */
-  simulators?: { mtnPort?: number; airtelPort?: number; autoDecide?: 'approve' | 'decline'; airtelCallbackHashKey?: string };
+  simulators?: {
+    mtnPort?: number;
+    airtelPort?: number;
+    autoDecide?: 'approve' | 'decline';
+    airtelCallbackHashKey?: string;
+  };
   /** Africa's Talking credentials, or a ready sender; default: the development outbox in the database. */
   sms?: { africasTalking: AfricasTalkingSmsConfig } | { sender: SmsSender };
-  rateLimits?: { requestsPerPhonePerMinute?: number; requestsPerKioskPerMinute?: number; callbacksPerMinute?: number; requestsPerAddressPerMinute?: number };
+  rateLimits?: {
+    requestsPerPhonePerMinute?: number;
+    requestsPerKioskPerMinute?: number;
+    callbacksPerMinute?: number;
+    requestsPerAddressPerMinute?: number;
+  };
 }
 
 export interface RunningCloud {
@@ -100,9 +118,19 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   const feed = await ChangeFeed.open(db);
   const metrics = new CloudMetrics(() => countNegativeBalances(db));
   const tariff = options.tariff ?? DEFAULT_TARIFF;
-  const limits: PurchaseLimits = { currency: tariff.currency, minMajor: options.purchase?.minMajor ?? 100, maxMajor: options.purchase?.maxMajor ?? 500_000 };
+  const limits: PurchaseLimits = {
+    currency: tariff.currency,
+    minMajor: options.purchase?.minMajor ?? 100,
+    maxMajor: options.purchase?.maxMajor ?? 500_000,
+  };
   const ussdCode = options.ussdCode ?? '*123#';
-  const rate = { requestsPerPhonePerMinute: 60, requestsPerKioskPerMinute: 600, callbacksPerMinute: 600, requestsPerAddressPerMinute: 1200, ...options.rateLimits };
+  const rate = {
+    requestsPerPhonePerMinute: 60,
+    requestsPerKioskPerMinute: 600,
+    callbacksPerMinute: 600,
+    requestsPerAddressPerMinute: 1200,
+    ...options.rateLimits,
+  };
   const sms =
     options.sms && 'sender' in options.sms
       ? options.sms.sender
@@ -131,7 +159,12 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   app.setErrorHandler(errorHandler);
   await app.register(formbody);
   // Every route is limited: by source address unless the route keys it by phone or kiosk.
-  await app.register(rateLimit, { global: true, max: rate.requestsPerAddressPerMinute, timeWindow: 60_000, hook: 'preHandler' });
+  await app.register(rateLimit, {
+    global: true,
+    max: rate.requestsPerAddressPerMinute,
+    timeWindow: 60_000,
+    hook: 'preHandler',
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
       { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
@@ -143,11 +176,27 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     await db.query('SELECT 1');
     return { status: 'ok', database: db.kind };
   });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   const webhookSecret = options.webhookSecret;
-  await kioskApiRoutes(app, { db, feed, authenticator: new KioskAuthenticator(db), metrics, requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute, usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE });
-  await ussdRoutes(app, { db, payments, limits, metrics, webhookSecret, requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute });
+  await kioskApiRoutes(app, {
+    db,
+    feed,
+    authenticator: new KioskAuthenticator(db),
+    metrics,
+    requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute,
+    usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
+  });
+  await ussdRoutes(app, {
+    db,
+    payments,
+    limits,
+    metrics,
+    webhookSecret,
+    requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute,
+  });
   await smsRoutes(app, {
     db,
     sender: sms,
@@ -181,13 +230,28 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     const decide = options.simulators.autoDecide ? { autoDecide: options.simulators.autoDecide } : {};
     const mtn = await startMtnMomoSimulator({ host: '127.0.0.1', port: options.simulators.mtnPort ?? 0, ...decide });
     const hashKey = options.simulators.airtelCallbackHashKey;
-    const airtel = await startAirtelMoneySimulator({ host: '127.0.0.1', port: options.simulators.airtelPort ?? 0, ...decide, ...(hashKey ? { callbackHashKey: hashKey } : {}) });
+    const airtel = await startAirtelMoneySimulator({
+      host: '127.0.0.1',
+      port: options.simulators.airtelPort ?? 0,
+      ...decide,
+      ...(hashKey ? { callbackHashKey: hashKey } : {}),
+    });
     airtel.setCallbackUrl(withWebhookSecret(`${publicUrl}/payments/airtel/callback`, webhookSecret));
     simulators = { mtn, airtel };
     mtnConfig ??= { baseUrl: mtn.url, targetEnvironment: 'sandbox', ...MTN_SIMULATOR_CREDENTIALS };
-    airtelConfig ??= { baseUrl: airtel.url, country: 'UG', currency: tariff.currency, ...AIRTEL_SIMULATOR_CREDENTIALS, ...(hashKey ? { callbackHashKey: hashKey } : {}) };
+    airtelConfig ??= {
+      baseUrl: airtel.url,
+      country: 'UG',
+      currency: tariff.currency,
+      ...AIRTEL_SIMULATOR_CREDENTIALS,
+      ...(hashKey ? { callbackHashKey: hashKey } : {}),
+    };
   }
-  if (mtnConfig) providers.mtn = mtnMomoProvider({ ...mtnConfig, callbackUrl: withWebhookSecret(`${publicUrl}/payments/mtn/callback`, webhookSecret) });
+  if (mtnConfig)
+    providers.mtn = mtnMomoProvider({
+      ...mtnConfig,
+      callbackUrl: withWebhookSecret(`${publicUrl}/payments/mtn/callback`, webhookSecret),
+    });
   if (airtelConfig) providers.airtel = airtelMoneyProvider(airtelConfig);
   const pollMs = options.providers?.statusPollIntervalMs ?? 15_000;
   const stopPolling = pollMs > 0 ? startStatusPolling(payments, pollMs, log) : () => undefined;

@@ -11,8 +11,12 @@ describe('cloud configuration', () => {
   });
 
   it('refuses a usage time zone that does not exist', () => {
-    expect(CloudEnv.safeParse({ USAGE_TIMEZONE: 'Africa/Atlantis' }).error?.issues[0]?.path).toEqual(['USAGE_TIMEZONE']);
-    expect(cloudOptionsFromEnv(CloudEnv.parse({ USAGE_TIMEZONE: 'Africa/Kampala' })).usageTimeZone).toBe('Africa/Kampala');
+    expect(CloudEnv.safeParse({ USAGE_TIMEZONE: 'Africa/Atlantis' }).error?.issues[0]?.path).toEqual([
+      'USAGE_TIMEZONE',
+    ]);
+    expect(cloudOptionsFromEnv(CloudEnv.parse({ USAGE_TIMEZONE: 'Africa/Kampala' })).usageTimeZone).toBe(
+      'Africa/Kampala',
+    );
   });
 
   it('refuses to start in production without a webhook secret', () => {

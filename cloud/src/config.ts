@@ -6,7 +6,6 @@ import { PROVIDER_NAMES } from './payments/provider.js';
 const optional = z.string().min(1).optional();
 const positiveInt = z.coerce.number().int().positive();
 
-
 /** Every setting the cloud process reads from its environment. */
 export const CloudEnv = z
   .object({
@@ -14,14 +13,20 @@ export const CloudEnv = z
     CLOUD_HOST: z.string().default('127.0.0.1'),
     CLOUD_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
     PUBLIC_URL: z.url().optional(),
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
     DATA_DIR: z.string().default('./data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
     ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
     USSD_CODE: z.string().default('*123#'),
     USAGE_TIMEZONE: z.string().refine(isTimeZone, TIME_ZONE_HINT).default(DEFAULT_TIME_ZONE),
-    TARIFF_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('UGX'),
+    TARIFF_CURRENCY: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .default('UGX'),
     TARIFF_PRICE_MINOR: positiveInt.default(50),
     TARIFF_VOLUME_ML: positiveInt.default(20_000),
     PURCHASE_MIN: positiveInt.default(100),
@@ -37,7 +42,10 @@ export const CloudEnv = z
     AIRTEL_BASE_URL: z.url().optional(),
     AIRTEL_CLIENT_ID: optional,
     AIRTEL_CLIENT_SECRET: optional,
-    AIRTEL_COUNTRY: z.string().regex(/^[A-Z]{2}$/).default('UG'),
+    AIRTEL_COUNTRY: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .default('UG'),
     AIRTEL_CALLBACK_HASH_KEY: optional,
     PAYMENT_FALLBACK_PROVIDER: z.enum(PROVIDER_NAMES).optional(),
     PAYMENT_POLL_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
@@ -47,7 +55,10 @@ export const CloudEnv = z
     RATE_LIMIT_PER_PHONE: positiveInt.default(60),
     RATE_LIMIT_PER_KIOSK: positiveInt.default(600),
     DEMO_SEED: z.enum(['on', 'off']).default('off'),
-    DEMO_KIOSK_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('K1'),
+    DEMO_KIOSK_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/)
+      .default('K1'),
     DEMO_KIOSK_SECRET: z.string().min(8).default('dev-kiosk-secret'),
   })
   .superRefine((env, ctx) => {
@@ -59,13 +70,24 @@ export const CloudEnv = z
     for (const [name, keys] of groups) {
       const set = keys.filter((key) => env[key] !== undefined);
       if (set.length > 0 && set.length < keys.length) {
-        ctx.addIssue({ code: 'custom', path: [keys.find((key) => env[key] === undefined)!], message: `${name} needs all of ${keys.join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [keys.find((key) => env[key] === undefined)!],
+          message: `${name} needs all of ${keys.join(', ')}`,
+        });
       }
     }
     if (env.NODE_ENV === 'production') {
-      if (!env.WEBHOOK_SECRET) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'required in production: webhooks must be authenticated' });
-      if (env.PAYMENT_SIMULATORS === 'on') ctx.addIssue({ code: 'custom', path: ['PAYMENT_SIMULATORS'], message: 'simulators cannot run in production' });
-      if (env.DEMO_SEED === 'on') ctx.addIssue({ code: 'custom', path: ['DEMO_SEED'], message: 'demo data cannot be seeded in production' });
+      if (!env.WEBHOOK_SECRET)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WEBHOOK_SECRET'],
+          message: 'required in production: webhooks must be authenticated',
+        });
+      if (env.PAYMENT_SIMULATORS === 'on')
+        ctx.addIssue({ code: 'custom', path: ['PAYMENT_SIMULATORS'], message: 'simulators cannot run in production' });
+      if (env.DEMO_SEED === 'on')
+        ctx.addIssue({ code: 'custom', path: ['DEMO_SEED'], message: 'demo data cannot be seeded in production' });
     }
   });
 export type CloudEnv = z.infer<typeof CloudEnv>;
@@ -74,7 +96,13 @@ export type CloudEnv = z.infer<typeof CloudEnv>;
 export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
   const mtn =
     env.MTN_BASE_URL && env.MTN_SUBSCRIPTION_KEY && env.MTN_API_USER && env.MTN_API_KEY
-      ? { baseUrl: env.MTN_BASE_URL, subscriptionKey: env.MTN_SUBSCRIPTION_KEY, apiUser: env.MTN_API_USER, apiKey: env.MTN_API_KEY, targetEnvironment: env.MTN_TARGET_ENVIRONMENT }
+      ? {
+          baseUrl: env.MTN_BASE_URL,
+          subscriptionKey: env.MTN_SUBSCRIPTION_KEY,
+          apiUser: env.MTN_API_USER,
+          apiKey: env.MTN_API_KEY,
+          targetEnvironment: env.MTN_TARGET_ENVIRONMENT,
+        }
       : undefined;
   const airtel =
     env.AIRTEL_BASE_URL && env.AIRTEL_CLIENT_ID && env.AIRTEL_CLIENT_SECRET
@@ -87,7 +115,9 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
           ...(env.AIRTEL_CALLBACK_HASH_KEY ? { callbackHashKey: env.AIRTEL_CALLBACK_HASH_KEY } : {}),
         }
       : undefined;
-  const simulate = env.PAYMENT_SIMULATORS === 'on' || (env.PAYMENT_SIMULATORS === 'auto' && env.NODE_ENV !== 'production' && !mtn && !airtel);
+  const simulate =
+    env.PAYMENT_SIMULATORS === 'on' ||
+    (env.PAYMENT_SIMULATORS === 'auto' && env.NODE_ENV !== 'production' && !mtn && !airtel);
   return {
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { dataDir: env.DATA_DIR }),
     host: env.CLOUD_HOST,
@@ -107,8 +137,19 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
     },
     ...(simulate ? { simulators: { mtnPort: env.MTN_SIMULATOR_PORT, airtelPort: env.AIRTEL_SIMULATOR_PORT } } : {}),
     ...(env.AT_USERNAME && env.AT_API_KEY
-      ? { sms: { africasTalking: { username: env.AT_USERNAME, apiKey: env.AT_API_KEY, ...(env.AT_SENDER_ID ? { from: env.AT_SENDER_ID } : {}) } } }
+      ? {
+          sms: {
+            africasTalking: {
+              username: env.AT_USERNAME,
+              apiKey: env.AT_API_KEY,
+              ...(env.AT_SENDER_ID ? { from: env.AT_SENDER_ID } : {}),
+            },
+          },
+        }
       : {}),
-    rateLimits: { requestsPerPhonePerMinute: env.RATE_LIMIT_PER_PHONE, requestsPerKioskPerMinute: env.RATE_LIMIT_PER_KIOSK },
+    rateLimits: {
+      requestsPerPhonePerMinute: env.RATE_LIMIT_PER_PHONE,
+      requestsPerKioskPerMinute: env.RATE_LIMIT_PER_KIOSK,
+    },
   };
 }

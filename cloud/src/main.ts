@@ -16,11 +16,17 @@ const cloud = await startCloud(cloudOptionsFromEnv(env));
 const log = cloud.app.log;
 log.info({ url: cloud.url, database: cloud.db.kind }, 'cloud listening');
 if (cloud.simulators) {
-  log.info({ mtn: `${cloud.simulators.mtn.url}/simulator`, airtel: `${cloud.simulators.airtel.url}/simulator` }, 'payment simulators: approve or decline pending payments here');
+  log.info(
+    { mtn: `${cloud.simulators.mtn.url}/simulator`, airtel: `${cloud.simulators.airtel.url}/simulator` },
+    'payment simulators: approve or decline pending payments here',
+  );
 }
 if (env.DEMO_SEED === 'on') {
   const seeded = await seedDemo(cloud.db, { kioskId: env.DEMO_KIOSK_ID, kioskSecret: env.DEMO_KIOSK_SECRET });
-  log.info({ kioskId: seeded.kioskId, customers: seeded.customers.map((c) => ({ phone: c.phone, accountId: c.accountId })) }, 'demo data seeded');
+  log.info(
+    { kioskId: seeded.kioskId, customers: seeded.customers.map((c) => ({ phone: c.phone, accountId: c.accountId })) },
+    'demo data seeded',
+  );
 }
 
 let stopping = false;

@@ -10,11 +10,35 @@ export class CloudMetrics {
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
     registers: [this.registry],
   });
-  readonly ussdScreens = new Counter({ name: 'tusafishe_ussd_screens_total', help: 'USSD screens served', labelNames: ['kind'], registers: [this.registry] });
-  readonly smsInbound = new Counter({ name: 'tusafishe_sms_inbound_total', help: 'Inbound SMS by outcome', labelNames: ['outcome'], registers: [this.registry] });
-  readonly eventsAcked = new Counter({ name: 'tusafishe_ledger_events_acked_total', help: 'Kiosk events acknowledged (new or already held)', registers: [this.registry] });
-  readonly eventsRejected = new Counter({ name: 'tusafishe_ledger_events_rejected_total', help: 'Kiosk events rejected', labelNames: ['code'], registers: [this.registry] });
-  readonly payments = new Counter({ name: 'tusafishe_payments_total', help: 'Payments by provider and final status', labelNames: ['provider', 'status'], registers: [this.registry] });
+  readonly ussdScreens = new Counter({
+    name: 'tusafishe_ussd_screens_total',
+    help: 'USSD screens served',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly smsInbound = new Counter({
+    name: 'tusafishe_sms_inbound_total',
+    help: 'Inbound SMS by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly eventsAcked = new Counter({
+    name: 'tusafishe_ledger_events_acked_total',
+    help: 'Kiosk events acknowledged (new or already held)',
+    registers: [this.registry],
+  });
+  readonly eventsRejected = new Counter({
+    name: 'tusafishe_ledger_events_rejected_total',
+    help: 'Kiosk events rejected',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly payments = new Counter({
+    name: 'tusafishe_payments_total',
+    help: 'Payments by provider and final status',
+    labelNames: ['provider', 'status'],
+    registers: [this.registry],
+  });
   readonly negativeBalances: Gauge;
 
   constructor(countNegativeBalances: () => Promise<number>) {

@@ -26,7 +26,10 @@ describe.each(backends())('a daily limit across kiosks on $name', (backend) => {
 
   async function kiosk(kioskId: string): Promise<{ gateway: TestGateway; dispenser: TestDispenser }> {
     const { secret } = await createKiosk(cloud.db, { kioskId });
-    const gateway = await startTestGateway({ kioskId, setup: async (core) => void (await attachSync(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret })) });
+    const gateway = await startTestGateway({
+      kioskId,
+      setup: async (core) => void (await attachSync(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret })),
+    });
     gateways.push(gateway);
     const dispenser = await TestDispenser.connect(gateway, 'D1');
     dispensers.push(dispenser);
@@ -44,15 +47,30 @@ describe.each(backends())('a daily limit across kiosks on $name', (backend) => {
   });
 
   it('refuses at kiosk B what kiosk A already gave today, once B has pulled', async () => {
-    const customer = await createCustomer(cloud.db, { phone: PHONE, name: 'Amina Wanjiru', pin: PIN, dailyLimitMl: 5000 });
-    await recordAdjustment(cloud.db, { accountId: customer.account_id, amountMl: 20_000, reason: 'test credit', operator: 'test' });
+    const customer = await createCustomer(cloud.db, {
+      phone: PHONE,
+      name: 'Amina Wanjiru',
+      pin: PIN,
+      dailyLimitMl: 5000,
+    });
+    await recordAdjustment(cloud.db, {
+      accountId: customer.account_id,
+      amountMl: 20_000,
+      reason: 'test credit',
+      operator: 'test',
+    });
     const [a, b] = [await kiosk('KIOSK-A'), await kiosk('KIOSK-B')];
-    await until('both gateways have the customer', () => [a, b].every(({ gateway }) => gateway.store.customers.findByPhone(PHONE)?.balance_ml === 20_000));
+    await until('both gateways have the customer', () =>
+      [a, b].every(({ gateway }) => gateway.store.customers.findByPhone(PHONE)?.balance_ml === 20_000),
+    );
 
     const approved = await a.dispenser.authorise(a.dispenser.request(PHONE, 3000, PIN));
     if (!approved.approved) throw new Error(`kiosk A refused: ${approved.reason}`);
     await a.dispenser.complete(a.dispenser.completion(approved, 3000));
-    await until('kiosk B has pulled the 3 L drawn at A', () => b.gateway.store.customers.findByPhone(PHONE)?.used_today_ml === 3000);
+    await until(
+      'kiosk B has pulled the 3 L drawn at A',
+      () => b.gateway.store.customers.findByPhone(PHONE)?.used_today_ml === 3000,
+    );
 
     const refused = await b.dispenser.authorise(b.dispenser.request(PHONE, 3000, PIN));
     expect(refused).toMatchObject({ approved: false, reason: 'DAILY_LIMIT' });

@@ -29,7 +29,13 @@ describe.each(backends())('kiosk API on $name', (backend) => {
 
   async function customerWithCredit(ml: number): Promise<string> {
     const customer = await createCustomer(cloud.db, { phone: nextPhone(), name: 'Test Customer', pin: '4321' });
-    if (ml) await recordAdjustment(cloud.db, { accountId: customer.account_id, amountMl: ml, reason: 'test credit', operator: 'test' });
+    if (ml)
+      await recordAdjustment(cloud.db, {
+        accountId: customer.account_id,
+        amountMl: ml,
+        reason: 'test credit',
+        operator: 'test',
+      });
     return customer.account_id;
   }
 
@@ -75,7 +81,10 @@ describe.each(backends())('kiosk API on $name', (backend) => {
   it('rejects a malformed batch without changing anything', async () => {
     const response = await fetch(`${cloud.url}/kiosk/v1/events`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`KIOSK-A:${kioskA.secret}`).toString('base64')}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`KIOSK-A:${kioskA.secret}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ events: [{ event_id: 'not-a-uuid', type: 'dispense', amount_ml: -1 }] }),
     });
     expect(response.status).toBe(400);
@@ -90,10 +99,12 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     const fromA = await a.push([dispenseEvent('KIOSK-A', account, 8_000)]);
     expect(fromA.body.balances[0]?.balance_ml).toBe(-6_000);
 
-    const flagged = await fetch(`${cloud.url}/admin/negative-balances`, { headers: { authorization: `Bearer ${adminToken}` } });
-    expect(((await flagged.json()) as { customers: { account_id: string; balance_ml: number }[] }).customers).toContainEqual(
-      expect.objectContaining({ account_id: account, balance_ml: -6_000 }),
-    );
+    const flagged = await fetch(`${cloud.url}/admin/negative-balances`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(
+      ((await flagged.json()) as { customers: { account_id: string; balance_ml: number }[] }).customers,
+    ).toContainEqual(expect.objectContaining({ account_id: account, balance_ml: -6_000 }));
     expect((await fetch(`${cloud.url}/admin/negative-balances`)).status).toBe(401);
     const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
     expect(metrics).toMatch(/^tusafishe_negative_balances [1-9]/m);
@@ -158,7 +169,12 @@ describe.each(backends())('kiosk API on $name', (backend) => {
         const kiosk = i % 2 === 0 ? 'KIOSK-A' : 'KIOSK-B';
         const batch = accounts.map((account) => dispenseEvent(kiosk, account, 100 + i));
         return i % 6 === 5
-          ? recordAdjustment(cloud.db, { accountId: accounts[i % accounts.length]!, amountMl: 1_000, reason: 'concurrent', operator: 'test' })
+          ? recordAdjustment(cloud.db, {
+              accountId: accounts[i % accounts.length]!,
+              amountMl: 1_000,
+              reason: 'concurrent',
+              operator: 'test',
+            })
           : clients[i % 2]!.push(batch);
       }),
     );
@@ -168,23 +184,29 @@ describe.each(backends())('kiosk API on $name', (backend) => {
       'SELECT account_id, balance_ml::int AS balance_ml FROM customers WHERE account_id = ANY($1::text[])',
       [accounts],
     );
-    expect(Object.fromEntries(accounts.map((a) => [a, seen.get(a)]))).toEqual(Object.fromEntries(truth.map((row) => [row.account_id, row.balance_ml])));
+    expect(Object.fromEntries(accounts.map((a) => [a, seen.get(a)]))).toEqual(
+      Object.fromEntries(truth.map((row) => [row.account_id, row.balance_ml])),
+    );
     expect(await balanceDrift(cloud.db)).toEqual([]);
   });
 
   describe('daily usage across kiosks', () => {
-    const todayInNairobi = (): string => new Intl.DateTimeFormat('en-CA', { timeZone: 'Africa/Nairobi' }).format(Date.now());
+    const todayInNairobi = (): string =>
+      new Intl.DateTimeFormat('en-CA', { timeZone: 'Africa/Nairobi' }).format(Date.now());
 
     async function pulledRecord(account: string, afterVersion: number) {
       const pulled = await kioskClient(cloud.url, kioskA).pull({ cursor: String(afterVersion - 1) });
       return pulled.body.customers.find((c) => c.account_id === account);
     }
 
-    it('sums two kiosks\' dispenses of the day into the record every gateway pulls', async () => {
+    it("sums two kiosks' dispenses of the day into the record every gateway pulls", async () => {
       const account = await customerWithCredit(20_000);
       const fromA = await kioskClient(cloud.url, kioskA).push([dispenseEvent('KIOSK-A', account, 3_000)]);
       expect(fromA.body.balances[0]).toMatchObject({ used_today_ml: 3_000, usage_day: todayInNairobi() });
-      const fromB = await kioskClient(cloud.url, kioskB).push([dispenseEvent('KIOSK-B', account, 1_500), dispenseEvent('KIOSK-B', account, 500)]);
+      const fromB = await kioskClient(cloud.url, kioskB).push([
+        dispenseEvent('KIOSK-B', account, 1_500),
+        dispenseEvent('KIOSK-B', account, 500),
+      ]);
       expect(fromB.body.balances[0]).toMatchObject({ balance_ml: 15_000, used_today_ml: 5_000 });
       // A batch pushed again after a lost answer counts once here too.
       const batch = [dispenseEvent('KIOSK-A', account, 1_000)];
@@ -195,13 +217,16 @@ describe.each(backends())('kiosk API on $name', (backend) => {
       expect(record).toMatchObject({ usage_day: todayInNairobi(), used_today_ml: 6_000, balance_ml: 14_000 });
     });
 
-    it('counts a dispense dated yesterday in the balance but not in today\'s usage', async () => {
+    it("counts a dispense dated yesterday in the balance but not in today's usage", async () => {
       const account = await customerWithCredit(20_000);
       const client = kioskClient(cloud.url, kioskA);
       const yesterday = { ...dispenseEvent('KIOSK-A', account, 4_000), occurred_at: Date.now() - 86_400_000 };
       const late = await client.push([yesterday]);
       expect(late.body.balances[0]).toMatchObject({ balance_ml: 16_000, used_today_ml: 0, usage_day: null });
-      const today = await client.push([dispenseEvent('KIOSK-A', account, 2_000), { ...yesterday, event_id: newId(), source_id: newId() }]);
+      const today = await client.push([
+        dispenseEvent('KIOSK-A', account, 2_000),
+        { ...yesterday, event_id: newId(), source_id: newId() },
+      ]);
       expect(await pulledRecord(account, today.body.balances[0]!.version)).toMatchObject({
         balance_ml: 10_000,
         usage_day: todayInNairobi(),
@@ -215,7 +240,15 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     const lockedUntil = Date.now() + 600_000;
     const client = kioskClient(cloud.url, kioskB);
     const { body } = await client.push([
-      { event_id: newId(), type: 'pin_lockout', account_id: account, amount_ml: 0, kiosk_id: 'KIOSK-B', occurred_at: Date.now(), details: { locked_until: lockedUntil } },
+      {
+        event_id: newId(),
+        type: 'pin_lockout',
+        account_id: account,
+        amount_ml: 0,
+        kiosk_id: 'KIOSK-B',
+        occurred_at: Date.now(),
+        details: { locked_until: lockedUntil },
+      },
     ]);
     expect(body.rejected).toEqual([]);
     const pulled = await kioskClient(cloud.url, kioskA).pull({ cursor: String(body.balances[0]!.version - 1) });

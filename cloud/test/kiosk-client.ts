@@ -6,7 +6,9 @@ import type { KioskCredential } from '../src/kiosks/kiosks.js';
 export function kioskClient(baseUrl: string, credential: KioskCredential) {
   const authorization = `Basic ${Buffer.from(`${credential.kioskId}:${credential.secret}`).toString('base64')}`;
   return {
-    async pull(query: { cursor?: string; limit?: number; wait_s?: number } = {}): Promise<{ status: number; body: PullResponse }> {
+    async pull(
+      query: { cursor?: string; limit?: number; wait_s?: number } = {},
+    ): Promise<{ status: number; body: PullResponse }> {
       const params = new URLSearchParams(Object.entries(query).map(([key, value]) => [key, String(value)]));
       const response = await fetch(`${baseUrl}${SYNC_PATHS.customers}?${params}`, { headers: { authorization } });
       return { status: response.status, body: (await response.json()) as PullResponse };
@@ -23,5 +25,14 @@ export function kioskClient(baseUrl: string, credential: KioskCredential) {
 }
 
 export function dispenseEvent(kioskId: string, accountId: string, ml: number): LedgerEvent {
-  return { event_id: newId(), type: 'dispense', account_id: accountId, amount_ml: -ml, kiosk_id: kioskId, dispenser_id: 'D1', source_id: newId(), occurred_at: Date.now() };
+  return {
+    event_id: newId(),
+    type: 'dispense',
+    account_id: accountId,
+    amount_ml: -ml,
+    kiosk_id: kioskId,
+    dispenser_id: 'D1',
+    source_id: newId(),
+    occurred_at: Date.now(),
+  };
 }

@@ -18,7 +18,7 @@ const AIRTEL_HASH_KEY = 'airtel-callback-key';
 
 describe.each(backends())('mobile-money top-ups on $name', (backend) => {
   let cloud: RunningCloud;
-  
+
   beforeAll(async () => {
     cloud = await startCloud({
       ...backend.fresh(),
@@ -36,7 +36,8 @@ describe.each(backends())('mobile-money top-ups on $name', (backend) => {
   });
 
   // Africa's Talking posts to the callback URL configured on its dashboard, secret included.
-  const ussd = (phone: string, inputs: string[], networkCode = '64110'): Promise<string[]> => dial(cloud.url, phone, inputs, networkCode, `?token=${SECRET}`);
+  const ussd = (phone: string, inputs: string[], networkCode = '64110'): Promise<string[]> =>
+    dial(cloud.url, phone, inputs, networkCode, `?token=${SECRET}`);
   async function registered(phone: string, networkCode = '64110'): Promise<string> {
     const screens = await ussd(phone, ['1', 'Mary Nakato', '2580', '2580'], networkCode);
     return /TS\w{7}/.exec(screens.at(-1)!)![0];
@@ -51,7 +52,9 @@ describe.each(backends())('mobile-money top-ups on $name', (backend) => {
   it('credits an MTN MoMo payment once when approved, however often the callback is replayed', async () => {
     const phone = mtnPhone();
     const accountId = await registered(phone);
-    expect(await buy(phone, '1000')).toBe('END Approve the MTN MoMo prompt on your phone. We will SMS you when the water credit is added.');
+    expect(await buy(phone, '1000')).toBe(
+      'END Approve the MTN MoMo prompt on your phone. We will SMS you when the water credit is added.',
+    );
     const mtn = cloud.simulators!.mtn;
     const payment = pendingFor(mtn, phone.slice(1));
     expect(payment).toMatchObject({ amount: '1000', currency: 'UGX', msisdn: phone.slice(1) });
@@ -65,17 +68,28 @@ describe.each(backends())('mobile-money top-ups on $name', (backend) => {
     expect(await balance(phone)).toBe(400_000);
     expect(payment.callbacksSent).toBe(3);
 
-    const topups = await cloud.db.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger_events WHERE account_id = $1 AND type = 'topup'", [accountId]);
+    const topups = await cloud.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM ledger_events WHERE account_id = $1 AND type = 'topup'",
+      [accountId],
+    );
     expect(topups[0]!.n).toBe(1);
-    expect((await readOutbox(cloud.db, phone))[0]?.message).toMatch(/UGX 1000 received\. 400 L of water added\. Balance: 400 L\./);
+    expect((await readOutbox(cloud.db, phone))[0]?.message).toMatch(
+      /UGX 1000 received\. 400 L of water added\. Balance: 400 L\./,
+    );
     expect((await ussd(phone, ['1'])).at(-1)).toMatch(/^END Balance: 400 L\./);
     expect(await balanceDrift(cloud.db)).toEqual([]);
   });
 
-  it('asks for one payment when Africa\'s Talking delivers the confirming request twice', async () => {
+  it("asks for one payment when Africa's Talking delivers the confirming request twice", async () => {
     const phone = mtnPhone();
     await registered(phone);
-    const fields = { sessionId: 'ATUid_twice', serviceCode: '*123#', phoneNumber: phone, networkCode: '64110', text: '2*700*1' };
+    const fields = {
+      sessionId: 'ATUid_twice',
+      serviceCode: '*123#',
+      phoneNumber: phone,
+      networkCode: '64110',
+      text: '2*700*1',
+    };
     const first = await postForm(`${cloud.url}/ussd?token=${SECRET}`, fields);
     const second = await postForm(`${cloud.url}/ussd?token=${SECRET}`, fields);
     expect(first.body).toMatch(/^END Approve the MTN MoMo prompt/);
@@ -88,10 +102,24 @@ describe.each(backends())('mobile-money top-ups on $name', (backend) => {
     await registered(phone);
     await buy(phone, '500');
     const payment = pendingFor(cloud.simulators!.mtn, phone.slice(1));
-    const forgedBody = JSON.stringify({ externalId: payment.reference, amount: '500', currency: 'UGX', status: 'SUCCESSFUL', financialTransactionId: '1' });
-    const noSecret = await fetch(`${cloud.url}/payments/mtn/callback`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: forgedBody });
+    const forgedBody = JSON.stringify({
+      externalId: payment.reference,
+      amount: '500',
+      currency: 'UGX',
+      status: 'SUCCESSFUL',
+      financialTransactionId: '1',
+    });
+    const noSecret = await fetch(`${cloud.url}/payments/mtn/callback`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: forgedBody,
+    });
     expect(noSecret.status).toBe(401);
-    const withSecret = await fetch(`${cloud.url}/payments/mtn/callback?token=${SECRET}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: forgedBody });
+    const withSecret = await fetch(`${cloud.url}/payments/mtn/callback?token=${SECRET}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: forgedBody,
+    });
     expect(withSecret.status).toBe(200);
     expect(await balance(phone)).toBe(0);
     const unknown = await fetch(`${cloud.url}/payments/mtn/callback?token=${SECRET}`, {
@@ -125,7 +153,9 @@ describe.each(backends())('mobile-money top-ups on $name', (backend) => {
     await cloud.simulators!.mtn.decide(payment.reference, false);
     await cloud.payments.pollPending();
     expect(await balance(phone)).toBe(0);
-    const rows = await cloud.db.query<{ status: string }>('SELECT status FROM payments WHERE payment_id::text = $1', [payment.reference]);
+    const rows = await cloud.db.query<{ status: string }>('SELECT status FROM payments WHERE payment_id::text = $1', [
+      payment.reference,
+    ]);
     expect(rows[0]?.status).toBe('failed');
   });
 

@@ -12,7 +12,13 @@ const phone = (): string => `+25677${String(4_000_000 + (seq += 1)).slice(-7)}`;
 describe.each(backends())('SMS on $name', (backend) => {
   let cloud: RunningCloud;
   beforeAll(async () => {
-    cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false, simulators: {}, providers: { statusPollIntervalMs: 0 } });
+    cloud = await startCloud({
+      ...backend.fresh(),
+      port: 0,
+      logger: false,
+      simulators: {},
+      providers: { statusPollIntervalMs: 0 },
+    });
   });
   afterAll(async () => {
     await cloud?.close();
@@ -32,8 +38,14 @@ describe.each(backends())('SMS on $name', (backend) => {
 
   it('registers by SMS without a PIN, and the customer sets the PIN by USSD', async () => {
     const number = phone();
-    expect(await ask(number, 'register Grace Akello')).toMatch(/^Welcome! Your account is TS\w{7}\. Dial \*123# to set your kiosk PIN\.$/);
-    expect(await findCustomerByPhone(cloud.db, number)).toMatchObject({ name: 'Grace Akello', status: 'inactive', pin_hash: '' });
+    expect(await ask(number, 'register Grace Akello')).toMatch(
+      /^Welcome! Your account is TS\w{7}\. Dial \*123# to set your kiosk PIN\.$/,
+    );
+    expect(await findCustomerByPhone(cloud.db, number)).toMatchObject({
+      name: 'Grace Akello',
+      status: 'inactive',
+      pin_hash: '',
+    });
     expect(await ask(number, 'STATUS')).toMatch(/: no PIN yet, balance 0 L\. Dial \*123# to set your PIN\.$/);
     expect(await ask(number, 'REGISTER Grace Akello')).toMatch(/^You are already registered\. Account TS\w{7}\.$/);
 
@@ -56,7 +68,12 @@ describe.each(backends())('SMS on $name', (backend) => {
     const number = phone();
     await ask(number, 'REGISTER Joseph Ouma');
     const customer = (await findCustomerByPhone(cloud.db, number))!;
-    await recordAdjustment(cloud.db, { accountId: customer.account_id, amountMl: 12_500, reason: 'test', operator: 'test' });
+    await recordAdjustment(cloud.db, {
+      accountId: customer.account_id,
+      amountMl: 12_500,
+      reason: 'test',
+      operator: 'test',
+    });
     expect(await ask(number, 'balance')).toBe(`Balance: 12.5 L. Account ${customer.account_id}.`);
     expect(await ask(number, 'Help')).toMatch(/^Tusafishe: REGISTER <name>, BALANCE, STATUS, BUY <amount>, HELP\./);
     expect(await ask(number, 'msaada')).toMatch(/^Tusafishe: SAJILI <jina>, SALIO, HALI, NUNUA <kiasi>, MSAADA\./);
@@ -72,7 +89,11 @@ describe.each(backends())('SMS on $name', (backend) => {
     expect(await ask(number, 'BUY 10')).toBe('Send BUY <amount>, from 100 to 500000 UGX.');
     expect(await ask(number, 'BUY 500')).toBe('Approve the MTN MoMo prompt for UGX 500 on your phone.');
     const mtn = cloud.simulators!.mtn;
-    const list = (await (await fetch(`${mtn.url}/simulator/payments`)).json()) as { reference: string; msisdn: string; status: string }[];
+    const list = (await (await fetch(`${mtn.url}/simulator/payments`)).json()) as {
+      reference: string;
+      msisdn: string;
+      status: string;
+    }[];
     const pending = list.find((p) => p.msisdn === number.slice(1) && p.status === 'PENDING')!;
     expect(await (await fetch(`${mtn.url}/simulator`)).text()).toContain(pending.reference);
     const approved = await fetch(`${mtn.url}/simulator/payments/${pending.reference}/approve`, { method: 'POST' });

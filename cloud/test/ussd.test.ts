@@ -14,7 +14,14 @@ const phone = (): string => `+25677${String(1_000_000 + process.pid * 10 + (seq 
 describe.each(backends())('USSD on $name', (backend) => {
   let cloud: RunningCloud;
   beforeAll(async () => {
-    cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false, webhookSecret: 'at-secret', simulators: {}, providers: { statusPollIntervalMs: 0 } });
+    cloud = await startCloud({
+      ...backend.fresh(),
+      port: 0,
+      logger: false,
+      webhookSecret: 'at-secret',
+      simulators: {},
+      providers: { statusPollIntervalMs: 0 },
+    });
   });
   afterAll(async () => {
     await cloud?.close();
@@ -55,7 +62,9 @@ describe.each(backends())('USSD on $name', (backend) => {
     expect(screens[4]).toMatch(/^END Karibu Baraka Mwangi! Akaunti yako ni TS/);
     expect((await findCustomerByPhone(cloud.db, number))?.language).toBe('sw');
     // Back again: the main menu, in Swahili.
-    expect((await run(number, []))[0]).toMatch(/^CON Tusafishe TS\w+\n1\. Salio\n2\. Nunua maji\n3\. Badili PIN\n4\. English$/);
+    expect((await run(number, []))[0]).toMatch(
+      /^CON Tusafishe TS\w+\n1\. Salio\n2\. Nunua maji\n3\. Badili PIN\n4\. English$/,
+    );
   });
 
   it('re-prompts with a clear message on invalid input at every registration step', async () => {
@@ -118,7 +127,12 @@ describe.each(backends())('USSD on $name', (backend) => {
     const malformed = await postForm(`${url()}/ussd?token=at-secret`, { sessionId: 'x', text: '1' });
     expect(malformed.status).toBe(200);
     expect(malformed.body).toMatch(/^END /);
-    const forged = await postForm(`${url()}/ussd`, { sessionId: 'x', serviceCode: '*123#', phoneNumber: phone(), text: '' });
+    const forged = await postForm(`${url()}/ussd`, {
+      sessionId: 'x',
+      serviceCode: '*123#',
+      phoneNumber: phone(),
+      text: '',
+    });
     expect(forged.status).toBe(401);
     const viaHeader = await fetch(`${url()}/ussd`, {
       method: 'POST',
@@ -134,7 +148,13 @@ describe.each(backends())('USSD on $name', (backend) => {
     const logged = await startCloud({ ...backend.fresh(), port: 0, logger, webhookSecret: 'hook-secret-in-url' });
     try {
       const number = phone();
-      const screens = await dial(logged.url, number, ['1', 'Lucy Adong', '9173', '9173'], '64110', '?token=hook-secret-in-url');
+      const screens = await dial(
+        logged.url,
+        number,
+        ['1', 'Lucy Adong', '9173', '9173'],
+        '64110',
+        '?token=hook-secret-in-url',
+      );
       expect(screens.at(-1)).toMatch(/^END Welcome Lucy Adong!/);
       await dial(logged.url, number, ['3', '9173', '6284', '6284'], '64110', '?token=hook-secret-in-url');
       await dial(logged.url, number, ['3', '1111'], '64110', '?token=wrong-secret').catch(() => undefined);
@@ -147,7 +167,12 @@ describe.each(backends())('USSD on $name', (backend) => {
   });
 
   it('limits requests per phone', async () => {
-    const limited = await startCloud({ ...backend.fresh(), port: 0, logger: false, rateLimits: { requestsPerPhonePerMinute: 3 } });
+    const limited = await startCloud({
+      ...backend.fresh(),
+      port: 0,
+      logger: false,
+      rateLimits: { requestsPerPhonePerMinute: 3 },
+    });
     try {
       const number = phone();
       const screens = await dial(limited.url, number, ['1', '9', '9', '9']);

@@ -39,9 +39,15 @@ describe('dispenser state machine', () => {
 
     hal.connect();
     expect(hal.text()).toContain('Enter phone number');
-    expect(hal.mqtt.options).toMatchObject({ clientId: 'D1', username: 'D1', will: { topic: dispenserTopic('D1', 'status'), retain: true } });
+    expect(hal.mqtt.options).toMatchObject({
+      clientId: 'D1',
+      username: 'D1',
+      will: { topic: dispenserTopic('D1', 'status'), retain: true },
+    });
     expect(JSON.parse(hal.mqtt.options!.will.payload)).toEqual({ online: false });
-    expect(hal.mqtt.subscriptions.sort()).toEqual(['auth/response', 'command', 'config', 'session/ack'].map((l) => `tusafishe/v1/d/D1/${l}`));
+    expect(hal.mqtt.subscriptions.sort()).toEqual(
+      ['auth/response', 'command', 'config', 'session/ack'].map((l) => `tusafishe/v1/d/D1/${l}`),
+    );
     expect(hal.lastSent('status')).toMatchObject({ online: true });
     expect(hal.mqtt.published.find((p) => p.topic.endsWith('/status'))?.retain).toBe(true);
   });
@@ -80,7 +86,12 @@ describe('dispenser state machine', () => {
     hal.line.flow(5000); // far more than needed: the valve must close on pulse 2250
     expect(hal.line.isOpen).toBe(false);
     expect(hal.line.count()).toBe(2250);
-    expect(hal.lastSent('session/complete')).toMatchObject({ session_id: sessionId, delivered_ml: 5000, pulses: 2250, end_reason: 'target_reached' });
+    expect(hal.lastSent('session/complete')).toMatchObject({
+      session_id: sessionId,
+      delivered_ml: 5000,
+      pulses: 2250,
+      end_reason: 'target_reached',
+    });
     expect(hal.text()).toContain('Thank you!');
     expect(hal.storage.values.has('flight')).toBe(false);
 
@@ -95,7 +106,13 @@ describe('dispenser state machine', () => {
     const { hal } = boot();
     hal.connect();
     const request = buyPresetA(hal);
-    hal.deliver('auth/response', { request_id: request.request_id, approved: false, reason: 'WRONG_PIN', message: 'Wrong PIN', attempts_left: 2 });
+    hal.deliver('auth/response', {
+      request_id: request.request_id,
+      approved: false,
+      reason: 'WRONG_PIN',
+      message: 'Wrong PIN',
+      attempts_left: 2,
+    });
     expect(hal.text()).toContain('Wrong PIN');
     expect(hal.text()).toContain('2 attempts left');
     expect(hal.line.isOpen).toBe(false);
@@ -115,7 +132,11 @@ describe('dispenser state machine', () => {
     expect(hal.text()).toContain('Gateway not');
     const sessionId = approve(hal, request);
     expect(hal.line.isOpen).toBe(false);
-    expect(hal.lastSent('session/complete')).toMatchObject({ session_id: sessionId, delivered_ml: 0, end_reason: 'cancelled' });
+    expect(hal.lastSent('session/complete')).toMatchObject({
+      session_id: sessionId,
+      delivered_ml: 0,
+      end_reason: 'cancelled',
+    });
   });
 
   it('closes the valve when the gateway is lost and reports the delivered water once it is back', () => {
@@ -131,7 +152,12 @@ describe('dispenser state machine', () => {
     const before = hal.sent('session/complete').length;
     hal.connect();
     const resent = hal.sent('session/complete').slice(before);
-    expect(resent[0]).toMatchObject({ session_id: sessionId, delivered_ml: 2000, pulses: 900, end_reason: 'gateway_lost' });
+    expect(resent[0]).toMatchObject({
+      session_id: sessionId,
+      delivered_ml: 2000,
+      pulses: 900,
+      end_reason: 'gateway_lost',
+    });
   });
 
   it('closes the valve after the no-flow timeout and charges only what flowed', () => {
@@ -210,7 +236,12 @@ describe('dispenser state machine', () => {
     hal.line.flow(450);
     hal.clock.advance(2000);
     expect(hal.line.isOpen).toBe(false);
-    expect(hal.lastSent('command/result')).toMatchObject({ command_id: command.command_id, ok: true, pulses: 450, delivered_ml: 1000 });
+    expect(hal.lastSent('command/result')).toMatchObject({
+      command_id: command.command_id,
+      ok: true,
+      pulses: 450,
+      delivered_ml: 1000,
+    });
     hal.deliver('command', command);
     expect(hal.sent('command/result')).toHaveLength(2);
     expect(hal.line.isOpen).toBe(false);
@@ -228,10 +259,21 @@ describe('dispenser state machine', () => {
   it('updates its firmware only when idle: LCD says so, valve shut, keys ignored, a repeat waits, then reboots', () => {
     const { hal } = boot();
     hal.connect();
-    const ota = { command_id: newId(), type: 'ota', version: 'tusafishe-fw/0.2.0', url: 'http://gw/firmware/a.bin', sha256: 'a'.repeat(64), size: 10 };
+    const ota = {
+      command_id: newId(),
+      type: 'ota',
+      version: 'tusafishe-fw/0.2.0',
+      url: 'http://gw/firmware/a.bin',
+      sha256: 'a'.repeat(64),
+      size: 10,
+    };
     hal.press('07');
     hal.deliver('command', ota);
-    expect(hal.lastSent('command/result')).toMatchObject({ command_id: ota.command_id, ok: false, message: 'busy (phone)' });
+    expect(hal.lastSent('command/result')).toMatchObject({
+      command_id: ota.command_id,
+      ok: false,
+      message: 'busy (phone)',
+    });
     expect(hal.installing).toBeUndefined();
     hal.press('***');
 
@@ -256,7 +298,14 @@ describe('dispenser state machine', () => {
   it('stays on its firmware and serves customers again when an image is refused', () => {
     const { hal } = boot();
     hal.connect();
-    hal.deliver('command', { command_id: newId(), type: 'ota', version: 'v2', url: 'http://gw/f.bin', sha256: 'b'.repeat(64), size: 1 });
+    hal.deliver('command', {
+      command_id: newId(),
+      type: 'ota',
+      version: 'v2',
+      url: 'http://gw/f.bin',
+      sha256: 'b'.repeat(64),
+      size: 1,
+    });
     hal.installing?.done('image refused: SHA-256 mismatch');
     expect(hal.lastSent('command/result')).toMatchObject({ ok: false, message: 'image refused: SHA-256 mismatch' });
     expect(hal.text()).toContain('Enter phone number');
@@ -270,6 +319,12 @@ describe('dispenser state machine', () => {
     hal.mqtt.events?.onMessage(dispenserTopic('D1', 'config'), '{"pulses_per_litre":-1}');
     expect(hal.text()).toContain('Enter phone number');
     hal.clock.advance(HEARTBEAT_INTERVAL_MS);
-    expect(hal.lastSent('heartbeat')).toMatchObject({ errors: 1, dispenses: 0, uptime_s: 120, rssi_dbm: -60, state: 'idle' });
+    expect(hal.lastSent('heartbeat')).toMatchObject({
+      errors: 1,
+      dispenses: 0,
+      uptime_s: 120,
+      rssi_dbm: -60,
+      state: 'idle',
+    });
   });
 });

@@ -143,20 +143,31 @@ export class Dispenser {
     switch (state.kind) {
       case 'idle': {
         const entry = new DigitEntry(PHONE_DIGITS.min, PHONE_DIGITS.max);
-        if (entry.press(key) === 'edited') this.#enter({ kind: 'phone', entry }, lcd.phoneScreen(entry.value), entryTimeout);
+        if (entry.press(key) === 'edited')
+          this.#enter({ kind: 'phone', entry }, lcd.phoneScreen(entry.value), entryTimeout);
         return;
       }
       case 'phone':
-        return this.#edit(state.entry, key, () => {
-          const entry = new DigitEntry(PIN_DIGITS.min, PIN_DIGITS.max);
-          this.#enter({ kind: 'pin', phone: state.entry.value, entry }, lcd.pinScreen(0), entryTimeout);
-        }, () => lcd.phoneScreen(state.entry.value));
+        return this.#edit(
+          state.entry,
+          key,
+          () => {
+            const entry = new DigitEntry(PIN_DIGITS.min, PIN_DIGITS.max);
+            this.#enter({ kind: 'pin', phone: state.entry.value, entry }, lcd.pinScreen(0), entryTimeout);
+          },
+          () => lcd.phoneScreen(state.entry.value),
+        );
       case 'pin':
-        return this.#edit(state.entry, key, () => {
-          const entry = new DigitEntry(1, String(this.#maxLitres()).length);
-          const next = { kind: 'volume', phone: state.phone, pin: state.entry.value, entry } as const;
-          this.#enter(next, lcd.volumeScreen(this.#presets(), ''), entryTimeout);
-        }, () => lcd.pinScreen(state.entry.value.length));
+        return this.#edit(
+          state.entry,
+          key,
+          () => {
+            const entry = new DigitEntry(1, String(this.#maxLitres()).length);
+            const next = { kind: 'volume', phone: state.phone, pin: state.entry.value, entry } as const;
+            this.#enter(next, lcd.volumeScreen(this.#presets(), ''), entryTimeout);
+          },
+          () => lcd.pinScreen(state.entry.value.length),
+        );
       case 'volume': {
         const preset = presetIndex(key);
         if (preset !== undefined) {
@@ -164,11 +175,17 @@ export class Dispenser {
           if (ml !== undefined) this.#authorise(state.phone, state.pin, ml);
           return;
         }
-        return this.#edit(state.entry, key, () => {
-          const litres = Number(state.entry.value);
-          if (litres >= 1 && litres <= this.#maxLitres()) return this.#authorise(state.phone, state.pin, litres * 1000);
-          this.#hal.lcd.show(lcd.volumeScreen(this.#presets(), state.entry.value, this.#config?.max_ml ?? 0));
-        }, () => lcd.volumeScreen(this.#presets(), state.entry.value));
+        return this.#edit(
+          state.entry,
+          key,
+          () => {
+            const litres = Number(state.entry.value);
+            if (litres >= 1 && litres <= this.#maxLitres())
+              return this.#authorise(state.phone, state.pin, litres * 1000);
+            this.#hal.lcd.show(lcd.volumeScreen(this.#presets(), state.entry.value, this.#config?.max_ml ?? 0));
+          },
+          () => lcd.volumeScreen(this.#presets(), state.entry.value),
+        );
       }
       case 'dispensing':
         if (key === '*') this.#run?.stop('cancelled');
@@ -283,7 +300,12 @@ export class Dispenser {
     // Persisted before the valve opens: after a power cut the session is reported, never lost.
     this.#store.beginFlight(flight);
     const show = (pulses: number) =>
-      display.show(lcd.dispensingScreen(deliveredMillilitres(pulses, flight.pulses_per_litre, flight.approved_ml), flight.approved_ml));
+      display.show(
+        lcd.dispensingScreen(
+          deliveredMillilitres(pulses, flight.pulses_per_litre, flight.approved_ml),
+          flight.approved_ml,
+        ),
+      );
     this.#run = new FlowRun(this.#hal, {
       targetPulses: pulsesFor(flight.approved_ml, flight.pulses_per_litre),
       noFlowTimeoutMs: config.no_flow_timeout_ms,

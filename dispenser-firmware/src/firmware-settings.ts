@@ -38,4 +38,3 @@ export const DEFAULT_TIMINGS: FirmwareTimings = {
   heartbeatMs: HEARTBEAT_INTERVAL_MS,
   keepaliveSeconds: 5,
 };
-

@@ -4,7 +4,12 @@ import { deniedScreen, litres, pinScreen, screen, volumeScreen } from './lcd-scr
 
 describe('LCD screens', () => {
   it('always fills exactly 4 lines of 20 characters', () => {
-    for (const lines of [screen(), screen('x'.repeat(30)), deniedScreen('Offline limit reached', 0), volumeScreen([1000, 5000, 10000, 20000], '25', 20000)]) {
+    for (const lines of [
+      screen(),
+      screen('x'.repeat(30)),
+      deniedScreen('Offline limit reached', 0),
+      volumeScreen([1000, 5000, 10000, 20000], '25', 20000),
+    ]) {
       expect(lines).toHaveLength(LCD_ROWS);
       for (const line of lines) expect(line).toHaveLength(LCD_COLUMNS);
     }

@@ -20,7 +20,8 @@ export function litres(ml: number): string {
 
 export const idleScreen = (): Screen => screen('Tusafishe water', 'Enter phone number', 'then press #');
 
-export const unreachableScreen = (): Screen => screen('Tusafishe water', 'Gateway unreachable', 'No water for now', 'Please wait...');
+export const unreachableScreen = (): Screen =>
+  screen('Tusafishe water', 'Gateway unreachable', 'No water for now', 'Please wait...');
 
 export const disabledScreen = (): Screen => screen('Tusafishe water', 'Out of service', 'Sorry!');
 
@@ -31,8 +32,18 @@ export const pinScreen = (length: number): Screen => screen('PIN:', `${'*'.repea
 /** `maxMl` is shown when the typed litres exceed what one dispense may be. */
 export function volumeScreen(presetsMl: readonly number[], typedLitres: string, maxMl?: number): Screen {
   const presets = presetsMl.map((ml, index) => `${'ABCD'[index]} ${litres(ml)}`.padEnd(10));
-  const prompt = maxMl !== undefined ? `Max ${litres(maxMl)}: ${typedLitres}_` : typedLitres ? `Litres: ${typedLitres}_ #=OK` : 'or litres then #';
-  return screen('Choose volume:', (presets[0] ?? '') + (presets[1] ?? ''), (presets[2] ?? '') + (presets[3] ?? ''), prompt);
+  const prompt =
+    maxMl !== undefined
+      ? `Max ${litres(maxMl)}: ${typedLitres}_`
+      : typedLitres
+        ? `Litres: ${typedLitres}_ #=OK`
+        : 'or litres then #';
+  return screen(
+    'Choose volume:',
+    (presets[0] ?? '') + (presets[1] ?? ''),
+    (presets[2] ?? '') + (presets[3] ?? ''),
+    prompt,
+  );
 }
 
 export const authorisingScreen = (requestedMl: number): Screen =>

@@ -18,7 +18,10 @@ it('lets a terminal drive the running simulated dispenser through its control en
   const file = controlFile(join(kiosk.dir, 'dispensers', 'D1'));
   const panel = await attachToControlEndpoint(file);
   if (!panel) throw new Error('control endpoint not found');
-  await eventually(() => panel.view().lcd.some((line) => line.includes('Enter phone number')), 'idle screen over the endpoint');
+  await eventually(
+    () => panel.view().lcd.some((line) => line.includes('Enter phone number')),
+    'idle screen over the endpoint',
+  );
   panel.press('0700000103#1234#A');
   await eventually(() => panel.view().lcd.some((line) => line.includes('Balance 19L')), 'purchase over the endpoint');
   expect(kiosk.dispenses('+254700000103').map((e) => e.amount_ml)).toEqual([-1000]);

@@ -5,7 +5,19 @@ import {
   type DispenserInboundLeaf,
   type DispenserOutboundLeaf,
 } from '@tusafishe/protocol';
-import type { Clock, FirmwareImage, FlowMeter, Hal, Key, MqttConnectOptions, MqttEvents, MqttLink, Storage, TimerHandle, Valve } from '../src/hal.js';
+import type {
+  Clock,
+  FirmwareImage,
+  FlowMeter,
+  Hal,
+  Key,
+  MqttConnectOptions,
+  MqttEvents,
+  MqttLink,
+  Storage,
+  TimerHandle,
+  Valve,
+} from '../src/hal.js';
 
 /** A clock that only moves when the test says so. */
 export class FakeClock implements Clock {
@@ -163,7 +175,9 @@ export class FakeHal implements Hal {
   /** Messages the firmware published on one of its leaves, decoded. */
   sent(leaf: DispenserOutboundLeaf): Record<string, unknown>[] {
     const topic = dispenserTopic(this.id, leaf);
-    return this.mqtt.published.filter((p) => p.topic === topic).map((p) => JSON.parse(p.payload) as Record<string, unknown>);
+    return this.mqtt.published
+      .filter((p) => p.topic === topic)
+      .map((p) => JSON.parse(p.payload) as Record<string, unknown>);
   }
   lastSent(leaf: DispenserOutboundLeaf): Record<string, unknown> {
     const all = this.sent(leaf);
@@ -172,4 +186,3 @@ export class FakeHal implements Hal {
     return last;
   }
 }
-

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayOptions } from '../../gateway/src/gateway.js';
 import { demoPassword, startTestGateway, type TestGateway } from '../../gateway/test/fixtures.js';
-import { startSimulatedDispenser, type SimulatedDispenser, type SimulatedDispenserOptions } from '../src/host/simulated-dispenser.js';
+import {
+  startSimulatedDispenser,
+  type SimulatedDispenser,
+  type SimulatedDispenserOptions,
+} from '../src/host/simulated-dispenser.js';
 
 /** A real gateway (broker, SQLite ledger, seeded demo data) and simulated dispensers against it. */
 export class KioskHarness {
@@ -17,7 +21,11 @@ export class KioskHarness {
   /** `setup` adds gateway parts (e.g. the firmware routes) as `startGateway`'s hook does. */
   static async start(setup?: GatewayOptions['setup']): Promise<KioskHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'tusafishe-fw-'));
-    const gateway = await startTestGateway({ dataDir: join(dir, 'gateway'), keepDataDir: true, ...(setup ? { setup } : {}) });
+    const gateway = await startTestGateway({
+      dataDir: join(dir, 'gateway'),
+      keepDataDir: true,
+      ...(setup ? { setup } : {}),
+    });
     return new KioskHarness(gateway, dir);
   }
 

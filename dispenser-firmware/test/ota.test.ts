@@ -27,7 +27,12 @@ afterEach(async () => {
 /** Uploads the image to the gateway's store and starts D1's update, as the technician API does. */
 async function updateD1(bytes = IMAGE) {
   const { image } = firmware.images.add(bytes, NEW_VERSION, null);
-  return firmware.rollouts.start('D1', image, `http://127.0.0.1:${kiosk.gateway.httpPort}/firmware/${image.sha256}.bin`, null);
+  return firmware.rollouts.start(
+    'D1',
+    image,
+    `http://127.0.0.1:${kiosk.gateway.httpPort}/firmware/${image.sha256}.bin`,
+    null,
+  );
 }
 
 const rolloutState = () => firmware.rollouts.get('D1')?.state;
@@ -82,7 +87,14 @@ describe('firmware update over the air', () => {
     await d1.waitFor((d) => d.valveOpen, 'valve open');
     await expect(updateD1()).rejects.toMatchObject({ code: 'DISPENSER_BUSY' });
     // The firmware refuses too, should a command reach it anyway.
-    const command = { command_id: newId(), type: 'ota', version: NEW_VERSION, url: 'http://127.0.0.1:9/x.bin', sha256: 'a'.repeat(64), size: 1 } as const;
+    const command = {
+      command_id: newId(),
+      type: 'ota',
+      version: NEW_VERSION,
+      url: 'http://127.0.0.1:9/x.bin',
+      sha256: 'a'.repeat(64),
+      size: 1,
+    } as const;
     const result = nextResult(command.command_id);
     await kiosk.gateway.sendCommand('D1', command);
     expect(await result).toMatchObject({ ok: false, message: 'busy (dispensing)' });
@@ -100,7 +112,14 @@ describe('firmware update over the air', () => {
       await d1.waitForLcd('Enter phone number');
       const port = (stalled.address() as { port: number }).port;
       const sha256 = createHash('sha256').update(IMAGE).digest('hex');
-      await kiosk.gateway.sendCommand('D1', { command_id: newId(), type: 'ota', version: NEW_VERSION, url: `http://127.0.0.1:${port}/f.bin`, sha256, size: IMAGE.byteLength });
+      await kiosk.gateway.sendCommand('D1', {
+        command_id: newId(),
+        type: 'ota',
+        version: NEW_VERSION,
+        url: `http://127.0.0.1:${port}/f.bin`,
+        sha256,
+        size: IMAGE.byteLength,
+      });
       await d1.waitForLcd('Updating firmware');
       expect(d1.valveOpen).toBe(false);
       await d1.powerCut();

@@ -21,7 +21,9 @@ describe('dispenser against the real gateway', () => {
     d1.press('#1234');
     expect(d1.lcd()[1]).toBe('****_'.padEnd(20));
     d1.press('#');
-    expect(d1.lcd()).toEqual(['Choose volume:', 'A 1L      B 5L', 'C 10L     D 20L', 'or litres then #'].map((l) => l.padEnd(20)));
+    expect(d1.lcd()).toEqual(
+      ['Choose volume:', 'A 1L      B 5L', 'C 10L     D 20L', 'or litres then #'].map((l) => l.padEnd(20)),
+    );
     d1.press('A');
     await d1.waitFor((d) => d.valveOpen, 'valve open');
     expect(d1.lcd()[0]?.trim()).toBe('Dispensing...');

@@ -50,7 +50,9 @@ async function technician<T>(path: string): Promise<T> {
 
 /** Presses keys on a running simulated dispenser through its front-panel endpoint; resolves with the LCD once `done` holds. */
 async function pressKeys(dispenserId: string, keys: string[], done: (lcd: string[]) => boolean): Promise<string[]> {
-  const { port } = JSON.parse(await readFile(join(dataDir, 'dispensers', dispenserId, 'control.json'), 'utf8')) as { port: number };
+  const { port } = JSON.parse(await readFile(join(dataDir, 'dispensers', dispenserId, 'control.json'), 'utf8')) as {
+    port: number;
+  };
   const socket = connect(port, '127.0.0.1');
   const views: string[][] = [];
   createInterface({ input: socket }).on('line', (line) => views.push((JSON.parse(line) as { lcd: string[] }).lcd));
@@ -69,7 +71,13 @@ async function pressKeys(dispenserId: string, keys: string[], done: (lcd: string
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'tusafishe-e2e-'));
-  ports = { cloud: await freePort(), http: await freePort(), mqtt: await freePort(), mtn: await freePort(), airtel: await freePort() };
+  ports = {
+    cloud: await freePort(),
+    http: await freePort(),
+    mqtt: await freePort(),
+    mtn: await freePort(),
+    airtel: await freePort(),
+  };
   kiosk = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-kiosk.ts'], {
     cwd: ROOT,
     env: {
@@ -115,7 +123,9 @@ afterAll(async () => {
 });
 
 describe('the whole kiosk, as npm start runs it', () => {
-  it('registers by USSD, tops up by MTN MoMo, draws water at a dispenser, and every part agrees', { timeout: 120_000 }, async () => {
+  it('registers by USSD, tops up by MTN MoMo, draws water at a dispenser, and every part agrees', {
+    timeout: 120_000,
+  }, async () => {
     expect(await ussd('')).toMatch(/^CON /);
     const registered = await ussd('1*Jane Achieng*4826*4826');
     expect(registered).toMatch(/^END .*Your account is (TS[A-Z0-9]+)/);
@@ -124,7 +134,11 @@ describe('the whole kiosk, as npm start runs it', () => {
     expect(await ussd('2*1000*1')).toMatch(/^END .*MTN MoMo/);
     const simulator = `http://127.0.0.1:${ports.mtn}/simulator/payments`;
     const pending = await until('the payment request at MTN', async () => {
-      const payments = (await (await fetch(simulator)).json()) as { reference: string; status: string; msisdn: string }[];
+      const payments = (await (await fetch(simulator)).json()) as {
+        reference: string;
+        status: string;
+        msisdn: string;
+      }[];
       return payments.find((p) => p.msisdn === PHONE.slice(1) && p.status === 'PENDING');
     });
     expect((await fetch(`${simulator}/${pending.reference}/approve`, { method: 'POST' })).status).toBe(200);
@@ -132,7 +146,9 @@ describe('the whole kiosk, as npm start runs it', () => {
 
     // UGX 1,000 at UGX 50 per 20 L: 400 L, in the kiosk's replica within moments.
     const atKiosk = await until('the customer and credit at the kiosk', async () => {
-      const response = await fetch(`http://127.0.0.1:${ports.http}/api/customers?q=${accountId}`, { headers: { cookie } });
+      const response = await fetch(`http://127.0.0.1:${ports.http}/api/customers?q=${accountId}`, {
+        headers: { cookie },
+      });
       if (response.status !== 200) return undefined;
       const customer = (await response.json()) as { balance_ml: number };
       return customer.balance_ml === 400_000 ? customer : undefined;
@@ -140,7 +156,9 @@ describe('the whole kiosk, as npm start runs it', () => {
     expect(atKiosk).toMatchObject({ phone: PHONE, name: 'Jane Achieng' });
 
     // At the keypad: full number (another country's), PIN, then A = 1 L.
-    const lcd = await pressKeys('D2', ['256771234567', '#', '4826', '#', 'A'], (screen) => screen.some((row) => row.includes('Thank you')));
+    const lcd = await pressKeys('D2', ['256771234567', '#', '4826', '#', 'A'], (screen) =>
+      screen.some((row) => row.includes('Thank you')),
+    );
     expect(lcd.join('\n')).toMatch(/Thank you/);
 
     const customer = await until('the kiosk to record the dispense', async () => {
@@ -149,7 +167,9 @@ describe('the whole kiosk, as npm start runs it', () => {
     });
     expect(customer.balance_ml).toBe(399_000);
     // The gateway pushes the event; the cloud's balance is the sum of the customer's events.
-    await until('the cloud to count the dispense', async () => ((await ussd('1')).includes('399 L') ? true : undefined));
+    await until('the cloud to count the dispense', async () =>
+      (await ussd('1')).includes('399 L') ? true : undefined,
+    );
     const sync = await technician<{ online: boolean; events_waiting: number }>('/api/sync');
     expect(sync).toMatchObject({ online: true, events_waiting: 0 });
   });

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { startCloud, type CloudOptions, type RunningCloud } from '../../cloud/src/cloud.js';
 import { createKiosk } from '../../cloud/src/kiosks/kiosks.js';
 import { FileStorage } from '../../dispenser-firmware/src/host/file-storage.js';
-import { startSimulatedDispenser, type SimulatedDispenser } from '../../dispenser-firmware/src/host/simulated-dispenser.js';
+import {
+  startSimulatedDispenser,
+  type SimulatedDispenser,
+} from '../../dispenser-firmware/src/host/simulated-dispenser.js';
 import type { SyncStatus } from '../../gateway/src/sync/sync-status.js';
 import { GatewayProcess } from './gateway-process.js';
 import { startPartitionProxy, type PartitionProxy } from './partition-proxy.js';
@@ -39,7 +42,10 @@ export interface Fleet {
 /** Dispenser flash counters: what the dispenser itself measured and delivered. */
 export function dispenserCounters(dataDir: string): { dispenses: number; delivered_ml: number; pending: number } {
   const storage = new FileStorage(dataDir);
-  const counters = JSON.parse(storage.get('counters') ?? '{"dispenses":0,"delivered_ml":0}') as { dispenses: number; delivered_ml: number };
+  const counters = JSON.parse(storage.get('counters') ?? '{"dispenses":0,"delivered_ml":0}') as {
+    dispenses: number;
+    delivered_ml: number;
+  };
   const pending = JSON.parse(storage.get('pending') ?? '[]') as unknown[];
   return { dispenses: counters.dispenses, delivered_ml: counters.delivered_ml, pending: pending.length };
 }
@@ -49,7 +55,12 @@ export function dispenserCounters(dataDir: string): { dispenses: number; deliver
  * only way to the cloud is its own partition proxy, and simulated dispensers on each gateway's broker.
  */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
-  const cloud = await startCloud({ port: 0, logger: false, ...options.cloud, rateLimits: { requestsPerKioskPerMinute: 100_000 } });
+  const cloud = await startCloud({
+    port: 0,
+    logger: false,
+    ...options.cloud,
+    rateLimits: { requestsPerKioskPerMinute: 100_000 },
+  });
   const kiosks: FleetKiosk[] = [];
   try {
     await Promise.all(
@@ -88,7 +99,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           mqttUrl: kiosk.gateway.mqttUrl,
           dataDir: kiosk.dispenserDataDir(dispenserId),
           flowRateMlPerSecond: options.flowRateMlPerSecond,
-          timings: { messageMs: 300, completeRetryMs: 500, authRetryMs: 1000, authTimeoutMs: 6000, entryTimeoutMs: 10_000 },
+          timings: {
+            messageMs: 300,
+            completeRetryMs: 500,
+            authRetryMs: 1000,
+            authTimeoutMs: 6000,
+            entryTimeoutMs: 10_000,
+          },
         });
         kiosk.dispensers.set(dispenserId, dispenser);
       }

@@ -97,7 +97,8 @@ export class GatewayProcess {
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.child) throw new Error(`${this.kioskId} exited while starting; see ${join(this.dataDir, 'gateway.log')}`);
+      if (!this.child)
+        throw new Error(`${this.kioskId} exited while starting; see ${join(this.dataDir, 'gateway.log')}`);
       try {
         const response = await fetch(`${this.httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
         if (response.ok) return;

@@ -21,7 +21,11 @@ export async function buyWater(
 ): Promise<PurchaseOutcome> {
   await dispenser.waitForLcd('Enter phone number', timeoutMs);
   dispenser.press(`${customer.keypadPhone}#${customer.pin}#${litres}#`);
-  await dispenser.waitFor((d) => DONE.test(screenText(d)) || screenText(d).startsWith('Sorry:'), 'purchase result', timeoutMs);
+  await dispenser.waitFor(
+    (d) => DONE.test(screenText(d)) || screenText(d).startsWith('Sorry:'),
+    'purchase result',
+    timeoutMs,
+  );
   const lcd = dispenser.lcd();
   if (lcd[0]?.startsWith('Sorry:')) {
     const reason = lcd.slice(1, 3).join(' ').replace(/\s+/g, ' ').trim();

@@ -34,7 +34,17 @@ interface Shopper {
   pin: string;
 }
 
-const counts = { dispense_events: 0, dispenses: 0, denials: 0, no_answer: 0, payments: 0, kills: 0, cuts: 0, delays: 0, events: 0 };
+const counts = {
+  dispense_events: 0,
+  dispenses: 0,
+  denials: 0,
+  no_answer: 0,
+  payments: 0,
+  kills: 0,
+  cuts: 0,
+  delays: 0,
+  events: 0,
+};
 const rng = new SeededRandom(SEED);
 let dir: string;
 let fleet: Fleet;
@@ -53,13 +63,24 @@ async function until<T>(probe: () => Promise<T | undefined | false>, what: strin
 
 async function newShopper(n: number, phonePrefix: string, startMl: number): Promise<Shopper> {
   const local = `${phonePrefix}${String(n).padStart(2, '0')}`;
-  const customer = await createCustomer(fleet.cloud.db, { phone: `+254${local.slice(1)}`, name: `Shopper ${local}`, pin: PIN });
-  await recordAdjustment(fleet.cloud.db, { accountId: customer.account_id, amountMl: startMl, reason: 'opening credit', operator: 'fleet-test' });
+  const customer = await createCustomer(fleet.cloud.db, {
+    phone: `+254${local.slice(1)}`,
+    name: `Shopper ${local}`,
+    pin: PIN,
+  });
+  await recordAdjustment(fleet.cloud.db, {
+    accountId: customer.account_id,
+    amountMl: startMl,
+    reason: 'opening credit',
+    operator: 'fleet-test',
+  });
   return { accountId: customer.account_id, keypadPhone: local, pin: PIN };
 }
 
 async function cloudBalances(): Promise<Map<string, number>> {
-  const rows = await fleet.cloud.db.query<{ account_id: string; balance_ml: number }>('SELECT account_id, balance_ml FROM customers');
+  const rows = await fleet.cloud.db.query<{ account_id: string; balance_ml: number }>(
+    'SELECT account_id, balance_ml FROM customers',
+  );
   return new Map(rows.map((row) => [row.account_id, Number(row.balance_ml)]));
 }
 
@@ -73,7 +94,9 @@ async function pay(shopper: Shopper, own: SeededRandom): Promise<void> {
   const customer = await findCustomer(fleet.cloud.db, shopper.accountId);
   const mtn = fleet.cloud.simulators!.mtn;
   const { paymentId } = await fleet.cloud.payments.start(customer!, PAYMENT_MINOR);
-  const pending = [...mtn.payments.values()].find((p) => p.status === 'PENDING' && p.msisdn === customer!.phone.slice(1));
+  const pending = [...mtn.payments.values()].find(
+    (p) => p.status === 'PENDING' && p.msisdn === customer!.phone.slice(1),
+  );
   if (!pending) throw new Error(`no pending simulator payment for ${customer!.phone}`);
   const choice = own.int(0, 9);
   if (choice < 2) {
@@ -103,7 +126,10 @@ async function shopLoop(kiosk: FleetKiosk, dispenserId: string, stop: AbortSigna
 }
 
 /** Random faults, one at a time, on the kiosks `targets` allows, until `stop` aborts. */
-async function faultLoop(targets: () => { kiosk: FleetKiosk; actions: ('kill' | 'cut' | 'delay')[] }[], stop: AbortSignal): Promise<void> {
+async function faultLoop(
+  targets: () => { kiosk: FleetKiosk; actions: ('kill' | 'cut' | 'delay')[] }[],
+  stop: AbortSignal,
+): Promise<void> {
   while (!stop.aborted) {
     await sleep(rng.int(500, 2500));
     const { kiosk, actions } = rng.pick(targets());
@@ -134,7 +160,12 @@ beforeAll(async () => {
     dir,
     kioskIds: KIOSKS,
     dispenserIds: DISPENSERS,
-    gatewayEnv: { OFFLINE_AFTER_S: '20', HW_MODE: 'off', OFFLINE_DAILY_LIMIT_ML: String(OFFLINE_LIMIT_ML), LOG_LEVEL: 'info' },
+    gatewayEnv: {
+      OFFLINE_AFTER_S: '20',
+      HW_MODE: 'off',
+      OFFLINE_DAILY_LIMIT_ML: String(OFFLINE_LIMIT_ML),
+      LOG_LEVEL: 'info',
+    },
     flowRateMlPerSecond: 4000,
     cloud: { simulators: {}, providers: { fallback: 'mtn', statusPollIntervalMs: 500 } },
   });
@@ -144,7 +175,10 @@ beforeAll(async () => {
   const expected = await cloudBalances();
   for (const kiosk of fleet.kiosks) {
     await until(
-      async () => [...readGatewayBalances(kiosk.gateway.dataDir, [...expected.keys()])].every(([id, ml]) => ml === expected.get(id)),
+      async () =>
+        [...readGatewayBalances(kiosk.gateway.dataDir, [...expected.keys()])].every(
+          ([id, ml]) => ml === expected.get(id),
+        ),
       `${kiosk.id} replica`,
       30_000,
     );
@@ -169,9 +203,14 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     }
     const shopping = new AbortController();
     const shops = fleet.kiosks.flatMap((kiosk, k) =>
-      DISPENSERS.filter((id) => !(cutOff.includes(kiosk) && id === 'D1')).map((id, d) => shopLoop(kiosk, id, shopping.signal, SEED + 10 * k + d)),
+      DISPENSERS.filter((id) => !(cutOff.includes(kiosk) && id === 'D1')).map((id, d) =>
+        shopLoop(kiosk, id, shopping.signal, SEED + 10 * k + d),
+      ),
     );
-    let phase1Targets = [{ kiosk: online, actions: ['kill', 'cut', 'delay'] as ('kill' | 'cut' | 'delay')[] }, ...cutOff.map((kiosk) => ({ kiosk, actions: ['kill'] as ('kill' | 'cut' | 'delay')[] }))];
+    let phase1Targets = [
+      { kiosk: online, actions: ['kill', 'cut', 'delay'] as ('kill' | 'cut' | 'delay')[] },
+      ...cutOff.map((kiosk) => ({ kiosk, actions: ['kill'] as ('kill' | 'cut' | 'delay')[] })),
+    ];
     const phase1 = new AbortController();
     const phase1Faults = faultLoop(() => phase1Targets, phase1.signal);
     for (const kiosk of cutOff) {
@@ -186,7 +225,10 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
       const full = await buyWater(d1, wanderer, OFFLINE_LIMIT_ML / 1000);
       expect(full.kind, `${kiosk.id}: ${JSON.stringify(full)}`).toBe('dispensed');
       const more = await buyWater(d1, wanderer, 1);
-      expect(more, `${kiosk.id}: ${JSON.stringify(more)} ${JSON.stringify(await kiosk.syncStatus())}`).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/^Offline limit/) });
+      expect(more, `${kiosk.id}: ${JSON.stringify(more)} ${JSON.stringify(await kiosk.syncStatus())}`).toMatchObject({
+        kind: 'denied',
+        reason: expect.stringMatching(/^Offline limit/),
+      });
       counts.dispenses += 1;
       counts.denials += 1;
     }
@@ -196,7 +238,10 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     // Phase 2: links return; random cuts, delays and SIGKILLs everywhere while credit arrives.
     for (const kiosk of cutOff) kiosk.proxy.restore();
     const phase2 = new AbortController();
-    const allTargets = fleet.kiosks.map((kiosk) => ({ kiosk, actions: ['kill', 'cut', 'delay'] as ('kill' | 'cut' | 'delay')[] }));
+    const allTargets = fleet.kiosks.map((kiosk) => ({
+      kiosk,
+      actions: ['kill', 'cut', 'delay'] as ('kill' | 'cut' | 'delay')[],
+    }));
     const phase2Faults = faultLoop(() => allTargets, phase2.signal);
     const credits = (async () => {
       const own = new SeededRandom(SEED + 1000);
@@ -218,29 +263,49 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     }
     for (const kiosk of fleet.kiosks) {
       for (const [id, dispenser] of kiosk.dispensers) {
-        await until(async () => dispenserCounters(kiosk.dispenserDataDir(id)).pending === 0 && dispenser.state === 'idle', `${kiosk.id}/${id} settled`, 30_000);
+        await until(
+          async () => dispenserCounters(kiosk.dispenserDataDir(id)).pending === 0 && dispenser.state === 'idle',
+          `${kiosk.id}/${id} settled`,
+          30_000,
+        );
       }
       await until(async () => (await kiosk.syncStatus()).events_waiting === 0, `${kiosk.id} pushed everything`, 30_000);
     }
 
     // Every drop the dispensers measured is in the cloud, and every dispense event each gateway
     // recorded is there exactly once (no loss, no duplicate, nothing invented).
-    const cloudDispenses = await fleet.cloud.db.query<{ event_id: string; kiosk_id: string; dispenser_id: string; amount_ml: number; source_id: string }>(
+    const cloudDispenses = await fleet.cloud.db.query<{
+      event_id: string;
+      kiosk_id: string;
+      dispenser_id: string;
+      amount_ml: number;
+      source_id: string;
+    }>(
       `SELECT event_id::text AS event_id, kiosk_id, dispenser_id, amount_ml, source_id FROM ledger_events WHERE type = 'dispense'`,
     );
     counts.dispense_events = cloudDispenses.length;
     expect(new Set(cloudDispenses.map((e) => `${e.kiosk_id}/${e.source_id}`)).size).toBe(cloudDispenses.length);
     for (const kiosk of fleet.kiosks) {
       const inCloud = cloudDispenses.filter((e) => e.kiosk_id === kiosk.id);
-      expect(inCloud.map((e) => e.event_id).sort(), `${kiosk.id} dispense events`).toEqual(readGatewayEventIds(kiosk.gateway.dataDir, 'dispense').sort());
+      expect(inCloud.map((e) => e.event_id).sort(), `${kiosk.id} dispense events`).toEqual(
+        readGatewayEventIds(kiosk.gateway.dataDir, 'dispense').sort(),
+      );
       for (const id of DISPENSERS) {
         const measuredMl = dispenserCounters(kiosk.dispenserDataDir(id)).delivered_ml;
         const cloudMl = -inCloud.filter((e) => e.dispenser_id === id).reduce((sum, e) => sum + e.amount_ml, 0);
-        expect({ kiosk: kiosk.id, dispenser: id, ml: cloudMl }).toEqual({ kiosk: kiosk.id, dispenser: id, ml: measuredMl });
+        expect({ kiosk: kiosk.id, dispenser: id, ml: cloudMl }).toEqual({
+          kiosk: kiosk.id,
+          dispenser: id,
+          ml: measuredMl,
+        });
       }
     }
     // Every confirmed payment credited once (lost callbacks found by the status job, replays ignored).
-    await until(async () => (await fleet.cloud.db.query(`SELECT 1 FROM payments WHERE status = 'pending'`)).length === 0, 'payments settled', 30_000);
+    await until(
+      async () => (await fleet.cloud.db.query(`SELECT 1 FROM payments WHERE status = 'pending'`)).length === 0,
+      'payments settled',
+      30_000,
+    );
     const topups = await fleet.cloud.db.query<{ source_id: string; n: number }>(
       `SELECT source_id, count(*)::int AS n FROM ledger_events WHERE type = 'topup' GROUP BY source_id`,
     );
@@ -254,16 +319,28 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     expect(cloud.get(wanderer.accountId)).toBe(WANDERER_START_ML - cutOff.length * OFFLINE_LIMIT_ML);
 
     // After heal, within one pull, every gateway sees every balance as the cloud does.
-    const version = Math.max(...(await fleet.cloud.db.query<{ version: number }>('SELECT max(version)::bigint AS version FROM customers')).map((r) => Number(r.version)));
+    const version = Math.max(
+      ...(await fleet.cloud.db.query<{ version: number }>('SELECT max(version)::bigint AS version FROM customers')).map(
+        (r) => Number(r.version),
+      ),
+    );
     for (const kiosk of fleet.kiosks) {
-      await until(async () => Number((await kiosk.syncStatus()).cursor) >= version, `${kiosk.id} pulled to version ${version}`, 30_000);
+      await until(
+        async () => Number((await kiosk.syncStatus()).cursor) >= version,
+        `${kiosk.id} pulled to version ${version}`,
+        30_000,
+      );
       const view = readGatewayBalances(kiosk.gateway.dataDir, [...cloud.keys()]);
       // An approval whose answer a kill swallowed stays held until the hold expires: the
       // gateway cannot know no water flowed. Holds aside, the view is the cloud's.
       const holds = readGatewayHolds(kiosk.gateway.dataDir, [...cloud.keys()]);
       for (const [accountId, balance] of cloud) {
         const seen = view.get(accountId);
-        expect({ kiosk: kiosk.id, accountId, balance: seen === undefined ? undefined : seen + (holds.get(accountId) ?? 0) }).toEqual({ kiosk: kiosk.id, accountId, balance });
+        expect({
+          kiosk: kiosk.id,
+          accountId,
+          balance: seen === undefined ? undefined : seen + (holds.get(accountId) ?? 0),
+        }).toEqual({ kiosk: kiosk.id, accountId, balance });
       }
     }
     const events = await fleet.cloud.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_events');

@@ -3,11 +3,21 @@ import { readConfig } from './config.js';
 
 describe('gateway config', () => {
   it('has working defaults', () => {
-    expect(readConfig({})).toMatchObject({ dataDir: './data', kioskId: 'K1', mqttPort: 1883, httpPort: 8080, host: '0.0.0.0', seedDemo: true, settings: {} });
+    expect(readConfig({})).toMatchObject({
+      dataDir: './data',
+      kioskId: 'K1',
+      mqttPort: 1883,
+      httpPort: 8080,
+      host: '0.0.0.0',
+      seedDemo: true,
+      settings: {},
+    });
   });
 
   it('reads settings in their documented units', () => {
-    expect(readConfig({ PIN_LOCKOUT_MINUTES: '30', HOLD_MARGIN_S: '10', OFFLINE_DAILY_LIMIT_ML: '5000' }).settings).toEqual({
+    expect(
+      readConfig({ PIN_LOCKOUT_MINUTES: '30', HOLD_MARGIN_S: '10', OFFLINE_DAILY_LIMIT_ML: '5000' }).settings,
+    ).toEqual({
       pinLockoutMs: 1_800_000,
       holdMarginMs: 10_000,
       offlineDailyLimitMl: 5000,

@@ -7,12 +7,18 @@ const optionalInt = z.coerce.number().int().min(0).optional();
 /** Environment of the gateway process (balena device variables in the field). */
 export const GatewayEnv = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
-  KIOSK_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32').default('K1'),
+  KIOSK_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32')
+    .default('K1'),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_MQTT_PORT: port.default(1883),
   GATEWAY_HTTP_PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SEED_DEMO: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  SEED_DEMO: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   TIMEZONE: z.string().optional(),
   PHONE_REGION: z.string().optional(),
   PIN_MAX_FAILURES: optionalInt,

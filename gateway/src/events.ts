@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { AuthResponse, CommandResult, DenialCode, Heartbeat, LedgerEvent, SessionProgress } from '@tusafishe/protocol';
+import type {
+  AuthResponse,
+  CommandResult,
+  DenialCode,
+  Heartbeat,
+  LedgerEvent,
+  SessionProgress,
+} from '@tusafishe/protocol';
 import type { DispenseSession } from './store/sessions.js';
 
 /** One authorisation answered (never carries the PIN). */

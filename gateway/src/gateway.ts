@@ -78,7 +78,11 @@ function countOutcomes(events: GatewayEvents, metrics: Registry): void {
     labelNames: ['result'],
     registers: [metrics],
   });
-  const dispensed = new Counter({ name: 'tusafishe_dispensed_ml_total', help: 'Water recorded as dispensed, mL', registers: [metrics] });
+  const dispensed = new Counter({
+    name: 'tusafishe_dispensed_ml_total',
+    help: 'Water recorded as dispensed, mL',
+    registers: [metrics],
+  });
   events.on('authorisation', (o) => {
     if (!o.repeat) authorisations.inc({ result: o.approved ? 'approved' : (o.reason ?? 'denied') });
   });
@@ -146,7 +150,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return config;
       },
       async sendCommand(dispenserId, command) {
-        if (!store.dispensers.get(dispenserId)) throw new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
+        if (!store.dispensers.get(dispenserId))
+          throw new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
         await broker.publish(dispenserTopic(dispenserId, 'command'), JSON.stringify(DispenserCommand.parse(command)));
       },
     };
@@ -154,7 +159,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await http.listen({ host, port: options.httpPort ?? 8080 });
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : 0;
-    logger.info({ kiosk_id: kioskId, mqtt_port: broker.port, http_port: httpPort, data_dir: dataDir }, 'gateway listening');
+    logger.info(
+      { kiosk_id: kioskId, mqtt_port: broker.port, http_port: httpPort, data_dir: dataDir },
+      'gateway listening',
+    );
     return { ...core, mqttPort: broker.port, httpPort, close: closeAll };
   } catch (error) {
     await closeAll();

@@ -22,7 +22,11 @@ export interface KioskExtensions {
  * technicians' UI and API with dispenser firmware updates and, given the logger's ring, the
  * gateway's recent log. Pass as `startGateway`'s `setup`.
  */
-export async function attachKioskExtensions(core: GatewayCore, env: NodeJS.ProcessEnv, logs?: LogSource): Promise<KioskExtensions> {
+export async function attachKioskExtensions(
+  core: GatewayCore,
+  env: NodeJS.ProcessEnv,
+  logs?: LogSource,
+): Promise<KioskExtensions> {
   // At the root so the hardware routes can sit behind the technician session cookie too.
   await core.http.register(fastifyCookie);
   const sync = await attachSync(core, env);

@@ -10,7 +10,11 @@ describe('log ring', () => {
     for (let i = 1; i <= 5; i++) logger.info({ n: i }, `line ${i}`);
     expect(ring.recent({ level: 'info', limit: 10 }).map((entry) => entry.msg)).toEqual(['line 5', 'line 4', 'line 3']);
     expect(ring.recent({ level: 'info', limit: 2 })).toHaveLength(2);
-    expect(ring.recent({ level: 'info', limit: 1 })[0]).toMatchObject({ level: 'info', module: 'core', fields: { n: 5 } });
+    expect(ring.recent({ level: 'info', limit: 1 })[0]).toMatchObject({
+      level: 'info',
+      module: 'core',
+      fields: { n: 5 },
+    });
   });
 
   it('filters by level and by the child logger module', () => {
@@ -19,7 +23,10 @@ describe('log ring', () => {
     logger.child({ module: 'sync' }).error({ err: new Error('ECONNREFUSED') }, 'pull failed');
     logger.child({ module: 'hardware' }).warn('modem not registered');
     logger.info('gateway listening');
-    expect(ring.recent({ level: 'warn', limit: 10 }).map((entry) => entry.msg)).toEqual(['modem not registered', 'pull failed']);
+    expect(ring.recent({ level: 'warn', limit: 10 }).map((entry) => entry.msg)).toEqual([
+      'modem not registered',
+      'pull failed',
+    ]);
     const [failure] = ring.recent({ level: 'info', module: 'sync', limit: 10 });
     expect(failure).toMatchObject({ level: 'error', module: 'sync', fields: { err: { message: 'ECONNREFUSED' } } });
     expect(ring.modules()).toEqual(['core', 'hardware', 'sync']);
@@ -28,12 +35,22 @@ describe('log ring', () => {
   it('holds what pino wrote, redacted, and bounds each entry', () => {
     const ring = new LogRing();
     const logger = createLogger({ level: 'silent' }, ring);
-    logger.warn({ pin: '4821', customer: { pin: '4821', password: 'pw-leak' }, req: { headers: { authorization: 'Bearer t0k' } } }, 'wrong PIN');
+    logger.warn(
+      {
+        pin: '4821',
+        customer: { pin: '4821', password: 'pw-leak' },
+        req: { headers: { authorization: 'Bearer t0k' } },
+      },
+      'wrong PIN',
+    );
     logger.info({ reqId: 'req-1' }, 'request completed');
     logger.info({ blob: 'x'.repeat(10_000) }, 'huge');
     const [huge, wrongPin] = ring.recent({ level: 'info', limit: 10 });
     expect(JSON.stringify(wrongPin)).not.toMatch(/4821|pw-leak|t0k/);
-    expect(wrongPin?.fields).toMatchObject({ pin: '[redacted]', customer: { pin: '[redacted]', password: '[redacted]' } });
+    expect(wrongPin?.fields).toMatchObject({
+      pin: '[redacted]',
+      customer: { pin: '[redacted]', password: '[redacted]' },
+    });
     expect(huge).toMatchObject({ msg: 'huge', fields: { truncated: expect.stringMatching(/characters$/) } });
   });
 });

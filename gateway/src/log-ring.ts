@@ -67,7 +67,8 @@ export class LogRing implements DestinationStream, LogSource {
     const found: LogEntry[] = [];
     for (let i = 1; i <= this.entries.length && found.length < limit; i++) {
       const entry = this.entries[(this.next - i + this.capacity) % this.capacity]!;
-      if (pino.levels.values[entry.level]! >= minimum && (module === undefined || entry.module === module)) found.push(entry);
+      if (pino.levels.values[entry.level]! >= minimum && (module === undefined || entry.module === module))
+        found.push(entry);
     }
     return found;
   }

@@ -24,7 +24,11 @@ export const REDACT_PATHS = [
  * whatever stdout's level; `level: 'silent'` then means nothing on stdout.
  */
 export function createLogger(options: LoggerOptions = {}, ring?: LogRing): Logger {
-  const settings: LoggerOptions = { name: 'gateway', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...options };
+  const settings: LoggerOptions = {
+    name: 'gateway',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    ...options,
+  };
   if (!ring) return pino(settings);
   const stdoutLevel = options.level ?? 'info';
   const streams = [

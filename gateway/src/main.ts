@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   try {
     config = readConfig(process.env);
   } catch (error) {
-    process.stderr.write(`invalid configuration: ${error instanceof z.ZodError ? z.prettifyError(error) : String(error)}\n`);
+    process.stderr.write(
+      `invalid configuration: ${error instanceof z.ZodError ? z.prettifyError(error) : String(error)}\n`,
+    );
     process.exit(2);
   }
   const logRing = new LogRing();

@@ -16,9 +16,15 @@ export const Settings = z.object({
     .transform((region) => region as CountryCode)
     .default('KE'),
   pinMaxFailures: z.int().min(1).max(20).default(5),
-  pinLockoutMs: z.int().min(1000).default(15 * 60_000),
+  pinLockoutMs: z
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   /** Without a successful cloud contact for this long, the offline daily limit applies. */
-  offlineAfterMs: z.int().min(0).default(15 * 60_000),
+  offlineAfterMs: z
+    .int()
+    .min(0)
+    .default(15 * 60_000),
   offlineDailyLimitMl: z.int().min(0).default(20_000),
   /** Slowest flow a healthy dispenser delivers; bounds how long a hold may live. */
   holdMinFlowMlPerS: z.int().min(1).default(50),
@@ -27,7 +33,6 @@ export const Settings = z.object({
   defaultPulsesPerLitre: z.int().min(1).max(100_000).default(450),
 });
 export type Settings = z.infer<typeof Settings>;
-
 
 /** Defaults filled in; throws a ZodError naming the field when an override is invalid. */
 export function resolveSettings(overrides: Partial<Settings> = {}): Settings {

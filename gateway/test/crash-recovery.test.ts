@@ -20,7 +20,9 @@ async function start(dataDir: string): Promise<GatewayProcess> {
 }
 
 describe('gateway process killed mid-dispense', () => {
-  it('keeps the approval across SIGKILL and records the late completion exactly once', { timeout: 90_000 }, async () => {
+  it('keeps the approval across SIGKILL and records the late completion exactly once', {
+    timeout: 90_000,
+  }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tusafishe-crash-'));
     dirs.push(dataDir);
 
@@ -49,7 +51,9 @@ describe('gateway process killed mid-dispense', () => {
 
     const store = Store.open(dataDir);
     const dispenses = store.ledger.eventsFor('TSF000101').filter((e) => e.type === 'dispense');
-    expect(dispenses).toEqual([expect.objectContaining({ event_id: ack.event_id, amount_ml: -4000, source_id: approval.session_id })]);
+    expect(dispenses).toEqual([
+      expect.objectContaining({ event_id: ack.event_id, amount_ml: -4000, source_id: approval.session_id }),
+    ]);
     expect(store.sessions.heldMlFor('TSF000101', Date.now())).toBe(0);
     store.close();
   });

@@ -19,7 +19,9 @@ afterAll(async () => {
 });
 
 describe('the deployed gateway bundle', () => {
-  it('runs as plain JavaScript: migrates, serves a dispense over MQTT, and its HTTP APIs', { timeout: 90_000 }, async () => {
+  it('runs as plain JavaScript: migrates, serves a dispense over MQTT, and its HTTP APIs', {
+    timeout: 90_000,
+  }, async () => {
     const bundle = await buildGateway(outDir);
     dataDir = await mkdtemp(join(tmpdir(), 'tusafishe-bundle-'));
     gateway = await spawnGateway(dataDir, {}, 30_000, ['--enable-source-maps', bundle]);

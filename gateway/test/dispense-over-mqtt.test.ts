@@ -4,7 +4,15 @@ import { DispenserConfig, dispenserTopic, newId, type AuthApproved } from '@tusa
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorisationOutcome } from '../src/events.js';
-import { connectMqtt, demoPassword, nextMessage, startTestGateway, TestDispenser, TEST_TIMEOUT_MS, type TestGateway } from './fixtures.js';
+import {
+  connectMqtt,
+  demoPassword,
+  nextMessage,
+  startTestGateway,
+  TestDispenser,
+  TEST_TIMEOUT_MS,
+  type TestGateway,
+} from './fixtures.js';
 
 let gateway: TestGateway;
 let d1: TestDispenser;
@@ -40,21 +48,38 @@ describe('dispense over MQTT', () => {
     expect(ack).toMatchObject({ session_id: first.session_id, recorded_ml: 4500, balance_ml: 15_500 });
     expect(await d1.complete(report)).toEqual(ack);
     const events = gateway.store.ledger.eventsFor('TSF000101').filter((e) => e.type === 'dispense');
-    expect(events).toEqual([expect.objectContaining({ event_id: ack.event_id, amount_ml: -4500, source_id: first.session_id })]);
+    expect(events).toEqual([
+      expect.objectContaining({ event_id: ack.event_id, amount_ml: -4500, source_id: first.session_id }),
+    ]);
     expect(gateway.store.sessions.heldMlFor('TSF000101', Date.now())).toBe(0);
   });
 
   it('answers denials with the stable code, the LCD text and attempts left', async () => {
-    expect(await d2.authorise(d2.request('0700000999', 1000))).toMatchObject({ approved: false, reason: 'UNKNOWN_CUSTOMER', message: 'Number not found' });
-    expect(await d2.authorise(d2.request('0700000106', 1000))).toMatchObject({ approved: false, reason: 'ACCOUNT_INACTIVE' });
-    expect(await d2.authorise(d2.request('0700000102', 1000, '1111'))).toMatchObject({ approved: false, reason: 'WRONG_PIN', attempts_left: 4 });
+    expect(await d2.authorise(d2.request('0700000999', 1000))).toMatchObject({
+      approved: false,
+      reason: 'UNKNOWN_CUSTOMER',
+      message: 'Number not found',
+    });
+    expect(await d2.authorise(d2.request('0700000106', 1000))).toMatchObject({
+      approved: false,
+      reason: 'ACCOUNT_INACTIVE',
+    });
+    expect(await d2.authorise(d2.request('0700000102', 1000, '1111'))).toMatchObject({
+      approved: false,
+      reason: 'WRONG_PIN',
+      attempts_left: 4,
+    });
     expect(await d2.authorise(d2.request('0700000102', 20_000))).toMatchObject({ approved: true });
   });
 
   it('lets a hardware interlock stop every dispense', async () => {
     const remove = gateway.interlocks.add(() => 'UV_FAULT');
     try {
-      expect(await d1.authorise(d1.request('0700000103', 1000))).toMatchObject({ approved: false, reason: 'UV_FAULT', message: 'UV fault: no water' });
+      expect(await d1.authorise(d1.request('0700000103', 1000))).toMatchObject({
+        approved: false,
+        reason: 'UV_FAULT',
+        message: 'UV fault: no water',
+      });
     } finally {
       remove();
     }
@@ -65,7 +90,12 @@ describe('dispense over MQTT', () => {
     const recorded = once(gateway.events, 'dispense-recorded');
     const approval = approved(await d1.authorise(d1.request('0700000104', 1000, '1234')));
     const [feed] = await outcome;
-    expect(feed).toMatchObject({ dispenser_id: 'D1', account_id: 'TSF000104', approved: true, session_id: approval.session_id });
+    expect(feed).toMatchObject({
+      dispenser_id: 'D1',
+      account_id: 'TSF000104',
+      approved: true,
+      session_id: approval.session_id,
+    });
     expect(JSON.stringify(feed)).not.toContain('"1234"');
     await d1.complete(d1.completion(approval, 1000));
     await recorded;
@@ -75,12 +105,24 @@ describe('dispense over MQTT', () => {
 describe('malformed and oversized payloads', () => {
   it('answers INVALID_REQUEST when a request_id can be read, drops the rest, and keeps serving', async () => {
     const requestId = newId();
-    const invalid = await d1.authorise({ requestId, payload: JSON.stringify({ request_id: requestId, phone: 'x', pin: '12', requested_ml: -1 }) });
+    const invalid = await d1.authorise({
+      requestId,
+      payload: JSON.stringify({ request_id: requestId, phone: 'x', pin: '12', requested_ml: -1 }),
+    });
     expect(invalid).toMatchObject({ approved: false, reason: 'INVALID_REQUEST' });
 
     const bigId = newId();
-    const oversized = JSON.stringify({ request_id: bigId, phone: '0700000105', pin: '1234', requested_ml: 1000, pad: 'x'.repeat(5000) });
-    expect(await d1.authorise({ requestId: bigId, payload: oversized })).toMatchObject({ approved: false, reason: 'INVALID_REQUEST' });
+    const oversized = JSON.stringify({
+      request_id: bigId,
+      phone: '0700000105',
+      pin: '1234',
+      requested_ml: 1000,
+      pad: 'x'.repeat(5000),
+    });
+    expect(await d1.authorise({ requestId: bigId, payload: oversized })).toMatchObject({
+      approved: false,
+      reason: 'INVALID_REQUEST',
+    });
 
     const topic = dispenserTopic('D1', 'auth/request');
     await d1.client.publishAsync(topic, '{not json', { qos: 1 });
@@ -113,12 +155,16 @@ describe('broker access control', () => {
   it('refuses a wrong password, an unknown user and a client id that is not the dispenser id', async () => {
     await expect(connectMqtt(gateway.mqttPort, 'D3', 'wrong')).rejects.toThrow(/Bad username or password/i);
     await expect(connectMqtt(gateway.mqttPort, 'nobody', 'x')).rejects.toThrow(/Bad username or password/i);
-    await expect(connectMqtt(gateway.mqttPort, 'D3', demoPassword(gateway, 'D3'), { clientId: 'D4' })).rejects.toThrow(/Bad username or password/i);
+    await expect(connectMqtt(gateway.mqttPort, 'D3', demoPassword(gateway, 'D3'), { clientId: 'D4' })).rejects.toThrow(
+      /Bad username or password/i,
+    );
   });
 
   it("refuses a dispenser's subscription to another dispenser's topics", async () => {
     // The SUBACK carries failure code 128, which MQTT.js reports as a subscribe error.
-    await expect(d1.client.subscribeAsync(dispenserTopic('D2', 'auth/response'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(d1.client.subscribeAsync(dispenserTopic('D2', 'auth/response'), { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
     await expect(d1.client.subscribeAsync('tusafishe/v1/d/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
     expect(d1.client.connected).toBe(true);
   });
@@ -129,7 +175,11 @@ describe('broker access control', () => {
     const count = () => authorised++;
     gateway.events.on('authorisation', count);
     const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));
-    intruder.publish(dispenserTopic('D6', 'auth/request'), JSON.stringify({ request_id: newId(), phone: '0700000101', pin: '1234', requested_ml: 1000 }), { qos: 1 });
+    intruder.publish(
+      dispenserTopic('D6', 'auth/request'),
+      JSON.stringify({ request_id: newId(), phone: '0700000101', pin: '1234', requested_ml: 1000 }),
+      { qos: 1 },
+    );
     await closed;
     gateway.events.off('authorisation', count);
     expect(authorised).toBe(0);
@@ -161,7 +211,15 @@ describe('dispenser config and status', () => {
     await d4.publishAsync(statusTopic, JSON.stringify({ online: true, firmware: '1.0.0' }), { qos: 1, retain: true });
     expect((await online)[0]).toMatchObject({ dispenser_id: 'D4', online: true, firmware: '1.0.0' });
     const beat = once(gateway.events, 'dispenser-status');
-    const heartbeat = { firmware: '1.0.0', uptime_s: 5, rssi_dbm: -60, free_heap: 100_000, dispenses: 0, delivered_ml: 0, errors: 0 };
+    const heartbeat = {
+      firmware: '1.0.0',
+      uptime_s: 5,
+      rssi_dbm: -60,
+      free_heap: 100_000,
+      dispenses: 0,
+      delivered_ml: 0,
+      errors: 0,
+    };
     await d4.publishAsync(dispenserTopic('D4', 'heartbeat'), JSON.stringify(heartbeat), { qos: 1 });
     expect((await beat)[0]).toMatchObject({ heartbeat });
     const offline = once(gateway.events, 'dispenser-status');
@@ -182,8 +240,16 @@ describe('MQTT over WebSocket', () => {
     });
     await client.subscribeAsync(dispenserTopic('D6', 'auth/response'), { qos: 1 });
     const requestId = newId();
-    const answer = nextMessage(client, dispenserTopic('D6', 'auth/response'), (p) => JSON.parse(p.toString()) as unknown);
-    await client.publishAsync(dispenserTopic('D6', 'auth/request'), JSON.stringify({ request_id: requestId, phone: '0700000106', pin: '1234', requested_ml: 1000 }), { qos: 1 });
+    const answer = nextMessage(
+      client,
+      dispenserTopic('D6', 'auth/response'),
+      (p) => JSON.parse(p.toString()) as unknown,
+    );
+    await client.publishAsync(
+      dispenserTopic('D6', 'auth/request'),
+      JSON.stringify({ request_id: requestId, phone: '0700000106', pin: '1234', requested_ml: 1000 }),
+      { qos: 1 },
+    );
     expect(await answer).toMatchObject({ request_id: requestId, approved: false, reason: 'ACCOUNT_INACTIVE' });
     await client.endAsync();
   });

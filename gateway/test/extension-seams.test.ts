@@ -38,11 +38,16 @@ describe('extension seams', () => {
       connectTimeout: TEST_TIMEOUT_MS,
     });
     await client.subscribeAsync('tusafishe/v1/d/+/status', { qos: 1 });
-    await expect(client.subscribeAsync(dispenserTopic('D1', 'auth/response'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(client.subscribeAsync(dispenserTopic('D1', 'auth/response'), { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
 
     const status = nextMessage(client, dispenserTopic('D2', 'status'), (p) => JSON.parse(p.toString()) as unknown);
     const d2 = await TestDispenser.connect(gateway, 'D2');
-    await d2.client.publishAsync(dispenserTopic('D2', 'status'), JSON.stringify({ online: true }), { qos: 1, retain: true });
+    await d2.client.publishAsync(dispenserTopic('D2', 'status'), JSON.stringify({ online: true }), {
+      qos: 1,
+      retain: true,
+    });
     expect(await status).toEqual({ online: true });
     await d2.close();
     await client.endAsync();
@@ -53,12 +58,18 @@ describe('extension seams', () => {
   });
 
   it('validates and republishes dispenser config changes, refusing unknown dispensers and bad values', async () => {
-    await expect(gateway.setDispenserConfig('D9', { enabled: false })).rejects.toMatchObject({ code: 'UNKNOWN_DISPENSER' });
+    await expect(gateway.setDispenserConfig('D9', { enabled: false })).rejects.toMatchObject({
+      code: 'UNKNOWN_DISPENSER',
+    });
     await expect(gateway.setDispenserConfig('D1', { pulses_per_litre: 0 })).rejects.toThrow();
     expect(gateway.store.dispensers.get('D1')?.config.pulses_per_litre).toBe(450);
     const d1 = await TestDispenser.connect(gateway, 'D1');
     await gateway.setDispenserConfig('D1', { enabled: false });
-    expect(await d1.authorise(d1.request('0700000101', 1000))).toMatchObject({ approved: false, reason: 'DISPENSER_DISABLED', message: 'Out of service' });
+    expect(await d1.authorise(d1.request('0700000101', 1000))).toMatchObject({
+      approved: false,
+      reason: 'DISPENSER_DISABLED',
+      message: 'Out of service',
+    });
     await d1.close();
   });
 });

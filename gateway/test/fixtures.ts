@@ -35,7 +35,9 @@ export interface TestGateway extends RunningGateway {
  * 127.0.0.1 with ephemeral ports. `close()` also deletes the directory unless
  * `keepDataDir` is set. Set TEST_LOG=debug to see its log.
  */
-export async function startTestGateway(options: Partial<GatewayOptions> & { keepDataDir?: boolean } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  options: Partial<GatewayOptions> & { keepDataDir?: boolean } = {},
+): Promise<TestGateway> {
   const { keepDataDir, ...overrides } = options;
   const dataDir = overrides.dataDir ?? (await mkdtemp(join(tmpdir(), 'tusafishe-gw-')));
   const gateway = await startGateway({
@@ -71,7 +73,12 @@ export function demoPassword(gateway: Pick<RunningGateway, 'demo'>, dispenserId:
 }
 
 /** A raw MQTT.js client logged in as a demo dispenser (no reconnects). */
-export async function connectMqtt(mqttPort: number, username: string, password: string, options: IClientOptions = {}): Promise<MqttClient> {
+export async function connectMqtt(
+  mqttPort: number,
+  username: string,
+  password: string,
+  options: IClientOptions = {},
+): Promise<MqttClient> {
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
     clientId: username,
     username,
@@ -86,7 +93,12 @@ export async function connectMqtt(mqttPort: number, username: string, password: 
 }
 
 /** Resolves with the first message on `topic` that `accept` returns non-undefined for. */
-export function nextMessage<T>(client: MqttClient, topic: string, accept: (payload: Buffer) => T | undefined, timeoutMs = TEST_TIMEOUT_MS): Promise<T> {
+export function nextMessage<T>(
+  client: MqttClient,
+  topic: string,
+  accept: (payload: Buffer) => T | undefined,
+  timeoutMs = TEST_TIMEOUT_MS,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off('message', onMessage);
@@ -180,17 +192,34 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Runs the gateway from source; pass `[bundle]` to run a built `main.js` instead. */
 const FROM_SOURCE = ['--import', 'tsx', 'gateway/src/main.ts'];
 
-export async function spawnGateway(dataDir: string, env: Record<string, string> = {}, timeoutMs = 30_000, nodeArgs = FROM_SOURCE): Promise<GatewayProcess> {
+export async function spawnGateway(
+  dataDir: string,
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+  nodeArgs = FROM_SOURCE,
+): Promise<GatewayProcess> {
   const child = spawn(process.execPath, nodeArgs, {
     cwd: REPO_ROOT,
     // No kiosk hardware unless a test asks for it: its interlocks would refuse water until the first sensor poll.
-    env: { ...process.env, DATA_DIR: dataDir, GATEWAY_HOST: '127.0.0.1', GATEWAY_MQTT_PORT: '0', GATEWAY_HTTP_PORT: '0', LOG_LEVEL: 'info', HW_MODE: 'off', ...env },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_MQTT_PORT: '0',
+      GATEWAY_HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+      HW_MODE: 'off',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const output: string[] = [];
   const ports = await new Promise<{ mqtt_port: number; http_port: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`gateway did not start within ${timeoutMs} ms:\n${output.join('\n')}`)),
+      timeoutMs,
+    );
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`gateway exited with ${code}:\n${output.join('\n')}`));

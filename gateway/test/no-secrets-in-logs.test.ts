@@ -24,7 +24,10 @@ describe('logs', () => {
   it('never contain a PIN or a password, whatever the outcome', async () => {
     const dispenser = await TestDispenser.connect(gateway, 'D1');
     await dispenser.authorise(dispenser.request('0700000101', 1000, '9876'));
-    await dispenser.authorise({ requestId: '0193a5b0-0000-7000-8000-000000000009', payload: '{"request_id":"0193a5b0-0000-7000-8000-000000000009","pin":"5432"}' });
+    await dispenser.authorise({
+      requestId: '0193a5b0-0000-7000-8000-000000000009',
+      payload: '{"request_id":"0193a5b0-0000-7000-8000-000000000009","pin":"5432"}',
+    });
     await dispenser.close();
     await expect(connectMqtt(gateway.mqttPort, 'D2', 'hunter2-secret')).rejects.toThrow();
     await fetch(`http://127.0.0.1:${gateway.httpPort}/dispense-verification`, {
@@ -35,6 +38,7 @@ describe('logs', () => {
     const log = lines.join('');
     expect(log).toContain('authorisation answered');
     expect(log).toContain('broker login refused');
-    for (const secret of ['9876', '5432', 'hunter2-secret', '6543', gateway.demo!.dispensers[0]!.password]) expect(log).not.toContain(secret);
+    for (const secret of ['9876', '5432', 'hunter2-secret', '6543', gateway.demo!.dispensers[0]!.password])
+      expect(log).not.toContain(secret);
   });
 });

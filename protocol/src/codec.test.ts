@@ -19,11 +19,20 @@ describe('message codec', () => {
 
   it('refuses non-JSON and oversized payloads without throwing', () => {
     expect(decodeMessage(AuthRequest, '{nope')).toMatchObject({ ok: false, code: 'INVALID_JSON' });
-    expect(decodeMessage(AuthRequest, 'x'.repeat(MAX_PAYLOAD_BYTES + 1))).toMatchObject({ ok: false, code: 'PAYLOAD_TOO_LARGE' });
+    expect(decodeMessage(AuthRequest, 'x'.repeat(MAX_PAYLOAD_BYTES + 1))).toMatchObject({
+      ok: false,
+      code: 'PAYLOAD_TOO_LARGE',
+    });
   });
 
   it('tells approvals from denials by `approved`', () => {
-    const denied = { request_id: newId(), approved: false, reason: 'WRONG_PIN', message: 'Wrong PIN', attempts_left: 3 };
+    const denied = {
+      request_id: newId(),
+      approved: false,
+      reason: 'WRONG_PIN',
+      message: 'Wrong PIN',
+      attempts_left: 3,
+    };
     expect(decodeMessage(AuthResponse, JSON.stringify(denied))).toMatchObject({ ok: true });
     expect(decodeMessage(AuthResponse, JSON.stringify({ ...denied, reason: 'NOPE' }))).toMatchObject({ ok: false });
   });
@@ -31,7 +40,10 @@ describe('message codec', () => {
 
 describe('topics', () => {
   it('round-trips a dispenser topic and rejects foreign ones', () => {
-    expect(parseDispenserTopic(dispenserTopic('D1', 'auth/request'))).toEqual({ dispenserId: 'D1', leaf: 'auth/request' });
+    expect(parseDispenserTopic(dispenserTopic('D1', 'auth/request'))).toEqual({
+      dispenserId: 'D1',
+      leaf: 'auth/request',
+    });
     expect(parseDispenserTopic('tusafishe/v1/d/D1/anything')).toBeNull();
     expect(parseDispenserTopic('other/D1/auth/request')).toBeNull();
     expect(parseDispenserTopic('tusafishe/v1/d/+/auth/request')).toBeNull();

@@ -13,10 +13,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /** Parses and validates one MQTT payload; never throws, whatever arrives. */
-export function decodeMessage<S extends z.ZodMiniType>(
-  schema: S,
-  payload: Uint8Array | string,
-): Decoded<z.infer<S>> {
+export function decodeMessage<S extends z.ZodMiniType>(schema: S, payload: Uint8Array | string): Decoded<z.infer<S>> {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) {
     return { ok: false, code: 'PAYLOAD_TOO_LARGE', error: `payload of ${size} bytes exceeds ${MAX_PAYLOAD_BYTES}` };

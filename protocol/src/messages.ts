@@ -109,7 +109,11 @@ export type DispenserConfig = z.infer<typeof DispenserConfig>;
 
 /** Gateway → dispenser: a technician's action. */
 export const DispenserCommand = z.discriminatedUnion('type', [
-  z.object({ command_id: Id, type: z.literal('valve_test'), duration_ms: z.int().check(z.minimum(100), z.maximum(30_000)) }),
+  z.object({
+    command_id: Id,
+    type: z.literal('valve_test'),
+    duration_ms: z.int().check(z.minimum(100), z.maximum(30_000)),
+  }),
   z.object({ command_id: Id, type: z.literal('reboot') }),
   z.object({
     command_id: Id,

@@ -20,7 +20,10 @@ export function normalisePhone(input: string, region: CountryCode = DEFAULT_PHON
     const parsed = parsePhoneNumberFromString(candidate, region);
     if (parsed?.isValid()) return parsed.number;
   }
-  throw new ProtocolError('INVALID_PHONE', `"${input}" is not a valid phone number for ${region} or in +country format`);
+  throw new ProtocolError(
+    'INVALID_PHONE',
+    `"${input}" is not a valid phone number for ${region} or in +country format`,
+  );
 }
 
 /** True when `input` normalises; for validators that only need a yes/no. */

@@ -61,16 +61,25 @@ export function defineCommand<S extends z.ZodType>(spec: CommandSpec<S>): Comman
   };
 }
 
-function collectInput(spec: CommandSpec<z.ZodType>, argv: readonly string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
+function collectInput(
+  spec: CommandSpec<z.ZodType>,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
   let parsed;
   try {
-    const options = Object.fromEntries(Object.entries(spec.options).map(([name, option]) => [name, { type: option.type }]));
+    const options = Object.fromEntries(
+      Object.entries(spec.options).map(([name, option]) => [name, { type: option.type }]),
+    );
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new ProvisioningError('USAGE', `${(error as Error).message}\n\n${helpText(spec)}`);
   }
   if (parsed.positionals.length > spec.positionals.length) {
-    throw new ProvisioningError('USAGE', `unexpected argument "${parsed.positionals[spec.positionals.length]}"\n\n${helpText(spec)}`);
+    throw new ProvisioningError(
+      'USAGE',
+      `unexpected argument "${parsed.positionals[spec.positionals.length]}"\n\n${helpText(spec)}`,
+    );
   }
   const input: Record<string, unknown> = {};
   spec.positionals.forEach((name, index) => (input[name] = parsed.positionals[index]));

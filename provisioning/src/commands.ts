@@ -7,10 +7,19 @@ import { kioskRotateSecret } from './kiosks/kiosk-rotate-secret.js';
 import { ProvisioningError, exitCodeOf } from './provisioning-error.js';
 import { technicianAdd } from './technicians/technician-add.js';
 
-export const COMMANDS: readonly Command[] = [kioskCreate, kioskRotateSecret, dispenserAdd, dispenserRotateSecret, technicianAdd, customersImportAppwrite];
+export const COMMANDS: readonly Command[] = [
+  kioskCreate,
+  kioskRotateSecret,
+  dispenserAdd,
+  dispenserRotateSecret,
+  technicianAdd,
+  customersImportAppwrite,
+];
 
 function overview(): string {
-  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(28)} ${command.summary.split('. ')[0]!.replace(/\.$/, '')}`);
+  const lines = COMMANDS.map(
+    (command) => `  ${command.name.padEnd(28)} ${command.summary.split('. ')[0]!.replace(/\.$/, '')}`,
+  );
   return `usage: npm run provision -- <command> [arguments] [--help]\n\ncommands:\n${lines.join('\n')}\n`;
 }
 

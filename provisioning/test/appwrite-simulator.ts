@@ -57,13 +57,23 @@ export async function startAppwriteSimulator(data: SimulatedCollection): Promise
         return appwriteError(reply, 404, 'project_not_found', 'Project with the requested ID could not be found.');
       }
       if (request.headers['x-appwrite-key'] !== data.apiKey) {
-        return appwriteError(reply, 401, 'user_unauthorized', 'The current user is not authorized to perform the requested action.');
+        return appwriteError(
+          reply,
+          401,
+          'user_unauthorized',
+          'The current user is not authorized to perform the requested action.',
+        );
       }
       if (request.params.databaseId !== data.database) {
         return appwriteError(reply, 404, 'database_not_found', 'Database not found');
       }
       if (request.params.collectionId !== data.collection) {
-        return appwriteError(reply, 404, 'collection_not_found', 'Collection with the requested ID could not be found.');
+        return appwriteError(
+          reply,
+          404,
+          'collection_not_found',
+          'Collection with the requested ID could not be found.',
+        );
       }
       let queries: Query[];
       try {
@@ -83,9 +93,21 @@ export async function startAppwriteSimulator(data: SimulatedCollection): Promise
         else if (query.method === 'orderAsc' && query.attribute === '$id') documents = [...documents];
         else if (query.method === 'cursorAfter' && typeof value === 'string') {
           const at = stored.findIndex((document) => document.$id === value);
-          if (at < 0) return appwriteError(reply, 400, 'general_cursor_not_found', `Document '${value}' for the 'cursor' value not found.`);
+          if (at < 0)
+            return appwriteError(
+              reply,
+              400,
+              'general_cursor_not_found',
+              `Document '${value}' for the 'cursor' value not found.`,
+            );
           documents = stored.slice(at + 1);
-        } else return appwriteError(reply, 400, 'general_query_invalid', `Invalid query: ${query.method} is not supported here`);
+        } else
+          return appwriteError(
+            reply,
+            400,
+            'general_query_invalid',
+            `Invalid query: ${query.method} is not supported here`,
+          );
       }
       return reply.type('application/json').send({ total: stored.length, documents: documents.slice(0, limit) });
     },

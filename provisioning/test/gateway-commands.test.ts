@@ -32,7 +32,14 @@ describe('dispenser and technician commands against a running gateway', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'provisioning-gateway-'));
-    gateway = await startGateway({ dataDir: dir, kioskId: 'KIOSK-042', host: '127.0.0.1', mqttPort: 0, httpPort: 0, logger: createLogger({ level: 'silent' }) });
+    gateway = await startGateway({
+      dataDir: dir,
+      kioskId: 'KIOSK-042',
+      host: '127.0.0.1',
+      mqttPort: 0,
+      httpPort: 0,
+      logger: createLogger({ level: 'silent' }),
+    });
     env = { DATA_DIR: dir, KIOSK_ID: 'KIOSK-042', GATEWAY_MQTT_PORT: String(gateway.mqttPort) };
   });
   afterAll(async () => {
@@ -47,7 +54,10 @@ describe('dispenser and technician commands against a running gateway', () => {
     expect(printedValue(added.out, 'broker')).toBe('10.42.0.1');
     expect(printedValue(added.out, 'port')).toBe(String(gateway.mqttPort));
     const password = printedValue(added.out, 'password');
-    expect(gateway.store.dispensers.get('D7')).toMatchObject({ kiosk_id: 'KIOSK-042', secret_hash: expect.stringMatching(/^\$scrypt\$/) });
+    expect(gateway.store.dispensers.get('D7')).toMatchObject({
+      kiosk_id: 'KIOSK-042',
+      secret_hash: expect.stringMatching(/^\$scrypt\$/),
+    });
 
     expect(await brokerAccepts(gateway.mqttPort, 'D7', password)).toBe(true);
     expect(await brokerAccepts(gateway.mqttPort, 'D7', 'wrong-password')).toBe(false);
@@ -74,9 +84,14 @@ describe('dispenser and technician commands against a running gateway', () => {
     const added = await runCommand(['technician', 'add', 'amina', '--password-stdin'], { env, stdin: `${password}\n` });
     expect(added.code).toBe(0);
     expect(added.out + added.err).not.toContain(password);
-    await expect(authenticateTechnician(gateway.store.db, 'amina', password)).resolves.toMatchObject({ username: 'amina' });
+    await expect(authenticateTechnician(gateway.store.db, 'amina', password)).resolves.toMatchObject({
+      username: 'amina',
+    });
 
-    const taken = await runCommand(['technician', 'add', 'amina', '--password-stdin'], { env, stdin: 'another-long-password\n' });
+    const taken = await runCommand(['technician', 'add', 'amina', '--password-stdin'], {
+      env,
+      stdin: 'another-long-password\n',
+    });
     expect(taken.code).toBe(1);
     const weak = await runCommand(['technician', 'add', 'baraka', '--password-stdin'], { env, stdin: 'short\n' });
     expect(weak.code).toBe(1);

@@ -13,7 +13,9 @@ describe('kiosk create / rotate-secret', () => {
   const secrets: Record<string, string> = {};
 
   const pull = (kioskId: string, secret: string) =>
-    fetch(`${cloud!.url}${SYNC_PATHS.customers}`, { headers: { authorization: `Basic ${Buffer.from(`${kioskId}:${secret}`).toString('base64')}` } });
+    fetch(`${cloud!.url}${SYNC_PATHS.customers}`, {
+      headers: { authorization: `Basic ${Buffer.from(`${kioskId}:${secret}`).toString('base64')}` },
+    });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'provisioning-kiosk-'));
@@ -25,7 +27,10 @@ describe('kiosk create / rotate-secret', () => {
 
   it('prints the credential once as balena device variables and refuses a duplicate kiosk id', async () => {
     const env = { DATA_DIR: dir, CLOUD_URL: 'https://cloud.tusafishe.example' };
-    const created = await runCommand(['kiosk', 'create', 'KIOSK-042', '--tariff', 'UGX:50:20000', '--name', 'Kisumu market'], { env });
+    const created = await runCommand(
+      ['kiosk', 'create', 'KIOSK-042', '--tariff', 'UGX:50:20000', '--name', 'Kisumu market'],
+      { env },
+    );
     expect(created.code).toBe(0);
     expect(printedValue(created.out, 'KIOSK_ID')).toBe('KIOSK-042');
     expect(printedValue(created.out, 'CLOUD_URL')).toBe('https://cloud.tusafishe.example');

@@ -9,7 +9,10 @@ export interface CommandResult {
 }
 
 /** Runs a provisioning command in this process, as `npm run provision -- …` would, capturing its output. */
-export async function runCommand(argv: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CommandResult> {
+export async function runCommand(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: string } = {},
+): Promise<CommandResult> {
   let out = '';
   let err = '';
   const io: CommandIo = {

@@ -37,22 +37,32 @@ async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?
   const payload = (await response.json().catch(() => null)) as { code?: string; message?: string } | null;
   if (!response.ok) {
     if (response.status === 401 && path !== '/api/session') window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
-    throw new ApiError(response.status, payload?.code ?? 'HTTP_ERROR', payload?.message ?? `${response.status} ${response.statusText}`);
+    throw new ApiError(
+      response.status,
+      payload?.code ?? 'HTTP_ERROR',
+      payload?.message ?? `${response.status} ${response.statusText}`,
+    );
   }
   return payload as T;
 }
 
 export const api = {
   me: () => request<{ username: string }>('GET', '/api/session'),
-  signIn: (username: string, password: string) => request<{ username: string }>('POST', '/api/session', { username, password }),
+  signIn: (username: string, password: string) =>
+    request<{ username: string }>('POST', '/api/session', { username, password }),
   signOut: () => request<{ signed_out: true }>('DELETE', '/api/session'),
   overview: () => request<Overview>('GET', '/api/overview'),
   usage: (range: Usage['range']) => request<Usage>('GET', `/api/usage?range=${range}`),
   dispenser: (id: string) => request<DispenserDetail>('GET', `/api/dispensers/${encodeURIComponent(id)}`),
   calibrate: (id: string, sessionId: string, measuredMl: number) =>
-    request<CalibrationResult>('POST', `/api/dispensers/${encodeURIComponent(id)}/calibration`, { session_id: sessionId, measured_ml: measuredMl }),
+    request<CalibrationResult>('POST', `/api/dispensers/${encodeURIComponent(id)}/calibration`, {
+      session_id: sessionId,
+      measured_ml: measuredMl,
+    }),
   valveTest: (id: string, durationMs: number) =>
-    request<ValveTestResult>('POST', `/api/dispensers/${encodeURIComponent(id)}/valve-test`, { duration_ms: durationMs }),
+    request<ValveTestResult>('POST', `/api/dispensers/${encodeURIComponent(id)}/valve-test`, {
+      duration_ms: durationMs,
+    }),
   findCustomer: (query: string) => request<CustomerView>('GET', `/api/customers?q=${encodeURIComponent(query)}`),
   unlockCustomer: (accountId: string, reason: string) =>
     request<CustomerView>('POST', `/api/customers/${encodeURIComponent(accountId)}/unlock`, { reason }),
@@ -60,8 +70,12 @@ export const api = {
   uploadFirmware: (version: string, image: Blob) =>
     request<FirmwareImageView>('POST', `/api/firmware?version=${encodeURIComponent(version)}`, image),
   firmwareRollout: (id: string) => request<RolloutAnswer>('GET', `/api/dispensers/${encodeURIComponent(id)}/ota`),
-  updateFirmware: (id: string, version: string) => request<RolloutAnswer>('POST', `/api/dispensers/${encodeURIComponent(id)}/ota`, { version }),
+  updateFirmware: (id: string, version: string) =>
+    request<RolloutAnswer>('POST', `/api/dispensers/${encodeURIComponent(id)}/ota`, { version }),
   logs: (level: LogsAnswer['entries'][number]['level'], module: string | null) =>
-    request<LogsAnswer>('GET', `/api/logs?level=${level}&limit=200${module ? `&module=${encodeURIComponent(module)}` : ''}`),
+    request<LogsAnswer>(
+      'GET',
+      `/api/logs?level=${level}&limit=200${module ? `&module=${encodeURIComponent(module)}` : ''}`,
+    ),
   transactionsCsvUrl: (from: string, to: string) => `/api/transactions.csv?from=${from}&to=${to}`,
 };

@@ -90,13 +90,15 @@ export class CustomerSearch extends LitElement {
       <div class="row"><span>PIN lockout</span>
         <span data-testid="lock-state" class="badge ${c.locked_until ? 'bad' : 'ok'}">${c.locked_until ? `locked until ${dateTime(c.locked_until)}` : 'not locked'}</span></div>
       <div class="row"><span>Wrong PINs</span><span>${c.failed_pins}</span></div>
-      ${c.locked_until
-        ? html`<form class="unlock" @submit=${this.unlock}>
+      ${
+        c.locked_until
+          ? html`<form class="unlock" @submit=${this.unlock}>
             <label for="reason">Reason for unlocking (kept in the audit log)</label>
             <input id="reason" name="reason" minlength="3" maxlength="200" required placeholder="e.g. customer showed ID" />
             <button type="submit" ?disabled=${this.busy}>Unlock</button>
           </form>`
-        : nothing}
+          : nothing
+      }
     </section>`;
   }
 

@@ -64,13 +64,17 @@ export class DispenseFeed extends LitElement {
   override render(): TemplateResult {
     return html`
       <h2>Live dispenses</h2>
-      ${this.flowing.size
-        ? html`<section class="card flowing">${[...this.flowing].map(([id, ml]) => html`<div class="row"><span>💧 ${id} pouring</span><strong>${litres(ml)}</strong></div>`)}</section>`
-        : ''}
+      ${
+        this.flowing.size
+          ? html`<section class="card flowing">${[...this.flowing].map(([id, ml]) => html`<div class="row"><span>💧 ${id} pouring</span><strong>${litres(ml)}</strong></div>`)}</section>`
+          : ''
+      }
       <section class="card">
-        ${this.entries.length
-          ? html`<ul>${this.entries.map((entry) => this.entry(entry))}</ul>`
-          : html`<p class="muted">Waiting for dispenses… they appear here as they happen.</p>`}
+        ${
+          this.entries.length
+            ? html`<ul>${this.entries.map((entry) => this.entry(entry))}</ul>`
+            : html`<p class="muted">Waiting for dispenses… they appear here as they happen.</p>`
+        }
       </section>
     `;
   }

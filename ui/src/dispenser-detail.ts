@@ -35,7 +35,11 @@ export class DispenserDetail extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.unsubscribe = onLiveMessage((message) => {
-      if ((message.type === 'dispense' || message.type === 'dispenser-status') && message.dispenser_id === this.dispenserId) void this.load();
+      if (
+        (message.type === 'dispense' || message.type === 'dispenser-status') &&
+        message.dispenser_id === this.dispenserId
+      )
+        void this.load();
     });
   }
 
@@ -61,7 +65,9 @@ export class DispenserDetail extends LitElement {
   }
 
   private async valveTest(): Promise<void> {
-    const duration = Number((this.renderRoot.querySelector('#valve-duration') as HTMLSelectElement | null)?.value ?? 2000);
+    const duration = Number(
+      (this.renderRoot.querySelector('#valve-duration') as HTMLSelectElement | null)?.value ?? 2000,
+    );
     this.valveBusy = true;
     try {
       this.valve = await api.valveTest(this.dispenserId, duration);
@@ -74,7 +80,8 @@ export class DispenserDetail extends LitElement {
 
   override render(): TemplateResult {
     const d = this.detail;
-    if (!d) return html`<a href="#/overview">← Kiosk</a>${this.error ? html`<p class="error">${this.error}</p>` : html`<p class="muted">Loading…</p>`}`;
+    if (!d)
+      return html`<a href="#/overview">← Kiosk</a>${this.error ? html`<p class="error">${this.error}</p>` : html`<p class="muted">Loading…</p>`}`;
     const hb = d.heartbeat;
     return html`
       <a href="#/overview">← Kiosk</a>
@@ -86,15 +93,17 @@ export class DispenserDetail extends LitElement {
           <div class="row"><span>Last seen</span><span>${ago(d.last_seen_at)}</span></div>
           <div class="row"><span>Flow meter</span><strong data-testid="pulses-per-litre">${d.pulses_per_litre} pulses/L</strong></div>
           <div class="row"><span>Presets</span><span>${d.presets_ml.map(litres).join(' · ')}</span></div>
-          ${hb
-            ? html`<h3 class="sub">Last heartbeat</h3>
+          ${
+            hb
+              ? html`<h3 class="sub">Last heartbeat</h3>
                 <div class="row"><span>Uptime</span><span>${Math.floor(hb.uptime_s / 3600)} h ${Math.floor((hb.uptime_s % 3600) / 60)} min</span></div>
                 <div class="row"><span>Dispenses (since boot)</span><span>${hb.dispenses}</span></div>
                 <div class="row"><span>Delivered (since boot)</span><span>${litres(hb.delivered_ml)}</span></div>
                 <div class="row"><span>Errors</span><span class="badge ${hb.errors ? 'warn' : 'ok'}">${hb.errors}</span></div>
                 <div class="row"><span>Free memory</span><span>${Math.round(hb.free_heap / 1024)} KiB</span></div>
                 ${hb.state ? html`<div class="row"><span>State</span><span>${hb.state}</span></div>` : nothing}`
-            : html`<p class="muted">No heartbeat yet.</p>`}
+              : html`<p class="muted">No heartbeat yet.</p>`
+          }
         </section>
         <div>
           <section class="card">

@@ -14,7 +14,14 @@ export function dateTime(at: number): string {
 
 /** Day and time to the second in an IANA zone (the kiosk's, whatever the phone's own zone). */
 export function zonedDateTime(at: number, timeZone: string): string {
-  return new Date(at).toLocaleString('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(at).toLocaleString('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 export function ago(at: number | null, now: number = Date.now()): string {

@@ -40,7 +40,8 @@ export class FirmwareImages extends LitElement {
     const form = event.target as HTMLFormElement;
     const version = (form.elements.namedItem('version') as HTMLInputElement).value.trim();
     const file = (form.elements.namedItem('image') as HTMLInputElement).files?.[0];
-    if (!version || !file) return void (this.message = { ok: false, text: 'Give the version and choose the image file' });
+    if (!version || !file)
+      return void (this.message = { ok: false, text: 'Give the version and choose the image file' });
     this.busy = true;
     try {
       const image = await api.uploadFirmware(version, file);
@@ -68,16 +69,18 @@ export class FirmwareImages extends LitElement {
       </form>
       <section class="card">
         <h3>Stored images</h3>
-        ${this.images === null
-          ? html`<p class="muted">Loading…</p>`
-          : this.images.length === 0
-            ? html`<p class="muted">No images yet.</p>`
-            : this.images.map(
-                (image) => html`<div class="row" data-testid="firmware-image">
+        ${
+          this.images === null
+            ? html`<p class="muted">Loading…</p>`
+            : this.images.length === 0
+              ? html`<p class="muted">No images yet.</p>`
+              : this.images.map(
+                  (image) => html`<div class="row" data-testid="firmware-image">
                   <span><strong>${image.version}</strong><br /><span class="muted">${image.sha256.slice(0, 12)}… · ${kib(image.size)}</span></span>
                   <span class="muted">${dateTime(image.uploaded_at)}</span>
                 </div>`,
-              )}
+                )
+        }
         <p class="muted">Update a dispenser from its page (Kiosk → dispenser).</p>
       </section>
     `;

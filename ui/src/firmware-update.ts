@@ -46,7 +46,11 @@ export class FirmwareUpdate extends LitElement {
     super.connectedCallback();
     // The dispenser's command result and its status after the reboot move the rollout on.
     this.unsubscribe = onLiveMessage((message) => {
-      if ((message.type === 'command-result' || message.type === 'dispenser-status') && message.dispenser_id === this.dispenserId) void this.loadRollout();
+      if (
+        (message.type === 'command-result' || message.type === 'dispenser-status') &&
+        message.dispenser_id === this.dispenserId
+      )
+        void this.loadRollout();
     });
     void this.load();
   }
@@ -89,19 +93,23 @@ export class FirmwareUpdate extends LitElement {
     return html`
       <section class="card">
         <h3>Firmware update</h3>
-        ${choices.length === 0
-          ? html`<p class="muted">No other version uploaded. <a href="#/firmware">Upload one</a>.</p>`
-          : html`<div class="actions">
+        ${
+          choices.length === 0
+            ? html`<p class="muted">No other version uploaded. <a href="#/firmware">Upload one</a>.</p>`
+            : html`<div class="actions">
               <select id="fw-choice" aria-label="Firmware version">${choices.map((image) => html`<option value=${image.version}>${image.version}</option>`)}</select>
               <button ?disabled=${this.busy} @click=${this.sendUpdate}>Update</button>
-            </div>`}
+            </div>`
+        }
         <p class="muted">Only while no customer is using the dispenser; the valve stays closed until it restarts.</p>
-        ${r
-          ? html`<p data-testid="rollout">
+        ${
+          r
+            ? html`<p data-testid="rollout">
               ${r.version}: <span class="badge ${STATE_TEXT[r.state].badge}" data-testid="rollout-state">${STATE_TEXT[r.state].text}</span>
               <span class="muted">${r.message ?? ''} · ${ago(r.updated_at)}</span>
             </p>`
-          : nothing}
+            : nothing
+        }
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       </section>
     `;

@@ -84,12 +84,16 @@ export class FlowCalibration extends LitElement {
       return html`<div class="card">
         <h3>Calibrate flow meter</h3>
         <ol class="muted"><li>Put a measuring jug under the outlet.</li><li>Dispense about 1 L on the keypad (any account).</li><li>Pick that dispense below.</li></ol>
-        ${this.dispenses.length
-          ? html`<ul>${this.dispenses.map(
-              (d) => html`<li><span>${timeOfDay(d.occurred_at)} · ${litres(d.delivered_ml)}${d.pulses === null ? '' : ` · ${d.pulses} pulses`}</span>
+        ${
+          this.dispenses.length
+            ? html`<ul>${this.dispenses.map(
+                (
+                  d,
+                ) => html`<li><span>${timeOfDay(d.occurred_at)} · ${litres(d.delivered_ml)}${d.pulses === null ? '' : ` · ${d.pulses} pulses`}</span>
                 <button class="secondary" data-testid="use-dispense" @click=${() => (this.reference = d)}>Use this</button></li>`,
-            )}</ul>`
-          : html`<p class="muted">No dispenses on this dispenser yet; they appear here as soon as one finishes.</p>`}
+              )}</ul>`
+            : html`<p class="muted">No dispenses on this dispenser yet; they appear here as soon as one finishes.</p>`
+        }
       </div>`;
     }
     const preview = this.preview();

@@ -98,21 +98,25 @@ export class GatewayLogs extends LitElement {
       </section>
       ${this.error ? html`<p role="alert" class="error">${this.error}</p>` : ''}
       <section class="card">
-        ${this.answer === null
-          ? html`<p class="muted">Loading…</p>`
-          : this.answer.entries.length === 0
-            ? html`<p class="muted">Nothing logged at this level yet.</p>`
-            : html`<ul>
+        ${
+          this.answer === null
+            ? html`<p class="muted">Loading…</p>`
+            : this.answer.entries.length === 0
+              ? html`<p class="muted">Nothing logged at this level yet.</p>`
+              : html`<ul>
                 ${repeat(
                   this.answer.entries,
                   // Keyed by arrival, so a refresh only adds the new rows (a technician's text selection survives).
                   (entry) => entry.seq,
                   (entry) => this.entry(entry, this.answer!.timezone),
                 )}
-              </ul>`}
-        ${this.answer
-          ? html`<p class="muted">Newest first; times in ${this.answer.timezone}. The gateway keeps its last ${this.answer.capacity.toLocaleString('en')} entries.</p>`
-          : ''}
+              </ul>`
+        }
+        ${
+          this.answer
+            ? html`<p class="muted">Newest first; times in ${this.answer.timezone}. The gateway keeps its last ${this.answer.capacity.toLocaleString('en')} entries.</p>`
+            : ''
+        }
       </section>
     `;
   }
@@ -141,7 +145,10 @@ export class GatewayLogs extends LitElement {
 /** `key=value` pairs on one line; an error shows its message, not its stack. */
 function describeFields(fields: Record<string, unknown>): string {
   return Object.entries(fields)
-    .map(([key, value]) => `${key}=${key === 'err' && isError(value) ? value.message : typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .map(
+      ([key, value]) =>
+        `${key}=${key === 'err' && isError(value) ? value.message : typeof value === 'string' ? value : JSON.stringify(value)}`,
+    )
     .join(' ');
 }
 

@@ -48,7 +48,8 @@ export class KioskOverview extends LitElement {
 
   override render(): TemplateResult {
     const overview = this.overview;
-    if (!overview) return html`${this.error ? html`<p class="error">${this.error}</p>` : html`<p class="muted">Loading…</p>`}`;
+    if (!overview)
+      return html`${this.error ? html`<p class="error">${this.error}</p>` : html`<p class="muted">Loading…</p>`}`;
     const online = overview.dispensers.filter((d) => d.online).length;
     return html`
       ${this.error ? html`<p class="error">${this.error}</p>` : nothing}
@@ -86,7 +87,8 @@ export class KioskOverview extends LitElement {
   }
 
   private hardware(hardware: HardwareView | null): TemplateResult {
-    if (!hardware) return html`<section class="card" data-testid="hardware"><h3>Tank and sensors</h3><p class="muted">No hardware data from this gateway.</p></section>`;
+    if (!hardware)
+      return html`<section class="card" data-testid="hardware"><h3>Tank and sensors</h3><p class="muted">No hardware data from this gateway.</p></section>`;
     const badge = (text: string, tone: 'ok' | 'bad' | 'idle') => html`<span class="badge ${tone}">${text}</span>`;
     const { tank, water_quality: quality, modem } = hardware;
     return html`<section class="card" data-testid="hardware">
@@ -97,21 +99,25 @@ export class KioskOverview extends LitElement {
       <div class="row"><span>Float switches</span><span class="muted">low ${tank.low_float_wet ? 'wet' : 'dry'} · high ${tank.high_float_wet ? 'wet' : 'dry'}</span></div>
       <div class="row"><span>Water quality</span>${quality.ok === null ? html`<span class="muted">no sensor</span>` : badge(quality.ok ? 'good' : 'alarm', quality.ok ? 'ok' : 'bad')}</div>
       ${quality.readings.map(
-        (r) => html`<div class="row sub"><span>${r.sensor}</span><span class=${r.in_range === false ? 'error' : 'muted'}>${r.value === null ? r.status : `${r.value} ${r.unit}`}</span></div>`,
+        (r) =>
+          html`<div class="row sub"><span>${r.sensor}</span><span class=${r.in_range === false ? 'error' : 'muted'}>${r.value === null ? r.status : `${r.value} ${r.unit}`}</span></div>`,
       )}
       <div class="row"><span>Pump</span>${badge(hardware.pump, hardware.pump === 'on' ? 'ok' : 'idle')}</div>
       <div class="row"><span>UV lamp</span>${badge(hardware.uv, hardware.uv === 'fault' ? 'bad' : hardware.uv === 'on' ? 'ok' : 'idle')}</div>
       <div class="row"><span>Door</span>${badge(hardware.door, hardware.door === 'open' ? 'bad' : 'ok')}</div>
-      <div class="row"><span>Modem</span><span>${modem
+      <div class="row"><span>Modem</span><span>${
+        modem
           ? modem.state === 'ok'
             ? html`${signalBars(modem.signal_dbm)} · ${modem.operator ?? (modem.registered ? 'registered' : 'not registered')}`
             : badge(modem.state, 'bad')
-          : html`<span class="muted">none fitted</span>`}</span></div>
+          : html`<span class="muted">none fitted</span>`
+      }</span></div>
     </section>`;
   }
 
   private sync(sync: SyncView | null): TemplateResult {
-    if (!sync) return html`<section class="card" data-testid="sync"><h3>Cloud sync</h3><p class="muted">Sync is not running on this gateway.</p></section>`;
+    if (!sync)
+      return html`<section class="card" data-testid="sync"><h3>Cloud sync</h3><p class="muted">Sync is not running on this gateway.</p></section>`;
     return html`<section class="card" data-testid="sync">
       <h3>Cloud sync</h3>
       <div class="row"><span>Link</span><span class="badge ${!sync.enabled ? 'idle' : sync.online ? 'ok' : 'bad'}">${!sync.enabled ? 'disabled' : sync.online ? 'online' : 'offline'}</span></div>

@@ -10,13 +10,16 @@ import './usage-charts.js';
 import './firmware-images.js';
 import './gateway-logs.js';
 
-type Route = { page: 'overview' | 'feed' | 'customers' | 'charts' | 'firmware' | 'logs' } | { page: 'dispenser'; id: string };
+type Route =
+  | { page: 'overview' | 'feed' | 'customers' | 'charts' | 'firmware' | 'logs' }
+  | { page: 'dispenser'; id: string };
 
 /** Hash routes, so the gateway serves one static index.html for every page. */
 function parseRoute(hash: string): Route {
   const [, page, id] = hash.replace(/^#/, '').split('/');
   if (page === 'dispensers' && id) return { page: 'dispenser', id: decodeURIComponent(id) };
-  if (page === 'feed' || page === 'customers' || page === 'charts' || page === 'firmware' || page === 'logs') return { page };
+  if (page === 'feed' || page === 'customers' || page === 'charts' || page === 'firmware' || page === 'logs')
+    return { page };
   return { page: 'overview' };
 }
 

@@ -15,7 +15,12 @@ function bars(usage: Usage): TemplateResult {
   const slot = (WIDTH - PAD) / usage.buckets.length;
   // Labels in the kiosk's zone: the technician's phone may be set to another one.
   const label = (start: number): string =>
-    new Date(start).toLocaleString('en-GB', usage.range === 'day' ? { hour: '2-digit', timeZone: usage.timezone } : { weekday: 'short', timeZone: usage.timezone });
+    new Date(start).toLocaleString(
+      'en-GB',
+      usage.range === 'day'
+        ? { hour: '2-digit', timeZone: usage.timezone }
+        : { weekday: 'short', timeZone: usage.timezone },
+    );
   const every = usage.range === 'day' ? 3 : 1;
   return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT + 16}" role="img" aria-label="Litres per ${usage.range === 'day' ? 'hour' : 'day'}">
     <text x="0" y="10" class="axis">${litres(max)}</text>
@@ -32,7 +37,9 @@ function bars(usage: Usage): TemplateResult {
 /** Line of tank level samples over the range. */
 function tankLine(usage: Usage, tank: NonNullable<Usage['tank']>): TemplateResult {
   const span = Math.max(1, usage.to - usage.from);
-  const points = tank.map((s) => `${PAD + ((s.at - usage.from) / span) * (WIDTH - PAD)},${HEIGHT - (s.percent / 100) * (HEIGHT - 16)}`).join(' ');
+  const points = tank
+    .map((s) => `${PAD + ((s.at - usage.from) / span) * (WIDTH - PAD)},${HEIGHT - (s.percent / 100) * (HEIGHT - 16)}`)
+    .join(' ');
   return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT + 4}" role="img" aria-label="Tank level">
     <text x="0" y="10" class="axis">100%</text><text x="0" y=${HEIGHT} class="axis">0%</text>
     <line x1=${PAD} y1=${HEIGHT} x2=${WIDTH} y2=${HEIGHT} class="base"></line>
@@ -100,27 +107,34 @@ export class UsageCharts extends LitElement {
         <button class=${this.range === 'week' ? '' : 'secondary'} @click=${() => this.select('week')}>7 days</button>
       </div>
       ${this.error ? html`<p class="error">${this.error}</p>` : nothing}
-      ${usage
-        ? html`<div class="columns">
+      ${
+        usage
+          ? html`<div class="columns">
             <section class="card"><h3>Litres per ${usage.range === 'day' ? 'hour' : 'day'} · ${litres(total)}</h3>${bars(usage)}</section>
             <section class="card">
               <h3>Per dispenser</h3>
-              ${usage.by_dispenser.length
-                ? usage.by_dispenser.map(
-                    (d) => html`<div class="hbar"><span>${d.dispenser_id}</span><div><div style="width:${(d.ml / maxDispenser) * 100}%"></div></div><span>${litres(d.ml)}</span></div>`,
-                  )
-                : html`<p class="muted">Nothing dispensed in this period.</p>`}
+              ${
+                usage.by_dispenser.length
+                  ? usage.by_dispenser.map(
+                      (d) =>
+                        html`<div class="hbar"><span>${d.dispenser_id}</span><div><div style="width:${(d.ml / maxDispenser) * 100}%"></div></div><span>${litres(d.ml)}</span></div>`,
+                    )
+                  : html`<p class="muted">Nothing dispensed in this period.</p>`
+              }
             </section>
             <section class="card">
               <h3>Tank level</h3>
-              ${usage.tank === null
-                ? html`<p class="muted">No tank sensor on this gateway.</p>`
-                : usage.tank.length
-                  ? tankLine(usage, usage.tank)
-                  : html`<p class="muted">No tank readings yet.</p>`}
+              ${
+                usage.tank === null
+                  ? html`<p class="muted">No tank sensor on this gateway.</p>`
+                  : usage.tank.length
+                    ? tankLine(usage, usage.tank)
+                    : html`<p class="muted">No tank readings yet.</p>`
+              }
             </section>
           </div>`
-        : html`<p class="muted">Loading…</p>`}
+          : html`<p class="muted">Loading…</p>`
+      }
       <form class="card export" @submit=${this.download}>
         <h3>Export transactions (CSV)</h3>
         <div class="inline">

@@ -10,7 +10,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { pino } from 'pino';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMqtt, demoPassword, startTestGateway, TestDispenser, type TestGateway } from '../../gateway/test/fixtures.js';
+import {
+  connectMqtt,
+  demoPassword,
+  startTestGateway,
+  TestDispenser,
+  type TestGateway,
+} from '../../gateway/test/fixtures.js';
 import { createTechnician } from '../../gateway/src/ui-api/technician-accounts.js';
 import { LogRing } from '../../gateway/src/log-ring.js';
 import { createLogger } from '../../gateway/src/logger.js';
@@ -18,7 +24,10 @@ import { technicianApi } from '../../gateway/src/ui-api/technician-api.js';
 import { startKioskHardware, type KioskHardware } from '../../gateway/src/hardware/kiosk-hardware.js';
 import { startSync } from '../../gateway/src/sync/sync.js';
 import { startFirmwareUpdates } from '../../gateway/src/firmware/firmware-updates.js';
-import { startSimulatedDispenser, type SimulatedDispenser } from '../../dispenser-firmware/src/host/simulated-dispenser.js';
+import {
+  startSimulatedDispenser,
+  type SimulatedDispenser,
+} from '../../dispenser-firmware/src/host/simulated-dispenser.js';
 
 const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
@@ -82,7 +91,10 @@ describe('technician UI in Chromium', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tusafishe-ui-'));
     const uiDistDir = join(dir, 'ui-dist');
-    await Promise.all([build({ root: UI_ROOT, logLevel: 'silent', build: { outDir: uiDistDir, emptyOutDir: true } }), mkdir(SCREENSHOTS, { recursive: true })]);
+    await Promise.all([
+      build({ root: UI_ROOT, logLevel: 'silent', build: { outDir: uiDistDir, emptyOutDir: true } }),
+      mkdir(SCREENSHOTS, { recursive: true }),
+    ]);
     const logs = new LogRing();
     gateway = await startTestGateway({
       dataDir: join(dir, 'gateway'),
@@ -92,12 +104,35 @@ describe('technician UI in Chromium', () => {
         await createTechnician(core.store.db, USERNAME, PASSWORD);
         // The simulated kiosk hardware (tank, water quality, pump, UV, modem) over its real protocols.
         hardware = await startKioskHardware(
-          { mode: 'simulated', modbus: { pollIntervalMs: 200 }, modem: { pollIntervalMs: 200 }, rules: { evaluateIntervalMs: 100 } },
-          { db: core.store.db, logger: pino({ level: 'silent' }), onAlert: () => undefined, isCloudReachable: () => true, kioskId: core.kioskId },
+          {
+            mode: 'simulated',
+            modbus: { pollIntervalMs: 200 },
+            modem: { pollIntervalMs: 200 },
+            rules: { evaluateIntervalMs: 100 },
+          },
+          {
+            db: core.store.db,
+            logger: pino({ level: 'silent' }),
+            onAlert: () => undefined,
+            isCloudReachable: () => true,
+            kioskId: core.kioskId,
+          },
         );
         // No CLOUD_URL: the sync stand-in reports sync disabled, with the events waiting to be pushed.
-        const sync = startSync({ store: core.store, env: {}, settings: core.settings, logger: pino({ level: 'silent' }) });
-        await core.http.register(technicianApi, { gateway: core, uiDistDir, hardware, sync, firmware: startFirmwareUpdates(core), logs });
+        const sync = startSync({
+          store: core.store,
+          env: {},
+          settings: core.settings,
+          logger: pino({ level: 'silent' }),
+        });
+        await core.http.register(technicianApi, {
+          gateway: core,
+          uiDistDir,
+          hardware,
+          sync,
+          firmware: startFirmwareUpdates(core),
+          logs,
+        });
       },
     });
     baseUrl = `http://127.0.0.1:${gateway.httpPort}`;
@@ -147,8 +182,12 @@ describe('technician UI in Chromium', () => {
     await page.waitForSelector('[data-testid="dispenser-D2"][data-online="false"]');
     await page.waitForSelector('[data-testid="dispenser-D1"][data-online="true"]');
     await expect.poll(() => page.getByTestId('tank-level').textContent()).toMatch(/^\d+ %$/);
-    await expect.poll(async () => (await page.getByTestId('sync').textContent())?.replace(/\s+/g, ' ')).toMatch(/Link ?disabled.*Events ?waiting ?1/);
-    await expect.poll(async () => (await page.getByTestId('hardware').textContent())?.replace(/\s+/g, ' ')).toContain('-73 dBm · Safaricom');
+    await expect
+      .poll(async () => (await page.getByTestId('sync').textContent())?.replace(/\s+/g, ' '))
+      .toMatch(/Link ?disabled.*Events ?waiting ?1/);
+    await expect
+      .poll(async () => (await page.getByTestId('hardware').textContent())?.replace(/\s+/g, ' '))
+      .toContain('-73 dBm · Safaricom');
     await screenshot(page, 'phone-overview');
   });
 
@@ -159,16 +198,24 @@ describe('technician UI in Chromium', () => {
     expect(d1.pulses).toBe(450);
     await page.getByTestId('use-dispense').first().click();
     await page.getByLabel('What does the jug show? (mL)').fill('900');
-    await expect.poll(() => page.getByTestId('calibration-preview').textContent()).toContain('New factor: 500 pulses per litre');
+    await expect
+      .poll(() => page.getByTestId('calibration-preview').textContent())
+      .toContain('New factor: 500 pulses per litre');
     await page.getByRole('button', { name: 'Save calibration' }).click();
-    await expect.poll(() => page.getByTestId('calibration-result').textContent()).toContain('now counts 500 pulses per litre (was 450)');
+    await expect
+      .poll(() => page.getByTestId('calibration-result').textContent())
+      .toContain('now counts 500 pulses per litre (was 450)');
     await expect.poll(() => page.getByTestId('pulses-per-litre').textContent()).toBe('500 pulses/L');
     await screenshot(page, 'phone-dispenser-calibrated');
 
     await buyOneLitre(d1, '0700000102');
     // 500 pulses now make the litre the customer paid for.
     expect(d1.pulses).toBe(500);
-    const recorded = () => gateway.store.ledger.eventsFor('TSF000102').filter((event) => event.type === 'dispense').at(-1);
+    const recorded = () =>
+      gateway.store.ledger
+        .eventsFor('TSF000102')
+        .filter((event) => event.type === 'dispense')
+        .at(-1);
     await expect.poll(recorded, { timeout: WAIT_MS }).toMatchObject({ amount_ml: -1000, details: { pulses: 500 } });
   });
 
@@ -178,7 +225,10 @@ describe('technician UI in Chromium', () => {
       for (let attempt = 0; attempt < gateway.settings.pinMaxFailures; attempt++) {
         await d3.authorise(d3.request('+254700000103', 1000, '9999'));
       }
-      expect(await d3.authorise(d3.request('+254700000103', 1000))).toMatchObject({ approved: false, reason: 'LOCKED_OUT' });
+      expect(await d3.authorise(d3.request('+254700000103', 1000))).toMatchObject({
+        approved: false,
+        reason: 'LOCKED_OUT',
+      });
 
       await page.goto(`${baseUrl}/#/customers`);
       await page.getByLabel('Phone number or account id').fill('0700 000 103');
@@ -191,7 +241,9 @@ describe('technician UI in Chromium', () => {
       expect(await page.getByRole('status').textContent()).toContain('can use the keypad again');
 
       expect(await d3.authorise(d3.request('+254700000103', 1000))).toMatchObject({ approved: true });
-      const audit = gateway.store.db.prepare("SELECT target, reason FROM technician_audit WHERE action = 'customer_unlock'").all();
+      const audit = gateway.store.db
+        .prepare("SELECT target, reason FROM technician_audit WHERE action = 'customer_unlock'")
+        .all();
       expect(audit).toEqual([{ target: 'TSF000103', reason: 'customer showed national ID' }]);
     } finally {
       await d3.close();
@@ -212,7 +264,11 @@ describe('technician UI in Chromium', () => {
     await page.goto(`${baseUrl}/#/firmware`);
     await page.getByText('No images yet.').waitFor();
     await page.getByLabel('Version (as the dispenser reports it)').fill('tusafishe-fw/0.2.0');
-    await page.getByLabel(/Image file/).setInputFiles({ name: 'dispenser-0.2.0.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(20_000, 7) });
+    await page.getByLabel(/Image file/).setInputFiles({
+      name: 'dispenser-0.2.0.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(20_000, 7),
+    });
     await page.getByRole('button', { name: 'Upload' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Stored tusafishe-fw/0.2.0 (20 KiB)');
     await page.getByTestId('firmware-image').filter({ hasText: 'tusafishe-fw/0.2.0' }).waitFor();
@@ -271,7 +327,9 @@ describe('technician UI in Chromium', () => {
   });
 
   it('refuses every state change described in the OpenAPI document without a session', async () => {
-    const spec = (await (await fetch(`${baseUrl}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const spec = (await (await fetch(`${baseUrl}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const changes = Object.entries(spec.paths).flatMap(([path, methods]) =>
       Object.keys(methods)
         .filter((method) => !['get', 'head', 'options'].includes(method))
@@ -282,7 +340,12 @@ describe('technician UI in Chromium', () => {
     const before = gateway.store.dispensers.get('D1')?.config.pulses_per_litre;
     for (const { method, path } of changes) {
       const url = `${baseUrl}${path.replace('{dispenserId}', 'D1').replace('{accountId}', 'TSF000101')}`;
-      const body = JSON.stringify({ reason: 'none', measured_ml: 450, session_id: crypto.randomUUID(), duration_ms: 1000 });
+      const body = JSON.stringify({
+        reason: 'none',
+        measured_ml: 450,
+        session_id: crypto.randomUUID(),
+        duration_ms: 1000,
+      });
       const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body });
       expect(response.status, `${method} ${path}`).toBe(401);
     }

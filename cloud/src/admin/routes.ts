@@ -26,7 +26,12 @@ function requireAdmin(token: string | undefined) {
 
 const Adjustment = z.object({
   account_id: z.string().regex(/^[A-Z0-9]{4,16}$/),
-  amount_ml: z.number().int().min(-1_000_000_000).max(1_000_000_000).refine((value) => value !== 0, 'must not be zero'),
+  amount_ml: z
+    .number()
+    .int()
+    .min(-1_000_000_000)
+    .max(1_000_000_000)
+    .refine((value) => value !== 0, 'must not be zero'),
   reason: z.string().min(3).max(200),
   operator: z.string().min(1).max(80),
 });
@@ -41,10 +46,18 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
   typed.post(
     '/admin/kiosks',
-    { onRequest, schema: { body: z.object({ kiosk_id: KioskId, name: z.string().max(80).optional(), operator: z.string().min(1).max(80) }) } },
+    {
+      onRequest,
+      schema: {
+        body: z.object({ kiosk_id: KioskId, name: z.string().max(80).optional(), operator: z.string().min(1).max(80) }),
+      },
+    },
     async (request, reply) => {
       const credential = await deps.db.transaction(async (tx) => {
-        const created = await createKiosk(tx, { kioskId: request.body.kiosk_id, ...(request.body.name ? { name: request.body.name } : {}) });
+        const created = await createKiosk(tx, {
+          kioskId: request.body.kiosk_id,
+          ...(request.body.name ? { name: request.body.name } : {}),
+        });
         await audit(tx, request.body.operator, 'kiosk.create', created.kioskId, {});
         return created;
       });
@@ -79,14 +92,16 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         if (updated) await audit(tx, operator, 'customer.update', updated.account_id, fields);
         return updated;
       });
-      if (!customer) return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${request.params.accountId}` });
+      if (!customer)
+        return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${request.params.accountId}` });
       return toCustomerRecord(customer);
     },
   );
 
   typed.post('/admin/adjustments', { onRequest, schema: { body: Adjustment } }, async (request, reply) => {
     const { account_id: accountId, amount_ml: amountMl, reason, operator } = request.body;
-    if (!(await findCustomer(deps.db, accountId))) return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
+    if (!(await findCustomer(deps.db, accountId)))
+      return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
     const { eventId, balance } = await recordAdjustment(deps.db, { accountId, amountMl, reason, operator });
     return reply.code(201).send({ event_id: eventId, ...balance });
   });

@@ -63,7 +63,9 @@ export async function findCustomerByPhone(db: Queryable, phone: string): Promise
 }
 
 export async function findCustomer(db: Queryable, accountId: string): Promise<Customer | undefined> {
-  const rows = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE account_id = $1`, [accountId]);
+  const rows = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE account_id = $1`, [
+    accountId,
+  ]);
   return rows[0] && toCustomer(rows[0]);
 }
 
@@ -107,10 +109,14 @@ export async function createCustomer(db: Queryable, input: NewCustomer): Promise
       return toCustomer(rows[0]!);
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-      if ((error as { constraint?: string }).constraint === 'customers_phone_key' || (await findCustomerByPhone(db, input.phone))) {
+      if (
+        (error as { constraint?: string }).constraint === 'customers_phone_key' ||
+        (await findCustomerByPhone(db, input.phone))
+      ) {
         throw new CloudError('ALREADY_REGISTERED', `${input.phone} is already registered`);
       }
-      if (input.accountId !== undefined) throw new CloudError('ACCOUNT_EXISTS', `account ${input.accountId} already exists`);
+      if (input.accountId !== undefined)
+        throw new CloudError('ACCOUNT_EXISTS', `account ${input.accountId} already exists`);
       // An account id collision: draw another.
     }
   }
@@ -134,7 +140,11 @@ export interface ProfileChange {
 }
 
 /** An operator's change to profile fields gateways enforce; undefined fields stay as they are. */
-export async function updateProfile(db: Queryable, accountId: string, change: ProfileChange): Promise<Customer | undefined> {
+export async function updateProfile(
+  db: Queryable,
+  accountId: string,
+  change: ProfileChange,
+): Promise<Customer | undefined> {
   const rows = await db.query<CustomerRow>(
     `UPDATE customers SET
        status = CASE WHEN $2 THEN $3 ELSE status END,

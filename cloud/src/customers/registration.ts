@@ -3,7 +3,10 @@ import type { Queryable } from '../store/db.js';
 import { createCustomer, findCustomerByPhone, type NewCustomer } from './customers.js';
 
 /** Registers a phone; a phone already registered is not an error for the customer, it shows their account. */
-export async function register(db: Queryable, input: NewCustomer): Promise<{ accountId: string; alreadyRegistered: boolean }> {
+export async function register(
+  db: Queryable,
+  input: NewCustomer,
+): Promise<{ accountId: string; alreadyRegistered: boolean }> {
   try {
     return { accountId: (await createCustomer(db, input)).account_id, alreadyRegistered: false };
   } catch (error) {

@@ -21,7 +21,14 @@ export interface DemoCustomer {
  * nothing it shows), and Ugandan numbers on each mobile-money network.
  */
 export const CLOUD_DEMO_CUSTOMERS: DemoCustomer[] = [
-  ...DEMO_CUSTOMERS.map((c) => ({ phone: c.phone, name: c.name, pin: c.pin, balanceMl: c.balance_ml, accountId: c.account_id, status: c.status })),
+  ...DEMO_CUSTOMERS.map((c) => ({
+    phone: c.phone,
+    name: c.name,
+    pin: c.pin,
+    balanceMl: c.balance_ml,
+    accountId: c.account_id,
+    status: c.status,
+  })),
   { phone: '+256772000001', name: 'Peter Okello', pin: '2580', balanceMl: 20_000 },
   { phone: '+256752000002', name: 'Sarah Auma', pin: '3691', balanceMl: 0 },
 ];
@@ -36,16 +43,33 @@ export interface DemoSeed {
  * with it syncs across restarts) and the demo customers with their starting credit. Idempotent.
  */
 export async function seedDemo(db: Db, options: { kioskId: string; kioskSecret: string }): Promise<DemoSeed> {
-  await createKiosk(db, { kioskId: options.kioskId, name: 'Demo kiosk', secret: options.kioskSecret }).catch(async (error: unknown) => {
-    if (!(error instanceof CloudError && error.code === 'KIOSK_EXISTS')) throw error;
-    await db.query('UPDATE kiosks SET credential_hash = $2 WHERE kiosk_id = $1', [options.kioskId, await hashSecret(options.kioskSecret)]);
-  });
+  await createKiosk(db, { kioskId: options.kioskId, name: 'Demo kiosk', secret: options.kioskSecret }).catch(
+    async (error: unknown) => {
+      if (!(error instanceof CloudError && error.code === 'KIOSK_EXISTS')) throw error;
+      await db.query('UPDATE kiosks SET credential_hash = $2 WHERE kiosk_id = $1', [
+        options.kioskId,
+        await hashSecret(options.kioskSecret),
+      ]);
+    },
+  );
   const customers: DemoSeed['customers'] = [];
   for (const demo of CLOUD_DEMO_CUSTOMERS) {
     let customer = await findCustomerByPhone(db, demo.phone);
     if (!customer) {
-      customer = await createCustomer(db, { phone: demo.phone, name: demo.name, pin: demo.pin, accountId: demo.accountId, status: demo.status });
-      if (demo.balanceMl > 0) await recordAdjustment(db, { accountId: customer.account_id, amountMl: demo.balanceMl, reason: 'demo credit', operator: 'seed' });
+      customer = await createCustomer(db, {
+        phone: demo.phone,
+        name: demo.name,
+        pin: demo.pin,
+        accountId: demo.accountId,
+        status: demo.status,
+      });
+      if (demo.balanceMl > 0)
+        await recordAdjustment(db, {
+          accountId: customer.account_id,
+          amountMl: demo.balanceMl,
+          reason: 'demo credit',
+          operator: 'seed',
+        });
     }
     customers.push({ ...demo, accountId: customer.account_id });
   }

@@ -13,8 +13,13 @@ const STATUS: Record<CloudErrorCode, number> = {
 };
 
 /** Typed errors become `{code, message}` with a fitting status; anything else is a logged 500 without internals. */
-export function errorHandler(error: FastifyError | CloudError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof CloudError) return reply.code(STATUS[error.code]).send({ code: error.code, message: error.message });
+export function errorHandler(
+  error: FastifyError | CloudError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error instanceof CloudError)
+    return reply.code(STATUS[error.code]).send({ code: error.code, message: error.message });
   const status = error.statusCode ?? 500;
   if (status >= 500) {
     request.log.error({ err: error }, 'request failed');

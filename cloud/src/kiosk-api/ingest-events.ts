@@ -27,7 +27,9 @@ function checkEvent(event: LedgerEvent, kioskId: string): PushRejectionCode | un
 
 function lockedUntil(event: LedgerEvent): number {
   const stated = event.details?.['locked_until'];
-  return typeof stated === 'number' && Number.isSafeInteger(stated) && stated > 0 ? stated : event.occurred_at + DEFAULT_LOCKOUT_MS;
+  return typeof stated === 'number' && Number.isSafeInteger(stated) && stated > 0
+    ? stated
+    : event.occurred_at + DEFAULT_LOCKOUT_MS;
 }
 
 /**
@@ -35,7 +37,12 @@ function lockedUntil(event: LedgerEvent): number {
  * held are acknowledged again and counted once. Dispenses count toward the customers' usage
  * on today's day in `usageTimeZone`.
  */
-export async function ingestKioskEvents(db: Db, kioskId: string, events: readonly LedgerEvent[], usageTimeZone: string): Promise<PushResponse> {
+export async function ingestKioskEvents(
+  db: Db,
+  kioskId: string,
+  events: readonly LedgerEvent[],
+  usageTimeZone: string,
+): Promise<PushResponse> {
   const rejected: PushResponse['rejected'] = [];
   const reject = (event: LedgerEvent, code: PushRejectionCode): void => {
     rejected.push({ event_id: event.event_id, code, message: PUSH_REJECTIONS[code] });
@@ -52,9 +59,12 @@ export async function ingestKioskEvents(db: Db, kioskId: string, events: readonl
     const known = new Set(
       accountIds.length === 0
         ? []
-        : (await tx.query<{ account_id: string }>('SELECT account_id FROM customers WHERE account_id = ANY($1::text[])', [accountIds])).map(
-            (row) => row.account_id,
-          ),
+        : (
+            await tx.query<{ account_id: string }>(
+              'SELECT account_id FROM customers WHERE account_id = ANY($1::text[])',
+              [accountIds],
+            )
+          ).map((row) => row.account_id),
     );
     const valid = candidates.filter((event) => {
       if (event.account_id && !known.has(event.account_id)) reject(event, 'UNKNOWN_ACCOUNT');
@@ -63,16 +73,22 @@ export async function ingestKioskEvents(db: Db, kioskId: string, events: readonl
 
     const inserted = await appendEvents(tx, valid, usageTimeZone);
     const notInserted = valid.filter((event) => !inserted.has(event.event_id));
-    const alreadyHeld = await existingEventIds(tx, notInserted.map((event) => event.event_id));
+    const alreadyHeld = await existingEventIds(
+      tx,
+      notInserted.map((event) => event.event_id),
+    );
     const acked: string[] = [];
     for (const event of valid) {
       if (inserted.has(event.event_id) || alreadyHeld.has(event.event_id)) acked.push(event.event_id);
       else reject(event, 'DUPLICATE_SOURCE');
     }
     for (const event of valid) {
-      if (event.type === 'pin_lockout' && inserted.has(event.event_id)) await applyLockout(tx, event.account_id!, lockedUntil(event));
+      if (event.type === 'pin_lockout' && inserted.has(event.event_id))
+        await applyLockout(tx, event.account_id!, lockedUntil(event));
     }
-    const balances = await balancesOf(tx, [...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : [])))]);
+    const balances = await balancesOf(tx, [
+      ...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : []))),
+    ]);
     return { acked: [...new Set(acked)], rejected, balances };
   });
 }

@@ -24,43 +24,58 @@ const DEFAULT_PAGE = 500;
 /** Gateway sync (protocol/src/sync.ts): pull customer changes by version cursor, push ledger events. */
 export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const rateLimit = { max: deps.requestsPerKioskPerMinute, timeWindow: 60_000, keyGenerator: (request: { kioskId: string }) => `kiosk:${request.kioskId}` };
+  const rateLimit = {
+    max: deps.requestsPerKioskPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request: { kioskId: string }) => `kiosk:${request.kioskId}`,
+  };
   // Authenticated on request, before the body is parsed or validated.
   const onRequest = requireKiosk(deps.authenticator);
 
-  typed.get(SYNC_PATHS.customers, { schema: { querystring: PullQuery }, onRequest, config: { rateLimit } }, async (request, reply): Promise<PullResponse> => {
-    // The response closes early when the gateway hangs up: stop waiting for it. (The request
-    // stream's own 'close' fires as soon as a GET has been read, so it cannot tell.)
-    const gone = new AbortController();
-    reply.raw.once('close', () => gone.abort());
-    const after = Number(request.query.cursor ?? '0');
-    const limit = request.query.limit ?? DEFAULT_PAGE;
-    // A cursor beyond anything handed out means the gateway's replica came from another database.
-    if (after > (await currentVersion(deps.db))) return { customers: [], cursor: '0', has_more: false, must_refetch: true };
+  typed.get(
+    SYNC_PATHS.customers,
+    { schema: { querystring: PullQuery }, onRequest, config: { rateLimit } },
+    async (request, reply): Promise<PullResponse> => {
+      // The response closes early when the gateway hangs up: stop waiting for it. (The request
+      // stream's own 'close' fires as soon as a GET has been read, so it cannot tell.)
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const after = Number(request.query.cursor ?? '0');
+      const limit = request.query.limit ?? DEFAULT_PAGE;
+      // A cursor beyond anything handed out means the gateway's replica came from another database.
+      if (after > (await currentVersion(deps.db)))
+        return { customers: [], cursor: '0', has_more: false, must_refetch: true };
 
-    const deadline = Date.now() + (request.query.wait_s ?? 0) * 1000;
-    let page: CustomerPage = await customersChangedSince(deps.db, after, limit);
-    while (page.customers.length === 0 && Date.now() < deadline && !gone.signal.aborted && !deps.feed.closed) {
-      await deps.feed.waitForChange(deadline, gone.signal);
-      page = await customersChangedSince(deps.db, after, limit);
-    }
-    const last = page.customers.at(-1);
-    return {
-      customers: page.customers.map(toCustomerRecord),
-      cursor: String(last ? last.version : after),
-      has_more: page.hasMore,
-      must_refetch: false,
-    };
-  });
+      const deadline = Date.now() + (request.query.wait_s ?? 0) * 1000;
+      let page: CustomerPage = await customersChangedSince(deps.db, after, limit);
+      while (page.customers.length === 0 && Date.now() < deadline && !gone.signal.aborted && !deps.feed.closed) {
+        await deps.feed.waitForChange(deadline, gone.signal);
+        page = await customersChangedSince(deps.db, after, limit);
+      }
+      const last = page.customers.at(-1);
+      return {
+        customers: page.customers.map(toCustomerRecord),
+        cursor: String(last ? last.version : after),
+        has_more: page.hasMore,
+        must_refetch: false,
+      };
+    },
+  );
 
-  typed.post(SYNC_PATHS.events, { schema: { body: PushRequest }, onRequest, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 }, async (request) => {
-    const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events, deps.usageTimeZone);
-    deps.metrics.eventsAcked.inc(result.acked.length);
-    for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });
-    if (result.rejected.length > 0) request.log.warn({ kioskId: request.kioskId, rejected: result.rejected.length }, 'kiosk events rejected');
-    const negative = result.balances.filter((balance) => balance.balance_ml < 0);
-    // Offline overspend at several kiosks (ARCHITECTURE §5): operators see it here and at /admin/negative-balances.
-    if (negative.length > 0) request.log.warn({ kioskId: request.kioskId, accounts: negative }, 'merged balance below zero');
-    return result;
-  });
+  typed.post(
+    SYNC_PATHS.events,
+    { schema: { body: PushRequest }, onRequest, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 },
+    async (request) => {
+      const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events, deps.usageTimeZone);
+      deps.metrics.eventsAcked.inc(result.acked.length);
+      for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });
+      if (result.rejected.length > 0)
+        request.log.warn({ kioskId: request.kioskId, rejected: result.rejected.length }, 'kiosk events rejected');
+      const negative = result.balances.filter((balance) => balance.balance_ml < 0);
+      // Offline overspend at several kiosks (ARCHITECTURE §5): operators see it here and at /admin/negative-balances.
+      if (negative.length > 0)
+        request.log.warn({ kioskId: request.kioskId, accounts: negative }, 'merged balance below zero');
+      return result;
+    },
+  );
 }

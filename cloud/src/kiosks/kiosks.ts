@@ -23,22 +23,31 @@ export interface KioskCredential {
 
 /** Provisions a kiosk and returns its gateway credential (`Authorization: Basic base64(kiosk_id:secret)`). */
 export async function createKiosk(db: Queryable, input: NewKiosk): Promise<KioskCredential> {
-  if (!KioskId.safeParse(input.kioskId).success) throw new CloudError('INVALID_CONFIG', `bad kiosk id "${input.kioskId}"`);
+  if (!KioskId.safeParse(input.kioskId).success)
+    throw new CloudError('INVALID_CONFIG', `bad kiosk id "${input.kioskId}"`);
   const secret = input.secret ?? randomBytes(24).toString('base64url');
   const rows = await db.query(
     `INSERT INTO kiosks (kiosk_id, name, credential_hash, tariff_currency, tariff_price_minor, tariff_volume_ml)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kiosk_id) DO NOTHING RETURNING kiosk_id`,
-    [input.kioskId, input.name ?? input.kioskId, await hashSecret(secret), input.tariff?.currency ?? null, input.tariff?.priceMinor ?? null, input.tariff?.volumeMl ?? null],
+    [
+      input.kioskId,
+      input.name ?? input.kioskId,
+      await hashSecret(secret),
+      input.tariff?.currency ?? null,
+      input.tariff?.priceMinor ?? null,
+      input.tariff?.volumeMl ?? null,
+    ],
   );
   if (rows.length === 0) throw new CloudError('KIOSK_EXISTS', `kiosk ${input.kioskId} already exists`);
   return { kioskId: input.kioskId, secret };
 }
 
 export async function kioskTariff(db: Queryable, kioskId: string): Promise<Tariff | undefined> {
-  const rows = await db.query<{ tariff_currency: string | null; tariff_price_minor: number | null; tariff_volume_ml: number | null }>(
-    'SELECT tariff_currency, tariff_price_minor, tariff_volume_ml FROM kiosks WHERE kiosk_id = $1',
-    [kioskId],
-  );
+  const rows = await db.query<{
+    tariff_currency: string | null;
+    tariff_price_minor: number | null;
+    tariff_volume_ml: number | null;
+  }>('SELECT tariff_currency, tariff_price_minor, tariff_volume_ml FROM kiosks WHERE kiosk_id = $1', [kioskId]);
   const row = rows[0];
   if (!row?.tariff_currency || !row.tariff_price_minor || !row.tariff_volume_ml) return undefined;
   return { currency: row.tariff_currency, priceMinor: row.tariff_price_minor, volumeMl: row.tariff_volume_ml };
@@ -54,7 +63,10 @@ export class KioskAuthenticator {
   constructor(private readonly db: Queryable) {}
 
   async authenticate(kioskId: string, secret: string): Promise<boolean> {
-    const rows = await this.db.query<{ credential_hash: string }>('SELECT credential_hash FROM kiosks WHERE kiosk_id = $1', [kioskId]);
+    const rows = await this.db.query<{ credential_hash: string }>(
+      'SELECT credential_hash FROM kiosks WHERE kiosk_id = $1',
+      [kioskId],
+    );
     const hash = rows[0]?.credential_hash;
     if (!hash) return false;
     const cached = this.verified.get(kioskId);

@@ -83,13 +83,22 @@ export async function appendEvents(
 /** Which of `ids` the ledger holds. */
 export async function existingEventIds(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await db.query<InsertedRow>('SELECT event_id::text AS event_id FROM ledger_events WHERE event_id = ANY($1::uuid[])', [ids]);
+  const rows = await db.query<InsertedRow>(
+    'SELECT event_id::text AS event_id FROM ledger_events WHERE event_id = ANY($1::uuid[])',
+    [ids],
+  );
   return new Set(rows.map((row) => row.event_id));
 }
 
 export async function balancesOf(db: Queryable, accountIds: readonly string[]): Promise<Balance[]> {
   if (accountIds.length === 0) return [];
-  const rows = await db.query<{ account_id: string; balance_ml: number | string; version: number | string; usage_day: string | null; used_today_ml: number | string }>(
+  const rows = await db.query<{
+    account_id: string;
+    balance_ml: number | string;
+    version: number | string;
+    usage_day: string | null;
+    used_today_ml: number | string;
+  }>(
     'SELECT account_id, balance_ml, version, usage_day, used_today_ml FROM customers WHERE account_id = ANY($1::text[]) ORDER BY account_id',
     [accountIds],
   );

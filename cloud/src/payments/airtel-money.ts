@@ -30,7 +30,11 @@ export function airtelMoneyProvider(config: AirtelMoneyConfig): PaymentProvider 
     const response = await fetch(`${base}/auth/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: '*/*' },
-      body: JSON.stringify({ client_id: config.clientId, client_secret: config.clientSecret, grant_type: 'client_credentials' }),
+      body: JSON.stringify({
+        client_id: config.clientId,
+        client_secret: config.clientSecret,
+        grant_type: 'client_credentials',
+      }),
     });
     const body = TokenResponse.parse(await providerJson(response, 'Airtel token'));
     return { accessToken: body.access_token, expiresInS: body.expires_in };
@@ -54,16 +58,28 @@ export function airtelMoneyProvider(config: AirtelMoneyConfig): PaymentProvider 
         body: JSON.stringify({
           reference: request.description,
           subscriber: { country: config.country, currency: request.currency, msisdn },
-          transaction: { amount: Number(toMajorString(request.amountMinor, request.currency)), country: config.country, currency: request.currency, id: request.reference },
+          transaction: {
+            amount: Number(toMajorString(request.amountMinor, request.currency)),
+            country: config.country,
+            currency: request.currency,
+            id: request.reference,
+          },
         }),
       });
       await providerJson(response, 'Airtel payment');
     },
     async status(reference: string): Promise<CollectionStatus> {
-      const response = await fetch(`${base}/standard/v1/payments/${encodeURIComponent(reference)}`, { headers: await headers(config.currency) });
+      const response = await fetch(`${base}/standard/v1/payments/${encodeURIComponent(reference)}`, {
+        headers: await headers(config.currency),
+      });
       const { transaction } = StatusResponse.parse(await providerJson(response, 'Airtel payment status')).data;
       // TS success, TF failed, TE expired; TIP/TA still in progress.
-      const status = transaction.status === 'TS' ? 'successful' : transaction.status === 'TF' || transaction.status === 'TE' ? 'failed' : 'pending';
+      const status =
+        transaction.status === 'TS'
+          ? 'successful'
+          : transaction.status === 'TF' || transaction.status === 'TE'
+            ? 'failed'
+            : 'pending';
       return { status, ...(transaction.airtel_money_id ? { providerTransactionId: transaction.airtel_money_id } : {}) };
     },
   };

@@ -67,13 +67,17 @@ export function mtnMomoProvider(config: MtnMomoConfig): PaymentProvider {
       await providerJson(response, 'MoMo requesttopay');
     },
     async status(reference: string): Promise<CollectionStatus> {
-      const response = await fetch(`${base}/collection/v1_0/requesttopay/${encodeURIComponent(reference)}`, { headers: await headers() });
+      const response = await fetch(`${base}/collection/v1_0/requesttopay/${encodeURIComponent(reference)}`, {
+        headers: await headers(),
+      });
       const body = StatusResponse.parse(await providerJson(response, 'MoMo requesttopay status'));
       const status = body.status === 'SUCCESSFUL' ? 'successful' : body.status === 'PENDING' ? 'pending' : 'failed';
       return {
         status,
         ...(body.financialTransactionId ? { providerTransactionId: body.financialTransactionId } : {}),
-        ...(body.amount && body.currency ? { amountMinor: Math.round(toMinorUnits(Number(body.amount), body.currency)), currency: body.currency } : {}),
+        ...(body.amount && body.currency
+          ? { amountMinor: Math.round(toMinorUnits(Number(body.amount), body.currency)), currency: body.currency }
+          : {}),
       };
     },
   };

@@ -64,15 +64,30 @@ export class PaymentService {
    * Asks the provider to collect `amountMinor` from the customer's phone; the credit follows on
    * confirmation. A repeated `requestKey` (the same USSD session delivered twice) asks only once.
    */
-  async start(customer: Customer, amountMinor: number, options: { networkCode?: string; requestKey?: string } = {}): Promise<{ paymentId: string; provider: PaymentProvider }> {
-    if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new CloudError('INVALID_AMOUNT', 'amount must be a positive integer');
+  async start(
+    customer: Customer,
+    amountMinor: number,
+    options: { networkCode?: string; requestKey?: string } = {},
+  ): Promise<{ paymentId: string; provider: PaymentProvider }> {
+    if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0)
+      throw new CloudError('INVALID_AMOUNT', 'amount must be a positive integer');
     const provider = this.providerFor(customer.phone, options.networkCode);
-    if (!provider) throw new CloudError('PAYMENT_PROVIDER_UNAVAILABLE', `no mobile-money provider for ${customer.phone}`);
+    if (!provider)
+      throw new CloudError('PAYMENT_PROVIDER_UNAVAILABLE', `no mobile-money provider for ${customer.phone}`);
     const kioskId = customer.allowed_kiosks?.length === 1 ? customer.allowed_kiosks[0]! : null;
     const inserted = await this.deps.db.query<{ payment_id: string }>(
       `INSERT INTO payments (payment_id, provider, account_id, phone, amount_minor, currency, kiosk_id, status, request_key)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) ON CONFLICT (request_key) DO NOTHING RETURNING payment_id::text`,
-      [newId(), provider.name, customer.account_id, customer.phone, amountMinor, this.currency, kioskId, options.requestKey ?? null],
+      [
+        newId(),
+        provider.name,
+        customer.account_id,
+        customer.phone,
+        amountMinor,
+        this.currency,
+        kioskId,
+        options.requestKey ?? null,
+      ],
     );
     if (inserted.length === 0) {
       const existing = await this.deps.db.query<{ payment_id: string; provider: ProviderName }>(
@@ -95,7 +110,10 @@ export class PaymentService {
       this.deps.log.error({ err: error, paymentId, provider: provider.name }, 'payment request failed');
       throw new CloudError('PAYMENT_REQUEST_FAILED', 'the provider did not accept the payment request');
     }
-    this.deps.log.info({ paymentId, provider: provider.name, accountId: customer.account_id, amountMinor }, 'payment requested');
+    this.deps.log.info(
+      { paymentId, provider: provider.name, accountId: customer.account_id, amountMinor },
+      'payment requested',
+    );
     return { paymentId, provider };
   }
 
@@ -124,8 +142,14 @@ export class PaymentService {
       return (await this.finish(paymentId, 'expired')) ? 'expired' : 'already-settled';
     }
     const amountMinor = Number(payment.amount_minor);
-    if ((status.amountMinor !== undefined && status.amountMinor !== amountMinor) || (status.currency && status.currency !== payment.currency)) {
-      this.deps.log.error({ paymentId, expected: amountMinor, reported: status.amountMinor }, 'provider reports a different amount: not credited');
+    if (
+      (status.amountMinor !== undefined && status.amountMinor !== amountMinor) ||
+      (status.currency && status.currency !== payment.currency)
+    ) {
+      this.deps.log.error(
+        { paymentId, expected: amountMinor, reported: status.amountMinor },
+        'provider reports a different amount: not credited',
+      );
       return (await this.finish(paymentId, 'mismatch')) ? 'mismatch' : 'already-settled';
     }
     return this.credit(payment, status.providerTransactionId);
@@ -172,7 +196,12 @@ export class PaymentService {
           amount_ml: creditedMl,
           source_id: payment.payment_id,
           occurred_at: Date.now(),
-          details: { provider: payment.provider, amount_minor: amountMinor, currency: payment.currency, tariff: { ...tariff } },
+          details: {
+            provider: payment.provider,
+            amount_minor: amountMinor,
+            currency: payment.currency,
+            tariff: { ...tariff },
+          },
         },
       ]);
       if (inserted.size !== 1) throw new Error(`payment ${payment.payment_id} already has a topup event`);
@@ -180,7 +209,10 @@ export class PaymentService {
     });
     if (!credited) return 'already-settled';
     this.deps.metrics.payments.inc({ provider: payment.provider, status: 'successful' });
-    this.deps.log.info({ paymentId: payment.payment_id, accountId: payment.account_id, creditedMl }, 'payment credited');
+    this.deps.log.info(
+      { paymentId: payment.payment_id, accountId: payment.account_id, creditedMl },
+      'payment credited',
+    );
     await this.notifyCredited(payment, creditedMl);
     return 'credited';
   }
@@ -193,6 +225,8 @@ export class PaymentService {
       customer.language === 'sw'
         ? `Tusafishe: Malipo ya ${paid} yamepokelewa. Umeongezewa maji ${formatLitres(creditedMl)}. Salio: ${formatLitres(customer.balance_ml)}.`
         : `Tusafishe: ${paid} received. ${formatLitres(creditedMl)} of water added. Balance: ${formatLitres(customer.balance_ml)}.`;
-    await this.deps.sms.send(customer.phone, message).catch((error: unknown) => this.deps.log.warn({ err: error }, 'credit SMS not sent'));
+    await this.deps.sms
+      .send(customer.phone, message)
+      .catch((error: unknown) => this.deps.log.warn({ err: error }, 'credit SMS not sent'));
   }
 }

@@ -25,7 +25,11 @@ const PREFIX_PROVIDERS: [RegExp, ProviderName][] = [
 ];
 
 /** The provider that can collect from this phone: network code first, then number range, then the fallback. */
-export function chooseProvider(phone: string, networkCode: string | undefined, fallback: ProviderName | undefined): ProviderName | undefined {
+export function chooseProvider(
+  phone: string,
+  networkCode: string | undefined,
+  fallback: ProviderName | undefined,
+): ProviderName | undefined {
   if (networkCode && NETWORK_PROVIDERS[networkCode]) return NETWORK_PROVIDERS[networkCode];
   return PREFIX_PROVIDERS.find(([pattern]) => pattern.test(phone))?.[1] ?? fallback;
 }

@@ -23,7 +23,8 @@ export async function buyWater(
     const { provider } = await payments.start(customer, toMinorUnits(amountMajor, payments.currency), options);
     return { ok: true, provider: provider.label };
   } catch (error) {
-    if (error instanceof CloudError && error.code === 'PAYMENT_PROVIDER_UNAVAILABLE') return { ok: false, reason: 'noProvider' };
+    if (error instanceof CloudError && error.code === 'PAYMENT_PROVIDER_UNAVAILABLE')
+      return { ok: false, reason: 'noProvider' };
     if (error instanceof CloudError) return { ok: false, reason: 'paymentFailed' };
     throw error;
   }

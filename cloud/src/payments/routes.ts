@@ -16,7 +16,12 @@ export interface PaymentRoutesDeps {
 const MtnCallback = z.looseObject({ externalId: z.string().max(64), status: z.string().max(32).optional() });
 /** Airtel collection callback; field order as Airtel sends it, which the optional hash covers. */
 const AirtelCallback = z.looseObject({
-  transaction: z.looseObject({ id: z.string().max(64), message: z.string().max(500).optional(), status_code: z.string().max(8), airtel_money_id: z.string().max(64).optional() }),
+  transaction: z.looseObject({
+    id: z.string().max(64),
+    message: z.string().max(500).optional(),
+    status_code: z.string().max(8),
+    airtel_money_id: z.string().max(64).optional(),
+  }),
   hash: z.string().max(200).optional(),
 });
 
@@ -44,11 +49,18 @@ export async function paymentRoutes(app: FastifyInstance, deps: PaymentRoutesDep
     handler: (request, reply) => settle(request, reply, request.body.externalId),
   });
 
-  typed.post('/payments/airtel/callback', { schema: { body: AirtelCallback }, onRequest, config }, async (request, reply) => {
-    if (deps.airtelCallbackHashKey && !verifyAirtelCallbackHash(request.body.transaction, request.body.hash, deps.airtelCallbackHashKey)) {
-      request.log.warn({ reference: request.body.transaction.id }, 'Airtel callback with a bad hash ignored');
-      return reply.code(401).send({ code: 'BAD_CALLBACK_HASH', message: 'callback hash does not verify' });
-    }
-    return settle(request, reply, request.body.transaction.id);
-  });
+  typed.post(
+    '/payments/airtel/callback',
+    { schema: { body: AirtelCallback }, onRequest, config },
+    async (request, reply) => {
+      if (
+        deps.airtelCallbackHashKey &&
+        !verifyAirtelCallbackHash(request.body.transaction, request.body.hash, deps.airtelCallbackHashKey)
+      ) {
+        request.log.warn({ reference: request.body.transaction.id }, 'Airtel callback with a bad hash ignored');
+        return reply.code(401).send({ code: 'BAD_CALLBACK_HASH', message: 'callback hash does not verify' });
+      }
+      return settle(request, reply, request.body.transaction.id);
+    },
+  );
 }

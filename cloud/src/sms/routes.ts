@@ -43,7 +43,13 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
     {
       schema: { body: InboundSms },
       onRequest: requireWebhookSecret(deps.webhookSecret),
-      config: { rateLimit: { max: deps.requestsPerPhonePerMinute, timeWindow: 60_000, keyGenerator: (request) => `sms:${String((request.body as { from?: unknown }).from)}` } },
+      config: {
+        rateLimit: {
+          max: deps.requestsPerPhonePerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request) => `sms:${String((request.body as { from?: unknown }).from)}`,
+        },
+      },
     },
     async (request, reply) => {
       let phone: string;
@@ -53,7 +59,10 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
         deps.metrics.smsInbound.inc({ outcome: 'bad-sender' });
         return reply.code(200).send({ handled: false });
       }
-      const fresh = await deps.db.query('INSERT INTO sms_inbound (message_id, phone) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING message_id', [request.body.id, phone]);
+      const fresh = await deps.db.query(
+        'INSERT INTO sms_inbound (message_id, phone) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING message_id',
+        [request.body.id, phone],
+      );
       if (fresh.length === 0) {
         deps.metrics.smsInbound.inc({ outcome: 'duplicate' });
         return reply.code(200).send({ handled: false, duplicate: true });
@@ -78,8 +87,12 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
   );
 
   if (deps.exposeOutbox) {
-    typed.get('/dev/sms/outbox', { schema: { querystring: z.object({ phone: z.string().max(20).optional() }) } }, async (request) => ({
-      messages: await readOutbox(deps.db, request.query.phone ? normalisePhone(request.query.phone) : undefined),
-    }));
+    typed.get(
+      '/dev/sms/outbox',
+      { schema: { querystring: z.object({ phone: z.string().max(20).optional() }) } },
+      async (request) => ({
+        messages: await readOutbox(deps.db, request.query.phone ? normalisePhone(request.query.phone) : undefined),
+      }),
+    );
   }
 }

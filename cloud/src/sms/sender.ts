@@ -23,7 +23,10 @@ export function africasTalkingSmsSender(config: AfricasTalkingSmsConfig, log: Fa
       const recipient = result.SMSMessageData.Recipients[0];
       if (!recipient || recipient.statusCode > 102) {
         // 100-102 mean processed, sent or queued; anything else is a refusal worth seeing.
-        log.warn({ status: recipient?.status ?? result.SMSMessageData.Message }, 'SMS not accepted by Africa\'s Talking');
+        log.warn(
+          { status: recipient?.status ?? result.SMSMessageData.Message },
+          "SMS not accepted by Africa's Talking",
+        );
       }
     },
   };

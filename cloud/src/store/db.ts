@@ -29,8 +29,13 @@ export interface PostgresDbOptions {
 
 export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   const searchPath = options.schema ? { options: `-c search_path=${options.schema}` } : {};
-  if (options.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error(`bad schema name ${options.schema}`);
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, ...searchPath });
+  if (options.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema))
+    throw new Error(`bad schema name ${options.schema}`);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    ...searchPath,
+  });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);

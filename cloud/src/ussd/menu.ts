@@ -11,7 +11,11 @@ export interface Screen {
 
 /** What the menu needs from the rest of the cloud; the menu itself keeps no state. */
 export interface UssdActions {
-  register(input: { name: string; pin: string; language: Language }): Promise<{ accountId: string; alreadyRegistered: boolean }>;
+  register(input: {
+    name: string;
+    pin: string;
+    language: Language;
+  }): Promise<{ accountId: string; alreadyRegistered: boolean }>;
   verifyPin(customer: Customer, pin: string): Promise<boolean>;
   setPin(customer: Customer, pin: string): Promise<void>;
   setLanguage(customer: Customer, language: Language): Promise<void>;
@@ -27,15 +31,23 @@ const isPin = (input: string): boolean => /^[0-9]{4}$/.test(input) && !/^(\d)\1{
 
 const con = (body: string): Screen => ({ end: false, text: body });
 const end = (body: string): Screen => ({ end: true, text: body });
-const again = (error: TextKey, prompt: TextKey, language: Language, values: Record<string, string | number> = {}): Screen =>
-  con(`${text(error, language, values)}\n${text(prompt, language, values)}`);
+const again = (
+  error: TextKey,
+  prompt: TextKey,
+  language: Language,
+  values: Record<string, string | number> = {},
+): Screen => con(`${text(error, language, values)}\n${text(prompt, language, values)}`);
 
 /**
  * Africa's Talking sends every input of the session joined by `*`; the menu replays them from
  * the first screen on each request, so any cloud instance can answer any request and no
  * session state is stored. Side effects happen only on the final input of a flow.
  */
-export async function ussdScreen(customer: Customer | undefined, inputs: readonly string[], actions: UssdActions): Promise<Screen> {
+export async function ussdScreen(
+  customer: Customer | undefined,
+  inputs: readonly string[],
+  actions: UssdActions,
+): Promise<Screen> {
   return customer ? registeredFlow(customer, inputs, actions) : registrationFlow(inputs, actions);
 }
 
@@ -62,10 +74,17 @@ async function registrationFlow(inputs: readonly string[], actions: UssdActions)
       [step, error] = ['pin', 'pinMismatch'];
     } else if (last) {
       const result = await actions.register({ name, pin, language });
-      return end(text(result.alreadyRegistered ? 'alreadyRegistered' : 'registered', language, { name, account: result.accountId }));
+      return end(
+        text(result.alreadyRegistered ? 'alreadyRegistered' : 'registered', language, {
+          name,
+          account: result.accountId,
+        }),
+      );
     }
   }
-  const prompt: TextKey = { language: 'chooseLanguage', name: 'askName', pin: 'askPin', confirm: 'confirmPin' }[step] as TextKey;
+  const prompt: TextKey = { language: 'chooseLanguage', name: 'askName', pin: 'askPin', confirm: 'confirmPin' }[
+    step
+  ] as TextKey;
   return error ? again(error, prompt, language) : con(text(prompt, language));
 }
 
@@ -74,12 +93,19 @@ async function registeredFlow(customer: Customer, inputs: readonly string[], act
   if (customer.status === 'suspended') return end(text('accountSuspended', language));
   const [choice, ...rest] = inputs;
   const menu = (): Screen =>
-    con(text('mainMenu', language, { account: customer.account_id, pinAction: text(customer.pin_hash ? 'changePinAction' : 'setPinAction', language) }));
+    con(
+      text('mainMenu', language, {
+        account: customer.account_id,
+        pinAction: text(customer.pin_hash ? 'changePinAction' : 'setPinAction', language),
+      }),
+    );
   switch (choice) {
     case undefined:
       return menu();
     case '1':
-      return end(text('balance', language, { litres: formatLitres(customer.balance_ml), account: customer.account_id }));
+      return end(
+        text('balance', language, { litres: formatLitres(customer.balance_ml), account: customer.account_id }),
+      );
     case '2':
       return buyFlow(customer, rest, actions);
     case '3':
@@ -110,12 +136,15 @@ async function buyFlow(customer: Customer, inputs: readonly string[], actions: U
       return end(text('cancelled', language));
     } else if (input === '1' && index === inputs.length - 1) {
       const result = await actions.buy(customer, amount);
-      return end(result.ok ? text('paymentStarted', language, { provider: result.provider }) : text(result.reason, language));
+      return end(
+        result.ok ? text('paymentStarted', language, { provider: result.provider }) : text(result.reason, language),
+      );
     } else {
       error = 'invalidChoice';
     }
   }
-  if (amount === undefined) return error ? again(error, 'askAmount', language, bounds) : con(text('askAmount', language, bounds));
+  if (amount === undefined)
+    return error ? again(error, 'askAmount', language, bounds) : con(text('askAmount', language, bounds));
   const confirm = text('confirmBuy', language, { currency, amount, litres: await actions.quote(customer, amount) });
   return con(error ? `${text(error, language)}\n${confirm}` : confirm);
 }

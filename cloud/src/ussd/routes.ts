@@ -53,7 +53,8 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
         rateLimit: {
           max: deps.requestsPerPhonePerMinute,
           timeWindow: 60_000,
-          keyGenerator: (request) => `phone:${String((request.body as { phoneNumber?: unknown } | undefined)?.phoneNumber ?? request.ip)}`,
+          keyGenerator: (request) =>
+            `phone:${String((request.body as { phoneNumber?: unknown } | undefined)?.phoneNumber ?? request.ip)}`,
         },
       },
       errorHandler: (error, request, reply) => {
@@ -80,7 +81,10 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
         setPin: (customer, pin) => setPin(deps.db, customer.account_id, pin),
         setLanguage: (customer, language) => setLanguage(deps.db, customer.account_id, language),
         buy: (customer, amountMajor) =>
-          buyWater(deps.payments, customer, amountMajor, { ...(networkCode ? { networkCode } : {}), requestKey: `ussd:${parsed.data.sessionId}` }),
+          buyWater(deps.payments, customer, amountMajor, {
+            ...(networkCode ? { networkCode } : {}),
+            requestKey: `ussd:${parsed.data.sessionId}`,
+          }),
         quote: (customer, amountMajor) => quote(deps.payments, customer, amountMajor),
         limits: deps.limits,
       };

@@ -34,7 +34,9 @@ const { values, positionals } = parseArgs({
 });
 const parsed = Options.safeParse({ ...values, phone: positionals[0] ?? '+256771234567' });
 if (!parsed.success) {
-  console.error(`usage: npm run ussd -- [phone] [--url URL] [--code *123#] [--network 64110]\n${z.prettifyError(parsed.error)}`);
+  console.error(
+    `usage: npm run ussd -- [phone] [--url URL] [--code *123#] [--network 64110]\n${z.prettifyError(parsed.error)}`,
+  );
   process.exit(2);
 }
 const { phone, url, code, network } = parsed.data;
@@ -47,7 +49,13 @@ const replies = terminal[Symbol.asyncIterator]();
 console.log(`${phone} dials ${code} (network ${network}); type a reply and Enter, Ctrl-D hangs up.\n`);
 
 for (;;) {
-  const body = new URLSearchParams({ sessionId, serviceCode: code, phoneNumber: phone, networkCode: network, text: inputs.join('*') });
+  const body = new URLSearchParams({
+    sessionId,
+    serviceCode: code,
+    phoneNumber: phone,
+    networkCode: network,
+    text: inputs.join('*'),
+  });
   const response = await fetch(`${url}/ussd`, { method: 'POST', body }).catch((error: unknown) => {
     console.error(`cannot reach the cloud at ${url}: ${(error as Error).message}`);
     process.exit(1);

@@ -2,7 +2,10 @@ import type { Language } from '../customers/customers.js';
 
 /** Every USSD screen in English and Swahili; each rendered screen must fit 160 characters. */
 const TEXTS = {
-  chooseLanguage: { en: 'Welcome to Tusafishe / Karibu\n1. English\n2. Kiswahili', sw: 'Welcome to Tusafishe / Karibu\n1. English\n2. Kiswahili' },
+  chooseLanguage: {
+    en: 'Welcome to Tusafishe / Karibu\n1. English\n2. Kiswahili',
+    sw: 'Welcome to Tusafishe / Karibu\n1. English\n2. Kiswahili',
+  },
   invalidChoice: { en: 'Invalid choice.', sw: 'Chaguo si sahihi.' },
   askName: { en: 'Enter your full name:', sw: 'Weka jina lako kamili:' },
   invalidName: { en: 'Name must be 2-40 letters.', sw: 'Jina liwe herufi 2-40.' },
@@ -14,7 +17,10 @@ const TEXTS = {
     en: 'Welcome {name}! Your account is {account}. Use your phone number and PIN at any Tusafishe kiosk.',
     sw: 'Karibu {name}! Akaunti yako ni {account}. Tumia namba ya simu na PIN kwenye kioski cha Tusafishe.',
   },
-  alreadyRegistered: { en: 'This number is already registered ({account}).', sw: 'Namba hii imeshasajiliwa ({account}).' },
+  alreadyRegistered: {
+    en: 'This number is already registered ({account}).',
+    sw: 'Namba hii imeshasajiliwa ({account}).',
+  },
   mainMenu: {
     en: 'Tusafishe {account}\n1. Balance\n2. Buy water\n3. {pinAction}\n4. Kiswahili',
     sw: 'Tusafishe {account}\n1. Salio\n2. Nunua maji\n3. {pinAction}\n4. English',
@@ -24,21 +30,36 @@ const TEXTS = {
   balance: { en: 'Balance: {litres}. Account {account}.', sw: 'Salio: {litres}. Akaunti {account}.' },
   askAmount: { en: 'Amount in {currency} ({min}-{max}):', sw: 'Kiasi kwa {currency} ({min}-{max}):' },
   invalidAmount: { en: 'Enter a whole number from {min} to {max}.', sw: 'Weka namba kamili kati ya {min} na {max}.' },
-  confirmBuy: { en: 'Pay {currency} {amount} for {litres} of water?\n1. Confirm\n2. Cancel', sw: 'Lipa {currency} {amount} kwa maji {litres}?\n1. Thibitisha\n2. Ghairi' },
+  confirmBuy: {
+    en: 'Pay {currency} {amount} for {litres} of water?\n1. Confirm\n2. Cancel',
+    sw: 'Lipa {currency} {amount} kwa maji {litres}?\n1. Thibitisha\n2. Ghairi',
+  },
   paymentStarted: {
     en: 'Approve the {provider} prompt on your phone. We will SMS you when the water credit is added.',
     sw: 'Idhinisha ombi la {provider} kwenye simu yako. Tutakutumia SMS salio likiongezwa.',
   },
-  paymentFailed: { en: 'Payment could not be started. Please try again later.', sw: 'Malipo hayakuanza. Tafadhali jaribu tena baadaye.' },
-  noProvider: { en: 'Mobile money on your network is not supported yet.', sw: 'Pesa ya simu ya mtandao wako bado haitumiki.' },
+  paymentFailed: {
+    en: 'Payment could not be started. Please try again later.',
+    sw: 'Malipo hayakuanza. Tafadhali jaribu tena baadaye.',
+  },
+  noProvider: {
+    en: 'Mobile money on your network is not supported yet.',
+    sw: 'Pesa ya simu ya mtandao wako bado haitumiki.',
+  },
   cancelled: { en: 'Cancelled. Nothing was charged.', sw: 'Imeghairiwa. Hakuna malipo.' },
   askOldPin: { en: 'Enter your current PIN:', sw: 'Weka PIN yako ya sasa:' },
   wrongPin: { en: 'Wrong PIN.', sw: 'PIN si sahihi.' },
   tooManyWrongPins: { en: 'Too many wrong PINs. Try again later.', sw: 'Umekosea PIN mara nyingi. Jaribu baadaye.' },
   askNewPin: { en: 'Enter a new 4-digit PIN:', sw: 'Weka PIN mpya ya tarakimu 4:' },
-  pinChanged: { en: 'Your PIN is set. Use it at any Tusafishe kiosk.', sw: 'PIN yako imewekwa. Itumie kwenye kioski chochote cha Tusafishe.' },
+  pinChanged: {
+    en: 'Your PIN is set. Use it at any Tusafishe kiosk.',
+    sw: 'PIN yako imewekwa. Itumie kwenye kioski chochote cha Tusafishe.',
+  },
   languageChanged: { en: 'Language set to English.', sw: 'Lugha imewekwa Kiswahili.' },
-  accountSuspended: { en: 'Your account is suspended. Please contact Tusafishe.', sw: 'Akaunti yako imesimamishwa. Wasiliana na Tusafishe.' },
+  accountSuspended: {
+    en: 'Your account is suspended. Please contact Tusafishe.',
+    sw: 'Akaunti yako imesimamishwa. Wasiliana na Tusafishe.',
+  },
   tryLater: { en: 'Service busy. Please try again shortly.', sw: 'Huduma ina shughuli. Jaribu tena baadaye.' },
 } as const satisfies Record<string, Record<Language, string>>;
 

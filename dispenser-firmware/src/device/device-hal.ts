@@ -4,7 +4,17 @@ import Client from 'moddable/mqtt';
 import Preference from 'preference';
 import Timer from 'timer';
 import { fillRandom, freeHeap, restart, rssi } from 'tusafishe-native';
-import type { Clock, FlowMeter, Hal, MqttConnectOptions, MqttEvents, MqttLink, Storage, TimerHandle, Valve } from '../hal.js';
+import type {
+  Clock,
+  FlowMeter,
+  Hal,
+  MqttConnectOptions,
+  MqttEvents,
+  MqttLink,
+  Storage,
+  TimerHandle,
+  Valve,
+} from '../hal.js';
 import { Hd44780Lcd } from './hd44780-lcd.js';
 import { MatrixKeypad } from './matrix-keypad.js';
 import { otaSlots } from './ota-slots.js';
@@ -78,7 +88,12 @@ class ModdableMqttLink implements MqttLink {
           user: options.username,
           password: options.password,
           timeout: options.keepaliveSeconds * 1000,
-          will: { topic: options.will.topic, message: options.will.payload, retain: options.will.retain, quality: options.will.qos },
+          will: {
+            topic: options.will.topic,
+            message: options.will.payload,
+            retain: options.will.retain,
+            quality: options.will.qos,
+          },
         });
         client.onReady = () => events.onConnect();
         client.onMessage = (topic, data) => events.onMessage(topic, String.fromArrayBuffer(data));

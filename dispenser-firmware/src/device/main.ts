@@ -21,5 +21,8 @@ function provisioned(key: string): string {
 }
 
 const id = provisioned('id');
-const hal = deviceHal(PINS, { host: provisioned('broker'), port: Number(Preference.get('tusafishe-id', 'port') ?? 1883) });
+const hal = deviceHal(PINS, {
+  host: provisioned('broker'),
+  port: Number(Preference.get('tusafishe-id', 'port') ?? 1883),
+});
 new Dispenser(hal, { id, username: id, password: provisioned('password') }).start();

@@ -42,6 +42,8 @@ async function downloadVerified(image: FirmwareImage): Promise<void> {
   });
   if (!response.ok) throw new Error(`download failed: HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.byteLength !== image.size) throw new Error(`image refused: ${bytes.byteLength} bytes, expected ${image.size}`);
-  if (createHash('sha256').update(bytes).digest('hex') !== image.sha256) throw new Error('image refused: SHA-256 mismatch');
+  if (bytes.byteLength !== image.size)
+    throw new Error(`image refused: ${bytes.byteLength} bytes, expected ${image.size}`);
+  if (createHash('sha256').update(bytes).digest('hex') !== image.sha256)
+    throw new Error('image refused: SHA-256 mismatch');
 }

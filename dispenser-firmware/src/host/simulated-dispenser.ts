@@ -116,7 +116,11 @@ class SimulatedDispenserHost implements SimulatedDispenser {
       },
       firmware: new HostFirmwareSlots(this.#storage, () => !clock.halted),
     };
-    const firmware = new Dispenser(hal, { id: options.id, username: options.username ?? options.id, password: options.password }, options.timings);
+    const firmware = new Dispenser(
+      hal,
+      { id: options.id, username: options.username ?? options.id, password: options.password },
+      options.timings,
+    );
     firmware.start();
     return { clock, mqtt, line, firmware };
   }
@@ -183,11 +187,17 @@ class SimulatedDispenserHost implements SimulatedDispenser {
     this.#panel.changed();
   }
 
-  async waitFor(predicate: (dispenser: SimulatedDispenser) => boolean, what = 'condition', timeoutMs = 5000): Promise<void> {
+  async waitFor(
+    predicate: (dispenser: SimulatedDispenser) => boolean,
+    what = 'condition',
+    timeoutMs = 5000,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
       if (Date.now() > deadline) {
-        throw new Error(`${this.id}: timed out after ${timeoutMs} ms waiting for ${what}; LCD:\n${this.lcd().join('\n')}`);
+        throw new Error(
+          `${this.id}: timed out after ${timeoutMs} ms waiting for ${what}; LCD:\n${this.lcd().join('\n')}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

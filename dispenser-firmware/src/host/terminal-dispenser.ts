@@ -17,7 +17,12 @@ import { en } from 'zod/locales';
 import { DispenserId, LCD_COLUMNS, describeIssues } from '@tusafishe/protocol';
 import { attachToControlEndpoint } from './control-endpoint.js';
 import type { DispenserPanel } from './dispenser-panel.js';
-import { controlFile, readDemoCredentials, simulatedDispenserDataDir, startSimulatedDispenser } from './simulated-dispenser.js';
+import {
+  controlFile,
+  readDemoCredentials,
+  simulatedDispenserDataDir,
+  startSimulatedDispenser,
+} from './simulated-dispenser.js';
 
 z.config(en());
 
@@ -69,7 +74,11 @@ async function openPanel(options: Options): Promise<Session> {
     const attached = await attachToControlEndpoint(controlFile(dataDir));
     if (attached) {
       attached.closed.then(() => quit(`${options.id} went away (kiosk stopped)`));
-      return { panel: attached, source: `attached to the running kiosk's ${options.id}`, close: async () => attached.close() };
+      return {
+        panel: attached,
+        source: `attached to the running kiosk's ${options.id}`,
+        close: async () => attached.close(),
+      };
     }
   }
   const password = options.password ?? demoPassword(options);
@@ -81,7 +90,11 @@ async function openPanel(options: Options): Promise<Session> {
     flowRateMlPerSecond: options.flowRate,
     control: true,
   });
-  return { panel: dispenser, source: `own simulated ${options.id} → ${options.mqttUrl}`, close: () => dispenser.stop() };
+  return {
+    panel: dispenser,
+    source: `own simulated ${options.id} → ${options.mqttUrl}`,
+    close: () => dispenser.stop(),
+  };
 }
 
 function demoPassword(options: Options): string {
@@ -91,7 +104,9 @@ function demoPassword(options: Options): string {
     if (entry) return entry.password;
     throw new Error(`${options.id} is not listed`);
   } catch (error) {
-    console.error(`terminal dispenser: no password for ${options.id} (${file}: ${(error as Error).message}); use --password or DISPENSER_PASSWORD`);
+    console.error(
+      `terminal dispenser: no password for ${options.id} (${file}: ${(error as Error).message}); use --password or DISPENSER_PASSWORD`,
+    );
     process.exit(2);
   }
 }

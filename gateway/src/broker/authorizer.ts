@@ -22,7 +22,9 @@ export interface BrokerCredentials {
  * Recognises one kind of client. Returns its principal, `{ refused }` when the
  * credentials are this kind's but wrong, or null to let the next authenticator try.
  */
-export type BrokerAuthenticator = (credentials: BrokerCredentials) => Promise<BrokerPrincipal | { refused: string } | null>;
+export type BrokerAuthenticator = (
+  credentials: BrokerCredentials,
+) => Promise<BrokerPrincipal | { refused: string } | null>;
 
 /** A dispenser may touch only its own topic tree, and only the leaves of its role. */
 export function dispenserPrincipal(dispenserId: string): BrokerPrincipal {
@@ -100,7 +102,11 @@ export class BrokerAuthorizer {
     };
   }
 
-  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<BrokerPrincipal> {
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<BrokerPrincipal> {
     if (!username || !password) throw new Error('username and password required');
     const credentials = { clientId: client.id, username, password: password.toString('utf8') };
     for (const authenticator of this.authenticators) {

@@ -30,12 +30,19 @@ export class Broker {
     const aedes = await Aedes.createBroker();
     const authorizer = new BrokerAuthorizer(options.logger);
     authorizer.attach(aedes);
-    aedes.on('clientError', (client, error) => options.logger.debug({ client_id: client.id, err: error.message }, 'broker client error'));
-    aedes.on('connectionError', (client, error) => options.logger.debug({ client_id: client.id, err: error.message }, 'broker connection error'));
+    aedes.on('clientError', (client, error) =>
+      options.logger.debug({ client_id: client.id, err: error.message }, 'broker client error'),
+    );
+    aedes.on('connectionError', (client, error) =>
+      options.logger.debug({ client_id: client.id, err: error.message }, 'broker connection error'),
+    );
     // Small request/answer messages: Nagle plus delayed ACKs would add ~40 ms to each.
     const tcp = createServer({ noDelay: true }, (socket) => {
       const refused = (error: Error) =>
-        options.logger.warn({ remote: socket.remoteAddress, err: error.message }, 'MQTT connection cut: packet refused');
+        options.logger.warn(
+          { remote: socket.remoteAddress, err: error.message },
+          'MQTT connection cut: packet refused',
+        );
       aedes.handle(guardPacketSize(socket, refused));
     });
     await new Promise<void>((resolve, reject) => {
@@ -47,8 +54,9 @@ export class Broker {
 
   publish(topic: string, payload: string, retain = false): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: DISPENSE_QOS, retain, dup: false }, (error) =>
-        error ? reject(error) : resolve(),
+      this.aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: DISPENSE_QOS, retain, dup: false },
+        (error) => (error ? reject(error) : resolve()),
       );
     });
   }

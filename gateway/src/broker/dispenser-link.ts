@@ -39,7 +39,8 @@ function readRequestId(payload: Buffer): string | null {
   if (payload.byteLength > REQUEST_ID_SCAN_BYTES) return null;
   try {
     const parsed: unknown = JSON.parse(payload.toString('utf8'));
-    const candidate = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).request_id : undefined;
+    const candidate =
+      typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).request_id : undefined;
     return Id.safeParse(candidate).success ? (candidate as string) : null;
   } catch {
     return null;
@@ -60,8 +61,17 @@ export class DispenserLink {
 
   async start(): Promise<void> {
     const { broker } = this.options;
-    const leaves: DispenserOutboundLeaf[] = ['auth/request', 'session/complete', 'session/progress', 'heartbeat', 'status', 'command/result'];
-    await Promise.all(leaves.map((leaf) => broker.subscribe(anyDispenserTopic(leaf), (topic, payload) => this.route(topic, payload))));
+    const leaves: DispenserOutboundLeaf[] = [
+      'auth/request',
+      'session/complete',
+      'session/progress',
+      'heartbeat',
+      'status',
+      'command/result',
+    ];
+    await Promise.all(
+      leaves.map((leaf) => broker.subscribe(anyDispenserTopic(leaf), (topic, payload) => this.route(topic, payload))),
+    );
     await Promise.all(this.options.store.dispensers.list().map((d) => this.publishConfig(d.dispenser_id, d.config)));
   }
 
@@ -100,7 +110,13 @@ export class DispenserLink {
         return this.decoded(dispenserId, leaf, Heartbeat, payload, (heartbeat) => {
           const at = this.now();
           this.options.store.dispensers.recordHeartbeat(dispenserId, heartbeat, at);
-          this.options.events.emit('dispenser-status', { dispenser_id: dispenserId, online: true, firmware: heartbeat.firmware, heartbeat, at });
+          this.options.events.emit('dispenser-status', {
+            dispenser_id: dispenserId,
+            online: true,
+            firmware: heartbeat.firmware,
+            heartbeat,
+            at,
+          });
         });
       case 'status':
         return this.decoded(dispenserId, leaf, DispenserStatus, payload, (status) => {
@@ -126,7 +142,10 @@ export class DispenserLink {
     const decoded = decodeMessage(AuthRequest, payload);
     if (!decoded.ok) {
       const requestId = readRequestId(payload);
-      this.options.logger.warn({ dispenser_id: dispenserId, code: decoded.code, error: decoded.error, answered: requestId !== null }, 'invalid auth request');
+      this.options.logger.warn(
+        { dispenser_id: dispenserId, code: decoded.code, error: decoded.error, answered: requestId !== null },
+        'invalid auth request',
+      );
       if (requestId) await this.reply(dispenserId, 'auth/response', deny(requestId, 'INVALID_REQUEST'));
       return;
     }
@@ -142,7 +161,10 @@ export class DispenserLink {
         await this.reply(dispenserId, 'session/ack', ack);
       } catch (error) {
         if (!(error instanceof GatewayError)) throw error;
-        this.options.logger.warn({ dispenser_id: dispenserId, session_id: report.session_id, code: error.code }, 'session report refused');
+        this.options.logger.warn(
+          { dispenser_id: dispenserId, session_id: report.session_id, code: error.code },
+          'session report refused',
+        );
       }
     });
   }
@@ -156,7 +178,10 @@ export class DispenserLink {
   ): Promise<void> {
     const decoded = decodeMessage(schema, payload);
     if (!decoded.ok) {
-      this.options.logger.warn({ dispenser_id: dispenserId, leaf, code: decoded.code, error: decoded.error }, 'dispenser message dropped');
+      this.options.logger.warn(
+        { dispenser_id: dispenserId, leaf, code: decoded.code, error: decoded.error },
+        'dispenser message dropped',
+      );
       return;
     }
     await use(decoded.value);

@@ -40,10 +40,14 @@ describe('MQTT packet size guard', () => {
   it('refuses a packet announcing more than the cap, split across chunks too', async () => {
     const big = packet(0x30, 1001).subarray(0, 10);
     await expect(feed(1000, [packet(0x30, 10), big])).rejects.toMatchObject({ code: 'MQTT_PACKET_TOO_LARGE' });
-    await expect(feed(1000, [big.subarray(0, 2), big.subarray(2)])).rejects.toMatchObject({ code: 'MQTT_PACKET_TOO_LARGE' });
+    await expect(feed(1000, [big.subarray(0, 2), big.subarray(2)])).rejects.toMatchObject({
+      code: 'MQTT_PACKET_TOO_LARGE',
+    });
   });
 
   it('refuses a remaining length longer than four bytes', async () => {
-    await expect(feed(1000, [Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01])])).rejects.toMatchObject({ code: 'MQTT_PACKET_MALFORMED' });
+    await expect(feed(1000, [Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01])])).rejects.toMatchObject({
+      code: 'MQTT_PACKET_MALFORMED',
+    });
   });
 });

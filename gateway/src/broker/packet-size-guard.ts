@@ -35,11 +35,14 @@ export class PacketSizeGuard extends Transform {
         this.length += (byte & 0x7f) * this.multiplier;
         if (byte & 0x80) {
           this.multiplier *= 128;
-          if (this.multiplier > 128 ** 3) return done(new GatewayError('MQTT_PACKET_MALFORMED', 'MQTT remaining length longer than 4 bytes'));
+          if (this.multiplier > 128 ** 3)
+            return done(new GatewayError('MQTT_PACKET_MALFORMED', 'MQTT remaining length longer than 4 bytes'));
           continue;
         }
         if (this.length > this.max) {
-          return done(new GatewayError('MQTT_PACKET_TOO_LARGE', `MQTT packet of ${this.length} bytes exceeds ${this.max}`));
+          return done(
+            new GatewayError('MQTT_PACKET_TOO_LARGE', `MQTT packet of ${this.length} bytes exceeds ${this.max}`),
+          );
         }
         this.remaining = this.length;
         this.state = this.remaining === 0 ? 'type' : 'body';
@@ -55,7 +58,11 @@ export class PacketSizeGuard extends Transform {
 }
 
 /** The connection aedes handles: reads pass through the guard, writes go straight to the socket. */
-export function guardPacketSize(socket: Socket, onRefused: (error: Error) => void, max = MAX_MQTT_PACKET_BYTES): Duplex {
+export function guardPacketSize(
+  socket: Socket,
+  onRefused: (error: Error) => void,
+  max = MAX_MQTT_PACKET_BYTES,
+): Duplex {
   const guard = new PacketSizeGuard(max);
   guard.once('error', (error) => {
     // Only the guard's own refusals are news; an abort is the connection closing normally.

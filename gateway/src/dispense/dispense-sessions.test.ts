@@ -31,7 +31,12 @@ function service(overrides: Partial<Settings> = {}): DispenseSessions {
   });
 }
 
-const request = (phone: string, requested_ml = 5000, pin = '1234'): AuthRequest => ({ request_id: newId(), phone, pin, requested_ml });
+const request = (phone: string, requested_ml = 5000, pin = '1234'): AuthRequest => ({
+  request_id: newId(),
+  phone,
+  pin,
+  requested_ml,
+});
 
 async function addCustomer(overrides: Partial<CustomerRecord>): Promise<string> {
   const phone = overrides.phone ?? '+254700000199';
@@ -68,7 +73,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function denial(sessions: DispenseSessions, req: AuthRequest, dispenser: string | null = 'D1'): Promise<DenialCode | null> {
+async function denial(
+  sessions: DispenseSessions,
+  req: AuthRequest,
+  dispenser: string | null = 'D1',
+): Promise<DenialCode | null> {
   const response = await sessions.authorise(req, dispenser);
   return response.approved ? null : response.reason;
 }
@@ -145,7 +154,9 @@ describe('dispense verification: every denial reason', () => {
 
 function lastSession() {
   const row = store.db
-    .prepare<[], { session_id: string; request_id: string }>('SELECT session_id, request_id FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT 1')
+    .prepare<[], { session_id: string; request_id: string }>(
+      'SELECT session_id, request_id FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT 1',
+    )
     .get();
   if (!row) throw new Error('no session');
   return row;
@@ -158,7 +169,10 @@ describe('daily limit across kiosks', () => {
   async function draw(sessions: DispenseSessions, phone: string, ml: number): Promise<void> {
     const approved = await sessions.authorise(request(phone, ml), 'D1');
     if (!approved.approved) throw new Error(`expected approval, got ${approved.reason}`);
-    await sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: ml }, 'D1');
+    await sessions.complete(
+      { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: ml },
+      'D1',
+    );
   }
 
   it('counts what the cloud says was drawn today at other kiosks', async () => {
@@ -184,7 +198,10 @@ describe('daily limit across kiosks', () => {
     expect(await denial(sessions, request(phone, 4001))).toBe('DAILY_LIMIT');
     const [event] = store.unacknowledgedEvents(100);
     // The push answer: this kiosk's 2 L merged with 1 L drawn at another kiosk meanwhile.
-    store.acknowledgeEvents([event!.event_id], [{ account_id: account, balance_ml: 17_000, version: 3, usage_day: TODAY, used_today_ml: 3000 }]);
+    store.acknowledgeEvents(
+      [event!.event_id],
+      [{ account_id: account, balance_ml: 17_000, version: 3, usage_day: TODAY, used_today_ml: 3000 }],
+    );
     expect(await denial(sessions, request(phone, 3001))).toBe('DAILY_LIMIT');
     expect(await denial(sessions, request(phone, 3000), 'D2')).toBeNull();
   });
@@ -216,12 +233,25 @@ describe('dispense sessions', () => {
     const approved = await sessions.authorise(request('+254700000101', 5000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
     expect(approved.balance_ml).toBe(15_000);
-    const report = { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 4800, pulses: 2160, end_reason: 'cancelled' as const, ended_at: clock };
+    const report = {
+      session_id: approved.session_id,
+      request_id: approved.request_id,
+      delivered_ml: 4800,
+      pulses: 2160,
+      end_reason: 'cancelled' as const,
+      ended_at: clock,
+    };
     const ack = await sessions.complete(report, 'D1');
     expect(ack).toMatchObject({ recorded_ml: 4800, balance_ml: 15_200 });
     expect(await sessions.complete(report, 'D1')).toEqual(ack);
     expect(store.ledger.eventsFor('TSF000101')).toEqual([
-      expect.objectContaining({ type: 'dispense', amount_ml: -4800, source_id: approved.session_id, event_id: ack.event_id, dispenser_id: 'D1' }),
+      expect.objectContaining({
+        type: 'dispense',
+        amount_ml: -4800,
+        source_id: approved.session_id,
+        event_id: ack.event_id,
+        dispenser_id: 'D1',
+      }),
     ]);
     expect(recorded).toHaveLength(1);
   });
@@ -255,19 +285,29 @@ describe('dispense sessions', () => {
     const sessions = service();
     const approved = await sessions.authorise(request('+254700000101', 1000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
-    const ack = await sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1100 }, 'D1');
+    const ack = await sessions.complete(
+      { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1100 },
+      'D1',
+    );
     expect(ack.recorded_ml).toBe(1100);
-    expect(store.ledger.eventsFor('TSF000101')[0]).toMatchObject({ amount_ml: -1100, details: { over_delivered: true } });
+    expect(store.ledger.eventsFor('TSF000101')[0]).toMatchObject({
+      amount_ml: -1100,
+      details: { over_delivered: true },
+    });
   });
 
   it('refuses completions for unknown sessions or from another dispenser', async () => {
     const sessions = service();
-    await expect(sessions.complete({ session_id: newId(), request_id: newId(), delivered_ml: 1 }, 'D1')).rejects.toMatchObject({
+    await expect(
+      sessions.complete({ session_id: newId(), request_id: newId(), delivered_ml: 1 }, 'D1'),
+    ).rejects.toMatchObject({
       code: 'UNKNOWN_SESSION',
     });
     const approved = await sessions.authorise(request('+254700000101', 1000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
-    await expect(sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1 }, 'D2')).rejects.toMatchObject({
+    await expect(
+      sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 1 }, 'D2'),
+    ).rejects.toMatchObject({
       code: 'SESSION_MISMATCH',
     });
   });
@@ -285,7 +325,10 @@ describe('sync seams', () => {
     const sessions = service();
     const approved = await sessions.authorise(request('+254700000101', 2000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
-    await sessions.complete({ session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 2000 }, 'D1');
+    await sessions.complete(
+      { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 2000 },
+      'D1',
+    );
     const pending = store.unacknowledgedEvents(100);
     expect(pending).toHaveLength(1);
     const customer = () => store.customers.findByAccount('TSF000101')!;

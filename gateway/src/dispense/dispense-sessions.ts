@@ -87,9 +87,13 @@ export class DispenseSessions {
       const session = store.sessions.find(report.session_id);
       if (!session) throw new GatewayError('UNKNOWN_SESSION', `no session ${report.session_id}`);
       if (session.request_id !== report.request_id || session.dispenser_id !== dispenserId) {
-        throw new GatewayError('SESSION_MISMATCH', `session ${report.session_id} belongs to another request or dispenser`, {
-          dispenser_id: dispenserId,
-        });
+        throw new GatewayError(
+          'SESSION_MISMATCH',
+          `session ${report.session_id} belongs to another request or dispenser`,
+          {
+            dispenser_id: dispenserId,
+          },
+        );
       }
       if (session.settled_at !== null && session.event_id !== null) {
         const ack = {
@@ -110,10 +114,18 @@ export class DispenseSessions {
    * Seed-compatible dispense: old kiosks report nothing after approval, so an approval
    * is recorded as delivered at once, in the same transaction as the approval.
    */
-  async authoriseAndRecord(request: AuthRequest): Promise<{ response: AuthResponse; ack: SessionAck | null; customer: CustomerRecord | null }> {
+  async authoriseAndRecord(
+    request: AuthRequest,
+  ): Promise<{ response: AuthResponse; ack: SessionAck | null; customer: CustomerRecord | null }> {
     const settled: { ack: SessionAck; recorded: DispenseRecorded }[] = [];
     const verdict = await this.verdict(request, null, (session) => {
-      settled.push(this.settle(session, { session_id: session.session_id, request_id: request.request_id, delivered_ml: session.approved_ml }));
+      settled.push(
+        this.settle(session, {
+          session_id: session.session_id,
+          request_id: request.request_id,
+          delivered_ml: session.approved_ml,
+        }),
+      );
     });
     const [done] = settled;
     if (done) this.options.events.emit('dispense-recorded', done.recorded);
@@ -124,7 +136,8 @@ export class DispenseSessions {
     const stored = this.options.store.sessions.findDecision(request.request_id);
     if (stored) {
       // A request_id is the dispenser's; another dispenser reusing it is not answered with its decision.
-      const response = stored.dispenser_id === dispenserId ? stored.response : deny(request.request_id, 'INVALID_REQUEST');
+      const response =
+        stored.dispenser_id === dispenserId ? stored.response : deny(request.request_id, 'INVALID_REQUEST');
       this.announce(request, dispenserId, { response, customer: null, phone: null }, true);
       return response;
     }
@@ -147,7 +160,9 @@ export class DispenseSessions {
 
     const pinMatches = await this.pinMatches(request.pin, customer);
     // Decision, counters and hold commit together: a crash leaves all or none of them.
-    const verdict = await store.write(() => this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)));
+    const verdict = await store.write(() =>
+      this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)),
+    );
     this.announce(request, dispenserId, verdict, false);
     return verdict;
   }
@@ -190,10 +205,17 @@ export class DispenseSessions {
   }
 
   /** Interlocks, dispenser state and account checks: everything decidable before hashing. */
-  private preCheck(request: AuthRequest, dispenserId: string | null): Verdict | { customer: CustomerRecord; phone: string } {
+  private preCheck(
+    request: AuthRequest,
+    dispenserId: string | null,
+  ): Verdict | { customer: CustomerRecord; phone: string } {
     const { store, interlocks } = this.options;
     const now = this.now();
-    const denied = (reason: DenialCode, customer: CustomerRecord | null = null, phone: string | null = null): Verdict => ({
+    const denied = (
+      reason: DenialCode,
+      customer: CustomerRecord | null = null,
+      phone: string | null = null,
+    ): Verdict => ({
       response: deny(request.request_id, reason),
       customer,
       phone,
@@ -221,7 +243,9 @@ export class DispenseSessions {
   }
 
   private lockedUntil(customer: CustomerRecord): number {
-    return effectiveLockout(this.options.store.pinFailures.get(customer.account_id).locked_until, customer.locked_until) ?? 0;
+    return (
+      effectiveLockout(this.options.store.pinFailures.get(customer.account_id).locked_until, customer.locked_until) ?? 0
+    );
   }
 
   private async pinMatches(pin: string, customer: CustomerRecord): Promise<boolean> {
@@ -237,8 +261,14 @@ export class DispenseSessions {
   /** Counts the failure; the last allowed one locks the customer and tells the cloud. */
   private wrongPin(request: AuthRequest, customer: CustomerRecord, now: number): AuthDenied {
     const { store, settings, kioskId } = this.options;
-    const state = store.pinFailures.recordFailure(customer.account_id, now, settings.pinMaxFailures, settings.pinLockoutMs);
-    if (state.locked_until === null) return deny(request.request_id, 'WRONG_PIN', settings.pinMaxFailures - state.failures);
+    const state = store.pinFailures.recordFailure(
+      customer.account_id,
+      now,
+      settings.pinMaxFailures,
+      settings.pinLockoutMs,
+    );
+    if (state.locked_until === null)
+      return deny(request.request_id, 'WRONG_PIN', settings.pinMaxFailures - state.failures);
     store.ledger.append({
       event_id: newId(),
       type: 'pin_lockout',
@@ -249,11 +279,19 @@ export class DispenseSessions {
       occurred_at: now,
       details: { locked_until: state.locked_until, failures: settings.pinMaxFailures },
     });
-    this.options.logger.warn({ account_id: customer.account_id, locked_until: state.locked_until }, 'customer locked out after wrong PINs');
+    this.options.logger.warn(
+      { account_id: customer.account_id, locked_until: state.locked_until },
+      'customer locked out after wrong PINs',
+    );
     return deny(request.request_id, 'LOCKED_OUT', 0);
   }
 
-  private openSession(request: AuthRequest, dispenserId: string | null, customer: CustomerRecord, now: number): DispenseSession {
+  private openSession(
+    request: AuthRequest,
+    dispenserId: string | null,
+    customer: CustomerRecord,
+    now: number,
+  ): DispenseSession {
     const { settings } = this.options;
     const flowMs = Math.ceil((request.requested_ml / settings.holdMinFlowMlPerS) * 1000);
     const session: DispenseSession = {
@@ -288,7 +326,11 @@ export class DispenseSessions {
     const { store, kioskId, logger } = this.options;
     const now = this.now();
     const overDelivered = report.delivered_ml > session.approved_ml;
-    const details: Record<string, unknown> = { request_id: session.request_id, approved_ml: session.approved_ml, delivered_ml: report.delivered_ml };
+    const details: Record<string, unknown> = {
+      request_id: session.request_id,
+      approved_ml: session.approved_ml,
+      delivered_ml: report.delivered_ml,
+    };
     if (report.pulses !== undefined) details.pulses = report.pulses;
     if (report.end_reason !== undefined) details.end_reason = report.end_reason;
     if (report.ended_at !== undefined) details.ended_at = report.ended_at;
@@ -308,12 +350,25 @@ export class DispenseSessions {
     store.sessions.markSettled(session.session_id, event.event_id, report.delivered_ml, now);
     if (overDelivered) {
       // Water really left: record it all, and make it visible.
-      logger.warn({ session_id: session.session_id, approved_ml: session.approved_ml, delivered_ml: report.delivered_ml }, 'dispenser delivered more than approved');
+      logger.warn(
+        { session_id: session.session_id, approved_ml: session.approved_ml, delivered_ml: report.delivered_ml },
+        'dispenser delivered more than approved',
+      );
     }
     const balance = this.balanceOf(session.account_id, now);
-    const settled: DispenseSession = { ...session, settled_at: now, event_id: event.event_id, delivered_ml: report.delivered_ml };
+    const settled: DispenseSession = {
+      ...session,
+      settled_at: now,
+      event_id: event.event_id,
+      delivered_ml: report.delivered_ml,
+    };
     return {
-      ack: { session_id: session.session_id, event_id: event.event_id, recorded_ml: report.delivered_ml, balance_ml: balance },
+      ack: {
+        session_id: session.session_id,
+        event_id: event.event_id,
+        recorded_ml: report.delivered_ml,
+        balance_ml: balance,
+      },
       // Announced by the caller once the enclosing transaction has committed.
       recorded: { event, session: settled, balance_ml: balance, over_delivered: overDelivered },
     };
@@ -350,7 +405,13 @@ export class DispenseSessions {
       response,
     });
     this.options.logger.info(
-      { request_id: request.request_id, dispenser_id: dispenserId, approved: response.approved, reason: response.approved ? undefined : response.reason, repeat },
+      {
+        request_id: request.request_id,
+        dispenser_id: dispenserId,
+        approved: response.approved,
+        reason: response.approved ? undefined : response.reason,
+        repeat,
+      },
       'authorisation answered',
     );
   }

@@ -30,7 +30,14 @@ export function localDate(at: number, timeZone: string): string {
 function zoneOffsetMs(at: number, timeZone: string): number {
   const parts = formatFor(timeZone).formatToParts(at);
   const field = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second'));
+  const asUtc = Date.UTC(
+    field('year'),
+    field('month') - 1,
+    field('day'),
+    field('hour'),
+    field('minute'),
+    field('second'),
+  );
   return asUtc - Math.floor(at / 1000) * 1000;
 }
 

@@ -22,10 +22,13 @@ export interface Allowance {
 
 /** Checks after the PIN matched: where, how much, and how much today. */
 export function checkAllowance(customer: CustomerRecord, allowance: Allowance): DenialCode | null {
-  if (customer.allowed_kiosks !== null && !customer.allowed_kiosks.includes(allowance.kioskId)) return 'KIOSK_NOT_ALLOWED';
+  if (customer.allowed_kiosks !== null && !customer.allowed_kiosks.includes(allowance.kioskId))
+    return 'KIOSK_NOT_ALLOWED';
   if (allowance.requestedMl > allowance.availableMl) return 'INSUFFICIENT_BALANCE';
-  if (customer.daily_limit_ml !== null && allowance.usedTodayMl + allowance.requestedMl > customer.daily_limit_ml) return 'DAILY_LIMIT';
-  if (allowance.offlineLimitMl !== null && allowance.usedHereTodayMl + allowance.requestedMl > allowance.offlineLimitMl) return 'OFFLINE_LIMIT';
+  if (customer.daily_limit_ml !== null && allowance.usedTodayMl + allowance.requestedMl > customer.daily_limit_ml)
+    return 'DAILY_LIMIT';
+  if (allowance.offlineLimitMl !== null && allowance.usedHereTodayMl + allowance.requestedMl > allowance.offlineLimitMl)
+    return 'OFFLINE_LIMIT';
   return null;
 }
 

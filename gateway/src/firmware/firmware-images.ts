@@ -22,12 +22,21 @@ export class FirmwareImages {
   }
 
   /** Stores an image; the same bytes under the same version again change nothing (`created: false`). */
-  add(bytes: Buffer, version: string, uploadedBy: string | null, now = Date.now()): { image: FirmwareImageRecord; created: boolean } {
+  add(
+    bytes: Buffer,
+    version: string,
+    uploadedBy: string | null,
+    now = Date.now(),
+  ): { image: FirmwareImageRecord; created: boolean } {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const existing = this.bySha(sha256) ?? this.byVersion(version);
     if (existing) {
       if (existing.sha256 === sha256 && existing.version === version) return { image: existing, created: false };
-      throw new TechnicianApiError('FIRMWARE_CONFLICT', 409, `already stored: ${existing.version} (${existing.sha256.slice(0, 12)}…)`);
+      throw new TechnicianApiError(
+        'FIRMWARE_CONFLICT',
+        409,
+        `already stored: ${existing.version} (${existing.sha256.slice(0, 12)}…)`,
+      );
     }
     // Written and renamed before the row exists, so a listed image is always complete on disk.
     const path = this.path(sha256);
@@ -35,7 +44,9 @@ export class FirmwareImages {
     renameSync(`${path}.part`, path);
     const record = { sha256, version, size: bytes.byteLength, uploaded_by: uploadedBy, uploaded_at: now };
     this.db
-      .prepare('INSERT INTO firmware_images (sha256, version, size, uploaded_by, uploaded_at) VALUES (@sha256, @version, @size, @uploaded_by, @uploaded_at)')
+      .prepare(
+        'INSERT INTO firmware_images (sha256, version, size, uploaded_by, uploaded_at) VALUES (@sha256, @version, @size, @uploaded_by, @uploaded_at)',
+      )
       .run(record);
     return { image: record, created: true };
   }
@@ -45,11 +56,15 @@ export class FirmwareImages {
   }
 
   bySha(sha256: string): FirmwareImageRecord | undefined {
-    return this.db.prepare('SELECT * FROM firmware_images WHERE sha256 = ?').get(sha256) as FirmwareImageRecord | undefined;
+    return this.db.prepare('SELECT * FROM firmware_images WHERE sha256 = ?').get(sha256) as
+      | FirmwareImageRecord
+      | undefined;
   }
 
   byVersion(version: string): FirmwareImageRecord | undefined {
-    return this.db.prepare('SELECT * FROM firmware_images WHERE version = ?').get(version) as FirmwareImageRecord | undefined;
+    return this.db.prepare('SELECT * FROM firmware_images WHERE version = ?').get(version) as
+      | FirmwareImageRecord
+      | undefined;
   }
 
   path(sha256: string): string {

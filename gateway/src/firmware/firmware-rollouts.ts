@@ -39,16 +39,27 @@ export class FirmwareRollouts {
   }
 
   /** Sends the `ota` command; refused while a customer's dispense is open, offline, or already on that version. */
-  async start(dispenserId: string, image: FirmwareImageRecord, url: string, technicianId: string | null): Promise<RolloutRecord> {
+  async start(
+    dispenserId: string,
+    image: FirmwareImageRecord,
+    url: string,
+    technicianId: string | null,
+  ): Promise<RolloutRecord> {
     const { store } = this.#gateway;
     const dispenser = store.dispensers.get(dispenserId);
     if (!dispenser) throw new TechnicianApiError('UNKNOWN_DISPENSER', 404, `no dispenser ${dispenserId}`);
     const now = Date.now();
     if (store.sessions.openSessionOn(dispenserId, now)) {
-      throw new TechnicianApiError('DISPENSER_BUSY', 409, `${dispenserId} is dispensing water; update it when the customer has finished`);
+      throw new TechnicianApiError(
+        'DISPENSER_BUSY',
+        409,
+        `${dispenserId} is dispensing water; update it when the customer has finished`,
+      );
     }
-    if (!dispenser.online) throw new TechnicianApiError('DISPENSER_OFFLINE', 409, `${dispenserId} is offline; it cannot receive the update`);
-    if (dispenser.firmware === image.version) throw new TechnicianApiError('FIRMWARE_CURRENT', 409, `${dispenserId} already runs ${image.version}`);
+    if (!dispenser.online)
+      throw new TechnicianApiError('DISPENSER_OFFLINE', 409, `${dispenserId} is offline; it cannot receive the update`);
+    if (dispenser.firmware === image.version)
+      throw new TechnicianApiError('FIRMWARE_CURRENT', 409, `${dispenserId} already runs ${image.version}`);
     const rollout: RolloutRecord = {
       dispenser_id: dispenserId,
       command_id: newId(),
@@ -72,7 +83,9 @@ export class FirmwareRollouts {
   }
 
   get(dispenserId: string): RolloutRecord | undefined {
-    return this.#db.prepare('SELECT * FROM firmware_rollouts WHERE dispenser_id = ?').get(dispenserId) as RolloutRecord | undefined;
+    return this.#db.prepare('SELECT * FROM firmware_rollouts WHERE dispenser_id = ?').get(dispenserId) as
+      | RolloutRecord
+      | undefined;
   }
 
   #advance(rollout: RolloutRecord, state: RolloutState, message: string | null): void {
@@ -91,7 +104,8 @@ export class FirmwareRollouts {
     const rollout = this.get(dispenser_id);
     if (!rollout || !online || !firmware || !UNDER_WAY.includes(rollout.state)) return;
     if (firmware === rollout.version) return this.#advance(rollout, 'confirmed', `running ${firmware}`);
-    if (rollout.state === 'pending' && heartbeat?.state === 'updating') return this.#advance(rollout, 'downloading', null);
+    if (rollout.state === 'pending' && heartbeat?.state === 'updating')
+      return this.#advance(rollout, 'downloading', null);
     // A fresh connection (status, not heartbeat) on the old version after "installed": the new image did not boot.
     if (rollout.state === 'installed' && !heartbeat) this.#advance(rollout, 'failed', `restarted on ${firmware}`);
   }

@@ -20,10 +20,24 @@ describe('firmware API', () => {
   let app: FastifyInstance;
   let cookie: string;
 
-  const upload = (body: Buffer, url = '/api/firmware?version=tusafishe-fw/0.2.0', headers: Record<string, string> = { cookie }) =>
-    app.inject({ method: 'POST', url, headers: { 'content-type': 'application/octet-stream', ...headers }, payload: body });
+  const upload = (
+    body: Buffer,
+    url = '/api/firmware?version=tusafishe-fw/0.2.0',
+    headers: Record<string, string> = { cookie },
+  ) =>
+    app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/octet-stream', ...headers },
+      payload: body,
+    });
   const startOta = (dispenserId: string, version = 'tusafishe-fw/0.2.0') =>
-    app.inject({ method: 'POST', url: `/api/dispensers/${dispenserId}/ota`, headers: { cookie, 'content-type': 'application/json', host: '192.168.4.1:8080' }, payload: { version } });
+    app.inject({
+      method: 'POST',
+      url: `/api/dispensers/${dispenserId}/ota`,
+      headers: { cookie, 'content-type': 'application/json', host: '192.168.4.1:8080' },
+      payload: { version },
+    });
   const storedFiles = () => readdirSync(join(gateway.dataDir, 'firmware'));
 
   beforeAll(async () => {
@@ -34,7 +48,12 @@ describe('firmware API', () => {
       },
     });
     app = gateway.http;
-    const signIn = await app.inject({ method: 'POST', url: '/api/session', headers: { 'content-type': 'application/json' }, payload: { username: USERNAME, password: PASSWORD } });
+    const signIn = await app.inject({
+      method: 'POST',
+      url: '/api/session',
+      headers: { 'content-type': 'application/json' },
+      payload: { username: USERNAME, password: PASSWORD },
+    });
     const session = signIn.cookies.find((c) => c.name === 'tusafishe_session')!;
     cookie = `${session.name}=${session.value}`;
   });
@@ -48,7 +67,12 @@ describe('firmware API', () => {
     expect((await upload(IMAGE, '/api/firmware?version=has%20space')).statusCode).toBe(400);
     expect((await upload(Buffer.alloc(MAX_IMAGE_BYTES + 1))).statusCode).toBe(413);
     expect((await upload(Buffer.alloc(0))).json()).toMatchObject({ code: 'INVALID_FIRMWARE' });
-    const asJson = await app.inject({ method: 'POST', url: '/api/firmware?version=x', headers: { cookie, 'content-type': 'application/json' }, payload: {} });
+    const asJson = await app.inject({
+      method: 'POST',
+      url: '/api/firmware?version=x',
+      headers: { cookie, 'content-type': 'application/json' },
+      payload: {},
+    });
     expect(asJson.statusCode).toBe(415);
     expect(storedFiles()).toEqual([]);
     const list = await app.inject({ method: 'GET', url: '/api/firmware', headers: { cookie } });
@@ -79,7 +103,12 @@ describe('firmware API', () => {
     const d2 = await TestDispenser.connect(gateway, 'D2');
     try {
       const online = gateway.store.dispensers.get('D2')?.online;
-      if (!online) d2.client.publish(dispenserTopic('D2', 'status'), JSON.stringify({ online: true, firmware: 'tusafishe-fw/0.1.0' }), { qos: 1, retain: true });
+      if (!online)
+        d2.client.publish(
+          dispenserTopic('D2', 'status'),
+          JSON.stringify({ online: true, firmware: 'tusafishe-fw/0.1.0' }),
+          { qos: 1, retain: true },
+        );
       await expect.poll(() => gateway.store.dispensers.get('D2')?.online).toBe(true);
       expect((await startOta('D2', 'tusafishe-fw/9.9.9')).json()).toMatchObject({ code: 'UNKNOWN_FIRMWARE' });
       await d2.client.subscribeAsync(dispenserTopic('D2', 'command'), { qos: 1 });
@@ -88,18 +117,32 @@ describe('firmware API', () => {
         return decoded.ok && decoded.value.type === 'ota' ? decoded.value : undefined;
       });
       const started = await startOta('D2');
-      expect(started.json()).toMatchObject({ rollout: { dispenser_id: 'D2', version: 'tusafishe-fw/0.2.0', state: 'pending' } });
-      expect(await command).toMatchObject({ url: `http://192.168.4.1:8080/firmware/${SHA}.bin`, sha256: SHA, size: IMAGE.byteLength });
+      expect(started.json()).toMatchObject({
+        rollout: { dispenser_id: 'D2', version: 'tusafishe-fw/0.2.0', state: 'pending' },
+      });
+      expect(await command).toMatchObject({
+        url: `http://192.168.4.1:8080/firmware/${SHA}.bin`,
+        sha256: SHA,
+        size: IMAGE.byteLength,
+      });
       const { command_id } = await command;
 
-      const rollout = async () => (await app.inject({ method: 'GET', url: '/api/dispensers/D2/ota', headers: { cookie } })).json().rollout;
+      const rollout = async () =>
+        (await app.inject({ method: 'GET', url: '/api/dispensers/D2/ota', headers: { cookie } })).json().rollout;
       const result: CommandResult = { command_id, ok: true, message: 'installed tusafishe-fw/0.2.0' };
       d2.client.publish(dispenserTopic('D2', 'command/result'), JSON.stringify(result), { qos: 1 });
       await expect.poll(async () => (await rollout()).state).toBe('installed');
-      d2.client.publish(dispenserTopic('D2', 'status'), JSON.stringify({ online: true, firmware: 'tusafishe-fw/0.2.0' }), { qos: 1, retain: true });
+      d2.client.publish(
+        dispenserTopic('D2', 'status'),
+        JSON.stringify({ online: true, firmware: 'tusafishe-fw/0.2.0' }),
+        { qos: 1, retain: true },
+      );
       await expect.poll(async () => (await rollout()).state).toBe('confirmed');
       expect((await startOta('D2')).json()).toMatchObject({ code: 'FIRMWARE_CURRENT' });
-      const audit = gateway.store.db.prepare("SELECT action FROM technician_audit WHERE action LIKE 'firmware%' ORDER BY occurred_at").pluck().all();
+      const audit = gateway.store.db
+        .prepare("SELECT action FROM technician_audit WHERE action LIKE 'firmware%' ORDER BY occurred_at")
+        .pluck()
+        .all();
       expect(audit).toEqual(['firmware_upload', 'firmware_update']);
     } finally {
       await d2.close();

@@ -8,7 +8,15 @@ import { TechnicianApiError } from '../ui-api/technician-errors.js';
 import { technicianGuard } from '../ui-api/technician-guard.js';
 import type { FirmwareImageRecord, FirmwareImages } from './firmware-images.js';
 import type { FirmwareRollouts, RolloutRecord } from './firmware-rollouts.js';
-import { DownloadParams, FirmwareImageList, FirmwareImageView, OtaBody, RolloutAnswer, RolloutView, UploadQuery } from './firmware-schemas.js';
+import {
+  DownloadParams,
+  FirmwareImageList,
+  FirmwareImageView,
+  OtaBody,
+  RolloutAnswer,
+  RolloutView,
+  UploadQuery,
+} from './firmware-schemas.js';
 
 /** An ESP32 app partition is 1.5–3 MB; anything larger is not a dispenser image. */
 export const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
@@ -22,13 +30,31 @@ export interface FirmwareUpdates {
   publicUrl?: string | undefined;
 }
 
-const imageView = ({ version, sha256, size, uploaded_at }: FirmwareImageRecord): FirmwareImageView => ({ version, sha256, size, uploaded_at });
-const rolloutView = ({ dispenser_id, version, state, message, started_at, updated_at }: RolloutRecord): RolloutView =>
-  ({ dispenser_id, version, state, message, started_at, updated_at });
+const imageView = ({ version, sha256, size, uploaded_at }: FirmwareImageRecord): FirmwareImageView => ({
+  version,
+  sha256,
+  size,
+  uploaded_at,
+});
+const rolloutView = ({
+  dispenser_id,
+  version,
+  state,
+  message,
+  started_at,
+  updated_at,
+}: RolloutRecord): RolloutView => ({ dispenser_id, version, state, message, started_at, updated_at });
 
 /** Signed-in routes: upload and list images, start and follow a dispenser's update. */
-const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }> = async (app, { db, images, rollouts, publicUrl }) => {
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_IMAGE_BYTES }, (_request, body, done) => done(null, body));
+const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }> = async (
+  app,
+  { db, images, rollouts, publicUrl },
+) => {
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit: MAX_IMAGE_BYTES },
+    (_request, body, done) => done(null, body),
+  );
   const uploadGuard = technicianGuard(db, 'application/octet-stream');
   const guard = technicianGuard(db);
 
@@ -41,22 +67,43 @@ const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }
         summary: 'Upload a dispenser firmware image (raw application/octet-stream body, ≤ 4 MB)',
         tags: ['firmware'],
         querystring: UploadQuery,
-        response: { 200: FirmwareImageView, 400: ErrorBody, 401: ErrorBody, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody },
+        response: {
+          200: FirmwareImageView,
+          400: ErrorBody,
+          401: ErrorBody,
+          409: ErrorBody,
+          413: ErrorBody,
+          415: ErrorBody,
+        },
       },
     },
     async (request) => {
       const bytes = request.body;
-      if (!Buffer.isBuffer(bytes) || bytes.byteLength === 0) throw new TechnicianApiError('INVALID_FIRMWARE', 400, 'the image is empty');
+      if (!Buffer.isBuffer(bytes) || bytes.byteLength === 0)
+        throw new TechnicianApiError('INVALID_FIRMWARE', 400, 'the image is empty');
       const technicianId = request.technician?.technicianId ?? null;
       const { image, created } = images.add(bytes, request.query.version, technicianId);
-      if (created) recordAudit(db, { technicianId, action: 'firmware_upload', target: image.version, details: { sha256: image.sha256, size: image.size } });
+      if (created)
+        recordAudit(db, {
+          technicianId,
+          action: 'firmware_upload',
+          target: image.version,
+          details: { sha256: image.sha256, size: image.size },
+        });
       return imageView(image);
     },
   );
 
   app.get(
     '/api/firmware',
-    { onRequest: guard, schema: { summary: 'Uploaded firmware images, newest first', tags: ['firmware'], response: { 200: FirmwareImageList, 401: ErrorBody } } },
+    {
+      onRequest: guard,
+      schema: {
+        summary: 'Uploaded firmware images, newest first',
+        tags: ['firmware'],
+        response: { 200: FirmwareImageList, 401: ErrorBody },
+      },
+    },
     async () => ({ images: images.list().map(imageView) }),
   );
 
@@ -77,10 +124,20 @@ const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }
       const image = images.byVersion(request.body.version);
       if (!image) throw new TechnicianApiError('UNKNOWN_FIRMWARE', 404, `no uploaded firmware ${request.body.version}`);
       const base = publicUrl ?? `http://${request.headers.host ?? ''}`;
-      if (!URL.canParse(base)) throw new TechnicianApiError('INVALID_FIRMWARE', 400, 'cannot tell the gateway address; set GATEWAY_PUBLIC_URL');
+      if (!URL.canParse(base))
+        throw new TechnicianApiError(
+          'INVALID_FIRMWARE',
+          400,
+          'cannot tell the gateway address; set GATEWAY_PUBLIC_URL',
+        );
       const technicianId = request.technician?.technicianId ?? null;
       const rollout = await rollouts.start(dispenserId, image, `${base}/firmware/${image.sha256}.bin`, technicianId);
-      recordAudit(db, { technicianId, action: 'firmware_update', target: dispenserId, details: { version: image.version, command_id: rollout.command_id } });
+      recordAudit(db, {
+        technicianId,
+        action: 'firmware_update',
+        target: dispenserId,
+        details: { version: image.version, command_id: rollout.command_id },
+      });
       return { rollout: rolloutView(rollout) };
     },
   );
@@ -89,7 +146,12 @@ const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }
     '/api/dispensers/:dispenserId/ota',
     {
       onRequest: guard,
-      schema: { summary: "A dispenser's latest firmware update", tags: ['firmware'], params: DispenserParams, response: { 200: RolloutAnswer, 401: ErrorBody } },
+      schema: {
+        summary: "A dispenser's latest firmware update",
+        tags: ['firmware'],
+        params: DispenserParams,
+        response: { 200: RolloutAnswer, 401: ErrorBody },
+      },
     },
     async (request) => {
       const rollout = rollouts.get(request.params.dispenserId);

@@ -3,7 +3,12 @@ import { z } from 'zod';
 /** Shapes of the firmware API; the UI imports the inferred types only. */
 
 /** As the dispenser reports it in heartbeats (protocol: ≤ 32 characters), printable, no spaces. */
-export const FirmwareVersion = z.string().trim().min(1).max(32).regex(/^[\x21-\x7e]+$/, 'printable characters without spaces');
+export const FirmwareVersion = z
+  .string()
+  .trim()
+  .min(1)
+  .max(32)
+  .regex(/^[\x21-\x7e]+$/, 'printable characters without spaces');
 
 export const UploadQuery = z.object({ version: FirmwareVersion });
 

@@ -6,7 +6,10 @@ import type { FirmwareUpdates } from './firmware-routes.js';
 import { FirmwareEnv } from './firmware-schemas.js';
 
 /** The firmware store in `<dataDir>/firmware` and the rollout tracker, configured from GATEWAY_PUBLIC_URL. */
-export function startFirmwareUpdates(gateway: TechnicianGateway & { dataDir: string }, env: NodeJS.ProcessEnv = {}): FirmwareUpdates {
+export function startFirmwareUpdates(
+  gateway: TechnicianGateway & { dataDir: string },
+  env: NodeJS.ProcessEnv = {},
+): FirmwareUpdates {
   const { GATEWAY_PUBLIC_URL } = FirmwareEnv.parse(env);
   return {
     images: new FirmwareImages(gateway.store.db, join(gateway.dataDir, 'firmware')),

@@ -27,17 +27,19 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
       httpPort: 0,
       logger: pino({ level: 'silent' }),
       setup: async (core) => {
-        hardware = (await attachKioskHardware(
-          core,
-          { HW_MODE: 'simulated', HW_MODBUS_POLL_MS: '20', HW_MODBUS_TIMEOUT_MS: '100', HW_MODBUS_RETRIES: '0' },
-          {
-            isCloudReachable: () => true,
-            // Stands in for the technician API's session guard.
-            onRequest: async (request) => {
-              if (request.headers['x-technician'] !== 'yes') throw Object.assign(new Error('sign in first'), { code: 'NOT_SIGNED_IN', status: 401 });
+        hardware =
+          (await attachKioskHardware(
+            core,
+            { HW_MODE: 'simulated', HW_MODBUS_POLL_MS: '20', HW_MODBUS_TIMEOUT_MS: '100', HW_MODBUS_RETRIES: '0' },
+            {
+              isCloudReachable: () => true,
+              // Stands in for the technician API's session guard.
+              onRequest: async (request) => {
+                if (request.headers['x-technician'] !== 'yes')
+                  throw Object.assign(new Error('sign in first'), { code: 'NOT_SIGNED_IN', status: 401 });
+              },
             },
-          },
-        )) ?? undefined;
+          )) ?? undefined;
       },
     });
   });
@@ -51,7 +53,10 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
     hardware!.simulation!.pin('tank_level', 5);
     await waitUntil(() => gateway.interlocks.check({ dispenserId: 'D1' }) === 'TANK_LOW', 5000, 'TANK_LOW interlock');
     const notice = await waitUntil(
-      () => gateway.store.ledger.unacknowledged(100).find((e) => e.type === 'alert_raised' && e.details?.alert === 'tank_low'),
+      () =>
+        gateway.store.ledger
+          .unacknowledged(100)
+          .find((e) => e.type === 'alert_raised' && e.details?.alert === 'tank_low'),
       5000,
       'alert_raised in the ledger',
     );
@@ -59,7 +64,10 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
     hardware!.simulation!.pin('tank_level', 70);
     await waitUntil(() => gateway.interlocks.check({ dispenserId: null }) === null, 5000, 'interlock released');
     await waitUntil(
-      () => gateway.store.ledger.unacknowledged(100).find((e) => e.type === 'alert_cleared' && e.source_id === notice.source_id),
+      () =>
+        gateway.store.ledger
+          .unacknowledged(100)
+          .find((e) => e.type === 'alert_cleared' && e.source_id === notice.source_id),
       5000,
       'alert_cleared in the ledger',
     );

@@ -23,7 +23,11 @@ describe('hardware configuration', () => {
       HW_MODBUS_TRANSPORT: 'tcp',
       HW_MODBUS_HOST: '10.0.0.5',
       HW_TECHNICIAN_PHONES: '0700 000 102, +254711000000',
-      HW_SENSORS: JSON.stringify({ turbidity: { address: 9, okMax: 5 }, free_chlorine: null, ph: { kind: 'quality', address: 6, register: 2, scale: 0.01, unit: 'pH', okMin: 6.5, okMax: 8.5 } }),
+      HW_SENSORS: JSON.stringify({
+        turbidity: { address: 9, okMax: 5 },
+        free_chlorine: null,
+        ph: { kind: 'quality', address: 6, register: 2, scale: 0.01, unit: 'pH', okMin: 6.5, okMax: 8.5 },
+      }),
       HW_MODEM_PATH: '',
     });
     expect(config.gpio).toMatchObject({ base: 512, uvFaultPin: 25, relaysActiveLow: true });

@@ -34,10 +34,46 @@ export type SensorSpec = z.infer<typeof SensorSpec>;
 export const SensorId = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'sensor ids are lower_snake_case');
 
 export const DEFAULT_SENSORS: Record<string, z.input<typeof SensorSpec>> = {
-  tank_level: { kind: 'tank_level', address: 1, register: 0, function: 'holding', scale: 0.1, unit: '%', okMin: 0, okMax: 100 },
-  conductivity: { kind: 'quality', address: 2, register: 0, function: 'input', scale: 1, unit: 'uS/cm', okMin: 0, okMax: 1500 },
-  turbidity: { kind: 'quality', address: 3, register: 0, function: 'holding', scale: 0.01, unit: 'NTU', okMin: 0, okMax: 1 },
-  free_chlorine: { kind: 'quality', address: 4, register: 0, function: 'holding', scale: 0.01, unit: 'mg/L', okMin: 0.2, okMax: 5 },
+  tank_level: {
+    kind: 'tank_level',
+    address: 1,
+    register: 0,
+    function: 'holding',
+    scale: 0.1,
+    unit: '%',
+    okMin: 0,
+    okMax: 100,
+  },
+  conductivity: {
+    kind: 'quality',
+    address: 2,
+    register: 0,
+    function: 'input',
+    scale: 1,
+    unit: 'uS/cm',
+    okMin: 0,
+    okMax: 1500,
+  },
+  turbidity: {
+    kind: 'quality',
+    address: 3,
+    register: 0,
+    function: 'holding',
+    scale: 0.01,
+    unit: 'NTU',
+    okMin: 0,
+    okMax: 1,
+  },
+  free_chlorine: {
+    kind: 'quality',
+    address: 4,
+    register: 0,
+    function: 'holding',
+    scale: 0.01,
+    unit: 'mg/L',
+    okMin: 0.2,
+    okMax: 5,
+  },
 };
 
 const E164Phone = z
@@ -120,7 +156,10 @@ export const HardwareConfig = z
       .prefault({}),
     readings: z
       .object({
-        retentionMs: z.int().min(60_000).default(7 * 24 * 3600_000),
+        retentionMs: z
+          .int()
+          .min(60_000)
+          .default(7 * 24 * 3600_000),
         maxRows: z.int().min(100).default(500_000),
       })
       .prefault({}),
@@ -157,7 +196,11 @@ type EnvParse = (raw: string) => unknown;
 const asNumber: EnvParse = (raw) => Number(raw);
 const asBool: EnvParse = (raw) => ['1', 'true', 'yes', 'on'].includes(raw.trim().toLowerCase());
 const asString: EnvParse = (raw) => raw;
-const asList: EnvParse = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const asList: EnvParse = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Env var → config path. Exported so the README table and the code cannot drift apart. */
 export const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: EnvParse]> = [

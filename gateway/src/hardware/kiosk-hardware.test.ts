@@ -13,7 +13,8 @@ import { socatAvailable } from './serial/pty-pair.js';
 import { waitUntil } from './test-support/wait-until.js';
 
 const hasSocat = socatAvailable();
-if (!hasSocat) console.warn('socat not installed: skipping the simulated kiosk tests (sensors and modem need pty pairs)');
+if (!hasSocat)
+  console.warn('socat not installed: skipping the simulated kiosk tests (sensors and modem need pty pairs)');
 
 describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () => {
   let dir: string;
@@ -26,7 +27,10 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tusafishe-hw-'));
     db = new Database(join(dir, 'gateway.db'));
-    applyMigrations(db, listMigrations().filter((m) => m.version >= 100 && m.version <= 199));
+    applyMigrations(
+      db,
+      listMigrations().filter((m) => m.version >= 100 && m.version <= 199),
+    );
     hw = await startKioskHardware(
       {
         mode: 'simulated',
@@ -37,7 +41,13 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
         alerts: { technicianPhones: ['+254700000102'], smsAfterOfflineMs: 0 },
         simulation: { tickMs: 600_000 }, // the tests move the world themselves
       },
-      { db, logger: pino({ level: 'silent' }), onAlert: (c) => changes.push(c), isCloudReachable: () => cloud.reachable, kioskId: 'K1' },
+      {
+        db,
+        logger: pino({ level: 'silent' }),
+        onAlert: (c) => changes.push(c),
+        isCloudReachable: () => cloud.reachable,
+        kioskId: 'K1',
+      },
     );
     app = Fastify();
     await hw.registerRoutes(app);
@@ -57,9 +67,18 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
 
   it('starts healthy: live readings, UV lamp on, no interlock, no alerts', () => {
     const snapshot = hw.snapshot();
-    expect(snapshot).toMatchObject({ mode: 'simulated', gpio: 'simulated', interlock: null, alerts: [], uvLamp: { on: true } });
+    expect(snapshot).toMatchObject({
+      mode: 'simulated',
+      gpio: 'simulated',
+      interlock: null,
+      alerts: [],
+      uvLamp: { on: true },
+    });
     expect(snapshot.sensors.map((s) => [s.sensor, s.status, s.inRange])).toEqual([
-      ['tank_level', 'ok', true], ['conductivity', 'ok', true], ['turbidity', 'ok', true], ['free_chlorine', 'ok', true],
+      ['tank_level', 'ok', true],
+      ['conductivity', 'ok', true],
+      ['turbidity', 'ok', true],
+      ['free_chlorine', 'ok', true],
     ]);
     expect(snapshot.modem).toMatchObject({ state: 'ok', registered: true, operator: 'Safaricom', rssiDbm: -73 });
     expect(changes).toEqual([]);
@@ -107,7 +126,10 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
     sim().sensors.silence('free_chlorine');
     await interlockIs('WATER_QUALITY');
     await waitUntil(() => raised('sensor_silent:free_chlorine'), 2000, 'silent alert');
-    expect(hw.snapshot().sensors.find((s) => s.sensor === 'free_chlorine')).toMatchObject({ status: 'silent', value: null });
+    expect(hw.snapshot().sensors.find((s) => s.sensor === 'free_chlorine')).toMatchObject({
+      status: 'silent',
+      value: null,
+    });
     sim().sensors.silence('free_chlorine', false);
     await interlockIs(null);
     await waitUntil(() => cleared('sensor_silent:free_chlorine'), 2000, 'silent cleared');
@@ -128,7 +150,10 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
     cloud.reachable = false;
     sim().setInput('doorOpen', true);
     const sms = await waitUntil(() => sim().modem!.sent[0], 5000, 'alert SMS');
-    expect(sms).toMatchObject({ to: '+254700000102', text: expect.stringMatching(/^Tusafishe K1 \(offline \d+ min\): Kiosk door open\.$/) });
+    expect(sms).toMatchObject({
+      to: '+254700000102',
+      text: expect.stringMatching(/^Tusafishe K1 \(offline \d+ min\): Kiosk door open\.$/),
+    });
     sim().setInput('doorOpen', false);
     cloud.reachable = true;
   });
@@ -146,7 +171,9 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
     const bad = await app.inject({ method: 'GET', url: '/api/hardware/readings?sensor=nope' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'INVALID_QUERY', message: expect.stringContaining('unknown sensor') });
-    expect((await app.inject({ method: 'GET', url: '/api/hardware/readings?sensor=turbidity&limit=0' })).statusCode).toBe(400);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/hardware/readings?sensor=turbidity&limit=0' })).statusCode,
+    ).toBe(400);
 
     const registry = new Registry();
     hw.collectMetrics(registry);

@@ -102,7 +102,12 @@ export async function startKioskHardware(
     const store = deps.db ? new ReadingsStore(deps.db, config.readings) : undefined;
     if (store) poller.on('reading', (reading) => store.record(reading));
 
-    const hardware = new KioskHardwareService(config, mode, { io, poller, modem, store, simulation, closeAll }, { ...deps, logger, now });
+    const hardware = new KioskHardwareService(
+      config,
+      mode,
+      { io, poller, modem, store, simulation, closeAll },
+      { ...deps, logger, now },
+    );
     await Promise.all([poller.start(), modem.start()]);
     await hardware.evaluate();
     simulation?.start();
@@ -112,7 +117,10 @@ export async function startKioskHardware(
     io.on('input', evaluateSoon);
     poller.on('cycle', evaluateSoon);
     modem.on('status', evaluateSoon);
-    logger.info({ mode, gpio: chip.kind, modbus: modbus.transport, modem: modemConfig.path || 'not fitted' }, 'kiosk hardware started');
+    logger.info(
+      { mode, gpio: chip.kind, modbus: modbus.transport, modem: modemConfig.path || 'not fitted' },
+      'kiosk hardware started',
+    );
     return hardware;
   } catch (error) {
     await closeAll();
@@ -167,7 +175,10 @@ class KioskHardwareService implements KioskHardware {
     }
     for (const change of this.book.update(outcome.conditions, this.deps.now())) {
       const { alert } = change;
-      this.deps.logger[alert.severity === 'critical' ? 'warn' : 'info']({ alert: alert.key, message: alert.message }, `alert ${change.kind}`);
+      this.deps.logger[alert.severity === 'critical' ? 'warn' : 'info'](
+        { alert: alert.key, message: alert.message },
+        `alert ${change.kind}`,
+      );
       try {
         this.deps.onAlert(change);
       } catch (error) {

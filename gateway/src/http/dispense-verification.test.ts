@@ -21,7 +21,13 @@ describe('POST /dispense-verification (seed-compatible)', () => {
     const response = await post({ kiosk_id: 'K1', user_id: '0700000101', pin: '1234', volume_ml: 3000 });
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ approved: true, reason: 'verified', dispensed_ml: 3000, balance_ml: 17_000, user_data: { account_id: 'TSF000101' } });
+    expect(body).toMatchObject({
+      approved: true,
+      reason: 'verified',
+      dispensed_ml: 3000,
+      balance_ml: 17_000,
+      user_data: { account_id: 'TSF000101' },
+    });
     const events = gateway.store.ledger.eventsFor('TSF000101');
     expect(events).toEqual([expect.objectContaining({ type: 'dispense', amount_ml: -3000, event_id: body.event_id })]);
     expect(gateway.store.sessions.heldMlFor('TSF000101', Date.now())).toBe(0);
@@ -29,7 +35,12 @@ describe('POST /dispense-verification (seed-compatible)', () => {
 
   it('answers a denial with its reason code', async () => {
     const response = await post({ kiosk_id: 'K1', user_id: '+254700000102', pin: '9999', volume_ml: 1000 });
-    expect(await response.json()).toMatchObject({ approved: false, reason: 'WRONG_PIN', message: 'Wrong PIN', attempts_left: 4 });
+    expect(await response.json()).toMatchObject({
+      approved: false,
+      reason: 'WRONG_PIN',
+      message: 'Wrong PIN',
+      attempts_left: 4,
+    });
     expect(gateway.store.ledger.eventsFor('TSF000102')).toEqual([]);
   });
 

@@ -20,27 +20,31 @@ export const DispenseVerificationBody = z.object({
  * `volume_ml` at once, in the same transaction.
  */
 export function registerDispenseVerification(app: FastifyInstance, sessions: DispenseSessions, kioskId: string): void {
-  app.withTypeProvider<ZodTypeProvider>().post('/dispense-verification', { schema: { body: DispenseVerificationBody } }, async (request) => {
-    const body = request.body;
-    if (body.kiosk_id !== kioskId) {
-      throw new GatewayError('WRONG_KIOSK', `kiosk_id: this gateway serves kiosk ${kioskId}`, { fields: ['kiosk_id'] });
-    }
-    const { response, ack, customer } = await sessions.authoriseAndRecord({
-      request_id: newId(),
-      phone: body.user_id,
-      pin: body.pin,
-      requested_ml: body.volume_ml,
+  app
+    .withTypeProvider<ZodTypeProvider>()
+    .post('/dispense-verification', { schema: { body: DispenseVerificationBody } }, async (request) => {
+      const body = request.body;
+      if (body.kiosk_id !== kioskId) {
+        throw new GatewayError('WRONG_KIOSK', `kiosk_id: this gateway serves kiosk ${kioskId}`, {
+          fields: ['kiosk_id'],
+        });
+      }
+      const { response, ack, customer } = await sessions.authoriseAndRecord({
+        request_id: newId(),
+        phone: body.user_id,
+        pin: body.pin,
+        requested_ml: body.volume_ml,
+      });
+      if (!response.approved) return response;
+      if (!ack || !customer) throw new Error('approval without its dispense event');
+      return {
+        approved: true,
+        reason: 'verified',
+        session_id: response.session_id,
+        event_id: ack.event_id,
+        dispensed_ml: ack.recorded_ml,
+        balance_ml: ack.balance_ml,
+        user_data: { account_id: customer.account_id, name: customer.name, phone: customer.phone },
+      };
     });
-    if (!response.approved) return response;
-    if (!ack || !customer) throw new Error('approval without its dispense event');
-    return {
-      approved: true,
-      reason: 'verified',
-      session_id: response.session_id,
-      event_id: ack.event_id,
-      dispensed_ml: ack.recorded_ml,
-      balance_ml: ack.balance_ml,
-      user_data: { account_id: customer.account_id, name: customer.name, phone: customer.phone },
-    };
-  });
 }

@@ -1,7 +1,12 @@
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  hasZodFastifySchemaValidationErrors,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { createWebSocketStream } from 'ws';
 import { MAX_MQTT_PACKET_BYTES } from '../broker/packet-size-guard.js';
@@ -17,7 +22,10 @@ export interface HttpServerOptions {
 export type GatewayHttp = FastifyInstance;
 
 /** `field: problem` for each validation issue, the same form MQTT errors use. */
-function describeValidation(issues: readonly { instancePath: string; message?: string }[]): { message: string; fields: string[] } {
+function describeValidation(issues: readonly { instancePath: string; message?: string }[]): {
+  message: string;
+  fields: string[];
+} {
   const fields = issues.map((issue) => issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(body)');
   return { message: issues.map((issue, i) => `${fields[i]}: ${issue.message ?? 'invalid'}`).join('; '), fields };
 }
@@ -27,7 +35,10 @@ function describeValidation(issues: readonly { instancePath: string; message?: s
  * errors as `{ code, message }`, and MQTT over WebSocket at `/mqtt` for the browser UI.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  const app = Fastify({
+    loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error, request, reply) => {
@@ -39,9 +50,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply
-      .code(status)
-      .send({ code: status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'INTERNAL' : 'BAD_REQUEST', message: (error as Error).message });
+    return reply.code(status).send({
+      code: status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'INTERNAL' : 'BAD_REQUEST',
+      message: (error as Error).message,
+    });
   });
   await app.register(rateLimit, { global: true, max: options.rateLimitPerMinute, timeWindow: 60_000 });
   // The same packet cap as the TCP listener: a WebSocket frame carries one MQTT packet.

@@ -10,7 +10,6 @@ import type { Store } from '../store/store.js';
 export const DEMO_DISPENSER_IDS = ['D1', 'D2', 'D3', 'D4', 'D5', 'D6'] as const;
 export const DEMO_CREDENTIALS_FILE = 'demo-credentials.json';
 
-
 export const DemoCredentials = z.object({
   kiosk_id: z.string(),
   dispensers: z.array(z.object({ id: z.string(), username: z.string(), password: z.string() })),
@@ -22,7 +21,12 @@ export function isEmpty(store: Store): boolean {
 }
 
 /** Seeds the demo customers and dispensers and writes their credentials to DATA_DIR. */
-export async function seedDemoData(store: Store, kioskId: string, dataDir: string, pulsesPerLitre: number): Promise<DemoCredentials> {
+export async function seedDemoData(
+  store: Store,
+  kioskId: string,
+  dataDir: string,
+  pulsesPerLitre: number,
+): Promise<DemoCredentials> {
   const customers: CustomerRecord[] = await Promise.all(
     DEMO_CUSTOMERS.map(async ({ pin, ...demo }) => ({
       ...demo,

@@ -99,7 +99,13 @@ export class CustomerReplica {
   /** Authoritative balances from a push response; older versions ignored. */
   applyBalances(balances: readonly CloudBalance[]): void {
     for (const { account_id, balance_ml, version, ...usage } of balances) {
-      this.updateBalance.run({ account_id, balance_ml, version, has_usage: usage.used_today_ml === undefined ? 0 : 1, ...usageOf(usage) });
+      this.updateBalance.run({
+        account_id,
+        balance_ml,
+        version,
+        has_usage: usage.used_today_ml === undefined ? 0 : 1,
+        ...usageOf(usage),
+      });
     }
   }
 }

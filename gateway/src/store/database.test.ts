@@ -41,7 +41,9 @@ describe('gateway database', () => {
     await mkdir(migrations);
     await writeFile(join(migrations, '001-good.sql'), 'CREATE TABLE a (x INTEGER);');
     await writeFile(join(migrations, '100-bad.sql'), 'CREATE TABLE nope (;');
-    expect(() => openDatabase(join(dir, 'data'), migrations)).toThrowError(expect.objectContaining({ code: 'MIGRATION_FAILED' }));
+    expect(() => openDatabase(join(dir, 'data'), migrations)).toThrowError(
+      expect.objectContaining({ code: 'MIGRATION_FAILED' }),
+    );
     const db = new Database(join(dir, 'data', DATABASE_FILE));
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'a'`).all()).toEqual([]);
     expect(db.prepare('SELECT count(*) FROM schema_migrations').pluck().get()).toBe(0);

@@ -68,9 +68,11 @@ export class Dispensers {
 
   constructor(private readonly db: Db) {
     this.byId = db.prepare<[string], DispenserRow>('SELECT * FROM dispensers WHERE dispenser_id = ?');
-    this.insert = db.prepare(`INSERT INTO dispensers (dispenser_id, kiosk_id, secret_hash, pulses_per_litre, presets_ml, max_ml, no_flow_timeout_ms, enabled)
+    this.insert =
+      db.prepare(`INSERT INTO dispensers (dispenser_id, kiosk_id, secret_hash, pulses_per_litre, presets_ml, max_ml, no_flow_timeout_ms, enabled)
       VALUES (@dispenser_id, @kiosk_id, @secret_hash, @pulses_per_litre, @presets_ml, @max_ml, @no_flow_timeout_ms, @enabled)`);
-    this.updateConfig = db.prepare(`UPDATE dispensers SET kiosk_id = @kiosk_id, pulses_per_litre = @pulses_per_litre, presets_ml = @presets_ml,
+    this.updateConfig =
+      db.prepare(`UPDATE dispensers SET kiosk_id = @kiosk_id, pulses_per_litre = @pulses_per_litre, presets_ml = @presets_ml,
       max_ml = @max_ml, no_flow_timeout_ms = @no_flow_timeout_ms, enabled = @enabled WHERE dispenser_id = @dispenser_id`);
     this.updateStatus = db.prepare(
       'UPDATE dispensers SET online = @online, firmware = coalesce(@firmware, firmware), last_seen_at = @at WHERE dispenser_id = @dispenser_id',
@@ -81,7 +83,11 @@ export class Dispensers {
   }
 
   add(dispenserId: string, secretHash: string, config: DispenserConfig): void {
-    this.insert.run({ dispenser_id: dispenserId, secret_hash: secretHash, ...configColumns(DispenserConfig.parse(config)) });
+    this.insert.run({
+      dispenser_id: dispenserId,
+      secret_hash: secretHash,
+      ...configColumns(DispenserConfig.parse(config)),
+    });
   }
 
   get(dispenserId: string): DispenserRecord | undefined {
@@ -95,7 +101,10 @@ export class Dispensers {
 
   /** Validates and stores a dispenser's config; returns false for an unknown dispenser. */
   setConfig(dispenserId: string, config: DispenserConfig): boolean {
-    return this.updateConfig.run({ dispenser_id: dispenserId, ...configColumns(DispenserConfig.parse(config)) }).changes === 1;
+    return (
+      this.updateConfig.run({ dispenser_id: dispenserId, ...configColumns(DispenserConfig.parse(config)) }).changes ===
+      1
+    );
   }
 
   setStatus(dispenserId: string, online: boolean, firmware: string | undefined, at: number): void {
@@ -103,7 +112,12 @@ export class Dispensers {
   }
 
   recordHeartbeat(dispenserId: string, heartbeat: Heartbeat, at: number): void {
-    this.updateHeartbeat.run({ dispenser_id: dispenserId, firmware: heartbeat.firmware, heartbeat: JSON.stringify(heartbeat), at });
+    this.updateHeartbeat.run({
+      dispenser_id: dispenserId,
+      firmware: heartbeat.firmware,
+      heartbeat: JSON.stringify(heartbeat),
+      at,
+    });
   }
 }
 

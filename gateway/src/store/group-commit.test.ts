@@ -45,13 +45,19 @@ describe('group commit', () => {
       { close: () => sync.close() },
     );
     const commit = new GroupCommit(db, spy);
-    await Promise.all([commit.run(put('a')).then(() => order.push('a')), commit.run(put('b')).then(() => order.push('b'))]);
+    await Promise.all([
+      commit.run(put('a')).then(() => order.push('a')),
+      commit.run(put('b')).then(() => order.push('b')),
+    ]);
     expect(order).toEqual(['sync', 'a', 'b']);
     commit.close();
   });
 
   it('reports a failed sync to every write of the batch, and leaves the connection at synchronous=FULL', async () => {
-    const commit = new GroupCommit(db, Object.assign(() => Promise.reject(new Error('disk gone')), { close: () => undefined }));
+    const commit = new GroupCommit(
+      db,
+      Object.assign(() => Promise.reject(new Error('disk gone')), { close: () => undefined }),
+    );
     await expect(commit.run(put('a'))).rejects.toThrow('disk gone');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
   });

@@ -9,7 +9,9 @@ export class KioskState {
 
   constructor(db: Db) {
     this.read = db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck();
-    this.write = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.write = db.prepare(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
   }
 
   /** Epoch ms of the last successful cloud sync, or null if the kiosk never reached it. */

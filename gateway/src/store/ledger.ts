@@ -14,7 +14,12 @@ interface LedgerRow {
 }
 
 function toEvent(row: LedgerRow): LedgerEvent {
-  const event: LedgerEvent = { event_id: row.event_id, type: row.type, amount_ml: row.amount_ml, occurred_at: row.occurred_at };
+  const event: LedgerEvent = {
+    event_id: row.event_id,
+    type: row.type,
+    amount_ml: row.amount_ml,
+    occurred_at: row.occurred_at,
+  };
   if (row.account_id !== null) event.account_id = row.account_id;
   if (row.kiosk_id !== null) event.kiosk_id = row.kiosk_id;
   if (row.dispenser_id !== null) event.dispenser_id = row.dispenser_id;
@@ -43,14 +48,25 @@ export class Ledger {
   constructor(private readonly db: Db) {
     this.insert = db.prepare(`INSERT INTO ledger_events (${COLUMNS})
       VALUES (@event_id, @type, @account_id, @amount_ml, @kiosk_id, @dispenser_id, @source_id, @occurred_at, @details)`);
-    this.bySource = db.prepare<[string, string], LedgerRow>(`SELECT ${COLUMNS} FROM ledger_events WHERE type = ? AND source_id = ?`);
-    this.unackedSum = db.prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events
-      WHERE account_id = ? AND acked_at IS NULL AND type IN (${BALANCE_TYPES_SQL})`).pluck();
-    this.dispensedBetween = db.prepare<[string, number, number], Dispensed>(`SELECT coalesce(-sum(amount_ml), 0) AS total_ml,
+    this.bySource = db.prepare<[string, string], LedgerRow>(
+      `SELECT ${COLUMNS} FROM ledger_events WHERE type = ? AND source_id = ?`,
+    );
+    this.unackedSum = db
+      .prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events
+      WHERE account_id = ? AND acked_at IS NULL AND type IN (${BALANCE_TYPES_SQL})`)
+      .pluck();
+    this.dispensedBetween = db.prepare<
+      [string, number, number],
+      Dispensed
+    >(`SELECT coalesce(-sum(amount_ml), 0) AS total_ml,
         coalesce(-sum(amount_ml) FILTER (WHERE acked_at IS NULL), 0) AS unacked_ml
       FROM ledger_events WHERE account_id = ? AND type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`);
-    this.unacked = db.prepare<[number], LedgerRow>(`SELECT ${COLUMNS} FROM ledger_events WHERE acked_at IS NULL ORDER BY seq LIMIT ?`);
-    this.ack = db.prepare<[number, string]>('UPDATE ledger_events SET acked_at = ? WHERE event_id = ? AND acked_at IS NULL');
+    this.unacked = db.prepare<[number], LedgerRow>(
+      `SELECT ${COLUMNS} FROM ledger_events WHERE acked_at IS NULL ORDER BY seq LIMIT ?`,
+    );
+    this.ack = db.prepare<[number, string]>(
+      'UPDATE ledger_events SET acked_at = ? WHERE event_id = ? AND acked_at IS NULL',
+    );
   }
 
   append(event: LedgerEvent): LedgerEvent {

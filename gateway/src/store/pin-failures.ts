@@ -12,7 +12,9 @@ export class PinFailures {
   private readonly remove;
 
   constructor(db: Db) {
-    this.byAccount = db.prepare<[string], PinFailureState>('SELECT failures, locked_until FROM pin_failures WHERE account_id = ?');
+    this.byAccount = db.prepare<[string], PinFailureState>(
+      'SELECT failures, locked_until FROM pin_failures WHERE account_id = ?',
+    );
     this.save = db.prepare(`INSERT INTO pin_failures (account_id, failures, locked_until, updated_at)
       VALUES (@account_id, @failures, @locked_until, @updated_at)
       ON CONFLICT (account_id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`);

@@ -37,8 +37,11 @@ export class Sessions {
     this.decisionById = db.prepare<[string], { dispenser_id: string | null; response: string }>(
       'SELECT dispenser_id, response FROM auth_decisions WHERE request_id = ?',
     );
-    this.insertDecision = db.prepare('INSERT INTO auth_decisions (request_id, dispenser_id, response, decided_at) VALUES (?, ?, ?, ?)');
-    this.insertSession = db.prepare(`INSERT INTO sessions (session_id, request_id, dispenser_id, account_id, approved_ml, created_at, hold_expires_at)
+    this.insertDecision = db.prepare(
+      'INSERT INTO auth_decisions (request_id, dispenser_id, response, decided_at) VALUES (?, ?, ?, ?)',
+    );
+    this.insertSession =
+      db.prepare(`INSERT INTO sessions (session_id, request_id, dispenser_id, account_id, approved_ml, created_at, hold_expires_at)
       VALUES (@session_id, @request_id, @dispenser_id, @account_id, @approved_ml, @created_at, @hold_expires_at)`);
     this.byId = db.prepare<[string], DispenseSession>('SELECT * FROM sessions WHERE session_id = ?');
     this.heldMl = db
@@ -81,6 +84,9 @@ export class Sessions {
   }
 
   markSettled(sessionId: string, eventId: string, deliveredMl: number, at: number): boolean {
-    return this.settle.run({ session_id: sessionId, event_id: eventId, delivered_ml: deliveredMl, settled_at: at }).changes === 1;
+    return (
+      this.settle.run({ session_id: sessionId, event_id: eventId, delivered_ml: deliveredMl, settled_at: at })
+        .changes === 1
+    );
   }
 }

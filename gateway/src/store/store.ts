@@ -48,7 +48,9 @@ export class Store {
   /** Cloud balance + this kiosk's unacknowledged balance events − open holds (ARCHITECTURE §3). */
   availableBalanceMl(customer: Pick<CustomerRecord, 'account_id' | 'balance_ml'>, now: number): number {
     return (
-      customer.balance_ml + this.ledger.unackedBalanceMl(customer.account_id) - this.sessions.heldMlFor(customer.account_id, now)
+      customer.balance_ml +
+      this.ledger.unackedBalanceMl(customer.account_id) -
+      this.sessions.heldMlFor(customer.account_id, now)
     );
   }
 

@@ -1,10 +1,4 @@
-import {
-  describeIssues,
-  PullResponse,
-  PushResponse,
-  SYNC_PATHS,
-  type LedgerEvent,
-} from '@tusafishe/protocol';
+import { describeIssues, PullResponse, PushResponse, SYNC_PATHS, type LedgerEvent } from '@tusafishe/protocol';
 import type * as z from 'zod/mini';
 import { SyncError } from './sync-error.js';
 
@@ -37,7 +31,12 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
   const authorization = `Basic ${Buffer.from(`${options.kioskId}:${options.secret}`).toString('base64')}`;
   const base = options.cloudUrl.replace(/\/+$/, '');
 
-  async function call<S extends z.ZodMiniType>(schema: S, path: string, init: RequestInit, waitS: number): Promise<z.infer<S>> {
+  async function call<S extends z.ZodMiniType>(
+    schema: S,
+    path: string,
+    init: RequestInit,
+    waitS: number,
+  ): Promise<z.infer<S>> {
     const timeout = AbortSignal.timeout(timeoutMs + waitS * 1000);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     let response: Response;
@@ -46,19 +45,29 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
       response = await doFetch(`${base}${path}`, {
         ...init,
         signal,
-        headers: { authorization, accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization,
+          accept: 'application/json',
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+        },
       });
       body = await response.json().catch(() => undefined);
     } catch (error) {
       throw new SyncError('CLOUD_UNREACHABLE', `cloud unreachable: ${describeCause(error)}`);
     }
     if (!response.ok) {
-      const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : response.statusText;
-      throw new SyncError('CLOUD_REFUSED', `cloud answered ${response.status}: ${message}`, { status: response.status });
+      const message =
+        typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : response.statusText;
+      throw new SyncError('CLOUD_REFUSED', `cloud answered ${response.status}: ${message}`, {
+        status: response.status,
+      });
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
-      throw new SyncError('CLOUD_BAD_RESPONSE', `cloud answer to ${path} breaks the contract: ${describeIssues(parsed.error.issues)}`);
+      throw new SyncError(
+        'CLOUD_BAD_RESPONSE',
+        `cloud answer to ${path} breaks the contract: ${describeIssues(parsed.error.issues)}`,
+      );
     }
     return parsed.data as z.infer<S>;
   }
@@ -67,7 +76,12 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
     pull({ cursor, limit, waitS, signal }) {
       const query = new URLSearchParams({ limit: String(limit), wait_s: String(waitS) });
       if (cursor !== null) query.set('cursor', cursor);
-      return call(PullResponse, `${SYNC_PATHS.customers}?${query}`, { method: 'GET', ...(signal && { signal }) }, waitS);
+      return call(
+        PullResponse,
+        `${SYNC_PATHS.customers}?${query}`,
+        { method: 'GET', ...(signal && { signal }) },
+        waitS,
+      );
     },
     push(events, signal) {
       const init: RequestInit = { method: 'POST', body: JSON.stringify({ events }), ...(signal && { signal }) };

@@ -51,11 +51,15 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
 
   const app: FastifyInstance = Fastify();
   app.addHook('onRequest', async (request, reply) => {
-    if (request.headers.authorization !== expected) await reply.code(401).send({ code: 'UNAUTHORISED', message: 'bad kiosk credential' });
+    if (request.headers.authorization !== expected)
+      await reply.code(401).send({ code: 'UNAUTHORISED', message: 'bad kiosk credential' });
   });
 
   const changedSince = (cursor: number, limit: number): CustomerRecord[] =>
-    [...customers.values()].filter((c) => c.version > cursor).sort((a, b) => a.version - b.version).slice(0, limit + 1);
+    [...customers.values()]
+      .filter((c) => c.version > cursor)
+      .sort((a, b) => a.version - b.version)
+      .slice(0, limit + 1);
 
   app.get(SYNC_PATHS.customers, async (request, reply): Promise<PullResponse | undefined> => {
     const query = PullQuery.safeParse(request.query);
@@ -98,7 +102,11 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
         events.set(event.event_id, event);
         const customer = event.account_id === undefined ? undefined : customers.get(event.account_id);
         if (customer && affectsBalance(event.type)) {
-          customers.set(customer.account_id, { ...customer, balance_ml: customer.balance_ml + event.amount_ml, version: ++version });
+          customers.set(customer.account_id, {
+            ...customer,
+            balance_ml: customer.balance_ml + event.amount_ml,
+            version: ++version,
+          });
         }
       }
       if (event.account_id !== undefined) touched.add(event.account_id);

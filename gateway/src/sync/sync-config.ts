@@ -30,7 +30,8 @@ export function readSyncConfig(env: NodeJS.ProcessEnv): SyncConfigResult {
   const parsed = SyncEnv.superRefine((value, ctx) => {
     if (value.CLOUD_URL === undefined) return;
     for (const key of ['KIOSK_ID', 'KIOSK_SECRET'] as const) {
-      if (value[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required when CLOUD_URL is set` });
+      if (value[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `required when CLOUD_URL is set` });
     }
   }).parse(env);
   if (parsed.CLOUD_URL === undefined) return { enabled: false, reason: 'CLOUD_URL is not set: cloud sync disabled' };

@@ -19,20 +19,43 @@ export function createSyncMetrics(registry: Registry, status: () => SyncStatus):
     return cached.value;
   };
   const gauge = (name: string, help: string, read: (s: SyncStatus) => number): void => {
-    new Gauge({ name, help, registers: [registry], collect() { this.set(read(current())); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read(current()));
+      },
+    });
   };
   gauge('tusafishe_sync_enabled', '1 when CLOUD_URL is configured', (s) => Number(s.enabled));
   gauge('tusafishe_sync_online', '1 when the latest cloud request succeeded', (s) => Number(s.online));
-  gauge('tusafishe_sync_offline_limit_active', '1 when the offline daily limit applies', (s) => Number(s.offline_limit_active));
-  gauge('tusafishe_sync_last_contact_timestamp_seconds', 'Last successful cloud contact (0: never)', (s) => seconds(s.last_contact_at));
-  gauge('tusafishe_sync_last_pull_timestamp_seconds', 'Last applied pull page (0: never)', (s) => seconds(s.last_pull_at));
-  gauge('tusafishe_sync_last_push_timestamp_seconds', 'Last acknowledged push (0: never)', (s) => seconds(s.last_push_at));
+  gauge('tusafishe_sync_offline_limit_active', '1 when the offline daily limit applies', (s) =>
+    Number(s.offline_limit_active),
+  );
+  gauge('tusafishe_sync_last_contact_timestamp_seconds', 'Last successful cloud contact (0: never)', (s) =>
+    seconds(s.last_contact_at),
+  );
+  gauge('tusafishe_sync_last_pull_timestamp_seconds', 'Last applied pull page (0: never)', (s) =>
+    seconds(s.last_pull_at),
+  );
+  gauge('tusafishe_sync_last_push_timestamp_seconds', 'Last acknowledged push (0: never)', (s) =>
+    seconds(s.last_push_at),
+  );
   gauge('tusafishe_sync_events_waiting', 'Ledger events not yet acknowledged by the cloud', (s) => s.events_waiting);
   gauge('tusafishe_sync_events_rejected', 'Ledger events the cloud refused', (s) => s.events_rejected);
   gauge('tusafishe_sync_replica_customers', 'Customers in the local replica', (s) => s.replica_size);
 
-  const pulled = new Counter({ name: 'tusafishe_sync_pulled_customers_total', help: 'Customer records applied from pulls', registers: [registry] });
-  const pushed = new Counter({ name: 'tusafishe_sync_pushed_events_total', help: 'Ledger events acknowledged by the cloud', registers: [registry] });
+  const pulled = new Counter({
+    name: 'tusafishe_sync_pulled_customers_total',
+    help: 'Customer records applied from pulls',
+    registers: [registry],
+  });
+  const pushed = new Counter({
+    name: 'tusafishe_sync_pushed_events_total',
+    help: 'Ledger events acknowledged by the cloud',
+    registers: [registry],
+  });
   const failures = new Counter({
     name: 'tusafishe_sync_failures_total',
     help: 'Failed cloud requests',

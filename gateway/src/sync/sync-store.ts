@@ -51,25 +51,42 @@ export class SyncStore {
     this.replica = store.customers;
     this.ledger = store.ledger;
     this.kioskState = store.kioskState;
-    this.readState = db.prepare<[], SyncStateRow>('SELECT cursor, refetching, last_pull_at, last_push_at FROM sync_state WHERE id = 1');
+    this.readState = db.prepare<[], SyncStateRow>(
+      'SELECT cursor, refetching, last_pull_at, last_push_at FROM sync_state WHERE id = 1',
+    );
     this.writePull = db.prepare<[string, number]>('UPDATE sync_state SET cursor = ?, last_pull_at = ? WHERE id = 1');
     this.writePush = db.prepare<[number]>('UPDATE sync_state SET last_push_at = ? WHERE id = 1');
     this.writeRefetch = db.prepare<[number]>('UPDATE sync_state SET refetching = ? WHERE id = 1');
     this.resetCursor = db.prepare('UPDATE sync_state SET cursor = NULL WHERE id = 1');
     this.markSeen = db.prepare<[string]>('INSERT OR IGNORE INTO sync_refetch_seen (account_id) VALUES (?)');
     this.dropNewer = db.prepare<[string, number]>('DELETE FROM customers WHERE account_id = ? AND version > ?');
-    this.sweepUnseen = db.prepare('DELETE FROM customers WHERE account_id NOT IN (SELECT account_id FROM sync_refetch_seen)');
+    this.sweepUnseen = db.prepare(
+      'DELETE FROM customers WHERE account_id NOT IN (SELECT account_id FROM sync_refetch_seen)',
+    );
     this.clearSeen = db.prepare('DELETE FROM sync_refetch_seen');
     this.reject = db.prepare(`INSERT OR IGNORE INTO sync_rejected_events (event_id, code, message, rejected_at)
       VALUES (@event_id, @code, @message, @rejected_at)`);
-    this.rejectedCount = db.prepare<[], number>('SELECT count(*) FROM sync_rejected_events r JOIN ledger_events e USING (event_id) WHERE e.acked_at IS NULL').pluck();
-    this.rejectedIds = db.prepare<[], string>('SELECT r.event_id FROM sync_rejected_events r JOIN ledger_events e USING (event_id) WHERE e.acked_at IS NULL').pluck();
+    this.rejectedCount = db
+      .prepare<[], number>(
+        'SELECT count(*) FROM sync_rejected_events r JOIN ledger_events e USING (event_id) WHERE e.acked_at IS NULL',
+      )
+      .pluck();
+    this.rejectedIds = db
+      .prepare<[], string>(
+        'SELECT r.event_id FROM sync_rejected_events r JOIN ledger_events e USING (event_id) WHERE e.acked_at IS NULL',
+      )
+      .pluck();
     this.unackedCount = db.prepare<[], number>('SELECT count(*) FROM ledger_events WHERE acked_at IS NULL').pluck();
   }
 
   state(): SyncState {
     const row = this.readState.get() as SyncStateRow;
-    return { cursor: row.cursor, refetching: row.refetching === 1, lastPullAt: row.last_pull_at, lastPushAt: row.last_push_at };
+    return {
+      cursor: row.cursor,
+      refetching: row.refetching === 1,
+      lastPullAt: row.last_pull_at,
+      lastPushAt: row.last_push_at,
+    };
   }
 
   /**

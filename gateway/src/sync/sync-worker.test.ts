@@ -35,7 +35,16 @@ function customer(n: number, balance = 10_000): Omit<CustomerRecord, 'version'> 
 
 function dispense(accountId: string, ml: number, kioskId = KIOSK): LedgerEvent {
   const id = newId();
-  return { event_id: id, type: 'dispense', account_id: accountId, amount_ml: -ml, kiosk_id: kioskId, dispenser_id: 'D1', source_id: id, occurred_at: Date.now() };
+  return {
+    event_id: id,
+    type: 'dispense',
+    account_id: accountId,
+    amount_ml: -ml,
+    kiosk_id: kioskId,
+    dispenser_id: 'D1',
+    source_id: id,
+    occurred_at: Date.now(),
+  };
 }
 
 async function cloud(): Promise<FakeKioskCloud> {
@@ -87,7 +96,12 @@ describe('sync worker', () => {
     await until(() => worker.status().last_pull_at !== null && worker.status().online, 'online');
     fake.put({ ...customer(7), name: 'Renamed by USSD' });
     await until(() => store.customers.findByAccount('AQP000007')?.name === 'Renamed by USSD', 'long-polled change');
-    expect(worker.status()).toMatchObject({ enabled: true, online: true, replica_size: 120, offline_limit_active: false });
+    expect(worker.status()).toMatchObject({
+      enabled: true,
+      online: true,
+      replica_size: 120,
+      offline_limit_active: false,
+    });
     expect(store.lastCloudContact()).not.toBeNull();
   });
 
@@ -153,7 +167,7 @@ describe('sync worker', () => {
     expect(store.customers.findByAccount('AQP000004')?.name).toBe('Changed');
   });
 
-  it('first full pull leaves exactly the cloud\'s customers (locally seeded ones go)', async () => {
+  it("first full pull leaves exactly the cloud's customers (locally seeded ones go)", async () => {
     const fake = await cloud();
     for (let n = 1; n <= 70; n++) fake.put(customer(n));
     const { store } = openStore();
@@ -208,6 +222,8 @@ describe('sync worker', () => {
     const worker = startSync({ store, env: {}, settings: { offlineAfterMs: 1000 }, logger });
     expect(worker.status()).toMatchObject({ enabled: false, online: false, offline_limit_active: true });
     expect(worker.status().disabled_reason).toMatch(/CLOUD_URL/);
-    expect(() => startSync({ store, env: { CLOUD_URL: 'http://x.test' }, settings: { offlineAfterMs: 1 }, logger })).toThrow(/KIOSK_SECRET/);
+    expect(() =>
+      startSync({ store, env: { CLOUD_URL: 'http://x.test' }, settings: { offlineAfterMs: 1 }, logger }),
+    ).toThrow(/KIOSK_SECRET/);
   });
 });

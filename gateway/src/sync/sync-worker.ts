@@ -92,7 +92,8 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
           signal: stop.signal,
         });
         if (page.must_refetch) {
-          if (state.cursor === null) throw new SyncError('CLOUD_BAD_RESPONSE', 'cloud asked to refetch from the start of the feed');
+          if (state.cursor === null)
+            throw new SyncError('CLOUD_BAD_RESPONSE', 'cloud asked to refetch from the start of the feed');
           logger.warn({ cursor: state.cursor }, 'sync: cloud invalidated the cursor; pulling the whole replica again');
           store.startRefetch(now());
           caughtUp = false;

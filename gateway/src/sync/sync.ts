@@ -34,7 +34,14 @@ export function startSync(options: StartSyncOptions): SyncWorker {
   if (!config.enabled) {
     options.logger.warn(config.reason);
     const store = new SyncStore(options.store);
-    const live = { enabled: false, disabledReason: config.reason, kioskId: null, cloudUrl: null, online: false, lastError: null };
+    const live = {
+      enabled: false,
+      disabledReason: config.reason,
+      kioskId: null,
+      cloudUrl: null,
+      online: false,
+      lastError: null,
+    };
     status = () => readSyncStatus(store, live, options.settings.offlineAfterMs, Date.now());
     return { status: () => status(), nudge: () => undefined, close: async () => undefined };
   }

@@ -20,14 +20,25 @@ export const HardwareView = z.object({
   water_quality: z.object({
     ok: z.boolean().nullable(),
     readings: z.array(
-      z.object({ sensor: z.string(), value: z.number().nullable(), unit: z.string(), in_range: z.boolean().nullable(), status: z.string() }),
+      z.object({
+        sensor: z.string(),
+        value: z.number().nullable(),
+        unit: z.string(),
+        in_range: z.boolean().nullable(),
+        status: z.string(),
+      }),
     ),
   }),
   pump: z.enum(['on', 'off']),
   uv: z.enum(['on', 'off', 'fault']),
   door: z.enum(['open', 'closed']),
   modem: z
-    .object({ state: z.string(), registered: z.boolean(), signal_dbm: z.number().nullable(), operator: z.string().nullable() })
+    .object({
+      state: z.string(),
+      registered: z.boolean(),
+      signal_dbm: z.number().nullable(),
+      operator: z.string().nullable(),
+    })
     .nullable(),
   /** Why no dispense may start now (e.g. TANK_LOW), or null. */
   interlock: z.string().nullable(),
@@ -159,7 +170,10 @@ export const TransactionsQuery = z.object({
 
 export const LogsQuery = z.object({
   level: z.enum(LOG_RING_LEVELS).default('info'),
-  module: z.string().regex(/^[a-z0-9-]{1,32}$/).optional(),
+  module: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(DEFAULT_LOG_RING_CAPACITY).default(200),
 });
 export const LogEntry = z.object({
@@ -184,8 +198,22 @@ export type LogEntryView = z.infer<typeof LogEntry>;
 
 /** Messages the live feed websocket pushes. */
 export type LiveMessage =
-  | { type: 'dispense'; event_id: string; dispenser_id: string | null; account_id: string | null; delivered_ml: number; occurred_at: number }
+  | {
+      type: 'dispense';
+      event_id: string;
+      dispenser_id: string | null;
+      account_id: string | null;
+      delivered_ml: number;
+      occurred_at: number;
+    }
   | { type: 'authorisation'; dispenser_id: string | null; approved: boolean; reason: string | null; at: number }
   | { type: 'dispenser-status'; dispenser_id: string; online: boolean; at: number }
   | { type: 'progress'; dispenser_id: string; session_id: string; delivered_ml: number; at: number }
-  | { type: 'command-result'; dispenser_id: string; command_id: string; ok: boolean; message: string | null; at: number };
+  | {
+      type: 'command-result';
+      dispenser_id: string;
+      command_id: string;
+      ok: boolean;
+      message: string | null;
+      at: number;
+    };

@@ -31,7 +31,12 @@ function notFound(what: string): never {
 }
 
 /** The kiosk's view of a customer: available balance, today's use, lockout (local or cloud). */
-export function customerView(store: Store, customer: CustomerRecord, timezone: string, now: number = Date.now()): CustomerView {
+export function customerView(
+  store: Store,
+  customer: CustomerRecord,
+  timezone: string,
+  now: number = Date.now(),
+): CustomerView {
   const day = localDay(now, timezone);
   const failures = store.pinFailures.get(customer.account_id);
   const lockedUntil = effectiveLockout(failures.locked_until, customer.locked_until);

@@ -12,7 +12,10 @@ export interface CustomerRoutesOptions {
   phoneRegion: CountryCode;
 }
 
-export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = async (app, { store, timezone, phoneRegion }) => {
+export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = async (
+  app,
+  { store, timezone, phoneRegion },
+) => {
   const { db } = store;
   app.addHook('onRequest', technicianGuard(db));
 

@@ -28,7 +28,9 @@ export function recentDispenses(store: Store, dispenserId: string, limit = 5): R
 }
 
 export function findDispense(store: Store, dispenserId: string, sessionId: string): RecentDispense | null {
-  const row = store.db.prepare(`${SELECT_DISPENSES} AND source_id = ?`).get(dispenserId, sessionId) as RecentDispense | undefined;
+  const row = store.db.prepare(`${SELECT_DISPENSES} AND source_id = ?`).get(dispenserId, sessionId) as
+    | RecentDispense
+    | undefined;
   return row ?? null;
 }
 

@@ -39,7 +39,9 @@ export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = as
         response: { 200: DispenserDetail, 401: ErrorBody, 404: ErrorBody },
       },
     },
-    async (request) => dispenserDetail(store, request.params.dispenserId) ?? Promise.reject(unknownDispenser(request.params.dispenserId)),
+    async (request) =>
+      dispenserDetail(store, request.params.dispenserId) ??
+      Promise.reject(unknownDispenser(request.params.dispenserId)),
   );
 
   app.post(
@@ -59,16 +61,29 @@ export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = as
       const current = store.dispensers.get(dispenserId)?.config.pulses_per_litre;
       if (current === undefined) throw unknownDispenser(dispenserId);
       const dispense = findDispense(store, dispenserId, session_id);
-      if (!dispense) throw new TechnicianApiError('UNKNOWN_DISPENSE', 404, `no dispense ${session_id} on ${dispenserId}`);
+      if (!dispense)
+        throw new TechnicianApiError('UNKNOWN_DISPENSE', 404, `no dispense ${session_id} on ${dispenserId}`);
       const { pulses, pulsesPerLitre } = calibratedPulsesPerLitre(dispense, current, measured_ml);
       await gateway.setDispenserConfig(dispenserId, { pulses_per_litre: pulsesPerLitre });
       recordAudit(db, {
         technicianId: request.technician?.technicianId ?? null,
         action: 'calibration',
         target: dispenserId,
-        details: { session_id, measured_ml, pulses, old_pulses_per_litre: current, new_pulses_per_litre: pulsesPerLitre },
+        details: {
+          session_id,
+          measured_ml,
+          pulses,
+          old_pulses_per_litre: current,
+          new_pulses_per_litre: pulsesPerLitre,
+        },
       });
-      return { dispenser_id: dispenserId, old_pulses_per_litre: current, new_pulses_per_litre: pulsesPerLitre, pulses, measured_ml };
+      return {
+        dispenser_id: dispenserId,
+        old_pulses_per_litre: current,
+        new_pulses_per_litre: pulsesPerLitre,
+        pulses,
+        measured_ml,
+      };
     },
   );
 
@@ -91,7 +106,12 @@ export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = as
         technicianId: request.technician?.technicianId ?? null,
         action: 'valve_test',
         target: dispenserId,
-        details: { command_id: result.command_id, duration_ms: request.body.duration_ms, ok: result.ok, pulses: result.pulses },
+        details: {
+          command_id: result.command_id,
+          duration_ms: request.body.duration_ms,
+          ok: result.ok,
+          pulses: result.pulses,
+        },
       });
       return {
         ok: result.ok,

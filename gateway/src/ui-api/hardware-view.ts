@@ -11,7 +11,11 @@ export function hardwareView(snapshot: HardwareSnapshot): HardwareView {
   const { modem } = snapshot;
   return {
     mode: snapshot.mode,
-    tank: { level_percent: snapshot.tank.levelPct, low_float_wet: snapshot.tank.lowFloatWet, high_float_wet: snapshot.tank.highFloatWet },
+    tank: {
+      level_percent: snapshot.tank.levelPct,
+      low_float_wet: snapshot.tank.lowFloatWet,
+      high_float_wet: snapshot.tank.highFloatWet,
+    },
     water_quality: {
       // A silent or not-yet-read sensor is not OK: the interlock refuses water then too.
       ok: quality.length === 0 ? null : quality.every((sensor) => sensor.status === 'ok' && sensor.inRange === true),
@@ -31,7 +35,12 @@ export function hardwareView(snapshot: HardwareSnapshot): HardwareView {
         ? null
         : { state: modem.state, registered: modem.registered, signal_dbm: modem.rssiDbm, operator: modem.operator },
     interlock: snapshot.interlock,
-    alerts: snapshot.alerts.map((alert) => ({ code: alert.key, severity: alert.severity, message: alert.message, since: alert.raisedAt })),
+    alerts: snapshot.alerts.map((alert) => ({
+      code: alert.key,
+      severity: alert.severity,
+      message: alert.message,
+      since: alert.raisedAt,
+    })),
   };
 }
 

@@ -2,7 +2,10 @@ import type { GatewayCore } from '../gateway.js';
 import type { SyncStatus } from '../sync/sync-status.js';
 
 /** The parts of the composed gateway the technician API uses. */
-export type TechnicianGateway = Pick<GatewayCore, 'store' | 'events' | 'kioskId' | 'settings' | 'setDispenserConfig' | 'sendCommand'>;
+export type TechnicianGateway = Pick<
+  GatewayCore,
+  'store' | 'events' | 'kioskId' | 'settings' | 'setDispenserConfig' | 'sendCommand'
+>;
 
 export interface SyncSource {
   status(): SyncStatus;

@@ -25,7 +25,12 @@ export interface KioskRoutesOptions {
 const dayOf = (date: string, timezone: string) => localDay(Date.parse(`${date}T12:00:00Z`), timezone);
 
 /** `from`/`to` are local calendar days, both included; default: today. */
-function dayRange(from: string | undefined, to: string | undefined, timezone: string, now: number): { from: number; to: number } {
+function dayRange(
+  from: string | undefined,
+  to: string | undefined,
+  timezone: string,
+  now: number,
+): { from: number; to: number } {
   const start = (from ? dayOf(from, timezone) : localDay(now, timezone)).start;
   const end = (to ? dayOf(to, timezone) : localDay(now, timezone)).end;
   if (end <= start) throw new TechnicianApiError('INVALID_RANGE', 400, '"to" must not be before "from"');
@@ -46,7 +51,10 @@ function syncView(status: SyncStatus): SyncView {
   };
 }
 
-export const kioskRoutes: FastifyPluginAsyncZod<KioskRoutesOptions> = async (app, { store, kioskId, timezone, hardware, sync }) => {
+export const kioskRoutes: FastifyPluginAsyncZod<KioskRoutesOptions> = async (
+  app,
+  { store, kioskId, timezone, hardware, sync },
+) => {
   app.addHook('onRequest', technicianGuard(store.db));
 
   app.get(

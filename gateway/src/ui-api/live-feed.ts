@@ -28,7 +28,12 @@ const TRANSLATE: Translators = {
     reason: outcome.reason,
     at: outcome.at,
   }),
-  'dispenser-status': (change) => ({ type: 'dispenser-status', dispenser_id: change.dispenser_id, online: change.online, at: change.at }),
+  'dispenser-status': (change) => ({
+    type: 'dispenser-status',
+    dispenser_id: change.dispenser_id,
+    online: change.online,
+    at: change.at,
+  }),
   'session-progress': ({ dispenser_id, progress, at }) => ({
     type: 'progress',
     dispenser_id,
@@ -50,18 +55,28 @@ const TRANSLATE: Translators = {
 export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, { db, events }) => {
   app.get(
     '/api/live',
-    { websocket: true, onRequest: technicianGuard(db), schema: { summary: 'Live feed (websocket of LiveMessage JSON)', tags: ['kiosk'] } },
+    {
+      websocket: true,
+      onRequest: technicianGuard(db),
+      schema: { summary: 'Live feed (websocket of LiveMessage JSON)', tags: ['kiosk'] },
+    },
     (socket) => {
       const send = (message: LiveMessage): void => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
       };
-      const unsubscribes = (Object.keys(TRANSLATE) as (keyof GatewayEventMap)[]).map((name) => subscribe(events, name, send));
+      const unsubscribes = (Object.keys(TRANSLATE) as (keyof GatewayEventMap)[]).map((name) =>
+        subscribe(events, name, send),
+      );
       socket.on('close', () => unsubscribes.forEach((unsubscribe) => unsubscribe()));
     },
   );
 };
 
-function subscribe<E extends keyof GatewayEventMap>(events: GatewayEvents, name: E, send: (message: LiveMessage) => void): () => void {
+function subscribe<E extends keyof GatewayEventMap>(
+  events: GatewayEvents,
+  name: E,
+  send: (message: LiveMessage) => void,
+): () => void {
   const translate = TRANSLATE[name] as (...args: GatewayEventMap[E]) => LiveMessage;
   const listener = ((...args: GatewayEventMap[E]) => send(translate(...args))) as never;
   events.on(name, listener);

@@ -13,7 +13,10 @@ describe('gateway process log for technicians', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tusafishe-logs-'));
-    gateway = await spawnGateway(dir, { TECHNICIAN_USERNAME: TECHNICIAN.username, TECHNICIAN_PASSWORD: TECHNICIAN.password });
+    gateway = await spawnGateway(dir, {
+      TECHNICIAN_USERNAME: TECHNICIAN.username,
+      TECHNICIAN_PASSWORD: TECHNICIAN.password,
+    });
   });
   afterAll(async () => {
     await gateway?.stop();
@@ -23,12 +26,21 @@ describe('gateway process log for technicians', () => {
   it('serves a refused dispenser login to a signed-in technician exactly as stdout logged it', async () => {
     const base = `http://127.0.0.1:${gateway.httpPort}`;
     expect((await fetch(`${base}/api/logs`)).status).toBe(401);
-    const signIn = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(TECHNICIAN) });
+    const signIn = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(TECHNICIAN),
+    });
     const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
 
     await expect(connectMqtt(gateway.mqttPort, 'D2', 'guessed-password')).rejects.toThrow();
-    await expect.poll(() => gateway.output.find((line) => line.includes('broker login refused')), { timeout: TEST_TIMEOUT_MS }).toBeDefined();
-    const logged = JSON.parse(gateway.output.find((line) => line.includes('broker login refused'))!) as Record<string, unknown>;
+    await expect
+      .poll(() => gateway.output.find((line) => line.includes('broker login refused')), { timeout: TEST_TIMEOUT_MS })
+      .toBeDefined();
+    const logged = JSON.parse(gateway.output.find((line) => line.includes('broker login refused'))!) as Record<
+      string,
+      unknown
+    >;
 
     const answer = (await (await fetch(`${base}/api/logs?level=warn&module=core`, { headers: { cookie } })).json()) as {
       entries: { time: number; level: string; msg: string; fields: Record<string, unknown> }[];

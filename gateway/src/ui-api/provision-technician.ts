@@ -27,7 +27,9 @@ async function readPassword(): Promise<string> {
 async function main(): Promise<void> {
   const username = z.string().trim().min(1).max(64).safeParse(process.argv[2]);
   if (!username.success) {
-    process.stderr.write('usage: DATA_DIR=<gateway data dir> provision-technician.ts <username>  (password on stdin or TECHNICIAN_PASSWORD)\n');
+    process.stderr.write(
+      'usage: DATA_DIR=<gateway data dir> provision-technician.ts <username>  (password on stdin or TECHNICIAN_PASSWORD)\n',
+    );
     process.exit(2);
   }
   const store = Store.open(process.env.DATA_DIR ?? './data');

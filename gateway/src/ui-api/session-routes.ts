@@ -41,13 +41,19 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
 
   app.get(
     '/api/session',
-    { onRequest: technicianGuard(db), schema: { summary: 'Who is signed in', tags: ['session'], response: { 200: Me, 401: ErrorBody } } },
+    {
+      onRequest: technicianGuard(db),
+      schema: { summary: 'Who is signed in', tags: ['session'], response: { 200: Me, 401: ErrorBody } },
+    },
     async (request) => ({ username: request.technician?.username ?? '' }),
   );
 
   app.delete(
     '/api/session',
-    { onRequest: technicianGuard(db), schema: { summary: 'Sign out', tags: ['session'], response: { 200: SignedOut, 401: ErrorBody } } },
+    {
+      onRequest: technicianGuard(db),
+      schema: { summary: 'Sign out', tags: ['session'], response: { 200: SignedOut, 401: ErrorBody } },
+    },
     async (request, reply) => {
       endSession(db, request.cookies[SESSION_COOKIE]);
       recordAudit(db, { technicianId: request.technician?.technicianId ?? null, action: 'sign_out' });

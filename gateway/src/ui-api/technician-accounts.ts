@@ -38,7 +38,8 @@ export async function createTechnician(db: Database, username: string, password:
        ON CONFLICT (username) DO NOTHING`,
     )
     .run(technicianId, username, passwordHash, Date.now());
-  if (inserted.changes === 0) throw new TechnicianApiError('USERNAME_TAKEN', 409, `technician "${username}" already exists`);
+  if (inserted.changes === 0)
+    throw new TechnicianApiError('USERNAME_TAKEN', 409, `technician "${username}" already exists`);
   return { technicianId, username };
 }
 
@@ -59,7 +60,9 @@ export async function authenticateTechnician(
   now: number = Date.now(),
 ): Promise<Technician> {
   const row = db
-    .prepare('SELECT technician_id, username, password_hash, failed_attempts, locked_until FROM technicians WHERE username = ?')
+    .prepare(
+      'SELECT technician_id, username, password_hash, failed_attempts, locked_until FROM technicians WHERE username = ?',
+    )
     .get(username) as TechnicianRow | undefined;
   if (!row) throw invalidCredentials();
   if (row.locked_until !== null && row.locked_until > now) {
@@ -77,7 +80,9 @@ export async function authenticateTechnician(
     );
     throw invalidCredentials();
   }
-  db.prepare('UPDATE technicians SET failed_attempts = 0, locked_until = NULL WHERE technician_id = ?').run(row.technician_id);
+  db.prepare('UPDATE technicians SET failed_attempts = 0, locked_until = NULL WHERE technician_id = ?').run(
+    row.technician_id,
+  );
   return { technicianId: row.technician_id, username: row.username };
 }
 

@@ -1,8 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandResult, decodeMessage, DispenserCommand, DispenserConfig, dispenserTopic, newId } from '@tusafishe/protocol';
-import { connectMqtt, demoPassword, nextMessage, startTestGateway, TestDispenser, type TestGateway } from '../../test/fixtures.js';
+import {
+  CommandResult,
+  decodeMessage,
+  DispenserCommand,
+  DispenserConfig,
+  dispenserTopic,
+  newId,
+} from '@tusafishe/protocol';
+import {
+  connectMqtt,
+  demoPassword,
+  nextMessage,
+  startTestGateway,
+  TestDispenser,
+  type TestGateway,
+} from '../../test/fixtures.js';
 import { LogRing } from '../log-ring.js';
 import { createLogger } from '../logger.js';
 import { authenticateTechnician, createTechnician, MAX_FAILED_SIGN_INS } from './technician-accounts.js';
@@ -25,7 +39,12 @@ function startHarness(): Promise<TestGateway> {
 }
 
 async function signIn(app: FastifyInstance, password = PASSWORD) {
-  return app.inject({ method: 'POST', url: '/api/session', headers: JSON_HEADERS, payload: { username: USERNAME, password } });
+  return app.inject({
+    method: 'POST',
+    url: '/api/session',
+    headers: JSON_HEADERS,
+    payload: { username: USERNAME, password },
+  });
 }
 
 function cookieOf(response: Awaited<ReturnType<typeof signIn>>): string {
@@ -74,7 +93,9 @@ describe('technician API', () => {
   });
 
   it('refuses every state change and every customer read without a session, changing nothing', async () => {
-    const spec = (await app.inject({ url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    const spec = (await app.inject({ url: '/api/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const before = gateway.store.db.prepare('SELECT count(*) AS n FROM technician_audit').get();
     const checked: string[] = [];
     for (const [path, methods] of Object.entries(spec.paths)) {
@@ -85,7 +106,10 @@ describe('technician API', () => {
           method: method.toUpperCase() as 'GET',
           url: method === 'get' && path === '/api/customers' ? `${url}?q=0700000101` : url,
           headers: JSON_HEADERS,
-          payload: method === 'get' ? undefined : { reason: 'no session', measured_ml: 1000, session_id: newId(), duration_ms: 1000 },
+          payload:
+            method === 'get'
+              ? undefined
+              : { reason: 'no session', measured_ml: 1000, session_id: newId(), duration_ms: 1000 },
         });
         expect(response.statusCode, `${method} ${path}`).toBe(401);
         checked.push(`${method} ${path}`);
@@ -103,7 +127,9 @@ describe('technician API', () => {
       ]),
     );
     expect(gateway.store.db.prepare('SELECT count(*) AS n FROM technician_audit').get()).toEqual(before);
-    expect(gateway.store.dispensers.list().map((d) => d.config.pulses_per_litre)).toEqual([450, 450, 450, 450, 450, 450]);
+    expect(gateway.store.dispensers.list().map((d) => d.config.pulses_per_litre)).toEqual([
+      450, 450, 450, 450, 450, 450,
+    ]);
   });
 
   it('refuses a state change sent as a form, even with a session (CSRF)', async () => {
@@ -125,10 +151,20 @@ describe('technician API', () => {
     const { store } = gateway;
     for (let i = 0; i < 5; i++) store.pinFailures.recordFailure('TSF000103', Date.now(), 5, 15 * 60_000);
     const found = await app.inject({ url: '/api/customers?q=0700%20000%20103', headers: { cookie } });
-    expect(found.json()).toMatchObject({ account_id: 'TSF000103', phone: '+254700000103', balance_ml: 20_000, today_ml: 0 });
+    expect(found.json()).toMatchObject({
+      account_id: 'TSF000103',
+      phone: '+254700000103',
+      balance_ml: 20_000,
+      today_ml: 0,
+    });
     expect(found.json().locked_until).toBeGreaterThan(Date.now());
 
-    const missingReason = await app.inject({ method: 'POST', url: '/api/customers/TSF000103/unlock', headers: { cookie, ...JSON_HEADERS }, payload: {} });
+    const missingReason = await app.inject({
+      method: 'POST',
+      url: '/api/customers/TSF000103/unlock',
+      headers: { cookie, ...JSON_HEADERS },
+      payload: {},
+    });
     expect(missingReason.statusCode).toBe(400);
 
     const unlocked = await app.inject({
@@ -138,9 +174,9 @@ describe('technician API', () => {
       payload: { reason: 'customer showed ID, forgot PIN' },
     });
     expect(unlocked.json()).toMatchObject({ account_id: 'TSF000103', locked_until: null, failed_pins: 0 });
-    expect(store.db.prepare("SELECT target, reason FROM technician_audit WHERE action = 'customer_unlock'").all()).toEqual([
-      { target: 'TSF000103', reason: 'customer showed ID, forgot PIN' },
-    ]);
+    expect(
+      store.db.prepare("SELECT target, reason FROM technician_audit WHERE action = 'customer_unlock'").all(),
+    ).toEqual([{ target: 'TSF000103', reason: 'customer showed ID, forgot PIN' }]);
 
     const byAccount = await app.inject({ url: '/api/customers?q=tsf000103', headers: { cookie } });
     expect(byAccount.json()).toMatchObject({ account_id: 'TSF000103' });
@@ -159,7 +195,13 @@ describe('technician API', () => {
       headers: { cookie, ...JSON_HEADERS },
       payload: { session_id: sessionId, measured_ml: 900 },
     });
-    expect(response.json()).toEqual({ dispenser_id: 'D2', old_pulses_per_litre: 450, new_pulses_per_litre: 500, pulses: 450, measured_ml: 900 });
+    expect(response.json()).toEqual({
+      dispenser_id: 'D2',
+      old_pulses_per_litre: 450,
+      new_pulses_per_litre: 500,
+      pulses: 450,
+      measured_ml: 900,
+    });
 
     const d2 = await connectMqtt(gateway.mqttPort, 'D2', demoPassword(gateway, 'D2'));
     const retained = nextMessage(d2, dispenserTopic('D2', 'config'), (payload) => {
@@ -171,7 +213,10 @@ describe('technician API', () => {
     await d2.endAsync();
 
     const detail = await app.inject({ url: '/api/dispensers/D2', headers: { cookie } });
-    expect(detail.json()).toMatchObject({ pulses_per_litre: 500, recent_dispenses: [{ session_id: sessionId, pulses: 450, delivered_ml: 1000 }] });
+    expect(detail.json()).toMatchObject({
+      pulses_per_litre: 500,
+      recent_dispenses: [{ session_id: sessionId, pulses: 450, delivered_ml: 1000 }],
+    });
     const otherDispenser = await app.inject({
       method: 'POST',
       url: '/api/dispensers/D3/calibration',
@@ -197,7 +242,9 @@ describe('technician API', () => {
       payload: { duration_ms: 1000 },
     });
     expect(response.json()).toEqual({ ok: true, message: null, delivered_ml: 160, pulses: 72 });
-    expect(gateway.store.db.prepare("SELECT target FROM technician_audit WHERE action = 'valve_test'").all()).toEqual([{ target: 'D3' }]);
+    expect(gateway.store.db.prepare("SELECT target FROM technician_audit WHERE action = 'valve_test'").all()).toEqual([
+      { target: 'D3' },
+    ]);
     await d3.endAsync();
   });
 
@@ -208,7 +255,12 @@ describe('technician API', () => {
     expect(usage.by_dispenser).toEqual(expect.arrayContaining([{ dispenser_id: 'D4', ml: 2500 }]));
     expect(usage.tank).toBeNull();
     const overview = (await app.inject({ url: '/api/overview', headers: { cookie } })).json();
-    expect(overview).toMatchObject({ kiosk_id: 'K1', hardware: null, sync: null, today: { dispensed_ml: 3500, dispenses: 2 } });
+    expect(overview).toMatchObject({
+      kiosk_id: 'K1',
+      hardware: null,
+      sync: null,
+      today: { dispensed_ml: 3500, dispenses: 2 },
+    });
     const week = (await app.inject({ url: '/api/usage?range=week', headers: { cookie } })).json();
     expect(week.buckets).toHaveLength(7);
     expect(week.buckets.at(-1).ml).toBeGreaterThanOrEqual(2500);
@@ -216,22 +268,37 @@ describe('technician API', () => {
     const csv = await app.inject({ url: '/api/transactions.csv', headers: { cookie } });
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const lines = csv.body.trim().split('\r\n');
-    expect(lines[0]).toBe('occurred_at,event_id,type,account_id,phone,amount_ml,kiosk_id,dispenser_id,source_id,synced');
+    expect(lines[0]).toBe(
+      'occurred_at,event_id,type,account_id,phone,amount_ml,kiosk_id,dispenser_id,source_id,synced',
+    );
     expect(lines.some((line) => line.includes(',dispense,TSF000104,+254700000104,-2500,K1,D4,'))).toBe(true);
-    const badRange = await app.inject({ url: '/api/transactions.csv?from=2024-05-02&to=2024-05-01', headers: { cookie } });
+    const badRange = await app.inject({
+      url: '/api/transactions.csv?from=2024-05-02&to=2024-05-01',
+      headers: { cookie },
+    });
     expect(badRange.statusCode).toBe(400);
   });
 
   it('pushes gateway events to a signed-in live feed and refuses the feed without a session', async () => {
     const port = gateway.httpPort;
     const anonymous = new WebSocket(`ws://127.0.0.1:${port}/api/live`);
-    const refused = await new Promise<number>((resolve) => anonymous.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const refused = await new Promise<number>((resolve) =>
+      anonymous.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
     expect(refused).toBe(401);
 
     const socket = new WebSocket(`ws://127.0.0.1:${port}/api/live`, { headers: { cookie } });
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    const message = new Promise<unknown>((resolve) => socket.once('message', (data) => resolve(JSON.parse(String(data)))));
-    gateway.events.emit('dispenser-status', { dispenser_id: 'D5', online: false, firmware: null, heartbeat: null, at: 1 });
+    const message = new Promise<unknown>((resolve) =>
+      socket.once('message', (data) => resolve(JSON.parse(String(data)))),
+    );
+    gateway.events.emit('dispenser-status', {
+      dispenser_id: 'D5',
+      online: false,
+      firmware: null,
+      heartbeat: null,
+      at: 1,
+    });
     expect(await message).toEqual({ type: 'dispenser-status', dispenser_id: 'D5', online: false, at: 1 });
     socket.close();
   });
@@ -240,22 +307,44 @@ describe('technician API', () => {
     await expect(connectMqtt(gateway.mqttPort, 'D4', 'not-the-password')).rejects.toThrow();
     gateway.logger.child({ module: 'sync' }).error({ status: 503 }, 'push failed');
     gateway.logger.warn(
-      { pin: 'pin-7391', dispenser: { password: 'pw-7391', config: { secret: 'secret-7391' } }, req: { headers: { authorization: 'Bearer tok-7391' } } },
+      {
+        pin: 'pin-7391',
+        dispenser: { password: 'pw-7391', config: { secret: 'secret-7391' } },
+        req: { headers: { authorization: 'Bearer tok-7391' } },
+      },
       'redaction check',
     );
-    const logs = (query: string, headers: Record<string, string> = { cookie }) => app.inject({ url: `/api/logs${query}`, headers });
+    const logs = (query: string, headers: Record<string, string> = { cookie }) =>
+      app.inject({ url: `/api/logs${query}`, headers });
 
     const warnings = await logs('?level=warn');
     expect(warnings.statusCode).toBe(200);
     const body = warnings.json();
-    expect(body).toMatchObject({ timezone: 'Africa/Nairobi', capacity: 2000, modules: expect.arrayContaining(['core', 'sync']) });
-    expect(body.entries.slice(0, 3).map((entry: { msg: string }) => entry.msg)).toEqual(['redaction check', 'push failed', 'broker login refused']);
+    expect(body).toMatchObject({
+      timezone: 'Africa/Nairobi',
+      capacity: 2000,
+      modules: expect.arrayContaining(['core', 'sync']),
+    });
+    expect(body.entries.slice(0, 3).map((entry: { msg: string }) => entry.msg)).toEqual([
+      'redaction check',
+      'push failed',
+      'broker login refused',
+    ]);
     expect(body.entries[2]).toMatchObject({ level: 'warn', module: 'core', fields: { username: 'D4' } });
     expect(warnings.body).not.toMatch(/7391|not-the-password/);
-    expect(body.entries[0].fields).toMatchObject({ pin: '[redacted]', dispenser: { password: '[redacted]', config: { secret: '[redacted]' } } });
+    expect(body.entries[0].fields).toMatchObject({
+      pin: '[redacted]',
+      dispenser: { password: '[redacted]', config: { secret: '[redacted]' } },
+    });
 
-    expect((await logs('?module=sync')).json().entries).toEqual([expect.objectContaining({ level: 'error', msg: 'push failed' })]);
-    expect((await logs('?level=info&limit=500')).json().entries.some((entry: { msg: string }) => entry.msg === 'gateway listening')).toBe(true);
+    expect((await logs('?module=sync')).json().entries).toEqual([
+      expect.objectContaining({ level: 'error', msg: 'push failed' }),
+    ]);
+    expect(
+      (await logs('?level=info&limit=500'))
+        .json()
+        .entries.some((entry: { msg: string }) => entry.msg === 'gateway listening'),
+    ).toBe(true);
     expect((await logs('?limit=0')).statusCode).toBe(400);
     expect((await logs('?level=debug')).statusCode).toBe(400);
 
@@ -266,7 +355,12 @@ describe('technician API', () => {
 
   it('ends the session on sign-out', async () => {
     const own = cookieOf(await signIn(app));
-    const out = await app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: own, ...JSON_HEADERS }, payload: {} });
+    const out = await app.inject({
+      method: 'DELETE',
+      url: '/api/session',
+      headers: { cookie: own, ...JSON_HEADERS },
+      payload: {},
+    });
     expect(out.statusCode).toBe(200);
     expect((await app.inject({ url: '/api/overview', headers: { cookie: own } })).statusCode).toBe(401);
     expect((await app.inject({ url: '/api/overview', headers: { cookie } })).statusCode).toBe(200);
@@ -283,10 +377,14 @@ describe('technician sign-in protection', () => {
   it('locks an account after repeated wrong passwords, even against the right one', async () => {
     const { db } = gateway.store;
     for (let i = 0; i < MAX_FAILED_SIGN_INS; i++) {
-      await expect(authenticateTechnician(db, USERNAME, 'wrong-password')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+      await expect(authenticateTechnician(db, USERNAME, 'wrong-password')).rejects.toMatchObject({
+        code: 'INVALID_CREDENTIALS',
+      });
     }
     await expect(authenticateTechnician(db, USERNAME, PASSWORD)).rejects.toMatchObject({ code: 'TECHNICIAN_LOCKED' });
-    await expect(authenticateTechnician(db, USERNAME, PASSWORD, Date.now() + 16 * 60_000)).resolves.toMatchObject({ username: USERNAME });
+    await expect(authenticateTechnician(db, USERNAME, PASSWORD, Date.now() + 16 * 60_000)).resolves.toMatchObject({
+      username: USERNAME,
+    });
   });
 
   it('rate-limits sign-in attempts', async () => {

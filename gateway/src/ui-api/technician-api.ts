@@ -64,7 +64,13 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   const { store } = gateway;
   const timezone = gateway.settings.timezone;
   await app.register(sessionRoutes, { db: store.db, secureCookie: deps.secureCookie ?? false });
-  await app.register(kioskRoutes, { store, timezone, kioskId: gateway.kioskId, hardware: deps.hardware, sync: deps.sync });
+  await app.register(kioskRoutes, {
+    store,
+    timezone,
+    kioskId: gateway.kioskId,
+    hardware: deps.hardware,
+    sync: deps.sync,
+  });
   await app.register(dispenserRoutes, { gateway });
   await app.register(customerRoutes, { store, timezone, phoneRegion: gateway.settings.phoneRegion });
   await app.register(liveFeed, { db: store.db, events: gateway.events });
@@ -75,15 +81,21 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   if (deps.uiDistDir && existsSync(join(deps.uiDistDir, 'index.html'))) {
     await app.register(fastifyStatic, { root: deps.uiDistDir, prefix: '/' });
   } else if (deps.uiDistDir) {
-    app.log.warn({ ui_dist_dir: deps.uiDistDir }, 'technician UI not built (npm run build -w @tusafishe/ui): serving the API only');
+    app.log.warn(
+      { ui_dist_dir: deps.uiDistDir },
+      'technician UI not built (npm run build -w @tusafishe/ui): serving the API only',
+    );
   }
 };
 
 /** Every error leaves as `{ code, message }` with a status that says whose fault it is. */
 function answerError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof TechnicianApiError) return reply.code(error.status).send({ code: error.code, message: error.message });
+  if (error instanceof TechnicianApiError)
+    return reply.code(error.status).send({ code: error.code, message: error.message });
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const message = error.validation.map((issue) => `${error.validationContext ?? 'request'}${issue.instancePath}: ${issue.message}`).join('; ');
+    const message = error.validation
+      .map((issue) => `${error.validationContext ?? 'request'}${issue.instancePath}: ${issue.message}`)
+      .join('; ');
     return reply.code(400).send({ code: 'INVALID_REQUEST', message });
   }
   const status = error.statusCode ?? 500;

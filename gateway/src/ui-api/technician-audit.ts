@@ -1,7 +1,14 @@
 import type { Database } from 'better-sqlite3';
 import { newId } from '@tusafishe/protocol';
 
-export type AuditAction = 'sign_in' | 'sign_out' | 'customer_unlock' | 'calibration' | 'valve_test' | 'firmware_upload' | 'firmware_update';
+export type AuditAction =
+  | 'sign_in'
+  | 'sign_out'
+  | 'customer_unlock'
+  | 'calibration'
+  | 'valve_test'
+  | 'firmware_upload'
+  | 'firmware_update';
 
 export interface AuditEntry {
   technicianId: string | null;

@@ -11,12 +11,9 @@ const hashToken = (token: string): string => createHash('sha256').update(token).
 export function startSession(db: Database, technician: Technician, now: number = Date.now()): string {
   const token = randomBytes(32).toString('base64url');
   db.prepare('DELETE FROM technician_sessions WHERE expires_at <= ?').run(now);
-  db.prepare('INSERT INTO technician_sessions (token_hash, technician_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
-    hashToken(token),
-    technician.technicianId,
-    now,
-    now + SESSION_TTL_MS,
-  );
+  db.prepare(
+    'INSERT INTO technician_sessions (token_hash, technician_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+  ).run(hashToken(token), technician.technicianId, now, now + SESSION_TTL_MS);
   return token;
 }
 

@@ -1,7 +1,18 @@
 import type { Database } from 'better-sqlite3';
 import { BALANCE_EVENT_TYPES } from '@tusafishe/protocol';
 
-const COLUMNS = ['occurred_at', 'event_id', 'type', 'account_id', 'phone', 'amount_ml', 'kiosk_id', 'dispenser_id', 'source_id', 'synced'] as const;
+const COLUMNS = [
+  'occurred_at',
+  'event_id',
+  'type',
+  'account_id',
+  'phone',
+  'amount_ml',
+  'kiosk_id',
+  'dispenser_id',
+  'source_id',
+  'synced',
+] as const;
 
 interface TransactionRow {
   occurred_at: number;

@@ -15,7 +15,10 @@ function buckets(range: Usage['range'], timezone: string, now: number): { starts
     return { starts: Array.from({ length: hours }, (_, hour) => today.start + hour * HOUR_MS), to: today.end };
   }
   // Midday of each day keeps a DST shift from landing in the wrong day.
-  const starts = Array.from({ length: 7 }, (_, index) => localDay(today.start + DAY_MS / 2 - (6 - index) * DAY_MS, timezone).start);
+  const starts = Array.from(
+    { length: 7 },
+    (_, index) => localDay(today.start + DAY_MS / 2 - (6 - index) * DAY_MS, timezone).start,
+  );
   return { starts, to: today.end };
 }
 
@@ -30,11 +33,19 @@ export function dispensedBetween(store: Store, from: number, to: number): { disp
 }
 
 /** Litres per hour/day and per dispenser, plus the tank level when the kiosk has a tank sensor. */
-export function usageSeries(store: Store, range: Usage['range'], timezone: string, hardware: HardwareApi | undefined, now: number = Date.now()): Usage {
+export function usageSeries(
+  store: Store,
+  range: Usage['range'],
+  timezone: string,
+  hardware: HardwareApi | undefined,
+  now: number = Date.now(),
+): Usage {
   const { starts, to } = buckets(range, timezone, now);
   const from = starts[0] ?? now;
   const dispenses = store.db
-    .prepare(`SELECT occurred_at, dispenser_id, -amount_ml AS ml FROM ledger_events WHERE type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`)
+    .prepare(
+      `SELECT occurred_at, dispenser_id, -amount_ml AS ml FROM ledger_events WHERE type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`,
+    )
     .all(from, to) as { occurred_at: number; dispenser_id: string | null; ml: number }[];
   const series = starts.map((start) => ({ start, ml: 0 }));
   const byDispenser = new Map<string, number>();
@@ -50,7 +61,9 @@ export function usageSeries(store: Store, range: Usage['range'], timezone: strin
     from,
     to,
     buckets: series,
-    by_dispenser: [...byDispenser].map(([dispenser_id, ml]) => ({ dispenser_id, ml })).sort((a, b) => a.dispenser_id.localeCompare(b.dispenser_id)),
+    by_dispenser: [...byDispenser]
+      .map(([dispenser_id, ml]) => ({ dispenser_id, ml }))
+      .sort((a, b) => a.dispenser_id.localeCompare(b.dispenser_id)),
     tank: hardware ? tankSeries(hardware, from, to) : null,
   };
 }

@@ -16,14 +16,20 @@ function commandResult(events: GatewayEvents, commandId: string, timeoutMs: numb
     };
     const timer = setTimeout(() => {
       events.off('command-result', listener);
-      reject(new TechnicianApiError('DISPENSER_SILENT', 504, 'the dispenser did not report the valve test; is it online?'));
+      reject(
+        new TechnicianApiError('DISPENSER_SILENT', 504, 'the dispenser did not report the valve test; is it online?'),
+      );
     }, timeoutMs);
     events.on('command-result', listener);
   });
 }
 
 /** Opens a dispenser's valve for `durationMs` and resolves with what its flow meter counted. */
-export async function runValveTest(gateway: TechnicianGateway, dispenserId: string, durationMs: number): Promise<CommandResult> {
+export async function runValveTest(
+  gateway: TechnicianGateway,
+  dispenserId: string,
+  durationMs: number,
+): Promise<CommandResult> {
   const command = { command_id: newId(), type: 'valve_test', duration_ms: durationMs } as const;
   const result = commandResult(gateway.events, command.command_id, durationMs + RESULT_GRACE_MS);
   try {

@@ -3,7 +3,13 @@ import { AccountId, Pin, ProtocolError, type CustomerStatus } from '@tusafishe/p
 import { normalisePhone, type CountryCode } from '@tusafishe/protocol/phone';
 
 /** Why a document is not imported; stable codes for the report. */
-export type SkipReason = 'invalid_document' | 'invalid_phone' | 'missing_pin' | 'invalid_pin' | 'invalid_credits' | 'duplicate_phone';
+export type SkipReason =
+  | 'invalid_document'
+  | 'invalid_phone'
+  | 'missing_pin'
+  | 'invalid_pin'
+  | 'invalid_credits'
+  | 'duplicate_phone';
 
 /** A customer of the old Appwrite `customers` collection, as far as the import needs it. */
 export interface CustomerCandidate {
@@ -21,7 +27,9 @@ export interface CustomerCandidate {
   createdAt: Date | undefined;
 }
 
-export type CandidateResult = { ok: true; candidate: CustomerCandidate } | { ok: false; reason: SkipReason; message: string };
+export type CandidateResult =
+  | { ok: true; candidate: CustomerCandidate }
+  | { ok: false; reason: SkipReason; message: string };
 
 /** Fields are optional and loosely typed: the old system stored what its scripts sent. */
 const AppwriteCustomerDocument = z.object({
@@ -49,7 +57,8 @@ export function toCandidate(document: unknown, region: CountryCode): CandidateRe
   if (!parsed.success) return skip('invalid_document', z.prettifyError(parsed.error).replace(/\n/g, '; '));
   const doc = parsed.data;
 
-  if (doc.phone_number === null || doc.phone_number === undefined || doc.phone_number === '') return skip('invalid_phone', 'no phone_number');
+  if (doc.phone_number === null || doc.phone_number === undefined || doc.phone_number === '')
+    return skip('invalid_phone', 'no phone_number');
   let phone: string;
   try {
     phone = normalisePhone(String(doc.phone_number), region);
@@ -58,7 +67,8 @@ export function toCandidate(document: unknown, region: CountryCode): CandidateRe
     throw error;
   }
 
-  if (doc.pin === null || doc.pin === undefined || String(doc.pin).trim() === '') return skip('missing_pin', 'no PIN: the customer must register again by USSD');
+  if (doc.pin === null || doc.pin === undefined || String(doc.pin).trim() === '')
+    return skip('missing_pin', 'no PIN: the customer must register again by USSD');
   // A PIN stored as a number has lost its leading zeros, so it is rejected like any other malformed one.
   const pin = String(doc.pin).trim();
   if (!Pin.safeParse(pin).success) return skip('invalid_pin', 'PIN is not 4–6 digits');
@@ -89,6 +99,7 @@ export function toCandidate(document: unknown, region: CountryCode): CandidateRe
 function keepableAccountId(raw: string | null | undefined): { id: string | undefined; problem: string | undefined } {
   if (raw === null || raw === undefined || raw.trim() === '') return { id: undefined, problem: undefined };
   const id = raw.trim().toUpperCase();
-  if (!AccountId.safeParse(id).success) return { id: undefined, problem: `old account id "${raw}" is not 4–16 letters and digits` };
+  if (!AccountId.safeParse(id).success)
+    return { id: undefined, problem: `old account id "${raw}" is not 4–16 letters and digits` };
   return { id, problem: undefined };
 }

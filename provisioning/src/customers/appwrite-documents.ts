@@ -14,7 +14,10 @@ export interface AppwriteCollection {
  * Every document of a collection, a page at a time, ordered by `$id` and paged by cursor
  * (offsets get slow and skip rows on a collection that changes while it is read).
  */
-export async function* appwriteDocumentPages(source: AppwriteCollection, pageSize = 100): AsyncGenerator<Models.DefaultDocument[]> {
+export async function* appwriteDocumentPages(
+  source: AppwriteCollection,
+  pageSize = 100,
+): AsyncGenerator<Models.DefaultDocument[]> {
   const client = new Client().setEndpoint(source.endpoint).setProject(source.project).setKey(source.apiKey);
   const databases = new Databases(client);
   let cursor: string | undefined;
@@ -27,13 +30,23 @@ export async function* appwriteDocumentPages(source: AppwriteCollection, pageSiz
   }
 }
 
-async function listPage(databases: Databases, source: AppwriteCollection, queries: string[]): Promise<Models.DocumentList<Models.DefaultDocument>> {
+async function listPage(
+  databases: Databases,
+  source: AppwriteCollection,
+  queries: string[],
+): Promise<Models.DocumentList<Models.DefaultDocument>> {
   try {
     return await databases.listDocuments({ databaseId: source.database, collectionId: source.collection, queries });
   } catch (error) {
     if (error instanceof AppwriteException) {
-      throw new ProvisioningError('APPWRITE_FAILED', `Appwrite refused to list ${source.database}/${source.collection} (${error.code} ${error.type}): ${error.message}`);
+      throw new ProvisioningError(
+        'APPWRITE_FAILED',
+        `Appwrite refused to list ${source.database}/${source.collection} (${error.code} ${error.type}): ${error.message}`,
+      );
     }
-    throw new ProvisioningError('APPWRITE_FAILED', `cannot reach Appwrite at ${source.endpoint}: ${(error as Error).message}`);
+    throw new ProvisioningError(
+      'APPWRITE_FAILED',
+      `cannot reach Appwrite at ${source.endpoint}: ${(error as Error).message}`,
+    );
   }
 }

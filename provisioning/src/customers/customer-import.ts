@@ -20,7 +20,10 @@ export interface DocumentOrigin {
 }
 
 export function openingBalanceEventId(origin: DocumentOrigin, documentId: string): string {
-  return uuidv5(`appwrite:${origin.project}/${origin.database}/${origin.collection}/${documentId}`, OPENING_BALANCE_NAMESPACE);
+  return uuidv5(
+    `appwrite:${origin.project}/${origin.database}/${origin.collection}/${documentId}`,
+    OPENING_BALANCE_NAMESPACE,
+  );
 }
 
 export type ImportOutcome =
@@ -35,7 +38,10 @@ export interface RunClaims {
 }
 
 /** Which of these documents an earlier run imported: document id → account id. */
-export async function importedBefore(db: Queryable, eventIds: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+export async function importedBefore(
+  db: Queryable,
+  eventIds: ReadonlyMap<string, string>,
+): Promise<Map<string, string>> {
   const byEvent = new Map([...eventIds].map(([documentId, eventId]) => [eventId, documentId]));
   const rows = await db.query<{ event_id: string; account_id: string }>(
     'SELECT event_id::text AS event_id, account_id FROM ledger_events WHERE event_id = ANY($1::uuid[])',
@@ -64,16 +70,27 @@ export async function importCandidate(
   const eventId = openingBalanceEventId(origin, candidate.documentId);
   const claimedBy = options.claims.phones.get(candidate.phone);
   if (claimedBy !== undefined) {
-    return { kind: 'skipped', reason: 'duplicate_phone', message: `${candidate.phone} is also on document ${claimedBy}, imported first` };
+    return {
+      kind: 'skipped',
+      reason: 'duplicate_phone',
+      message: `${candidate.phone} is also on document ${claimedBy}, imported first`,
+    };
   }
   try {
     const outcome = await db.transaction(async (tx) => {
       await lockCustomerChanges(tx);
-      const earlier = await tx.query<{ account_id: string }>('SELECT account_id FROM ledger_events WHERE event_id = $1', [eventId]);
+      const earlier = await tx.query<{ account_id: string }>(
+        'SELECT account_id FROM ledger_events WHERE event_id = $1',
+        [eventId],
+      );
       if (earlier[0]) return { kind: 'already_imported', accountId: earlier[0].account_id } as const;
       const owner = await findCustomerByPhone(tx, candidate.phone);
       if (owner) {
-        return { kind: 'skipped', reason: 'duplicate_phone', message: `${candidate.phone} already belongs to cloud account ${owner.account_id}` } as const;
+        return {
+          kind: 'skipped',
+          reason: 'duplicate_phone',
+          message: `${candidate.phone} already belongs to cloud account ${owner.account_id}`,
+        } as const;
       }
       const { accountId, note } = await chooseAccountId(tx, candidate, options.claims);
       await tx.query(
@@ -81,9 +98,27 @@ export async function importCandidate(
         [accountId, candidate.phone, candidate.name, pinHash, candidate.status, candidate.createdAt ?? null],
       );
       const details = { reason: IMPORT_REASON, operator: IMPORT_OPERATOR, appwrite_document_id: candidate.documentId };
-      await appendEvents(tx, [{ event_id: eventId, type: 'adjustment', account_id: accountId, amount_ml: candidate.creditsMl, occurred_at: Date.now(), details }]);
-      await audit(tx, IMPORT_OPERATOR, 'customer.import', accountId, { ...details, event_id: eventId, opening_balance_ml: candidate.creditsMl });
-      const imported: ImportOutcome = { kind: 'imported', accountId, accountIdNote: note, creditsMl: candidate.creditsMl };
+      await appendEvents(tx, [
+        {
+          event_id: eventId,
+          type: 'adjustment',
+          account_id: accountId,
+          amount_ml: candidate.creditsMl,
+          occurred_at: Date.now(),
+          details,
+        },
+      ]);
+      await audit(tx, IMPORT_OPERATOR, 'customer.import', accountId, {
+        ...details,
+        event_id: eventId,
+        opening_balance_ml: candidate.creditsMl,
+      });
+      const imported: ImportOutcome = {
+        kind: 'imported',
+        accountId,
+        accountIdNote: note,
+        creditsMl: candidate.creditsMl,
+      };
       if (options.dryRun) throw new DryRunRollback(imported);
       return imported;
     });
@@ -102,10 +137,16 @@ export function claim(claims: RunClaims, candidate: CustomerCandidate, outcome: 
   claims.accountIds.add(outcome.accountId);
 }
 
-async function chooseAccountId(tx: Queryable, candidate: CustomerCandidate, claims: RunClaims): Promise<{ accountId: string; note: string | undefined }> {
+async function chooseAccountId(
+  tx: Queryable,
+  candidate: CustomerCandidate,
+  claims: RunClaims,
+): Promise<{ accountId: string; note: string | undefined }> {
   const wanted = candidate.wantedAccountId;
-  if (wanted !== undefined && !claims.accountIds.has(wanted) && !(await findCustomer(tx, wanted))) return { accountId: wanted, note: undefined };
-  const note = wanted !== undefined ? `old account id ${wanted} is taken` : candidate.accountIdProblem ?? 'no old account id';
+  if (wanted !== undefined && !claims.accountIds.has(wanted) && !(await findCustomer(tx, wanted)))
+    return { accountId: wanted, note: undefined };
+  const note =
+    wanted !== undefined ? `old account id ${wanted} is taken` : (candidate.accountIdProblem ?? 'no old account id');
   for (;;) {
     const drawn = newAccountId();
     if (!claims.accountIds.has(drawn) && !(await findCustomer(tx, drawn))) return { accountId: drawn, note };

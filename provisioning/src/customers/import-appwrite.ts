@@ -4,25 +4,53 @@ import type { CountryCode } from '@tusafishe/protocol/phone';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import type { Db } from '../../../cloud/src/store/db.js';
 import { defineCommand, type CommandIo } from '../command-line.js';
-import { CLOUD_TARGET_ENV, CloudTargetInput, CloudTargetOptions, describeCloudTarget, openCloudTarget } from '../stores/cloud-database.js';
+import {
+  CLOUD_TARGET_ENV,
+  CloudTargetInput,
+  CloudTargetOptions,
+  describeCloudTarget,
+  openCloudTarget,
+} from '../stores/cloud-database.js';
 import { appwriteDocumentPages, type AppwriteCollection } from './appwrite-documents.js';
 import { toCandidate, type CandidateResult } from './appwrite-customer.js';
-import { claim, importCandidate, importedBefore, openingBalanceEventId, type DocumentOrigin, type ImportOutcome, type RunClaims } from './customer-import.js';
+import {
+  claim,
+  importCandidate,
+  importedBefore,
+  openingBalanceEventId,
+  type DocumentOrigin,
+  type ImportOutcome,
+  type RunClaims,
+} from './customer-import.js';
 import { ImportReport } from './import-report.js';
 
 export const customersImportAppwrite = defineCommand({
   name: 'customers import-appwrite',
   summary:
-    "Imports the old Appwrite customers collection into the cloud: phones to E.164, PINs hashed, old account ids kept when they can be, credits as one opening-balance adjustment each. Re-running imports nothing twice.",
+    'Imports the old Appwrite customers collection into the cloud: phones to E.164, PINs hashed, old account ids kept when they can be, credits as one opening-balance adjustment each. Re-running imports nothing twice.',
   positionals: [],
   options: {
-    endpoint: { type: 'string', value: 'url', env: 'APPWRITE_ENDPOINT', description: 'Appwrite API endpoint, e.g. https://appwrite.example/v1' },
+    endpoint: {
+      type: 'string',
+      value: 'url',
+      env: 'APPWRITE_ENDPOINT',
+      description: 'Appwrite API endpoint, e.g. https://appwrite.example/v1',
+    },
     project: { type: 'string', value: 'id', env: 'APPWRITE_PROJECT', description: 'Appwrite project id' },
     database: { type: 'string', value: 'id', env: 'APPWRITE_DATABASE', description: 'Appwrite database id' },
     collection: { type: 'string', value: 'id', description: 'collection id', default: 'customers' },
-    region: { type: 'string', value: 'CC', description: 'country whose local forms (0700…) the phones use', default: 'KE' },
+    region: {
+      type: 'string',
+      value: 'CC',
+      description: 'country whose local forms (0700…) the phones use',
+      default: 'KE',
+    },
     'dry-run': { type: 'boolean', description: 'check every document and show what would happen; change nothing' },
-    report: { type: 'string', value: 'file', description: 'write every document\'s outcome (no PINs) and the summary as JSON' },
+    report: {
+      type: 'string',
+      value: 'file',
+      description: "write every document's outcome (no PINs) and the summary as JSON",
+    },
     'page-size': { type: 'string', value: 'n', description: 'documents per Appwrite request', default: '100' },
     ...CloudTargetOptions,
   },
@@ -36,11 +64,16 @@ example: APPWRITE_API_KEY=… DATABASE_URL=postgres://… npm run provision -- c
     project: z.string().min(1).max(64),
     database: z.string().min(1).max(64),
     collection: z.string().min(1).max(64).default('customers'),
-    region: z.string().regex(/^[A-Z]{2}$/, 'a two-letter country code such as KE or UG').default('KE'),
+    region: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'a two-letter country code such as KE or UG')
+      .default('KE'),
     'dry-run': z.boolean().default(false),
     report: z.string().min(1).optional(),
     'page-size': z.coerce.number().int().min(1).max(1000).default(100),
-    APPWRITE_API_KEY: z.string({ error: 'set APPWRITE_API_KEY to a server API key (never pass it as an argument)' }).min(1),
+    APPWRITE_API_KEY: z
+      .string({ error: 'set APPWRITE_API_KEY to a server API key (never pass it as an argument)' })
+      .min(1),
     ...CloudTargetInput,
   }),
   async run(input, io) {
@@ -54,10 +87,19 @@ example: APPWRITE_API_KEY=… DATABASE_URL=postgres://… npm run provision -- c
     const db = await openCloudTarget(input);
     const report = new ImportReport(input['dry-run']);
     try {
-      io.out(`${input['dry-run'] ? 'Dry run: checking' : 'Importing'} ${source.database}/${source.collection} from ${source.endpoint} into ${describeCloudTarget(input)}\n`);
+      io.out(
+        `${input['dry-run'] ? 'Dry run: checking' : 'Importing'} ${source.database}/${source.collection} from ${source.endpoint} into ${describeCloudTarget(input)}\n`,
+      );
       const claims: RunClaims = { phones: new Map(), accountIds: new Set() };
       for await (const page of appwriteDocumentPages(source, input['page-size'])) {
-        await importPage(db, page, { origin: source, region: input.region as CountryCode, dryRun: input['dry-run'], claims, report, io });
+        await importPage(db, page, {
+          origin: source,
+          region: input.region as CountryCode,
+          dryRun: input['dry-run'],
+          claims,
+          report,
+          io,
+        });
       }
     } finally {
       await db.close();
@@ -79,11 +121,21 @@ interface PageContext {
 
 /** Validates a page, hashes the PINs of documents not imported before (in parallel), then imports one customer per transaction. */
 async function importPage(db: Db, page: readonly Models.DefaultDocument[], context: PageContext): Promise<void> {
-  const results = page.map((document) => ({ documentId: String(document.$id), result: toCandidate(document, context.region) }));
+  const results = page.map((document) => ({
+    documentId: String(document.$id),
+    result: toCandidate(document, context.region),
+  }));
   const candidates = results.flatMap(({ result }) => (result.ok ? [result.candidate] : []));
-  const before = await importedBefore(db, new Map(candidates.map((c) => [c.documentId, openingBalanceEventId(context.origin, c.documentId)])));
+  const before = await importedBefore(
+    db,
+    new Map(candidates.map((c) => [c.documentId, openingBalanceEventId(context.origin, c.documentId)])),
+  );
   const hashes = new Map(
-    await Promise.all(candidates.filter((c) => !before.has(c.documentId)).map(async (c) => [c.documentId, await hashSecret(c.pin)] as const)),
+    await Promise.all(
+      candidates
+        .filter((c) => !before.has(c.documentId))
+        .map(async (c) => [c.documentId, await hashSecret(c.pin)] as const),
+    ),
   );
   for (const { documentId, result } of results) {
     const outcome = await outcomeOf(db, result, before, hashes, context);
@@ -107,5 +159,8 @@ async function outcomeOf(
     claim(context.claims, candidate, outcome);
     return outcome;
   }
-  return importCandidate(db, candidate, hashes.get(candidate.documentId)!, context.origin, { dryRun: context.dryRun, claims: context.claims });
+  return importCandidate(db, candidate, hashes.get(candidate.documentId)!, context.origin, {
+    dryRun: context.dryRun,
+    claims: context.claims,
+  });
 }

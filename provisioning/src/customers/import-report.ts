@@ -32,7 +32,16 @@ export class ImportReport {
   private readonly summary: ImportSummary;
 
   constructor(dryRun: boolean) {
-    this.summary = { dry_run: dryRun, read: 0, imported: 0, already_imported: 0, skipped: 0, skipped_by_reason: {}, new_account_ids: 0, opening_balance_ml: 0 };
+    this.summary = {
+      dry_run: dryRun,
+      read: 0,
+      imported: 0,
+      already_imported: 0,
+      skipped: 0,
+      skipped_by_reason: {},
+      new_account_ids: 0,
+      opening_balance_ml: 0,
+    };
   }
 
   /** Records a document's outcome; returns the console line worth showing, if any. */
@@ -81,6 +90,8 @@ export class ImportReport {
   }
 
   async writeJson(path: string): Promise<void> {
-    await writeFile(path, `${JSON.stringify({ summary: this.summary, documents: this.rows }, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(path, `${JSON.stringify({ summary: this.summary, documents: this.rows }, null, 2)}\n`, {
+      mode: 0o600,
+    });
   }
 }

@@ -10,17 +10,27 @@ import { GatewayTargetInput, GatewayTargetOptions } from './gateway-target.js';
 
 export const dispenserAdd = defineCommand({
   name: 'dispenser add',
-  summary: "Adds a dispenser to a gateway with a new random broker password (stored hashed) and prints what to flash into it. Safe while the gateway runs: the broker accepts the dispenser at once.",
+  summary:
+    'Adds a dispenser to a gateway with a new random broker password (stored hashed) and prints what to flash into it. Safe while the gateway runs: the broker accepts the dispenser at once.',
   positionals: ['dispenser-id'],
   options: {
     'kiosk-id': { type: 'string', value: 'id', env: 'KIOSK_ID', description: "the gateway's kiosk id", default: 'K1' },
-    'pulses-per-litre': { type: 'string', value: 'n', env: 'DEFAULT_PULSES_PER_LITRE', description: 'flow-meter calibration until a technician calibrates it', default: String(resolveSettings().defaultPulsesPerLitre) },
+    'pulses-per-litre': {
+      type: 'string',
+      value: 'n',
+      env: 'DEFAULT_PULSES_PER_LITRE',
+      description: 'flow-meter calibration until a technician calibrates it',
+      default: String(resolveSettings().defaultPulsesPerLitre),
+    },
     ...GatewayTargetOptions,
   },
   notes: 'example: DATA_DIR=/data npm run provision -- dispenser add D7 --kiosk-id KIOSK-042 --broker-host 10.42.0.1',
   schema: z.object({
     'dispenser-id': DispenserId,
-    'kiosk-id': z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32').default('K1'),
+    'kiosk-id': z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32')
+      .default('K1'),
     'pulses-per-litre': z.coerce.number().int().min(1).max(100_000).optional(),
     ...GatewayTargetInput,
   }),
@@ -32,7 +42,10 @@ export const dispenserAdd = defineCommand({
     try {
       store.transaction(() => {
         if (store.dispensers.get(dispenserId)) {
-          throw new ProvisioningError('DISPENSER_EXISTS', `dispenser ${dispenserId} already exists: nothing changed (use "dispenser rotate-secret" for a new password)`);
+          throw new ProvisioningError(
+            'DISPENSER_EXISTS',
+            `dispenser ${dispenserId} already exists: nothing changed (use "dispenser rotate-secret" for a new password)`,
+          );
         }
         store.dispensers.add(dispenserId, hash, defaultDispenserConfig(input['kiosk-id'], pulsesPerLitre));
       });

@@ -8,7 +8,8 @@ import { GatewayTargetInput, GatewayTargetOptions } from './gateway-target.js';
 
 export const dispenserRotateSecret = defineCommand({
   name: 'dispenser rotate-secret',
-  summary: 'Gives a dispenser a new broker password. New logins need it at once; a session already connected lasts until it reconnects.',
+  summary:
+    'Gives a dispenser a new broker password. New logins need it at once; a session already connected lasts until it reconnects.',
   positionals: ['dispenser-id'],
   options: GatewayTargetOptions,
   notes: 'example: DATA_DIR=/data npm run provision -- dispenser rotate-secret D7 --broker-host 10.42.0.1',
@@ -18,8 +19,14 @@ export const dispenserRotateSecret = defineCommand({
     const { secret, hash } = await newDispenserSecret();
     const store = Store.open(input['data-dir']);
     try {
-      const changed = store.db.prepare('UPDATE dispensers SET secret_hash = ? WHERE dispenser_id = ?').run(hash, dispenserId).changes;
-      if (changed === 0) throw new ProvisioningError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId} in ${input['data-dir']}: nothing changed`);
+      const changed = store.db
+        .prepare('UPDATE dispensers SET secret_hash = ? WHERE dispenser_id = ?')
+        .run(hash, dispenserId).changes;
+      if (changed === 0)
+        throw new ProvisioningError(
+          'UNKNOWN_DISPENSER',
+          `no dispenser ${dispenserId} in ${input['data-dir']}: nothing changed`,
+        );
     } finally {
       store.close();
     }

@@ -5,7 +5,13 @@ import { createKiosk } from '../../../cloud/src/kiosks/kiosks.js';
 import type { Tariff } from '../../../cloud/src/payments/tariff.js';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
-import { CLOUD_TARGET_ENV, CloudTargetInput, CloudTargetOptions, describeCloudTarget, openCloudTarget } from '../stores/cloud-database.js';
+import {
+  CLOUD_TARGET_ENV,
+  CloudTargetInput,
+  CloudTargetOptions,
+  describeCloudTarget,
+  openCloudTarget,
+} from '../stores/cloud-database.js';
 import { CloudUrlInput, CloudUrlOption, printKioskVariables } from './kiosk-variables.js';
 
 /** `UGX:50:20000`: 50 minor units of UGX buy 20,000 mL. */
@@ -23,7 +29,11 @@ export const kioskCreate = defineCommand({
   positionals: ['kiosk-id'],
   options: {
     name: { type: 'string', value: 'text', description: 'display name (default: the kiosk id)' },
-    tariff: { type: 'string', value: 'CUR:PRICE:ML', description: "the kiosk's own water price, e.g. UGX:50:20000 (default: the cloud's)" },
+    tariff: {
+      type: 'string',
+      value: 'CUR:PRICE:ML',
+      description: "the kiosk's own water price, e.g. UGX:50:20000 (default: the cloud's)",
+    },
     ...CloudUrlOption,
     ...CloudTargetOptions,
   },
@@ -48,7 +58,10 @@ export const kioskCreate = defineCommand({
       printKioskVariables(io, credential.kioskId, credential.secret, input['cloud-url']);
     } catch (error) {
       if (error instanceof CloudError && error.code === 'KIOSK_EXISTS') {
-        throw new ProvisioningError('KIOSK_EXISTS', `kiosk ${input['kiosk-id']} already exists: nothing changed (use "kiosk rotate-secret" for a new secret)`);
+        throw new ProvisioningError(
+          'KIOSK_EXISTS',
+          `kiosk ${input['kiosk-id']} already exists: nothing changed (use "kiosk rotate-secret" for a new secret)`,
+        );
       }
       throw error;
     } finally {

@@ -9,7 +9,8 @@ import { CloudUrlInput, CloudUrlOption, printKioskVariables } from './kiosk-vari
 
 export const kioskRotateSecret = defineCommand({
   name: 'kiosk rotate-secret',
-  summary: "Gives a kiosk a new cloud secret; the old one stops working at once (the gateway's sync fails until KIOSK_SECRET is updated).",
+  summary:
+    "Gives a kiosk a new cloud secret; the old one stops working at once (the gateway's sync fails until KIOSK_SECRET is updated).",
   positionals: ['kiosk-id'],
   options: { ...CloudUrlOption, ...CloudTargetOptions },
   secretEnv: CLOUD_TARGET_ENV,
@@ -21,8 +22,15 @@ export const kioskRotateSecret = defineCommand({
     const secret = randomBytes(24).toString('base64url');
     const db = await openCloudTarget(input);
     try {
-      const rows = await db.query('UPDATE kiosks SET credential_hash = $2 WHERE kiosk_id = $1 RETURNING kiosk_id', [kioskId, await hashSecret(secret)]);
-      if (rows.length === 0) throw new ProvisioningError('UNKNOWN_KIOSK', `no kiosk ${kioskId}: nothing changed (create it with "kiosk create")`);
+      const rows = await db.query('UPDATE kiosks SET credential_hash = $2 WHERE kiosk_id = $1 RETURNING kiosk_id', [
+        kioskId,
+        await hashSecret(secret),
+      ]);
+      if (rows.length === 0)
+        throw new ProvisioningError(
+          'UNKNOWN_KIOSK',
+          `no kiosk ${kioskId}: nothing changed (create it with "kiosk create")`,
+        );
     } finally {
       await db.close();
     }

@@ -16,7 +16,8 @@ export async function readPasswordFromStdin(io: CommandIo): Promise<string> {
 
 /** Asks on the terminal without echo, twice, so a typo does not lock the technician out. */
 export async function promptPassword(io: CommandIo): Promise<string> {
-  if (!io.stdin.isTTY) throw new ProvisioningError('USAGE', 'no terminal to ask for the password on: pipe it in with --password-stdin');
+  if (!io.stdin.isTTY)
+    throw new ProvisioningError('USAGE', 'no terminal to ask for the password on: pipe it in with --password-stdin');
   const first = await askHidden(io, 'password: ');
   const second = await askHidden(io, 'repeat password: ');
   if (first !== second) throw new ProvisioningError('USAGE', 'the passwords differ: nothing changed');

@@ -8,11 +8,21 @@ import { promptPassword, readPasswordFromStdin } from './password-input.js';
 
 export const technicianAdd = defineCommand({
   name: 'technician add',
-  summary: "Adds a technician account to a gateway's web UI. The password is read from stdin or asked for, never taken from the command line.",
+  summary:
+    "Adds a technician account to a gateway's web UI. The password is read from stdin or asked for, never taken from the command line.",
   positionals: ['username'],
   options: {
-    'password-stdin': { type: 'boolean', description: 'read the password from the first line of stdin (else: asked on the terminal)' },
-    'data-dir': { type: 'string', value: 'dir', env: 'DATA_DIR', description: 'gateway data dir (gateway.db)', default: './data' },
+    'password-stdin': {
+      type: 'boolean',
+      description: 'read the password from the first line of stdin (else: asked on the terminal)',
+    },
+    'data-dir': {
+      type: 'string',
+      value: 'dir',
+      env: 'DATA_DIR',
+      description: 'gateway data dir (gateway.db)',
+      default: './data',
+    },
   },
   notes: `example: printf '%s\\n' "$PASSWORD" | DATA_DIR=/data npm run provision -- technician add amina --password-stdin\nPasswords need at least ${MIN_PASSWORD_LENGTH} characters.`,
   schema: z.object({
@@ -26,7 +36,8 @@ export const technicianAdd = defineCommand({
     try {
       await createTechnician(store.db, input.username, password);
     } catch (error) {
-      if (error instanceof TechnicianApiError) throw new ProvisioningError('TECHNICIAN_REFUSED', `${error.message}: nothing changed`);
+      if (error instanceof TechnicianApiError)
+        throw new ProvisioningError('TECHNICIAN_REFUSED', `${error.message}: nothing changed`);
       throw error;
     } finally {
       store.close();

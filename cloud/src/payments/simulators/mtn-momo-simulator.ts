@@ -1,5 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { newToken, startSimulator, type RunningSimulator, type SimulatedPayment, type SimulatorOptions } from './simulated-payments.js';
+import {
+  newToken,
+  startSimulator,
+  type RunningSimulator,
+  type SimulatedPayment,
+  type SimulatorOptions,
+} from './simulated-payments.js';
 
 export interface MtnMomoSimulatorOptions extends SimulatorOptions {
   apiUser?: string;
@@ -10,7 +16,11 @@ export interface MtnMomoSimulatorOptions extends SimulatorOptions {
 }
 
 /** The credentials the simulator accepts unless told otherwise (also the cloud's development defaults). */
-export const MTN_SIMULATOR_CREDENTIALS = { apiUser: 'sim-api-user', apiKey: 'sim-api-key', subscriptionKey: 'sim-subscription-key' };
+export const MTN_SIMULATOR_CREDENTIALS = {
+  apiUser: 'sim-api-user',
+  apiKey: 'sim-api-key',
+  subscriptionKey: 'sim-subscription-key',
+};
 
 interface RequestToPayBody {
   amount?: string;
@@ -45,7 +55,10 @@ export async function startMtnMomoSimulator(options: MtnMomoSimulatorOptions = {
       routes(app, book) {
         app.post('/collection/token/', async (request, reply) => {
           const expected = `Basic ${Buffer.from(`${credentials.apiUser}:${credentials.apiKey}`).toString('base64')}`;
-          if (request.headers.authorization !== expected || request.headers['ocp-apim-subscription-key'] !== credentials.subscriptionKey) {
+          if (
+            request.headers.authorization !== expected ||
+            request.headers['ocp-apim-subscription-key'] !== credentials.subscriptionKey
+          ) {
             return reply.code(401).send({ error: 'login_failed', error_description: 'Access denied' });
           }
           const token = newToken();
@@ -59,9 +72,12 @@ export async function startMtnMomoSimulator(options: MtnMomoSimulatorOptions = {
           if (typeof reference !== 'string' || !/^[0-9a-f-]{36}$/i.test(reference)) {
             return reply.code(400).send({ code: 'INVALID_REFERENCE_ID', message: 'X-Reference-Id must be a UUID' });
           }
-          if (book.get(reference)) return reply.code(409).send({ code: 'RESOURCE_ALREADY_EXIST', message: 'Duplicated reference id.' });
+          if (book.get(reference))
+            return reply.code(409).send({ code: 'RESOURCE_ALREADY_EXIST', message: 'Duplicated reference id.' });
           if (!body.amount || !body.currency || body.payer?.partyIdType !== 'MSISDN' || !body.payer.partyId) {
-            return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'amount, currency and payer MSISDN are required' });
+            return reply
+              .code(400)
+              .send({ code: 'INVALID_REQUEST', message: 'amount, currency and payer MSISDN are required' });
           }
           book.create({ reference, msisdn: body.payer.partyId, amount: body.amount, currency: body.currency });
           const callbackUrl = request.headers['x-callback-url'];
@@ -69,12 +85,16 @@ export async function startMtnMomoSimulator(options: MtnMomoSimulatorOptions = {
           externalIds.set(reference, body.externalId ?? '');
           return reply.code(202).send();
         });
-        app.get<{ Params: { reference: string } }>('/collection/v1_0/requesttopay/:reference', async (request, reply) => {
-          if (!(await authorised(request, reply))) return reply;
-          const payment = book.get(request.params.reference);
-          if (!payment) return reply.code(404).send({ code: 'RESOURCE_NOT_FOUND', message: 'Requested resource was not found.' });
-          return statusBody(payment, externalIds.get(payment.reference) ?? '');
-        });
+        app.get<{ Params: { reference: string } }>(
+          '/collection/v1_0/requesttopay/:reference',
+          async (request, reply) => {
+            if (!(await authorised(request, reply))) return reply;
+            const payment = book.get(request.params.reference);
+            if (!payment)
+              return reply.code(404).send({ code: 'RESOURCE_NOT_FOUND', message: 'Requested resource was not found.' });
+            return statusBody(payment, externalIds.get(payment.reference) ?? '');
+          },
+        );
       },
       async sendCallback(payment) {
         const url = callbackUrls.get(payment.reference);

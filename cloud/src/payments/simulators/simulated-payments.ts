@@ -40,7 +40,15 @@ export interface RunningSimulator {
 export interface ProviderBehaviour {
   title: string;
   /** Registers the provider's documented endpoints; `create` records a new pending payment. */
-  routes(app: FastifyInstance, book: { create(payment: Omit<SimulatedPayment, 'status' | 'transactionId' | 'createdAt' | 'callbacksSent'>): SimulatedPayment; get(reference: string): SimulatedPayment | undefined }): void;
+  routes(
+    app: FastifyInstance,
+    book: {
+      create(
+        payment: Omit<SimulatedPayment, 'status' | 'transactionId' | 'createdAt' | 'callbacksSent'>,
+      ): SimulatedPayment;
+      get(reference: string): SimulatedPayment | undefined;
+    },
+  ): void;
   sendCallback(payment: SimulatedPayment): Promise<void>;
 }
 
@@ -51,7 +59,12 @@ function page(title: string, payments: SimulatedPayment[]): string {
     .map((p) => {
       const actions =
         p.status === 'PENDING'
-          ? ['approve', 'decline'].map((verb) => `<form method="post" action="/simulator/payments/${p.reference}/${verb}"><button>${verb}</button></form>`).join('') +
+          ? ['approve', 'decline']
+              .map(
+                (verb) =>
+                  `<form method="post" action="/simulator/payments/${p.reference}/${verb}"><button>${verb}</button></form>`,
+              )
+              .join('') +
             `<form method="post" action="/simulator/payments/${p.reference}/approve?callback=lose"><button>approve, lose callback</button></form>`
           : `<form method="post" action="/simulator/payments/${p.reference}/callback"><button>replay callback</button></form>`;
       return `<tr><td>${escapeHtml(p.reference)}</td><td>${escapeHtml(p.msisdn)}</td><td>${escapeHtml(`${p.currency} ${p.amount}`)}</td><td>${p.status}</td><td>${p.callbacksSent}</td><td>${actions}</td></tr>`;
@@ -68,7 +81,10 @@ function page(title: string, payments: SimulatedPayment[]): string {
  * plus a developer control surface (GET /simulator page, POST /simulator/payments/:ref/approve|decline
  * with ?callback=send|lose, POST /simulator/payments/:ref/callback to replay, GET /simulator/payments).
  */
-export async function startSimulator(behaviour: ProviderBehaviour, options: SimulatorOptions): Promise<RunningSimulator> {
+export async function startSimulator(
+  behaviour: ProviderBehaviour,
+  options: SimulatorOptions,
+): Promise<RunningSimulator> {
   const payments = new Map<string, SimulatedPayment>();
   const app = Fastify({ logger: false });
   await app.register(formbody);
@@ -77,12 +93,18 @@ export async function startSimulator(behaviour: ProviderBehaviour, options: Simu
     payment.callbacksSent += 1;
     await behaviour.sendCallback(payment).catch(() => undefined);
   };
-  const decide = async (reference: string, approve: boolean, callback: CallbackMode = 'send'): Promise<SimulatedPayment> => {
+  const decide = async (
+    reference: string,
+    approve: boolean,
+    callback: CallbackMode = 'send',
+  ): Promise<SimulatedPayment> => {
     const payment = payments.get(reference);
     if (!payment) throw new Error(`no simulated payment ${reference}`);
     if (payment.status === 'PENDING') {
       payment.status = approve ? 'SUCCESSFUL' : 'FAILED';
-      payment.transactionId = approve ? String(Date.now()) + String(Math.floor(Math.random() * 1e6)).padStart(6, '0') : undefined;
+      payment.transactionId = approve
+        ? String(Date.now()) + String(Math.floor(Math.random() * 1e6)).padStart(6, '0')
+        : undefined;
       if (callback === 'send') await deliver(payment);
     }
     return payment;
@@ -90,7 +112,13 @@ export async function startSimulator(behaviour: ProviderBehaviour, options: Simu
 
   behaviour.routes(app, {
     create(input) {
-      const payment: SimulatedPayment = { ...input, status: 'PENDING', transactionId: undefined, createdAt: Date.now(), callbacksSent: 0 };
+      const payment: SimulatedPayment = {
+        ...input,
+        status: 'PENDING',
+        transactionId: undefined,
+        createdAt: Date.now(),
+        callbacksSent: 0,
+      };
       payments.set(payment.reference, payment);
       if (options.autoDecide) setImmediate(() => void decide(payment.reference, options.autoDecide === 'approve'));
       return payment;
@@ -99,16 +127,22 @@ export async function startSimulator(behaviour: ProviderBehaviour, options: Simu
   });
 
   const afterAction = (accept: string | undefined): boolean => Boolean(accept?.includes('text/html'));
-  app.get('/simulator', async (_request, reply) => reply.type('text/html').send(page(behaviour.title, [...payments.values()].reverse())));
+  app.get('/simulator', async (_request, reply) =>
+    reply.type('text/html').send(page(behaviour.title, [...payments.values()].reverse())),
+  );
   app.get('/simulator/payments', async () => [...payments.values()]);
-  app.post<{ Params: { reference: string; verb: string }; Querystring: { callback?: string } }>('/simulator/payments/:reference/:verb', async (request, reply) => {
-    const { reference, verb } = request.params;
-    if (!payments.has(reference)) return reply.code(404).send({ error: 'unknown payment' });
-    if (verb === 'callback') await replayCallback(reference);
-    else if (verb === 'approve' || verb === 'decline') await decide(reference, verb === 'approve', request.query.callback === 'lose' ? 'lose' : 'send');
-    else return reply.code(404).send({ error: 'unknown action' });
-    return afterAction(request.headers.accept) ? reply.redirect('/simulator', 303) : payments.get(reference);
-  });
+  app.post<{ Params: { reference: string; verb: string }; Querystring: { callback?: string } }>(
+    '/simulator/payments/:reference/:verb',
+    async (request, reply) => {
+      const { reference, verb } = request.params;
+      if (!payments.has(reference)) return reply.code(404).send({ error: 'unknown payment' });
+      if (verb === 'callback') await replayCallback(reference);
+      else if (verb === 'approve' || verb === 'decline')
+        await decide(reference, verb === 'approve', request.query.callback === 'lose' ? 'lose' : 'send');
+      else return reply.code(404).send({ error: 'unknown action' });
+      return afterAction(request.headers.accept) ? reply.redirect('/simulator', 303) : payments.get(reference);
+    },
+  );
 
   async function replayCallback(reference: string): Promise<void> {
     const payment = payments.get(reference);
@@ -118,7 +152,13 @@ export async function startSimulator(behaviour: ProviderBehaviour, options: Simu
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://${options.host ?? '127.0.0.1'}:${port}`, payments, decide, replayCallback, close: () => app.close() };
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    payments,
+    decide,
+    replayCallback,
+    close: () => app.close(),
+  };
 }
 
 export const newToken = (): string => randomUUID().replace(/-/g, '');

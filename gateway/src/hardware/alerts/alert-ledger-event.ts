@@ -16,6 +16,12 @@ export function alertLedgerEvent(change: AlertChange, kioskId: string): LedgerEv
     kiosk_id: kioskId,
     source_id: alert.id,
     occurred_at: occurredAt,
-    details: { alert: alert.key, severity: alert.severity, message: alert.message, raised_at: alert.raisedAt, ...alert.details },
+    details: {
+      alert: alert.key,
+      severity: alert.severity,
+      message: alert.message,
+      raised_at: alert.raisedAt,
+      ...alert.details,
+    },
   };
 }

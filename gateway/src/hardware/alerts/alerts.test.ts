@@ -8,7 +8,12 @@ import { alertLedgerEvent } from './alert-ledger-event.js';
 import { SmsAlerter } from './sms-alerter.js';
 
 const door: Condition = { key: 'door_open', severity: 'warning', message: 'Kiosk door open', details: {} };
-const tank: Condition = { key: 'tank_low', severity: 'critical', message: 'Tank low: 9% (low mark 15%)', details: { levelPct: 9 } };
+const tank: Condition = {
+  key: 'tank_low',
+  severity: 'critical',
+  message: 'Tank low: 9% (low mark 15%)',
+  details: { levelPct: 9 },
+};
 
 describe('alert book', () => {
   it('raises a condition once while it holds and clears it when it ends', () => {
@@ -28,7 +33,13 @@ describe('alert book', () => {
     const events = [raised!, cleared!].map((c) => alertLedgerEvent(c, 'K1'));
     for (const event of events) expect(LedgerEvent.safeParse(event).success).toBe(true);
     expect(events).toMatchObject([
-      { type: 'alert_raised', amount_ml: 0, kiosk_id: 'K1', occurred_at: 1000, details: { alert: 'tank_low', levelPct: 9 } },
+      {
+        type: 'alert_raised',
+        amount_ml: 0,
+        kiosk_id: 'K1',
+        occurred_at: 1000,
+        details: { alert: 'tank_low', levelPct: 9 },
+      },
       { type: 'alert_cleared', amount_ml: 0, kiosk_id: 'K1', occurred_at: 5000 },
     ]);
     expect(events[0]!.source_id).toBe(events[1]!.source_id);
@@ -37,7 +48,11 @@ describe('alert book', () => {
 
 describe('SMS alerts to technicians', () => {
   function harness(overrides: Partial<ReturnType<typeof resolveHardwareConfig>['alerts']> = {}) {
-    const config = { ...resolveHardwareConfig({ alerts: { technicianPhones: ['0700000102', '+254711000000'] } }).alerts, smsAfterOfflineMs: 60_000, ...overrides };
+    const config = {
+      ...resolveHardwareConfig({ alerts: { technicianPhones: ['0700000102', '+254711000000'] } }).alerts,
+      smsAfterOfflineMs: 60_000,
+      ...overrides,
+    };
     const state = { online: true, now: 0 };
     const sent: { to: string; text: string }[] = [];
     const book = new AlertBook();
@@ -93,7 +108,11 @@ describe('SMS alerts to technicians', () => {
   });
 
   it('sends at most smsMaxPerHour messages an hour', async () => {
-    const { state, sent, step } = harness({ smsAfterOfflineMs: 0, smsMaxPerHour: 2, technicianPhones: ['+254700000102'] });
+    const { state, sent, step } = harness({
+      smsAfterOfflineMs: 0,
+      smsMaxPerHour: 2,
+      technicianPhones: ['+254700000102'],
+    });
     state.online = false;
     const distinct = (i: number): Condition => ({ ...door, key: `door_open:${i}`, message: `alert ${i}` });
     for (let i = 0; i < 5; i++) await step([distinct(i)], i * 1000);

@@ -43,12 +43,14 @@ export async function hardwareRoutes(
     const parsed = SeriesQueryString.safeParse(request.query);
     if (!parsed.success) return badRequest(reply, z.prettifyError(parsed.error));
     const { sensor, bucketMs, limit } = parsed.data;
-    if (!hardware.sensorIds().includes(sensor)) return badRequest(reply, `unknown sensor ${sensor}; known: ${hardware.sensorIds().join(', ')}`);
+    if (!hardware.sensorIds().includes(sensor))
+      return badRequest(reply, `unknown sensor ${sensor}; known: ${hardware.sensorIds().join(', ')}`);
     const until = parsed.data.until ?? now();
     const since = parsed.data.since ?? until - DAY_MS;
     if (since > until) return badRequest(reply, 'since must not be after until');
     const points = hardware.series({ sensor, since, until, bucketMs, limit });
-    if (!points) return reply.code(503).send({ code: 'READINGS_UNAVAILABLE', message: 'readings are not stored on this gateway' });
+    if (!points)
+      return reply.code(503).send({ code: 'READINGS_UNAVAILABLE', message: 'readings are not stored on this gateway' });
     return { sensor, since, until, bucketMs: bucketMs ?? null, points };
   });
 }

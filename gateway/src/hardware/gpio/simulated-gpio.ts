@@ -32,7 +32,8 @@ export class SimulatedGpio implements GpioLine {
 
   writeSync(value: BinaryValue): void {
     this.assertExported();
-    if (this.direction === 'in') throw Object.assign(new Error(`EPERM: GPIO ${this.pin} is an input`), { code: 'EPERM' });
+    if (this.direction === 'in')
+      throw Object.assign(new Error(`EPERM: GPIO ${this.pin} is an input`), { code: 'EPERM' });
     this.level = this.physical(value);
   }
 
@@ -66,7 +67,8 @@ export class SimulatedGpio implements GpioLine {
 
   private notify(): void {
     const value = this.readSync();
-    const fires = this.edge === 'both' || (this.edge === 'rising' && value === 1) || (this.edge === 'falling' && value === 0);
+    const fires =
+      this.edge === 'both' || (this.edge === 'rising' && value === 1) || (this.edge === 'falling' && value === 0);
     if (!fires) return;
     for (const listener of this.listeners.slice()) listener(null, value);
   }
@@ -89,7 +91,13 @@ export class SimulatedGpioChip implements GpioChip {
   private readonly presets = new Map<number, BinaryValue>();
 
   open(pin: number, direction: Direction, edge: Edge, options: GpioOptions): SimulatedGpio {
-    const line = new SimulatedGpio(pin, direction, edge, options, direction === 'in' ? this.presets.get(pin) : undefined);
+    const line = new SimulatedGpio(
+      pin,
+      direction,
+      edge,
+      options,
+      direction === 'in' ? this.presets.get(pin) : undefined,
+    );
     this.lines.set(pin, line);
     return line;
   }

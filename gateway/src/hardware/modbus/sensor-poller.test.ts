@@ -68,7 +68,11 @@ describe('Modbus TCP sensors on loopback', () => {
   it('polls sensors behind a Modbus TCP gateway, on an interval', async () => {
     const sim = simulator();
     const port = await sim.serveTcp('127.0.0.1', 0);
-    const poller = new SensorPoller({ ...config.modbus, transport: 'tcp', host: '127.0.0.1', port }, config.sensors, logger);
+    const poller = new SensorPoller(
+      { ...config.modbus, transport: 'tcp', host: '127.0.0.1', port },
+      config.sensors,
+      logger,
+    );
     closers.push(() => poller.close());
     const seen: number[] = [];
     poller.on('reading', (r) => {
@@ -76,7 +80,9 @@ describe('Modbus TCP sensors on loopback', () => {
     });
     await poller.start();
     sim.set('tank_level', 60);
-    await new Promise<void>((resolve) => poller.on('reading', (r) => r.sensor === 'tank_level' && r.value === 60 && resolve()));
+    await new Promise<void>((resolve) =>
+      poller.on('reading', (r) => r.sensor === 'tank_level' && r.value === 60 && resolve()),
+    );
     expect(seen[0]).toBe(52.3);
     expect(seen.at(-1)).toBe(60);
   });

@@ -54,7 +54,10 @@ describe.skipIf(!hasSocat)('AT modem driver against a SIM7670G responder on a pt
   it('rejects with the modem error on ERROR and +CME ERROR, and keeps serving commands afterwards', async () => {
     await expect(ask('AT+BOGUS')).rejects.toMatchObject({ code: 'MODEM_ERROR', details: { result: 'ERROR' } });
     sim.set({ simInserted: false });
-    await expect(ask('AT+CPIN?', '+CPIN:')).rejects.toMatchObject({ code: 'MODEM_ERROR', details: { kind: 'CME', code: '10' } });
+    await expect(ask('AT+CPIN?', '+CPIN:')).rejects.toMatchObject({
+      code: 'MODEM_ERROR',
+      details: { kind: 'CME', code: '10' },
+    });
     sim.set({ simInserted: true });
     expect(await ask('AT+CPIN?', '+CPIN:')).toEqual(['+CPIN: READY']);
   });
@@ -74,7 +77,9 @@ describe.skipIf(!hasSocat)('AT modem driver against a SIM7670G responder on a pt
   });
 
   it('sends an SMS in text mode through the > prompt and returns the message reference', async () => {
-    await expect(modem.sendSms('+254700000102', 'hello', 1000)).rejects.toMatchObject({ details: { kind: 'CMS', code: '302' } });
+    await expect(modem.sendSms('+254700000102', 'hello', 1000)).rejects.toMatchObject({
+      details: { kind: 'CMS', code: '302' },
+    });
     await ask('AT+CMGF=1');
     const reference = await modem.sendSms('+254700000102', 'Kiosk K1: tank low (12%) – refill', 1000);
     expect(reference).toBe(1);
@@ -90,10 +95,20 @@ describe.skipIf(!hasSocat)('modem monitor', () => {
     const monitor = new ModemMonitor(config, logger);
     try {
       expect(await monitor.poll()).toMatchObject({
-        state: 'ok', sim: 'READY', registration: 'home', registered: true, rssiDbm: -73, operator: 'Safaricom',
+        state: 'ok',
+        sim: 'READY',
+        registration: 'home',
+        registered: true,
+        rssiDbm: -73,
+        operator: 'Safaricom',
       });
       sim.set({ registration: 2, rssi: 5 });
-      expect(await monitor.poll()).toMatchObject({ registration: 'searching', registered: false, rssiDbm: -103, operator: null });
+      expect(await monitor.poll()).toMatchObject({
+        registration: 'searching',
+        registered: false,
+        rssiDbm: -103,
+        operator: null,
+      });
       sim.set({ simInserted: false });
       expect(await monitor.poll()).toMatchObject({ sim: 'NOT INSERTED', registered: false });
       sim.set({ silent: true });

@@ -88,7 +88,11 @@ export class AtModem extends EventEmitter<{ urc: [line: string]; garbage: [line:
     if (FAILURE_RESULT.test(line)) {
       const [, kind, code] = /^\+(CM[ES]) ERROR:\s*(.*)$/.exec(line) ?? [];
       return this.finish(
-        new HardwareError('MODEM_ERROR', `${pending.command} failed: ${line}`, kind ? { kind, code } : { result: line }),
+        new HardwareError(
+          'MODEM_ERROR',
+          `${pending.command} failed: ${line}`,
+          kind ? { kind, code } : { result: line },
+        ),
       );
     }
     if (line === SMS_PROMPT && pending.options.payload !== undefined) {

@@ -96,7 +96,10 @@ function infoLine(lines: readonly string[], prefix: string): string {
 }
 
 function fields(lines: readonly string[], prefix: string, count: number): string[] {
-  const parts = infoLine(lines, prefix).slice(prefix.length).split(',').map((s) => s.trim());
+  const parts = infoLine(lines, prefix)
+    .slice(prefix.length)
+    .split(',')
+    .map((s) => s.trim());
   if (parts.length < count) throw badResponse(prefix, lines);
   return parts;
 }

@@ -96,7 +96,8 @@ export class ModemMonitor extends EventEmitter<{ status: [ModemStatus] }> {
     const modem = await this.connect().catch((error: Error) => error);
     if (modem instanceof Error) return { ...this.blank('unresponsive'), error: modem.message };
     if (!modem) return { ...this.blank('absent'), error: `cannot open ${this.config.path}` };
-    const ask = (command: string, expect: string) => modem.command(command, { expect, timeoutMs: this.config.commandTimeoutMs });
+    const ask = (command: string, expect: string) =>
+      modem.command(command, { expect, timeoutMs: this.config.commandTimeoutMs });
     try {
       const sim = await ask('AT+CPIN?', '+CPIN:').then(parseSimState, simStateFromError);
       const signal = parseSignal(await ask('AT+CSQ', '+CSQ:'));

@@ -29,7 +29,13 @@ const ESC = '\x1b';
  */
 export class Sim7670Simulator extends EventEmitter<{ sms: [SentSms] }> {
   readonly sent: SentSms[] = [];
-  private state: SimulatedModemState = { rssi: 20, registration: 1, operator: 'Safaricom', simInserted: true, silent: false };
+  private state: SimulatedModemState = {
+    rssi: 20,
+    registration: 1,
+    operator: 'Safaricom',
+    simInserted: true,
+    silent: false,
+  };
   private echo = true;
   private textMode = false;
   private input = '';
@@ -93,7 +99,8 @@ export class Sim7670Simulator extends EventEmitter<{ sms: [SentSms] }> {
   private answer(command: string): { info: string[]; result: string } | undefined {
     const registered = this.state.registration === 1 || this.state.registration === 5;
     const ok = (...info: string[]) => ({ info, result: 'OK' });
-    const simRequired = (...info: string[]) => (this.state.simInserted ? ok(...info) : { info: [], result: '+CME ERROR: 10' });
+    const simRequired = (...info: string[]) =>
+      this.state.simInserted ? ok(...info) : { info: [], result: '+CME ERROR: 10' };
     const cmgs = /^AT\+CMGS="(\+?[0-9]+)"$/i.exec(command);
     if (cmgs) {
       if (!this.textMode) return { info: [], result: '+CMS ERROR: 302' };

@@ -14,7 +14,16 @@ export function registerHardwareMetrics(registry: Registry, snapshot: () => Hard
     return current;
   };
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); collect(this); } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        collect(this);
+      },
+    });
 
   gauge('tusafishe_hw_sensor_value', 'Latest sensor reading in its unit', ['sensor', 'unit'], (g) => {
     for (const s of read().sensors) if (s.value !== null) g.set({ sensor: s.sensor, unit: s.unit }, s.value);

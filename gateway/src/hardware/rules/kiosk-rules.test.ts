@@ -7,16 +7,36 @@ import { decidePump, evaluateKiosk, type KioskObservation } from './kiosk-rules.
 
 const config = resolveHardwareConfig({});
 const rules = config.rules; // pump on below 40 %, off at 90 %, tank low below 15 %
-const wet: KioskInputs = { tankLowFloat: true, tankHighFloat: false, doorOpen: false, uvFault: false, sourceLow: false };
+const wet: KioskInputs = {
+  tankLowFloat: true,
+  tankHighFloat: false,
+  doorOpen: false,
+  uvFault: false,
+  sourceLow: false,
+};
 const modemOk: ModemStatus = {
-  state: 'ok', sim: 'READY', registration: 'home', registered: true, rssiDbm: -73, operator: 'Safaricom', checkedAt: 1,
+  state: 'ok',
+  sim: 'READY',
+  registration: 'home',
+  registered: true,
+  rssiDbm: -73,
+  operator: 'Safaricom',
+  checkedAt: 1,
 };
 
 function ok(sensor: string, value: number): SensorReading {
   return { sensor, status: 'ok', value, unit: config.sensors[sensor]!.unit, at: 1 };
 }
 
-function observe(overrides: { values?: Record<string, number>; silent?: string[]; inputs?: Partial<KioskInputs>; uvLampOn?: boolean; modem?: Partial<ModemStatus> } = {}): KioskObservation {
+function observe(
+  overrides: {
+    values?: Record<string, number>;
+    silent?: string[];
+    inputs?: Partial<KioskInputs>;
+    uvLampOn?: boolean;
+    modem?: Partial<ModemStatus>;
+  } = {},
+): KioskObservation {
   const values = { tank_level: 60, conductivity: 400, turbidity: 0.3, free_chlorine: 0.8, ...overrides.values };
   const readings = new Map<string, SensorReading>(Object.entries(values).map(([s, v]) => [s, ok(s, v)]));
   for (const sensor of overrides.silent ?? []) {
@@ -74,7 +94,10 @@ describe('dispense interlocks', () => {
   it('WATER_QUALITY for a reading outside its range, a silent or an unread quality sensor', () => {
     const turbid = evaluateKiosk(observe({ values: { turbidity: 1.8 } }), rules);
     expect(turbid.denial).toBe('WATER_QUALITY');
-    expect(turbid.conditions[0]).toMatchObject({ key: 'water_quality:turbidity', message: 'turbidity 1.8 NTU outside 0–1 NTU' });
+    expect(turbid.conditions[0]).toMatchObject({
+      key: 'water_quality:turbidity',
+      message: 'turbidity 1.8 NTU outside 0–1 NTU',
+    });
     expect(evaluateKiosk(observe({ values: { free_chlorine: 0.1 } }), rules).denial).toBe('WATER_QUALITY');
     const silent = observe({ silent: ['conductivity'] });
     expect(evaluateKiosk(silent, rules).denial).toBe('WATER_QUALITY');
@@ -97,7 +120,10 @@ describe('dispense interlocks', () => {
   });
 
   it('door, dry source and an unregistered modem are alerts, not interlocks', () => {
-    const o = observe({ inputs: { doorOpen: true, sourceLow: true }, modem: { registered: false, registration: 'searching' } });
+    const o = observe({
+      inputs: { doorOpen: true, sourceLow: true },
+      modem: { registered: false, registration: 'searching' },
+    });
     expect(evaluateKiosk(o, rules).denial).toBeNull();
     expect(keys(o)).toEqual(['door_open', 'source_low', 'modem_unregistered']);
     expect(keys(observe({ modem: { state: 'not_fitted', registered: false } }))).toEqual([]);

@@ -45,7 +45,13 @@ export function evaluateKiosk(observation: KioskObservation, rules: Rules): Rule
   const uv = uvCondition(observation);
   const quality = qualityConditions(observation);
   const denial: DenialCode | null = tankLow ? 'TANK_LOW' : uv ? 'UV_FAULT' : quality.unsafe ? 'WATER_QUALITY' : null;
-  const conditions = [tankLow, uv, ...quality.conditions, ...silentConditions(observation), ...switchConditions(observation)];
+  const conditions = [
+    tankLow,
+    uv,
+    ...quality.conditions,
+    ...silentConditions(observation),
+    ...switchConditions(observation),
+  ];
   return {
     pumpOn: decidePump(observation.outputs.pumpOn, tankLevel(observation), observation.inputs, rules),
     denial,
@@ -88,8 +94,10 @@ function tankLowCondition(observation: KioskObservation, rules: Rules): Conditio
 }
 
 function uvCondition({ inputs, outputs }: KioskObservation): Condition | undefined {
-  if (!outputs.uvLampOn) return critical('uv_fault', 'UV lamp is switched off', { lampOn: false, fault: inputs.uvFault ?? null });
-  if (inputs.uvFault) return critical('uv_fault', 'UV lamp fault reported by its ballast', { lampOn: true, fault: true });
+  if (!outputs.uvLampOn)
+    return critical('uv_fault', 'UV lamp is switched off', { lampOn: false, fault: inputs.uvFault ?? null });
+  if (inputs.uvFault)
+    return critical('uv_fault', 'UV lamp fault reported by its ballast', { lampOn: true, fault: true });
   return undefined;
 }
 
@@ -108,7 +116,11 @@ function qualityConditions(observation: KioskObservation): { unsafe: boolean; co
     const range = `${spec.okMin ?? '-∞'}–${spec.okMax ?? '∞'} ${spec.unit}`;
     conditions.push(
       critical(`water_quality:${sensor}`, `${sensor} ${reading.value} ${spec.unit} outside ${range}`, {
-        sensor, value: reading.value, unit: spec.unit, okMin: spec.okMin ?? null, okMax: spec.okMax ?? null,
+        sensor,
+        value: reading.value,
+        unit: spec.unit,
+        okMin: spec.okMin ?? null,
+        okMax: spec.okMax ?? null,
       }),
     );
   }
@@ -118,7 +130,12 @@ function qualityConditions(observation: KioskObservation): { unsafe: boolean; co
 function silentConditions(observation: KioskObservation): Condition[] {
   return [...observation.readings.values()].flatMap((reading) =>
     reading.status === 'silent'
-      ? [warning(`sensor_silent:${reading.sensor}`, `${reading.sensor} sensor not answering: ${reading.error}`, { sensor: reading.sensor, error: reading.error })]
+      ? [
+          warning(`sensor_silent:${reading.sensor}`, `${reading.sensor} sensor not answering: ${reading.error}`, {
+            sensor: reading.sensor,
+            error: reading.error,
+          }),
+        ]
       : [],
   );
 }
@@ -128,10 +145,16 @@ function switchConditions({ inputs, modem }: KioskObservation): Condition[] {
   if (inputs.doorOpen) conditions.push(warning('door_open', 'Kiosk door open', {}));
   if (inputs.sourceLow) conditions.push(warning('source_low', 'Feed source dry: pump held off', {}));
   if (modem.state !== 'not_fitted' && !modem.registered) {
-    const why = modem.state === 'ok' ? `registration ${modem.registration ?? 'unknown'}, SIM ${modem.sim ?? 'unknown'}` : modem.state;
+    const why =
+      modem.state === 'ok'
+        ? `registration ${modem.registration ?? 'unknown'}, SIM ${modem.sim ?? 'unknown'}`
+        : modem.state;
     conditions.push(
       warning('modem_unregistered', `4G modem not registered (${why})`, {
-        state: modem.state, registration: modem.registration, sim: modem.sim, rssiDbm: modem.rssiDbm,
+        state: modem.state,
+        registration: modem.registration,
+        sim: modem.sim,
+        rssiDbm: modem.rssiDbm,
       }),
     );
   }

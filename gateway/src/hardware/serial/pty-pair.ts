@@ -37,7 +37,10 @@ export async function openPtyPair(timeoutMs = 5000): Promise<PtyPair> {
   try {
     await new Promise<void>((resolve, reject) => {
       let stderr = '';
-      const timer = setTimeout(() => reject(new Error(`socat gave no ptys within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`socat gave no ptys within ${timeoutMs} ms: ${stderr}`)),
+        timeoutMs,
+      );
       socat.once('error', (error) => {
         clearTimeout(timer);
         reject(error);

@@ -9,7 +9,10 @@ import { SimulatedKiosk } from './simulated-kiosk.js';
 
 describe('simulated kiosk physics', () => {
   it('drains the tank, refills it while the pump relay is on, moves the floats, keeps quality wandering inside range', async () => {
-    const config = resolveHardwareConfig({ gpio: { debounceMs: 1, relaysActiveLow: true }, simulation: { tickMs: 10, speed: 100 } });
+    const config = resolveHardwareConfig({
+      gpio: { debounceMs: 1, relaysActiveLow: true },
+      simulation: { tickMs: 10, speed: 100 },
+    });
     const chip = new SimulatedGpioChip();
     const sensors = new ModbusSensorSimulator(config.sensors);
     const kiosk = new SimulatedKiosk(config, chip, sensors, undefined);
@@ -25,10 +28,14 @@ describe('simulated kiosk physics', () => {
       io.setPump(false);
       kiosk.pin('tank_level', 5);
       await waitUntil(() => !io.inputState().tankLowFloat, 2000, 'low float dry');
-      await waitUntil(() => {
-        turbidity.push(sensors.value('turbidity')!);
-        return new Set(turbidity).size > 3 && turbidity;
-      }, 5000, 'turbidity wandering');
+      await waitUntil(
+        () => {
+          turbidity.push(sensors.value('turbidity')!);
+          return new Set(turbidity).size > 3 && turbidity;
+        },
+        5000,
+        'turbidity wandering',
+      );
       expect(turbidity.every((v) => inOkRange(v, config.sensors.turbidity!))).toBe(true);
     } finally {
       kiosk.stop();

@@ -1,5 +1,9 @@
 /** Polls `probe` until it returns a value other than undefined/false, bounded by `timeoutMs`. */
-export async function waitUntil<T>(probe: () => T | undefined | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function waitUntil<T>(
+  probe: () => T | undefined | false,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
