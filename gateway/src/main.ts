@@ -20,7 +20,7 @@ function printCredentials(demo: DemoCredentials, dataDir: string): void {
 }
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof readConfig>;
   try {
     config = readConfig(process.env);
   } catch (error) {

@@ -66,7 +66,7 @@ function collectInput(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Record<string, unknown> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     const options = Object.fromEntries(
       Object.entries(spec.options).map(([name, option]) => [name, { type: option.type }]),
@@ -82,7 +82,7 @@ function collectInput(
     );
   }
   const input: Record<string, unknown> = {};
-  spec.positionals.forEach((name, index) => (input[name] = parsed.positionals[index]));
+  for (const [index, name] of spec.positionals.entries()) input[name] = parsed.positionals[index];
   for (const [name, option] of Object.entries(spec.options)) {
     input[name] = parsed.values[name] ?? (option.env ? env[option.env] : undefined);
   }

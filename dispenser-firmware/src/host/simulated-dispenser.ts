@@ -101,8 +101,14 @@ class SimulatedDispenserHost implements SimulatedDispenser {
       keypad: panel,
       lcd: panel,
       valve: {
-        open: () => (line.open(), panel.changed()),
-        close: () => (line.close(), panel.changed()),
+        open: () => {
+          line.open();
+          panel.changed();
+        },
+        close: () => {
+          line.close();
+          panel.changed();
+        },
       },
       flow: line,
       clock,

@@ -29,10 +29,13 @@ const packet = (type: number, body: number): Buffer => {
 describe('MQTT packet size guard', () => {
   it('passes packets up to the cap unchanged, however the bytes are split', async () => {
     const stream = Buffer.concat([packet(0x10, 30), packet(0x30, 200), packet(0xc0, 0), packet(0x30, 1000)]);
-    const split = [1, 2, 3, 150, 7, stream.length].reduce<Buffer[]>((parts, size) => {
-      const used = parts.reduce((n, p) => n + p.length, 0);
-      return used >= stream.length ? parts : [...parts, stream.subarray(used, Math.min(stream.length, used + size))];
-    }, []);
+    const split: Buffer[] = [];
+    let used = 0;
+    for (const size of [1, 2, 3, 150, 7, stream.length]) {
+      if (used >= stream.length) break;
+      split.push(stream.subarray(used, Math.min(stream.length, used + size)));
+      used += size;
+    }
     expect(await feed(1000, split)).toEqual(stream);
     expect(await feed(1000, [stream])).toEqual(stream);
   });

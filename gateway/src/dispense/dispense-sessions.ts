@@ -222,7 +222,7 @@ export class DispenseSessions {
     });
     if (dispenserId !== null) {
       const dispenser = store.dispensers.get(dispenserId);
-      if (!dispenser || !dispenser.config.enabled) return denied('DISPENSER_DISABLED');
+      if (!dispenser?.config.enabled) return denied('DISPENSER_DISABLED');
       if (request.requested_ml > dispenser.config.max_ml) return denied('INVALID_REQUEST');
       if (store.sessions.openSessionOn(dispenserId, now)) return denied('DISPENSER_BUSY');
     }

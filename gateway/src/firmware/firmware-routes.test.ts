@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandResult, DispenserCommand, decodeMessage, dispenserTopic } from '@tusafishe/protocol';
+import { type CommandResult, DispenserCommand, decodeMessage, dispenserTopic } from '@tusafishe/protocol';
 import { nextMessage, startTestGateway, TestDispenser, type TestGateway } from '../../test/fixtures.js';
 import { createTechnician } from '../ui-api/technician-accounts.js';
 import { technicianApi } from '../ui-api/technician-api.js';

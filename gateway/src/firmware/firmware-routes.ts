@@ -14,7 +14,7 @@ import {
   FirmwareImageView,
   OtaBody,
   RolloutAnswer,
-  RolloutView,
+  type RolloutView,
   UploadQuery,
 } from './firmware-schemas.js';
 

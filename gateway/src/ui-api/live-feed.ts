@@ -67,7 +67,9 @@ export const liveFeed: FastifyPluginAsync<LiveFeedOptions> = async (app, { db, e
       const unsubscribes = (Object.keys(TRANSLATE) as (keyof GatewayEventMap)[]).map((name) =>
         subscribe(events, name, send),
       );
-      socket.on('close', () => unsubscribes.forEach((unsubscribe) => unsubscribe()));
+      socket.on('close', () => {
+        for (const unsubscribe of unsubscribes) unsubscribe();
+      });
     },
   );
 };

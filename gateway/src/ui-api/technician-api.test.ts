@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CommandResult,
+  type CommandResult,
   decodeMessage,
   DispenserCommand,
   DispenserConfig,
