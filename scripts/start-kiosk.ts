@@ -93,6 +93,8 @@ startPart('gateway', 'gateway/src/main.ts', {
   TECHNICIAN_USERNAME: technician.username,
   TECHNICIAN_PASSWORD: technician.password,
   HW_SIM_SPEED: env.HW_SIM_SPEED ?? '20',
+  // The demo keeps the old kiosks' endpoint open; a production gateway serves it only to configured clients.
+  LEGACY_VERIFICATION_OPEN: env.LEGACY_VERIFICATION_OPEN ?? 'true',
 });
 await waitForHealth('gateway', `http://127.0.0.1:${httpPort}/health`);
 

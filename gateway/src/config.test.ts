@@ -24,6 +24,17 @@ describe('gateway config', () => {
     });
   });
 
+  it('serves the legacy endpoint only when configured, and never open in production', () => {
+    expect(readConfig({}).legacyVerification).toBeUndefined();
+    expect(readConfig({ LEGACY_VERIFICATION_OPEN: 'true' }).legacyVerification).toEqual({ open: true });
+    expect(readConfig({ LEGACY_VERIFICATION_ALLOW: '10.0.0.5, 10.0.0.6' }).legacyVerification).toEqual({
+      allow: ['10.0.0.5', '10.0.0.6'],
+    });
+    expect(() => readConfig({ NODE_ENV: 'production', LEGACY_VERIFICATION_OPEN: 'true' })).toThrow(
+      /LEGACY_VERIFICATION_OPEN/,
+    );
+  });
+
   it('names the variable that is wrong', () => {
     expect(() => readConfig({ GATEWAY_MQTT_PORT: 'abc' })).toThrow(/GATEWAY_MQTT_PORT/);
     expect(() => readConfig({ KIOSK_ID: 'no spaces' })).toThrow(/KIOSK_ID/);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { LegacyVerificationAccess } from './http/dispense-verification.js';
 import type { Settings } from './settings.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -31,6 +32,24 @@ export const GatewayEnv = z.object({
   HOLD_MARGIN_S: optionalInt,
   HTTP_RATE_LIMIT_PER_MINUTE: optionalInt,
   DEFAULT_PULSES_PER_LITRE: optionalInt,
+  /** Serve the legacy `POST /dispense-verification` to anyone (the demo; refused in production). */
+  LEGACY_VERIFICATION_OPEN: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Comma-separated client addresses allowed to call the legacy endpoint. */
+  LEGACY_VERIFICATION_ALLOW: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    ),
+  /** A secret the legacy clients send as `Authorization: Bearer <secret>`. */
+  LEGACY_VERIFICATION_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  NODE_ENV: z.string().optional(),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnv>;
 
@@ -43,10 +62,31 @@ export interface GatewayConfig {
   logLevel: GatewayEnv['LOG_LEVEL'];
   seedDemo: boolean;
   settings: Partial<Settings>;
+  /** Who may call `POST /dispense-verification`; undefined: nobody (not served). */
+  legacyVerification: LegacyVerificationAccess | undefined;
 }
 
 const minutes = (value: number | undefined) => (value === undefined ? undefined : value * 60_000);
 const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
+
+function legacyAccess(e: GatewayEnv): LegacyVerificationAccess | undefined {
+  if (e.LEGACY_VERIFICATION_OPEN && e.NODE_ENV === 'production') {
+    throw new z.ZodError([
+      {
+        code: 'custom',
+        path: ['LEGACY_VERIFICATION_OPEN'],
+        message: 'refused in production: set LEGACY_VERIFICATION_ALLOW or LEGACY_VERIFICATION_SECRET',
+        input: 'true',
+      },
+    ]);
+  }
+  if (e.LEGACY_VERIFICATION_OPEN) return { open: true };
+  if (e.LEGACY_VERIFICATION_ALLOW.length === 0 && !e.LEGACY_VERIFICATION_SECRET) return undefined;
+  return {
+    allow: e.LEGACY_VERIFICATION_ALLOW,
+    ...(e.LEGACY_VERIFICATION_SECRET ? { secret: e.LEGACY_VERIFICATION_SECRET } : {}),
+  };
+}
 
 /** Reads and validates the environment; throws a ZodError naming each bad variable. */
 export function readConfig(env: NodeJS.ProcessEnv): GatewayConfig {
@@ -66,6 +106,7 @@ export function readConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     }).filter(([, value]) => value !== undefined),
   ) as Partial<Settings>;
   return {
+    legacyVerification: legacyAccess(e),
     dataDir: e.DATA_DIR,
     kioskId: e.KIOSK_ID,
     host: e.GATEWAY_HOST,

@@ -9,7 +9,7 @@ import { DispenseSessions } from './dispense/dispense-sessions.js';
 import { Interlocks } from './dispense/interlocks.js';
 import { GatewayError } from './errors.js';
 import { GatewayEvents } from './events.js';
-import { registerDispenseVerification } from './http/dispense-verification.js';
+import { registerDispenseVerification, type LegacyVerificationAccess } from './http/dispense-verification.js';
 import { registerHealth } from './http/health.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
@@ -30,6 +30,8 @@ export interface GatewayOptions {
   seedDemo?: boolean;
   logger?: Logger;
   settings?: Partial<Settings>;
+  /** Who may call the legacy `POST /dispense-verification`; omitted: it is not served. */
+  legacyVerification?: LegacyVerificationAccess | undefined;
   /**
    * Runs once everything is composed and before HTTP listens: register routes on
    * `gateway.http`, authenticators on `gateway.broker.authorizer`, interlocks, listeners.
@@ -89,6 +91,18 @@ function countOutcomes(events: GatewayEvents, metrics: Registry): void {
   events.on('dispense-recorded', (d) => dispensed.inc(-d.event.amount_ml));
 }
 
+/** Forgets authorisation decisions older than the retention, so guessing cannot fill the disk. */
+function pruneDecisions(store: Store, retentionMs: number, logger: Logger): () => void {
+  const prune = () => {
+    const removed = store.sessions.pruneDecisions(Date.now() - retentionMs);
+    if (removed > 0) logger.debug({ removed }, 'old authorisation decisions pruned');
+  };
+  prune();
+  const timer = setInterval(prune, Math.min(retentionMs, 60 * 60_000));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** Starts one gateway: store, broker, dispense flow and HTTP, composed. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
@@ -124,7 +138,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const http = await createHttpServer({ logger, broker, rateLimitPerMinute: settings.httpRateLimitPerMinute });
     closers.push(() => http.close());
     registerHealth(http, { kioskId, store, broker });
-    registerDispenseVerification(http, sessions, kioskId);
+    if (options.legacyVerification) {
+      registerDispenseVerification(http, {
+        sessions,
+        kioskId,
+        access: options.legacyVerification,
+        failureBudget: { max: settings.verificationFailuresPerWindow, windowMs: settings.verificationFailureWindowMs },
+      });
+    }
+    closers.push(pruneDecisions(store, settings.decisionRetentionMs, logger));
     http.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
     const core: GatewayCore = {

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     httpPort: config.httpPort,
     seedDemo: config.seedDemo,
     settings: config.settings,
+    legacyVerification: config.legacyVerification,
     logger,
     setup: async (core) => void (await attachKioskExtensions(core, process.env, logRing)),
   });

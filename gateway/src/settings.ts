@@ -30,6 +30,17 @@ export const Settings = z.object({
   holdMinFlowMlPerS: z.int().min(1).default(50),
   holdMarginMs: z.int().min(0).default(60_000),
   httpRateLimitPerMinute: z.int().min(1).default(120),
+  /** Failed `POST /dispense-verification` answers per client address per window before 429. */
+  verificationFailuresPerWindow: z.int().min(1).default(20),
+  verificationFailureWindowMs: z
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  /** Authorisation decisions are kept this long (repeats of a request_id come within minutes). */
+  decisionRetentionMs: z
+    .int()
+    .min(1000)
+    .default(24 * 60 * 60_000),
   defaultPulsesPerLitre: z.int().min(1).max(100_000).default(450),
 });
 export type Settings = z.infer<typeof Settings>;

@@ -14,7 +14,10 @@ beforeAll(async () => {
       done();
     },
   });
-  gateway = await startTestGateway({ logger: pino({ level: 'trace', redact: REDACT_PATHS }, sink) });
+  gateway = await startTestGateway({
+    logger: pino({ level: 'trace', redact: REDACT_PATHS }, sink),
+    legacyVerification: { open: true },
+  });
 });
 afterAll(async () => {
   await gateway?.close();

@@ -32,6 +32,7 @@ export class Sessions {
   private readonly heldMl;
   private readonly openOnDispenser;
   private readonly settle;
+  private readonly deleteDecisionsBefore;
 
   constructor(db: Db) {
     this.decisionById = db.prepare<[string], { dispenser_id: string | null; response: string }>(
@@ -43,6 +44,7 @@ export class Sessions {
     this.insertSession =
       db.prepare(`INSERT INTO sessions (session_id, request_id, dispenser_id, account_id, approved_ml, created_at, hold_expires_at)
       VALUES (@session_id, @request_id, @dispenser_id, @account_id, @approved_ml, @created_at, @hold_expires_at)`);
+    this.deleteDecisionsBefore = db.prepare('DELETE FROM auth_decisions WHERE decided_at < ?');
     this.byId = db.prepare<[string], DispenseSession>('SELECT * FROM sessions WHERE session_id = ?');
     this.heldMl = db
       .prepare<[string, number], number>(
@@ -64,6 +66,11 @@ export class Sessions {
 
   recordDecision(dispenserId: string | null, response: AuthResponse, at: number): void {
     this.insertDecision.run(response.request_id, dispenserId, JSON.stringify(response), at);
+  }
+
+  /** Deletes decisions made before `before`; returns how many. */
+  pruneDecisions(before: number): number {
+    return this.deleteDecisionsBefore.run(before).changes;
   }
 
   open(session: Omit<DispenseSession, 'settled_at' | 'event_id' | 'delivered_ml'>): void {
