@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startKioskDispensers, type SimulatedDispenser } from '../dispenser-firmware/src/host/simulated-dispenser.js';
+import { DEMO_TECHNICIAN } from '../gateway/src/seed/demo-data.js';
 
 const env = process.env;
 const dataDir = resolve(env.DATA_DIR ?? 'data');
@@ -20,8 +21,8 @@ const mqttPort = Number(env.GATEWAY_MQTT_PORT ?? 1883);
 // Development-only credentials, printed below; production ones come from provisioning.
 const kioskSecret = env.KIOSK_SECRET ?? 'dev-kiosk-secret';
 const technician = {
-  username: env.TECHNICIAN_USERNAME ?? 'technician',
-  password: env.TECHNICIAN_PASSWORD ?? 'tusafishe-demo',
+  username: env.TECHNICIAN_USERNAME ?? DEMO_TECHNICIAN.username,
+  password: env.TECHNICIAN_PASSWORD ?? DEMO_TECHNICIAN.password,
 };
 const logDir = resolve(dataDir, 'logs');
 mkdirSync(logDir, { recursive: true });
@@ -92,6 +93,9 @@ startPart('gateway', 'gateway/src/main.ts', {
   KIOSK_SECRET: kioskSecret,
   TECHNICIAN_USERNAME: technician.username,
   TECHNICIAN_PASSWORD: technician.password,
+  // The demo is opt-in: a gateway seeds nothing and simulates nothing unless told to (and never in production).
+  SEED_DEMO: 'true',
+  HW_MODE: 'simulated',
   HW_SIM_SPEED: env.HW_SIM_SPEED ?? '20',
   // The demo keeps the old kiosks' endpoint open; a production gateway serves it only to configured clients.
   LEGACY_VERIFICATION_OPEN: env.LEGACY_VERIFICATION_OPEN ?? 'true',
@@ -101,7 +105,8 @@ await waitForHealth('gateway', `http://127.0.0.1:${httpPort}/health`);
 dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${mqttPort}` });
 
 process.stdout.write(`
-Tusafishe kiosk ${kioskId} is running.
+Tusafishe kiosk ${kioskId} is running as a DEMO: demo data (cloud DEMO_SEED=on, gateway SEED_DEMO=true),
+demo technician and simulated hardware (HW_MODE=simulated) are switched on; a production kiosk refuses all three.
 
   Technicians' UI   http://127.0.0.1:${httpPort}/   (sign in: ${technician.username} / ${technician.password})
   Gateway broker    mqtt://127.0.0.1:${mqttPort}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})

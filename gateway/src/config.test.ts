@@ -9,7 +9,7 @@ describe('gateway config', () => {
       mqttPort: 1883,
       httpPort: 8080,
       host: '0.0.0.0',
-      seedDemo: true,
+      seedDemo: false,
       settings: {},
     });
   });
@@ -33,6 +33,17 @@ describe('gateway config', () => {
     expect(() => readConfig({ NODE_ENV: 'production', LEGACY_VERIFICATION_OPEN: 'true' })).toThrow(
       /LEGACY_VERIFICATION_OPEN/,
     );
+  });
+
+  it('seeds demo data only when asked, and never in production', () => {
+    expect(readConfig({ SEED_DEMO: 'true' }).seedDemo).toBe(true);
+    expect(() => readConfig({ NODE_ENV: 'production', SEED_DEMO: 'true' })).toThrow(
+      /SEED_DEMO.*demo data cannot be seeded in production|demo data cannot be seeded in production/s,
+    );
+    expect(() => readConfig({ NODE_ENV: 'production', TECHNICIAN_PASSWORD: 'tusafishe-demo' })).toThrow(
+      /TECHNICIAN_PASSWORD/,
+    );
+    expect(readConfig({ NODE_ENV: 'production', TECHNICIAN_PASSWORD: 'a-real-long-password' }).seedDemo).toBe(false);
   });
 
   it('names the variable that is wrong', () => {

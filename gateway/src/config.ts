@@ -1,56 +1,72 @@
 import * as z from 'zod';
 import type { LegacyVerificationAccess } from './http/dispense-verification.js';
+import { DEMO_TECHNICIAN } from './seed/demo-data.js';
 import type { Settings } from './settings.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const optionalInt = z.coerce.number().int().min(0).optional();
 
 /** Environment of the gateway process (balena device variables in the field). */
-export const GatewayEnv = z.object({
-  DATA_DIR: z.string().min(1).default('./data'),
-  KIOSK_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32')
-    .default('K1'),
-  GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
-  GATEWAY_MQTT_PORT: port.default(1883),
-  GATEWAY_HTTP_PORT: port.default(8080),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SEED_DEMO: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
-  TIMEZONE: z.string().optional(),
-  PHONE_REGION: z.string().optional(),
-  PIN_MAX_FAILURES: optionalInt,
-  PIN_LOCKOUT_MINUTES: optionalInt,
-  OFFLINE_AFTER_MINUTES: optionalInt,
-  /** Overrides OFFLINE_AFTER_MINUTES, for tests that cannot wait minutes. */
-  OFFLINE_AFTER_S: optionalInt,
-  OFFLINE_DAILY_LIMIT_ML: optionalInt,
-  HOLD_MIN_FLOW_ML_PER_S: optionalInt,
-  HOLD_MARGIN_S: optionalInt,
-  HTTP_RATE_LIMIT_PER_MINUTE: optionalInt,
-  DEFAULT_PULSES_PER_LITRE: optionalInt,
-  /** Serve the legacy `POST /dispense-verification` to anyone (the demo; refused in production). */
-  LEGACY_VERIFICATION_OPEN: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
-  /** Comma-separated client addresses allowed to call the legacy endpoint. */
-  LEGACY_VERIFICATION_ALLOW: z
-    .string()
-    .optional()
-    .transform((v) =>
-      (v ?? '')
-        .split(',')
-        .map((a) => a.trim())
-        .filter(Boolean),
-    ),
-  /** A secret the legacy clients send as `Authorization: Bearer <secret>`. */
-  LEGACY_VERIFICATION_SECRET: z.string().min(16, 'at least 16 characters').optional(),
-  NODE_ENV: z.string().optional(),
-});
+export const GatewayEnv = z
+  .object({
+    DATA_DIR: z.string().min(1).default('./data'),
+    KIOSK_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32')
+      .default('K1'),
+    GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
+    GATEWAY_MQTT_PORT: port.default(1883),
+    GATEWAY_HTTP_PORT: port.default(8080),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Opt-in: `npm start` turns it on; production refuses it. */
+    SEED_DEMO: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    TECHNICIAN_PASSWORD: z.string().optional(),
+    TIMEZONE: z.string().optional(),
+    PHONE_REGION: z.string().optional(),
+    PIN_MAX_FAILURES: optionalInt,
+    PIN_LOCKOUT_MINUTES: optionalInt,
+    OFFLINE_AFTER_MINUTES: optionalInt,
+    /** Overrides OFFLINE_AFTER_MINUTES, for tests that cannot wait minutes. */
+    OFFLINE_AFTER_S: optionalInt,
+    OFFLINE_DAILY_LIMIT_ML: optionalInt,
+    HOLD_MIN_FLOW_ML_PER_S: optionalInt,
+    HOLD_MARGIN_S: optionalInt,
+    HTTP_RATE_LIMIT_PER_MINUTE: optionalInt,
+    DEFAULT_PULSES_PER_LITRE: optionalInt,
+    /** Serve the legacy `POST /dispense-verification` to anyone (the demo; refused in production). */
+    LEGACY_VERIFICATION_OPEN: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    /** Comma-separated client addresses allowed to call the legacy endpoint. */
+    LEGACY_VERIFICATION_ALLOW: z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? '')
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      ),
+    /** A secret the legacy clients send as `Authorization: Bearer <secret>`. */
+    LEGACY_VERIFICATION_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+    /** `production` (the gateway image sets it) refuses everything demo-only. */
+    NODE_ENV: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    if (env.SEED_DEMO)
+      ctx.addIssue({ code: 'custom', path: ['SEED_DEMO'], message: 'demo data cannot be seeded in production' });
+    if (env.TECHNICIAN_PASSWORD === DEMO_TECHNICIAN.password)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TECHNICIAN_PASSWORD'],
+        message: 'the demo technician password cannot be used in production',
+      });
+  });
 export type GatewayEnv = z.infer<typeof GatewayEnv>;
 
 export interface GatewayConfig {

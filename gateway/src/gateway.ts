@@ -26,7 +26,7 @@ export interface GatewayOptions {
   mqttPort?: number;
   /** Default 8080; 0 picks a free port. */
   httpPort?: number;
-  /** Seed the demo customers and dispensers when the database is empty. */
+  /** Seed the demo customers and dispensers when the database is empty (default off). */
   seedDemo?: boolean;
   logger?: Logger;
   settings?: Partial<Settings>;
@@ -116,7 +116,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   try {
     const store = Store.open(dataDir);
     closers.push(() => store.close());
-    let demo = await readDemoCredentials(dataDir);
+    // Demo data only when asked (a production config refuses to ask): never seeded or shown otherwise.
+    let demo = options.seedDemo ? await readDemoCredentials(dataDir) : null;
     if (options.seedDemo && isEmpty(store)) {
       demo = await seedDemoData(store, kioskId, dataDir, settings.defaultPulsesPerLitre);
       logger.info({ customers: store.customers.count() }, 'demo data seeded');

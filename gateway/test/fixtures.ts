@@ -4,7 +4,7 @@
  * Firmware, hardware, sync and UI tests reuse it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,7 +22,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../src/gateway.js';
 import { REDACT_PATHS } from '../src/logger.js';
-import { DEMO_CREDENTIALS_FILE, DemoCredentials } from '../src/seed/demo-data.js';
+import { readDemoCredentials, type DemoCredentials } from '../src/seed/demo-data.js';
 
 export const TEST_TIMEOUT_MS = 5000;
 
@@ -176,7 +176,8 @@ export interface GatewayProcess {
   child: ChildProcess;
   mqttPort: number;
   httpPort: number;
-  demo: DemoCredentials;
+  /** The demo dispensers' credentials; null when the demo data is off (SEED_DEMO=false, production). */
+  demo: DemoCredentials | null;
   /** Every stdout line so far. */
   output: string[];
   /** Sends `signal` and resolves when the process has exited. */
@@ -189,19 +190,24 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * Spawns the gateway process on DATA_DIR `dataDir` with ephemeral loopback ports and
  * resolves once it reports its ports. Extra env (settings, LOG_LEVEL) via `env`.
  */
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 /** Runs the gateway from source; pass `[bundle]` to run a built `main.js` instead. */
 const FROM_SOURCE = ['--import', 'tsx', 'gateway/src/main.ts'];
 
 export async function spawnGateway(
   dataDir: string,
-  env: Record<string, string> = {},
+  /** Overrides; `undefined` removes a variable (e.g. to start as a production kiosk without SEED_DEMO). */
+  env: Record<string, string | undefined> = {},
   timeoutMs = 30_000,
   nodeArgs = FROM_SOURCE,
 ): Promise<GatewayProcess> {
   const child = spawn(process.execPath, nodeArgs, {
     cwd: REPO_ROOT,
     // No kiosk hardware unless a test asks for it: its interlocks would refuse water until the first sensor poll.
-    env: {
+    env: definedOnly({
       ...process.env,
       DATA_DIR: dataDir,
       GATEWAY_HOST: '127.0.0.1',
@@ -209,8 +215,9 @@ export async function spawnGateway(
       GATEWAY_HTTP_PORT: '0',
       LOG_LEVEL: 'info',
       HW_MODE: 'off',
+      SEED_DEMO: 'true',
       ...env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -231,7 +238,7 @@ export async function spawnGateway(
       resolve(JSON.parse(line) as { mqtt_port: number; http_port: number });
     });
   });
-  const demo = DemoCredentials.parse(JSON.parse(await readFile(join(dataDir, DEMO_CREDENTIALS_FILE), 'utf8')));
+  const demo = await readDemoCredentials(dataDir);
   return {
     child,
     mqttPort: ports.mqtt_port,
