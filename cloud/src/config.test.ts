@@ -26,6 +26,18 @@ describe('cloud configuration', () => {
     expect(CloudEnv.safeParse({ NODE_ENV: 'production', WEBHOOK_SECRET: 'a-long-enough-secret' }).success).toBe(true);
   });
 
+  it('seeds demo data only when asked, and refuses to in production', () => {
+    expect(CloudEnv.parse({}).DEMO_SEED).toBe('off');
+    const result = CloudEnv.safeParse({
+      NODE_ENV: 'production',
+      WEBHOOK_SECRET: 'a-long-enough-secret',
+      DEMO_SEED: 'on',
+    });
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: ['DEMO_SEED'], message: 'demo data cannot be seeded in production' }),
+    ]);
+  });
+
   it('uses real providers when their credentials are complete, and names the missing one otherwise', () => {
     const env = {
       DATABASE_URL: 'postgres://u:p@db/tusafishe',
