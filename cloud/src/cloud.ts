@@ -66,6 +66,15 @@ export interface CloudOptions {
   ussdCode?: string;
   /** IANA time zone of the fleet's day for daily usage; every kiosk of the fleet shares it. Default Africa/Nairobi. */
   usageTimeZone?: string;
+  /** Bounds on what a gateway may claim (issue 10). */
+  kioskClaims?: {
+    /** Longest PIN lockout a gateway may set, from the cloud's now. Default 1 h. */
+    maxLockoutMs?: number;
+    /** Largest single dispense. Default 110 L (the protocol's 100 L request plus overrun). */
+    maxDispenseMl?: number;
+    /** A kiosk dispensing more in one usage day is flagged. Default 5,000 L. */
+    dailyVolumeAlertMl?: number;
+  };
   providers?: {
     mtn?: Omit<MtnMomoConfig, 'callbackUrl'>;
     airtel?: AirtelMoneyConfig;
@@ -187,7 +196,12 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     authenticator: new KioskAuthenticator(db),
     metrics,
     requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute,
-    usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
+    claims: {
+      usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
+      maxLockoutMs: options.kioskClaims?.maxLockoutMs ?? 3_600_000,
+      maxDispenseMl: options.kioskClaims?.maxDispenseMl ?? 110_000,
+    },
+    dailyVolumeAlertMl: options.kioskClaims?.dailyVolumeAlertMl ?? 5_000_000,
   });
   await ussdRoutes(app, {
     db,

@@ -52,6 +52,9 @@ export const CloudEnv = z
     PAYMENT_SIMULATORS: z.enum(['on', 'off', 'auto']).default('auto'),
     MTN_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3101),
     AIRTEL_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3102),
+    MAX_LOCKOUT_MINUTES: positiveInt.default(60),
+    MAX_DISPENSE_ML: positiveInt.default(110_000),
+    KIOSK_DAILY_VOLUME_ALERT_ML: positiveInt.default(5_000_000),
     RATE_LIMIT_PER_PHONE: positiveInt.default(60),
     RATE_LIMIT_PER_KIOSK: positiveInt.default(600),
     DEMO_SEED: z.enum(['on', 'off']).default('off'),
@@ -129,6 +132,11 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
     purchase: { minMajor: env.PURCHASE_MIN, maxMajor: env.PURCHASE_MAX },
     ussdCode: env.USSD_CODE,
     usageTimeZone: env.USAGE_TIMEZONE,
+    kioskClaims: {
+      maxLockoutMs: env.MAX_LOCKOUT_MINUTES * 60_000,
+      maxDispenseMl: env.MAX_DISPENSE_ML,
+      dailyVolumeAlertMl: env.KIOSK_DAILY_VOLUME_ALERT_ML,
+    },
     providers: {
       ...(mtn ? { mtn } : {}),
       ...(airtel ? { airtel } : {}),

@@ -33,6 +33,11 @@ export class CloudMetrics {
     labelNames: ['code'],
     registers: [this.registry],
   });
+  readonly kioskVolumeFlags = new Counter({
+    name: 'tusafishe_kiosk_volume_flags_total',
+    help: 'Kiosks flagged for dispensing more on one day than the alert threshold',
+    registers: [this.registry],
+  });
   readonly payments = new Counter({
     name: 'tusafishe_payments_total',
     help: 'Payments by provider and final status',

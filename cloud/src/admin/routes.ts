@@ -3,7 +3,8 @@ import * as z from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CUSTOMER_STATUSES, KioskId } from '@tusafishe/protocol';
 import { findCustomer, toCustomerRecord, updateProfile } from '../customers/customers.js';
-import { negativeBalances } from '../ledger/ledger.js';
+import { clearLockout, lockCustomerChanges, negativeBalances } from '../ledger/ledger.js';
+import { kioskVolumeFlags } from '../kiosk-api/kiosk-volume.js';
 import { createKiosk } from '../kiosks/kiosks.js';
 import { secretMatcher } from '../http/secret-match.js';
 import type { Db } from '../store/db.js';
@@ -24,8 +25,10 @@ function requireAdmin(token: string | undefined) {
   };
 }
 
+const AccountIdParam = z.string().regex(/^[A-Z0-9]{4,16}$/);
+
 const Adjustment = z.object({
-  account_id: z.string().regex(/^[A-Z0-9]{4,16}$/),
+  account_id: AccountIdParam,
   amount_ml: z
     .number()
     .int()
@@ -43,6 +46,30 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   const onRequest = requireAdmin(deps.adminToken);
 
   typed.get('/admin/negative-balances', { onRequest }, async () => ({ customers: await negativeBalances(deps.db) }));
+
+  typed.get('/admin/kiosk-volume-flags', { onRequest }, async () => ({ flags: await kioskVolumeFlags(deps.db) }));
+
+  typed.post(
+    '/admin/customers/:accountId/unlock',
+    {
+      onRequest,
+      schema: {
+        params: z.object({ accountId: AccountIdParam }),
+        body: z.object({ reason: z.string().min(3).max(200), operator: z.string().min(1).max(80) }),
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      const customer = await deps.db.transaction(async (tx) => {
+        await lockCustomerChanges(tx);
+        if (!(await clearLockout(tx, accountId))) return undefined;
+        await audit(tx, request.body.operator, 'customer.unlock', accountId, { reason: request.body.reason });
+        return findCustomer(tx, accountId);
+      });
+      if (!customer) return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
+      return toCustomerRecord(customer);
+    },
+  );
 
   typed.post(
     '/admin/kiosks',
@@ -70,7 +97,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     {
       onRequest,
       schema: {
-        params: z.object({ accountId: z.string().regex(/^[A-Z0-9]{4,16}$/) }),
+        params: z.object({ accountId: AccountIdParam }),
         body: z.object({
           status: z.enum(CUSTOMER_STATUSES).optional(),
           daily_limit_ml: z.number().int().min(0).nullable().optional(),

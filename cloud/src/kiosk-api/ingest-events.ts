@@ -7,6 +7,7 @@ export const PUSH_REJECTIONS = {
   KIOSK_MISMATCH: 'the event belongs to another kiosk',
   EVENT_TYPE_NOT_ALLOWED: 'kiosks report dispenses, lockouts and alerts; credit comes only from the cloud',
   INVALID_AMOUNT: 'a dispense is negative or zero, a notice is zero',
+  AMOUNT_TOO_LARGE: 'a dispense is larger than the per-dispense maximum',
   MISSING_ACCOUNT: 'this event type needs an account_id',
   UNKNOWN_ACCOUNT: 'no customer has this account id',
   DUPLICATE_SOURCE: 'another event of this type already settles this source_id',
@@ -17,19 +18,33 @@ const KIOSK_EVENT_TYPES = new Set(['dispense', 'pin_lockout', 'alert_raised', 'a
 /** Lockout length when a pin_lockout event does not say (`details.locked_until`). */
 const DEFAULT_LOCKOUT_MS = 15 * 60_000;
 
-function checkEvent(event: LedgerEvent, kioskId: string): PushRejectionCode | undefined {
+/** What a gateway may claim (issue 10): it is trusted with its own events, within these bounds. */
+export interface KioskClaimLimits {
+  /** The fleet's day for daily usage (IANA time zone). */
+  usageTimeZone: string;
+  /** A pin_lockout ends at most this long after the cloud's now, whatever the gateway says. */
+  maxLockoutMs: number;
+  /** One dispense draws at most this many mL. */
+  maxDispenseMl: number;
+}
+
+function checkEvent(event: LedgerEvent, kioskId: string, limits: KioskClaimLimits): PushRejectionCode | undefined {
   if (event.kiosk_id !== kioskId) return 'KIOSK_MISMATCH';
   if (!KIOSK_EVENT_TYPES.has(event.type)) return 'EVENT_TYPE_NOT_ALLOWED';
   if (event.type === 'dispense' ? event.amount_ml > 0 : event.amount_ml !== 0) return 'INVALID_AMOUNT';
+  if (event.type === 'dispense' && -event.amount_ml > limits.maxDispenseMl) return 'AMOUNT_TOO_LARGE';
   if ((event.type === 'dispense' || event.type === 'pin_lockout') && !event.account_id) return 'MISSING_ACCOUNT';
   return undefined;
 }
 
-function lockedUntil(event: LedgerEvent): number {
+/** The lockout a pin_lockout event asks for, capped at the cloud's now + the maximum lockout. */
+function lockedUntil(event: LedgerEvent, now: number, maxLockoutMs: number): number {
   const stated = event.details?.['locked_until'];
-  return typeof stated === 'number' && Number.isSafeInteger(stated) && stated > 0
-    ? stated
-    : event.occurred_at + DEFAULT_LOCKOUT_MS;
+  const asked =
+    typeof stated === 'number' && Number.isSafeInteger(stated) && stated > 0
+      ? stated
+      : event.occurred_at + DEFAULT_LOCKOUT_MS;
+  return Math.min(asked, now + maxLockoutMs);
 }
 
 /**
@@ -41,14 +56,14 @@ export async function ingestKioskEvents(
   db: Db,
   kioskId: string,
   events: readonly LedgerEvent[],
-  usageTimeZone: string,
+  limits: KioskClaimLimits,
 ): Promise<PushResponse> {
   const rejected: PushResponse['rejected'] = [];
   const reject = (event: LedgerEvent, code: PushRejectionCode): void => {
     rejected.push({ event_id: event.event_id, code, message: PUSH_REJECTIONS[code] });
   };
   const candidates = events.filter((event) => {
-    const code = checkEvent(event, kioskId);
+    const code = checkEvent(event, kioskId, limits);
     if (code) reject(event, code);
     return !code;
   });
@@ -71,7 +86,7 @@ export async function ingestKioskEvents(
       return !event.account_id || known.has(event.account_id);
     });
 
-    const inserted = await appendEvents(tx, valid, usageTimeZone);
+    const inserted = await appendEvents(tx, valid, limits.usageTimeZone);
     const notInserted = valid.filter((event) => !inserted.has(event.event_id));
     const alreadyHeld = await existingEventIds(
       tx,
@@ -82,9 +97,10 @@ export async function ingestKioskEvents(
       if (inserted.has(event.event_id) || alreadyHeld.has(event.event_id)) acked.push(event.event_id);
       else reject(event, 'DUPLICATE_SOURCE');
     }
+    const now = Date.now();
     for (const event of valid) {
       if (event.type === 'pin_lockout' && inserted.has(event.event_id))
-        await applyLockout(tx, event.account_id!, lockedUntil(event));
+        await applyLockout(tx, event.account_id!, lockedUntil(event, now, limits.maxLockoutMs));
     }
     const balances = await balancesOf(tx, [
       ...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : []))),

@@ -7,7 +7,8 @@ import type { KioskAuthenticator } from '../kiosks/kiosks.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import type { ChangeFeed } from './change-feed.js';
-import { ingestKioskEvents } from './ingest-events.js';
+import { ingestKioskEvents, type KioskClaimLimits } from './ingest-events.js';
+import { flagKioskDailyVolume } from './kiosk-volume.js';
 
 export interface KioskApiDeps {
   db: Db;
@@ -15,8 +16,9 @@ export interface KioskApiDeps {
   authenticator: KioskAuthenticator;
   metrics: CloudMetrics;
   requestsPerKioskPerMinute: number;
-  /** The fleet's day for daily usage (IANA time zone). */
-  usageTimeZone: string;
+  claims: KioskClaimLimits;
+  /** A kiosk dispensing more than this on one usage day is flagged for operators. */
+  dailyVolumeAlertMl: number;
 }
 
 const DEFAULT_PAGE = 500;
@@ -66,7 +68,19 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
     SYNC_PATHS.events,
     { schema: { body: PushRequest }, onRequest, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 },
     async (request) => {
-      const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events, deps.usageTimeZone);
+      const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events, deps.claims);
+      if (request.body.events.some((event) => event.type === 'dispense')) {
+        const flag = await flagKioskDailyVolume(
+          deps.db,
+          request.kioskId,
+          deps.claims.usageTimeZone,
+          deps.dailyVolumeAlertMl,
+        );
+        if (flag) {
+          deps.metrics.kioskVolumeFlags.inc();
+          request.log.warn(flag, 'kiosk daily volume above the alert threshold');
+        }
+      }
       deps.metrics.eventsAcked.inc(result.acked.length);
       for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });
       if (result.rejected.length > 0)

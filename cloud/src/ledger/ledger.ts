@@ -119,6 +119,15 @@ export async function applyLockout(tx: Queryable, accountId: string, lockedUntil
   );
 }
 
+/** Ends a customer's cloud-wide lockout (an operator's or technician's unlock); gateways learn it by the version bump. */
+export async function clearLockout(tx: Queryable, accountId: string): Promise<boolean> {
+  const rows = await tx.query<{ account_id: string }>(
+    'UPDATE customers SET locked_until = NULL, pin_failures = 0 WHERE account_id = $1 RETURNING account_id',
+    [accountId],
+  );
+  return rows.length > 0;
+}
+
 export interface NegativeBalance {
   account_id: string;
   phone: string;

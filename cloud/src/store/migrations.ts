@@ -163,6 +163,24 @@ ALTER TABLE customers ADD COLUMN usage_day text;
 ALTER TABLE customers ADD COLUMN used_today_ml bigint NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 5,
+    name: 'kiosk daily volume flags, USSD PIN failures',
+    sql: `
+-- A kiosk whose dispenses on one usage day exceed the threshold, for operators to review.
+CREATE TABLE kiosk_volume_flags (
+  kiosk_id text NOT NULL,
+  day text NOT NULL,
+  volume_ml bigint NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (kiosk_id, day)
+);
+CREATE INDEX ledger_events_kiosk_dispenses ON ledger_events (kiosk_id, occurred_at) WHERE type = 'dispense';
+-- Wrong old PINs typed on USSD; enough of them set locked_until, the lockout the keypads obey.
+ALTER TABLE customers ADD COLUMN pin_failures integer NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */
