@@ -1,5 +1,12 @@
-import { describeIssues, PullResponse, PushResponse, SYNC_PATHS, type LedgerEvent } from '@tusafishe/protocol';
-import type * as z from 'zod/mini';
+import {
+  CustomerRecord,
+  describeIssues,
+  PullResponse,
+  PushResponse,
+  SYNC_PATHS,
+  type LedgerEvent,
+} from '@tusafishe/protocol';
+import * as z from 'zod/mini';
 import { SyncError } from './sync-error.js';
 
 export interface CloudClientOptions {
@@ -19,9 +26,44 @@ export interface PullRequest {
   signal?: AbortSignal;
 }
 
+/** A customer record of a pulled page that this gateway's schema refuses. */
+export interface SkippedRecord {
+  /** As the cloud sent it, when it is a short string; null otherwise. */
+  account_id: string | null;
+  version: number | null;
+  reason: string;
+}
+
+/** A pulled page: the records that passed validation, and the ones skipped (issue 10 §12). */
+export type PulledPage = PullResponse & { skipped: SkippedRecord[] };
+
+/** The page envelope checked strictly, its records one by one: one bad record must not stall sync. */
+const PullEnvelope = z.extend(PullResponse, { customers: z.array(z.unknown()) });
+
+function splitRecords(page: z.infer<typeof PullEnvelope>): PulledPage {
+  const customers: CustomerRecord[] = [];
+  const skipped: SkippedRecord[] = [];
+  for (const raw of page.customers) {
+    const parsed = CustomerRecord.safeParse(raw);
+    if (parsed.success) {
+      customers.push(parsed.data);
+      continue;
+    }
+    const fields = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+    const id = fields['account_id'];
+    const version = fields['version'];
+    skipped.push({
+      account_id: typeof id === 'string' && id.length <= 40 ? id : null,
+      version: typeof version === 'number' && Number.isSafeInteger(version) ? version : null,
+      reason: describeIssues(parsed.error.issues),
+    });
+  }
+  return { ...page, customers, skipped };
+}
+
 /** The gateway's side of the kiosk API (protocol/src/sync.ts); every answer is validated. */
 export interface CloudClient {
-  pull(request: PullRequest): Promise<PullResponse>;
+  pull(request: PullRequest): Promise<PulledPage>;
   push(events: readonly LedgerEvent[], signal?: AbortSignal): Promise<PushResponse>;
 }
 
@@ -73,15 +115,16 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
   }
 
   return {
-    pull({ cursor, limit, waitS, signal }) {
+    async pull({ cursor, limit, waitS, signal }) {
       const query = new URLSearchParams({ limit: String(limit), wait_s: String(waitS) });
       if (cursor !== null) query.set('cursor', cursor);
-      return call(
-        PullResponse,
+      const page = await call(
+        PullEnvelope,
         `${SYNC_PATHS.customers}?${query}`,
         { method: 'GET', ...(signal && { signal }) },
         waitS,
       );
+      return splitRecords(page);
     },
     push(events, signal) {
       const init: RequestInit = { method: 'POST', body: JSON.stringify({ events }), ...(signal && { signal }) };

@@ -6,6 +6,7 @@ export interface SyncMetrics {
   pulled(customers: number): void;
   pushed(events: number): void;
   failed(operation: 'pull' | 'push'): void;
+  skipped(records: number): void;
 }
 
 const seconds = (ms: number | null): number => (ms === null ? 0 : ms / 1000);
@@ -62,7 +63,13 @@ export function createSyncMetrics(registry: Registry, status: () => SyncStatus):
     labelNames: ['operation'] as const,
     registers: [registry],
   });
+  const skipped = new Counter({
+    name: 'tusafishe_sync_skipped_records_total',
+    help: "Pulled customer records the gateway's schema refused (skipped, the rest of the page applied)",
+    registers: [registry],
+  });
   return {
+    skipped: (n) => skipped.inc(n),
     pulled: (n) => pulled.inc(n),
     pushed: (n) => pushed.inc(n),
     failed: (operation) => failures.inc({ operation }),

@@ -1,3 +1,4 @@
+import type { SkippedRecord } from './cloud-client.js';
 import type { SyncStore } from './sync-store.js';
 
 /** What `GET /api/sync` answers and the metrics report (issue 5 §2). */
@@ -22,7 +23,14 @@ export interface SyncStatus {
   cursor: string | null;
   refetching: boolean;
   last_error: { code: string; message: string; at: number } | null;
+  /** Customer records this gateway's schema refused since it started; the rest of their pages was applied. */
+  records_skipped: number;
+  /** The latest of them (at most SKIPPED_SHOWN), newest last. */
+  skipped_records: Array<SkippedRecord & { at: number }>;
 }
+
+/** How many skipped records the status keeps to show. */
+export const SKIPPED_SHOWN = 20;
 
 export interface LiveSyncFacts {
   enabled: boolean;
@@ -31,6 +39,8 @@ export interface LiveSyncFacts {
   cloudUrl: string | null;
   online: boolean;
   lastError: SyncStatus['last_error'];
+  recordsSkipped: number;
+  skippedRecords: SyncStatus['skipped_records'];
 }
 
 /** Durable facts from the store plus the worker's in-memory ones. */
@@ -54,5 +64,7 @@ export function readSyncStatus(store: SyncStore, live: LiveSyncFacts, offlineAft
     cursor: state.cursor,
     refetching: state.refetching,
     last_error: live.lastError,
+    records_skipped: live.recordsSkipped,
+    skipped_records: [...live.skippedRecords],
   };
 }

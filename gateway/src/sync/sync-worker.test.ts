@@ -105,6 +105,35 @@ describe('sync worker', () => {
     expect(store.lastCloudContact()).not.toBeNull();
   });
 
+  it('skips a customer record its schema refuses, reports it, and applies the rest of the page', async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 5; n++) fake.put(customer(n));
+    // A record a newer cloud (or a corrupted row) sends that this gateway cannot hold.
+    fake.put({ ...customer(6), phone: 'not-a-phone', daily_limit_ml: -5 } as unknown as Omit<
+      CustomerRecord,
+      'version'
+    >);
+    for (let n = 7; n <= 9; n++) fake.put(customer(n));
+    const { store } = openStore();
+    const registry = new Registry();
+    const worker = start(store, fake.url, {}, registry);
+
+    await until(() => store.customers.count() === 8, 'the good records of the page');
+    expect(store.customers.findByAccount('AQP000006')).toBeUndefined();
+    expect(worker.status()).toMatchObject({
+      online: true,
+      last_error: null,
+      records_skipped: 1,
+      skipped_records: [{ account_id: 'AQP000006', version: 6, reason: expect.stringContaining('phone') }],
+    });
+    expect(await registry.metrics()).toMatch(/^tusafishe_sync_skipped_records_total 1$/m);
+    // Sync carries on past it: later changes arrive, and a corrected record is taken.
+    fake.put(customer(6));
+    fake.put({ ...customer(1), name: 'Still syncing' });
+    await until(() => store.customers.findByAccount('AQP000001')?.name === 'Still syncing', 'a later change');
+    expect(store.customers.findByAccount('AQP000006')).toBeDefined();
+  });
+
   it('pushes events, marks them acknowledged and takes the cloud balance; a lost answer counts once', async () => {
     const fake = await cloud();
     fake.put(customer(1, 10_000));

@@ -4,11 +4,11 @@ import type { GatewayEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { createCloudClient, type CloudClient } from './cloud-client.js';
+import { createCloudClient, type CloudClient, type SkippedRecord } from './cloud-client.js';
 import type { SyncConfig } from './sync-config.js';
 import { SyncError } from './sync-error.js';
 import type { SyncMetrics } from './sync-metrics.js';
-import { readSyncStatus, type LiveSyncFacts, type SyncStatus } from './sync-status.js';
+import { readSyncStatus, SKIPPED_SHOWN, type LiveSyncFacts, type SyncStatus } from './sync-status.js';
 import { SyncStore } from './sync-store.js';
 
 export interface SyncWorkerOptions {
@@ -57,6 +57,8 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     cloudUrl: config.cloudUrl,
     online: false,
     lastError: null,
+    recordsSkipped: 0,
+    skippedRecords: [],
   };
   let wakePush: (() => void) | null = null;
 
@@ -77,6 +79,18 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
       logger.debug({ operation, code, err: message }, 'sync: cloud still unreachable');
     }
     live.online = false;
+  }
+
+  /** A record the cloud sent that this gateway cannot hold: skipped so sync carries on, and reported. */
+  function reportSkipped(skipped: readonly SkippedRecord[]): void {
+    const at = now();
+    for (const record of skipped) {
+      logger.error(record, 'sync: skipped a customer record that fails validation');
+      live.skippedRecords.push({ ...record, at });
+    }
+    live.skippedRecords.splice(0, Math.max(0, live.skippedRecords.length - SKIPPED_SHOWN));
+    live.recordsSkipped += skipped.length;
+    options.metrics?.skipped(skipped.length);
   }
 
   async function pullLoop(): Promise<void> {
@@ -102,6 +116,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
         } else {
           store.applyPage(page, now());
           options.metrics?.pulled(page.customers.length);
+          if (page.skipped.length > 0) reportSkipped(page.skipped);
           caughtUp = !page.has_more;
         }
         succeeded();

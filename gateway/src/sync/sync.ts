@@ -41,6 +41,8 @@ export function startSync(options: StartSyncOptions): SyncWorker {
       cloudUrl: null,
       online: false,
       lastError: null,
+      recordsSkipped: 0,
+      skippedRecords: [],
     };
     status = () => readSyncStatus(store, live, options.settings.offlineAfterMs, Date.now());
     return { status: () => status(), nudge: () => undefined, close: async () => undefined };
