@@ -23,10 +23,8 @@ import type { AuthApproved, CustomerRecord } from '@tusafishe/protocol';
 import { hashSecret, parseSecretHash, verifySecret } from '@tusafishe/protocol/secret-hash';
 import { bundleGatewayEntry } from '../scripts/gateway-bundle.js';
 import { pino } from 'pino';
-import { startGateway } from '../gateway/src/gateway.js';
-import { DemoCredentials, seedDemoData } from '../gateway/src/seed/demo-data.js';
-import { Store } from '../gateway/src/store/store.js';
-import { connectMqtt, TestDispenser } from '../gateway/test/fixtures.js';
+import { startGateway, DemoCredentials, seedDemoData, Store } from '@tusafishe/gateway';
+import { connectMqtt, TestDispenser } from '@tusafishe/gateway/testing';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Inside node_modules so the bundle resolves the external packages from the root. */

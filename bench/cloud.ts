@@ -32,10 +32,10 @@ interface Seed {
 }
 
 async function serve(): Promise<void> {
-  const { startCloud } = await import('../cloud/src/cloud.js');
-  const { createCustomer } = await import('../cloud/src/customers/customers.js');
-  const { createKiosk } = await import('../cloud/src/kiosks/kiosks.js');
-  const { recordAdjustment } = await import('../cloud/src/admin/adjustments.js');
+  const { startCloud } = await import('@tusafishe/cloud');
+  const { createCustomer } = await import('@tusafishe/cloud');
+  const { createKiosk } = await import('@tusafishe/cloud');
+  const { recordAdjustment } = await import('@tusafishe/cloud');
   const databaseUrl = process.env['DATABASE_URL'];
   const schema = databaseUrl ? `bench_${randomBytes(4).toString('hex')}` : undefined;
   const cloud = await startCloud({

@@ -16,12 +16,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
-import { startCloud } from '../cloud/src/cloud.js';
-import { findCustomer } from '../cloud/src/customers/customers.js';
-import { createKiosk } from '../cloud/src/kiosks/kiosks.js';
+import { startCloud, findCustomer, createKiosk } from '@tusafishe/cloud';
 import { GatewayProcess } from '../fleet/src/gateway-process.js';
 import { readGatewayBalances } from '../fleet/src/gateway-replica.js';
-import type { SyncStatus } from '../gateway/src/sync/sync-status.js';
+import type { SyncStatus } from '@tusafishe/gateway';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 100_000);
 const TOPUPS = Number(process.env['BENCH_TOPUPS'] ?? 7);

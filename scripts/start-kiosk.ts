@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startKioskDispensers, type SimulatedDispenser } from '../dispenser-firmware/src/host/simulated-dispenser.js';
-import { DEMO_TECHNICIAN } from '../gateway/src/seed/demo-data.js';
+import { startKioskDispensers, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
+import { DEMO_TECHNICIAN } from '@tusafishe/gateway';
 
 const env = process.env;
 const dataDir = resolve(env.DATA_DIR ?? 'data');

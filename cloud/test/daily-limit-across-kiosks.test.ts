@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachSync } from '../../gateway/src/sync/attach-sync.js';
-import { startTestGateway, TestDispenser, type TestGateway } from '../../gateway/test/fixtures.js';
+import { attachSync } from '@tusafishe/gateway';
+import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
 import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
 import { createCustomer } from '../src/customers/customers.js';

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GatewayOptions } from '../../gateway/src/gateway.js';
-import { demoPassword, startTestGateway, type TestGateway } from '../../gateway/test/fixtures.js';
+import type { GatewayOptions } from '@tusafishe/gateway';
+import { demoPassword, startTestGateway, type TestGateway } from '@tusafishe/gateway/testing';
 import {
   startSimulatedDispenser,
   type SimulatedDispenser,

@@ -3,9 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId, type CommandResult } from '@tusafishe/protocol';
-import { startFirmwareUpdates } from '../../gateway/src/firmware/firmware-updates.js';
-import type { FirmwareUpdates } from '../../gateway/src/firmware/firmware-routes.js';
-import { technicianApi } from '../../gateway/src/ui-api/technician-api.js';
+import { startFirmwareUpdates, type FirmwareUpdates, technicianApi } from '@tusafishe/gateway';
 import { FIRMWARE_VERSION } from '../src/firmware-settings.js';
 import { KioskHarness, eventually } from './kiosk-harness.js';
 

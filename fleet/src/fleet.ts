@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startCloud, type CloudOptions, type RunningCloud } from '../../cloud/src/cloud.js';
-import { createKiosk } from '../../cloud/src/kiosks/kiosks.js';
-import { FileStorage } from '../../dispenser-firmware/src/host/file-storage.js';
-import {
-  startSimulatedDispenser,
-  type SimulatedDispenser,
-} from '../../dispenser-firmware/src/host/simulated-dispenser.js';
-import type { SyncStatus } from '../../gateway/src/sync/sync-status.js';
+import { startCloud, type CloudOptions, type RunningCloud, createKiosk } from '@tusafishe/cloud';
+import { FileStorage, startSimulatedDispenser, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
+import type { SyncStatus } from '@tusafishe/gateway';
 import { GatewayProcess } from './gateway-process.js';
 import { startPartitionProxy, type PartitionProxy } from './partition-proxy.js';
 

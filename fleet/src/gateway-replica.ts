@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { LedgerEventType } from '@tusafishe/protocol';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../../gateway/src/store/database.js';
-import { Store } from '../../gateway/src/store/store.js';
+import { DATABASE_FILE, Store } from '@tusafishe/gateway';
 
 /**
  * Reads a gateway's own SQLite file (read-only, beside the running process, as WAL

@@ -1,4 +1,4 @@
-import type { SimulatedDispenser } from '../../dispenser-firmware/src/host/simulated-dispenser.js';
+import type { SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 
 export type PurchaseOutcome =
   | { kind: 'dispensed'; lcd: string }

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../../gateway/src/gateway.js';
-import { createLogger } from '../../gateway/src/logger.js';
-import { authenticateTechnician } from '../../gateway/src/ui-api/technician-accounts.js';
+import {
+  startGateway,
+  type RunningGateway,
+  createLogger,
+  authenticateTechnician,
+} from '@tusafishe/gateway/provisioning';
 import { printedValue, runCommand } from './run-command.js';
 
 /** Connects as a dispenser would; resolves true when the broker accepts the login. */

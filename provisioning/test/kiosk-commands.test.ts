@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_PATHS } from '@tusafishe/protocol';
-import { startCloud, type RunningCloud } from '../../cloud/src/cloud.js';
-import { kioskTariff } from '../../cloud/src/kiosks/kiosks.js';
+import { startCloud, type RunningCloud, kioskTariff } from '@tusafishe/cloud/provisioning';
 import { printedValue, runCommand } from './run-command.js';
 
 describe('kiosk create / rotate-secret', () => {

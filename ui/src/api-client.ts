@@ -6,8 +6,9 @@ import type {
   Overview,
   Usage,
   ValveTestResult,
-} from '../../gateway/src/ui-api/api-schemas.js';
-import type { FirmwareImageView, RolloutAnswer } from '../../gateway/src/firmware/firmware-schemas.js';
+  FirmwareImageView,
+  RolloutAnswer,
+} from '@tusafishe/gateway/api';
 
 /** An API answer other than 2xx, with the server's stable error code. */
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import type { CustomerView } from '../../gateway/src/ui-api/api-schemas.js';
+import type { CustomerView } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
 import { dateTime, litres } from './display-format.js';
 import { sharedStyles } from './shared-styles.js';

@@ -1,5 +1,5 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
-import type { LiveMessage } from '../../gateway/src/ui-api/api-schemas.js';
+import type { LiveMessage } from '@tusafishe/gateway/api';
 import { litres, timeOfDay } from './display-format.js';
 import { liveFeed, onLiveMessage } from './live-feed-client.js';
 import { sharedStyles } from './shared-styles.js';

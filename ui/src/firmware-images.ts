@@ -1,5 +1,5 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
-import type { FirmwareImageView } from '../../gateway/src/firmware/firmware-schemas.js';
+import type { FirmwareImageView } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
 import { dateTime } from './display-format.js';
 import { sharedStyles } from './shared-styles.js';

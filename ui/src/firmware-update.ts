@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import type { FirmwareImageView, RolloutView } from '../../gateway/src/firmware/firmware-schemas.js';
+import type { FirmwareImageView, RolloutView } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
 import { ago } from './display-format.js';
 import { onLiveMessage } from './live-feed-client.js';

@@ -1,5 +1,5 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
-import type { CalibrationResult, RecentDispense } from '../../gateway/src/ui-api/api-schemas.js';
+import type { CalibrationResult, RecentDispense } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
 import { litres, timeOfDay } from './display-format.js';
 import { sharedStyles } from './shared-styles.js';

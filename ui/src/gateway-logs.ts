@@ -1,6 +1,6 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { LogEntryView, LogsAnswer } from '../../gateway/src/ui-api/api-schemas.js';
+import type { LogEntryView, LogsAnswer } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
 import { zonedDateTime } from './display-format.js';
 import { sharedStyles } from './shared-styles.js';

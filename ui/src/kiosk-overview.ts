@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import type { HardwareView, Overview, SyncView } from '../../gateway/src/ui-api/api-schemas.js';
+import type { HardwareView, Overview, SyncView } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
 import { ago, litres, signalBars } from './display-format.js';
 import { onLiveMessage } from './live-feed-client.js';

@@ -1,4 +1,4 @@
-import type { LiveMessage } from '../../gateway/src/ui-api/api-schemas.js';
+import type { LiveMessage } from '@tusafishe/gateway/api';
 
 export type LiveState = 'connecting' | 'live' | 'offline';
 

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, svg, type TemplateResult } from 'lit';
-import type { Usage } from '../../gateway/src/ui-api/api-schemas.js';
+import type { Usage } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
 import { isoDate, litres } from './display-format.js';
 import { onLiveMessage } from './live-feed-client.js';

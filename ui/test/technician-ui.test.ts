@@ -16,18 +16,18 @@ import {
   startTestGateway,
   TestDispenser,
   type TestGateway,
-} from '../../gateway/test/fixtures.js';
-import { createTechnician } from '../../gateway/src/ui-api/technician-accounts.js';
-import { LogRing } from '../../gateway/src/log-ring.js';
-import { createLogger } from '../../gateway/src/logger.js';
-import { technicianApi } from '../../gateway/src/ui-api/technician-api.js';
-import { startKioskHardware, type KioskHardware } from '../../gateway/src/hardware/kiosk-hardware.js';
-import { startSync } from '../../gateway/src/sync/sync.js';
-import { startFirmwareUpdates } from '../../gateway/src/firmware/firmware-updates.js';
+} from '@tusafishe/gateway/testing';
 import {
-  startSimulatedDispenser,
-  type SimulatedDispenser,
-} from '../../dispenser-firmware/src/host/simulated-dispenser.js';
+  createTechnician,
+  LogRing,
+  createLogger,
+  technicianApi,
+  startKioskHardware,
+  type KioskHardware,
+  startSync,
+  startFirmwareUpdates,
+} from '@tusafishe/gateway';
+import { startSimulatedDispenser, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 
 const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));

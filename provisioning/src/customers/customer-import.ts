@@ -1,9 +1,14 @@
 import { v5 as uuidv5 } from 'uuid';
-import { audit } from '../../../cloud/src/admin/adjustments.js';
-import { newAccountId } from '../../../cloud/src/customers/account-id.js';
-import { findCustomer, findCustomerByPhone } from '../../../cloud/src/customers/customers.js';
-import { appendEvents, lockCustomerChanges } from '../../../cloud/src/ledger/ledger.js';
-import type { Db, Queryable } from '../../../cloud/src/store/db.js';
+import {
+  audit,
+  newAccountId,
+  findCustomer,
+  findCustomerByPhone,
+  appendEvents,
+  lockCustomerChanges,
+  type Db,
+  type Queryable,
+} from '@tusafishe/cloud/provisioning';
 import type { CustomerCandidate, SkipReason } from './appwrite-customer.js';
 
 export const IMPORT_REASON = 'import from Appwrite';

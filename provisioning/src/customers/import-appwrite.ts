@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { Models } from 'node-appwrite';
 import type { CountryCode } from '@tusafishe/protocol/phone';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
-import type { Db } from '../../../cloud/src/store/db.js';
+import type { Db } from '@tusafishe/cloud/provisioning';
 import { defineCommand, type CommandIo } from '../command-line.js';
 import {
   CLOUD_TARGET_ENV,

@@ -1,8 +1,6 @@
 import * as z from 'zod';
 import { DispenserId } from '@tusafishe/protocol';
-import { resolveSettings } from '../../../gateway/src/settings.js';
-import { defaultDispenserConfig } from '../../../gateway/src/store/dispensers.js';
-import { Store } from '../../../gateway/src/store/store.js';
+import { resolveSettings, defaultDispenserConfig, Store } from '@tusafishe/gateway/provisioning';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
 import { newDispenserSecret, printDispenserFlashing } from './dispenser-credentials.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { DispenserId } from '@tusafishe/protocol';
-import { Store } from '../../../gateway/src/store/store.js';
+import { Store } from '@tusafishe/gateway/provisioning';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
 import { newDispenserSecret, printDispenserFlashing } from './dispenser-credentials.js';

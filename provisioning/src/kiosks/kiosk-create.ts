@@ -1,8 +1,6 @@
 import * as z from 'zod';
 import { KioskId } from '@tusafishe/protocol';
-import { CloudError } from '../../../cloud/src/errors.js';
-import { createKiosk } from '../../../cloud/src/kiosks/kiosks.js';
-import type { Tariff } from '../../../cloud/src/payments/tariff.js';
+import { CloudError, createKiosk, type Tariff } from '@tusafishe/cloud/provisioning';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
 import {

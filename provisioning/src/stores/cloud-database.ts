@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import * as z from 'zod';
-import type { Db } from '../../../cloud/src/store/db.js';
-import { openCloudDatabase } from '../../../cloud/src/store/open-database.js';
+import { type Db, openCloudDatabase } from '@tusafishe/cloud/provisioning';
 
 /**
  * Which cloud database a command works on: the PostgreSQL server in DATABASE_URL (production),

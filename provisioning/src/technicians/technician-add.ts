@@ -1,7 +1,5 @@
 import * as z from 'zod';
-import { TechnicianApiError } from '../../../gateway/src/ui-api/technician-errors.js';
-import { createTechnician, MIN_PASSWORD_LENGTH } from '../../../gateway/src/ui-api/technician-accounts.js';
-import { Store } from '../../../gateway/src/store/store.js';
+import { TechnicianApiError, createTechnician, MIN_PASSWORD_LENGTH, Store } from '@tusafishe/gateway/provisioning';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
 import { promptPassword, readPasswordFromStdin } from './password-input.js';

@@ -1,0 +1,9 @@
+/**
+ * The cloud's public surface for other parts (fleet, bench): start a cloud and put
+ * customers, kiosks and adjustments into it the way its own services do.
+ */
+export { startCloud, type CloudOptions, type RunningCloud } from './cloud.js';
+export { createCustomer, findCustomer } from './customers/customers.js';
+export { createKiosk } from './kiosks/kiosks.js';
+export { recordAdjustment } from './admin/adjustments.js';
+export { balanceDrift } from './ledger/ledger.js';

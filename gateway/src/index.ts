@@ -1,0 +1,19 @@
+/**
+ * The gateway's public surface for other parts (cloud tests, fleet, bench, the UI's
+ * end-to-end test): start a gateway, attach its extensions, read its store.
+ */
+export { startGateway, type GatewayCore, type GatewayOptions, type RunningGateway } from './gateway.js';
+export { attachKioskExtensions, type KioskExtensions } from './kiosk-extensions.js';
+export { attachSync } from './sync/attach-sync.js';
+export { startSync } from './sync/sync.js';
+export type { SyncStatus } from './sync/sync-status.js';
+export { startKioskHardware, type KioskHardware } from './hardware/kiosk-hardware.js';
+export { startFirmwareUpdates } from './firmware/firmware-updates.js';
+export type { FirmwareUpdates } from './firmware/firmware-routes.js';
+export { technicianApi } from './ui-api/technician-api.js';
+export { createTechnician } from './ui-api/technician-accounts.js';
+export { LogRing } from './log-ring.js';
+export { createLogger } from './logger.js';
+export { Store } from './store/store.js';
+export { DATABASE_FILE } from './store/database.js';
+export { DEMO_TECHNICIAN, DemoCredentials, seedDemoData } from './seed/demo-data.js';
