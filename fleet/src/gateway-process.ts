@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_ENTRY = 'gateway/src/main.ts';
+/** The technician account each fleet gateway is given, to read its `/api/sync`. */
+const FLEET_TECHNICIAN = { username: 'fleet', password: 'fleet-technician-pw' };
 
 export interface GatewayProcessOptions {
   kioskId: string;
@@ -43,6 +45,7 @@ export class GatewayProcess {
   kills = 0;
   starts = 0;
   private child: ChildProcess | null = null;
+  private cookie: string | null = null;
   private log: WriteStream;
 
   constructor(private readonly options: GatewayProcessOptions) {
@@ -74,6 +77,8 @@ export class GatewayProcess {
         ...process.env,
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
+        TECHNICIAN_USERNAME: FLEET_TECHNICIAN.username,
+        TECHNICIAN_PASSWORD: FLEET_TECHNICIAN.password,
         ...this.options.env,
         DATA_DIR: this.dataDir,
         KIOSK_ID: this.kioskId,
@@ -138,9 +143,30 @@ export class GatewayProcess {
     this.log.end();
   }
 
+  /** GET of a technician API path, signed in as the fleet's technician (signs in again after a 401). */
   async json<T>(path: string): Promise<T> {
-    const response = await fetch(`${this.httpUrl}${path}`, { signal: AbortSignal.timeout(5000) });
+    const get = () =>
+      fetch(`${this.httpUrl}${path}`, {
+        headers: this.cookie ? { cookie: this.cookie } : {},
+        signal: AbortSignal.timeout(5000),
+      });
+    let response = await get();
+    if (response.status === 401) {
+      await this.signIn();
+      response = await get();
+    }
     if (!response.ok) throw new Error(`${this.kioskId} ${path}: ${response.status}`);
     return (await response.json()) as T;
+  }
+
+  private async signIn(): Promise<void> {
+    const response = await fetch(`${this.httpUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(FLEET_TECHNICIAN),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!response.ok) throw new Error(`${this.kioskId} sign-in: ${response.status}`);
+    this.cookie = response.headers.getSetCookie()[0]?.split(';')[0] ?? null;
   }
 }

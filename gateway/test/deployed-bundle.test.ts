@@ -30,8 +30,8 @@ describe('the deployed gateway bundle', () => {
     expect(health.status).toBe(200);
     const openapi = await fetch(`http://127.0.0.1:${gateway.httpPort}/api/openapi.json`);
     expect(openapi.status).toBe(200);
-    const sync = (await (await fetch(`http://127.0.0.1:${gateway.httpPort}/api/sync`)).json()) as { enabled: boolean };
-    expect(sync.enabled).toBe(false);
+    // The sync state names the cloud: technicians only.
+    expect((await fetch(`http://127.0.0.1:${gateway.httpPort}/api/sync`)).status).toBe(401);
 
     const dispenser = await TestDispenser.connect(gateway, 'D1');
     const approval = (await dispenser.authorise(dispenser.request('0700000103', 2000))) as AuthApproved;

@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -56,6 +57,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     });
   });
   await app.register(rateLimit, { global: true, max: options.rateLimitPerMinute, timeWindow: 60_000 });
+  // CSP (own scripts only, never framed), nosniff, no referrer. No upgrade-insecure-requests:
+  // a kiosk may serve its UI over plain HTTP, where upgrading would break every request.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { frameAncestors: ["'none'"], upgradeInsecureRequests: null },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
   // The same packet cap as the TCP listener: a WebSocket frame carries one MQTT packet.
   await app.register(websocket, { options: { maxPayload: MAX_MQTT_PACKET_BYTES } });
   app.withTypeProvider<ZodTypeProvider>().get('/mqtt', { websocket: true }, (socket, request) => {

@@ -1,10 +1,9 @@
 import type { GatewayCore } from '../gateway.js';
 import { startSync, type SyncWorker } from './sync.js';
-import { syncRoutes } from './sync-routes.js';
 
 /**
  * Wires sync into a composed gateway (use as, or inside, `startGateway`'s `setup`):
- * starts the worker from the env, serves `GET /api/sync`, adds `tusafishe_sync_*` to the
+ * starts the worker from the env (the technician API serves its `GET /api/sync`), adds `tusafishe_sync_*` to the
  * gateway's `/metrics` registry, and stops the worker when HTTP closes (before the store).
  */
 export async function attachSync(core: GatewayCore, env: NodeJS.ProcessEnv): Promise<SyncWorker> {
@@ -16,7 +15,6 @@ export async function attachSync(core: GatewayCore, env: NodeJS.ProcessEnv): Pro
     events: core.events,
     registry: core.metrics,
   });
-  await core.http.register(syncRoutes, { sync });
   core.http.addHook('onClose', () => sync.close());
   return sync;
 }

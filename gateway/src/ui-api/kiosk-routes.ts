@@ -74,6 +74,11 @@ export const kioskRoutes: FastifyPluginAsyncZod<KioskRoutesOptions> = async (
     },
   );
 
+  if (sync) {
+    // Behind sign-in: it names the cloud and carries its errors.
+    app.get('/api/sync', { schema: { summary: 'The kiosk sync state', tags: ['kiosk'] } }, async () => sync.status());
+  }
+
   app.get(
     '/api/usage',
     {

@@ -21,7 +21,6 @@ interface TechnicianRow {
   technician_id: string;
   username: string;
   password_hash: string;
-  failed_attempts: number;
   locked_until: number | null;
 }
 
@@ -49,9 +48,18 @@ export async function ensureTechnician(db: Database, username: string, password:
   if (!exists) await createTechnician(db, username, password);
 }
 
+/** A hash no password matches, checked for unknown usernames so they take as long as known ones. */
+let decoyHash: Promise<string> | undefined;
+const decoy = () => {
+  decoyHash ??= hashSecret(newId(), TECHNICIAN_PASSWORD_COST);
+  return decoyHash;
+};
+
 /**
  * Checks a password; after MAX_FAILED_SIGN_INS wrong ones the account is locked for
- * SIGN_IN_LOCKOUT_MS. Unknown users and wrong passwords answer alike.
+ * SIGN_IN_LOCKOUT_MS. Each attempt is counted as a failure in one statement before the
+ * (slow) hash runs, so concurrent guesses each count and none outruns the lockout; a right
+ * password then clears the count. Unknown users and wrong passwords answer alike, in the same time.
  */
 export async function authenticateTechnician(
   db: Database,
@@ -59,31 +67,35 @@ export async function authenticateTechnician(
   password: string,
   now: number = Date.now(),
 ): Promise<Technician> {
-  const row = db
+  const attempt = db
     .prepare(
-      'SELECT technician_id, username, password_hash, failed_attempts, locked_until FROM technicians WHERE username = ?',
+      `UPDATE technicians SET
+         failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END,
+         locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END) >= @max
+                             THEN @lockedUntil ELSE NULL END
+       WHERE username = @username AND (locked_until IS NULL OR locked_until <= @now)
+       RETURNING technician_id, username, password_hash`,
     )
-    .get(username) as TechnicianRow | undefined;
-  if (!row) throw invalidCredentials();
-  if (row.locked_until !== null && row.locked_until > now) {
-    throw new TechnicianApiError('TECHNICIAN_LOCKED', 423, 'too many wrong passwords: try again later', {
-      locked_until: row.locked_until,
-    });
-  }
-  if (!(await verifySecret(password, row.password_hash))) {
-    const failures = row.failed_attempts + 1;
-    const lockedUntil = failures >= MAX_FAILED_SIGN_INS ? now + SIGN_IN_LOCKOUT_MS : null;
-    db.prepare('UPDATE technicians SET failed_attempts = ?, locked_until = ? WHERE technician_id = ?').run(
-      lockedUntil === null ? failures : 0,
-      lockedUntil,
-      row.technician_id,
-    );
+    .get({ username, now, max: MAX_FAILED_SIGN_INS, lockedUntil: now + SIGN_IN_LOCKOUT_MS }) as
+    | Pick<TechnicianRow, 'technician_id' | 'username' | 'password_hash'>
+    | undefined;
+  if (!attempt) {
+    const locked = db
+      .prepare('SELECT locked_until FROM technicians WHERE username = ? AND locked_until > ?')
+      .get(username, now) as Pick<TechnicianRow, 'locked_until'> | undefined;
+    if (locked) {
+      throw new TechnicianApiError('TECHNICIAN_LOCKED', 423, 'too many wrong passwords: try again later', {
+        locked_until: locked.locked_until,
+      });
+    }
+    await verifySecret(password, await decoy());
     throw invalidCredentials();
   }
+  if (!(await verifySecret(password, attempt.password_hash))) throw invalidCredentials();
   db.prepare('UPDATE technicians SET failed_attempts = 0, locked_until = NULL WHERE technician_id = ?').run(
-    row.technician_id,
+    attempt.technician_id,
   );
-  return { technicianId: row.technician_id, username: row.username };
+  return { technicianId: attempt.technician_id, username: attempt.username };
 }
 
 function invalidCredentials(): TechnicianApiError {

@@ -21,19 +21,21 @@ import { LogRing } from '../log-ring.js';
 import { createLogger } from '../logger.js';
 import { authenticateTechnician, createTechnician, MAX_FAILED_SIGN_INS } from './technician-accounts.js';
 import { technicianApi } from './technician-api.js';
+import { attachSync } from '../sync/attach-sync.js';
 
 const USERNAME = 'wanjiru';
 const PASSWORD = 'kiosk-fixer-2024';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** A real gateway (store, broker, HTTP) with the technician API registered the way main.ts does it. */
-function startHarness(): Promise<TestGateway> {
+function startHarness(syncEnv?: NodeJS.ProcessEnv): Promise<TestGateway> {
   const logs = new LogRing();
   return startTestGateway({
     logger: createLogger({ level: process.env.TEST_LOG ?? 'silent' }, logs),
     setup: async (core) => {
       await createTechnician(core.store.db, USERNAME, PASSWORD);
-      await core.http.register(technicianApi, { gateway: core, logs });
+      const sync = syncEnv ? await attachSync(core, syncEnv) : undefined;
+      await core.http.register(technicianApi, { gateway: core, logs, ...(sync ? { sync } : {}) });
     },
   });
 }
@@ -368,11 +370,74 @@ describe('technician API', () => {
 });
 
 describe('technician sign-in protection', () => {
+  // A cloud nobody answers at: sync carries its URL and errors, which only technicians may read.
+  const CLOUD_URL = 'http://127.0.0.1:9/unreachable-cloud';
   let gateway: TestGateway;
   beforeAll(async () => {
-    gateway = await startHarness();
+    gateway = await startHarness({ CLOUD_URL, KIOSK_SECRET: 'technician-test-kiosk-secret' });
   });
   afterAll(() => gateway?.close());
+  const url = (path: string) => `http://127.0.0.1:${gateway.httpPort}${path}`;
+
+  it('counts concurrent wrong guesses each, so no more than the limit are ever checked', async () => {
+    const guessed = await startHarness();
+    try {
+      const guess = (password: string) =>
+        fetch(`http://127.0.0.1:${guessed.httpPort}/api/session`, {
+          method: 'POST',
+          headers: JSON_HEADERS,
+          body: JSON.stringify({ username: USERNAME, password }),
+        });
+      const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => guess(`guess-number-${i}`)));
+      expect(statuses.map((r) => r.status).sort()).toEqual([401, 401, 401, 401, 401, 423, 423, 423, 423, 423]);
+      await expect(authenticateTechnician(guessed.store.db, USERNAME, PASSWORD)).rejects.toMatchObject({
+        code: 'TECHNICIAN_LOCKED',
+      });
+    } finally {
+      await guessed.close();
+    }
+  });
+
+  it('takes as long for an unknown username as for a known one', async () => {
+    const timed = async (username: string) => {
+      const started = performance.now();
+      await expect(authenticateTechnician(gateway.store.db, username, 'not-the-password')).rejects.toMatchObject({
+        code: 'INVALID_CREDENTIALS',
+      });
+      return performance.now() - started;
+    };
+    await timed('nobody-by-this-name');
+    // The fastest of three of each: a known user costs one technician-grade scrypt, and so must an
+    // unknown one (without the decoy hash it answers in well under a tenth of that).
+    const known = Math.min(await timed(USERNAME), await timed(USERNAME), await timed(USERNAME));
+    const unknown = Math.min(await timed('nobody-1'), await timed('nobody-2'), await timed('nobody-3'));
+    expect(unknown).toBeGreaterThan(known / 4);
+    await authenticateTechnician(gateway.store.db, USERNAME, PASSWORD);
+  });
+
+  it('sends security headers on the UI, its API and the public routes', async () => {
+    for (const path of ['/health', '/api/session', '/']) {
+      const response = await fetch(url(path));
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).toContain("script-src 'self'");
+      expect(csp, path).not.toContain('upgrade-insecure-requests');
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+  });
+
+  it('keeps the sync state behind sign-in, and /health without the cloud URL or errors', async () => {
+    expect((await fetch(url('/api/sync'))).status).toBe(401);
+    const cookie = cookieOf(await signIn(gateway.http));
+    const syncState = async () => (await fetch(url('/api/sync'), { headers: { cookie } })).json();
+    await expect
+      .poll(syncState, { timeout: 15_000 })
+      .toMatchObject({ cloud_url: expect.stringContaining('unreachable-cloud'), last_error: expect.anything() });
+    const health = await (await fetch(url('/health'))).text();
+    expect(health).toContain('"status":"ok"');
+    expect(health).not.toContain('unreachable-cloud');
+    expect(health).not.toMatch(/error/i);
+  });
 
   it('locks an account after repeated wrong passwords, even against the right one', async () => {
     const { db } = gateway.store;
