@@ -23,7 +23,7 @@ export function readGatewayBalances(dataDir: string, accountIds: readonly string
 export function readGatewayHolds(dataDir: string, accountIds: readonly string[]): Map<string, number> {
   return withGatewayStore(dataDir, (store) => {
     const now = Date.now();
-    return new Map(accountIds.map((id) => [id, store.sessions.heldMlFor(id, now)]));
+    return new Map(accountIds.map((id) => [id, store.holds.heldMlFor(id, now)]));
   });
 }
 

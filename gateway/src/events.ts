@@ -7,7 +7,7 @@ import type {
   LedgerEvent,
   SessionProgress,
 } from '@tusafishe/protocol';
-import type { DispenseSession } from './store/sessions.js';
+import type { DispenseSession } from './store/holds.js';
 
 /** One authorisation answered (never carries the PIN). */
 export interface AuthorisationOutcome {

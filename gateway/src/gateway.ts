@@ -5,7 +5,7 @@ import { Counter, Registry } from 'prom-client';
 import { Broker } from './broker/broker.js';
 import { dispenserAuthenticator } from './broker/authorizer.js';
 import { DispenserLink } from './broker/dispenser-link.js';
-import { DispenseSessions } from './dispense/dispense-sessions.js';
+import { DispenseFlow } from './dispense/dispense-flow.js';
 import { Interlocks } from './dispense/interlocks.js';
 import { GatewayError } from './errors.js';
 import { GatewayEvents } from './events.js';
@@ -49,7 +49,7 @@ export interface GatewayCore {
   events: GatewayEvents;
   interlocks: Interlocks;
   broker: Broker;
-  sessions: DispenseSessions;
+  dispenseFlow: DispenseFlow;
   http: FastifyInstance;
   metrics: Registry;
   /** Demo dispenser credentials when the demo data is (or was) seeded, else null. */
@@ -94,7 +94,7 @@ function countOutcomes(events: GatewayEvents, metrics: Registry): void {
 /** Forgets authorisation decisions older than the retention, so guessing cannot fill the disk. */
 function pruneDecisions(store: Store, retentionMs: number, logger: Logger): () => void {
   const prune = () => {
-    const removed = store.sessions.pruneDecisions(Date.now() - retentionMs);
+    const removed = store.holds.pruneDecisions(Date.now() - retentionMs);
     if (removed > 0) logger.debug({ removed }, 'old authorisation decisions pruned');
   };
   prune();
@@ -128,8 +128,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const metrics = new Registry();
     countOutcomes(events, metrics);
     const broker = await Broker.start({ host, port: options.mqttPort ?? 1883, logger });
-    const sessions = new DispenseSessions({ store, settings, kioskId, interlocks, events, logger });
-    const link = new DispenserLink({ broker, store, sessions, events, logger });
+    const dispenseFlow = new DispenseFlow({ store, settings, kioskId, interlocks, events, logger });
+    const link = new DispenserLink({ broker, store, dispenseFlow, events, logger });
     // Closing: stop the broker first, then let answers in progress finish before the store closes.
     closers.push(() => link.idle());
     closers.push(() => broker.close());
@@ -141,7 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     registerHealth(http, { kioskId, store, broker });
     if (options.legacyVerification) {
       registerDispenseVerification(http, {
-        sessions,
+        dispenseFlow,
         kioskId,
         access: options.legacyVerification,
         failureBudget: { max: settings.verificationFailuresPerWindow, windowMs: settings.verificationFailureWindowMs },
@@ -159,7 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       events,
       interlocks,
       broker,
-      sessions,
+      dispenseFlow,
       http,
       metrics,
       demo,

@@ -35,7 +35,7 @@ describe('gateway process killed mid-dispense', () => {
     await first.stop('SIGKILL');
     await before.client.endAsync(true);
     const afterCrash = Store.open(dataDir);
-    expect(afterCrash.sessions.heldMlFor('TSF000101', Date.now())).toBe(5000);
+    expect(afterCrash.holds.heldMlFor('TSF000101', Date.now())).toBe(5000);
     afterCrash.close();
 
     const second = await start(dataDir);
@@ -54,7 +54,7 @@ describe('gateway process killed mid-dispense', () => {
     expect(dispenses).toEqual([
       expect.objectContaining({ event_id: ack.event_id, amount_ml: -4000, source_id: approval.session_id }),
     ]);
-    expect(store.sessions.heldMlFor('TSF000101', Date.now())).toBe(0);
+    expect(store.holds.heldMlFor('TSF000101', Date.now())).toBe(0);
     store.close();
   });
 });

@@ -41,7 +41,7 @@ describe('dispense over MQTT', () => {
     expect(first).toMatchObject({ approved_ml: 5000, balance_ml: 15_000 });
     // The dispenser repeats the request until answered: same answer, one hold.
     expect(await d1.authorise(request)).toEqual(first);
-    expect(gateway.store.sessions.heldMlFor('TSF000101', Date.now())).toBe(5000);
+    expect(gateway.store.holds.heldMlFor('TSF000101', Date.now())).toBe(5000);
 
     const report = d1.completion(first, 4500);
     const ack = await d1.complete(report);
@@ -51,7 +51,7 @@ describe('dispense over MQTT', () => {
     expect(events).toEqual([
       expect.objectContaining({ event_id: ack.event_id, amount_ml: -4500, source_id: first.session_id }),
     ]);
-    expect(gateway.store.sessions.heldMlFor('TSF000101', Date.now())).toBe(0);
+    expect(gateway.store.holds.heldMlFor('TSF000101', Date.now())).toBe(0);
   });
 
   it('answers denials with the stable code, the LCD text and attempts left', async () => {

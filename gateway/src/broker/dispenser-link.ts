@@ -16,7 +16,7 @@ import {
 } from '@tusafishe/protocol';
 import type { Logger } from 'pino';
 import type * as z from 'zod/mini';
-import { deny, type DispenseSessions } from '../dispense/dispense-sessions.js';
+import { deny, type DispenseFlow } from '../dispense/dispense-flow.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayEvents } from '../events.js';
 import type { Store } from '../store/store.js';
@@ -25,7 +25,7 @@ import type { Broker } from './broker.js';
 export interface DispenserLinkOptions {
   broker: Broker;
   store: Store;
-  sessions: DispenseSessions;
+  dispenseFlow: DispenseFlow;
   events: GatewayEvents;
   logger: Logger;
   now?: () => number;
@@ -149,7 +149,7 @@ export class DispenserLink {
       if (requestId) await this.reply(dispenserId, 'auth/response', deny(requestId, 'INVALID_REQUEST'));
       return;
     }
-    const response = await this.options.sessions.authorise(decoded.value, dispenserId);
+    const response = await this.options.dispenseFlow.authorise(decoded.value, dispenserId);
     await this.reply(dispenserId, 'auth/response', response);
   }
 
@@ -157,7 +157,7 @@ export class DispenserLink {
     await this.decoded(dispenserId, 'session/complete', SessionComplete, payload, async (report) => {
       try {
         // complete() resolves once the ledger event is on disk: only then is the ack sent.
-        const ack = await this.options.sessions.complete(report, dispenserId);
+        const ack = await this.options.dispenseFlow.complete(report, dispenserId);
         await this.reply(dispenserId, 'session/ack', ack);
       } catch (error) {
         if (!(error instanceof GatewayError)) throw error;

@@ -25,7 +25,7 @@ export function dailyUsage(
 ): DailyUsage {
   const day = localDay(now, timeZone);
   const here = store.ledger.dispensed(customer.account_id, day.start, day.end);
-  const held = store.sessions.heldMlFor(customer.account_id, now);
+  const held = store.holds.heldMlFor(customer.account_id, now);
   const cloudToday = customer.usage_day === localDate(now, timeZone) ? (customer.used_today_ml ?? 0) : 0;
   return { everywhereMl: Math.max(cloudToday + here.unacked_ml, here.total_ml) + held, hereMl: here.total_ml + held };
 }

@@ -49,7 +49,7 @@ export class FirmwareRollouts {
     const dispenser = store.dispensers.get(dispenserId);
     if (!dispenser) throw new TechnicianApiError('UNKNOWN_DISPENSER', 404, `no dispenser ${dispenserId}`);
     const now = Date.now();
-    if (store.sessions.openSessionOn(dispenserId, now)) {
+    if (store.holds.openHoldOn(dispenserId, now)) {
       throw new TechnicianApiError(
         'DISPENSER_BUSY',
         409,

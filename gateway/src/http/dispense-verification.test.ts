@@ -31,7 +31,7 @@ describe('POST /dispense-verification (seed-compatible)', () => {
     });
     const events = gateway.store.ledger.eventsFor('TSF000101');
     expect(events).toEqual([expect.objectContaining({ type: 'dispense', amount_ml: -3000, event_id: body.event_id })]);
-    expect(gateway.store.sessions.heldMlFor('TSF000101', Date.now())).toBe(0);
+    expect(gateway.store.holds.heldMlFor('TSF000101', Date.now())).toBe(0);
   });
 
   it('answers an unknown number, an inactive account and a wrong PIN with one denial', async () => {

@@ -4,7 +4,7 @@ import { hashSecret, verifySecret } from '@tusafishe/protocol/secret-hash';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod/mini';
-import type { DispenseSessions } from '../dispense/dispense-sessions.js';
+import type { DispenseFlow } from '../dispense/dispense-flow.js';
 import { GatewayError } from '../errors.js';
 import { AddressBudget, normaliseAddress } from '../security/address-budget.js';
 
@@ -29,7 +29,7 @@ export interface LegacyVerificationAccess {
 }
 
 export interface LegacyVerificationOptions {
-  sessions: DispenseSessions;
+  dispenseFlow: DispenseFlow;
   kioskId: string;
   access: LegacyVerificationAccess;
   /** Failed verifications allowed per client address per window before 429. */
@@ -74,7 +74,7 @@ function admits(access: LegacyVerificationAccess, request: FastifyRequest): bool
  * `volume_ml` at once, in the same transaction.
  */
 export function registerDispenseVerification(app: FastifyInstance, options: LegacyVerificationOptions): void {
-  const { sessions, kioskId, access } = options;
+  const { dispenseFlow, kioskId, access } = options;
   const failures = new AddressBudget(options.failureBudget);
   // Hashed against when no PIN was, so an unknown number costs the same time as a wrong PIN.
   const decoyHash = hashSecret(newId());
@@ -96,7 +96,7 @@ export function registerDispenseVerification(app: FastifyInstance, options: Lega
           fields: ['kiosk_id'],
         });
       }
-      const { response, ack, customer } = await sessions.authoriseAndRecord({
+      const { response, ack, customer } = await dispenseFlow.authoriseAndRecord({
         request_id: newId(),
         phone: body.user_id,
         pin: body.pin,

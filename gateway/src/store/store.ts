@@ -6,13 +6,13 @@ import { GroupCommit } from './group-commit.js';
 import { KioskState } from './kiosk-state.js';
 import { Ledger } from './ledger.js';
 import { PinFailures } from './pin-failures.js';
-import { Sessions } from './sessions.js';
+import { Holds } from './holds.js';
 
 /** The gateway's one SQLite file, with a repository per table group. */
 export class Store {
   readonly customers: CustomerReplica;
   readonly ledger: Ledger;
-  readonly sessions: Sessions;
+  readonly holds: Holds;
   readonly dispensers: Dispensers;
   readonly pinFailures: PinFailures;
   readonly kioskState: KioskState;
@@ -22,7 +22,7 @@ export class Store {
     this.groupCommit = new GroupCommit(db);
     this.customers = new CustomerReplica(db);
     this.ledger = new Ledger(db);
-    this.sessions = new Sessions(db);
+    this.holds = new Holds(db);
     this.dispensers = new Dispensers(db);
     this.pinFailures = new PinFailures(db);
     this.kioskState = new KioskState(db);
@@ -50,7 +50,7 @@ export class Store {
     return (
       customer.balance_ml +
       this.ledger.unackedBalanceMl(customer.account_id) -
-      this.sessions.heldMlFor(customer.account_id, now)
+      this.holds.heldMlFor(customer.account_id, now)
     );
   }
 

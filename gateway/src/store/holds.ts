@@ -24,7 +24,7 @@ export interface StoredDecision {
  * Authorisation answers by request_id and dispense sessions. An unsettled session
  * before its hold_expires_at is a hold on the customer's balance.
  */
-export class Sessions {
+export class Holds {
   private readonly decisionById;
   private readonly insertDecision;
   private readonly insertSession;
@@ -86,7 +86,7 @@ export class Sessions {
     return this.heldMl.get(accountId, now) ?? 0;
   }
 
-  openSessionOn(dispenserId: string, now: number): DispenseSession | undefined {
+  openHoldOn(dispenserId: string, now: number): DispenseSession | undefined {
     return this.openOnDispenser.get(dispenserId, now);
   }
 

@@ -9,7 +9,7 @@ import { GatewayEvents } from '../events.js';
 import { seedDemoData } from '../seed/demo-data.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { Store } from '../store/store.js';
-import { DispenseSessions } from './dispense-sessions.js';
+import { DispenseFlow } from './dispense-flow.js';
 import { Interlocks } from './interlocks.js';
 
 const KIOSK = 'K1';
@@ -19,8 +19,8 @@ let clock: number;
 let interlocks: Interlocks;
 let events: GatewayEvents;
 
-function service(overrides: Partial<Settings> = {}): DispenseSessions {
-  return new DispenseSessions({
+function service(overrides: Partial<Settings> = {}): DispenseFlow {
+  return new DispenseFlow({
     store,
     settings: resolveSettings(overrides),
     kioskId: KIOSK,
@@ -74,7 +74,7 @@ afterEach(async () => {
 });
 
 async function denial(
-  sessions: DispenseSessions,
+  sessions: DispenseFlow,
   req: AuthRequest,
   dispenser: string | null = 'D1',
 ): Promise<DenialCode | null> {
@@ -166,7 +166,7 @@ describe('daily limit across kiosks', () => {
   const TODAY = '2026-01-15'; // the test clock's day in Nairobi
   const account = 'TSF000199';
 
-  async function draw(sessions: DispenseSessions, phone: string, ml: number): Promise<void> {
+  async function draw(sessions: DispenseFlow, phone: string, ml: number): Promise<void> {
     const approved = await sessions.authorise(request(phone, ml), 'D1');
     if (!approved.approved) throw new Error(`expected approval, got ${approved.reason}`);
     await sessions.complete(
@@ -263,7 +263,7 @@ describe('dispense sessions', () => {
     const c = await sessions.authorise(req, 'D1');
     expect(b).toEqual(a);
     expect(c).toEqual(a);
-    expect(store.sessions.heldMlFor('TSF000101', clock)).toBe(5000);
+    expect(store.holds.heldMlFor('TSF000101', clock)).toBe(5000);
     expect(await sessions.authorise(req, 'D2')).toMatchObject({ approved: false, reason: 'INVALID_REQUEST' });
   });
 
@@ -272,7 +272,7 @@ describe('dispense sessions', () => {
     const approved = await sessions.authorise(request('+254700000101', 5000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
     clock = approved.hold_expires_at + 1;
-    expect(store.sessions.heldMlFor('TSF000101', clock)).toBe(0);
+    expect(store.holds.heldMlFor('TSF000101', clock)).toBe(0);
     expect(await denial(sessions, request('+254700000102', 1000))).toBeNull();
     const report = { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 5000 };
     const ack = await sessions.complete(report, 'D1');

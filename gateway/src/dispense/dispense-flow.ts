@@ -16,13 +16,13 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import type { DispenseRecorded, GatewayEvents } from '../events.js';
 import type { Settings } from '../settings.js';
-import type { DispenseSession } from '../store/sessions.js';
+import type { DispenseSession } from '../store/holds.js';
 import type { Store } from '../store/store.js';
 import type { Interlocks } from './interlocks.js';
 import { dailyUsage } from './daily-usage.js';
 import { checkAccount, checkAllowance, effectiveLockout } from './verify-dispense.js';
 
-export interface DispenseSessionsOptions {
+export interface DispenseFlowOptions {
   store: Store;
   settings: Settings;
   kioskId: string;
@@ -53,11 +53,11 @@ export function deny(requestId: string, reason: DenialCode, attemptsLeft?: numbe
  * Everything after the PIN hash runs as one atomic write (re-checking what may have
  * changed meanwhile), so two requests can never both spend the same credit.
  */
-export class DispenseSessions {
+export class DispenseFlow {
   private readonly inFlight = new Map<string, Promise<AuthResponse>>();
   private readonly now: () => number;
 
-  constructor(private readonly options: DispenseSessionsOptions) {
+  constructor(private readonly options: DispenseFlowOptions) {
     this.now = options.now ?? Date.now;
   }
 
@@ -84,7 +84,7 @@ export class DispenseSessions {
   async complete(report: Settlement, dispenserId: string | null): Promise<SessionAck> {
     const { store, events } = this.options;
     const outcome = await store.write((): { ack: SessionAck; recorded?: DispenseRecorded } => {
-      const session = store.sessions.find(report.session_id);
+      const session = store.holds.find(report.session_id);
       if (!session) throw new GatewayError('UNKNOWN_SESSION', `no session ${report.session_id}`);
       if (session.request_id !== report.request_id || session.dispenser_id !== dispenserId) {
         throw new GatewayError(
@@ -133,7 +133,7 @@ export class DispenseSessions {
   }
 
   private async decide(request: AuthRequest, dispenserId: string | null): Promise<AuthResponse> {
-    const stored = this.options.store.sessions.findDecision(request.request_id);
+    const stored = this.options.store.holds.findDecision(request.request_id);
     if (stored) {
       // A request_id is the dispenser's; another dispenser reusing it is not answered with its decision.
       const response =
@@ -185,7 +185,7 @@ export class DispenseSessions {
     if (accountDenial) return { customer, phone, response: deny(request.request_id, accountDenial) };
     if (!pinMatches) return { customer, phone, response: this.wrongPin(request, customer, now) };
     // Re-checked here: another request may have opened a session while the PIN was hashed.
-    if (dispenserId !== null && store.sessions.openSessionOn(dispenserId, now)) {
+    if (dispenserId !== null && store.holds.openHoldOn(dispenserId, now)) {
       return { customer, phone, response: deny(request.request_id, 'DISPENSER_BUSY') };
     }
     store.pinFailures.reset(customer.account_id);
@@ -224,7 +224,7 @@ export class DispenseSessions {
       const dispenser = store.dispensers.get(dispenserId);
       if (!dispenser?.config.enabled) return denied('DISPENSER_DISABLED');
       if (request.requested_ml > dispenser.config.max_ml) return denied('INVALID_REQUEST');
-      if (store.sessions.openSessionOn(dispenserId, now)) return denied('DISPENSER_BUSY');
+      if (store.holds.openHoldOn(dispenserId, now)) return denied('DISPENSER_BUSY');
     }
     const interlock = interlocks.check({ dispenserId });
     if (interlock) return denied(interlock);
@@ -306,7 +306,7 @@ export class DispenseSessions {
       event_id: null,
       delivered_ml: null,
     };
-    this.options.store.sessions.open(session);
+    this.options.store.holds.open(session);
     return session;
   }
 
@@ -347,7 +347,7 @@ export class DispenseSessions {
       occurred_at: now,
       details,
     });
-    store.sessions.markSettled(session.session_id, event.event_id, report.delivered_ml, now);
+    store.holds.markSettled(session.session_id, event.event_id, report.delivered_ml, now);
     if (overDelivered) {
       // Water really left: record it all, and make it visible.
       logger.warn(
@@ -385,7 +385,7 @@ export class DispenseSessions {
   }
 
   private record(dispenserId: string | null, verdict: Verdict): Verdict {
-    this.options.store.sessions.recordDecision(dispenserId, verdict.response, this.now());
+    this.options.store.holds.recordDecision(dispenserId, verdict.response, this.now());
     return verdict;
   }
 
