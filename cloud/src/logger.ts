@@ -1,7 +1,7 @@
 import type { LoggerOptions } from 'pino';
 
 /** Fields that may carry a PIN, secret or credential: never written to logs. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'pin',
   'secret',
   'password',

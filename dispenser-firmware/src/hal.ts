@@ -86,7 +86,7 @@ export interface MqttLink {
   stop(): void;
 }
 
-export interface SystemInfo {
+interface SystemInfo {
   rssiDbm(): number;
   freeHeap(): number;
   /** Random bytes for message ids. */

@@ -20,7 +20,7 @@ import type {
 } from '../src/hal.js';
 
 /** A clock that only moves when the test says so. */
-export class FakeClock implements Clock {
+class FakeClock implements Clock {
   time = 1_764_000_000_000;
   #next = 1;
   readonly #timers = new Map<number, { at: number; every?: number; callback: () => void }>();
@@ -56,7 +56,7 @@ export class FakeClock implements Clock {
   }
 }
 
-export class FakeWaterLine implements Valve, FlowMeter {
+class FakeWaterLine implements Valve, FlowMeter {
   isOpen = false;
   #count = 0;
   #listener: (count: number) => void = () => undefined;
@@ -94,7 +94,7 @@ export class MemoryStorage implements Storage {
   }
 }
 
-export class FakeMqtt implements MqttLink {
+class FakeMqtt implements MqttLink {
   options: MqttConnectOptions | undefined;
   events: MqttEvents | undefined;
   readonly published: { topic: string; payload: string; qos: 0 | 1; retain: boolean }[] = [];

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type LinkMode = { kind: 'up' } | { kind: 'cut' } | { kind: 'delay'; ms: number };
+type LinkMode = { kind: 'up' } | { kind: 'cut' } | { kind: 'delay'; ms: number };
 
 export interface PartitionProxy {
   /** Where the gateway should connect instead of the target. */

@@ -7,7 +7,7 @@ const port = z.coerce.number().int().min(0).max(65_535);
 const optionalInt = z.coerce.number().int().min(0).optional();
 
 /** Environment of the gateway process (balena device variables in the field). */
-export const GatewayEnv = z
+const GatewayEnv = z
   .object({
     DATA_DIR: z.string().min(1).default('./data'),
     KIOSK_ID: z
@@ -67,7 +67,7 @@ export const GatewayEnv = z
         message: 'the demo technician password cannot be used in production',
       });
   });
-export type GatewayEnv = z.infer<typeof GatewayEnv>;
+type GatewayEnv = z.infer<typeof GatewayEnv>;
 
 export interface GatewayConfig {
   dataDir: string;

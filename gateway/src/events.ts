@@ -35,7 +35,7 @@ export interface DispenseRecorded {
   over_delivered: boolean;
 }
 
-export interface DispenserStatusChange {
+interface DispenserStatusChange {
   dispenser_id: string;
   online: boolean;
   firmware: string | null;

@@ -66,13 +66,6 @@ export interface RunningGateway extends GatewayCore {
   close(): Promise<void>;
 }
 
-export type { AuthorisationOutcome, DispenseRecorded, DispenserStatusChange, GatewayEventMap } from './events.js';
-export type { DispenseInterlock, InterlockContext } from './dispense/interlocks.js';
-export type { BrokerAuthenticator, BrokerCredentials, BrokerPrincipal } from './broker/authorizer.js';
-export type { Settings } from './settings.js';
-export type { DemoCredentials } from './seed/demo-data.js';
-export { GatewayEvents, Interlocks, Store };
-
 function countOutcomes(events: GatewayEvents, metrics: Registry): void {
   const authorisations = new Counter({
     name: 'tusafishe_authorisations_total',

@@ -1,7 +1,7 @@
 import { pino, type DestinationStream } from 'pino';
 
 export const LOG_RING_LEVELS = ['info', 'warn', 'error', 'fatal'] as const;
-export type LogRingLevel = (typeof LOG_RING_LEVELS)[number];
+type LogRingLevel = (typeof LOG_RING_LEVELS)[number];
 
 /** One log line as the technicians' UI shows it, already redacted by pino. */
 export interface LogEntry {

@@ -1,7 +1,7 @@
 import { dispenserTopic } from '@tusafishe/protocol';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrokerPrincipal } from '../src/gateway.js';
+import type { BrokerPrincipal } from '../src/broker/authorizer.js';
 import { nextMessage, startTestGateway, TestDispenser, TEST_TIMEOUT_MS, type TestGateway } from './fixtures.js';
 
 /** What the UI will add: a technician who may read every dispenser's status, and write nothing. */

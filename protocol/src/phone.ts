@@ -36,10 +36,5 @@ export function isValidPhone(input: string, region: CountryCode = DEFAULT_PHONE_
   }
 }
 
-/** Country of an E.164 number, e.g. to pick a mobile-money provider's market. */
-export function phoneCountry(e164: string): CountryCode | undefined {
-  return parsePhoneNumberFromString(e164)?.country;
-}
-
 export { isSupportedCountry };
 export type { CountryCode };

@@ -10,7 +10,7 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
 }
 
-export interface OptionSpec {
+interface OptionSpec {
   type: 'string' | 'boolean';
   /** `<value>` placeholder in the help. */
   value?: string;

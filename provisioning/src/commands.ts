@@ -7,7 +7,7 @@ import { kioskRotateSecret } from './kiosks/kiosk-rotate-secret.js';
 import { ProvisioningError, exitCodeOf } from './provisioning-error.js';
 import { technicianAdd } from './technicians/technician-add.js';
 
-export const COMMANDS: readonly Command[] = [
+const COMMANDS: readonly Command[] = [
   kioskCreate,
   kioskRotateSecret,
   dispenserAdd,

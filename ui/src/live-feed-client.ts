@@ -9,7 +9,7 @@ const KEEP_RECENT = 100;
  * The gateway's live websocket, reconnecting with backoff (the kiosk WiFi drops). Components
  * listen for `message` (CustomEvent<LiveMessage>) and `state` (CustomEvent<LiveState>).
  */
-export class LiveFeedClient extends EventTarget {
+class LiveFeedClient extends EventTarget {
   private socket: WebSocket | null = null;
   private retryMs = 1000;
   private timer: ReturnType<typeof setTimeout> | undefined;

@@ -27,12 +27,12 @@ interface CustomerRow {
   used_today_ml: number | string;
 }
 
-export const CUSTOMER_COLUMNS =
+const CUSTOMER_COLUMNS =
   'account_id, phone, name, pin_hash, status, language, expires_at, daily_limit_ml, allowed_kiosks, locked_until, balance_ml, version, usage_day, used_today_ml';
 
 const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
-export function toCustomer(row: CustomerRow): Customer {
+function toCustomer(row: CustomerRow): Customer {
   return {
     account_id: row.account_id,
     phone: row.phone,

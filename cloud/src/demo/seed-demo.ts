@@ -6,7 +6,7 @@ import { CloudError } from '../errors.js';
 import { createKiosk } from '../kiosks/kiosks.js';
 import type { Db } from '../store/db.js';
 
-export interface DemoCustomer {
+interface DemoCustomer {
   phone: string;
   name: string;
   pin: string;
@@ -20,7 +20,7 @@ export interface DemoCustomer {
  * demo customers the gateway also seeds (same account ids, so its first pull changes
  * nothing it shows), and Ugandan numbers on each mobile-money network.
  */
-export const CLOUD_DEMO_CUSTOMERS: DemoCustomer[] = [
+const CLOUD_DEMO_CUSTOMERS: DemoCustomer[] = [
   ...DEMO_CUSTOMERS.map((c) => ({
     phone: c.phone,
     name: c.name,

@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** `Basic base64(kiosk_id:secret)` → its parts, or undefined. */
-export function parseBasicAuth(header: string | undefined): { user: string; secret: string } | undefined {
+function parseBasicAuth(header: string | undefined): { user: string; secret: string } | undefined {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '');
   if (!match) return undefined;
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');

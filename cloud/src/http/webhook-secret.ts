@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { secretMatcher } from './secret-match.js';
 
 /** Header a caller may use instead of the query parameter. */
-export const WEBHOOK_SECRET_HEADER = 'x-webhook-secret';
+const WEBHOOK_SECRET_HEADER = 'x-webhook-secret';
 /** Query parameter, for providers that only let you configure a callback URL (Africa's Talking, MoMo's X-Callback-Url). */
-export const WEBHOOK_SECRET_PARAM = 'token';
+const WEBHOOK_SECRET_PARAM = 'token';
 
 /**
  * onRequest hook that rejects webhooks without the shared secret (`?token=` or `X-Webhook-Secret`).

@@ -3,7 +3,7 @@ import type { Db } from '../store/db.js';
 import { appendEvents, applyLockout, balancesOf, existingEventIds, lockCustomerChanges } from '../ledger/ledger.js';
 
 /** Stable codes for events a kiosk may not push; the gateway parks them instead of retrying. */
-export const PUSH_REJECTIONS = {
+const PUSH_REJECTIONS = {
   KIOSK_MISMATCH: 'the event belongs to another kiosk',
   EVENT_TYPE_NOT_ALLOWED: 'kiosks report dispenses, lockouts and alerts; credit comes only from the cloud',
   INVALID_AMOUNT: 'a dispense is negative or zero, a notice is zero',
@@ -12,7 +12,7 @@ export const PUSH_REJECTIONS = {
   UNKNOWN_ACCOUNT: 'no customer has this account id',
   DUPLICATE_SOURCE: 'another event of this type already settles this source_id',
 } as const;
-export type PushRejectionCode = keyof typeof PUSH_REJECTIONS;
+type PushRejectionCode = keyof typeof PUSH_REJECTIONS;
 
 const KIOSK_EVENT_TYPES = new Set(['dispense', 'pin_lockout', 'alert_raised', 'alert_cleared']);
 /** Lockout length when a pin_lockout event does not say (`details.locked_until`). */

@@ -14,7 +14,7 @@ export function millilitresFor(amountMinor: number, tariff: Tariff): number {
 }
 
 /** Digits after the decimal point of a currency (UGX 0, KES 2), from the runtime's ISO 4217 data. */
-export function currencyExponent(currency: string): number {
+function currencyExponent(currency: string): number {
   return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 }
 

@@ -31,7 +31,7 @@ const UssdRequest = z.object({
 });
 
 /** USSD screens are at most 160 characters; longer text would be cut off on the phone. */
-export const USSD_MAX_CHARS = 160;
+const USSD_MAX_CHARS = 160;
 
 function send(reply: FastifyReply, screen: Screen, metrics: CloudMetrics): FastifyReply {
   const body = `${screen.end ? 'END' : 'CON'} ${screen.text}`;

@@ -12,7 +12,7 @@ export interface BrokerPrincipal {
   maySubscribe(filter: string): boolean;
 }
 
-export interface BrokerCredentials {
+interface BrokerCredentials {
   clientId: string;
   username: string;
   password: string;
@@ -27,7 +27,7 @@ export type BrokerAuthenticator = (
 ) => Promise<BrokerPrincipal | { refused: string } | null>;
 
 /** A dispenser may touch only its own topic tree, and only the leaves of its role. */
-export function dispenserPrincipal(dispenserId: string): BrokerPrincipal {
+function dispenserPrincipal(dispenserId: string): BrokerPrincipal {
   const publishes = new Set<string>(DISPENSER_PUBLISHES.map((leaf) => dispenserTopic(dispenserId, leaf)));
   const subscribes = new Set<string>(DISPENSER_SUBSCRIBES.map((leaf) => dispenserTopic(dispenserId, leaf)));
   return {
@@ -68,10 +68,6 @@ export class BrokerAuthorizer {
 
   add(authenticator: BrokerAuthenticator): void {
     this.authenticators.push(authenticator);
-  }
-
-  principalOf(client: Client): BrokerPrincipal | undefined {
-    return this.principals.get(client);
   }
 
   attach(aedes: Aedes): void {

@@ -31,9 +31,9 @@ export const SensorSpec = z
   .refine((s) => s.okMin === undefined || s.okMax === undefined || s.okMin <= s.okMax, 'okMin must be ≤ okMax');
 export type SensorSpec = z.infer<typeof SensorSpec>;
 
-export const SensorId = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'sensor ids are lower_snake_case');
+const SensorId = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'sensor ids are lower_snake_case');
 
-export const DEFAULT_SENSORS: Record<string, z.input<typeof SensorSpec>> = {
+const DEFAULT_SENSORS: Record<string, z.input<typeof SensorSpec>> = {
   tank_level: {
     kind: 'tank_level',
     address: 1,
@@ -203,7 +203,7 @@ const asList: EnvParse = (raw) =>
     .filter(Boolean);
 
 /** Env var → config path. Exported so the README table and the code cannot drift apart. */
-export const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: EnvParse]> = [
+const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: EnvParse]> = [
   ['HW_MODE', 'mode', asString],
   ['HW_TANK_CAPACITY_L', 'tankCapacityLitres', asNumber],
   ['HW_GPIO_BASE', 'gpio.base', asNumber],

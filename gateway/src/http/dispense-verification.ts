@@ -9,7 +9,7 @@ import { GatewayError } from '../errors.js';
 import { AddressBudget, normaliseAddress } from '../security/address-budget.js';
 
 /** The body the old kiosk clients send (seed system), unchanged. */
-export const DispenseVerificationBody = z.object({
+const DispenseVerificationBody = z.object({
   kiosk_id: KioskId,
   /** The customer's phone number in any form the keypad produces. */
   user_id: PhoneInput,

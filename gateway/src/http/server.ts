@@ -20,8 +20,6 @@ export interface HttpServerOptions {
   rateLimitPerMinute: number;
 }
 
-export type GatewayHttp = FastifyInstance;
-
 /** `field: problem` for each validation issue, the same form MQTT errors use. */
 function describeValidation(issues: readonly { instancePath: string; message?: string }[]): {
   message: string;

@@ -7,7 +7,7 @@ import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { defaultDispenserConfig } from '../store/dispensers.js';
 import type { Store } from '../store/store.js';
 
-export const DEMO_DISPENSER_IDS = ['D1', 'D2', 'D3', 'D4', 'D5', 'D6'] as const;
+const DEMO_DISPENSER_IDS = ['D1', 'D2', 'D3', 'D4', 'D5', 'D6'] as const;
 export const DEMO_CREDENTIALS_FILE = 'demo-credentials.json';
 /** The technician `npm start` signs in with; a production gateway refuses this password. */
 export const DEMO_TECHNICIAN = { username: 'technician', password: 'tusafishe-demo' } as const;

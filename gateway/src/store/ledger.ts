@@ -39,7 +39,6 @@ const COLUMNS = 'event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, 
 /** Immutable ledger events of this kiosk, with the cloud's acknowledgement. */
 export class Ledger {
   private readonly insert;
-  private readonly bySource;
   private readonly unackedSum;
   private readonly dispensedBetween;
   private readonly unacked;
@@ -48,9 +47,6 @@ export class Ledger {
   constructor(private readonly db: Db) {
     this.insert = db.prepare(`INSERT INTO ledger_events (${COLUMNS})
       VALUES (@event_id, @type, @account_id, @amount_ml, @kiosk_id, @dispenser_id, @source_id, @occurred_at, @details)`);
-    this.bySource = db.prepare<[string, string], LedgerRow>(
-      `SELECT ${COLUMNS} FROM ledger_events WHERE type = ? AND source_id = ?`,
-    );
     this.unackedSum = db
       .prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events
       WHERE account_id = ? AND acked_at IS NULL AND type IN (${BALANCE_TYPES_SQL})`)
@@ -79,11 +75,6 @@ export class Ledger {
       details: event.details ? JSON.stringify(event.details) : null,
     });
     return event;
-  }
-
-  findBySource(type: LedgerEventType, sourceId: string): LedgerEvent | undefined {
-    const row = this.bySource.get(type, sourceId);
-    return row && toEvent(row);
   }
 
   /** Sum of this kiosk's balance events the cloud has not yet acknowledged. */

@@ -19,7 +19,7 @@ export interface CloudClientOptions {
   requestTimeoutMs?: number;
 }
 
-export interface PullRequest {
+interface PullRequest {
   cursor: string | null;
   limit: number;
   waitS: number;
@@ -35,7 +35,7 @@ export interface SkippedRecord {
 }
 
 /** A pulled page: the records that passed validation, and the ones skipped (issue 10 §12). */
-export type PulledPage = PullResponse & { skipped: SkippedRecord[] };
+type PulledPage = PullResponse & { skipped: SkippedRecord[] };
 
 /** The page envelope checked strictly, its records one by one: one bad record must not stall sync. */
 const PullEnvelope = z.extend(PullResponse, { customers: z.array(z.unknown()) });

@@ -62,4 +62,3 @@ export function startSync(options: StartSyncOptions): SyncWorker {
 }
 
 export type { SyncWorker } from './sync-worker.js';
-export type { SyncStatus } from './sync-status.js';

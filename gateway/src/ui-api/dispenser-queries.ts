@@ -23,7 +23,7 @@ const SELECT_DISPENSES = `SELECT source_id AS session_id, account_id, -amount_ml
   json_extract(details, '$.pulses') AS pulses, occurred_at FROM ledger_events
   WHERE type = 'dispense' AND dispenser_id = ?`;
 
-export function recentDispenses(store: Store, dispenserId: string, limit = 5): RecentDispense[] {
+function recentDispenses(store: Store, dispenserId: string, limit = 5): RecentDispense[] {
   return store.db.prepare(`${SELECT_DISPENSES} ORDER BY seq DESC LIMIT ?`).all(dispenserId, limit) as RecentDispense[];
 }
 

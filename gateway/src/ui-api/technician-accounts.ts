@@ -7,9 +7,9 @@ import { TechnicianApiError } from './technician-errors.js';
  * Technician passwords get a costlier scrypt than PINs (16 MiB, ~50 ms on a Pi 4): a
  * sign-in is rare, and a technician can change every dispenser's calibration.
  */
-export const TECHNICIAN_PASSWORD_COST: SecretHashCost = { ln: 14, r: 8, p: 1 };
+const TECHNICIAN_PASSWORD_COST: SecretHashCost = { ln: 14, r: 8, p: 1 };
 export const MAX_FAILED_SIGN_INS = 5;
-export const SIGN_IN_LOCKOUT_MS = 15 * 60_000;
+const SIGN_IN_LOCKOUT_MS = 15 * 60_000;
 export const MIN_PASSWORD_LENGTH = 10;
 
 export interface Technician {

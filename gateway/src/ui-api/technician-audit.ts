@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { newId } from '@tusafishe/protocol';
 
-export type AuditAction =
+type AuditAction =
   | 'sign_in'
   | 'sign_out'
   | 'customer_unlock'

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { ensureTechnician, MIN_PASSWORD_LENGTH } from './technician-accounts.js';
 
 /** First technician account from the environment (a balena device variable in the field). */
-export const TechnicianEnv = z
+const TechnicianEnv = z
   .object({
     TECHNICIAN_USERNAME: z.string().trim().min(1).max(64).optional(),
     TECHNICIAN_PASSWORD: z.string().min(MIN_PASSWORD_LENGTH).max(200).optional(),

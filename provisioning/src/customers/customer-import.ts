@@ -11,8 +11,8 @@ import {
 } from '@tusafishe/cloud/provisioning';
 import type { CustomerCandidate, SkipReason } from './appwrite-customer.js';
 
-export const IMPORT_REASON = 'import from Appwrite';
-export const IMPORT_OPERATOR = 'provisioning';
+const IMPORT_REASON = 'import from Appwrite';
+const IMPORT_OPERATOR = 'provisioning';
 
 /** Namespace of opening-balance event ids (UUIDv5): the same document always yields the same event id. */
 const OPENING_BALANCE_NAMESPACE = '6f0b7c1e-3a52-5d8e-9c47-2b1e8f4d0a93';

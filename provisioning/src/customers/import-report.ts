@@ -71,10 +71,6 @@ export class ImportReport {
     }
   }
 
-  totals(): ImportSummary {
-    return structuredClone(this.summary);
-  }
-
   summaryText(): string {
     const s = this.summary;
     const reasons = Object.entries(s.skipped_by_reason).map(([reason, count]) => `    ${reason}: ${count}`);

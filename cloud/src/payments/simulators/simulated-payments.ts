@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 
-export type SimulatedStatus = 'PENDING' | 'SUCCESSFUL' | 'FAILED';
+type SimulatedStatus = 'PENDING' | 'SUCCESSFUL' | 'FAILED';
 
 export interface SimulatedPayment {
   reference: string;
@@ -17,7 +17,7 @@ export interface SimulatedPayment {
 }
 
 /** How the simulator delivers the callback when a payment is decided. */
-export type CallbackMode = 'send' | 'lose';
+type CallbackMode = 'send' | 'lose';
 
 export interface SimulatorOptions {
   host?: string;

@@ -53,10 +53,6 @@ export class SimulatedKiosk {
     this.apply();
   }
 
-  unpin(sensor: string): void {
-    this.pinned.delete(sensor);
-  }
-
   /** Moves a switch as the world would (door opened, ballast fault, source dry). */
   setInput(name: 'doorOpen' | 'uvFault' | 'sourceLow', value: boolean): void {
     this.drive(name, value);
