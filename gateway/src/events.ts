@@ -53,5 +53,26 @@ export interface GatewayEventMap {
   'command-result': [{ dispenser_id: string; result: CommandResult; at: number }];
 }
 
-/** Live feed for the UI and other modules; listeners must not throw. */
-export class GatewayEvents extends EventEmitter<GatewayEventMap> {}
+/**
+ * Live feed for the UI and other modules. A listener that throws is reported to
+ * `onListenerError` (the gateway logs it) and the other listeners still run: the feed
+ * is emitted after a dispense is on disk, and a broken listener must not stop its ack.
+ */
+export class GatewayEvents extends EventEmitter<GatewayEventMap> {
+  constructor(private readonly onListenerError: (error: unknown, event: string) => void = () => {}) {
+    super();
+  }
+
+  override emit<K extends keyof GatewayEventMap>(event: K, ...args: GatewayEventMap[K]): boolean {
+    // Raw: calling a once() wrapper removes it, as EventEmitter would.
+    const listeners = this.rawListeners(event) as ((...a: GatewayEventMap[K]) => void)[];
+    for (const listener of listeners) {
+      try {
+        listener(...args);
+      } catch (error) {
+        this.onListenerError(error, event);
+      }
+    }
+    return listeners.length > 0;
+  }
+}

@@ -116,7 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       logger.info({ customers: store.customers.count() }, 'demo data seeded');
     }
 
-    const events = new GatewayEvents();
+    const events = new GatewayEvents((error, event) => logger.error({ err: error, event }, 'event listener failed'));
     const interlocks = new Interlocks();
     const metrics = new Registry();
     countOutcomes(events, metrics);

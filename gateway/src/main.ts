@@ -31,6 +31,9 @@ async function main(): Promise<void> {
   }
   const logRing = new LogRing();
   const logger = createLogger({ level: config.logLevel }, logRing);
+  // A stray rejection (a listener, a timer) is a bug to see in the log, not a reason to stop
+  // serving dispenses: every write path awaits its own promises and refuses on its own failure.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   const gateway = await startGateway({
     dataDir: config.dataDir,
     kioskId: config.kioskId,

@@ -38,30 +38,48 @@ function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** Balance-changing ledger events in [from, to) as CSV lines, oldest first, streamed row by row. */
+/** Rows per page: each page is one complete statement, so no cursor stays open between pages. */
+const PAGE_ROWS = 500;
+
+/**
+ * Balance-changing ledger events in [from, to) as CSV text (a page of lines per chunk), oldest first, read in pages
+ * by (occurred_at, seq). A statement left open across event-loop turns (an `.iterate()`
+ * cursor while a slow client downloads) would make every write on this connection fail
+ * with "connection is busy", i.e. stop every dispense; pages never hold the connection.
+ */
 export function* transactionsCsv(db: Database, from: number, to: number): Generator<string> {
   yield `${COLUMNS.join(',')}\r\n`;
   const placeholders = BALANCE_EVENT_TYPES.map(() => '?').join(', ');
-  const rows = db
-    .prepare(
-      `SELECT e.occurred_at, e.event_id, e.type, e.account_id, c.phone, e.amount_ml, e.kiosk_id, e.dispenser_id, e.source_id, e.acked_at
-         FROM ledger_events e LEFT JOIN customers c USING (account_id)
-        WHERE e.type IN (${placeholders}) AND e.occurred_at >= ? AND e.occurred_at < ? ORDER BY e.occurred_at, e.seq`,
-    )
-    .iterate(...BALANCE_EVENT_TYPES, from, to) as IterableIterator<TransactionRow>;
-  for (const row of rows) {
-    const cells = [
-      new Date(row.occurred_at).toISOString(),
-      row.event_id,
-      row.type,
-      row.account_id,
-      row.phone,
-      row.amount_ml,
-      row.kiosk_id,
-      row.dispenser_id,
-      row.source_id,
-      row.acked_at === null ? 'no' : 'yes',
-    ];
-    yield `${cells.map(csvCell).join(',')}\r\n`;
+  const page = db.prepare<unknown[], TransactionRow & { seq: number }>(
+    `SELECT e.seq, e.occurred_at, e.event_id, e.type, e.account_id, c.phone, e.amount_ml, e.kiosk_id, e.dispenser_id, e.source_id, e.acked_at
+       FROM ledger_events e INDEXED BY ledger_time LEFT JOIN customers c USING (account_id)
+      WHERE (e.occurred_at, e.seq) > (?, ?) AND e.occurred_at < ? AND e.type IN (${placeholders})
+      ORDER BY e.occurred_at, e.seq LIMIT ${PAGE_ROWS}`,
+  );
+  // INDEXED BY: the planner would pick the (type, source_id) index and sort the whole ledger for every page.
+  // Keyset: just before the first row of the range, then after the last row of each page.
+  let after = { occurred_at: from, seq: Number.MIN_SAFE_INTEGER };
+  for (;;) {
+    const rows = page.all(after.occurred_at, after.seq, to, ...BALANCE_EVENT_TYPES);
+    if (rows.length > 0) yield rows.map(csvLine).join('');
+    const last = rows.at(-1);
+    if (!last || rows.length < PAGE_ROWS) return;
+    after = last;
   }
+}
+
+function csvLine(row: TransactionRow): string {
+  const cells = [
+    new Date(row.occurred_at).toISOString(),
+    row.event_id,
+    row.type,
+    row.account_id,
+    row.phone,
+    row.amount_ml,
+    row.kiosk_id,
+    row.dispenser_id,
+    row.source_id,
+    row.acked_at === null ? 'no' : 'yes',
+  ];
+  return `${cells.map(csvCell).join(',')}\r\n`;
 }

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveHardwareConfig } from '../config.js';
 import { openPtyPair, socatAvailable, type PtyPair } from '../serial/pty-pair.js';
 import { ModbusSensorSimulator } from './modbus-sensor-simulator.js';
@@ -85,5 +85,19 @@ describe('Modbus TCP sensors on loopback', () => {
     );
     expect(seen[0]).toBe(52.3);
     expect(seen.at(-1)).toBe(60);
+  });
+});
+
+describe('a failing reading listener', () => {
+  it('is logged and polling goes on (no unhandled rejection stops the gateway)', async () => {
+    const poller = new SensorPoller({ ...config.modbus, path: '/dev/does-not-exist' }, config.sensors, logger);
+    closers.push(() => poller.close());
+    poller.on('reading', () => {
+      throw new Error('SQLITE_FULL: database or disk is full');
+    });
+    let cycles = 0;
+    poller.on('cycle', () => cycles++);
+    void poller.start();
+    await vi.waitFor(() => expect(cycles).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
   });
 });

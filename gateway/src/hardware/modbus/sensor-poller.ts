@@ -34,7 +34,7 @@ export class SensorPoller extends EventEmitter<{ reading: [SensorReading]; cycle
   /** Polls now, then every pollIntervalMs after each poll ends. */
   start(): Promise<SensorReading[]> {
     const first = this.pollOnce();
-    void first.finally(() => this.schedule());
+    void first.catch(() => undefined).finally(() => this.schedule());
     return first;
   }
 
@@ -63,7 +63,9 @@ export class SensorPoller extends EventEmitter<{ reading: [SensorReading]; cycle
   private schedule(): void {
     if (this.closed) return;
     this.timer = setTimeout(() => {
-      void this.pollOnce().finally(() => this.schedule());
+      void this.pollOnce()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'sensor poll failed'))
+        .finally(() => this.schedule());
     }, this.bus.pollIntervalMs);
   }
 
@@ -78,11 +80,20 @@ export class SensorPoller extends EventEmitter<{ reading: [SensorReading]; cycle
         this.logger.warn({ sensor, error: reading.error }, 'sensor silent');
       }
       this.latestReadings.set(sensor, reading);
-      this.emit('reading', reading);
+      this.guarded('reading', () => this.emit('reading', reading));
       readings.push(reading);
     }
-    this.emit('cycle', readings);
+    this.guarded('cycle', () => this.emit('cycle', readings));
     return readings;
+  }
+
+  /** A failing listener (e.g. the readings store on a full disk) is logged; polling goes on. */
+  private guarded(event: 'reading' | 'cycle', emit: () => void): void {
+    try {
+      emit();
+    } catch (error) {
+      this.logger.error({ err: error, event }, 'sensor reading listener failed');
+    }
   }
 
   private async readSensor(sensor: string, spec: SensorSpec): Promise<SensorReading> {
