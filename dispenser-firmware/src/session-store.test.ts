@@ -11,6 +11,15 @@ const flight = () => ({
   started_at: 1,
 });
 
+const completion = (pulses: number) => ({
+  session_id: newId(),
+  request_id: newId(),
+  delivered_ml: pulses * 2,
+  pulses,
+  end_reason: 'target_reached' as const,
+  ended_at: 1_764_000_000_000 + pulses,
+});
+
 describe('session store', () => {
   it('turns a session in flight into one power_loss completion, whatever happens around the reboot', () => {
     const storage = new MemoryStorage();
@@ -54,11 +63,47 @@ describe('session store', () => {
     const storage = new MemoryStorage();
     storage.set('flight', '{"session_id":"not-a-uuid"}');
     storage.set('pending', 'garbage');
+    storage.set('pq', 'garbage');
     storage.set('config', '{"pulses_per_litre":0}');
     const store = new SessionStore(storage);
     expect(store.recoverFlight(1)).toBeUndefined();
     expect(store.pending()).toEqual([]);
     expect(store.loadConfig()).toBeUndefined();
     expect(storage.values.size).toBe(0);
+  });
+
+  it('keeps 50 unacknowledged completions (far beyond one 4 KB value) across a reboot, in order', () => {
+    const storage = new MemoryStorage();
+    const written = Array.from({ length: 50 }, (_, i) => completion(i));
+    const before = new SessionStore(storage);
+    for (const c of written) before.addPending(c);
+    expect(JSON.stringify(written).length).toBeGreaterThan(4096);
+    const afterReboot = new SessionStore(storage);
+    expect(afterReboot.pending()).toEqual(written);
+    expect(afterReboot.acknowledge(written[7]!.session_id)).toBe(true);
+    afterReboot.addPending(completion(50));
+    expect(new SessionStore(storage).pending().map((c) => c.pulses)).toEqual([
+      ...written.filter((_, i) => i !== 7).map((c) => c.pulses),
+      50,
+    ]);
+  });
+
+  it('moves the completions of the old single-value format into the queue', () => {
+    const storage = new MemoryStorage();
+    const written = Array.from({ length: 30 }, (_, i) => completion(i));
+    storage.set('pending', JSON.stringify(written));
+    expect(new SessionStore(storage).pending()).toEqual(written);
+    expect(storage.get('pending')).toBeUndefined();
+  });
+
+  it('keeps a completion the gateway refused, out of the queue that is sent', () => {
+    const store = new SessionStore(new MemoryStorage());
+    const refused = completion(1);
+    store.addPending(refused);
+    store.addPending(completion(2));
+    expect(store.refuse(refused.session_id)).toBe(true);
+    expect(store.pending().map((c) => c.pulses)).toEqual([2]);
+    expect(store.refused()).toEqual([refused]);
+    expect(store.refuse(refused.session_id)).toBe(false);
   });
 });

@@ -5,7 +5,6 @@ import {
   EpochMs,
   Id,
   SessionComplete,
-  decodeMessage,
   type SessionEndReason,
 } from '@tusafishe/protocol';
 import type { Storage } from './hal.js';
@@ -29,17 +28,101 @@ const Counters = z.object({
 });
 export type Counters = z.infer<typeof Counters>;
 
-const PendingCompletions = z.array(SessionComplete);
+/** Slot numbers of a queue's entries, oldest first. */
+const Slots = z.array(z.int().check(z.minimum(0)));
 
-const KEY = { flight: 'flight', pulses: 'pulses', pending: 'pending', config: 'config', counters: 'counters' } as const;
+const KEY = { flight: 'flight', pulses: 'pulses', config: 'config', counters: 'counters' } as const;
+/** Before 0.2 every pending completion sat in one value, read through the 4 KB MQTT cap; read once and moved. */
+const LEGACY_PENDING = 'pending';
+
+/**
+ * A durable list of completions, one flash value per entry (an ESP32 NVS string holds at
+ * most 4,000 bytes, so one value for the whole list would cap it) plus a small index of
+ * slot numbers. An entry is written before the index names it and forgotten by the index
+ * before it is removed, so a power cut between the two writes never loses an entry.
+ */
+class CompletionQueue {
+  constructor(
+    private readonly storage: Storage,
+    private readonly index: string,
+    private readonly prefix: string,
+  ) {}
+
+  all(): SessionComplete[] {
+    return this.#entries().map(([, completion]) => completion);
+  }
+
+  /** Replaces an entry for the same session, so each session is held once. */
+  put(completion: SessionComplete): void {
+    const slots = this.#slots();
+    const entries = this.#entries(slots);
+    const same = entries.find(([, held]) => held.session_id === completion.session_id);
+    const slot = same?.[0] ?? Math.max(-1, ...slots) + 1;
+    this.storage.set(this.prefix + slot, JSON.stringify(completion));
+    // Slots whose entry was corrupt (and dropped) leave the index here.
+    if (!same) this.storage.set(this.index, JSON.stringify([...entries.map(([held]) => held), slot]));
+  }
+
+  /** True when the session was held. */
+  remove(sessionId: string): boolean {
+    const slots = this.#slots();
+    const entry = this.#entries(slots).find(([, held]) => held.session_id === sessionId);
+    if (!entry) return false;
+    const rest = slots.filter((slot) => slot !== entry[0]);
+    if (rest.length) this.storage.set(this.index, JSON.stringify(rest));
+    else this.storage.remove(this.index);
+    this.storage.remove(this.prefix + entry[0]);
+    return true;
+  }
+
+  #slots(): number[] {
+    return readStored(this.storage, this.index, Slots) ?? [];
+  }
+
+  #entries(slots = this.#slots()): [number, SessionComplete][] {
+    return slots.flatMap((slot) => {
+      const completion = readStored(this.storage, this.prefix + slot, SessionComplete);
+      return completion ? [[slot, completion] as [number, SessionComplete]] : [];
+    });
+  }
+}
+
+/**
+ * Reads back what this dispenser wrote itself: validated, but not through the protocol's
+ * MQTT payload cap (local storage has none). A corrupt entry is dropped, never trusted.
+ */
+function readStored<S extends z.ZodMiniType>(storage: Storage, key: string, schema: S): z.infer<S> | undefined {
+  const raw = storage.get(key);
+  if (raw === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    json = undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  storage.remove(key);
+  return undefined;
+}
 
 /**
  * What must survive a power cut: the session in flight with its pulse count, completions
- * the gateway has not acknowledged yet, the last config, the heartbeat counters.
+ * the gateway has not acknowledged yet (however many), completions the gateway refused
+ * (kept for the technician, no longer sent), the last config, the heartbeat counters.
  * Everything read back is validated; a corrupt entry is dropped, never trusted.
  */
 export class SessionStore {
-  constructor(private readonly storage: Storage) {}
+  readonly #pending: CompletionQueue;
+  readonly #refused: CompletionQueue;
+
+  constructor(private readonly storage: Storage) {
+    this.#pending = new CompletionQueue(storage, 'pq', 'pc');
+    this.#refused = new CompletionQueue(storage, 'rq', 'rc');
+    const legacy = readStored(storage, LEGACY_PENDING, z.array(SessionComplete));
+    for (const completion of legacy ?? []) this.#pending.put(completion);
+    storage.remove(LEGACY_PENDING);
+  }
 
   beginFlight(session: InFlightSession): void {
     this.storage.set(KEY.pulses, '0');
@@ -59,7 +142,7 @@ export class SessionStore {
 
   /** Kept until the gateway acknowledges it; one entry per session. */
   addPending(completion: SessionComplete): void {
-    this.#savePending([...this.pending().filter((c) => c.session_id !== completion.session_id), completion]);
+    this.#pending.put(completion);
   }
 
   /** After a reboot: a session that was still flowing becomes a `power_loss` completion. */
@@ -80,16 +163,27 @@ export class SessionStore {
   }
 
   pending(): SessionComplete[] {
-    return this.#read(KEY.pending, PendingCompletions) ?? [];
+    return this.#pending.all();
   }
 
   /** True when this ack settled a completion we still held. */
   acknowledge(sessionId: string): boolean {
-    const pending = this.pending();
-    const rest = pending.filter((c) => c.session_id !== sessionId);
-    if (rest.length === pending.length) return false;
-    this.#savePending(rest);
-    return true;
+    return this.#pending.remove(sessionId);
+  }
+
+  /**
+   * The gateway refused the completion (it knows no such session): stop sending it, but keep
+   * it, since water may have flowed; the gateway lists its copy for the technician.
+   */
+  refuse(sessionId: string): boolean {
+    const completion = this.pending().find((c) => c.session_id === sessionId);
+    if (!completion) return false;
+    this.#refused.put(completion);
+    return this.#pending.remove(sessionId);
+  }
+
+  refused(): SessionComplete[] {
+    return this.#refused.all();
   }
 
   loadConfig(): DispenserConfig | undefined {
@@ -116,17 +210,7 @@ export class SessionStore {
     );
   }
 
-  #savePending(completions: SessionComplete[]): void {
-    if (completions.length) this.storage.set(KEY.pending, JSON.stringify(completions));
-    else this.storage.remove(KEY.pending);
-  }
-
   #read<S extends z.ZodMiniType>(key: string, schema: S): z.infer<S> | undefined {
-    const raw = this.storage.get(key);
-    if (raw === undefined) return undefined;
-    const decoded = decodeMessage(schema, raw);
-    if (decoded.ok) return decoded.value;
-    this.storage.remove(key);
-    return undefined;
+    return readStored(this.storage, key, schema);
   }
 }
