@@ -7,7 +7,7 @@ import {
   type CommandResult,
   type DispenserCommand,
   type DispenserConfig,
-  type SessionAck,
+  type SessionAnswer,
   type SessionEndReason,
 } from '@tusafishe/protocol';
 import type { FirmwareImage, Hal, Key, TimerHandle } from './hal.js';
@@ -340,7 +340,8 @@ export class Dispenser {
     this.#enter(state, lcd.doneScreen(reason, deliveredMl, undefined), this.#timings.messageMs);
   }
 
-  #acknowledged(ack: SessionAck): void {
+  #acknowledged(ack: SessionAnswer): void {
+    if ('refused' in ack) return void this.#store.refuse(ack.session_id);
     this.#store.acknowledge(ack.session_id);
     const state = this.#state;
     if (state.kind === 'done' && state.sessionId === ack.session_id) {

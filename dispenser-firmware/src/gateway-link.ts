@@ -1,22 +1,21 @@
 import {
-  AuthRequest,
-  AuthResponse,
-  CommandResult,
   DISPENSE_QOS,
   DISPENSER_SUBSCRIBES,
   DispenserCommand,
   DispenserConfig,
-  DispenserStatus,
-  Heartbeat,
-  SessionAck,
-  SessionComplete,
-  SessionProgress,
+  AuthResponse,
+  SessionAnswer,
   decodeMessage,
   dispenserTopic,
-  encodeMessage,
   parseDispenserTopic,
+  type AuthRequest,
+  type CommandResult,
   type DispenserInboundLeaf,
   type DispenserOutboundLeaf,
+  type DispenserStatus,
+  type Heartbeat,
+  type SessionComplete,
+  type SessionProgress,
 } from '@tusafishe/protocol';
 import type * as z from 'zod/mini';
 import type { MqttLink } from './hal.js';
@@ -24,19 +23,20 @@ import type { DispenserIdentity } from './firmware-settings.js';
 
 const INBOUND = {
   'auth/response': AuthResponse,
-  'session/ack': SessionAck,
+  'session/ack': SessionAnswer,
   config: DispenserConfig,
   command: DispenserCommand,
 } as const satisfies Record<DispenserInboundLeaf, unknown>;
 
-const OUTBOUND = {
-  'auth/request': AuthRequest,
-  'session/progress': SessionProgress,
-  'session/complete': SessionComplete,
-  heartbeat: Heartbeat,
-  status: DispenserStatus,
-  'command/result': CommandResult,
-} as const satisfies Record<DispenserOutboundLeaf, unknown>;
+/** What the dispenser sends: serialised only (the gateway validates), so the device never builds these schemas. */
+interface Outbound {
+  'auth/request': AuthRequest;
+  'session/progress': SessionProgress;
+  'session/complete': SessionComplete;
+  heartbeat: Heartbeat;
+  status: DispenserStatus;
+  'command/result': CommandResult;
+}
 
 /** Progress and heartbeats are informational (QoS 0); the rest is the dispense flow (QoS 1). */
 const QOS: Record<DispenserOutboundLeaf, 0 | 1> = {
@@ -49,7 +49,6 @@ const QOS: Record<DispenserOutboundLeaf, 0 | 1> = {
 };
 
 type InboundSchemas = typeof INBOUND;
-type OutboundSchemas = typeof OUTBOUND;
 
 export type Inbound = {
   [L in DispenserInboundLeaf]: { leaf: L; message: z.infer<InboundSchemas[L]> };
@@ -91,7 +90,7 @@ export class GatewayLink {
         keepaliveSeconds: this.keepaliveSeconds,
         will: {
           topic: dispenserTopic(id, 'status'),
-          payload: encodeMessage(DispenserStatus, { online: false }),
+          payload: JSON.stringify({ online: false } satisfies DispenserStatus),
           qos: DISPENSE_QOS,
           retain: true,
         },
@@ -120,9 +119,9 @@ export class GatewayLink {
     );
   }
 
-  send<L extends DispenserOutboundLeaf>(leaf: L, message: z.infer<OutboundSchemas[L]>): void {
+  send<L extends DispenserOutboundLeaf>(leaf: L, message: Outbound[L]): void {
     if (!this.#up) return;
-    this.mqtt.publish(dispenserTopic(this.identity.id, leaf), encodeMessage(OUTBOUND[leaf], message), {
+    this.mqtt.publish(dispenserTopic(this.identity.id, leaf), JSON.stringify(message), {
       qos: QOS[leaf],
       retain: leaf === 'status',
     });

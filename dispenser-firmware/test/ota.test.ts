@@ -97,7 +97,7 @@ describe('firmware update over the air', () => {
     await kiosk.gateway.sendCommand('D1', command);
     expect(await result).toMatchObject({ ok: false, message: 'busy (dispensing)' });
     expect(d1.valveOpen).toBe(true);
-    await d1.waitForLcd('Thank you!');
+    await d1.waitForLcd('Balance 19L'); // shown once the gateway acknowledged the recorded dispense
     expect(kiosk.dispenses('+254700000101').map((e) => e.amount_ml)).toEqual([-1000]);
     expect(reportedFirmware()).toBe(FIRMWARE_VERSION);
   });

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '@tusafishe/protocol';
+import { FileStorage } from '../src/host/file-storage.js';
+import { SessionStore } from '../src/session-store.js';
 import { KioskHarness, eventually } from './kiosk-harness.js';
 
 let kiosk: KioskHarness;
@@ -159,6 +161,40 @@ describe('dispenser against the real gateway', () => {
     d1.press('A');
     await d1.waitForLcd('Balance 18L');
     expect(d1.pulses).toBe(1800);
+  });
+
+  it('sends 50 unacknowledged completions after a reboot; those the gateway refuses as unknown are kept, not retried', async () => {
+    const flash = join(kiosk.dir, 'dispensers', 'D1');
+    const before = new SessionStore(new FileStorage(flash));
+    const unknown = Array.from({ length: 50 }, (_, i) => ({
+      session_id: newId(),
+      request_id: newId(),
+      delivered_ml: 1000 + i,
+      pulses: 450 + i,
+      end_reason: 'power_loss' as const,
+      ended_at: Date.now() - 60_000,
+    }));
+    for (const completion of unknown) before.addPending(completion);
+
+    const d1 = await kiosk.dispenser();
+    await eventually(() => kiosk.gateway.store.refusedCompletions.forDispenser('D1', 100).length === 50, 'all 50 kept');
+    const flashNow = () => new SessionStore(new FileStorage(flash));
+    await eventually(() => flashNow().pending().length === 0, 'refusals received');
+    expect(
+      flashNow()
+        .refused()
+        .map((c) => c.session_id)
+        .sort(),
+    ).toEqual(unknown.map((c) => c.session_id).sort());
+    expect(kiosk.gateway.store.refusedCompletions.forDispenser('D1', 100)[0]).toMatchObject({
+      reason: 'UNKNOWN_SESSION',
+      end_reason: 'power_loss',
+    });
+    // Nothing was charged, and the dispenser still sells water.
+    await d1.waitForLcd('Enter phone number');
+    d1.press('0700000101#1234#A');
+    await d1.waitForLcd('Balance 19L');
+    expect(kiosk.dispenses('+254700000101').map((e) => e.amount_ml)).toEqual([-1000]);
   });
 
   it('says the gateway is unreachable and opens no valve when there is no broker', async () => {

@@ -36,6 +36,7 @@ const GatewayEnv = z
     HOLD_MARGIN_S: optionalInt,
     HTTP_RATE_LIMIT_PER_MINUTE: optionalInt,
     DEFAULT_PULSES_PER_LITRE: optionalInt,
+    OVER_DELIVERY_TOLERANCE_ML: optionalInt,
     /** Serve the legacy `POST /dispense-verification` to anyone (the demo; refused in production). */
     LEGACY_VERIFICATION_OPEN: z
       .enum(['true', 'false'])
@@ -119,6 +120,7 @@ export function readConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       holdMarginMs: seconds(e.HOLD_MARGIN_S),
       httpRateLimitPerMinute: e.HTTP_RATE_LIMIT_PER_MINUTE,
       defaultPulsesPerLitre: e.DEFAULT_PULSES_PER_LITRE,
+      overDeliveryToleranceMl: e.OVER_DELIVERY_TOLERANCE_ML,
     }).filter(([, value]) => value !== undefined),
   ) as Partial<Settings>;
   return {

@@ -5,7 +5,9 @@ import type {
   DenialCode,
   Heartbeat,
   LedgerEvent,
+  SessionComplete,
   SessionProgress,
+  SessionRefused,
 } from '@tusafishe/protocol';
 import type { DispenseSession } from './store/holds.js';
 
@@ -31,8 +33,18 @@ export interface DispenseRecorded {
   session: DispenseSession;
   /** Customer's available balance after the event. */
   balance_ml: number;
-  /** delivered_ml exceeded approved_ml: recorded in full, flagged for operators. */
+  /** delivered_ml exceeded approved_ml: flagged for operators. */
   over_delivered: boolean;
+  /** What the dispenser reported beyond approved + tolerance: not charged, flagged (0 when none). */
+  excess_ml: number;
+}
+
+/** A completion matching no session of that dispenser: kept for the technician, refused to the dispenser. */
+export interface CompletionRefused {
+  dispenser_id: string;
+  completion: SessionComplete;
+  reason: SessionRefused['refused'];
+  at: number;
 }
 
 interface DispenserStatusChange {
@@ -45,6 +57,7 @@ interface DispenserStatusChange {
 
 export interface GatewayEventMap {
   'dispense-recorded': [DispenseRecorded];
+  'completion-refused': [CompletionRefused];
   authorisation: [AuthorisationOutcome];
   'dispenser-status': [DispenserStatusChange];
   /** Water flowing (QoS 0 reports; for live display only). */

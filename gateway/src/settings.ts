@@ -42,6 +42,12 @@ export const Settings = z.object({
     .min(1000)
     .default(24 * 60 * 60_000),
   defaultPulsesPerLitre: z.int().min(1).max(100_000).default(450),
+  /**
+   * A completion may report at most this much more than approved (the firmware closes the
+   * valve at the approved volume; a meter pulse or two can overshoot). Anything beyond is
+   * not charged and is flagged as an excess for the technician.
+   */
+  overDeliveryToleranceMl: z.int().min(0).max(100_000).default(200),
 });
 export type Settings = z.infer<typeof Settings>;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from './codec.js';
-import { AuthRequest, AuthResponse } from './messages.js';
+import { AuthRequest } from './dispenser-reports.js';
+import { AuthResponse } from './messages.js';
 import { dispenserTopic, MAX_PAYLOAD_BYTES, parseDispenserTopic } from './topics.js';
 import { newId } from './ids.js';
 

@@ -1,16 +1,6 @@
 import * as z from 'zod/mini';
 import { DENIAL_CODES } from './denial-reasons.js';
-import { DispenseMillilitres, EpochMs, Id, KioskId, Millilitres, PhoneInput, Pin } from './schema-parts.js';
-
-/** Dispenser → gateway: may this customer draw this much water? */
-export const AuthRequest = z.object({
-  request_id: Id,
-  phone: PhoneInput,
-  pin: Pin,
-  requested_ml: DispenseMillilitres,
-  sent_at: z.optional(EpochMs),
-});
-export type AuthRequest = z.infer<typeof AuthRequest>;
+import { DispenseMillilitres, EpochMs, Id, KioskId, Millilitres } from './schema-parts.js';
 
 export const AuthApproved = z.object({
   request_id: Id,
@@ -36,14 +26,6 @@ export const AuthResponse = z.discriminatedUnion('approved', [AuthApproved, Auth
 export type AuthApproved = z.infer<typeof AuthApproved>;
 export type AuthDenied = z.infer<typeof AuthDenied>;
 export type AuthResponse = z.infer<typeof AuthResponse>;
-
-/** Dispenser → gateway while water flows (QoS 0 is enough: only the completion counts). */
-export const SessionProgress = z.object({
-  session_id: Id,
-  delivered_ml: Millilitres,
-  pulses: z.int().check(z.minimum(0)),
-});
-export type SessionProgress = z.infer<typeof SessionProgress>;
 
 export const SESSION_END_REASONS = [
   'target_reached',
@@ -75,26 +57,23 @@ export const SessionAck = z.object({
 });
 export type SessionAck = z.infer<typeof SessionAck>;
 
-/** Dispenser → gateway every 2 minutes. */
-export const Heartbeat = z.object({
-  firmware: z.string().check(z.maxLength(32)),
-  uptime_s: z.int().check(z.minimum(0)),
-  rssi_dbm: z.int().check(z.minimum(-127), z.maximum(0)),
-  free_heap: z.int().check(z.minimum(0)),
-  dispenses: z.int().check(z.minimum(0)),
-  delivered_ml: Millilitres,
-  errors: z.int().check(z.minimum(0)),
-  state: z.optional(z.string().check(z.maxLength(32))),
+/** Why the gateway refuses a completion: it holds no such session of this dispenser. */
+export const SESSION_REFUSALS = ['UNKNOWN_SESSION', 'SESSION_MISMATCH'] as const;
+/**
+ * Gateway → dispenser, on `session/ack`: the completion will never be recorded, so the
+ * dispenser stops sending it but keeps it; the gateway keeps a copy for the technician.
+ */
+export const SessionRefused = z.object({
+  session_id: Id,
+  refused: z.enum(SESSION_REFUSALS),
 });
-export type Heartbeat = z.infer<typeof Heartbeat>;
-export const HEARTBEAT_INTERVAL_MS = 120_000;
+export type SessionRefused = z.infer<typeof SessionRefused>;
+/** Everything the gateway answers a completion with. */
+export const SessionAnswer = z.union([SessionAck, SessionRefused]);
+export type SessionAnswer = z.infer<typeof SessionAnswer>;
 
-/** Retained; the offline form is the dispenser's MQTT last will. */
-export const DispenserStatus = z.object({
-  online: z.boolean(),
-  firmware: z.optional(z.string().check(z.maxLength(32))),
-});
-export type DispenserStatus = z.infer<typeof DispenserStatus>;
+/** How often a dispenser sends its `heartbeat`. */
+export const HEARTBEAT_INTERVAL_MS = 120_000;
 
 /** Gateway → dispenser, retained: per-dispenser settings. */
 export const DispenserConfig = z.object({
@@ -125,13 +104,3 @@ export const DispenserCommand = z.discriminatedUnion('type', [
   }),
 ]);
 export type DispenserCommand = z.infer<typeof DispenserCommand>;
-
-/** Dispenser → gateway: outcome of a command. */
-export const CommandResult = z.object({
-  command_id: Id,
-  ok: z.boolean(),
-  message: z.optional(z.string().check(z.maxLength(200))),
-  delivered_ml: z.optional(Millilitres),
-  pulses: z.optional(z.int().check(z.minimum(0))),
-});
-export type CommandResult = z.infer<typeof CommandResult>;

@@ -104,6 +104,16 @@ export class DispenserDetail extends LitElement {
                 ${hb.state ? html`<div class="row"><span>State</span><span>${hb.state}</span></div>` : nothing}`
               : html`<p class="muted">No heartbeat yet.</p>`
           }
+          ${
+            d.refused_completions.length
+              ? html`<h3 class="sub">Unmatched dispenses (not charged)</h3>
+                <p class="muted">The dispenser reported water for sessions this gateway never approved; check the meter and reconcile by hand.</p>
+                ${d.refused_completions.map(
+                  (r) =>
+                    html`<div class="row" data-testid="refused-completion"><span>${new Date(r.ended_at).toLocaleString()} · ${r.end_reason} · ${r.reason}</span><strong>${litres(r.delivered_ml)}</strong></div>`,
+                )}`
+              : nothing
+          }
         </section>
         <div>
           <section class="card">

@@ -165,6 +165,14 @@ export class DispenserLink {
           { dispenser_id: dispenserId, session_id: report.session_id, code: error.code },
           'session report refused',
         );
+        if (error.code === 'UNKNOWN_SESSION' || error.code === 'SESSION_MISMATCH') {
+          // Never recorded, so never retried: the dispenser is told, the gateway keeps it for the technician.
+          await this.reply(
+            dispenserId,
+            'session/ack',
+            await this.options.dispenseFlow.refuse(report, dispenserId, error.code),
+          );
+        }
       }
     });
   }

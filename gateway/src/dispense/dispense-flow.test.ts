@@ -5,7 +5,7 @@ import { newId, type AuthRequest, type CustomerRecord, type DenialCode } from '@
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayEvents } from '../events.js';
+import { type DispenseRecorded, GatewayEvents } from '../events.js';
 import { seedDemoData } from '../seed/demo-data.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { Store } from '../store/store.js';
@@ -281,8 +281,8 @@ describe('dispense sessions', () => {
     expect(store.ledger.eventsFor('TSF000101')[0]?.details).toMatchObject({ settled_after_hold_expiry: true });
   });
 
-  it('records more water than approved in full, flagged', async () => {
-    const sessions = service();
+  it('records more water than approved within the tolerance, flagged', async () => {
+    const sessions = service({ overDeliveryToleranceMl: 200 });
     const approved = await sessions.authorise(request('+254700000101', 1000), 'D1');
     if (!approved.approved) throw new Error('expected approval');
     const ack = await sessions.complete(
@@ -294,6 +294,45 @@ describe('dispense sessions', () => {
       amount_ml: -1100,
       details: { over_delivered: true },
     });
+  });
+
+  it('charges at most approved + tolerance and flags what a dispenser claims beyond it', async () => {
+    const recorded: DispenseRecorded[] = [];
+    events.on('dispense-recorded', (r) => recorded.push(r));
+    const sessions = service({ overDeliveryToleranceMl: 200 });
+    const approved = await sessions.authorise(request('+254700000101', 1000), 'D1');
+    if (!approved.approved) throw new Error('expected approval');
+    const ack = await sessions.complete(
+      { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 20_000 },
+      'D1',
+    );
+    expect(ack.recorded_ml).toBe(1200);
+    expect(store.ledger.eventsFor('TSF000101')[0]).toMatchObject({
+      amount_ml: -1200,
+      details: { over_delivered: true, reported_ml: 20_000, excess_ml: 18_800 },
+    });
+    expect(recorded).toMatchObject([{ over_delivered: true, excess_ml: 18_800 }]);
+  });
+
+  it('keeps a refused completion once for the technician and tells the dispenser', async () => {
+    const refused: unknown[] = [];
+    events.on('completion-refused', (r) => refused.push(r));
+    const sessions = service();
+    const report = {
+      session_id: newId(),
+      request_id: newId(),
+      delivered_ml: 3000,
+      pulses: 1350,
+      end_reason: 'power_loss' as const,
+      ended_at: 1_764_000_000_000,
+    };
+    expect(await sessions.refuse(report, 'D1', 'UNKNOWN_SESSION')).toEqual({
+      session_id: report.session_id,
+      refused: 'UNKNOWN_SESSION',
+    });
+    await sessions.refuse(report, 'D1', 'UNKNOWN_SESSION');
+    expect(store.refusedCompletions.forDispenser('D1')).toMatchObject([{ ...report, reason: 'UNKNOWN_SESSION' }]);
+    expect(refused).toHaveLength(1);
   });
 
   it('refuses completions for unknown sessions or from another dispenser', async () => {

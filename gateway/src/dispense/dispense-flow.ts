@@ -11,6 +11,7 @@ import {
   type DenialCode,
   type SessionAck,
   type SessionComplete,
+  type SessionRefused,
 } from '@tusafishe/protocol';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
@@ -108,6 +109,27 @@ export class DispenseFlow {
     });
     if (outcome.recorded) events.emit('dispense-recorded', outcome.recorded);
     return outcome.ack;
+  }
+
+  /**
+   * Keeps a completion that complete() refused (water may have flowed; a technician
+   * reconciles it) and returns the refusal the dispenser gets, so it stops sending it.
+   */
+  async refuse(
+    report: SessionComplete,
+    dispenserId: string,
+    reason: SessionRefused['refused'],
+  ): Promise<SessionRefused> {
+    const at = this.now();
+    const { store, events, logger } = this.options;
+    const kept = await store.write(() =>
+      store.refusedCompletions.record({ ...report, dispenser_id: dispenserId, reason, received_at: at }),
+    );
+    if (kept) {
+      logger.warn({ dispenser_id: dispenserId, session_id: report.session_id, reason }, 'completion refused, kept');
+      events.emit('completion-refused', { dispenser_id: dispenserId, completion: report, reason, at });
+    }
+    return { session_id: report.session_id, refused: reason };
   }
 
   /**
@@ -323,14 +345,18 @@ export class DispenseFlow {
 
   /** Writes the one dispense event of a session; runs inside the caller's write. */
   private settle(session: DispenseSession, report: Settlement): { ack: SessionAck; recorded: DispenseRecorded } {
-    const { store, kioskId, logger } = this.options;
+    const { store, kioskId, logger, settings } = this.options;
     const now = this.now();
     const overDelivered = report.delivered_ml > session.approved_ml;
+    // A dispenser cannot charge more than it was approved for, plus the meter's overshoot.
+    const deliveredMl = Math.min(report.delivered_ml, session.approved_ml + settings.overDeliveryToleranceMl);
+    const excessMl = report.delivered_ml - deliveredMl;
     const details: Record<string, unknown> = {
       request_id: session.request_id,
       approved_ml: session.approved_ml,
-      delivered_ml: report.delivered_ml,
+      delivered_ml: deliveredMl,
     };
+    if (excessMl > 0) Object.assign(details, { reported_ml: report.delivered_ml, excess_ml: excessMl });
     if (report.pulses !== undefined) details.pulses = report.pulses;
     if (report.end_reason !== undefined) details.end_reason = report.end_reason;
     if (report.ended_at !== undefined) details.ended_at = report.ended_at;
@@ -340,19 +366,26 @@ export class DispenseFlow {
       event_id: newId(),
       type: 'dispense',
       account_id: session.account_id,
-      amount_ml: -report.delivered_ml,
+      amount_ml: -deliveredMl,
       kiosk_id: kioskId,
       ...(session.dispenser_id !== null && { dispenser_id: session.dispenser_id }),
       source_id: session.session_id,
       occurred_at: now,
       details,
     });
-    store.holds.markSettled(session.session_id, event.event_id, report.delivered_ml, now);
+    store.holds.markSettled(session.session_id, event.event_id, deliveredMl, now);
     if (overDelivered) {
-      // Water really left: record it all, and make it visible.
       logger.warn(
-        { session_id: session.session_id, approved_ml: session.approved_ml, delivered_ml: report.delivered_ml },
-        'dispenser delivered more than approved',
+        {
+          session_id: session.session_id,
+          dispenser_id: session.dispenser_id,
+          approved_ml: session.approved_ml,
+          delivered_ml: report.delivered_ml,
+          excess_ml: excessMl,
+        },
+        excessMl > 0
+          ? 'dispenser reported more than approved + tolerance: excess not charged'
+          : 'dispenser delivered more than approved',
       );
     }
     const balance = this.balanceOf(session.account_id, now);
@@ -360,17 +393,17 @@ export class DispenseFlow {
       ...session,
       settled_at: now,
       event_id: event.event_id,
-      delivered_ml: report.delivered_ml,
+      delivered_ml: deliveredMl,
     };
     return {
       ack: {
         session_id: session.session_id,
         event_id: event.event_id,
-        recorded_ml: report.delivered_ml,
+        recorded_ml: deliveredMl,
         balance_ml: balance,
       },
       // Announced by the caller once the enclosing transaction has committed.
-      recorded: { event, session: settled, balance_ml: balance, over_delivered: overDelivered },
+      recorded: { event, session: settled, balance_ml: balance, over_delivered: overDelivered, excess_ml: excessMl },
     };
   }
 

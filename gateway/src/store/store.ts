@@ -7,6 +7,7 @@ import { KioskState } from './kiosk-state.js';
 import { Ledger } from './ledger.js';
 import { PinFailures } from './pin-failures.js';
 import { Holds } from './holds.js';
+import { RefusedCompletions } from './refused-completions.js';
 
 /** The gateway's one SQLite file, with a repository per table group. */
 export class Store {
@@ -16,6 +17,7 @@ export class Store {
   readonly dispensers: Dispensers;
   readonly pinFailures: PinFailures;
   readonly kioskState: KioskState;
+  readonly refusedCompletions: RefusedCompletions;
   private readonly groupCommit: GroupCommit;
 
   constructor(readonly db: Db) {
@@ -26,6 +28,7 @@ export class Store {
     this.dispensers = new Dispensers(db);
     this.pinFailures = new PinFailures(db);
     this.kioskState = new KioskState(db);
+    this.refusedCompletions = new RefusedCompletions(db);
   }
 
   static open(dataDir: string): Store {

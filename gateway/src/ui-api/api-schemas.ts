@@ -104,6 +104,17 @@ export const DispenserDetail = DispenserSummary.extend({
     })
     .nullable(),
   recent_dispenses: z.array(RecentDispense),
+  /** Completions no session matched: never charged, kept for the technician to reconcile. */
+  refused_completions: z.array(
+    z.object({
+      session_id: z.string(),
+      delivered_ml: z.number().int(),
+      end_reason: z.string(),
+      ended_at: z.number().int(),
+      reason: z.string(),
+      received_at: z.number().int(),
+    }),
+  ),
 });
 export type DispenserDetail = z.infer<typeof DispenserDetail>;
 
@@ -204,7 +215,17 @@ export type LiveMessage =
       dispenser_id: string | null;
       account_id: string | null;
       delivered_ml: number;
+      /** Reported beyond approved + tolerance: not charged (0 when none). */
+      excess_ml: number;
       occurred_at: number;
+    }
+  | {
+      type: 'completion-refused';
+      dispenser_id: string;
+      session_id: string;
+      delivered_ml: number;
+      reason: string;
+      at: number;
     }
   | { type: 'authorisation'; dispenser_id: string | null; approved: boolean; reason: string | null; at: number }
   | { type: 'dispenser-status'; dispenser_id: string; online: boolean; at: number }

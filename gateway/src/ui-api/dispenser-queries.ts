@@ -51,5 +51,15 @@ export function dispenserDetail(store: Store, dispenserId: string): DispenserDet
       state: heartbeat.state ?? null,
     },
     recent_dispenses: recentDispenses(store, dispenserId),
+    refused_completions: store.refusedCompletions
+      .forDispenser(dispenserId)
+      .map(({ session_id, delivered_ml, end_reason, ended_at, reason, received_at }) => ({
+        session_id,
+        delivered_ml,
+        end_reason,
+        ended_at,
+        reason,
+        received_at,
+      })),
   };
 }

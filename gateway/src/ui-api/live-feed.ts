@@ -13,13 +13,22 @@ type Translators = { [E in keyof GatewayEventMap]: (...args: GatewayEventMap[E])
 
 /** What the feed tells the browser about each gateway event (account ids, never a phone number or PIN). */
 const TRANSLATE: Translators = {
-  'dispense-recorded': ({ event }) => ({
+  'dispense-recorded': ({ event, excess_ml }) => ({
     type: 'dispense',
     event_id: event.event_id,
     dispenser_id: event.dispenser_id ?? null,
     account_id: event.account_id ?? null,
     delivered_ml: -event.amount_ml,
+    excess_ml,
     occurred_at: event.occurred_at,
+  }),
+  'completion-refused': ({ dispenser_id, completion, reason, at }) => ({
+    type: 'completion-refused',
+    dispenser_id,
+    session_id: completion.session_id,
+    delivered_ml: completion.delivered_ml,
+    reason,
+    at,
   }),
   authorisation: (outcome) => ({
     type: 'authorisation',
