@@ -40,7 +40,7 @@ export interface DispenseRecorded {
 }
 
 /** A completion matching no session of that dispenser: kept for the technician, refused to the dispenser. */
-export interface CompletionRefused {
+interface CompletionRefused {
   dispenser_id: string;
   completion: SessionComplete;
   reason: SessionRefused['refused'];
