@@ -10,7 +10,8 @@ export type GatewayErrorCode =
   | 'INVALID_REQUEST'
   | 'WRONG_KIOSK'
   | 'MQTT_PACKET_TOO_LARGE'
-  | 'MQTT_PACKET_MALFORMED';
+  | 'MQTT_PACKET_MALFORMED'
+  | 'BROKER_BUSY';
 
 export class GatewayError extends TusafisheError<GatewayErrorCode> {
   constructor(code: GatewayErrorCode, message: string, details?: Record<string, unknown>) {

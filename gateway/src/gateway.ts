@@ -2,7 +2,7 @@ import { dispenserTopic, DispenserCommand, DispenserConfig } from '@tusafishe/pr
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
-import { Broker } from './broker/broker.js';
+import { Broker, type BrokerLimits } from './broker/broker.js';
 import { dispenserAuthenticator } from './broker/authorizer.js';
 import { DispenserLink } from './broker/dispenser-link.js';
 import { DispenseFlow } from './dispense/dispense-flow.js';
@@ -30,6 +30,8 @@ export interface GatewayOptions {
   seedDemo?: boolean;
   logger?: Logger;
   settings?: Partial<Settings>;
+  /** What a client may cost the broker before it logs in (defaults: `DEFAULT_BROKER_LIMITS`). */
+  brokerLimits?: Partial<BrokerLimits>;
   /** Who may call the legacy `POST /dispense-verification`; omitted: it is not served. */
   legacyVerification?: LegacyVerificationAccess | undefined;
   /**
@@ -120,13 +122,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const interlocks = new Interlocks();
     const metrics = new Registry();
     countOutcomes(events, metrics);
-    const broker = await Broker.start({ host, port: options.mqttPort ?? 1883, logger });
+    const broker = await Broker.start({
+      host,
+      port: options.mqttPort ?? 1883,
+      logger,
+      ...(options.brokerLimits ? { limits: options.brokerLimits } : {}),
+    });
     const dispenseFlow = new DispenseFlow({ store, settings, kioskId, interlocks, events, logger });
     const link = new DispenserLink({ broker, store, dispenseFlow, events, logger });
     // Closing: stop the broker first, then let answers in progress finish before the store closes.
     closers.push(() => link.idle());
     closers.push(() => broker.close());
-    broker.authorizer.add(dispenserAuthenticator(store));
+    broker.authorizer.add(dispenserAuthenticator(store, (secret, hash) => broker.logins.verify(secret, hash)));
     await link.start();
 
     const http = await createHttpServer({ logger, broker, rateLimitPerMinute: settings.httpRateLimitPerMinute });

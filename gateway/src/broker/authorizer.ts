@@ -1,6 +1,8 @@
 import type { Aedes, AuthenticateError, Client } from 'aedes';
 import { DISPENSER_ID_PATTERN, DISPENSER_PUBLISHES, DISPENSER_SUBSCRIBES, dispenserTopic } from '@tusafishe/protocol';
 import { verifySecret } from '@tusafishe/protocol/secret-hash';
+import { GatewayError } from '../errors.js';
+import type { AddressBudget } from '../security/address-budget.js';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 
@@ -38,14 +40,22 @@ function dispenserPrincipal(dispenserId: string): BrokerPrincipal {
   };
 }
 
-/** Dispensers log in with their id as username and client id, and their secret as password. */
-export function dispenserAuthenticator(store: Store): BrokerAuthenticator {
+export type SecretCheck = (secret: string, encodedHash: string) => Promise<boolean>;
+
+/**
+ * Dispensers log in with their id as username and client id, and their secret as password,
+ * checked by `verify` (the broker's `logins.verify`, which bounds how many hash at once).
+ */
+export function dispenserAuthenticator(store: Store, verify: SecretCheck = verifySecret): BrokerAuthenticator {
   return async ({ clientId, username, password }) => {
     if (!DISPENSER_ID_PATTERN.test(username)) return null;
     const dispenser = store.dispensers.get(username);
     if (!dispenser) return null;
     if (clientId !== username) return { refused: 'client id must equal the dispenser id' };
-    const matches = await verifySecret(password, dispenser.secret_hash).catch(() => false);
+    const matches = await verify(password, dispenser.secret_hash).catch((error: unknown) => {
+      if (error instanceof GatewayError && error.code === 'BROKER_BUSY') throw error;
+      return false;
+    });
     return matches ? dispenserPrincipal(dispenser.dispenser_id) : { refused: 'wrong secret' };
   };
 }
@@ -54,7 +64,15 @@ function authError(message: string, returnCode: AuthenticateError['returnCode'])
   return Object.assign(new Error(message), { returnCode });
 }
 
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
+
+/** How the broker tells the authorizer where a client comes from and that it logged in. */
+export interface AuthorizerHooks {
+  addressOf(client: Client): string;
+  failedLogins: AddressBudget;
+  onLoggedIn(client: Client): void;
+}
 
 /**
  * The broker's access control: authenticators in order of registration (dispensers
@@ -64,7 +82,10 @@ export class BrokerAuthorizer {
   private readonly authenticators: BrokerAuthenticator[] = [];
   private readonly principals = new WeakMap<Client, BrokerPrincipal>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly hooks: AuthorizerHooks,
+  ) {}
 
   add(authenticator: BrokerAuthenticator): void {
     this.authenticators.push(authenticator);
@@ -72,14 +93,23 @@ export class BrokerAuthorizer {
 
   attach(aedes: Aedes): void {
     aedes.authenticate = (client, username, password, done) => {
+      const address = this.hooks.addressOf(client);
+      const refuse = (reason: string, code: AuthenticateError['returnCode']) => {
+        this.logger.warn({ client_id: client.id, username, remote: address, reason }, 'broker login refused');
+        done(authError(reason, code), false);
+      };
+      // An address that keeps failing is refused before anything is hashed.
+      if (!this.hooks.failedLogins.allows(address)) return refuse('too many refused logins from this address', 5);
       this.authenticate(client, username, password).then(
         (principal) => {
           this.principals.set(client, principal);
+          this.hooks.onLoggedIn(client);
           done(null, true);
         },
         (error: Error) => {
-          this.logger.warn({ client_id: client.id, username, reason: error.message }, 'broker login refused');
-          done(authError(error.message, BAD_USERNAME_OR_PASSWORD), false);
+          const busy = error instanceof GatewayError && error.code === 'BROKER_BUSY';
+          if (!busy) this.hooks.failedLogins.spend(address);
+          refuse(error.message, busy ? SERVER_UNAVAILABLE : BAD_USERNAME_OR_PASSWORD);
         },
       );
     };

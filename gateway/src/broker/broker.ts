@@ -3,13 +3,40 @@ import type { AddressInfo } from 'node:net';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import { DISPENSE_QOS } from '@tusafishe/protocol';
 import type { Logger } from 'pino';
+import type { Duplex } from 'node:stream';
+import { AddressBudget } from '../security/address-budget.js';
 import { BrokerAuthorizer } from './authorizer.js';
+import { ConnectionGate } from './connection-gate.js';
+import { LoginVerifier } from './login-verifier.js';
 import { guardPacketSize } from './packet-size-guard.js';
+
+/** What one client address may cost the broker before it has logged in. */
+export interface BrokerLimits {
+  /** Connections not yet logged in, at once: from everyone, and from one address. */
+  maxPending: number;
+  maxPendingPerAddress: number;
+  /** Refused logins per address per window; beyond it the address's logins are refused unchecked. */
+  failedLoginsPerWindow: number;
+  failedLoginWindowMs: number;
+  /** Broker-login hashes at once and waiting (the rest of libuv's pool is for PINs and the WAL sync). */
+  loginHashConcurrency: number;
+  maxLoginsWaiting: number;
+}
+
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  maxPending: 100,
+  maxPendingPerAddress: 16,
+  failedLoginsPerWindow: 20,
+  failedLoginWindowMs: 15 * 60_000,
+  loginHashConcurrency: 1,
+  maxLoginsWaiting: 32,
+};
 
 export interface BrokerOptions {
   host: string;
   port: number;
   logger: Logger;
+  limits?: Partial<BrokerLimits>;
 }
 
 export type MessageHandler = (topic: string, payload: Buffer) => void;
@@ -22,34 +49,63 @@ export class Broker {
   private constructor(
     readonly aedes: Aedes,
     readonly authorizer: BrokerAuthorizer,
-    private readonly tcp: Server,
-    readonly port: number,
+    /** Checks broker-login secrets through a bounded queue; authenticators hash through it. */
+    readonly logins: LoginVerifier,
+    private readonly gate: ConnectionGate,
+    private readonly underlying: WeakMap<object, Duplex>,
+    private readonly logger: Logger,
+    private tcp: Server | null = null,
+    public port = 0,
   ) {}
 
   static async start(options: BrokerOptions): Promise<Broker> {
+    const limits = { ...DEFAULT_BROKER_LIMITS, ...options.limits };
     const aedes = await Aedes.createBroker();
-    const authorizer = new BrokerAuthorizer(options.logger);
+    const gate = new ConnectionGate(limits);
+    // aedes sees the size-guarded stream; the gate counts the connection under it.
+    const underlying = new WeakMap<object, Duplex>();
+    const connectionOf = (client: { conn: object }) => underlying.get(client.conn) ?? (client.conn as Duplex);
+    const failedLogins = new AddressBudget({ max: limits.failedLoginsPerWindow, windowMs: limits.failedLoginWindowMs });
+    const authorizer = new BrokerAuthorizer(options.logger, {
+      addressOf: (client) => gate.addressOf(connectionOf(client)),
+      failedLogins,
+      onLoggedIn: (client) => gate.loggedIn(connectionOf(client)),
+    });
     authorizer.attach(aedes);
+    const logins = new LoginVerifier({ concurrency: limits.loginHashConcurrency, maxWaiting: limits.maxLoginsWaiting });
     aedes.on('clientError', (client, error) =>
       options.logger.debug({ client_id: client.id, err: error.message }, 'broker client error'),
     );
     aedes.on('connectionError', (client, error) =>
       options.logger.debug({ client_id: client.id, err: error.message }, 'broker connection error'),
     );
+    const broker = new Broker(aedes, authorizer, logins, gate, underlying, options.logger);
     // Small request/answer messages: Nagle plus delayed ACKs would add ~40 ms to each.
-    const tcp = createServer({ noDelay: true }, (socket) => {
-      const refused = (error: Error) =>
-        options.logger.warn(
-          { remote: socket.remoteAddress, err: error.message },
-          'MQTT connection cut: packet refused',
-        );
-      aedes.handle(guardPacketSize(socket, refused));
-    });
+    const tcp = createServer({ noDelay: true }, (socket) => broker.accept(socket, socket.remoteAddress));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(options.port, options.host, () => resolve());
     });
-    return new Broker(aedes, authorizer, tcp, (tcp.address() as AddressInfo).port);
+    broker.tcp = tcp;
+    broker.port = (tcp.address() as AddressInfo).port;
+    return broker;
+  }
+
+  /**
+   * Takes one client connection (TCP, or a WebSocket stream from the HTTP server): counted
+   * against the not-yet-logged-in caps, and every packet size-checked before it is buffered.
+   */
+  accept(connection: Duplex, remote: string | undefined): void {
+    if (!this.gate.admit(connection, remote)) {
+      this.logger.warn({ remote }, 'MQTT connection refused: too many connections not logged in');
+      connection.destroy();
+      return;
+    }
+    const refused = (error: Error) =>
+      this.logger.warn({ remote, err: error.message }, 'MQTT connection cut: packet refused');
+    const guarded = guardPacketSize(connection, refused);
+    this.underlying.set(guarded, connection);
+    this.aedes.handle(guarded);
   }
 
   publish(topic: string, payload: string, retain = false): Promise<void> {
@@ -73,6 +129,6 @@ export class Broker {
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
   }
 }

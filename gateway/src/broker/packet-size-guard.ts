@@ -1,5 +1,4 @@
 import { Duplex, Transform, type TransformCallback } from 'node:stream';
-import type { Socket } from 'node:net';
 import { MAX_PAYLOAD_BYTES } from '@tusafishe/protocol';
 import { GatewayError } from '../errors.js';
 
@@ -57,9 +56,9 @@ export class PacketSizeGuard extends Transform {
   }
 }
 
-/** The connection aedes handles: reads pass through the guard, writes go straight to the socket. */
+/** The connection aedes handles (TCP socket or WebSocket stream): reads pass through the guard, writes go straight out. */
 export function guardPacketSize(
-  socket: Socket,
+  socket: Duplex,
   onRefused: (error: Error) => void,
   max = MAX_MQTT_PACKET_BYTES,
 ): Duplex {

@@ -63,10 +63,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     },
     referrerPolicy: { policy: 'no-referrer' },
   });
-  // The same packet cap as the TCP listener: a WebSocket frame carries one MQTT packet.
+  // One MQTT packet may span many WebSocket messages, so the frame cap alone bounds nothing:
+  // the broker's packet-size guard and login caps apply to `/mqtt` exactly as to TCP.
   await app.register(websocket, { options: { maxPayload: MAX_MQTT_PACKET_BYTES } });
   app.withTypeProvider<ZodTypeProvider>().get('/mqtt', { websocket: true }, (socket, request) => {
-    options.broker.aedes.handle(createWebSocketStream(socket), request.raw);
+    options.broker.accept(createWebSocketStream(socket), request.socket.remoteAddress);
   });
   return app;
 }
