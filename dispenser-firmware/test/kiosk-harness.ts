@@ -5,6 +5,7 @@ import type { GatewayOptions } from '@tusafishe/gateway';
 import { demoPassword, startTestGateway, type TestGateway } from '@tusafishe/gateway/testing';
 import {
   startSimulatedDispenser,
+  type FirmwareEngine,
   type SimulatedDispenser,
   type SimulatedDispenserOptions,
 } from '../src/host/simulated-dispenser.js';
@@ -16,17 +17,19 @@ export class KioskHarness {
   private constructor(
     public gateway: TestGateway,
     readonly dir: string,
+    /** Where the dispensers' firmware runs: Node, or Moddable's XS engine. */
+    readonly engine: FirmwareEngine,
   ) {}
 
   /** `setup` adds gateway parts (e.g. the firmware routes) as `startGateway`'s hook does. */
-  static async start(setup?: GatewayOptions['setup']): Promise<KioskHarness> {
+  static async start(setup?: GatewayOptions['setup'], engine: FirmwareEngine = 'node'): Promise<KioskHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'tusafishe-fw-'));
     const gateway = await startTestGateway({
       dataDir: join(dir, 'gateway'),
       keepDataDir: true,
       ...(setup ? { setup } : {}),
     });
-    return new KioskHarness(gateway, dir);
+    return new KioskHarness(gateway, dir, engine);
   }
 
   /** Boots (or reboots, reusing its flash) a simulated dispenser; fast water so tests stay short. */
@@ -38,6 +41,7 @@ export class KioskHarness {
       dataDir: join(this.dir, 'dispensers', id),
       flowRateMlPerSecond: 2000,
       timings: { completeRetryMs: 500 },
+      engine: this.engine,
       ...options,
     });
     this.dispensers.push(dispenser);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from './codec.js';
 import { AuthRequest } from './dispenser-reports.js';
-import { AuthResponse } from './messages.js';
+import { AuthResponse, DispenserCommand } from './messages.js';
 import { dispenserTopic, MAX_PAYLOAD_BYTES, parseDispenserTopic } from './topics.js';
 import { newId } from './ids.js';
 
@@ -36,6 +36,26 @@ describe('message codec', () => {
     };
     expect(decodeMessage(AuthResponse, JSON.stringify(denied))).toMatchObject({ ok: true });
     expect(decodeMessage(AuthResponse, JSON.stringify({ ...denied, reason: 'NOPE' }))).toMatchObject({ ok: false });
+  });
+});
+
+describe('OTA command', () => {
+  const ota = (url: string) =>
+    JSON.stringify({ command_id: newId(), type: 'ota', version: 'v2', url, sha256: 'a'.repeat(64), size: 1 });
+
+  it('checks the download URL without the URL global, which the dispenser runtime (XS) lacks', () => {
+    const { URL } = globalThis;
+    Reflect.deleteProperty(globalThis, 'URL');
+    try {
+      expect(decodeMessage(DispenserCommand, ota(`http://127.0.0.1:8080/firmware/${'b'.repeat(64)}.bin`)).ok).toBe(
+        true,
+      );
+      expect(decodeMessage(DispenserCommand, ota('http://gateway.local/firmware/x.bin')).ok).toBe(true);
+      for (const bad of ['ftp://gateway/x.bin', 'http://', 'gateway/x.bin', 'http://a b/x.bin'])
+        expect(decodeMessage(DispenserCommand, ota(bad))).toMatchObject({ ok: false, code: 'INVALID_MESSAGE' });
+    } finally {
+      globalThis.URL = URL;
+    }
   });
 });
 

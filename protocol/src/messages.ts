@@ -86,6 +86,14 @@ export const DispenserConfig = z.object({
 });
 export type DispenserConfig = z.infer<typeof DispenserConfig>;
 
+/**
+ * An absolute http(s) URL, checked by pattern: `z.url()` calls the `URL` constructor, which
+ * Moddable's XS runtime on the dispenser does not have (every OTA command would be dropped).
+ */
+const HttpUrl = z
+  .string()
+  .check(z.maxLength(512), z.regex(/^https?:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?(?:[/?#]\S*)?$/));
+
 /** Gateway → dispenser: a technician's action. */
 export const DispenserCommand = z.discriminatedUnion('type', [
   z.object({
@@ -98,7 +106,7 @@ export const DispenserCommand = z.discriminatedUnion('type', [
     command_id: Id,
     type: z.literal('ota'),
     version: z.string().check(z.maxLength(32)),
-    url: z.url(),
+    url: HttpUrl,
     sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
     size: z.int().check(z.minimum(1)),
   }),

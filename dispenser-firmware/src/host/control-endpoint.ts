@@ -46,7 +46,7 @@ export async function openControlEndpoint(panel: DispenserPanel, file: string): 
       const command = decodeMessage(Command, line);
       if (!command.ok) return void socket.write(`${JSON.stringify({ error: command.error })}\n`);
       try {
-        if ('keys' in command.value) panel.press(command.value.keys);
+        if ('keys' in command.value) void panel.press(command.value.keys);
         else panel.setFlowRate(command.value.flow_rate_ml_per_s);
       } catch (error) {
         socket.write(`${JSON.stringify({ error: (error as Error).message })}\n`);
@@ -111,7 +111,7 @@ export async function attachToControlEndpoint(file: string): Promise<AttachedPan
   const send = (command: z.infer<typeof Command>) => socket.write(`${JSON.stringify(command)}\n`);
   return {
     closed: new Promise((resolve) => socket.once('close', () => resolve())),
-    press: (keys) => send({ keys }),
+    press: async (keys) => void send({ keys }),
     setFlowRate: (mlPerSecond) => send({ flow_rate_ml_per_s: mlPerSecond }),
     view: () => current as DispenserPanelView,
     onChange: (listener) => {

@@ -11,7 +11,8 @@ export interface DispenserPanelView {
 
 /** A dispenser's front panel, whether the dispenser runs in this process or is attached over its control endpoint. */
 export interface DispenserPanel {
-  press(keys: string): void;
+  /** Resolves once the firmware has handled the keys (attached over the control endpoint: once sent). */
+  press(keys: string): Promise<void>;
   view(): DispenserPanelView;
   /** Called on every LCD or valve change; returns the unsubscribe function. */
   onChange(listener: () => void): () => void;

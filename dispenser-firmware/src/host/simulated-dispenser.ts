@@ -14,6 +14,10 @@ import { VirtualPanel } from './virtual-panel.js';
 import { VirtualWaterLine } from './virtual-water-line.js';
 import { openControlEndpoint, type ControlEndpoint } from './control-endpoint.js';
 import type { DispenserPanel, DispenserPanelView } from './dispenser-panel.js';
+import { XsFirmware, xsFirmwareBundle } from './xs-firmware.js';
+
+/** Where the firmware runs: in this Node process, or on Moddable's XS engine in an xsnap worker. */
+export type FirmwareEngine = 'node' | 'xs';
 
 export interface SimulatedDispenserOptions {
   /** Dispenser id; also its MQTT username and client id unless `username` says otherwise. */
@@ -31,6 +35,8 @@ export interface SimulatedDispenserOptions {
   timings?: Partial<FirmwareTimings>;
   /** Open the loopback control endpoint (listed in `<dataDir>/control.json`) for the terminal dispenser. */
   control?: boolean;
+  /** Default `node`; `xs` runs the firmware bundle on XS, with this host's simulated hardware. */
+  engine?: FirmwareEngine;
 }
 
 export interface SimulatedDispenser extends DispenserPanel {
@@ -42,6 +48,8 @@ export interface SimulatedDispenser extends DispenserPanel {
   readonly connected: boolean;
   /** Meter pulses of the current (or last) valve opening. */
   readonly pulses: number;
+  /** The XS engine running the firmware (engine `xs`), for its meters and snapshots. */
+  readonly xs: XsFirmware | undefined;
   /** Resolves once `predicate` holds (checked every 20 ms); rejects after `timeoutMs` with the LCD in the message. */
   waitFor(predicate: (dispenser: SimulatedDispenser) => boolean, what?: string, timeoutMs?: number): Promise<void>;
   /** Resolves once the LCD shows `text` (on any line, or a regexp over the four lines joined by "\n"). */
@@ -57,12 +65,47 @@ const SIMULATED_RSSI_DBM = -58;
 const SIMULATED_FREE_HEAP = 142_000;
 const CONTROL_FILE = 'control.json';
 
+/** The firmware of one boot, whichever engine runs it. */
+interface RunningFirmware {
+  readonly state: DispenserStateName;
+  readonly connected: boolean;
+  readonly pulsesPerLitre: number | undefined;
+  /** What stopped the engine unexpectedly, if anything did. */
+  readonly failure: Error | undefined;
+  /** Resolves once every event so far has been handled. */
+  settled(): Promise<void>;
+  /** Orderly shutdown of the firmware itself. */
+  stop(): Promise<void>;
+  /** Power cut: nothing of it runs again. */
+  cut(): Promise<void>;
+}
+
+/** The firmware in this process: events are handled before the call that caused them returns. */
+function nodeFirmware(dispenser: Dispenser): RunningFirmware {
+  dispenser.start();
+  return {
+    get state() {
+      return dispenser.state;
+    },
+    get connected() {
+      return dispenser.connected;
+    },
+    get pulsesPerLitre() {
+      return dispenser.config?.pulses_per_litre;
+    },
+    failure: undefined,
+    settled: async () => undefined,
+    stop: async () => dispenser.stop(),
+    cut: async () => undefined,
+  };
+}
+
 /** One boot of the simulated board: everything a power cut takes away. */
 interface Boot {
   clock: HostClock;
   mqtt: MqttJsLink;
   line: VirtualWaterLine;
-  firmware: Dispenser;
+  firmware: RunningFirmware;
 }
 
 class SimulatedDispenserHost implements SimulatedDispenser {
@@ -76,7 +119,11 @@ class SimulatedDispenserHost implements SimulatedDispenser {
   /** Powered off (stopped or cut) and not rebooted: stop() has nothing left to do. */
   #off = false;
 
-  constructor(options: SimulatedDispenserOptions) {
+  constructor(
+    options: SimulatedDispenserOptions,
+    /** The XS firmware bundle, for engine `xs`. */
+    private readonly xsBundle: string | undefined,
+  ) {
     this.id = options.id;
     this.#options = options;
     this.#storage = new FileStorage(options.dataDir);
@@ -94,7 +141,7 @@ class SimulatedDispenserHost implements SimulatedDispenser {
     const mqtt = new MqttJsLink(options.mqttUrl);
     const line = new VirtualWaterLine({
       flowRateMlPerSecond: this.#flowRate,
-      pulsesPerLitre: () => options.meterPulsesPerLitre ?? firmware.config?.pulses_per_litre ?? 450,
+      pulsesPerLitre: () => options.meterPulsesPerLitre ?? firmware.pulsesPerLitre ?? 450,
     });
     const panel = this.#panel;
     const hal: Hal = {
@@ -122,13 +169,16 @@ class SimulatedDispenserHost implements SimulatedDispenser {
       },
       firmware: new HostFirmwareSlots(this.#storage, () => !clock.halted),
     };
-    const firmware = new Dispenser(
-      hal,
-      { id: options.id, username: options.username ?? options.id, password: options.password },
-      options.timings,
-    );
-    firmware.start();
+    const identity = { id: options.id, username: options.username ?? options.id, password: options.password };
+    const firmware: RunningFirmware = this.xsBundle
+      ? new XsFirmware(this.xsBundle, hal, identity, options.timings ?? {})
+      : nodeFirmware(new Dispenser(hal, identity, options.timings));
     return { clock, mqtt, line, firmware };
+  }
+
+  get xs(): XsFirmware | undefined {
+    const { firmware } = this.#boot;
+    return firmware instanceof XsFirmware ? firmware : undefined;
   }
 
   async #restart(): Promise<void> {
@@ -140,7 +190,8 @@ class SimulatedDispenserHost implements SimulatedDispenser {
   /** Everything of this boot stops without the firmware running another line. */
   async #cut(): Promise<void> {
     this.#off = true;
-    const { clock, line, mqtt } = this.#boot;
+    const { clock, line, mqtt, firmware } = this.#boot;
+    await firmware.cut();
     clock.halt();
     this.#panel.unplug();
     line.close();
@@ -169,8 +220,8 @@ class SimulatedDispenserHost implements SimulatedDispenser {
     return this.#boot.line.count();
   }
 
-  press(keys: string): void {
-    this.#panel.press(keys);
+  press(keys: string): Promise<void> {
+    return this.#panel.press(keys).then(() => this.#boot.firmware.settled());
   }
 
   view(): DispenserPanelView {
@@ -200,6 +251,8 @@ class SimulatedDispenserHost implements SimulatedDispenser {
   ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
+      const { failure } = this.#boot.firmware;
+      if (failure) throw new Error(`${this.id}: the firmware engine failed: ${failure.message}`);
       if (Date.now() > deadline) {
         throw new Error(
           `${this.id}: timed out after ${timeoutMs} ms waiting for ${what}; LCD:\n${this.lcd().join('\n')}`,
@@ -223,7 +276,7 @@ class SimulatedDispenserHost implements SimulatedDispenser {
     if (this.#off) return;
     this.#off = true;
     const { clock, line, mqtt, firmware } = this.#boot;
-    firmware.stop();
+    await firmware.stop();
     clock.halt();
     line.close();
     this.#panel.unplug();
@@ -240,7 +293,8 @@ class SimulatedDispenserHost implements SimulatedDispenser {
 /** Boots a simulated dispenser (host HAL around the real firmware) and connects it to the gateway's broker. */
 export async function startSimulatedDispenser(options: SimulatedDispenserOptions): Promise<SimulatedDispenser> {
   mkdirSync(options.dataDir, { recursive: true });
-  const dispenser = new SimulatedDispenserHost(options);
+  const xsBundle = options.engine === 'xs' ? await xsFirmwareBundle() : undefined;
+  const dispenser = new SimulatedDispenserHost(options, xsBundle);
   if (options.control) await dispenser.openControl();
   return dispenser;
 }

@@ -4,7 +4,8 @@ import { isKey, type Key, type Keypad, type Lcd } from '../hal.js';
 /** The keypad and LCD of a simulated dispenser, driven by tests, the terminal or a control client. */
 export class VirtualPanel implements Keypad, Lcd {
   #lines: readonly string[] = Array.from({ length: LCD_ROWS }, () => ' '.repeat(LCD_COLUMNS));
-  #keyListener: ((key: Key) => void) | undefined;
+  /** A listener may return a promise: the key is handled when it settles (firmware in another process). */
+  #keyListener: ((key: Key) => unknown) | undefined;
   readonly #changeListeners = new Set<() => void>();
 
   onKey(listener: (key: Key) => void): void {
@@ -20,12 +21,15 @@ export class VirtualPanel implements Keypad, Lcd {
     return [...this.#lines];
   }
 
-  /** Presses each character in turn; rejects the whole string if any is not a keypad key. */
-  press(keys: string): void {
+  /**
+   * Presses each character in turn; throws for the whole string if any is not a keypad key.
+   * Resolves once the firmware has handled every key.
+   */
+  press(keys: string): Promise<void> {
     const pressed = [...keys];
     const invalid = pressed.filter((key) => !isKey(key));
     if (invalid.length) throw new RangeError(`not keypad keys: ${invalid.join(' ')} (use 0-9 * # A-D)`);
-    for (const key of pressed) this.#keyListener?.(key as Key);
+    return Promise.all(pressed.map((key) => this.#keyListener?.(key as Key))).then(() => undefined);
   }
 
   /** Disconnects the keypad (power cut): presses do nothing until the next boot registers again. */

@@ -18,7 +18,9 @@ export class VirtualWaterLine implements Valve, FlowMeter {
   #fraction = 0;
   #lastTick = 0;
   #ticker: NodeJS.Timeout | undefined;
-  #listener: (count: number) => void = () => undefined;
+  #listener: (count: number) => unknown = () => undefined;
+  /** A pulse whose listener has not finished yet: the next waits for it. */
+  #handling = false;
   #rate: number;
   readonly #tickMs: number;
 
@@ -59,7 +61,12 @@ export class VirtualWaterLine implements Valve, FlowMeter {
     this.#fraction = 0;
   }
 
-  onPulse(listener: (count: number) => void): void {
+  /**
+   * A listener that returns a promise (firmware in another process) holds the next pulse until
+   * it settles, as a listener running inline does: closing the valve in it stops the flow.
+   * The water keeps its rate meanwhile; held pulses follow one at a time.
+   */
+  onPulse(listener: (count: number) => unknown): void {
     this.#listener = listener;
   }
 
@@ -68,10 +75,17 @@ export class VirtualWaterLine implements Valve, FlowMeter {
     const now = performance.now();
     this.#fraction += (((now - this.#lastTick) / 1000) * this.#rate * this.options.pulsesPerLitre()) / 1000;
     this.#lastTick = now;
-    while (this.#fraction >= 1 && this.#open) {
+    while (this.#fraction >= 1 && this.#open && !this.#handling) {
       this.#fraction -= 1;
       this.#count += 1;
-      this.#listener(this.#count);
+      const handled = this.#listener(this.#count);
+      if (handled instanceof Promise) {
+        this.#handling = true;
+        void handled.finally(() => {
+          this.#handling = false;
+          this.#flow();
+        });
+      }
     }
   }
 }
