@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { DEVICE_ENTRY, bundleFirmware } from '../dispenser-firmware/src/host/firmware-bundle.js';
+import { DEVICE_ENTRY, bundleFirmware } from '@tusafishe/dispenser-firmware/build';
 
 const OUTFILE = fileURLToPath(new URL('../dispenser-firmware/dist/device/dispenser.js', import.meta.url));
 const TARGET_BYTES = 48 * 1024;
