@@ -49,7 +49,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The release `xsnap-worker` binary of the installed `@agoric/xsnap`. */
-export function xsnapWorkerBinary(): string {
+function xsnapWorkerBinary(): string {
   const packageJson = createRequire(import.meta.url).resolve('@agoric/xsnap/package.json');
   return join(dirname(packageJson), 'xsnap-native/xsnap/build/bin/lin/release/xsnap-worker');
 }
