@@ -5,11 +5,11 @@ describe('hardware configuration', () => {
   it('has working defaults without any variable', () => {
     const config = hardwareConfigFromEnv({});
     expect(config).toMatchObject({
-      mode: 'auto',
+      mode: 'hardware',
       gpio: { pumpPin: 17, uvLampPin: 27, debounceMs: 50 },
       modbus: { transport: 'rtu', path: '/dev/ttyUSB0', baudRate: 9600, timeoutMs: 500, retries: 2 },
       modem: { path: '/dev/ttyUSB2', baudRate: 115200 },
-      rules: { tankLowPct: 15, pumpOnBelowPct: 40, pumpOffAbovePct: 90 },
+      rules: { tankLowPct: 15, pumpOnBelowPct: 40, pumpOffAbovePct: 90, unknownQualityBlocks: true },
       alerts: { technicianPhones: [], smsAfterOfflineMs: 600_000 },
     });
     expect(Object.keys(config.sensors)).toEqual(['tank_level', 'conductivity', 'turbidity', 'free_chlorine']);
@@ -46,5 +46,15 @@ describe('hardware configuration', () => {
     expect(() => hardwareConfigFromEnv({ HW_SENSORS: '{"ph":{"address":6}}' })).toThrow(/sensors\.ph/);
     expect(() => resolveHardwareConfig({ rules: { pumpOnBelowPct: 95 } })).toThrow(/pumpOnBelowPct must be below/);
     expect(() => hardwareConfigFromEnv({ HW_MODE: 'real' })).toThrow(/INVALID|mode/);
+  });
+
+  it('simulates only when asked, never in production', () => {
+    expect(() => hardwareConfigFromEnv({ HW_MODE: 'auto' })).toThrow(/mode/);
+    expect(hardwareConfigFromEnv({ HW_MODE: 'simulated' }).mode).toBe('simulated');
+    expect(() => hardwareConfigFromEnv({ HW_MODE: 'simulated', NODE_ENV: 'production' })).toThrow(
+      /HW_MODE=simulated is refused in production/,
+    );
+    expect(hardwareConfigFromEnv({ NODE_ENV: 'production' }).mode).toBe('hardware');
+    expect(hardwareConfigFromEnv({ HW_UNKNOWN_QUALITY_BLOCKS: 'false' }).rules.unknownQualityBlocks).toBe(false);
   });
 });

@@ -84,10 +84,12 @@ const E164Phone = z
 export const HardwareConfig = z
   .object({
     /**
-     * `auto`: real drivers where the hardware is present (onoff says GPIO is accessible), simulators otherwise.
+     * `hardware`: the real drivers; a GPIO line, sensor or modem that cannot be reached is a
+     * hardware fault (alert, interlocks fail safe), never replaced by a simulator.
+     * `simulated`: every device is a simulator (only when asked: `npm start`, tests; refused in production).
      * `off`: a gateway without kiosk hardware (no interlocks, no readings), e.g. in fleet tests.
      */
-    mode: z.enum(['auto', 'hardware', 'simulated', 'off']).default('auto'),
+    mode: z.enum(['hardware', 'simulated', 'off']).default('hardware'),
     /** Usable tank volume, to show litres beside the level; unknown when absent. */
     tankCapacityLitres: z.number().positive().max(1_000_000).optional(),
     gpio: z
@@ -141,6 +143,8 @@ export const HardwareConfig = z
         pumpOnBelowPct: z.number().min(0).max(100).default(40),
         pumpOffAbovePct: z.number().min(0).max(100).default(90),
         evaluateIntervalMs: z.int().min(10).default(1000),
+        /** A quality sensor silent or not read yet blocks dispensing (WATER_QUALITY); false: only out-of-range readings do. */
+        unknownQualityBlocks: z.boolean().default(true),
       })
       .prefault({})
       .refine((r) => r.pumpOnBelowPct < r.pumpOffAbovePct, 'pumpOnBelowPct must be below pumpOffAbovePct'),
@@ -234,6 +238,7 @@ const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: E
   ['HW_TANK_LOW_PCT', 'rules.tankLowPct', asNumber],
   ['HW_PUMP_ON_BELOW_PCT', 'rules.pumpOnBelowPct', asNumber],
   ['HW_PUMP_OFF_ABOVE_PCT', 'rules.pumpOffAbovePct', asNumber],
+  ['HW_UNKNOWN_QUALITY_BLOCKS', 'rules.unknownQualityBlocks', asBool],
   ['HW_TECHNICIAN_PHONES', 'alerts.technicianPhones', asList],
   ['HW_SMS_AFTER_OFFLINE_MS', 'alerts.smsAfterOfflineMs', asNumber],
   ['HW_SMS_MAX_PER_HOUR', 'alerts.smsMaxPerHour', asNumber],
@@ -244,7 +249,7 @@ const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: E
 ];
 
 /**
- * Reads HW_* variables (unset or empty = default). HW_SENSORS is JSON merged per
+ * Reads HW_* variables (unset or empty = default; simulation refused when NODE_ENV=production). HW_SENSORS is JSON merged per
  * sensor over the defaults: `{"turbidity":{"address":5}}` changes one field,
  * `{"free_chlorine":null}` removes a sensor, a new id must be complete.
  */
@@ -261,7 +266,11 @@ export function hardwareConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Har
     }
     setPath(input, path, path === 'sensors' ? mergeSensors(value, name) : value);
   }
-  return resolveHardwareConfig(input);
+  const config = resolveHardwareConfig(input);
+  if (config.mode === 'simulated' && env.NODE_ENV === 'production') {
+    throw new HardwareError('INVALID_HARDWARE_CONFIG', 'HW_MODE=simulated is refused in production');
+  }
+  return config;
 }
 
 function mergeSensors(overrides: unknown, name: string): Record<string, unknown> {

@@ -19,7 +19,7 @@ export interface SensorSnapshot {
 export interface HardwareSnapshot {
   at: number;
   mode: 'hardware' | 'simulated';
-  gpio: 'onoff' | 'simulated';
+  gpio: 'onoff' | 'simulated' | 'unavailable';
   tank: { levelPct: number | null; litres: number | null; lowFloatWet: boolean; highFloatWet: boolean };
   pump: { on: boolean };
   uvLamp: { on: boolean; fault: boolean | null };

@@ -7,10 +7,9 @@ import { AlertBook, type AlertChange, type HardwareAlert } from './alerts/alert-
 import { SmsAlerter } from './alerts/sms-alerter.js';
 import { hardwareRoutes, type HardwareApi } from './api/hardware-routes.js';
 import { resolveHardwareConfig, type HardwareConfig, type HardwareConfigInput } from './config.js';
-import type { GpioChip } from './gpio/gpio-line.js';
+import { unavailableGpioChip, type GpioChip } from './gpio/gpio-line.js';
 import { KioskIo } from './gpio/kiosk-io.js';
 import { openOnoffChip } from './gpio/onoff-gpio.js';
-import { SimulatedGpioChip } from './gpio/simulated-gpio.js';
 import type { HardwareSnapshot, SensorSnapshot } from './hardware-snapshot.js';
 import { inOkRange } from './modbus/sensor-reading.js';
 import { SensorPoller } from './modbus/sensor-poller.js';
@@ -56,8 +55,9 @@ export interface KioskHardware extends HardwareApi {
 /**
  * Starts the kiosk hardware: GPIO relays and switches, the RS-485 sensors, the
  * 4G modem, the rules over them and the readings store. In `simulated` mode
- * (and `auto` off a Pi) every device is a simulator reached over its real
- * protocol, with a simulated tank and water that change on their own.
+ * (only when asked) every device is a simulator reached over its real
+ * protocol, with a simulated tank and water that change on their own; in
+ * `hardware` mode a device that cannot be reached is a fault, never simulated.
  */
 export async function startKioskHardware(
   input: HardwareConfig | HardwareConfigInput,
@@ -66,8 +66,7 @@ export async function startKioskHardware(
   const config = resolveHardwareConfig(input);
   const logger = deps.logger.child({ part: 'hardware' });
   const now = deps.now ?? Date.now;
-  const onoff = config.mode === 'simulated' ? undefined : await openOnoffChip();
-  const mode = config.mode === 'hardware' || (config.mode === 'auto' && onoff) ? 'hardware' : 'simulated';
+  const mode = config.mode === 'simulated' ? 'simulated' : 'hardware';
 
   const closers: Array<() => Promise<void> | void> = [];
   const closeAll = async () => {
@@ -85,11 +84,10 @@ export async function startKioskHardware(
       simulation = new SimulatedKiosk(config, devices.chip, devices.sensors, devices.modem);
       closers.push(() => simulation?.stop());
       logger.warn('kiosk hardware SIMULATED: GPIO, Modbus sensors and 4G modem are simulators');
-    } else if (onoff) {
-      chip = onoff;
     } else {
-      chip = new SimulatedGpioChip();
-      logger.warn('GPIO not accessible on this machine: using the GPIO simulator (relays switch nothing)');
+      // Never a simulator in its place: unreachable GPIO is a fault the rules and alerts see.
+      chip =
+        (await openOnoffChip()) ?? unavailableGpioChip('GPIO not accessible (no /sys/class/gpio, or onoff failed)');
     }
 
     const io = new KioskIo(chip, config.gpio);
@@ -140,6 +138,7 @@ interface Parts {
 
 class KioskHardwareService implements KioskHardware {
   private readonly book = new AlertBook();
+  private readonly loggedFaults = new Set<string>();
   private readonly sms: SmsAlerter;
   private closed = false;
 
@@ -169,6 +168,11 @@ class KioskHardwareService implements KioskHardware {
     if (this.closed) return;
     const observation = this.observe();
     const outcome = evaluateKiosk(observation, this.config.rules);
+    for (const fault of this.parts.io.faults()) {
+      if (this.loggedFaults.has(fault.line)) continue;
+      this.loggedFaults.add(fault.line);
+      this.deps.logger.error(fault, 'GPIO line fault: reading it as unknown (fail-safe)');
+    }
     if (outcome.pumpOn !== observation.outputs.pumpOn) {
       this.parts.io.setPump(outcome.pumpOn);
       this.deps.logger.info({ pumpOn: outcome.pumpOn, tank: tankLevel(observation) }, 'feed pump switched');
@@ -253,6 +257,7 @@ class KioskHardwareService implements KioskHardware {
       readings: poller.latest(),
       inputs: io.inputState(),
       outputs: io.outputState(),
+      gpioFaults: io.faults(),
       modem: modem.status(),
     };
   }

@@ -26,40 +26,61 @@ type InputName = keyof KioskInputs;
 export type LineName = InputName | keyof KioskOutputs;
 const INPUT_NAMES: readonly InputName[] = ['tankLowFloat', 'tankHighFloat', 'doorOpen', 'uvFault', 'sourceLow'];
 
-/** The kiosk's relays and switches by name, on whichever GPIO chip is in use. */
+/**
+ * What an input whose line cannot be read (a hardware fault) is taken to say: whatever
+ * stops water or the pump. Low float dry (TANK_LOW), high float up and source dry (pump
+ * off), ballast fault (UV_FAULT); the door reads closed, its fault being an alert of its own.
+ */
+const FAIL_SAFE: Record<InputName, boolean> = {
+  tankLowFloat: false,
+  tankHighFloat: true,
+  doorOpen: false,
+  uvFault: true,
+  sourceLow: true,
+};
+
+/** A line that could not be opened, read or written: a hardware fault until the gateway restarts. */
+export interface LineFault {
+  line: LineName;
+  pin: number;
+  error: string;
+}
+
+/**
+ * The kiosk's relays and switches by name, on whichever GPIO chip is in use. A line that
+ * cannot be opened, read or written is a fault (`faults()`), never a guess: an input reads
+ * its fail-safe value and a relay counts as off.
+ */
 export class KioskIo extends EventEmitter<{ input: [name: InputName, value: boolean] }> {
-  private readonly pump: GpioLine;
-  private readonly uvLamp: GpioLine;
-  private readonly inputs = new Map<InputName, GpioLine>();
+  private readonly lines = new Map<LineName, GpioLine>();
+  private readonly lineFaults = new Map<LineName, LineFault>();
   private readonly values: KioskInputs;
-  /** What we last wrote: this process is the relays' only writer. */
+  /** What we last wrote successfully: this process is the relays' only writer. */
   private readonly outputs: KioskOutputs = { pumpOn: false, uvLampOn: false };
   private closed = false;
 
   constructor(
     readonly chip: GpioChip,
-    config: HardwareConfig['gpio'],
+    private readonly config: HardwareConfig['gpio'],
   ) {
     super();
     const out = { activeLow: config.relaysActiveLow };
-    this.pump = chip.open(gpioPin(config, 'pumpOn')!, 'out', 'none', out);
-    this.uvLamp = chip.open(gpioPin(config, 'uvLampOn')!, 'out', 'none', out);
+    this.openLine('pumpOn', (pin) => chip.open(pin, 'out', 'none', out));
+    this.openLine('uvLampOn', (pin) => chip.open(pin, 'out', 'none', out));
     this.setPump(false);
     this.setUvLamp(false);
     const inOptions = { activeLow: config.inputsActiveLow, debounceTimeout: config.debounceMs };
     for (const name of INPUT_NAMES) {
-      const pin = gpioPin(config, name);
-      if (pin === undefined) continue;
-      const line = chip.open(pin, 'in', 'both', inOptions);
-      line.watch((error, value) => {
-        if (!error) this.update(name, value);
+      const line = this.openLine(name, (pin) => chip.open(pin, 'in', 'both', inOptions));
+      line?.watch((error, value) => {
+        if (error) this.fault(name, error);
+        else this.update(name, value);
       });
-      this.inputs.set(name, line);
     }
     this.values = {
-      tankLowFloat: this.read('tankLowFloat') ?? false,
-      tankHighFloat: this.read('tankHighFloat') ?? false,
-      doorOpen: this.read('doorOpen') ?? false,
+      tankLowFloat: this.read('tankLowFloat') ?? FAIL_SAFE.tankLowFloat,
+      tankHighFloat: this.read('tankHighFloat') ?? FAIL_SAFE.tankHighFloat,
+      doorOpen: this.read('doorOpen') ?? FAIL_SAFE.doorOpen,
       uvFault: this.read('uvFault'),
       sourceLow: this.read('sourceLow'),
     };
@@ -73,16 +94,17 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
     return { ...this.outputs };
   }
 
+  /** Lines that failed, in wiring order. */
+  faults(): LineFault[] {
+    return [...this.lineFaults.values()];
+  }
+
   setPump(on: boolean): void {
-    if (this.closed) return;
-    this.pump.writeSync(on ? 1 : 0);
-    this.outputs.pumpOn = on;
+    this.write('pumpOn', on);
   }
 
   setUvLamp(on: boolean): void {
-    if (this.closed) return;
-    this.uvLamp.writeSync(on ? 1 : 0);
-    this.outputs.uvLampOn = on;
+    this.write('uvLampOn', on);
   }
 
   /** Relays off (a stopped gateway must not leave the pump running), lines released. */
@@ -91,15 +113,57 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
     this.setPump(false);
     this.setUvLamp(false);
     this.closed = true;
-    for (const line of [this.pump, this.uvLamp, ...this.inputs.values()]) {
+    for (const line of this.lines.values()) {
       line.unwatchAll();
       line.unexport();
     }
   }
 
+  private openLine(name: LineName, open: (pin: number) => GpioLine): GpioLine | undefined {
+    const pin = gpioPin(this.config, name);
+    if (pin === undefined) return undefined; // not fitted
+    try {
+      const line = open(pin);
+      this.lines.set(name, line);
+      return line;
+    } catch (error) {
+      this.fault(name, error);
+      return undefined;
+    }
+  }
+
+  private write(name: keyof KioskOutputs, on: boolean): void {
+    if (this.closed) return;
+    const line = this.lines.get(name);
+    if (!line) return; // faulted: counts as off
+    try {
+      line.writeSync(on ? 1 : 0);
+      this.outputs[name] = on;
+    } catch (error) {
+      this.fault(name, error);
+      this.outputs[name] = false;
+    }
+  }
+
+  /** The line's logical value; the fail-safe value when it is faulty; undefined when not fitted. */
   private read(name: InputName): boolean | undefined {
-    const line = this.inputs.get(name);
-    return line ? line.readSync() === 1 : undefined;
+    if (gpioPin(this.config, name) === undefined) return undefined;
+    const line = this.lines.get(name);
+    if (!line) return FAIL_SAFE[name];
+    try {
+      return line.readSync() === 1;
+    } catch (error) {
+      this.fault(name, error);
+      return FAIL_SAFE[name];
+    }
+  }
+
+  private fault(name: LineName, error: unknown): void {
+    if (this.lineFaults.has(name)) return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.lineFaults.set(name, { line: name, pin: gpioPin(this.config, name) ?? -1, error: message });
+    if (name in FAIL_SAFE && this.values) this.update(name as InputName, FAIL_SAFE[name as InputName] ? 1 : 0);
+    if (name === 'pumpOn' || name === 'uvLampOn') this.outputs[name] = false;
   }
 
   private update(name: InputName, value: BinaryValue): void {

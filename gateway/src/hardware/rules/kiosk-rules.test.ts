@@ -129,3 +129,28 @@ describe('dispense interlocks', () => {
     expect(keys(observe({ modem: { state: 'not_fitted', registered: false } }))).toEqual([]);
   });
 });
+
+describe('unknown readings', () => {
+  it('a silent quality sensor blocks dispensing by default, and only alerts when the kiosk says unknown may pass', () => {
+    const silent = observe({ silent: ['free_chlorine'] });
+    expect(evaluateKiosk(silent, rules).denial).toBe('WATER_QUALITY');
+    const lenient = { ...rules, unknownQualityBlocks: false };
+    expect(evaluateKiosk(silent, lenient).denial).toBeNull();
+    expect(evaluateKiosk(silent, lenient).conditions.map((c) => c.key)).toContain('sensor_silent:free_chlorine');
+    // Out of range still blocks whatever the setting.
+    expect(evaluateKiosk(observe({ values: { free_chlorine: 0.05 } }), lenient).denial).toBe('WATER_QUALITY');
+  });
+
+  it('a faulty GPIO line is a critical hardware-fault alert', () => {
+    const observation = {
+      ...observe({ inputs: { sourceLow: true } }),
+      gpioFaults: [{ line: 'sourceLow' as const, pin: 5, error: 'EIO' }],
+    };
+    const outcome = evaluateKiosk(observation, rules);
+    expect(outcome.conditions).toContainEqual(
+      expect.objectContaining({ key: 'gpio_fault:sourceLow', severity: 'critical' }),
+    );
+    expect(outcome.conditions.map((c) => c.key)).not.toContain('source_low');
+    expect(outcome.pumpOn).toBe(false);
+  });
+});

@@ -1,6 +1,6 @@
 import type { DenialCode } from '@tusafishe/protocol';
 import type { HardwareConfig, SensorSpec } from '../config.js';
-import type { KioskInputs, KioskOutputs } from '../gpio/kiosk-io.js';
+import type { KioskInputs, KioskOutputs, LineFault } from '../gpio/kiosk-io.js';
 import { inOkRange, type SensorReading } from '../modbus/sensor-reading.js';
 import type { ModemStatus } from '../modem/modem-monitor.js';
 
@@ -11,6 +11,8 @@ export interface KioskObservation {
   readings: ReadonlyMap<string, SensorReading>;
   inputs: KioskInputs;
   outputs: KioskOutputs;
+  /** GPIO lines that cannot be used; their inputs already read fail-safe, their relays off. */
+  gpioFaults?: readonly LineFault[];
   modem: ModemStatus;
 }
 
@@ -43,13 +45,14 @@ type Rules = HardwareConfig['rules'];
 export function evaluateKiosk(observation: KioskObservation, rules: Rules): RulesOutcome {
   const tankLow = tankLowCondition(observation, rules);
   const uv = uvCondition(observation);
-  const quality = qualityConditions(observation);
+  const quality = qualityConditions(observation, rules.unknownQualityBlocks);
   const denial: DenialCode | null = tankLow ? 'TANK_LOW' : uv ? 'UV_FAULT' : quality.unsafe ? 'WATER_QUALITY' : null;
   const conditions = [
     tankLow,
     uv,
     ...quality.conditions,
     ...silentConditions(observation),
+    ...gpioFaultConditions(observation),
     ...switchConditions(observation),
   ];
   return {
@@ -101,14 +104,18 @@ function uvCondition({ inputs, outputs }: KioskObservation): Condition | undefin
   return undefined;
 }
 
-function qualityConditions(observation: KioskObservation): { unsafe: boolean; conditions: Condition[] } {
+function qualityConditions(
+  observation: KioskObservation,
+  unknownBlocks: boolean,
+): { unsafe: boolean; conditions: Condition[] } {
   let unsafe = false;
   const conditions: Condition[] = [];
   for (const [sensor, spec] of Object.entries(observation.sensors)) {
     if (spec.kind !== 'quality') continue;
     const reading = observation.readings.get(sensor);
     if (reading?.status !== 'ok') {
-      unsafe = true; // silent or not read yet; the silent alert is raised below
+      // Silent or not read yet: unknown water (the silent alert is raised below); blocks unless the kiosk says otherwise.
+      if (unknownBlocks) unsafe = true;
       continue;
     }
     if (inOkRange(reading.value, spec)) continue;
@@ -140,10 +147,20 @@ function silentConditions(observation: KioskObservation): Condition[] {
   );
 }
 
-function switchConditions({ inputs, modem }: KioskObservation): Condition[] {
+/** A GPIO line that cannot be used is a hardware fault: critical, one alert per line. */
+function gpioFaultConditions({ gpioFaults = [] }: KioskObservation): Condition[] {
+  return gpioFaults.map(({ line, pin, error }) =>
+    critical(`gpio_fault:${line}`, `Hardware fault: GPIO ${pin} (${line}) unusable: ${error}`, { line, pin, error }),
+  );
+}
+
+function switchConditions({ inputs, modem, gpioFaults = [] }: KioskObservation): Condition[] {
   const conditions: Condition[] = [];
+  const faulty = new Set(gpioFaults.map((f) => f.line));
   if (inputs.doorOpen) conditions.push(warning('door_open', 'Kiosk door open', {}));
-  if (inputs.sourceLow) conditions.push(warning('source_low', 'Feed source dry: pump held off', {}));
+  // A faulty source switch reads dry (pump off) but says nothing about the source: its fault alert says why.
+  if (inputs.sourceLow && !faulty.has('sourceLow'))
+    conditions.push(warning('source_low', 'Feed source dry: pump held off', {}));
   if (modem.state !== 'not_fitted' && !modem.registered) {
     const why =
       modem.state === 'ok'

@@ -1,0 +1,56 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AlertChange } from './alerts/alert-book.js';
+import { KioskIo } from './gpio/kiosk-io.js';
+import { SimulatedGpioChip } from './gpio/simulated-gpio.js';
+import { resolveHardwareConfig } from './config.js';
+import { startKioskHardware, type KioskHardware } from './kiosk-hardware.js';
+import { waitUntil } from './test-support/wait-until.js';
+
+let hw: KioskHardware | undefined;
+afterEach(() => hw?.close());
+
+describe('kiosk hardware that cannot be reached (HW_MODE=hardware, no GPIO, no RS-485 port)', () => {
+  it('simulates nothing: every line and sensor is a fault, alerted, and no water is sold', async () => {
+    const changes: AlertChange[] = [];
+    hw = await startKioskHardware(
+      {
+        mode: 'hardware',
+        gpio: { base: 1000 }, // pins that exist nowhere, should this machine have GPIO
+        modbus: { path: '/dev/does-not-exist', timeoutMs: 50, retries: 0, pollIntervalMs: 20 },
+        modem: { path: '' },
+        rules: { evaluateIntervalMs: 20 },
+      },
+      { logger: pino({ level: 'silent' }), onAlert: (c) => changes.push(c), isCloudReachable: () => true },
+    );
+    expect(hw.mode).toBe('hardware');
+    expect(hw.simulation).toBeUndefined();
+    const snapshot = hw.snapshot();
+    expect(snapshot.gpio).not.toBe('simulated');
+    // Unknown floats and lamp read fail-safe: no dispense, pump and UV off.
+    expect(hw.interlock()).toBe('TANK_LOW');
+    expect(snapshot).toMatchObject({ pump: { on: false }, uvLamp: { on: false } });
+    const alerts = hw.activeAlerts().map((a) => a.key);
+    for (const line of ['pumpOn', 'uvLampOn', 'tankLowFloat', 'tankHighFloat', 'doorOpen'])
+      expect(alerts).toContain(`gpio_fault:${line}`);
+    expect(hw.activeAlerts().find((a) => a.key === 'gpio_fault:pumpOn')?.severity).toBe('critical');
+    await waitUntil(() => hw!.activeAlerts().some((a) => a.key === 'sensor_silent:free_chlorine'), 5000, 'silent');
+    expect(changes.filter((c) => c.kind === 'raised').map((c) => c.alert.key)).toContain('gpio_fault:tankLowFloat');
+  });
+});
+
+describe('a GPIO line that fails while running', () => {
+  it('becomes a fault read at its fail-safe value instead of throwing', () => {
+    const config = resolveHardwareConfig({ gpio: { uvFaultPin: 25 } }).gpio;
+    const chip = new SimulatedGpioChip();
+    const io = new KioskIo(chip, config);
+    const lamp = chip.line(config.uvLampPin);
+    lamp.writeSync = () => {
+      throw new Error('EIO: i/o error, write');
+    };
+    expect(() => io.setUvLamp(true)).not.toThrow();
+    expect(io.outputState().uvLampOn).toBe(false);
+    expect(io.faults()).toEqual([{ line: 'uvLampOn', pin: 27, error: 'EIO: i/o error, write' }]);
+    io.close();
+  });
+});
