@@ -6,8 +6,12 @@ import { AccountId, DispenserId, EpochMs, Id, KioskId } from './schema-parts.js'
  * merged across kiosks as a grow-only set keyed by `event_id`.
  */
 export const BALANCE_EVENT_TYPES = ['topup', 'dispense', 'adjustment', 'reversal'] as const;
-/** Facts gateways learn and report without touching a balance. */
-export const NOTICE_EVENT_TYPES = ['pin_lockout', 'alert_raised', 'alert_cleared'] as const;
+/**
+ * Facts gateways learn and report without touching a balance. `pin_unlock`: a technician
+ * cleared the customer's PIN lockout at a kiosk (`details.reason`, `details.technician`); the
+ * cloud clears its lockout too, so every kiosk learns it from the customer record.
+ */
+export const NOTICE_EVENT_TYPES = ['pin_lockout', 'pin_unlock', 'alert_raised', 'alert_cleared'] as const;
 export const LEDGER_EVENT_TYPES = [...BALANCE_EVENT_TYPES, ...NOTICE_EVENT_TYPES] as const;
 export type LedgerEventType = (typeof LEDGER_EVENT_TYPES)[number];
 

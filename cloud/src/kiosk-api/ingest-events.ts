@@ -1,11 +1,18 @@
 import type { LedgerEvent, PushResponse } from '@tusafishe/protocol';
 import type { Db } from '../store/db.js';
-import { appendEvents, applyLockout, balancesOf, existingEventIds, lockCustomerChanges } from '../ledger/ledger.js';
+import {
+  appendEvents,
+  applyLockout,
+  balancesOf,
+  clearLockout,
+  existingEventIds,
+  lockCustomerChanges,
+} from '../ledger/ledger.js';
 
 /** Stable codes for events a kiosk may not push; the gateway parks them instead of retrying. */
 const PUSH_REJECTIONS = {
   KIOSK_MISMATCH: 'the event belongs to another kiosk',
-  EVENT_TYPE_NOT_ALLOWED: 'kiosks report dispenses, lockouts and alerts; credit comes only from the cloud',
+  EVENT_TYPE_NOT_ALLOWED: 'kiosks report dispenses, lockouts, unlocks and alerts; credit comes only from the cloud',
   INVALID_AMOUNT: 'a dispense is negative or zero, a notice is zero',
   AMOUNT_TOO_LARGE: 'a dispense is larger than the per-dispense maximum',
   MISSING_ACCOUNT: 'this event type needs an account_id',
@@ -14,7 +21,9 @@ const PUSH_REJECTIONS = {
 } as const;
 type PushRejectionCode = keyof typeof PUSH_REJECTIONS;
 
-const KIOSK_EVENT_TYPES = new Set(['dispense', 'pin_lockout', 'alert_raised', 'alert_cleared']);
+const KIOSK_EVENT_TYPES = new Set(['dispense', 'pin_lockout', 'pin_unlock', 'alert_raised', 'alert_cleared']);
+/** Event types about one customer. */
+const CUSTOMER_EVENT_TYPES = new Set(['dispense', 'pin_lockout', 'pin_unlock']);
 /** Lockout length when a pin_lockout event does not say (`details.locked_until`). */
 const DEFAULT_LOCKOUT_MS = 15 * 60_000;
 
@@ -33,7 +42,7 @@ function checkEvent(event: LedgerEvent, kioskId: string, limits: KioskClaimLimit
   if (!KIOSK_EVENT_TYPES.has(event.type)) return 'EVENT_TYPE_NOT_ALLOWED';
   if (event.type === 'dispense' ? event.amount_ml > 0 : event.amount_ml !== 0) return 'INVALID_AMOUNT';
   if (event.type === 'dispense' && -event.amount_ml > limits.maxDispenseMl) return 'AMOUNT_TOO_LARGE';
-  if ((event.type === 'dispense' || event.type === 'pin_lockout') && !event.account_id) return 'MISSING_ACCOUNT';
+  if (CUSTOMER_EVENT_TYPES.has(event.type) && !event.account_id) return 'MISSING_ACCOUNT';
   return undefined;
 }
 
@@ -98,9 +107,13 @@ export async function ingestKioskEvents(
       else reject(event, 'DUPLICATE_SOURCE');
     }
     const now = Date.now();
+    // In the kiosk's order: a technician's unlock clears the lockout before it, fleet-wide
+    // (the version bump publishes the cleared record to every gateway).
     for (const event of valid) {
-      if (event.type === 'pin_lockout' && inserted.has(event.event_id))
+      if (!inserted.has(event.event_id)) continue;
+      if (event.type === 'pin_lockout')
         await applyLockout(tx, event.account_id!, lockedUntil(event, now, limits.maxLockoutMs));
+      if (event.type === 'pin_unlock') await clearLockout(tx, event.account_id!);
     }
     const balances = await balancesOf(tx, [
       ...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : []))),

@@ -40,6 +40,7 @@ export class CustomerReplica {
   private readonly dropPhoneHolder;
   private readonly upsert;
   private readonly updateBalance;
+  private readonly unlock;
 
   constructor(private readonly db: Db) {
     this.byPhone = db.prepare<[string], CustomerRow>('SELECT * FROM customers WHERE phone = ?');
@@ -57,6 +58,7 @@ export class CustomerReplica {
         locked_until = excluded.locked_until, version = excluded.version,
         usage_day = excluded.usage_day, used_today_ml = excluded.used_today_ml
       WHERE excluded.version >= customers.version`);
+    this.unlock = db.prepare('UPDATE customers SET locked_until = NULL WHERE account_id = ?');
     // The usage moves with the balance: the events just acknowledged are in the cloud's figure.
     this.updateBalance = db.prepare(`UPDATE customers SET balance_ml = @balance_ml, version = @version,
         usage_day = CASE WHEN @has_usage THEN @usage_day ELSE usage_day END,
@@ -94,6 +96,14 @@ export class CustomerReplica {
       }
       return changed;
     })();
+  }
+
+  /**
+   * Forgets the cloud's lockout in this replica (a technician's unlock); the cloud clears it
+   * too when the unlock event reaches it, and its next record says so.
+   */
+  clearLockout(accountId: string): void {
+    this.unlock.run(accountId);
   }
 
   /** Authoritative balances from a push response; older versions ignored. */

@@ -1,3 +1,4 @@
+import { newId } from '@tusafishe/protocol';
 import type { CountryCode } from '@tusafishe/protocol/phone';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Store } from '../store/store.js';
@@ -5,16 +6,20 @@ import { CustomerParams, CustomerQuery, CustomerView, ErrorBody, UnlockBody } fr
 import { customerView, lookUpCustomer } from './customer-queries.js';
 import { recordAudit } from './technician-audit.js';
 import { technicianGuard } from './technician-guard.js';
+import type { SyncSource } from './kiosk-port.js';
 
 export interface CustomerRoutesOptions {
   store: Store;
   timezone: string;
   phoneRegion: CountryCode;
+  kioskId: string;
+  /** Told to push at once, so the unlock reaches the cloud and the other kiosks quickly. */
+  sync: SyncSource | undefined;
 }
 
 export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = async (
   app,
-  { store, timezone, phoneRegion },
+  { store, timezone, phoneRegion, kioskId, sync },
 ) => {
   const { db } = store;
   app.addHook('onRequest', technicianGuard(db));
@@ -36,7 +41,7 @@ export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = asyn
     '/api/customers/:accountId/unlock',
     {
       schema: {
-        summary: "Clear the kiosk's PIN lockout of a customer; the reason is audited",
+        summary: "Clear a customer's PIN lockout here and, through the cloud, at every kiosk; the reason is audited",
         tags: ['customers'],
         params: CustomerParams,
         body: UnlockBody,
@@ -46,16 +51,30 @@ export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = asyn
     async (request) => {
       const { accountId } = request.params;
       const customer = lookUpCustomer(store, accountId, phoneRegion);
+      const technician = request.technician;
       store.transaction(() => {
         store.pinFailures.reset(accountId);
+        store.customers.clearLockout(accountId);
+        // The cloud clears its lockout on this event, and every gateway learns it from the record.
+        store.ledger.append({
+          event_id: newId(),
+          type: 'pin_unlock',
+          account_id: accountId,
+          amount_ml: 0,
+          kiosk_id: kioskId,
+          source_id: newId(),
+          occurred_at: Date.now(),
+          details: { reason: request.body.reason, technician: technician?.username ?? null },
+        });
         recordAudit(db, {
-          technicianId: request.technician?.technicianId ?? null,
+          technicianId: technician?.technicianId ?? null,
           action: 'customer_unlock',
           target: accountId,
           reason: request.body.reason,
         });
       });
-      return customerView(store, customer, timezone);
+      sync?.nudge?.();
+      return customerView(store, store.customers.findByAccount(customer.account_id) ?? customer, timezone);
     },
   );
 };

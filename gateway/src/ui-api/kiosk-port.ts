@@ -9,4 +9,6 @@ export type TechnicianGateway = Pick<
 
 export interface SyncSource {
   status(): SyncStatus;
+  /** Pushes waiting ledger events now rather than at the next round. */
+  nudge?(): void;
 }

@@ -72,7 +72,13 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
     sync: deps.sync,
   });
   await app.register(dispenserRoutes, { gateway });
-  await app.register(customerRoutes, { store, timezone, phoneRegion: gateway.settings.phoneRegion });
+  await app.register(customerRoutes, {
+    store,
+    timezone,
+    phoneRegion: gateway.settings.phoneRegion,
+    kioskId: gateway.kioskId,
+    sync: deps.sync,
+  });
   await app.register(liveFeed, { db: store.db, events: gateway.events });
   if (deps.firmware) await app.register(firmwareRoutes, { ...deps.firmware, db: store.db });
   if (deps.logs) await app.register(logRoutes, { db: store.db, logs: deps.logs, timezone });

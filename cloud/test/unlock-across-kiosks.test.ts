@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attachSync, createTechnician, technicianApi } from '@tusafishe/gateway';
+import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
+import { recordAdjustment } from '../src/admin/adjustments.js';
+import { startCloud, type RunningCloud } from '../src/cloud.js';
+import { createCustomer } from '../src/customers/customers.js';
+import { createKiosk } from '../src/kiosks/kiosks.js';
+import { backends } from './backends.js';
+
+const PHONE = '+254711000601';
+const PIN = '3579';
+const TECHNICIAN = { username: 'achieng', password: 'unlock-test-password' };
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A technician's unlock at one kiosk, through the cloud, at another: real cloud, gateways, HTTP and MQTT. */
+describe.each(backends())('a technician unlock across kiosks on $name', (backend) => {
+  let cloud: RunningCloud;
+  const gateways: TestGateway[] = [];
+  const dispensers: TestDispenser[] = [];
+
+  async function kiosk(kioskId: string): Promise<{ gateway: TestGateway; dispenser: TestDispenser }> {
+    const { secret } = await createKiosk(cloud.db, { kioskId });
+    const gateway = await startTestGateway({
+      kioskId,
+      setup: async (core) => {
+        const sync = await attachSync(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret });
+        await createTechnician(core.store.db, TECHNICIAN.username, TECHNICIAN.password);
+        await core.http.register(technicianApi, { gateway: core, sync });
+      },
+    });
+    gateways.push(gateway);
+    const dispenser = await TestDispenser.connect(gateway, 'D1');
+    dispensers.push(dispenser);
+    return { gateway, dispenser };
+  }
+
+  beforeAll(async () => {
+    cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false });
+  });
+  afterAll(async () => {
+    await Promise.all(dispensers.map((dispenser) => dispenser.close()));
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+    await cloud?.close();
+    await backend.cleanup();
+  });
+
+  it('clears a lockout that reached every kiosk, at every kiosk', async () => {
+    const customer = await createCustomer(cloud.db, { phone: PHONE, name: 'Baraka Otieno', pin: PIN });
+    await recordAdjustment(cloud.db, {
+      accountId: customer.account_id,
+      amountMl: 20_000,
+      reason: 'test credit',
+      operator: 'test',
+    });
+    const [a, b] = [await kiosk('KIOSK-A'), await kiosk('KIOSK-B')];
+    await until('both gateways have the customer', () =>
+      [a, b].every(({ gateway }) => gateway.store.customers.findByPhone(PHONE)?.balance_ml === 20_000),
+    );
+
+    for (let i = 0; i < 5; i++) await a.dispenser.authorise(a.dispenser.request(PHONE, 1000, '0000'));
+    await until('kiosk B has the lockout from the cloud', () => {
+      const lockedUntil = b.gateway.store.customers.findByPhone(PHONE)?.locked_until;
+      return typeof lockedUntil === 'number' && lockedUntil > Date.now();
+    });
+    expect(await b.dispenser.authorise(b.dispenser.request(PHONE, 1000, PIN))).toMatchObject({
+      approved: false,
+      reason: 'LOCKED_OUT',
+    });
+
+    const url = `http://127.0.0.1:${a.gateway.httpPort}`;
+    const signIn = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(TECHNICIAN),
+    });
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const unlock = await fetch(`${url}/api/customers/${customer.account_id}/unlock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ reason: 'customer proved identity at the kiosk' }),
+    });
+    expect(unlock.status).toBe(200);
+
+    const atA = await a.dispenser.authorise(a.dispenser.request(PHONE, 1000, PIN));
+    expect(atA).toMatchObject({ approved: true });
+    await a.dispenser.complete(a.dispenser.completion(atA as Extract<typeof atA, { approved: true }>, 1000));
+
+    await until(
+      'kiosk B has the cleared record',
+      () => b.gateway.store.customers.findByPhone(PHONE)?.locked_until === null,
+    );
+    expect(await b.dispenser.authorise(b.dispenser.request(PHONE, 1000, PIN))).toMatchObject({ approved: true });
+
+    const audited = await cloud.db.query<{
+      type: string;
+      kiosk_id: string;
+      details: { reason: string; technician: string };
+    }>("SELECT type, kiosk_id, details FROM ledger_events WHERE account_id = $1 AND type = 'pin_unlock'", [
+      customer.account_id,
+    ]);
+    expect(audited).toEqual([
+      {
+        type: 'pin_unlock',
+        kiosk_id: 'KIOSK-A',
+        details: { reason: 'customer proved identity at the kiosk', technician: TECHNICIAN.username },
+      },
+    ]);
+  });
+});
