@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { DEVICE_ENTRY, bundleFirmware } from '@tusafishe/dispenser-firmware/build';
+import { measureFirmwareOnXs } from './firmware-xs.js';
 
 const OUTFILE = fileURLToPath(new URL('../dispenser-firmware/dist/device/dispenser.js', import.meta.url));
 const TARGET_BYTES = 48 * 1024;
@@ -25,11 +26,13 @@ for (const [path, input] of Object.entries(inputs)) {
   byPackage.set(key, (byPackage.get(key) ?? 0) + input.bytesInOutput);
 }
 for (const [name, bytes] of [...byPackage].sort((a, b) => b[1] - a[1])) console.log(`${name.padEnd(40)} ${bytes}`);
+const xs = await measureFirmwareOnXs();
 console.log(
   JSON.stringify({
     bundle_bytes: code.byteLength,
     gzip_bytes: gzipSync(code).byteLength,
     target_bytes: TARGET_BYTES,
     within_target: code.byteLength <= TARGET_BYTES,
+    ...xs,
   }),
 );

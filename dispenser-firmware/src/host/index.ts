@@ -10,3 +10,5 @@ export {
   type SimulatedDispenserOptions,
 } from './simulated-dispenser.js';
 export { FileStorage } from './file-storage.js';
+export { xsFirmwareBundle } from './xs-firmware.js';
+export { XsWorker, type XsMemory } from './xs-worker.js';

@@ -8,7 +8,7 @@ import type { DispenserIdentity, FirmwareTimings } from '../firmware-settings.js
 import type { Hal, Key, TimerHandle } from '../hal.js';
 import type { FirmwareView, HalOp, HalResult, HostEvent, MqttEventIds } from '../xs/hal-messages.js';
 import { XS_ENTRY, bundleFirmware } from './firmware-bundle.js';
-import { XsWorker, XsWorkerError, type XsMeter } from './xs-worker.js';
+import { XsWorker, XsWorkerError } from './xs-worker.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -50,10 +50,6 @@ export class XsFirmware {
   #failure: Error | undefined;
   /** The last event sent: events run in order, so once it is handled all before it are. */
   #last: Promise<void> = Promise.resolve();
-  /** Meters after the last crank. */
-  lastMeter: XsMeter | undefined;
-  /** Called with the meters after every crank (the bench's sampling). */
-  onCrank: ((meter: XsMeter) => void) | undefined;
 
   constructor(bundle: string, hal: Hal, identity: DispenserIdentity, timings: Partial<FirmwareTimings>) {
     this.#hal = hal;
@@ -111,10 +107,8 @@ export class XsFirmware {
   #event(event: HostEvent): Promise<void> {
     if (!this.#powered) return Promise.resolve();
     this.#last = this.#worker.command(encoder.encode(JSON.stringify(event))).then(
-      ({ reply, meter }) => {
+      ({ reply }) => {
         this.#view = JSON.parse(decoder.decode(reply)) as FirmwareView;
-        this.lastMeter = meter;
-        this.onCrank?.(meter);
       },
       (error: Error) => {
         if (this.#powered) this.#failed(error);

@@ -12,6 +12,9 @@ const MODULE = `
 globalThis.handleCommand = (message) => {
   const text = new TextDecoder().decode(message);
   if (text === 'throw') throw new Error('refused by XS');
+  if (text === 'hold') globalThis.held = Array.from({ length: 10000 }, (_, i) => ({ i }));
+  if (text === 'drop') globalThis.held = undefined;
+  if (text === 'hold' || text === 'drop') return new ArrayBuffer(0);
   const answer = new TextDecoder().decode(issueCommand(message));
   return new TextEncoder().encode(answer + '!').buffer;
 };`;
@@ -56,6 +59,18 @@ describe('XS worker (xsnap)', () => {
   it('rejects with the exception XS threw, and keeps serving', async () => {
     await expect(worker.command(encoder.encode('throw'))).rejects.toThrow('refused by XS');
     expect(decoder.decode((await worker.command(encoder.encode('ok'))).reply)).toBe('OK!');
+  });
+
+  it('measures the live memory from a snapshot: what the program holds, not its garbage', async () => {
+    const before = await worker.memory();
+    expect(before.slotBytes).toBe(32);
+    await worker.command(encoder.encode('hold'));
+    const holding = await worker.memory();
+    expect(holding.slots - before.slots).toBeGreaterThanOrEqual(20_000); // 10,000 objects with one property each
+    expect(holding.chunkBytes).toBeGreaterThan(before.chunkBytes);
+    await worker.command(encoder.encode('drop'));
+    const dropped = await worker.memory();
+    expect(dropped.slots - before.slots).toBeLessThan(100);
   });
 
   it('fails every later command once the worker is killed', async () => {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import * as z from 'zod/mini';
@@ -39,6 +41,18 @@ export interface XsWorkerOptions {
   onQuery(message: Uint8Array): Uint8Array;
 }
 
+/** The machine's live memory after a full collection, as its snapshot records it. */
+export interface XsMemory {
+  /** Bytes of one slot on this build (32 on a 64-bit host; 16 on the ESP32). */
+  slotBytes: number;
+  /** Heap slots in use. */
+  slots: number;
+  /** Chunk bytes in use (strings, bytecode, arrays' and objects' bodies). */
+  chunkBytes: number;
+  /** Property keys (names and symbols) in use. */
+  keys: number;
+}
+
 /** What a worker's exit or error says, with the end of its output. */
 export class XsWorkerError extends Error {
   readonly code = 'XS_WORKER';
@@ -65,6 +79,8 @@ export class XsWorker {
   #pending: { resolve(message: Buffer): void; reject(error: Error): void } | undefined;
   #exit: XsWorkerError | undefined;
   readonly exited: Promise<XsWorkerError>;
+  /** Called with XS's meters after every command (the bench follows allocation crank by crank). */
+  onMeter: ((meter: XsMeter) => void) | undefined;
 
   constructor(options: XsWorkerOptions) {
     this.#options = options;
@@ -114,9 +130,16 @@ export class XsWorker {
     await this.#run('m', encoder.encode(path));
   }
 
-  /** Writes a snapshot of the whole machine (after a full collection) to `path`. */
-  async snapshot(path: string): Promise<void> {
-    await this.#run('w', encoder.encode(path));
+  /** Collects garbage and measures what stays live, from a snapshot of the machine. */
+  async memory(): Promise<XsMemory> {
+    const dir = await mkdtemp(join(tmpdir(), 'tusafishe-xs-snapshot-'));
+    try {
+      const path = join(dir, 'machine.xss');
+      await this.#run('w', encoder.encode(path));
+      return snapshotMemory(await readFile(path));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** Power cut: the process is killed where it stands. */
@@ -174,8 +197,10 @@ export class XsWorker {
     }
     const pending = this.#pending;
     this.#pending = undefined;
-    if (kind === '.') pending?.resolve(body);
-    else pending?.reject(new XsWorkerError(`XS: ${body.toString('utf8') || 'failed'}${this.#tail()}`));
+    if (kind === '.') {
+      this.onMeter?.(parseOk(body).meter);
+      pending?.resolve(body);
+    } else pending?.reject(new XsWorkerError(`XS: ${body.toString('utf8') || 'failed'}${this.#tail()}`));
   }
 
   #tail(): string {
@@ -189,6 +214,31 @@ export class XsWorker {
     this.#pending = undefined;
     resolve(error);
   }
+}
+
+/**
+ * A snapshot is one atom `XS_M` holding atoms (4-byte big-endian size including the 8-byte
+ * header, 4-character tag): VERS (its 4th byte is the slot size), SIGN, CREA, BLOC (the live
+ * chunks), HEAP (the live slots), STAC, KEYS (one pointer per key), NAME, SYMB.
+ */
+function snapshotMemory(snapshot: Buffer): XsMemory {
+  const atoms = new Map<string, Buffer>();
+  for (let at = 8; at + 8 <= snapshot.byteLength; ) {
+    const size = snapshot.readUInt32BE(at);
+    if (size < 8) throw new XsWorkerError('corrupt XS snapshot');
+    atoms.set(snapshot.toString('ascii', at + 4, at + 8), snapshot.subarray(at + 8, at + size));
+    at += size;
+  }
+  const slotBytes = Math.abs(atoms.get('VERS')?.readInt8(3) ?? 0);
+  const [chunks, heap, keys] = ['BLOC', 'HEAP', 'KEYS'].map((tag) => atoms.get(tag));
+  if (!slotBytes || !chunks || !heap || !keys) throw new XsWorkerError('XS snapshot without its memory atoms');
+  const pointerBytes = slotBytes / 4;
+  return {
+    slotBytes,
+    slots: heap.byteLength / slotBytes,
+    chunkBytes: chunks.byteLength,
+    keys: keys.byteLength / pointerBytes,
+  };
 }
 
 /** `.<meter JSON>\1<reply>` (a module run or snapshot may carry no reply). */
