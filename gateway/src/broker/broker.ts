@@ -23,7 +23,7 @@ export interface BrokerLimits {
   maxLoginsWaiting: number;
 }
 
-export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxPending: 100,
   maxPendingPerAddress: 16,
   failedLoginsPerWindow: 20,
