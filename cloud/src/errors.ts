@@ -8,6 +8,9 @@ export type CloudErrorCode =
   | 'KIOSK_EXISTS'
   | 'PAYMENT_PROVIDER_UNAVAILABLE'
   | 'PAYMENT_REQUEST_FAILED'
-  | 'INVALID_AMOUNT';
+  | 'INVALID_AMOUNT'
+  | 'BACKUP_MISMATCH'
+  | 'BACKUP_FAILED'
+  | 'RESTORE_WOULD_REPLACE';
 
 export class CloudError extends TusafisheError<CloudErrorCode> {}

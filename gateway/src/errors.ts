@@ -11,7 +11,9 @@ export type GatewayErrorCode =
   | 'WRONG_KIOSK'
   | 'MQTT_PACKET_TOO_LARGE'
   | 'MQTT_PACKET_MALFORMED'
-  | 'BROKER_BUSY';
+  | 'BROKER_BUSY'
+  | 'BACKUP_INVALID'
+  | 'DATABASE_IN_USE';
 
 export class GatewayError extends TusafisheError<GatewayErrorCode> {
   constructor(code: GatewayErrorCode, message: string, details?: Record<string, unknown>) {

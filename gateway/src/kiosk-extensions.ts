@@ -4,6 +4,7 @@ import type { GatewayCore } from './gateway.js';
 import { startFirmwareUpdates } from './firmware/firmware-updates.js';
 import { attachKioskHardware } from './hardware/attach-hardware.js';
 import type { LogSource } from './log-ring.js';
+import { attachDailyBackups } from './store/attach-backups.js';
 import type { KioskHardware } from './hardware/kiosk-hardware.js';
 import { attachSync } from './sync/attach-sync.js';
 import type { SyncWorker } from './sync/sync.js';
@@ -30,6 +31,7 @@ export async function attachKioskExtensions(
   // At the root so the hardware routes can sit behind the technician session cookie too.
   await core.http.register(fastifyCookie);
   const sync = await attachSync(core, env);
+  attachDailyBackups(core, env);
   const hardware = await attachKioskHardware(core, env, {
     isCloudReachable: () => sync.status().online,
     onRequest: technicianGuard(core.store.db),

@@ -10,6 +10,10 @@ const STATUS: Record<CloudErrorCode, number> = {
   KIOSK_EXISTS: 409,
   PAYMENT_PROVIDER_UNAVAILABLE: 503,
   PAYMENT_REQUEST_FAILED: 502,
+  // Operator commands only; never raised by a request.
+  BACKUP_MISMATCH: 400,
+  BACKUP_FAILED: 500,
+  RESTORE_WOULD_REPLACE: 409,
 };
 
 /** Typed errors become `{code, message}` with a fitting status; anything else is a logged 500 without internals. */

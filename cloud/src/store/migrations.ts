@@ -10,6 +10,8 @@ interface Migration {
 export const CUSTOMERS_CHANGED_CHANNEL = 'tusafishe_customers_changed';
 /** Advisory lock every customer change holds until commit, so versions become visible in order. */
 export const CUSTOMER_VERSION_LOCK = 74_657_001;
+/** Advisory lock each migration step holds, so instances starting together migrate once. */
+const MIGRATION_LOCK = CUSTOMER_VERSION_LOCK + 1;
 
 /** Append-only: never edit a released migration, add the next one. */
 const MIGRATIONS: Migration[] = [
@@ -185,12 +187,16 @@ ALTER TABLE customers ADD COLUMN pin_failures integer NOT NULL DEFAULT 0;
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */
 export async function migrate(db: Db): Promise<number> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Under the lock too: two instances racing on CREATE TABLE IF NOT EXISTS can both try to create it.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   let applied = 0;
   for (const migration of MIGRATIONS) {
     const done = await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [CUSTOMER_VERSION_LOCK + 1]);
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       const existing = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
       if (existing.length > 0) return false;
       await tx.exec(migration.sql);

@@ -1,0 +1,127 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId } from '@tusafishe/protocol';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BACKUPS_DIR, backupGateway, restoreGateway, startDailyBackups } from './backup.js';
+import { DATABASE_FILE, openDatabase } from './database.js';
+import { Store } from './store.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tusafishe-gw-backup-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function appendDispense(store: Store, ml: number): void {
+  store.ledger.append({
+    event_id: newId(),
+    type: 'dispense',
+    account_id: 'TS0000001',
+    amount_ml: -ml,
+    kiosk_id: 'K1',
+    dispenser_id: 'D1',
+    source_id: newId(),
+    occurred_at: Date.now(),
+  });
+}
+
+const ledgerOf = (store: Store) =>
+  store.db.prepare('SELECT event_id, amount_ml, acked_at FROM ledger_events ORDER BY event_id').all();
+
+describe('gateway backup and restore', () => {
+  it('backs up online while the gateway writes, and backup → wipe → restore gives back the ledger', async () => {
+    const dataDir = await tempDir();
+    const store = new Store(openDatabase(dataDir));
+    for (let i = 1; i <= 50; i += 1) appendDispense(store, i * 10);
+    const file = join(await tempDir(), 'gateway.backup');
+    // The gateway keeps writing while the copy is taken.
+    const writing = setInterval(() => appendDispense(store, 1), 1);
+    const result = await backupGateway(dataDir, file);
+    clearInterval(writing);
+    expect(result.bytes).toBeGreaterThan(0);
+    const atBackup = new Store(openDatabase(await restoredCopy(file)));
+    const backedUp = ledgerOf(atBackup);
+    atBackup.close();
+    expect(backedUp.length).toBeGreaterThanOrEqual(50);
+
+    // A running gateway's database cannot be replaced under it; nothing changes.
+    const live = ledgerOf(store);
+    await expect(restoreGateway(dataDir, file)).rejects.toMatchObject({ code: 'DATABASE_IN_USE' });
+    expect(ledgerOf(store)).toEqual(live);
+    store.close();
+
+    for (const name of readdirSync(dataDir)) await rm(join(dataDir, name));
+    expect((await restoreGateway(dataDir, file)).replaced).toBeNull();
+    const restored = new Store(openDatabase(dataDir));
+    expect(ledgerOf(restored)).toEqual(backedUp);
+    restored.close();
+  });
+
+  it('keeps the database it replaces, and refuses a file that is not a gateway database', async () => {
+    const dataDir = await tempDir();
+    const store = new Store(openDatabase(dataDir));
+    appendDispense(store, 500);
+    const file = join(await tempDir(), 'gateway.backup');
+    await backupGateway(store.db, file);
+    appendDispense(store, 700);
+    store.close();
+
+    const junk = join(await tempDir(), 'junk.db');
+    writeFileSync(junk, 'not sqlite at all');
+    await expect(restoreGateway(dataDir, junk)).rejects.toMatchObject({ code: 'BACKUP_INVALID' });
+    expect(existsSync(join(dataDir, DATABASE_FILE))).toBe(true);
+
+    const { replaced } = await restoreGateway(dataDir, file);
+    expect(replaced).toMatch(/gateway\.db\.replaced-/);
+    const old = new Store(openDatabase(await restoredCopy(replaced!)));
+    expect(ledgerOf(old)).toHaveLength(2);
+    old.close();
+  });
+
+  it('takes a daily backup into DATA_DIR/backups and keeps only the newest', async () => {
+    const dataDir = await tempDir();
+    const store = new Store(openDatabase(dataDir));
+    const day = 86_400_000;
+    let now = Date.now();
+    const backups = startDailyBackups({
+      db: store.db,
+      dataDir,
+      keep: 3,
+      intervalMs: day,
+      logger: pino({ level: 'silent' }),
+      now: () => now,
+    });
+    const dir = join(dataDir, BACKUPS_DIR);
+    const taken = () => readdirSync(dir).filter((name) => name.endsWith('Z.db'));
+    await expect.poll(() => existsSync(dir) && taken().length).toBe(1);
+    expect(await backups.runOnce()).toBeNull(); // not a day old yet
+    for (let i = 1; i <= 4; i += 1) {
+      now += day;
+      appendDispense(store, i);
+      expect(await backups.runOnce()).toMatch(/gateway-\d{8}T\d{6}Z\.db$/);
+    }
+    const kept = readdirSync(dir).sort();
+    expect(taken()).toEqual(kept);
+    expect(kept).toHaveLength(3);
+    await backups.close();
+    store.close();
+    // The newest holds everything written before it.
+    const newest = new Store(openDatabase(await restoredCopy(join(dir, kept.at(-1)!))));
+    expect(ledgerOf(newest)).toHaveLength(4);
+    newest.close();
+  });
+});
+
+/** A data dir holding `file` as its database, to open with the gateway's own code. */
+async function restoredCopy(file: string): Promise<string> {
+  const dir = await tempDir();
+  await restoreGateway(dir, file);
+  return dir;
+}
