@@ -6,8 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { backupCloud, restoreCloud } from '../cloud/src/store/backup.js';
-import { backupGateway, restoreGateway } from '../gateway/src/store/backup.js';
+import { backupCloud, restoreCloud } from '@tusafishe/cloud/backup';
+import { backupGateway, restoreGateway } from '@tusafishe/gateway/backup';
 
 const USAGE = `usage:
   npm run backup -- cloud --out FILE [--data-dir DIR]      (DATABASE_URL, DATABASE_SCHEMA from the environment)
