@@ -5,7 +5,6 @@
  * backup of <data dir>/gateway.db; a restore needs the gateway stopped.
  */
 import { parseArgs } from 'node:util';
-import * as z from 'zod';
 import { backupCloud, restoreCloud } from '@tusafishe/cloud/backup';
 import { backupGateway, restoreGateway } from '@tusafishe/gateway/backup';
 
@@ -17,17 +16,13 @@ const USAGE = `usage:
 --data-dir defaults to DATA_DIR, else ./data (the cloud's PGlite is in <dir>/cloud-pg, the gateway's file is <dir>/gateway.db)
 `;
 
-const Env = z.object({
-  DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional(),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case schema name')
-    .optional(),
-});
+/** The environment the cloud itself reads for its database (cloud/src/config.ts). */
+function readEnv(env: NodeJS.ProcessEnv) {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new Error('DATABASE_URL must be a postgres:// URL');
+  return { dataDir: env.DATA_DIR || './data', databaseUrl, databaseSchema: env.DATABASE_SCHEMA || undefined };
+}
 
 async function runBackupCommand(
   action: 'backup' | 'restore',
@@ -44,15 +39,15 @@ async function runBackupCommand(
       replace: { type: 'boolean', default: false },
     },
   });
-  const settings = Env.parse(env);
-  const dataDir = values['data-dir'] ?? settings.DATA_DIR;
+  const settings = readEnv(env);
+  const dataDir = values['data-dir'] ?? settings.dataDir;
   const [part, file] = action === 'backup' ? [positionals[0], values.out] : [positionals[0], positionals[1]];
   if ((part !== 'cloud' && part !== 'gateway') || !file) throw new UsageError(USAGE);
 
   if (part === 'cloud') {
     const target = {
-      databaseUrl: settings.DATABASE_URL,
-      databaseSchema: settings.DATABASE_SCHEMA,
+      databaseUrl: settings.databaseUrl,
+      databaseSchema: settings.databaseSchema,
       databasePoolSize: 2,
       dataDir,
     };
@@ -80,8 +75,7 @@ class UsageError extends Error {}
 const action = process.argv[2] === 'restore' ? 'restore' : 'backup';
 runBackupCommand(action, process.argv.slice(3), process.env, (line) => void process.stdout.write(`${line}\n`)).catch(
   (error: unknown) => {
-    const message =
-      error instanceof z.ZodError ? z.prettifyError(error) : error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(error instanceof UsageError ? message : `${action} failed: ${message}\n`);
     process.exitCode = 2;
   },
