@@ -94,8 +94,11 @@ export const HardwareConfig = z
     tankCapacityLitres: z.number().positive().max(1_000_000).optional(),
     gpio: z
       .object({
-        /** Added to every pin: sysfs numbers on kernels ≥ 6.6 start at 512 on a Pi. */
-        base: Pin.default(0),
+        /**
+         * sysfs number of header pin 0; found from the GPIO controller's label when absent (512 on a
+         * Pi 3/4 and 571 on a Pi 5 with kernels ≥ 6.6, 0 before).
+         */
+        base: Pin.optional(),
         debounceMs: Ms.max(5000).default(50),
         pumpPin: Pin.default(17),
         uvLampPin: Pin.default(27),

@@ -7,7 +7,8 @@ export type HardwareErrorCode =
   | 'MODEM_ERROR'
   | 'MODEM_CLOSED'
   | 'MODEM_BAD_RESPONSE'
-  | 'PTY_UNAVAILABLE';
+  | 'PTY_UNAVAILABLE'
+  | 'GPIO_CHIP_NOT_FOUND';
 
 export class HardwareError extends TusafisheError<HardwareErrorCode> {
   constructor(code: HardwareErrorCode, message: string, details?: Record<string, unknown>) {

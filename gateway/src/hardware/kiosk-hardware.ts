@@ -7,7 +7,7 @@ import { AlertBook, type AlertChange, type HardwareAlert } from './alerts/alert-
 import { SmsAlerter } from './alerts/sms-alerter.js';
 import { hardwareRoutes, type HardwareApi } from './api/hardware-routes.js';
 import { resolveHardwareConfig, type HardwareConfig, type HardwareConfigInput } from './config.js';
-import { unavailableGpioChip, type GpioChip } from './gpio/gpio-line.js';
+import type { GpioChip } from './gpio/gpio-line.js';
 import { KioskIo } from './gpio/kiosk-io.js';
 import { openOnoffChip } from './gpio/onoff-gpio.js';
 import type { HardwareSnapshot, SensorSnapshot } from './hardware-snapshot.js';
@@ -86,8 +86,7 @@ export async function startKioskHardware(
       logger.warn('kiosk hardware SIMULATED: GPIO, Modbus sensors and 4G modem are simulators');
     } else {
       // Never a simulator in its place: unreachable GPIO is a fault the rules and alerts see.
-      chip =
-        (await openOnoffChip()) ?? unavailableGpioChip('GPIO not accessible (no /sys/class/gpio, or onoff failed)');
+      chip = await openOnoffChip(config.gpio.base);
     }
 
     const io = new KioskIo(chip, config.gpio);

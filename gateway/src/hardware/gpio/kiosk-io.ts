@@ -174,7 +174,7 @@ export class KioskIo extends EventEmitter<{ input: [name: InputName, value: bool
   }
 }
 
-/** The pin number (base included) a named line is wired to; undefined if not fitted. */
+/** The header (BCM) pin a named line is wired to; undefined if not fitted. The chip maps it to sysfs. */
 export function gpioPin(config: HardwareConfig['gpio'], name: LineName): number | undefined {
   const pins: Record<LineName, number | undefined> = {
     pumpOn: config.pumpPin,
@@ -185,6 +185,5 @@ export function gpioPin(config: HardwareConfig['gpio'], name: LineName): number 
     uvFault: config.uvFaultPin,
     sourceLow: config.sourceLowPin,
   };
-  const pin = pins[name];
-  return pin === undefined ? undefined : config.base + pin;
+  return pins[name];
 }
