@@ -1,11 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: `unit` (tests beside the code in each part's src/: in-process, seconds)
+ * and `system` (each part's test/: real processes, Chromium, the fleet's chaos run).
+ * `npm run test:unit` runs the first, `npm test` both.
+ */
 export default defineConfig({
   test: {
-    include: ['*/src/**/*.test.ts', '*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['*/src/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
+      },
+      {
+        extends: true,
+        // Generous: these start clouds on embedded Postgres, gateways and browsers, which
+        // take many times longer on a loaded machine; a test waits on events, never on time.
+        test: { name: 'system', include: ['*/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 },
+      },
+    ],
   },
 });
