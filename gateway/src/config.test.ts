@@ -46,6 +46,13 @@ describe('gateway config', () => {
     expect(readConfig({ NODE_ENV: 'production', TECHNICIAN_PASSWORD: 'a-real-long-password' }).seedDemo).toBe(false);
   });
 
+  it('binds MQTT and HTTP to their own networks, all interfaces by default, and reads the TLS directory', () => {
+    expect(readConfig({})).toMatchObject({ mqttHost: '0.0.0.0', httpHost: '0.0.0.0', tls: undefined });
+    expect(
+      readConfig({ GATEWAY_MQTT_HOST: '10.43.0.1', GATEWAY_HTTP_HOST: '10.42.0.1', GATEWAY_TLS_DIR: '/data/tls' }),
+    ).toMatchObject({ mqttHost: '10.43.0.1', httpHost: '10.42.0.1', tls: { dir: '/data/tls', mqttsPort: 8883 } });
+  });
+
   it('names the variable that is wrong', () => {
     expect(() => readConfig({ GATEWAY_MQTT_PORT: 'abc' })).toThrow(/GATEWAY_MQTT_PORT/);
     expect(() => readConfig({ KIOSK_ID: 'no spaces' })).toThrow(/KIOSK_ID/);

@@ -15,6 +15,13 @@ const GatewayEnv = z
       .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32')
       .default('K1'),
     GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
+    /** The dispensers' network interface address for MQTT (default GATEWAY_HOST). */
+    GATEWAY_MQTT_HOST: z.string().min(1).optional(),
+    /** The people's network interface address for HTTP: UI and legacy endpoint (default GATEWAY_HOST). */
+    GATEWAY_HTTP_HOST: z.string().min(1).optional(),
+    /** Directory with kiosk.crt and kiosk.key (`npm run provision -- kiosk certificate`): HTTPS and MQTT over TLS. */
+    GATEWAY_TLS_DIR: z.string().min(1).optional(),
+    GATEWAY_MQTTS_PORT: port.default(8883),
     GATEWAY_MQTT_PORT: port.default(1883),
     GATEWAY_HTTP_PORT: port.default(8080),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -74,6 +81,10 @@ export interface GatewayConfig {
   dataDir: string;
   kioskId: string;
   host: string;
+  mqttHost: string;
+  httpHost: string;
+  /** The kiosk certificate's directory and the MQTT over TLS port, when TLS is on. */
+  tls: { dir: string; mqttsPort: number } | undefined;
   mqttPort: number;
   httpPort: number;
   logLevel: GatewayEnv['LOG_LEVEL'];
@@ -128,6 +139,9 @@ export function readConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     dataDir: e.DATA_DIR,
     kioskId: e.KIOSK_ID,
     host: e.GATEWAY_HOST,
+    mqttHost: e.GATEWAY_MQTT_HOST ?? e.GATEWAY_HOST,
+    httpHost: e.GATEWAY_HTTP_HOST ?? e.GATEWAY_HOST,
+    tls: e.GATEWAY_TLS_DIR ? { dir: e.GATEWAY_TLS_DIR, mqttsPort: e.GATEWAY_MQTTS_PORT } : undefined,
     mqttPort: e.GATEWAY_MQTT_PORT,
     httpPort: e.GATEWAY_HTTP_PORT,
     logLevel: e.LOG_LEVEL,

@@ -2,7 +2,7 @@ import { dispenserTopic, DispenserCommand, DispenserConfig } from '@tusafishe/pr
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
-import { Broker, type BrokerLimits } from './broker/broker.js';
+import { Broker, type BrokerLimits, type GatewayTls } from './broker/broker.js';
 import { dispenserAuthenticator } from './broker/authorizer.js';
 import { DispenserLink } from './broker/dispenser-link.js';
 import { DispenseFlow } from './dispense/dispense-flow.js';
@@ -22,6 +22,12 @@ export interface GatewayOptions {
   kioskId: string;
   /** Default 0.0.0.0. */
   host?: string;
+  /** Interface for MQTT (the dispensers' network); default `host`. */
+  mqttHost?: string;
+  /** Interface for HTTP (the people's network: UI, legacy endpoint); default `host`. */
+  httpHost?: string;
+  /** The kiosk's certificate (PEM): HTTPS for HTTP, and MQTT over TLS on `mqttsPort`. */
+  tls?: GatewayTls;
   /** Default 1883; 0 picks a free port. */
   mqttPort?: number;
   /** Default 8080; 0 picks a free port. */
@@ -53,6 +59,8 @@ export interface GatewayCore {
   broker: Broker;
   dispenseFlow: DispenseFlow;
   http: FastifyInstance;
+  /** HTTP is served over TLS (cookies are then `Secure`). */
+  https: boolean;
   metrics: Registry;
   /** Demo dispenser credentials when the demo data is (or was) seeded, else null. */
   demo: DemoCredentials | null;
@@ -64,6 +72,8 @@ export interface GatewayCore {
 
 export interface RunningGateway extends GatewayCore {
   mqttPort: number;
+  /** MQTT over TLS, when the gateway has a certificate; else null. */
+  mqttsPort: number | null;
   httpPort: number;
   close(): Promise<void>;
 }
@@ -103,6 +113,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? createLogger();
   const settings = resolveSettings(options.settings);
   const host = options.host ?? '0.0.0.0';
+  const mqttHost = options.mqttHost ?? host;
+  const httpHost = options.httpHost ?? host;
   const { kioskId, dataDir } = options;
   const closers: (() => Promise<void> | void)[] = [];
   const closeAll = async () => {
@@ -123,7 +135,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const metrics = new Registry();
     countOutcomes(events, metrics);
     const broker = await Broker.start({
-      host,
+      host: mqttHost,
+      ...(options.tls ? { tls: options.tls } : {}),
       port: options.mqttPort ?? 1883,
       logger,
       ...(options.brokerLimits ? { limits: options.brokerLimits } : {}),
@@ -136,7 +149,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     broker.authorizer.add(dispenserAuthenticator(store, (secret, hash) => broker.logins.verify(secret, hash)));
     await link.start();
 
-    const http = await createHttpServer({ logger, broker, rateLimitPerMinute: settings.httpRateLimitPerMinute });
+    const http = await createHttpServer({
+      logger,
+      broker,
+      rateLimitPerMinute: settings.httpRateLimitPerMinute,
+      ...(options.tls ? { tls: options.tls } : {}),
+    });
     closers.push(() => http.close());
     registerHealth(http, { kioskId, store, broker });
     if (options.legacyVerification) {
@@ -161,6 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       broker,
       dispenseFlow,
       http,
+      https: options.tls !== undefined,
       metrics,
       demo,
       async setDispenserConfig(dispenserId, change) {
@@ -179,14 +198,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     };
     await options.setup?.(core);
-    await http.listen({ host, port: options.httpPort ?? 8080 });
+    await http.listen({ host: httpHost, port: options.httpPort ?? 8080 });
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : 0;
     logger.info(
-      { kiosk_id: kioskId, mqtt_port: broker.port, http_port: httpPort, data_dir: dataDir },
+      { kiosk_id: kioskId, mqtt_port: broker.port, mqtts_port: broker.tlsPort, http_port: httpPort, data_dir: dataDir },
       'gateway listening',
     );
-    return { ...core, mqttPort: broker.port, httpPort, close: closeAll };
+    return { ...core, mqttPort: broker.port, mqttsPort: broker.tlsPort, httpPort, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -40,6 +40,7 @@ export async function attachKioskExtensions(
   if (technician) core.logger.info({ username: technician }, 'technician account from the environment is ready');
   await core.http.register(technicianApi, {
     gateway: core,
+    secureCookie: core.https,
     sync,
     ...(hardware ? { hardware } : {}),
     firmware: startFirmwareUpdates(core, env),

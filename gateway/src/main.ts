@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { GatewayTls } from './broker/broker.js';
 import * as z from 'zod';
 import { en } from 'zod/locales';
 import { readConfig } from './config.js';
@@ -17,6 +19,12 @@ function printCredentials(demo: DemoCredentials, dataDir: string): void {
     `Demo dispensers of kiosk ${demo.kiosk_id} (also in ${resolve(dataDir, DEMO_CREDENTIALS_FILE)}):\n${lines.join('\n')}\n` +
       'Demo customers: +254700000101 … +254700000105, PIN 1234, 20,000 mL each; +254700000106 inactive.\n',
   );
+}
+
+/** The kiosk certificate `npm run provision -- kiosk certificate` wrote. */
+async function readKioskTls(dir: string, mqttsPort: number): Promise<GatewayTls> {
+  const [cert, key] = await Promise.all([readFile(join(dir, 'kiosk.crt')), readFile(join(dir, 'kiosk.key'))]);
+  return { cert, key, mqttsPort };
 }
 
 async function main(): Promise<void> {
@@ -38,6 +46,9 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     kioskId: config.kioskId,
     host: config.host,
+    mqttHost: config.mqttHost,
+    httpHost: config.httpHost,
+    ...(config.tls ? { tls: await readKioskTls(config.tls.dir, config.tls.mqttsPort) } : {}),
     mqttPort: config.mqttPort,
     httpPort: config.httpPort,
     seedDemo: config.seedDemo,

@@ -2,6 +2,7 @@ import type { Command, CommandIo } from './command-line.js';
 import { customersImportAppwrite } from './customers/import-appwrite.js';
 import { dispenserAdd } from './dispensers/dispenser-add.js';
 import { dispenserRotateSecret } from './dispensers/dispenser-rotate-secret.js';
+import { kioskCertificate } from './kiosks/kiosk-certificate.js';
 import { kioskCreate } from './kiosks/kiosk-create.js';
 import { kioskRotateSecret } from './kiosks/kiosk-rotate-secret.js';
 import { ProvisioningError, exitCodeOf } from './provisioning-error.js';
@@ -10,6 +11,7 @@ import { technicianAdd } from './technicians/technician-add.js';
 const COMMANDS: readonly Command[] = [
   kioskCreate,
   kioskRotateSecret,
+  kioskCertificate,
   dispenserAdd,
   dispenserRotateSecret,
   technicianAdd,

@@ -8,7 +8,8 @@ export type ProvisioningErrorCode =
   | 'DISPENSER_EXISTS'
   | 'UNKNOWN_DISPENSER'
   | 'TECHNICIAN_REFUSED'
-  | 'APPWRITE_FAILED';
+  | 'APPWRITE_FAILED'
+  | 'CERTIFICATE_FAILED';
 
 export class ProvisioningError extends TusafisheError<ProvisioningErrorCode> {}
 

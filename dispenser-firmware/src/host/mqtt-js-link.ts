@@ -8,7 +8,11 @@ export class MqttJsLink implements MqttLink {
   #client: MqttClient | undefined;
   #ended: Promise<void> = Promise.resolve();
 
-  constructor(private readonly url: string) {}
+  /** `ca`: the fleet CA (PEM) an `mqtts://` broker's certificate must chain to. */
+  constructor(
+    private readonly url: string,
+    private readonly ca?: string | Buffer,
+  ) {}
 
   start(options: MqttConnectOptions, events: MqttEvents): void {
     const client = mqtt.connect(this.url, {
@@ -21,6 +25,8 @@ export class MqttJsLink implements MqttLink {
       reconnectPeriod: RECONNECT_MS,
       connectTimeout: 5000,
       will: { ...options.will, payload: Buffer.from(options.will.payload) },
+      // TLS: the broker must present a certificate from the fleet CA (never rejectUnauthorized: false).
+      ...(this.ca ? { ca: this.ca } : {}),
     });
     client.on('connect', () => {
       // Nagle's algorithm would hold each small QoS 1 packet ~40 ms waiting for the ack of the last.

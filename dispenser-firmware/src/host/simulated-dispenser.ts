@@ -24,8 +24,10 @@ export interface SimulatedDispenserOptions {
   id: string;
   username?: string;
   password: string;
-  /** The gateway's broker, e.g. `mqtt://127.0.0.1:1883`. */
+  /** The gateway's broker, e.g. `mqtt://127.0.0.1:1883` or `mqtts://kiosk-042.local:8883`. */
   mqttUrl: string;
+  /** For `mqtts://`: the fleet CA (PEM) the broker's certificate must chain to. */
+  mqttCa?: string | Buffer;
   /** This dispenser's flash: session, pending completions, config, counters, boot image version. Reuse it to "reboot". */
   dataDir: string;
   /** Water through the open valve, mL/s (default 200 ≈ 12 L/min); 0 = dry tank. */
@@ -138,7 +140,7 @@ class SimulatedDispenserHost implements SimulatedDispenser {
   #powerOn(): Boot {
     const options = this.#options;
     const clock = new HostClock();
-    const mqtt = new MqttJsLink(options.mqttUrl);
+    const mqtt = new MqttJsLink(options.mqttUrl, options.mqttCa);
     const line = new VirtualWaterLine({
       flowRateMlPerSecond: this.#flowRate,
       pulsesPerLitre: () => options.meterPulsesPerLitre ?? firmware.pulsesPerLitre ?? 450,

@@ -10,6 +10,7 @@
  * --mqtt-url ($MQTT_URL, else port $GATEWAY_MQTT_PORT or 1883 on 127.0.0.1), with the password from --password, $DISPENSER_PASSWORD or the gateway's
  * <data-dir>/demo-credentials.json.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
@@ -30,6 +31,8 @@ const Options = z.object({
   id: DispenserId,
   dataDir: z.string().check(z.minLength(1)),
   mqttUrl: z.string().check(z.regex(/^mqtts?:\/\/.+/)),
+  /** The fleet CA file (PEM) for an `mqtts://` broker. */
+  mqttCa: z.optional(z.string().check(z.minLength(1))),
   password: z.optional(z.string().check(z.minLength(1))),
   flowRate: z.number().check(z.minimum(1), z.maximum(100_000)),
   standalone: z.boolean(),
@@ -42,6 +45,7 @@ function readOptions(): Options {
     options: {
       'data-dir': { type: 'string' },
       'mqtt-url': { type: 'string' },
+      'mqtt-ca': { type: 'string' },
       password: { type: 'string' },
       'flow-rate': { type: 'string' },
       standalone: { type: 'boolean', default: false },
@@ -51,6 +55,7 @@ function readOptions(): Options {
     id: positionals[0] ?? 'D1',
     dataDir: values['data-dir'] ?? process.env.DATA_DIR ?? './data',
     mqttUrl: values['mqtt-url'] ?? process.env.MQTT_URL ?? `mqtt://127.0.0.1:${process.env.GATEWAY_MQTT_PORT ?? 1883}`,
+    mqttCa: values['mqtt-ca'] ?? process.env.MQTT_CA_FILE,
     password: values.password ?? process.env.DISPENSER_PASSWORD,
     flowRate: Number(values['flow-rate'] ?? 200),
     standalone: values.standalone,
@@ -86,6 +91,7 @@ async function openPanel(options: Options): Promise<Session> {
     id: options.id,
     password,
     mqttUrl: options.mqttUrl,
+    ...(options.mqttCa ? { mqttCa: readFileSync(options.mqttCa) } : {}),
     dataDir,
     flowRateMlPerSecond: options.flowRate,
     control: true,

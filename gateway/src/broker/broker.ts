@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import { DISPENSE_QOS } from '@tusafishe/protocol';
@@ -32,9 +33,18 @@ const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxLoginsWaiting: 32,
 };
 
+/** A kiosk certificate (PEM) from `npm run provision -- kiosk certificate`. */
+export interface GatewayTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** MQTT over TLS; default 8883, 0 picks a free port. */
+  mqttsPort?: number;
+}
+
 export interface BrokerOptions {
   host: string;
   port: number;
+  tls?: GatewayTls;
   logger: Logger;
   limits?: Partial<BrokerLimits>;
 }
@@ -54,8 +64,9 @@ export class Broker {
     private readonly gate: ConnectionGate,
     private readonly underlying: WeakMap<object, Duplex>,
     private readonly logger: Logger,
-    private tcp: Server | null = null,
+    private servers: Server[] = [],
     public port = 0,
+    public tlsPort: number | null = null,
   ) {}
 
   static async start(options: BrokerOptions): Promise<Broker> {
@@ -82,13 +93,32 @@ export class Broker {
     const broker = new Broker(aedes, authorizer, logins, gate, underlying, options.logger);
     // Small request/answer messages: Nagle plus delayed ACKs would add ~40 ms to each.
     const tcp = createServer({ noDelay: true }, (socket) => broker.accept(socket, socket.remoteAddress));
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(options.port, options.host, () => resolve());
-    });
-    broker.tcp = tcp;
-    broker.port = (tcp.address() as AddressInfo).port;
+    broker.port = await broker.listen(tcp, options.port, options.host);
+    if (options.tls) {
+      const secure = createTlsServer({ cert: options.tls.cert, key: options.tls.key, noDelay: true }, (socket) =>
+        broker.accept(socket, socket.remoteAddress),
+      );
+      // A failed handshake is the client's problem, not the broker's.
+      secure.on('tlsClientError', (error, socket) =>
+        options.logger.debug({ remote: socket.remoteAddress, err: error.message }, 'MQTT TLS handshake failed'),
+      );
+      broker.tlsPort = await broker.listen(secure, options.tls.mqttsPort ?? 8883, options.host);
+    }
     return broker;
+  }
+
+  private async listen(server: Server, port: number, host: string): Promise<number> {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    this.servers.push(server);
+    return (server.address() as AddressInfo).port;
   }
 
   /**
@@ -129,6 +159,6 @@ export class Broker {
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
+    for (const server of this.servers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

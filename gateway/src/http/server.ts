@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   logger: Logger;
   broker: Broker;
   rateLimitPerMinute: number;
+  /** Serve HTTPS with the kiosk's certificate. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** `field: problem` for each validation issue, the same form MQTT errors use. */
@@ -35,6 +37,7 @@ function describeValidation(issues: readonly { instancePath: string; message?: s
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
   });
