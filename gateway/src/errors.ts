@@ -13,7 +13,8 @@ export type GatewayErrorCode =
   | 'MQTT_PACKET_MALFORMED'
   | 'BROKER_BUSY'
   | 'BACKUP_INVALID'
-  | 'DATABASE_IN_USE';
+  | 'DATABASE_IN_USE'
+  | 'STORAGE_FAILED';
 
 export class GatewayError extends TusafisheError<GatewayErrorCode> {
   constructor(code: GatewayErrorCode, message: string, details?: Record<string, unknown>) {

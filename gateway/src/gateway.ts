@@ -123,6 +123,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   try {
     const store = Store.open(dataDir);
     closers.push(() => store.close());
+    store.storage?.on('change', (state, detail) =>
+      logger[state === 'ok' ? 'info' : 'error']({ storage: state, detail }, `storage ${state}`),
+    );
     // Demo data only when asked (a production config refuses to ask): never seeded or shown otherwise.
     let demo = options.seedDemo ? await readDemoCredentials(dataDir) : null;
     if (options.seedDemo && isEmpty(store)) {

@@ -18,6 +18,10 @@ export const DENIAL_REASONS = {
   TANK_LOW: 'Tank empty',
   UV_FAULT: 'UV fault: no water',
   WATER_QUALITY: 'Water quality alarm',
+  /** The kiosk's disk is full: nothing new can be recorded until space is freed. */
+  STORAGE_FULL: 'Kiosk full: no water',
+  /** The kiosk's storage failed (fsync): nothing can be recorded until a technician restarts it. */
+  STORAGE_FAULT: 'Kiosk fault: no sale',
 } as const;
 
 export type DenialCode = keyof typeof DENIAL_REASONS;

@@ -18,6 +18,7 @@ import { GatewayError } from '../errors.js';
 import type { DispenseRecorded, GatewayEvents } from '../events.js';
 import type { Settings } from '../settings.js';
 import type { DispenseSession } from '../store/holds.js';
+import { isDiskFull, type StorageState } from '../store/storage-guard.js';
 import type { Store } from '../store/store.js';
 import type { Interlocks } from './interlocks.js';
 import { dailyUsage } from './daily-usage.js';
@@ -172,19 +173,44 @@ export class DispenseFlow {
     onApproved?: (session: DispenseSession) => void,
   ): Promise<Verdict> {
     const { store } = this.options;
+    const unrecordable = this.storageDenial(request, dispenserId);
+    if (unrecordable) return unrecordable;
     const early = this.preCheck(request, dispenserId);
-    if ('response' in early) {
-      await store.write(() => this.record(dispenserId, early));
-      this.announce(request, dispenserId, early, false);
-      return early;
-    }
-    const { customer, phone } = early;
+    try {
+      if ('response' in early) {
+        await store.write(() => this.record(dispenserId, early));
+        this.announce(request, dispenserId, early, false);
+        return early;
+      }
+      const { customer, phone } = early;
 
-    const pinMatches = await this.pinMatches(request.pin, customer);
-    // Decision, counters and hold commit together: a crash leaves all or none of them.
-    const verdict = await store.write(() =>
-      this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)),
-    );
+      const pinMatches = await this.pinMatches(request.pin, customer);
+      // Decision, counters and hold commit together: a crash leaves all or none of them.
+      const verdict = await store.write(() =>
+        this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)),
+      );
+      this.announce(request, dispenserId, verdict, false);
+      return verdict;
+    } catch (error) {
+      // The write failed for want of storage: a clear denial (nothing was recorded, a repeat is decided afresh).
+      const denial = this.storageDenial(request, dispenserId, isDiskFull(error) ? 'full' : undefined);
+      if (denial) return denial;
+      throw error;
+    }
+  }
+
+  /** New dispenses are refused, unrecorded, while the disk is full or after a failed fsync. */
+  private storageDenial(
+    request: AuthRequest,
+    dispenserId: string | null,
+    state: StorageState = this.options.store.storage?.state ?? 'ok',
+  ): Verdict | null {
+    if (state === 'ok') return null;
+    const verdict: Verdict = {
+      response: deny(request.request_id, state === 'full' ? 'STORAGE_FULL' : 'STORAGE_FAULT'),
+      customer: null,
+      phone: null,
+    };
     this.announce(request, dispenserId, verdict, false);
     return verdict;
   }

@@ -3,6 +3,8 @@ import type { GatewayCore } from '../gateway.js';
 import { alertLedgerEvent } from './alerts/alert-ledger-event.js';
 import { hardwareConfigFromEnv } from './config.js';
 import { startKioskHardware, type KioskHardware } from './kiosk-hardware.js';
+import type { Condition } from './rules/kiosk-rules.js';
+import type { StorageState } from '../store/storage-guard.js';
 
 export interface AttachHardwareOptions {
   /** Whether the cloud answered recently (e.g. `() => sync.status().online`). */
@@ -37,6 +39,7 @@ export async function attachKioskHardware(
     kioskId: core.kioskId,
     isCloudReachable: options.isCloudReachable,
     onAlert: (change) => core.store.ledger.append(alertLedgerEvent(change, core.kioskId)),
+    extraConditions: () => storageConditions(core.store.storage?.state ?? 'ok'),
   });
   const removeInterlock = core.interlocks.add(hardware.interlock);
   await hardware.registerRoutes(core.http, { onRequest: options.onRequest });
@@ -46,4 +49,14 @@ export async function attachKioskHardware(
     await hardware.close();
   });
   return hardware;
+}
+
+/** The gateway's storage as an alert: critical, texted to technicians when the cloud is out of reach. */
+function storageConditions(state: StorageState): Condition[] {
+  if (state === 'ok') return [];
+  const message =
+    state === 'full'
+      ? 'Gateway disk full: new dispenses refused while space is freed'
+      : 'Gateway storage failed (fsync): dispenses refused until restart';
+  return [{ key: `storage_${state}`, severity: 'critical', message, details: { state } }];
 }

@@ -16,7 +16,7 @@ import { SensorPoller } from './modbus/sensor-poller.js';
 import { ModemMonitor } from './modem/modem-monitor.js';
 import { registerHardwareMetrics } from './readings/hardware-metrics.js';
 import { ReadingsStore, type ReadingPoint, type SeriesQuery } from './readings/readings-store.js';
-import { evaluateKiosk, tankLevel, type KioskObservation } from './rules/kiosk-rules.js';
+import { evaluateKiosk, tankLevel, type Condition, type KioskObservation } from './rules/kiosk-rules.js';
 import { SimulatedKiosk } from './simulation/simulated-kiosk.js';
 import { startSimulatedDevices } from './simulation/simulated-devices.js';
 
@@ -31,6 +31,8 @@ export interface KioskHardwareDeps {
   now?(): number;
   /** Named in alert SMS. */
   kioskId?: string;
+  /** Conditions of the gateway outside the hardware (e.g. storage full), alerted like the kiosk's own. */
+  extraConditions?(): Condition[];
 }
 
 export interface KioskHardware extends HardwareApi {
@@ -176,7 +178,8 @@ class KioskHardwareService implements KioskHardware {
       this.parts.io.setPump(outcome.pumpOn);
       this.deps.logger.info({ pumpOn: outcome.pumpOn, tank: tankLevel(observation) }, 'feed pump switched');
     }
-    for (const change of this.book.update(outcome.conditions, this.deps.now())) {
+    const conditions = [...outcome.conditions, ...(this.deps.extraConditions?.() ?? [])];
+    for (const change of this.book.update(conditions, this.deps.now())) {
       const { alert } = change;
       this.deps.logger[alert.severity === 'critical' ? 'warn' : 'info'](
         { alert: alert.key, message: alert.message },

@@ -1,5 +1,7 @@
 import { closeSync, fdatasync, openSync } from 'node:fs';
+import { GatewayError } from '../errors.js';
 import type { Db } from './database.js';
+import type { StorageGuard } from './storage-guard.js';
 
 interface Pending {
   work: () => unknown;
@@ -61,6 +63,7 @@ export class GroupCommit {
   constructor(
     private readonly db: Db,
     private readonly sync: WalSync = walSync(db),
+    private readonly guard?: Pick<StorageGuard, 'state' | 'noteWriteError' | 'noteSyncFailure'>,
   ) {}
 
   /** Releases the WAL file; writes still queued are rejected. */
@@ -83,6 +86,12 @@ export class GroupCommit {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
+    if (this.guard?.state === 'failed') {
+      // After a failed fsync nothing written can be known durable: refuse rather than ack.
+      const refused = new GatewayError('STORAGE_FAILED', 'storage failed (fsync): writes refused until restart');
+      for (const pending of batch) pending.reject(refused);
+      return;
+    }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.commitWithoutSync(() => {
@@ -90,13 +99,22 @@ export class GroupCommit {
           try {
             outcomes.push({ ok: true, value: this.db.transaction(pending.work)() });
           } catch (error) {
+            this.guard?.noteWriteError(error);
             outcomes.push({ ok: false, error });
           }
         }
       });
+    } catch (error) {
+      // The commit failed (e.g. SQLITE_FULL): nothing of the batch was written.
+      this.guard?.noteWriteError(error);
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    try {
       await this.sync();
     } catch (error) {
-      // The commit or its sync failed: nothing of the batch is known to be durable.
+      // Committed but not known durable: never acknowledged, and the write path shuts (fsync errors are not retried).
+      this.guard?.noteSyncFailure(error);
       for (const pending of batch) pending.reject(error);
       return;
     }

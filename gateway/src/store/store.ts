@@ -2,12 +2,13 @@ import type { CustomerRecord, LedgerEvent } from '@tusafishe/protocol';
 import { CustomerReplica, type CloudBalance } from './customers.js';
 import { openDatabase, type Db } from './database.js';
 import { Dispensers } from './dispensers.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, walSync } from './group-commit.js';
 import { KioskState } from './kiosk-state.js';
 import { Ledger } from './ledger.js';
 import { PinFailures } from './pin-failures.js';
 import { Holds } from './holds.js';
 import { RefusedCompletions } from './refused-completions.js';
+import { StorageGuard } from './storage-guard.js';
 
 /** The gateway's one SQLite file, with a repository per table group. */
 export class Store {
@@ -18,10 +19,16 @@ export class Store {
   readonly pinFailures: PinFailures;
   readonly kioskState: KioskState;
   readonly refusedCompletions: RefusedCompletions;
+  /** Disk full / fsync failure; null for a store opened without its data directory (read-only inspection). */
+  readonly storage: StorageGuard | null;
   private readonly groupCommit: GroupCommit;
 
-  constructor(readonly db: Db) {
-    this.groupCommit = new GroupCommit(db);
+  constructor(
+    readonly db: Db,
+    dataDir?: string,
+  ) {
+    this.storage = dataDir === undefined ? null : new StorageGuard(db, dataDir);
+    this.groupCommit = new GroupCommit(db, walSync(db), this.storage ?? undefined);
     this.customers = new CustomerReplica(db);
     this.ledger = new Ledger(db);
     this.holds = new Holds(db);
@@ -32,7 +39,7 @@ export class Store {
   }
 
   static open(dataDir: string): Store {
-    return new Store(openDatabase(dataDir));
+    return new Store(openDatabase(dataDir), dataDir);
   }
 
   /** Runs `work` in one SQLite transaction (committed to disk before it returns). */
@@ -90,6 +97,7 @@ export class Store {
   }
 
   close(): void {
+    this.storage?.close();
     this.groupCommit.close();
     this.db.close();
   }
