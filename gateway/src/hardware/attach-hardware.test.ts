@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expectValue, WAIT } from './test-support/expect-value.js';
 import { startGateway, type RunningGateway } from '../gateway.js';
 import { attachKioskHardware } from './attach-hardware.js';
 import type { KioskHardware } from './kiosk-hardware.js';
 import { socatAvailable } from './serial/pty-pair.js';
-import { waitUntil } from './test-support/wait-until.js';
 
 const hasSocat = socatAvailable();
 if (!hasSocat) console.warn('socat not installed: skipping the gateway wiring test of the simulated hardware');
@@ -30,7 +30,7 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
         hardware =
           (await attachKioskHardware(
             core,
-            { HW_MODE: 'simulated', HW_MODBUS_POLL_MS: '20', HW_MODBUS_TIMEOUT_MS: '100', HW_MODBUS_RETRIES: '0' },
+            { HW_MODE: 'simulated', HW_MODBUS_POLL_MS: '20', HW_MODBUS_TIMEOUT_MS: '1000', HW_MODBUS_RETRIES: '0' },
             {
               isCloudReachable: () => true,
               // Stands in for the technician API's session guard.
@@ -51,25 +51,35 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
   it('denies dispenses through the gateway interlocks and writes alerts to the ledger as notices', async () => {
     expect(gateway.interlocks.check({ dispenserId: null })).toBeNull();
     hardware!.simulation!.pin('tank_level', 5);
-    await waitUntil(() => gateway.interlocks.check({ dispenserId: 'D1' }) === 'TANK_LOW', 5000, 'TANK_LOW interlock');
-    const notice = await waitUntil(
+    await vi.waitFor(
+      () => expectValue(gateway.interlocks.check({ dispenserId: 'D1' }) === 'TANK_LOW', 'TANK_LOW interlock'),
+      WAIT,
+    );
+    const notice = await vi.waitFor(
       () =>
-        gateway.store.ledger
-          .unacknowledged(100)
-          .find((e) => e.type === 'alert_raised' && e.details?.alert === 'tank_low'),
-      5000,
-      'alert_raised in the ledger',
+        expectValue(
+          gateway.store.ledger
+            .unacknowledged(100)
+            .find((e) => e.type === 'alert_raised' && e.details?.alert === 'tank_low'),
+          'alert_raised in the ledger',
+        ),
+      WAIT,
     );
     expect(notice).toMatchObject({ amount_ml: 0, kiosk_id: 'K7' });
     hardware!.simulation!.pin('tank_level', 70);
-    await waitUntil(() => gateway.interlocks.check({ dispenserId: null }) === null, 5000, 'interlock released');
-    await waitUntil(
+    await vi.waitFor(
+      () => expectValue(gateway.interlocks.check({ dispenserId: null }) === null, 'interlock released'),
+      WAIT,
+    );
+    await vi.waitFor(
       () =>
-        gateway.store.ledger
-          .unacknowledged(100)
-          .find((e) => e.type === 'alert_cleared' && e.source_id === notice.source_id),
-      5000,
-      'alert_cleared in the ledger',
+        expectValue(
+          gateway.store.ledger
+            .unacknowledged(100)
+            .find((e) => e.type === 'alert_cleared' && e.source_id === notice.source_id),
+          'alert_cleared in the ledger',
+        ),
+      WAIT,
     );
   });
 

@@ -1,11 +1,11 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AlertChange } from './alerts/alert-book.js';
 import { KioskIo } from './gpio/kiosk-io.js';
 import { SimulatedGpioChip } from './gpio/simulated-gpio.js';
 import { resolveHardwareConfig } from './config.js';
 import { startKioskHardware, type KioskHardware } from './kiosk-hardware.js';
-import { waitUntil } from './test-support/wait-until.js';
+import { WAIT } from './test-support/expect-value.js';
 
 let hw: KioskHardware | undefined;
 afterEach(() => hw?.close());
@@ -34,7 +34,7 @@ describe('kiosk hardware that cannot be reached (HW_MODE=hardware, no GPIO, no R
     for (const line of ['pumpOn', 'uvLampOn', 'tankLowFloat', 'tankHighFloat', 'doorOpen'])
       expect(alerts).toContain(`gpio_fault:${line}`);
     expect(hw.activeAlerts().find((a) => a.key === 'gpio_fault:pumpOn')?.severity).toBe('critical');
-    await waitUntil(() => hw!.activeAlerts().some((a) => a.key === 'sensor_silent:free_chlorine'), 5000, 'silent');
+    await vi.waitFor(() => expect(hw!.activeAlerts().map((a) => a.key)).toContain('sensor_silent:free_chlorine'), WAIT);
     expect(changes.filter((c) => c.kind === 'raised').map((c) => c.alert.key)).toContain('gpio_fault:tankLowFloat');
   });
 });

@@ -5,12 +5,12 @@ import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expectValue, WAIT } from './test-support/expect-value.js';
 import { applyMigrations, listMigrations } from '../store/database.js';
 import type { AlertChange } from './alerts/alert-book.js';
 import { startKioskHardware, type KioskHardware } from './kiosk-hardware.js';
 import { socatAvailable } from './serial/pty-pair.js';
-import { waitUntil } from './test-support/wait-until.js';
 
 const hasSocat = socatAvailable();
 if (!hasSocat)
@@ -35,8 +35,8 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
       {
         mode: 'simulated',
         gpio: { debounceMs: 5, uvFaultPin: 25 },
-        modbus: { timeoutMs: 100, retries: 0, pollIntervalMs: 20 },
-        modem: { commandTimeoutMs: 500, pollIntervalMs: 40 },
+        modbus: { timeoutMs: 1000, retries: 0, pollIntervalMs: 20 }, // generous: a loaded machine answers late
+        modem: { commandTimeoutMs: 5000, pollIntervalMs: 40 },
         rules: { evaluateIntervalMs: 20 },
         alerts: { technicianPhones: ['+254700000102'], smsAfterOfflineMs: 0 },
         simulation: { tickMs: 600_000 }, // the tests move the world themselves
@@ -63,7 +63,8 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
   const sim = () => hw.simulation!;
   const raised = (key: string) => changes.find((c) => c.kind === 'raised' && c.alert.key === key);
   const cleared = (key: string) => changes.find((c) => c.kind === 'cleared' && c.alert.key === key);
-  const interlockIs = (code: string | null) => waitUntil(() => hw.interlock() === code, 5000, `interlock ${code}`);
+  const interlockIs = (code: string | null) =>
+    vi.waitFor(() => expectValue(hw.interlock() === code, `interlock ${code}`), WAIT);
 
   it('starts healthy: live readings, UV lamp on, no interlock, no alerts', () => {
     const snapshot = hw.snapshot();
@@ -87,26 +88,26 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
   it('tank low → TANK_LOW, alert raised and the pump started; refilled → cleared; the pump stops only at the off mark', async () => {
     sim().pin('tank_level', 10);
     await interlockIs('TANK_LOW');
-    await waitUntil(() => raised('tank_low'), 2000, 'tank_low raised');
+    await vi.waitFor(() => expectValue(raised('tank_low'), 'tank_low raised'), WAIT);
     expect(hw.snapshot().pump.on).toBe(true);
     sim().pin('tank_level', 60);
     await interlockIs(null);
-    await waitUntil(() => cleared('tank_low'), 2000, 'tank_low cleared');
+    await vi.waitFor(() => expectValue(cleared('tank_low'), 'tank_low cleared'), WAIT);
     expect(hw.snapshot().pump.on).toBe(true); // inside the hysteresis band it keeps filling
     sim().pin('tank_level', 92);
-    await waitUntil(() => !hw.snapshot().pump.on, 2000, 'pump off above the off mark');
+    await vi.waitFor(() => expectValue(!hw.snapshot().pump.on, 'pump off above the off mark'), WAIT);
     sim().pin('tank_level', 60);
-    await waitUntil(() => hw.snapshot().tank.levelPct === 60, 2000, 'level back at 60');
+    await vi.waitFor(() => expectValue(hw.snapshot().tank.levelPct === 60, 'level back at 60'), WAIT);
     expect(hw.snapshot().pump.on).toBe(false);
   });
 
   it('UV lamp switched off or its ballast faulting → UV_FAULT and alert, cleared when it runs again', async () => {
     hw.setUvLamp(false);
     await interlockIs('UV_FAULT');
-    await waitUntil(() => raised('uv_fault'), 2000, 'uv_fault raised');
+    await vi.waitFor(() => expectValue(raised('uv_fault'), 'uv_fault raised'), WAIT);
     hw.setUvLamp(true);
     await interlockIs(null);
-    await waitUntil(() => cleared('uv_fault'), 2000, 'uv_fault cleared');
+    await vi.waitFor(() => expectValue(cleared('uv_fault'), 'uv_fault cleared'), WAIT);
 
     sim().setInput('uvFault', true);
     await interlockIs('UV_FAULT');
@@ -117,39 +118,45 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
   it('quality out of range or a silent quality sensor → WATER_QUALITY and alerts, cleared when back', async () => {
     sim().pin('turbidity', 2.5);
     await interlockIs('WATER_QUALITY');
-    await waitUntil(() => raised('water_quality:turbidity'), 2000, 'turbidity alert');
+    await vi.waitFor(() => expectValue(raised('water_quality:turbidity'), 'turbidity alert'), WAIT);
     expect(raised('water_quality:turbidity')!.alert.message).toBe('turbidity 2.5 NTU outside 0–1 NTU');
     sim().pin('turbidity', 0.4);
     await interlockIs(null);
-    await waitUntil(() => cleared('water_quality:turbidity'), 2000, 'turbidity cleared');
+    await vi.waitFor(() => expectValue(cleared('water_quality:turbidity'), 'turbidity cleared'), WAIT);
 
     sim().sensors.silence('free_chlorine');
     await interlockIs('WATER_QUALITY');
-    await waitUntil(() => raised('sensor_silent:free_chlorine'), 2000, 'silent alert');
+    await vi.waitFor(() => expectValue(raised('sensor_silent:free_chlorine'), 'silent alert'), WAIT);
     expect(hw.snapshot().sensors.find((s) => s.sensor === 'free_chlorine')).toMatchObject({
       status: 'silent',
       value: null,
     });
     sim().sensors.silence('free_chlorine', false);
     await interlockIs(null);
-    await waitUntil(() => cleared('sensor_silent:free_chlorine'), 2000, 'silent cleared');
+    await vi.waitFor(() => expectValue(cleared('sensor_silent:free_chlorine'), 'silent cleared'), WAIT);
   });
 
   it('door opened and modem unregistered raise alerts; while the cloud is reachable nothing is texted', async () => {
     sim().setInput('doorOpen', true);
     sim().modem!.set({ registration: 2 });
-    await waitUntil(() => raised('door_open') && raised('modem_unregistered'), 3000, 'door and modem alerts');
+    await vi.waitFor(
+      () => expectValue(raised('door_open') && raised('modem_unregistered'), 'door and modem alerts'),
+      WAIT,
+    );
     expect(hw.interlock()).toBeNull();
     sim().setInput('doorOpen', false);
     sim().modem!.set({ registration: 1 });
-    await waitUntil(() => cleared('door_open') && cleared('modem_unregistered'), 3000, 'door and modem cleared');
+    await vi.waitFor(
+      () => expectValue(cleared('door_open') && cleared('modem_unregistered'), 'door and modem cleared'),
+      WAIT,
+    );
     expect(sim().modem!.sent).toEqual([]);
   });
 
   it('with the cloud unreachable, a new alert reaches the technicians by SMS through the modem', async () => {
     cloud.reachable = false;
     sim().setInput('doorOpen', true);
-    const sms = await waitUntil(() => sim().modem!.sent[0], 5000, 'alert SMS');
+    const sms = await vi.waitFor(() => expectValue(sim().modem!.sent[0], 'alert SMS'), WAIT);
     expect(sms).toMatchObject({
       to: '+254700000102',
       text: expect.stringMatching(/^Tusafishe K1 \(offline \d+ min\): Kiosk door open\.$/),

@@ -1,11 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveHardwareConfig } from '../config.js';
-import { waitUntil } from '../test-support/wait-until.js';
 import type { BinaryValue } from './gpio-line.js';
 import { KioskIo } from './kiosk-io.js';
 import { SimulatedGpioChip } from './simulated-gpio.js';
 
 describe('simulated GPIO with the onoff interface', () => {
+  // Debouncing is about time: fake timers tell "after the debounce" from "at once" exactly.
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
   it('debounces a bouncing contact into one notification of the settled value', async () => {
     const chip = new SimulatedGpioChip();
     const door = chip.open(24, 'in', 'both', { debounceTimeout: 30 });
@@ -15,8 +18,11 @@ describe('simulated GPIO with the onoff interface', () => {
       seen.push(value);
     });
     for (const level of [1, 0, 1, 0, 1] as const) door.drive(level);
-    await waitUntil(() => seen.length > 0, 2000, 'debounced watch');
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    vi.advanceTimersByTime(29);
+    expect(seen).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(seen).toEqual([1]);
+    vi.advanceTimersByTime(1000);
     expect(seen).toEqual([1]);
     expect(door.readSync()).toBe(1);
   });
@@ -27,9 +33,10 @@ describe('simulated GPIO with the onoff interface', () => {
     const seen: BinaryValue[] = [];
     rising.watch((_e, v) => seen.push(v));
     rising.drive(1);
-    await waitUntil(() => seen.length === 1);
+    vi.advanceTimersByTime(0);
+    expect(seen).toEqual([1]);
     rising.drive(0);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    vi.advanceTimersByTime(1000);
     expect(seen).toEqual([1]);
     expect(() => rising.writeSync(1)).toThrow(/EPERM/);
 
@@ -50,7 +57,8 @@ describe('simulated GPIO with the onoff interface', () => {
 
     chip.line(config.doorPin).drive(1);
     chip.line(config.uvFaultPin!).drive(1);
-    await waitUntil(() => changes.length === 2, 2000, 'door and UV fault changes');
+    vi.advanceTimersByTime(5);
+    expect(changes).toHaveLength(2);
     expect(io.inputState()).toMatchObject({ doorOpen: true, uvFault: true, sourceLow: undefined });
 
     io.setPump(true);

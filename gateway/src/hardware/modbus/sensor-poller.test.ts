@@ -9,7 +9,7 @@ const logger = pino({ level: 'silent' });
 const hasSocat = socatAvailable();
 if (!hasSocat) console.warn('socat not installed: skipping Modbus RTU over a pty pair');
 
-const config = resolveHardwareConfig({ modbus: { timeoutMs: 80, retries: 1, pollIntervalMs: 20 } });
+const config = resolveHardwareConfig({ modbus: { timeoutMs: 1000, retries: 1, pollIntervalMs: 20 } });
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();

@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { expectValue, WAIT } from '../test-support/expect-value.js';
 import { resolveHardwareConfig } from '../config.js';
 import { KioskIo } from '../gpio/kiosk-io.js';
 import { SimulatedGpioChip } from '../gpio/simulated-gpio.js';
 import { ModbusSensorSimulator } from '../modbus/modbus-sensor-simulator.js';
 import { inOkRange } from '../modbus/sensor-reading.js';
-import { waitUntil } from '../test-support/wait-until.js';
 import { SimulatedKiosk } from './simulated-kiosk.js';
 
 describe('simulated kiosk physics', () => {
@@ -22,20 +22,16 @@ describe('simulated kiosk physics', () => {
     kiosk.start();
     try {
       const start = kiosk.tankLevel();
-      await waitUntil(() => kiosk.tankLevel() < start - 1, 5000, 'tank draining');
+      await vi.waitFor(() => expectValue(kiosk.tankLevel() < start - 1, 'tank draining'), WAIT);
       io.setPump(true);
-      await waitUntil(() => io.inputState().tankHighFloat, 10_000, 'tank full: high float up');
+      await vi.waitFor(() => expectValue(io.inputState().tankHighFloat, 'tank full: high float up'), WAIT);
       io.setPump(false);
       kiosk.pin('tank_level', 5);
-      await waitUntil(() => !io.inputState().tankLowFloat, 2000, 'low float dry');
-      await waitUntil(
-        () => {
-          turbidity.push(sensors.value('turbidity')!);
-          return new Set(turbidity).size > 3 && turbidity;
-        },
-        5000,
-        'turbidity wandering',
-      );
+      await vi.waitFor(() => expectValue(!io.inputState().tankLowFloat, 'low float dry'), WAIT);
+      await vi.waitFor(() => {
+        turbidity.push(sensors.value('turbidity')!);
+        expect(new Set(turbidity).size, 'turbidity wandering').toBeGreaterThan(3);
+      }, WAIT);
       expect(turbidity.every((v) => inOkRange(v, config.sensors.turbidity!))).toBe(true);
     } finally {
       kiosk.stop();
