@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const GATEWAY_DIST = join(root, 'gateway/dist');
 
-async function externalPackages(): Promise<string[]> {
+/** The npm dependencies of `parts`: installed from the lockfile in the image, never bundled. */
+export async function externalPackages(parts: readonly string[]): Promise<string[]> {
   const names = new Set<string>();
-  for (const part of ['gateway', 'protocol']) {
+  for (const part of parts) {
     const manifest = JSON.parse(await readFile(join(root, part, 'package.json'), 'utf8')) as {
       dependencies?: Record<string, string>;
     };
@@ -46,7 +47,7 @@ export async function bundleGatewayEntry(options: BundleOptions): Promise<string
     format: 'esm',
     target: 'node20',
     sourcemap: true,
-    external: [...(await externalPackages()), ...(options.external ?? [])],
+    external: [...(await externalPackages(['gateway', 'protocol'])), ...(options.external ?? [])],
     logLevel: 'warning',
   });
   // SQL migrations are read at start from beside the code that applies them.

@@ -1,7 +1,24 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CloudEnv, cloudOptionsFromEnv } from './config.js';
+import { CloudEnv, cloudOptionsFromEnv, readSecretFiles } from './config.js';
 
 describe('cloud configuration', () => {
+  it('reads a setting from NAME_FILE (Compose secrets), and refuses NAME with NAME_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tusafishe-secrets-'));
+    try {
+      writeFileSync(join(dir, 'webhook'), 'a-webhook-secret-from-a-file\n');
+      const env = readSecretFiles({ NODE_ENV: 'production', WEBHOOK_SECRET_FILE: join(dir, 'webhook') });
+      expect(cloudOptionsFromEnv(CloudEnv.parse(env)).webhookSecret).toBe('a-webhook-secret-from-a-file');
+      expect(() => readSecretFiles({ WEBHOOK_SECRET: 'x', WEBHOOK_SECRET_FILE: join(dir, 'webhook') })).toThrow(
+        /WEBHOOK_SECRET or WEBHOOK_SECRET_FILE/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs with no configuration on PGlite with simulators and the development SMS outbox', () => {
     const options = cloudOptionsFromEnv(CloudEnv.parse({}));
     expect(options).toMatchObject({ dataDir: './data', port: 3000, simulators: { mtnPort: 3101, airtelPort: 3102 } });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { DEFAULT_TIME_ZONE, isTimeZone, TIME_ZONE_HINT } from '@tusafishe/protocol';
 import type { CloudOptions } from './cloud.js';
@@ -94,6 +95,21 @@ export const CloudEnv = z
     }
   });
 export type CloudEnv = z.infer<typeof CloudEnv>;
+
+/**
+ * Docker/Compose secrets: `NAME_FILE=/run/secrets/…` stands for `NAME` with the file's content
+ * (trailing newline dropped), for every setting; `NAME` and `NAME_FILE` together are refused.
+ */
+export function readSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved = { ...env };
+  for (const key of Object.keys(CloudEnv.shape)) {
+    const file = env[`${key}_FILE`];
+    if (!file) continue;
+    if (env[key] !== undefined) throw new Error(`set ${key} or ${key}_FILE, not both`);
+    resolved[key] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  }
+  return resolved;
+}
 
 /** Turns the validated environment into startCloud options. */
 export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {

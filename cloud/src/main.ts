@@ -1,12 +1,18 @@
 import * as z from 'zod';
 import { en } from 'zod/locales';
 import { startCloud } from './cloud.js';
-import { CloudEnv, cloudOptionsFromEnv } from './config.js';
+import { CloudEnv, cloudOptionsFromEnv, readSecretFiles } from './config.js';
 import { seedDemo } from './demo/seed-demo.js';
 
 /** Process entry: `npx tsx cloud/src/main.ts`, configured by environment (see cloud/README.md). */
 z.config(en());
-const parsed = CloudEnv.safeParse(process.env);
+let parsed: ReturnType<typeof CloudEnv.safeParse>;
+try {
+  parsed = CloudEnv.safeParse(readSecretFiles(process.env));
+} catch (error) {
+  console.error(`cloud: refusing to start, bad configuration: ${(error as Error).message}`);
+  process.exit(1);
+}
 if (!parsed.success) {
   console.error(`cloud: refusing to start, bad configuration:\n${z.prettifyError(parsed.error)}`);
   process.exit(1);

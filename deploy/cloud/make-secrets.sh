@@ -1,0 +1,15 @@
+#!/bin/sh
+# Creates ./secrets/ with random credentials once (never overwrites): the database password and the
+# URL the cloud uses, the pgpass file the backup service uses, the webhook secret and the admin token.
+set -eu
+cd "$(dirname "$0")"
+mkdir -p secrets
+umask 077
+random() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+[ -s secrets/postgres_password ] || random > secrets/postgres_password
+password=$(cat secrets/postgres_password)
+[ -s secrets/database_url ] || printf 'postgres://tusafishe:%s@postgres:5432/tusafishe' "$password" > secrets/database_url
+[ -s secrets/pgpass ] || printf 'postgres:5432:tusafishe:tusafishe:%s\n' "$password" > secrets/pgpass
+[ -s secrets/webhook_secret ] || random > secrets/webhook_secret
+[ -s secrets/admin_token ] || random > secrets/admin_token
+echo "secrets in $(pwd)/secrets (keep a copy with the backups)"
