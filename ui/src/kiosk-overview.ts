@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { HardwareView, Overview, SyncView } from '@tusafishe/gateway/api';
+import { syncErrorNotice } from './card-logic.js';
 import { api, ApiError } from './api-client.js';
 import { ago, litres, signalBars } from './display-format.js';
 import { onLiveMessage } from './live-feed-client.js';
@@ -118,6 +119,7 @@ export class KioskOverview extends LitElement {
   private sync(sync: SyncView | null): TemplateResult {
     if (!sync)
       return html`<section class="card" data-testid="sync"><h3>Cloud sync</h3><p class="muted">Sync is not running on this gateway.</p></section>`;
+    const syncError = syncErrorNotice(sync);
     return html`<section class="card" data-testid="sync">
       <h3>Cloud sync</h3>
       <div class="row"><span>Link</span><span class="badge ${!sync.enabled ? 'idle' : sync.online ? 'ok' : 'bad'}">${!sync.enabled ? 'disabled' : sync.online ? 'online' : 'offline'}</span></div>
@@ -126,7 +128,7 @@ export class KioskOverview extends LitElement {
       <div class="row"><span>Last push</span><span>${ago(sync.last_push_at)}</span></div>
       <div class="row"><span>Events waiting</span><strong>${sync.events_waiting}</strong></div>
       <div class="row"><span>Cursor</span><span class="muted">${sync.cursor ?? 'start'}</span></div>
-      ${sync.last_error ? html`<p class="error">${sync.last_error}</p>` : nothing}
+      ${syncError ? html`<p class=${syncError.alarm ? 'error' : 'muted'} data-testid="sync-error">${syncError.text}</p>` : nothing}
     </section>`;
   }
 

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, svg, type TemplateResult } from 'lit';
 import type { Usage } from '@tusafishe/gateway/api';
+import { tankPolyline } from './card-logic.js';
 import { api, ApiError } from './api-client.js';
 import { isoDate, litres } from './display-format.js';
 import { onLiveMessage } from './live-feed-client.js';
@@ -36,10 +37,7 @@ function bars(usage: Usage): TemplateResult {
 
 /** Line of tank level samples over the range. */
 function tankLine(usage: Usage, tank: NonNullable<Usage['tank']>): TemplateResult {
-  const span = Math.max(1, usage.to - usage.from);
-  const points = tank
-    .map((s) => `${PAD + ((s.at - usage.from) / span) * (WIDTH - PAD)},${HEIGHT - (s.percent / 100) * (HEIGHT - 16)}`)
-    .join(' ');
+  const points = tankPolyline(usage, tank, Date.now(), { width: WIDTH, height: HEIGHT, pad: PAD, top: 16 });
   return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT + 4}" role="img" aria-label="Tank level">
     <text x="0" y="10" class="axis">100%</text><text x="0" y=${HEIGHT} class="axis">0%</text>
     <line x1=${PAD} y1=${HEIGHT} x2=${WIDTH} y2=${HEIGHT} class="base"></line>
