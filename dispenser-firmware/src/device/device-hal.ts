@@ -1,6 +1,7 @@
 import Digital from 'embedded:io/digital';
 import PulseCount from 'embedded:io/pulsecount';
 import Client from 'moddable/mqtt';
+import SecureSocket from 'securesocket';
 import Preference from 'preference';
 import Timer from 'timer';
 import { fillRandom, freeHeap, restart, rssi } from 'tusafishe-native';
@@ -73,7 +74,7 @@ class ModdableMqttLink implements MqttLink {
   #retry: TimerHandle;
   #stopped = false;
 
-  constructor(private readonly broker: { host: string; port: number }) {}
+  constructor(private readonly broker: BrokerAddress) {}
 
   start(options: MqttConnectOptions, events: MqttEvents): void {
     const reconnect = () => {
@@ -82,8 +83,14 @@ class ModdableMqttLink implements MqttLink {
     };
     const connect = () => {
       try {
+        const { host, port, caCertificate } = this.broker;
         const client = new Client({
-          ...this.broker,
+          host,
+          port,
+          // MQTT over TLS 1.2 to the gateway, whose certificate must chain to the fleet CA.
+          ...(caCertificate
+            ? { Socket: SecureSocket, secure: { protocolVersion: 0x303, certificate: caCertificate } }
+            : {}),
           id: options.clientId,
           user: options.username,
           password: options.password,
@@ -128,7 +135,14 @@ class ModdableMqttLink implements MqttLink {
   }
 }
 
-export function deviceHal(pins: BoardPins, broker: { host: string; port: number }): Hal {
+/** The gateway's broker; with the fleet CA certificate (DER) the link is MQTT over TLS. */
+export interface BrokerAddress {
+  host: string;
+  port: number;
+  caCertificate?: ArrayBuffer;
+}
+
+export function deviceHal(pins: BoardPins, broker: BrokerAddress): Hal {
   return {
     keypad: new MatrixKeypad(pins.keypad),
     lcd: new Hd44780Lcd(pins.lcd),

@@ -21,8 +21,12 @@ function provisioned(key: string): string {
 }
 
 const id = provisioned('id');
+// A fleet CA provisioned (DER, key "ca") means MQTT over TLS, on 8883 unless a port is set.
+const ca = Preference.get('tusafishe-id', 'ca');
+const caCertificate = ca instanceof ArrayBuffer ? ca : undefined;
 const hal = deviceHal(PINS, {
   host: provisioned('broker'),
-  port: Number(Preference.get('tusafishe-id', 'port') ?? 1883),
+  port: Number(Preference.get('tusafishe-id', 'port') ?? (caCertificate ? 8883 : 1883)),
+  ...(caCertificate ? { caCertificate } : {}),
 });
 new Dispenser(hal, { id, username: id, password: provisioned('password') }).start();

@@ -69,6 +69,10 @@ declare module 'moddable/mqtt' {
     /** Keep-alive in ms. */
     timeout?: number;
     will?: { topic: string; message: string; retain?: boolean; quality?: number };
+    /** The socket class: `SecureSocket` for MQTT over TLS. */
+    Socket?: typeof import('securesocket').default;
+    /** TLS settings handed to `Socket` (SecureSocket's `secure` dictionary). */
+    secure?: import('securesocket').SecureOptions;
   }
   /** QoS 0 client: publishes with `quality` set are sent but their PUBACKs are not reported. */
   export default class Client {
@@ -79,6 +83,21 @@ declare module 'moddable/mqtt' {
     publish(topic: string, data: string, flags?: { retain?: boolean; quality?: number }): void;
     subscribe(topic: string): void;
     close(): void;
+  }
+}
+
+/** Moddable's TLS socket (modules/crypt/securesocket), used by the MQTT client for `mqtts`. */
+declare module 'securesocket' {
+  export interface SecureOptions {
+    /** Minimum TLS version: 0x303 is TLS 1.2. */
+    protocolVersion?: number;
+    /** The CA certificate (DER) the server's chain must end in; without it, the built-in store. */
+    certificate?: ArrayBuffer;
+    /** Server name for SNI and the certificate's name check; default the host. */
+    serverName?: string;
+  }
+  export default class SecureSocket {
+    constructor(dictionary: { host: string; port: number; secure?: SecureOptions });
   }
 }
 

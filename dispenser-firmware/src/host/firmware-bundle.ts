@@ -2,7 +2,15 @@ import { build, type Metafile } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 /** Provided by the Moddable runtime on the device (see src/device/moddable.d.ts). */
-export const RUNTIME_MODULES = ['embedded:*', 'timer', 'time', 'preference', 'moddable/mqtt', 'tusafishe-native'];
+export const RUNTIME_MODULES = [
+  'embedded:*',
+  'timer',
+  'time',
+  'preference',
+  'moddable/mqtt',
+  'securesocket',
+  'tusafishe-native',
+];
 
 export const DEVICE_ENTRY = fileURLToPath(new URL('../device/main.ts', import.meta.url));
 /** The same firmware on the HAL that forwards to a Node host (tests and the bench run it in an xsnap worker). */
