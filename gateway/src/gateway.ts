@@ -12,6 +12,7 @@ import { GatewayEvents } from './events.js';
 import { registerDispenseVerification, type LegacyVerificationAccess } from './http/dispense-verification.js';
 import { registerHealth } from './http/health.js';
 import { createHttpServer } from './http/server.js';
+import { KioskClock, type ClockSources } from './clock.js';
 import { createLogger } from './logger.js';
 import { isEmpty, readDemoCredentials, seedDemoData, type DemoCredentials } from './seed/demo-data.js';
 import { resolveSettings, type Settings } from './settings.js';
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   /** Seed the demo customers and dispensers when the database is empty (default off). */
   seedDemo?: boolean;
   logger?: Logger;
+  /** Wall and monotonic clocks (tests inject a stepping wall clock). */
+  clock?: ClockSources;
   settings?: Partial<Settings>;
   /** What a client may cost the broker before it logs in (defaults: `DEFAULT_BROKER_LIMITS`). */
   brokerLimits?: Partial<BrokerLimits>;
@@ -54,6 +57,8 @@ export interface GatewayCore {
   settings: Settings;
   logger: Logger;
   store: Store;
+  /** Trusted time without an RTC: monotonic durations, persisted "not before". */
+  clock: KioskClock;
   events: GatewayEvents;
   interlocks: Interlocks;
   broker: Broker;
@@ -144,7 +149,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       logger,
       ...(options.brokerLimits ? { limits: options.brokerLimits } : {}),
     });
-    const dispenseFlow = new DispenseFlow({ store, settings, kioskId, interlocks, events, logger });
+    const clock = new KioskClock(store.kioskState, options.clock);
+    const dispenseFlow = new DispenseFlow({ store, settings, kioskId, interlocks, events, logger, clock });
     const link = new DispenserLink({ broker, store, dispenseFlow, events, logger });
     // Closing: stop the broker first, then let answers in progress finish before the store closes.
     closers.push(() => link.idle());
@@ -177,6 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       settings,
       logger,
       store,
+      clock,
       events,
       interlocks,
       broker,

@@ -14,6 +14,7 @@ import {
   type SessionRefused,
 } from '@tusafishe/protocol';
 import type { Logger } from 'pino';
+import type { KioskClock } from '../clock.js';
 import { GatewayError } from '../errors.js';
 import type { DispenseRecorded, GatewayEvents } from '../events.js';
 import type { Settings } from '../settings.js';
@@ -32,6 +33,8 @@ export interface DispenseFlowOptions {
   events: GatewayEvents;
   logger: Logger;
   now?: () => number;
+  /** Trusted time: `now` when `now` is not given, and whether the wall clock is behind it. */
+  clock?: Pick<KioskClock, 'now' | 'isBehind'>;
 }
 
 /** What a settlement needs from a completion report. */
@@ -60,7 +63,7 @@ export class DispenseFlow {
   private readonly now: () => number;
 
   constructor(private readonly options: DispenseFlowOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? options.clock?.now ?? Date.now;
   }
 
   /** Answers an authorisation request; a repeated request_id gets the stored answer. */
@@ -439,6 +442,8 @@ export class DispenseFlow {
   }
 
   private isOffline(now: number): boolean {
+    // A wall clock behind the trusted time cannot say how long the cloud has been away: assume offline.
+    if (this.options.clock?.isBehind()) return true;
     const last = this.options.store.lastCloudContact();
     return last === null || now - last > this.options.settings.offlineAfterMs;
   }

@@ -1,6 +1,7 @@
 import type { Db } from './database.js';
 
 const LAST_CLOUD_CONTACT = 'last_cloud_contact_at';
+const NOT_BEFORE = 'trusted_not_before';
 
 /** Small named values of the kiosk, kept in the `settings` table. */
 export class KioskState {
@@ -22,5 +23,17 @@ export class KioskState {
 
   setLastCloudContact(at: number): void {
     this.write.run(LAST_CLOUD_CONTACT, String(at));
+  }
+
+  /** The latest trusted wall time (epoch ms) the kiosk has seen: time never goes back before it. */
+  notBefore(): number | null {
+    const value = this.read.get(NOT_BEFORE);
+    return value === undefined ? null : Number(value);
+  }
+
+  /** Moves "not before" forward (never back). */
+  setNotBefore(at: number): void {
+    const current = this.notBefore();
+    if (current === null || at > current) this.write.run(NOT_BEFORE, String(Math.floor(at)));
   }
 }

@@ -14,6 +14,7 @@ export async function attachSync(core: GatewayCore, env: NodeJS.ProcessEnv): Pro
     logger: core.logger.child({ module: 'sync' }),
     events: core.events,
     registry: core.metrics,
+    clock: core.clock,
   });
   core.http.addHook('onClose', () => sync.close());
   return sync;

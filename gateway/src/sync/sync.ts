@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { observingServerTime, type KioskClock } from '../clock.js';
 import type { GatewayEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
@@ -18,6 +19,8 @@ export interface StartSyncOptions {
   events?: GatewayEvents;
   /** The gateway's Prometheus registry; `tusafishe_sync_*` metrics are added to it. */
   registry?: Registry;
+  /** The kiosk clock: contacts are stamped in its trusted time, and every cloud answer's `Date` anchors it. */
+  clock?: KioskClock;
   /** Tests only. */
   fetch?: typeof fetch;
   backoff?: SyncWorkerOptions['backoff'];
@@ -54,7 +57,9 @@ export function startSync(options: StartSyncOptions): SyncWorker {
     logger: options.logger,
     ...(options.events && { events: options.events }),
     ...(metrics && { metrics }),
-    ...(options.fetch && { fetch: options.fetch }),
+    ...(options.clock
+      ? { now: options.clock.now, fetch: observingServerTime(options.fetch ?? fetch, options.clock) }
+      : options.fetch && { fetch: options.fetch }),
     ...(options.backoff && { backoff: options.backoff }),
   });
   status = worker.status;
