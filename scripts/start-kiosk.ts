@@ -76,6 +76,9 @@ process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
 
 startPart('cloud', 'cloud/src/main.ts', {
+  // The cloud defaults to production (webhook secrets required, no simulators, no SMS outbox route):
+  // the demo asks for development explicitly.
+  NODE_ENV: 'development',
   CLOUD_PORT: String(cloudPort),
   DATA_DIR: resolve(dataDir, 'cloud'),
   DEMO_SEED: 'on',

@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import { adminRoutes } from './admin/routes.js';
+import { limitAuthFailures, type AuthFailureLimits } from './http/auth-failures.js';
 import { errorHandler } from './http/error-handler.js';
 import { withWebhookSecret } from './http/webhook-secret.js';
 import { ChangeFeed } from './kiosk-api/change-feed.js';
@@ -94,6 +95,17 @@ export interface CloudOptions {
   };
   /** Africa's Talking credentials, or a ready sender; default: the development outbox in the database. */
   sms?: { africasTalking: AfricasTalkingSmsConfig } | { sender: SmsSender };
+  /** Serve GET /dev/sms/outbox (development SMS adapter only). Default off. */
+  devSmsOutbox?: boolean;
+  /**
+   * Addresses (IPs or CIDRs) of the reverse proxies in front of the cloud, whose
+   * X-Forwarded-For is believed. Default none: the peer address is the client.
+   */
+  trustedProxies?: string[];
+  /** Failed kiosk, admin and webhook authentications allowed per source address (each kind). Default 20 per 15 min. */
+  authFailures?: AuthFailureLimits;
+  /** Wrong old PINs on USSD lock the account like the keypad does (same `locked_until`). Default 5, 15 min. */
+  pinLockout?: { maxFailures: number; lockoutMs: number };
   rateLimits?: {
     requestsPerPhonePerMinute?: number;
     requestsPerKioskPerMinute?: number;
@@ -162,10 +174,12 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   // On close, cut every connection: a gateway's keep-alive socket that turns idle after its
   // long-poll was answered would otherwise hold the server open for the keep-alive timeout.
   // Gateways retry, and every kiosk call is idempotent.
-  const app = Fastify({ loggerInstance: log, trustProxy: true, forceCloseConnections: true });
+  const trustProxy = options.trustedProxies?.length ? options.trustedProxies : false;
+  const app = Fastify({ loggerInstance: log, trustProxy, forceCloseConnections: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  limitAuthFailures(app, options.authFailures ?? { max: 20, windowMs: 15 * 60_000 });
   await app.register(formbody);
   // Every route is limited: by source address unless the route keys it by phone or kiosk.
   await app.register(rateLimit, {
@@ -210,6 +224,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     metrics,
     webhookSecret,
     requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute,
+    pinLockout: options.pinLockout ?? { maxFailures: 5, lockoutMs: 15 * 60_000 },
   });
   await smsRoutes(app, {
     db,
@@ -220,7 +235,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     webhookSecret,
     requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute,
     ussdCode,
-    exposeOutbox: !options.sms,
+    exposeOutbox: options.devSmsOutbox === true && !options.sms,
   });
   await paymentRoutes(app, {
     payments,

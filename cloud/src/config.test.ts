@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CloudEnv, cloudOptionsFromEnv, readSecretFiles } from './config.js';
 
+const dev = { NODE_ENV: 'development' };
+const prod = { WEBHOOK_SECRET: 'a-long-enough-secret' };
+
 describe('cloud configuration', () => {
   it('reads a setting from NAME_FILE (Compose secrets), and refuses NAME with NAME_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tusafishe-secrets-'));
@@ -19,19 +22,35 @@ describe('cloud configuration', () => {
     }
   });
 
-  it('runs with no configuration on PGlite with simulators and the development SMS outbox', () => {
-    const options = cloudOptionsFromEnv(CloudEnv.parse({}));
+  it('is production unless asked: no configuration at all is refused for want of a webhook secret', () => {
+    expect(CloudEnv.safeParse({}).error?.issues.map((issue) => issue.path[0])).toEqual(['WEBHOOK_SECRET']);
+    const options = cloudOptionsFromEnv(CloudEnv.parse(prod));
+    expect(options.simulators).toBeUndefined();
+    expect(options.devSmsOutbox).toBe(false);
+    expect(options.trustedProxies).toBeUndefined();
+  });
+
+  it('in development runs on PGlite with simulators and the development SMS outbox', () => {
+    const options = cloudOptionsFromEnv(CloudEnv.parse(dev));
     expect(options).toMatchObject({ dataDir: './data', port: 3000, simulators: { mtnPort: 3101, airtelPort: 3102 } });
+    expect(options).toMatchObject({ devSmsOutbox: true });
     expect(options.sms).toBeUndefined();
     expect(options.webhookSecret).toBeUndefined();
     expect(options.usageTimeZone).toBe('Africa/Nairobi');
   });
 
+  it('believes X-Forwarded-For only from the proxies configured', () => {
+    expect(
+      cloudOptionsFromEnv(CloudEnv.parse({ ...prod, TRUST_PROXY: '10.0.0.5, 10.1.0.0/16' })).trustedProxies,
+    ).toEqual(['10.0.0.5', '10.1.0.0/16']);
+    expect(CloudEnv.safeParse({ ...prod, TRUST_PROXY: 'true' }).error?.issues[0]?.path).toEqual(['TRUST_PROXY']);
+  });
+
   it('refuses a usage time zone that does not exist', () => {
-    expect(CloudEnv.safeParse({ USAGE_TIMEZONE: 'Africa/Atlantis' }).error?.issues[0]?.path).toEqual([
+    expect(CloudEnv.safeParse({ ...dev, USAGE_TIMEZONE: 'Africa/Atlantis' }).error?.issues[0]?.path).toEqual([
       'USAGE_TIMEZONE',
     ]);
-    expect(cloudOptionsFromEnv(CloudEnv.parse({ USAGE_TIMEZONE: 'Africa/Kampala' })).usageTimeZone).toBe(
+    expect(cloudOptionsFromEnv(CloudEnv.parse({ ...dev, USAGE_TIMEZONE: 'Africa/Kampala' })).usageTimeZone).toBe(
       'Africa/Kampala',
     );
   });
@@ -44,7 +63,7 @@ describe('cloud configuration', () => {
   });
 
   it('seeds demo data only when asked, and refuses to in production', () => {
-    expect(CloudEnv.parse({}).DEMO_SEED).toBe('off');
+    expect(CloudEnv.parse(dev).DEMO_SEED).toBe('off');
     const result = CloudEnv.safeParse({
       NODE_ENV: 'production',
       WEBHOOK_SECRET: 'a-long-enough-secret',
@@ -57,6 +76,7 @@ describe('cloud configuration', () => {
 
   it('uses real providers when their credentials are complete, and names the missing one otherwise', () => {
     const env = {
+      ...prod,
       DATABASE_URL: 'postgres://u:p@db/tusafishe',
       MTN_BASE_URL: 'https://proxy.momoapi.mtn.com',
       MTN_SUBSCRIPTION_KEY: 'k',
@@ -68,7 +88,11 @@ describe('cloud configuration', () => {
     expect(options.databaseUrl).toBe(env.DATABASE_URL);
     expect(options.providers?.mtn).toMatchObject({ targetEnvironment: 'mtnuganda' });
     expect(options.simulators).toBeUndefined();
-    const partial = CloudEnv.safeParse({ AIRTEL_BASE_URL: 'https://openapi.airtel.africa', AIRTEL_CLIENT_ID: 'x' });
+    const partial = CloudEnv.safeParse({
+      ...prod,
+      AIRTEL_BASE_URL: 'https://openapi.airtel.africa',
+      AIRTEL_CLIENT_ID: 'x',
+    });
     expect(partial.error?.issues[0]?.path).toEqual(['AIRTEL_CLIENT_SECRET']);
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import * as z from 'zod';
 import { DEFAULT_TIME_ZONE, isTimeZone, TIME_ZONE_HINT } from '@tusafishe/protocol';
 import type { CloudOptions } from './cloud.js';
@@ -10,7 +11,8 @@ const positiveInt = z.coerce.number().int().positive();
 /** Every setting the cloud process reads from its environment. */
 export const CloudEnv = z
   .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    // Production unless asked: `npm start` sets development explicitly.
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
     CLOUD_HOST: z.string().default('127.0.0.1'),
     CLOUD_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
     PUBLIC_URL: z.url().optional(),
@@ -56,6 +58,19 @@ export const CloudEnv = z
     MAX_LOCKOUT_MINUTES: positiveInt.default(60),
     MAX_DISPENSE_ML: positiveInt.default(110_000),
     KIOSK_DAILY_VOLUME_ALERT_ML: positiveInt.default(5_000_000),
+    TRUST_PROXY: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((entry) => isIP(entry.split('/')[0]!) !== 0), 'comma-separated IPs or CIDRs'),
+    AUTH_FAILURES_PER_15_MIN: positiveInt.default(20),
+    PIN_MAX_FAILURES: positiveInt.default(5),
+    PIN_LOCKOUT_MINUTES: positiveInt.default(15),
     RATE_LIMIT_PER_PHONE: positiveInt.default(60),
     RATE_LIMIT_PER_KIOSK: positiveInt.default(600),
     DEMO_SEED: z.enum(['on', 'off']).default('off'),
@@ -171,6 +186,10 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
           },
         }
       : {}),
+    devSmsOutbox: env.NODE_ENV === 'development',
+    ...(env.TRUST_PROXY.length > 0 ? { trustedProxies: env.TRUST_PROXY } : {}),
+    authFailures: { max: env.AUTH_FAILURES_PER_15_MIN, windowMs: 15 * 60_000 },
+    pinLockout: { maxFailures: env.PIN_MAX_FAILURES, lockoutMs: env.PIN_LOCKOUT_MINUTES * 60_000 },
     rateLimits: {
       requestsPerPhonePerMinute: env.RATE_LIMIT_PER_PHONE,
       requestsPerKioskPerMinute: env.RATE_LIMIT_PER_KIOSK,

@@ -18,6 +18,7 @@ describe.each(backends())('SMS on $name', (backend) => {
       logger: false,
       simulators: {},
       providers: { statusPollIntervalMs: 0 },
+      devSmsOutbox: true,
     });
   });
   afterAll(async () => {

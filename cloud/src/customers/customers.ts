@@ -132,6 +132,39 @@ export async function setPin(db: Queryable, accountId: string, pin: string): Pro
   );
 }
 
+export interface PinLockoutPolicy {
+  /** Wrong PINs in a row that lock the account. */
+  maxFailures: number;
+  lockoutMs: number;
+}
+
+/**
+ * Counts one wrong PIN typed on USSD, atomically (concurrent guesses each count); the one that
+ * reaches the limit sets `locked_until`, the lockout every keypad obeys once it syncs. Returns
+ * the customer's lockout end after this failure (null: not locked).
+ */
+export async function recordPinFailure(
+  db: Queryable,
+  accountId: string,
+  policy: PinLockoutPolicy,
+  now: number,
+): Promise<number | null> {
+  const rows = await db.query<{ locked_until: number | string | null }>(
+    `UPDATE customers SET
+       pin_failures = CASE WHEN pin_failures + 1 >= $2 THEN 0 ELSE pin_failures + 1 END,
+       locked_until = CASE WHEN pin_failures + 1 >= $2 THEN greatest(coalesce(locked_until, 0), $3) ELSE locked_until END
+     WHERE account_id = $1 RETURNING locked_until`,
+    [accountId, policy.maxFailures, now + policy.lockoutMs],
+  );
+  const lockedUntil = rows[0]?.locked_until;
+  return lockedUntil === null || lockedUntil === undefined || Number(lockedUntil) <= now ? null : Number(lockedUntil);
+}
+
+/** A right PIN starts the count of wrong ones afresh. */
+export async function clearPinFailures(db: Queryable, accountId: string): Promise<void> {
+  await db.query('UPDATE customers SET pin_failures = 0 WHERE account_id = $1 AND pin_failures > 0', [accountId]);
+}
+
 export interface ProfileChange {
   status?: CustomerStatus;
   dailyLimitMl?: number | null;

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { normalisePhone } from '@tusafishe/protocol/phone';
 import { findCustomerByPhone } from '../customers/customers.js';
 import { register } from '../customers/registration.js';
+import { phoneKey } from '../http/phone-key.js';
 import { requireWebhookSecret } from '../http/webhook-secret.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { PaymentService } from '../payments/payments.js';
@@ -47,7 +48,8 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
         rateLimit: {
           max: deps.requestsPerPhonePerMinute,
           timeWindow: 60_000,
-          keyGenerator: (request) => `sms:${String((request.body as { from?: unknown }).from)}`,
+          keyGenerator: (request) =>
+            `sms:${phoneKey((request.body as { from?: unknown } | undefined)?.from, request.ip)}`,
         },
       },
     },

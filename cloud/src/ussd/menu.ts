@@ -16,7 +16,11 @@ export interface UssdActions {
     pin: string;
     language: Language;
   }): Promise<{ accountId: string; alreadyRegistered: boolean }>;
-  verifyPin(customer: Customer, pin: string): Promise<boolean>;
+  /**
+   * Checks the customer's current PIN. `typedNow`: the session's newest input (earlier ones are
+   * replayed on every request and must not count again). 'locked': the account is locked out.
+   */
+  verifyPin(customer: Customer, pin: string, typedNow: boolean): Promise<'ok' | 'wrong' | 'locked'>;
   setPin(customer: Customer, pin: string): Promise<void>;
   setLanguage(customer: Customer, language: Language): Promise<void>;
   /** Starts a mobile-money collection; resolves to the provider's name shown to the customer. */
@@ -158,8 +162,10 @@ async function pinFlow(customer: Customer, inputs: readonly string[], actions: U
   for (const [index, input] of inputs.entries()) {
     error = undefined;
     if (step === 'old') {
-      if (await actions.verifyPin(customer, input)) step = 'new';
-      else if ((wrongTries += 1) >= MAX_PIN_TRIES) return end(text('tooManyWrongPins', language));
+      const verdict = await actions.verifyPin(customer, input, index === inputs.length - 1);
+      if (verdict === 'ok') step = 'new';
+      else if (verdict === 'locked' || (wrongTries += 1) >= MAX_PIN_TRIES)
+        return end(text('tooManyWrongPins', language));
       else error = 'wrongPin';
     } else if (step === 'new') {
       if (isPin(input)) [pin, step] = [input, 'confirm'];

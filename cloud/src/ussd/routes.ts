@@ -2,8 +2,17 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import * as z from 'zod';
 import { verifySecret } from '@tusafishe/protocol/secret-hash';
 import { normalisePhone } from '@tusafishe/protocol/phone';
-import { findCustomerByPhone, setLanguage, setPin } from '../customers/customers.js';
+import {
+  clearPinFailures,
+  findCustomerByPhone,
+  recordPinFailure,
+  setLanguage,
+  setPin,
+  type Customer,
+  type PinLockoutPolicy,
+} from '../customers/customers.js';
 import { register } from '../customers/registration.js';
+import { phoneKey } from '../http/phone-key.js';
 import { requireWebhookSecret } from '../http/webhook-secret.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { PaymentService } from '../payments/payments.js';
@@ -19,6 +28,8 @@ export interface UssdDeps {
   metrics: CloudMetrics;
   webhookSecret: string | undefined;
   requestsPerPhonePerMinute: number;
+  /** Wrong old PINs count toward the lockout the keypads obey. */
+  pinLockout: PinLockoutPolicy;
 }
 
 /** Africa's Talking USSD callback, form-encoded. */
@@ -41,6 +52,26 @@ function send(reply: FastifyReply, screen: Screen, metrics: CloudMetrics): Fasti
   return reply.code(200).type('text/plain; charset=utf-8').send(body);
 }
 
+/**
+ * The old PIN on USSD is one more way to guess it, so it shares the keypad's lockout: a locked
+ * account takes no PIN here, and each wrong PIN newly typed counts toward locking it.
+ */
+async function checkPin(
+  deps: UssdDeps,
+  customer: Customer,
+  pin: string,
+  typedNow: boolean,
+): Promise<'ok' | 'wrong' | 'locked'> {
+  const now = Date.now();
+  if (customer.locked_until !== null && customer.locked_until > now) return 'locked';
+  if (await verifySecret(pin, customer.pin_hash)) {
+    if (typedNow) await clearPinFailures(deps.db, customer.account_id);
+    return 'ok';
+  }
+  if (!typedNow) return 'wrong';
+  return (await recordPinFailure(deps.db, customer.account_id, deps.pinLockout, now)) === null ? 'wrong' : 'locked';
+}
+
 /** POST /ussd: registration, balance, buy water, change PIN, language, in English and Swahili. */
 export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<void> {
   const busy = (): Screen => ({ end: true, text: `${text('tryLater', 'en')} / ${text('tryLater', 'sw')}` });
@@ -54,7 +85,7 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
           max: deps.requestsPerPhonePerMinute,
           timeWindow: 60_000,
           keyGenerator: (request) =>
-            `phone:${String((request.body as { phoneNumber?: unknown } | undefined)?.phoneNumber ?? request.ip)}`,
+            `phone:${phoneKey((request.body as { phoneNumber?: unknown } | undefined)?.phoneNumber, request.ip)}`,
         },
       },
       errorHandler: (error, request, reply) => {
@@ -77,7 +108,7 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
       const { networkCode } = parsed.data;
       const actions: UssdActions = {
         register: ({ name, pin, language }) => register(deps.db, { phone, name, pin, language }),
-        verifyPin: (customer, pin) => verifySecret(pin, customer.pin_hash),
+        verifyPin: (customer, pin, typedNow) => checkPin(deps, customer, pin, typedNow),
         setPin: (customer, pin) => setPin(deps.db, customer.account_id, pin),
         setLanguage: (customer, language) => setLanguage(deps.db, customer.account_id, language),
         buy: (customer, amountMajor) =>

@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod/mini';
 import type { DispenseFlow } from '../dispense/dispense-flow.js';
 import { GatewayError } from '../errors.js';
-import { AddressBudget, normaliseAddress } from '../security/address-budget.js';
+import { AddressBudget, normaliseAddress } from '@tusafishe/protocol/address-budget';
 
 /** The body the old kiosk clients send (seed system), unchanged. */
 const DispenseVerificationBody = z.object({

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '@tusafishe/protocol';
+import { pino } from 'pino';
+import { startCloud, type RunningCloud } from '../src/cloud.js';
+import { createCustomer, findCustomer } from '../src/customers/customers.js';
+import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
+import { loggerOptions } from '../src/logger.js';
+import { backends } from './backends.js';
+import { dial, postForm } from './africas-talking.js';
+import { kioskClient } from './kiosk-client.js';
+
+let seq = 0;
+/** A fresh MTN Uganda number per test. */
+const phone = (): string => `+25678${String(2_000_000 + process.pid * 10 + (seq += 1)).slice(-7)}`;
+const ADMIN = 'admin-token-fail-closed';
+const HOOK = 'hook-secret-fail-closed';
+
+// Issue 10 §11: the cloud fails closed.
+describe.each(backends())('the cloud fails closed, on $name', (backend) => {
+  let cloud: RunningCloud;
+  let kiosk: KioskCredential;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    cloud = await startCloud({
+      ...backend.fresh(),
+      port: 0,
+      logger: pino(loggerOptions('info'), { write: (line: string) => void lines.push(line) }),
+      adminToken: ADMIN,
+      webhookSecret: HOOK,
+      authFailures: { max: 3, windowMs: 600_000 },
+      pinLockout: { maxFailures: 4, lockoutMs: 900_000 },
+      providers: { statusPollIntervalMs: 0 },
+    });
+    kiosk = await createKiosk(cloud.db, { kioskId: 'KIOSK-F' });
+  });
+  afterAll(async () => {
+    await cloud?.close();
+    await backend.cleanup();
+  });
+
+  const admin = (token: string, forwardedFor?: string) =>
+    fetch(`${cloud.url}/admin/negative-balances`, {
+      headers: { authorization: `Bearer ${token}`, ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
+    });
+
+  it('throttles failed admin sign-ins per address before checking the token, and logs each failure', async () => {
+    // X-Forwarded-For from a proxy nobody configured is not believed: one address, one budget.
+    for (let i = 0; i < 3; i += 1) expect((await admin('guess-token-0000', `203.0.113.${i}`)).status).toBe(401);
+    const refused = await admin(ADMIN, '203.0.113.99');
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ code: 'AUTH_RATE_LIMITED' });
+    const failures = lines.filter((line) => line.includes('authentication failed') && line.includes('"admin"'));
+    expect(failures).toHaveLength(3);
+    // Kiosk and webhook budgets are their own.
+    expect((await kioskClient(cloud.url, kiosk).pull()).status).toBe(200);
+  });
+
+  it('serves no development SMS outbox unless asked', async () => {
+    expect((await fetch(`${cloud.url}/dev/sms/outbox`)).status).toBe(404);
+  });
+
+  it('counts wrong old PINs on USSD toward the lockout every keypad obeys', async () => {
+    const number = phone();
+    const customer = await createCustomer(cloud.db, { phone: number, name: 'Pin Guesser', pin: '4826' });
+    const hooked = (inputs: string[]) => dial(cloud.url, number, inputs, '64110', `?token=${HOOK}`);
+    // Two sessions of two wrong guesses each (replayed inputs count once): the fourth locks.
+    expect((await hooked(['3', '1357', '2468'])).at(-1)).toMatch(/^CON Wrong PIN/);
+    expect((await findCustomer(cloud.db, customer.account_id))?.locked_until).toBeNull();
+    expect((await hooked(['3', '1470', '2581'])).at(-1)).toMatch(/^END Too many wrong PINs/);
+    const locked = (await findCustomer(cloud.db, customer.account_id))?.locked_until;
+    expect(locked).toBeGreaterThan(Date.now() + 800_000);
+    // Locked: even the right PIN is refused, and the gateways pull the lockout.
+    expect((await hooked(['3', '4826'])).at(-1)).toMatch(/^END Too many wrong PINs/);
+    const pulled = await kioskClient(cloud.url, await createKiosk(cloud.db, { kioskId: 'KIOSK-G' })).pull();
+    expect(pulled.body.customers.find((c) => c.account_id === customer.account_id)?.locked_until).toBe(locked);
+  });
+
+  it('refuses the old PIN on USSD while a keypad lockout holds', async () => {
+    const number = phone();
+    const customer = await createCustomer(cloud.db, { phone: number, name: 'Keypad Locked', pin: '4826' });
+    const other = await createKiosk(cloud.db, { kioskId: 'KIOSK-H' });
+    const pushed = await kioskClient(cloud.url, other).push([
+      {
+        event_id: newId(),
+        type: 'pin_lockout',
+        account_id: customer.account_id,
+        amount_ml: 0,
+        kiosk_id: 'KIOSK-H',
+        occurred_at: Date.now(),
+        details: { locked_until: Date.now() + 600_000 },
+      },
+    ]);
+    expect(pushed.body.acked).toHaveLength(1);
+    const screens = await dial(cloud.url, number, ['3', '4826'], '64110', `?token=${HOOK}`);
+    expect(screens.at(-1)).toMatch(/^END Too many wrong PINs/);
+  });
+
+  // Last: it spends this address's kiosk and webhook budgets.
+  it('throttles failed kiosk and webhook authentication the same way', async () => {
+    const wrong = kioskClient(cloud.url, { kioskId: 'KIOSK-F', secret: 'not-the-secret' });
+    for (let i = 0; i < 3; i += 1) expect((await wrong.pull()).status).toBe(401);
+    expect((await kioskClient(cloud.url, kiosk).pull()).status).toBe(429);
+
+    const sms = (token: string) =>
+      postForm(`${cloud.url}/sms/inbound?token=${token}`, { from: phone(), text: 'HELP', id: newId() });
+    for (let i = 0; i < 3; i += 1) expect((await sms('wrong-secret-guess')).status).toBe(401);
+    expect((await sms(HOOK)).status).toBe(429);
+  });
+});
+
+describe.each(backends())('per-phone and per-proxy keys, on $name', (backend) => {
+  let cloud: RunningCloud;
+  beforeAll(async () => {
+    cloud = await startCloud({
+      ...backend.fresh(),
+      port: 0,
+      logger: false,
+      trustedProxies: ['127.0.0.1'],
+      authFailures: { max: 2, windowMs: 600_000 },
+      adminToken: ADMIN,
+      rateLimits: { requestsPerPhonePerMinute: 3 },
+      providers: { statusPollIntervalMs: 0 },
+    });
+  });
+  afterAll(async () => {
+    await cloud?.close();
+    await backend.cleanup();
+  });
+
+  it('limits a phone however its number is written', async () => {
+    const number = phone();
+    const local = number.replace('+', '');
+    const spaced = `${number.slice(0, 4)} ${number.slice(4, 7)} ${number.slice(7)}`;
+    const screens = await Promise.all(
+      [number, local, spaced, local].map(
+        async (written, i) => (await dial(cloud.url, written, [], '64110', `?n=${i}`))[0],
+      ),
+    );
+    expect(screens.filter((screen) => screen?.startsWith('END Service busy'))).toHaveLength(1);
+  });
+
+  it("keys failures by the client's address when the proxy is configured", async () => {
+    const admin = (forwardedFor: string) =>
+      fetch(`${cloud.url}/admin/negative-balances`, {
+        headers: { authorization: 'Bearer guess-token-0000', 'x-forwarded-for': forwardedFor },
+      });
+    for (let i = 0; i < 2; i += 1) expect((await admin('198.51.100.7')).status).toBe(401);
+    expect((await admin('198.51.100.7')).status).toBe(429);
+    expect((await admin('198.51.100.8')).status).toBe(401);
+  });
+});
