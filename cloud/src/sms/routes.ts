@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import * as z from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { normalisePhone } from '@tusafishe/protocol/phone';
+import { isValidPhone, normalisePhone } from '@tusafishe/protocol/phone';
 import { findCustomerByPhone } from '../customers/customers.js';
 import { register } from '../customers/registration.js';
 import { phoneKey } from '../http/phone-key.js';
@@ -91,7 +91,7 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
   if (deps.exposeOutbox) {
     typed.get(
       '/dev/sms/outbox',
-      { schema: { querystring: z.object({ phone: z.string().max(20).optional() }) } },
+      { schema: { querystring: z.object({ phone: z.string().max(20).refine((phone) => isValidPhone(phone), 'not a phone number').optional() }) } },
       async (request) => ({
         messages: await readOutbox(deps.db, request.query.phone ? normalisePhone(request.query.phone) : undefined),
       }),
