@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AddressBudget } from '@tusafishe/protocol/address-budget';
 
 /** Who a failed credential was meant for: the route families with their own secret. */
-export type AuthKind = 'kiosk' | 'admin' | 'webhook';
+type AuthKind = 'kiosk' | 'admin' | 'webhook';
 
 export interface AuthFailureLimits {
   /** Failed authentications allowed per source address and kind within one window. */

@@ -2,7 +2,7 @@ import type { Aedes, AuthenticateError, Client } from 'aedes';
 import { DISPENSER_ID_PATTERN, DISPENSER_PUBLISHES, DISPENSER_SUBSCRIBES, dispenserTopic } from '@tusafishe/protocol';
 import { verifySecret } from '@tusafishe/protocol/secret-hash';
 import { GatewayError } from '../errors.js';
-import type { AddressBudget } from '../security/address-budget.js';
+import type { AddressBudget } from '@tusafishe/protocol/address-budget';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 

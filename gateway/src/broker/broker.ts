@@ -5,7 +5,7 @@ import { Aedes, type AedesPublishPacket } from 'aedes';
 import { DISPENSE_QOS } from '@tusafishe/protocol';
 import type { Logger } from 'pino';
 import type { Duplex } from 'node:stream';
-import { AddressBudget } from '../security/address-budget.js';
+import { AddressBudget } from '@tusafishe/protocol/address-budget';
 import { BrokerAuthorizer } from './authorizer.js';
 import { ConnectionGate } from './connection-gate.js';
 import { LoginVerifier } from './login-verifier.js';

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { normaliseAddress } from '../security/address-budget.js';
+import { normaliseAddress } from '@tusafishe/protocol/address-budget';
 
 export interface ConnectionGateOptions {
   /** Connections not yet logged in, at once, from everyone. */
