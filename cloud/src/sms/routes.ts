@@ -91,7 +91,17 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
   if (deps.exposeOutbox) {
     typed.get(
       '/dev/sms/outbox',
-      { schema: { querystring: z.object({ phone: z.string().max(20).refine((phone) => isValidPhone(phone), 'not a phone number').optional() }) } },
+      {
+        schema: {
+          querystring: z.object({
+            phone: z
+              .string()
+              .max(20)
+              .refine((phone) => isValidPhone(phone), 'not a phone number')
+              .optional(),
+          }),
+        },
+      },
       async (request) => ({
         messages: await readOutbox(deps.db, request.query.phone ? normalisePhone(request.query.phone) : undefined),
       }),
