@@ -7,6 +7,7 @@ import { readConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { attachKioskExtensions } from './kiosk-extensions.js';
 import { LogRing } from './log-ring.js';
+import { restorePendingBackup } from './store/backup.js';
 import { createLogger } from './logger.js';
 import { DEMO_CREDENTIALS_FILE, type DemoCredentials } from './seed/demo-data.js';
 
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   // A stray rejection (a listener, a timer) is a bug to see in the log, not a reason to stop
   // serving dispenses: every write path awaits its own promises and refuses on its own failure.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  const restored = await restorePendingBackup(config.dataDir);
+  if (restored) logger.warn({ file: restored }, 'gateway database restored from a backup; it re-syncs with the cloud');
   const gateway = await startGateway({
     dataDir: config.dataDir,
     kioskId: config.kioskId,

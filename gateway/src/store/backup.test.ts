@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { newId } from '@tusafishe/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BACKUPS_DIR, backupGateway, restoreGateway, startDailyBackups } from './backup.js';
+import { copyFileSync } from 'node:fs';
+import {
+  BACKUPS_DIR,
+  backupGateway,
+  PENDING_RESTORE_FILE,
+  restoreGateway,
+  restorePendingBackup,
+  startDailyBackups,
+} from './backup.js';
 import { DATABASE_FILE, openDatabase } from './database.js';
 import { Store } from './store.js';
 
@@ -83,6 +91,25 @@ describe('gateway backup and restore', () => {
     const old = new Store(openDatabase(await restoredCopy(replaced!)));
     expect(ledgerOf(old)).toHaveLength(2);
     old.close();
+  });
+
+  it('restores a backup left in DATA_DIR/restore-gateway.db at the next start, once', async () => {
+    const dataDir = await tempDir();
+    let store = new Store(openDatabase(dataDir));
+    appendDispense(store, 300);
+    const file = join(await tempDir(), 'gateway.backup');
+    await backupGateway(store.db, file);
+    appendDispense(store, 400);
+    store.close();
+    expect(await restorePendingBackup(dataDir)).toBeNull();
+
+    copyFileSync(file, join(dataDir, PENDING_RESTORE_FILE));
+    expect(await restorePendingBackup(dataDir)).toMatch(/restore-gateway\.db\.done-/);
+    expect(existsSync(join(dataDir, PENDING_RESTORE_FILE))).toBe(false);
+    store = new Store(openDatabase(dataDir));
+    expect(ledgerOf(store)).toHaveLength(1);
+    store.close();
+    expect(await restorePendingBackup(dataDir)).toBeNull();
   });
 
   it('takes a daily backup into DATA_DIR/backups and keeps only the newest', async () => {

@@ -68,6 +68,23 @@ export async function restoreGateway(dataDir: string, file: string): Promise<{ r
   return { replaced };
 }
 
+/** A backup put here (e.g. with `balena ssh` and scp) is restored at the gateway's next start. */
+export const PENDING_RESTORE_FILE = 'restore-gateway.db';
+
+/**
+ * Restores `<dataDir>/restore-gateway.db` if present, before the gateway opens its database: on a
+ * device the gateway is the container, so there is no moment to run `npm run restore` beside it.
+ * The file is renamed `…done-<time>` after, so a restart does not restore it again.
+ */
+export async function restorePendingBackup(dataDir: string): Promise<string | null> {
+  const pending = join(dataDir, PENDING_RESTORE_FILE);
+  if (!existsSync(pending)) return null;
+  await restoreGateway(dataDir, pending);
+  const done = `${pending}.done-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await rename(pending, done);
+  return done;
+}
+
 /** Throws BACKUP_INVALID unless `file` is an intact SQLite database with the gateway's tables. */
 function checkGatewayDatabase(file: string): void {
   let db: Db;
