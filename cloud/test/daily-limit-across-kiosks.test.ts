@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { attachSync } from '@tusafishe/gateway';
 import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
 import { recordAdjustment } from '../src/admin/adjustments.js';
@@ -10,13 +10,9 @@ import { backends } from './backends.js';
 const PHONE = '+254711000501';
 const PIN = '2468';
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Generous: a test waits on events, and a loaded machine delivers them late. */
+const until = (what: string, check: () => boolean) =>
+  vi.waitFor(() => expect(check(), what).toBe(true), { timeout: 60_000, interval: 20 });
 
 /** The cloud, two real gateways syncing with it, and a dispenser at each, over real HTTP and MQTT. */
 describe.each(backends())('a daily limit across kiosks on $name', (backend) => {

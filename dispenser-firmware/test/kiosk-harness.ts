@@ -1,3 +1,4 @@
+import { expect, vi } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,11 +69,10 @@ export class KioskHarness {
   }
 }
 
-/** Waits until `check` returns true, polling; bounded. */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/**
+ * Waits until `check` returns true (vi.waitFor). At least 30 s whatever the caller asks:
+ * a test waits on events, and a loaded machine delivers them late.
+ */
+export async function eventually(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  await vi.waitFor(() => expect(check(), what).toBe(true), { timeout: Math.max(timeoutMs, 30_000), interval: 20 });
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, type CustomerRecord, type LedgerEvent } from '@tusafishe/protocol';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../logger.js';
 import { Store } from '../store/store.js';
 import { startFakeKioskCloud, type FakeKioskCloud } from './fake-kiosk-cloud.js';
@@ -74,15 +74,16 @@ function start(store: Store, cloudUrl: string, extra: Record<string, string> = {
   return worker;
 }
 
-async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** vi.waitFor for a value that is set (not undefined or false); generous for a loaded machine. */
+const until = <T>(probe: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> =>
+  vi.waitFor(
+    () => {
+      const value = probe();
+      expect(value !== undefined && value !== false, what).toBe(true);
+      return value as T;
+    },
+    { timeout: Math.max(timeoutMs, 30_000), interval: 20 },
+  );
 
 describe('sync worker', () => {
   it('pulls the whole replica in pages, then a change arrives by long-poll', async () => {
