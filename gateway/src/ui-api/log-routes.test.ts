@@ -51,7 +51,7 @@ describe('gateway process log for technicians', () => {
       level: 'warn',
       module: 'core',
       msg: 'broker login refused',
-      fields: { client_id: logged.client_id, username: 'D2', reason: logged.reason },
+      fields: { client_id: logged.client_id, username: 'D2', remote: logged.remote, reason: logged.reason },
     });
     expect(JSON.stringify(answer)).not.toContain('guessed-password');
   });
