@@ -39,6 +39,35 @@ describe('kiosk hardware that cannot be reached (HW_MODE=hardware, no GPIO, no R
   });
 });
 
+describe("the gateway's own conditions (a full disk)", () => {
+  it("are raised and cleared as alerts like the kiosk hardware's own (the same ledger and SMS path)", async () => {
+    const changes: AlertChange[] = [];
+    let full = true;
+    hw = await startKioskHardware(
+      {
+        mode: 'hardware',
+        gpio: { base: 1000 },
+        modbus: { path: '/dev/does-not-exist', timeoutMs: 50, retries: 0, pollIntervalMs: 20 },
+        modem: { path: '' },
+        rules: { evaluateIntervalMs: 20 },
+      },
+      {
+        logger: pino({ level: 'silent' }),
+        onAlert: (c) => changes.push(c),
+        isCloudReachable: () => false,
+        extraConditions: () =>
+          full ? [{ key: 'storage_full', severity: 'critical', message: 'Gateway disk full', details: {} }] : [],
+      },
+    );
+    await vi.waitFor(() => expect(hw!.activeAlerts().map((a) => a.key)).toContain('storage_full'), WAIT);
+    full = false;
+    await vi.waitFor(
+      () => expect(changes.filter((c) => c.kind === 'cleared').map((c) => c.alert.key)).toContain('storage_full'),
+      WAIT,
+    );
+  });
+});
+
 describe('a GPIO line that fails while running', () => {
   it('becomes a fault read at its fail-safe value instead of throwing', () => {
     const config = resolveHardwareConfig({ gpio: { uvFaultPin: 25 } }).gpio;
