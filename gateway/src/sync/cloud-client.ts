@@ -35,7 +35,7 @@ export interface SkippedRecord {
 }
 
 /** A pulled page: the records that passed validation, and the ones skipped (issue 10 §12). */
-type PulledPage = PullResponse & { skipped: SkippedRecord[] };
+export type PulledPage = PullResponse & { skipped: SkippedRecord[] };
 
 /** The page envelope checked strictly, its records one by one: one bad record must not stall sync. */
 const PullEnvelope = z.extend(PullResponse, { customers: z.array(z.unknown()) });
