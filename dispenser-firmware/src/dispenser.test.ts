@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_INTERVAL_MS, dispenserTopic, newId } from '@tusafishe/protocol';
 import { Dispenser } from './dispenser.js';
 import { DEFAULT_TIMINGS } from './firmware-settings.js';
-import { FakeHal, MemoryStorage, TEST_CONFIG } from '../test/fake-hal.js';
+import { FakeHal, MemoryStorage, TEST_CONFIG, signedOta } from '../test/fake-hal.js';
 
 function boot(hal = new FakeHal()): { hal: FakeHal; firmware: Dispenser } {
   const firmware = new Dispenser(hal, { id: hal.id, username: hal.id, password: 'secret' });
@@ -259,14 +259,15 @@ describe('dispenser state machine', () => {
   it('updates its firmware only when idle: LCD says so, valve shut, keys ignored, a repeat waits, then reboots', () => {
     const { hal } = boot();
     hal.connect();
-    const ota = {
+    const ota = signedOta({
       command_id: newId(),
       type: 'ota',
       version: 'tusafishe-fw/0.2.0',
       url: 'http://gw/firmware/a.bin',
       sha256: 'a'.repeat(64),
       size: 10,
-    };
+      counter: 2,
+    });
     hal.press('07');
     hal.deliver('command', ota);
     expect(hal.lastSent('command/result')).toMatchObject({
@@ -298,19 +299,58 @@ describe('dispenser state machine', () => {
   it('stays on its firmware and serves customers again when an image is refused', () => {
     const { hal } = boot();
     hal.connect();
-    hal.deliver('command', {
-      command_id: newId(),
-      type: 'ota',
-      version: 'v2',
-      url: 'http://gw/f.bin',
-      sha256: 'b'.repeat(64),
-      size: 1,
-    });
+    hal.deliver(
+      'command',
+      signedOta({
+        command_id: newId(),
+        type: 'ota',
+        version: 'v2',
+        url: 'http://gw/f.bin',
+        sha256: 'b'.repeat(64),
+        size: 1,
+        counter: 1,
+      }),
+    );
     hal.installing?.done('image refused: SHA-256 mismatch');
     expect(hal.lastSent('command/result')).toMatchObject({ ok: false, message: 'image refused: SHA-256 mismatch' });
     expect(hal.text()).toContain('Enter phone number');
     hal.clock.advance(1000);
     expect(hal.restarts).toBe(0);
+  });
+
+  it('installs only release-signed images whose counter is not below the highest it installed', () => {
+    const { hal } = boot();
+    hal.connect();
+    const release = { type: 'ota', url: 'http://gw/f.bin', sha256: 'c'.repeat(64), size: 5 } as const;
+    const answer = (command: object) => {
+      const command_id = newId();
+      hal.deliver('command', { ...command, command_id });
+      return hal.sent('command/result').find((r) => r.command_id === command_id);
+    };
+    const unsigned = { ...release, version: 'v3', counter: 3 };
+    expect(answer(unsigned)).toMatchObject({ ok: false, message: 'image refused: not signed' });
+    const relabelled = { ...signedOta({ ...release, version: 'v3', counter: 3 }), counter: 9 };
+    expect(answer(relabelled)).toMatchObject({ ok: false, message: 'image refused: bad signature' });
+    const tamperedHash = { ...signedOta({ ...release, version: 'v3', counter: 3 }), sha256: 'd'.repeat(64) };
+    expect(answer(tamperedHash)).toMatchObject({ ok: false, message: 'image refused: bad signature' });
+    expect(answer(signedOta({ ...release, version: 'v0', counter: 0 }))).toMatchObject({
+      ok: false,
+      message: 'image refused: counter 0 is below 1',
+    });
+    expect(hal.installing).toBeUndefined();
+
+    answer(signedOta({ ...release, version: 'v3', counter: 3 }));
+    hal.installing?.done();
+    hal.clock.advance(500);
+    expect(hal.restarts).toBe(1);
+    const rebooted = boot(new FakeHal('D1', hal.storage)).hal;
+    rebooted.connect();
+    const command_id = newId();
+    rebooted.deliver('command', { ...signedOta({ ...release, version: 'v2', counter: 2 }), command_id });
+    expect(rebooted.lastSent('command/result')).toMatchObject({
+      ok: false,
+      message: 'image refused: counter 2 is below 3',
+    });
   });
 
   it('drops invalid payloads, counts them, and sends heartbeats every 2 minutes with its counters', () => {

@@ -1,5 +1,6 @@
 import {
   denialText,
+  firmwareSigningText,
   newId,
   type AuthApproved,
   type AuthRequest,
@@ -16,7 +17,12 @@ import { FlowRun } from './flow-run.js';
 import { deliveredMillilitres, pulsesFor } from './flow-calibration.js';
 import { GatewayLink, type Inbound } from './gateway-link.js';
 import { SessionStore, type InFlightSession } from './session-store.js';
-import { DEFAULT_TIMINGS, type DispenserIdentity, type FirmwareTimings } from './firmware-settings.js';
+import {
+  DEFAULT_TIMINGS,
+  FIRMWARE_COUNTER,
+  type DispenserIdentity,
+  type FirmwareTimings,
+} from './firmware-settings.js';
 import * as lcd from './lcd-screens.js';
 
 type State =
@@ -34,6 +40,9 @@ type State =
   | { kind: 'updating' };
 
 export type DispenserStateName = State['kind'];
+
+/** Flash key of the anti-rollback counter: the highest release counter this dispenser installed. */
+const ROLLBACK_KEY = 'rollback';
 
 /** E.164 allows at most 15 digits; the gateway normalises whatever form was typed. */
 const PHONE_DIGITS = { min: 6, max: 15 };
@@ -380,18 +389,33 @@ export class Dispenser {
     this.#hal.clock.after(500, () => this.#hal.system.restart());
   }
 
-  /** Only with no customer at the keypad; the valve stays closed until the new image boots. */
+  /**
+   * Only with no customer at the keypad, and only a release-signed image whose anti-rollback
+   * counter is not below this dispenser's; the valve stays closed until the new image boots.
+   */
   #update(image: FirmwareImage, reply: (result: Omit<CommandResult, 'command_id'>) => void): void {
     const kind = this.#state.kind;
     if (kind !== 'idle' && kind !== 'disabled') return reply({ ok: false, message: `busy (${kind})` });
+    const { counter, signature } = image;
+    const floor = Math.max(FIRMWARE_COUNTER, Number(this.#hal.storage.get(ROLLBACK_KEY)) || 0);
+    let refusal: string | undefined;
+    if (counter === undefined || !signature) refusal = 'not signed';
+    else if (!this.#hal.firmware.verify(firmwareSigningText({ ...image, counter }), signature))
+      refusal = 'bad signature';
+    else if (counter < floor) refusal = `counter ${counter} is below ${floor}`;
+    if (refusal) return reply({ ok: false, message: `image refused: ${refusal}` });
     this.#hal.valve.close();
     this.#enter({ kind: 'updating' }, lcd.updatingScreen(image.version));
     this.#heartbeat();
     this.#hal.firmware.install(image, (error) =>
       this.#guard(() => {
-        if (!error) return this.#restartSoon(reply, `installed ${image.version}`);
-        reply({ ok: false, message: error });
-        this.#settle();
+        if (error) {
+          reply({ ok: false, message: error });
+          return this.#settle();
+        }
+        // Raised before the reboot: from now on no image below this counter is installed.
+        this.#hal.storage.set(ROLLBACK_KEY, String(Math.max(floor, counter!)));
+        this.#restartSoon(reply, `installed ${image.version}`);
       }),
     );
   }

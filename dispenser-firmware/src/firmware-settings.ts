@@ -1,6 +1,8 @@
 import { HEARTBEAT_INTERVAL_MS } from '@tusafishe/protocol';
 
 export const FIRMWARE_VERSION = 'tusafishe-fw/0.1.0';
+/** The anti-rollback counter this build was released with (firmware sign --counter). */
+export const FIRMWARE_COUNTER = 1;
 
 /** Who this dispenser is on the broker: username = dispenser id, client id = username. */
 export interface DispenserIdentity {

@@ -94,18 +94,25 @@ interface SystemInfo {
   restart(): void;
 }
 
-/** An update as the gateway's `ota` command names it. */
+/** An update as the gateway's `ota` command names it (counter and signature: the release's, see firmware-signature.ts). */
 export interface FirmwareImage {
   version: string;
   url: string;
   sha256: string;
   size: number;
+  counter?: number | undefined;
+  signature?: string | undefined;
 }
 
 /** The running firmware image and the inactive slot an update is written to. */
 export interface FirmwareSlots {
   /** Version of the image running now. */
   running(): string;
+  /**
+   * True when `signature` (Ed25519, base64) over `text` is from the release key built into
+   * this firmware (native on the device, as hashing is; node:crypto in the simulator).
+   */
+  verify(text: string, signature: string): boolean;
   /**
    * Downloads into the inactive slot, checks size and SHA-256 and only then makes it the
    * image to boot next. `done` runs once: no argument on success, else why it failed (the

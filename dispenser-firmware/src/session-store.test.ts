@@ -62,7 +62,6 @@ describe('session store', () => {
   it('drops corrupt entries instead of trusting them', () => {
     const storage = new MemoryStorage();
     storage.set('flight', '{"session_id":"not-a-uuid"}');
-    storage.set('pending', 'garbage');
     storage.set('pq', 'garbage');
     storage.set('config', '{"pulses_per_litre":0}');
     const store = new SessionStore(storage);
@@ -86,14 +85,6 @@ describe('session store', () => {
       ...written.filter((_, i) => i !== 7).map((c) => c.pulses),
       50,
     ]);
-  });
-
-  it('moves the completions of the old single-value format into the queue', () => {
-    const storage = new MemoryStorage();
-    const written = Array.from({ length: 30 }, (_, i) => completion(i));
-    storage.set('pending', JSON.stringify(written));
-    expect(new SessionStore(storage).pending()).toEqual(written);
-    expect(storage.get('pending')).toBeUndefined();
   });
 
   it('keeps a completion the gateway refused, out of the queue that is sent', () => {

@@ -32,8 +32,8 @@ export type Counters = z.infer<typeof Counters>;
 const Slots = z.array(z.int().check(z.minimum(0)));
 
 const KEY = { flight: 'flight', pulses: 'pulses', config: 'config', counters: 'counters' } as const;
-/** Before 0.2 every pending completion sat in one value, read through the 4 KB MQTT cap; read once and moved. */
-const LEGACY_PENDING = 'pending';
+
+type Entry = [slot: number, completion: SessionComplete];
 
 /**
  * A durable list of completions, one flash value per entry (an ESP32 NVS string holds at
@@ -49,41 +49,39 @@ class CompletionQueue {
   ) {}
 
   all(): SessionComplete[] {
-    return this.#entries().map(([, completion]) => completion);
+    return this.#entries().map((entry) => entry[1]);
   }
 
   /** Replaces an entry for the same session, so each session is held once. */
   put(completion: SessionComplete): void {
-    const slots = this.#slots();
-    const entries = this.#entries(slots);
-    const same = entries.find(([, held]) => held.session_id === completion.session_id);
-    const slot = same?.[0] ?? Math.max(-1, ...slots) + 1;
+    const entries = this.#entries();
+    const held = entries.find((entry) => entry[1].session_id === completion.session_id)?.[0];
+    const slot = held ?? entries.reduce((next, entry) => Math.max(next, entry[0] + 1), 0);
     this.storage.set(this.prefix + slot, JSON.stringify(completion));
-    // Slots whose entry was corrupt (and dropped) leave the index here.
-    if (!same) this.storage.set(this.index, JSON.stringify([...entries.map(([held]) => held), slot]));
+    if (held === undefined) this.#saveIndex([...entries, [slot, completion]]);
   }
 
   /** True when the session was held. */
   remove(sessionId: string): boolean {
-    const slots = this.#slots();
-    const entry = this.#entries(slots).find(([, held]) => held.session_id === sessionId);
+    const entries = this.#entries();
+    const entry = entries.find((candidate) => candidate[1].session_id === sessionId);
     if (!entry) return false;
-    const rest = slots.filter((slot) => slot !== entry[0]);
-    if (rest.length) this.storage.set(this.index, JSON.stringify(rest));
-    else this.storage.remove(this.index);
+    this.#saveIndex(entries.filter((other) => other !== entry));
     this.storage.remove(this.prefix + entry[0]);
     return true;
   }
 
-  #slots(): number[] {
-    return readStored(this.storage, this.index, Slots) ?? [];
+  /** Oldest first; an entry that reads back corrupt is dropped (and leaves the index on the next write). */
+  #entries(): Entry[] {
+    return (readStored(this.storage, this.index, Slots) ?? []).flatMap((slot): Entry[] => {
+      const completion = readStored(this.storage, this.prefix + slot, SessionComplete);
+      return completion ? [[slot, completion]] : [];
+    });
   }
 
-  #entries(slots = this.#slots()): [number, SessionComplete][] {
-    return slots.flatMap((slot) => {
-      const completion = readStored(this.storage, this.prefix + slot, SessionComplete);
-      return completion ? [[slot, completion] as [number, SessionComplete]] : [];
-    });
+  #saveIndex(entries: Entry[]): void {
+    if (entries.length) this.storage.set(this.index, JSON.stringify(entries.map((entry) => entry[0])));
+    else this.storage.remove(this.index);
   }
 }
 
@@ -119,9 +117,6 @@ export class SessionStore {
   constructor(private readonly storage: Storage) {
     this.#pending = new CompletionQueue(storage, 'pq', 'pc');
     this.#refused = new CompletionQueue(storage, 'rq', 'rc');
-    const legacy = readStored(storage, LEGACY_PENDING, z.array(SessionComplete));
-    for (const completion of legacy ?? []) this.#pending.put(completion);
-    storage.remove(LEGACY_PENDING);
   }
 
   beginFlight(session: InFlightSession): void {

@@ -1,5 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, sign, verify } from 'node:crypto';
+import { generateReleaseKey, releasePublicKey } from '@tusafishe/protocol/signed-firmware';
 import {
+  firmwareSigningText,
+  type FirmwareRelease,
   type DispenserConfig,
   dispenserTopic,
   type DispenserInboundLeaf,
@@ -18,6 +21,15 @@ import type {
   TimerHandle,
   Valve,
 } from '../src/hal.js';
+
+const TEST_RELEASE = generateReleaseKey();
+const TEST_RELEASE_KEY = releasePublicKey(TEST_RELEASE.publicKey);
+
+/** An `ota` command's release fields, signed by the key the fake firmware trusts. */
+export function signedOta<F extends FirmwareRelease>(fields: F): F & { signature: string } {
+  const text = Buffer.from(firmwareSigningText(fields));
+  return { ...fields, signature: sign(null, text, TEST_RELEASE.privateKeyPem).toString('base64') };
+}
 
 /** A clock that only moves when the test says so. */
 class FakeClock implements Clock {
@@ -142,9 +154,11 @@ export class FakeHal implements Hal {
     randomBytes: (count: number) => new Uint8Array(randomBytes(count)),
     restart: () => void this.restarts++,
   };
-  /** Installs finish when the test calls `finishInstall`. */
+  /** Installs finish when the test calls `finishInstall`; signatures are checked against TEST_RELEASE's key. */
   readonly firmware = {
     running: () => 'tusafishe-fw/0.1.0',
+    verify: (text: string, signature: string) =>
+      verify(null, Buffer.from(text), TEST_RELEASE_KEY, Buffer.from(signature, 'base64')),
     install: (image: FirmwareImage, done: (error?: string) => void) => void (this.installing = { image, done }),
   };
   installing: { image: FirmwareImage; done: (error?: string) => void } | undefined;

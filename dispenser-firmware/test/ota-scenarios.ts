@@ -1,24 +1,32 @@
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId, type CommandResult } from '@tusafishe/protocol';
+import { generateReleaseKey, signFirmware } from '@tusafishe/protocol/signed-firmware';
 import { startFirmwareUpdates, type FirmwareUpdates, technicianApi } from '@tusafishe/gateway';
 import { FIRMWARE_VERSION } from '../src/firmware-settings.js';
 import type { FirmwareEngine } from '../src/host/simulated-dispenser.js';
 import { KioskHarness, eventually } from './kiosk-harness.js';
 
 const NEW_VERSION = 'tusafishe-fw/0.2.0';
-const IMAGE = Buffer.from('new dispenser image '.repeat(500));
+/** Each release's own bytes. */
+const imageOf = (version: string) => Buffer.from(`dispenser image ${version} `.repeat(300));
+/** The test fleet's release key: the gateway checks uploads with its public half, the simulated firmware is built with it. */
+const RELEASE = generateReleaseKey();
+const signed = (version = NEW_VERSION, counter = 2, key = RELEASE.privateKeyPem) =>
+  signFirmware(imageOf(version), { version, counter }, key);
 
 /** Over-the-air updates against the real gateway, with the firmware on `engine`; the same outcomes on each. */
 export function otaScenarios(engine: FirmwareEngine): void {
   let kiosk: KioskHarness;
   let firmware: FirmwareUpdates;
 
-  /** Uploads the image to the gateway's store and starts D1's update, as the technician API does. */
-  async function updateD1(bytes = IMAGE) {
-    const { image } = firmware.images.add(bytes, NEW_VERSION, null);
+  const bootD1 = (options: { flowRateMlPerSecond?: number } = {}) =>
+    kiosk.dispenser('D1', { releasePublicKey: RELEASE.publicKey, ...options });
+
+  /** Uploads the signed file to the gateway's store and starts D1's update, as the technician API does. */
+  async function updateD1(file = signed().file) {
+    const { image } = firmware.images.add(file, null);
     return firmware.rollouts.start(
       'D1',
       image,
@@ -41,7 +49,7 @@ export function otaScenarios(engine: FirmwareEngine): void {
   describe(`firmware (on ${engine}) update over the air`, () => {
     beforeEach(async () => {
       kiosk = await KioskHarness.start(async (core) => {
-        firmware = startFirmwareUpdates(core);
+        firmware = startFirmwareUpdates(core, { FIRMWARE_PUBLIC_KEY: RELEASE.publicKey });
         await core.http.register(technicianApi, { gateway: core, firmware });
       }, engine);
     });
@@ -50,7 +58,7 @@ export function otaScenarios(engine: FirmwareEngine): void {
     });
 
     it('downloads, verifies, reboots into the new version and keeps it across power cuts; the gateway confirms it', async () => {
-      const d1 = await kiosk.dispenser();
+      const d1 = await bootD1();
       await d1.waitForLcd('Enter phone number');
       expect(reportedFirmware()).toBe(FIRMWARE_VERSION);
       await updateD1();
@@ -61,7 +69,7 @@ export function otaScenarios(engine: FirmwareEngine): void {
       expect(heartbeat?.firmware).toBe(NEW_VERSION);
 
       await d1.powerCut();
-      const again = await kiosk.dispenser();
+      const again = await bootD1();
       await again.waitForLcd('Enter phone number');
       expect(reportedFirmware()).toBe(NEW_VERSION);
       await again.press('0700000101#1234#A');
@@ -69,10 +77,11 @@ export function otaScenarios(engine: FirmwareEngine): void {
     });
 
     it('refuses a corrupt image and stays on its version, serving customers', async () => {
-      const d1 = await kiosk.dispenser();
+      const d1 = await bootD1();
       await d1.waitForLcd('Enter phone number');
-      const { image } = firmware.images.add(IMAGE, NEW_VERSION, null);
-      writeFileSync(firmware.images.path(image.sha256), Buffer.from(IMAGE).fill(0x41, 0, 10));
+      const { image } = firmware.images.add(signed().file, null);
+      // Tampered on the gateway's disk after the upload: the signed hash no longer matches.
+      writeFileSync(firmware.images.path(image.sha256), imageOf(NEW_VERSION).fill(0x41, 0, 10));
       await updateD1();
       await eventually(() => rolloutState() === 'failed', 'rollout failed', 10_000);
       expect(firmware.rollouts.get('D1')?.message).toBe('image refused: SHA-256 mismatch');
@@ -82,8 +91,42 @@ export function otaScenarios(engine: FirmwareEngine): void {
       await d1.waitForLcd('Thank you!');
     });
 
+    it('refuses an unsigned image, one signed by another key and an older release, staying on its version', async () => {
+      const d1 = await bootD1();
+      await d1.waitForLcd('Enter phone number');
+      // The gateway stores none but release-signed files…
+      expect(() => firmware.images.add(imageOf(NEW_VERSION), null)).toThrow(
+        expect.objectContaining({ code: 'INVALID_FIRMWARE' }),
+      );
+      const forged = signed('tusafishe-fw/6.6.6', 99, generateReleaseKey().privateKeyPem);
+      expect(() => firmware.images.add(forged.file, null)).toThrow(
+        expect.objectContaining({ code: 'INVALID_FIRMWARE' }),
+      );
+      // …and should a compromised gateway send them anyway, the dispenser refuses them itself.
+      const url = `http://127.0.0.1:${kiosk.gateway.httpPort}/firmware/${forged.manifest.sha256}.bin`;
+      const send = async (fields: object) => {
+        const command = { command_id: newId(), type: 'ota', url, ...fields } as const;
+        const result = nextResult(command.command_id);
+        await kiosk.gateway.sendCommand('D1', command as never);
+        return result;
+      };
+      const { signature: _, ...unsigned } = forged.manifest;
+      expect(await send(unsigned)).toMatchObject({ ok: false, message: 'image refused: not signed' });
+      expect(await send(forged.manifest)).toMatchObject({ ok: false, message: 'image refused: bad signature' });
+
+      await updateD1(signed('tusafishe-fw/0.3.0', 3).file);
+      await eventually(() => rolloutState() === 'confirmed', 'release 3 confirmed', 10_000);
+      await d1.waitForLcd('Enter phone number');
+      await updateD1(signed(NEW_VERSION, 2).file);
+      await eventually(() => rolloutState() === 'failed', 'older release refused', 10_000);
+      expect(firmware.rollouts.get('D1')?.message).toBe('image refused: counter 2 is below 3');
+      expect(reportedFirmware()).toBe('tusafishe-fw/0.3.0');
+      await d1.press('0700000101#1234#A');
+      await d1.waitForLcd('Thank you!');
+    });
+
     it('refuses an update mid-dispense and finishes the dispense', async () => {
-      const d1 = await kiosk.dispenser('D1', { flowRateMlPerSecond: 500 });
+      const d1 = await bootD1({ flowRateMlPerSecond: 500 });
       await d1.waitForLcd('Enter phone number');
       await d1.press('0700000101#1234#A');
       await d1.waitFor((d) => d.valveOpen, 'valve open');
@@ -110,22 +153,24 @@ export function otaScenarios(engine: FirmwareEngine): void {
       const stalled: Server = createServer(() => undefined); // never answers: the download is in progress
       await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
       try {
-        const d1 = await kiosk.dispenser();
+        const d1 = await bootD1();
         await d1.waitForLcd('Enter phone number');
         const port = (stalled.address() as { port: number }).port;
-        const sha256 = createHash('sha256').update(IMAGE).digest('hex');
+        const { version, sha256, size, counter, signature } = signed().manifest;
         await kiosk.gateway.sendCommand('D1', {
           command_id: newId(),
           type: 'ota',
-          version: NEW_VERSION,
+          version,
           url: `http://127.0.0.1:${port}/f.bin`,
           sha256,
-          size: IMAGE.byteLength,
+          size,
+          counter,
+          signature,
         });
         await d1.waitForLcd('Updating firmware');
         expect(d1.valveOpen).toBe(false);
         await d1.powerCut();
-        const rebooted = await kiosk.dispenser();
+        const rebooted = await bootD1();
         await rebooted.waitForLcd('Enter phone number');
         expect(reportedFirmware()).toBe(FIRMWARE_VERSION);
       } finally {

@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './schema-parts.js';
 export * from './messages.js';
+export * from './firmware-signature.js';
 export * from './dispenser-reports.js';
 export * from './codec.js';
 export * from './ledger-event.js';

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { DENIAL_CODES } from './denial-reasons.js';
+import { FirmwareCounter } from './firmware-signature.js';
 import { DispenseMillilitres, EpochMs, Id, KioskId, Millilitres } from './schema-parts.js';
 
 export const AuthApproved = z.object({
@@ -109,6 +110,9 @@ export const DispenserCommand = z.discriminatedUnion('type', [
     url: HttpUrl,
     sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
     size: z.int().check(z.minimum(1)),
+    /** Anti-rollback counter and Ed25519 signature of the release (firmware-signature.ts); the dispenser refuses an image without them. */
+    counter: z.optional(FirmwareCounter),
+    signature: z.optional(z.string().check(z.regex(/^[A-Za-z0-9+/]{86}==$/))),
   }),
 ]);
 export type DispenserCommand = z.infer<typeof DispenserCommand>;

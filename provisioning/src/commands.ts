@@ -2,6 +2,7 @@ import type { Command, CommandIo } from './command-line.js';
 import { customersImportAppwrite } from './customers/import-appwrite.js';
 import { dispenserAdd } from './dispensers/dispenser-add.js';
 import { dispenserRotateSecret } from './dispensers/dispenser-rotate-secret.js';
+import { firmwareKeygen, firmwareSign } from './firmware/firmware-commands.js';
 import { kioskCertificate } from './kiosks/kiosk-certificate.js';
 import { kioskCreate } from './kiosks/kiosk-create.js';
 import { kioskRotateSecret } from './kiosks/kiosk-rotate-secret.js';
@@ -16,6 +17,8 @@ const COMMANDS: readonly Command[] = [
   dispenserRotateSecret,
   technicianAdd,
   customersImportAppwrite,
+  firmwareKeygen,
+  firmwareSign,
 ];
 
 function overview(): string {

@@ -9,7 +9,9 @@ export type ProvisioningErrorCode =
   | 'UNKNOWN_DISPENSER'
   | 'TECHNICIAN_REFUSED'
   | 'APPWRITE_FAILED'
-  | 'CERTIFICATE_FAILED';
+  | 'CERTIFICATE_FAILED'
+  /** A firmware key or image that cannot be read, written or signed. */
+  | 'FIRMWARE_REFUSED';
 
 export class ProvisioningError extends TusafisheError<ProvisioningErrorCode> {}
 

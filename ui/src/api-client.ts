@@ -68,8 +68,8 @@ export const api = {
   unlockCustomer: (accountId: string, reason: string) =>
     request<CustomerView>('POST', `/api/customers/${encodeURIComponent(accountId)}/unlock`, { reason }),
   firmwareImages: () => request<{ images: FirmwareImageView[] }>('GET', '/api/firmware'),
-  uploadFirmware: (version: string, image: Blob) =>
-    request<FirmwareImageView>('POST', `/api/firmware?version=${encodeURIComponent(version)}`, image),
+  /** A release-signed file (`npm run provision -- firmware sign`); its version is in the signature. */
+  uploadFirmware: (signedFile: Blob) => request<FirmwareImageView>('POST', '/api/firmware', signedFile),
   firmwareRollout: (id: string) => request<RolloutAnswer>('GET', `/api/dispensers/${encodeURIComponent(id)}/ota`),
   updateFirmware: (id: string, version: string) =>
     request<RolloutAnswer>('POST', `/api/dispensers/${encodeURIComponent(id)}/ota`, { version }),

@@ -38,14 +38,15 @@ export class FirmwareImages extends LitElement {
   private async upload(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
-    const version = (form.elements.namedItem('version') as HTMLInputElement).value.trim();
     const file = (form.elements.namedItem('image') as HTMLInputElement).files?.[0];
-    if (!version || !file)
-      return void (this.message = { ok: false, text: 'Give the version and choose the image file' });
+    if (!file) return void (this.message = { ok: false, text: 'Choose the signed firmware file' });
     this.busy = true;
     try {
-      const image = await api.uploadFirmware(version, file);
-      this.message = { ok: true, text: `Stored ${image.version} (${kib(image.size)})` };
+      const image = await api.uploadFirmware(file);
+      this.message = {
+        ok: true,
+        text: `Stored ${image.version} (${kib(image.size)}), signed release ${image.counter}`,
+      };
       form.reset();
       await this.load();
     } catch (error) {
@@ -59,11 +60,11 @@ export class FirmwareImages extends LitElement {
     return html`
       <h2>Dispenser firmware</h2>
       <form class="card" @submit=${this.upload}>
-        <h3>Upload an image</h3>
-        <label for="fw-version">Version (as the dispenser reports it)</label>
-        <input id="fw-version" name="version" placeholder="tusafishe-fw/0.2.0" maxlength="32" autocomplete="off" required />
-        <label for="fw-image">Image file (.bin, up to 4 MB)</label>
-        <input id="fw-image" name="image" type="file" accept=".bin,application/octet-stream" required />
+        <h3>Upload a signed release</h3>
+        <p class="muted">Only files signed with the fleet's release key are accepted (the dispensers check the signature too);
+          the version is the one that was signed.</p>
+        <label for="fw-image">Signed firmware file (.tsfw, up to 4 MB)</label>
+        <input id="fw-image" name="image" type="file" accept=".tsfw,.bin,application/octet-stream" required />
         <p><button type="submit" ?disabled=${this.busy}>${this.busy ? 'Uploading…' : 'Upload'}</button></p>
         ${this.message ? html`<p role="status" class=${this.message.ok ? 'success' : 'error'}>${this.message.text}</p>` : ''}
       </form>
@@ -76,7 +77,7 @@ export class FirmwareImages extends LitElement {
               ? html`<p class="muted">No images yet.</p>`
               : this.images.map(
                   (image) => html`<div class="row" data-testid="firmware-image">
-                  <span><strong>${image.version}</strong><br /><span class="muted">${image.sha256.slice(0, 12)}… · ${kib(image.size)}</span></span>
+                  <span><strong>${image.version}</strong><br /><span class="muted">${image.sha256.slice(0, 12)}… · ${kib(image.size)} · release ${image.counter}</span></span>
                   <span class="muted">${dateTime(image.uploaded_at)}</span>
                 </div>`,
                 )

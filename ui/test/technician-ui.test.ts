@@ -28,12 +28,15 @@ import {
   startFirmwareUpdates,
 } from '@tusafishe/gateway';
 import { startSimulatedDispenser, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
+import { generateReleaseKey, signFirmware } from '@tusafishe/protocol/signed-firmware';
 
 const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
 const USERNAME = 'otieno';
 const PASSWORD = 'fix-the-kiosk-42';
 const WAIT_MS = 10_000;
+/** The test fleet's release key: the gateway and the simulated dispensers trust its public half. */
+const RELEASE = generateReleaseKey();
 const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1366, height: 768 };
 
@@ -67,6 +70,7 @@ describe('technician UI in Chromium', () => {
       dataDir: join(dir, 'dispensers', id),
       flowRateMlPerSecond: 2000,
       meterPulsesPerLitre,
+      releasePublicKey: RELEASE.publicKey,
     });
 
   async function screenshot(target: Page, name: string): Promise<void> {
@@ -130,7 +134,7 @@ describe('technician UI in Chromium', () => {
           uiDistDir,
           hardware,
           sync,
-          firmware: startFirmwareUpdates(core),
+          firmware: startFirmwareUpdates(core, { FIRMWARE_PUBLIC_KEY: RELEASE.publicKey }),
           logs,
         });
       },
@@ -263,14 +267,23 @@ describe('technician UI in Chromium', () => {
   it('uploads a firmware image and updates D1, following the rollout live to confirmed', async () => {
     await page.goto(`${baseUrl}/#/firmware`);
     await page.getByText('No images yet.').waitFor();
-    await page.getByLabel('Version (as the dispenser reports it)').fill('tusafishe-fw/0.2.0');
-    await page.getByLabel(/Image file/).setInputFiles({
-      name: 'dispenser-0.2.0.bin',
-      mimeType: 'application/octet-stream',
-      buffer: Buffer.alloc(20_000, 7),
-    });
-    await page.getByRole('button', { name: 'Upload' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('Stored tusafishe-fw/0.2.0 (20 KiB)');
+    const upload = async (name: string, buffer: Buffer) => {
+      await page
+        .getByLabel(/Signed firmware file/)
+        .setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+      await page.getByRole('button', { name: 'Upload' }).click();
+    };
+    await upload('dispenser-0.2.0.bin', Buffer.alloc(20_000, 7));
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('not a signed firmware file');
+    const release = signFirmware(
+      Buffer.alloc(20_000, 7),
+      { version: 'tusafishe-fw/0.2.0', counter: 2 },
+      RELEASE.privateKeyPem,
+    );
+    await upload('dispenser-0.2.0.tsfw', release.file);
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toContain('Stored tusafishe-fw/0.2.0 (20 KiB), signed release 2');
     await page.getByTestId('firmware-image').filter({ hasText: 'tusafishe-fw/0.2.0' }).waitFor();
     await screenshot(page, 'phone-firmware');
 

@@ -116,6 +116,8 @@ declare module 'tusafishe-native' {
   export function otaFinish(sha256Hex: string): boolean;
   /** Discards the partition; the running image stays the boot image. */
   export function otaAbort(): void;
+  /** True when `signatureBase64` is a valid Ed25519 signature of `message` (UTF-8) by `publicKeyBase64` (raw 32 bytes). */
+  export function verifyEd25519(publicKeyBase64: string, message: string, signatureBase64: string): boolean;
 }
 
 /** ECMA-419 HTTP client from Moddable's host provider (`device.network.http`). */

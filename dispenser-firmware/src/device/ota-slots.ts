@@ -1,8 +1,9 @@
+import { FIRMWARE_RELEASE_PUBLIC_KEY } from '@tusafishe/protocol';
 import { FIRMWARE_VERSION } from '../firmware-settings.js';
 import type { FirmwareSlots } from '../hal.js';
-import { otaAbort, otaBegin, otaFinish, otaWrite } from 'tusafishe-native';
+import { otaAbort, otaBegin, otaFinish, otaWrite, verifyEd25519 } from 'tusafishe-native';
 
-/** Plain HTTP on the kiosk WiFi: the image's SHA-256 from the gateway's command is what is trusted. */
+/** Plain HTTP on the kiosk WiFi: the SHA-256 the release key signed is what is trusted, not the gateway. */
 const HTTP_URL = /^http:\/\/([^/:]+)(?::(\d+))?(\/.*)$/;
 
 /**
@@ -12,6 +13,7 @@ const HTTP_URL = /^http:\/\/([^/:]+)(?::(\d+))?(\/.*)$/;
  */
 export const otaSlots: FirmwareSlots = {
   running: () => FIRMWARE_VERSION,
+  verify: (text, signature) => verifyEd25519(FIRMWARE_RELEASE_PUBLIC_KEY, text, signature),
   install(image, done) {
     const url = HTTP_URL.exec(image.url);
     let failure: string | undefined;

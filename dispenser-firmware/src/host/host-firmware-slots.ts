@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, verify, type KeyObject } from 'node:crypto';
+import { releasePublicKey } from '@tusafishe/protocol/signed-firmware';
 import { FIRMWARE_VERSION } from '../firmware-settings.js';
 import type { FirmwareImage, FirmwareSlots, Storage } from '../hal.js';
 
@@ -12,14 +13,24 @@ const DOWNLOAD_TIMEOUT_MS = 60_000;
  * The simulator runs the same code whatever the version; the version is what changes.
  */
 export class HostFirmwareSlots implements FirmwareSlots {
+  readonly #releaseKey: KeyObject;
+
   constructor(
     private readonly storage: Storage,
     /** False once the power is cut: a download finishing after that changes nothing. */
     private readonly powered: () => boolean,
-  ) {}
+    /** The release public key this simulated build trusts (raw Ed25519, base64). */
+    releaseKey: string,
+  ) {
+    this.#releaseKey = releasePublicKey(releaseKey);
+  }
 
   running(): string {
     return this.storage.get(BOOT_IMAGE_KEY) ?? FIRMWARE_VERSION;
+  }
+
+  verify(text: string, signature: string): boolean {
+    return verify(null, Buffer.from(text), this.#releaseKey, Buffer.from(signature, 'base64'));
   }
 
   install(image: FirmwareImage, done: (error?: string) => void): void {

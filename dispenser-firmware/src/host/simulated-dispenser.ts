@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
-import { DispenserId, decodeMessage } from '@tusafishe/protocol';
+import { DispenserId, FIRMWARE_RELEASE_PUBLIC_KEY, decodeMessage } from '@tusafishe/protocol';
 import { Dispenser, type DispenserStateName } from '../dispenser.js';
 import type { FirmwareTimings } from '../firmware-settings.js';
 import type { Hal } from '../hal.js';
@@ -39,6 +39,8 @@ export interface SimulatedDispenserOptions {
   control?: boolean;
   /** Default `node`; `xs` runs the firmware bundle on XS, with this host's simulated hardware. */
   engine?: FirmwareEngine;
+  /** The release public key this simulated build trusts for updates (raw Ed25519, base64); default: the fleet's. */
+  releasePublicKey?: string;
 }
 
 export interface SimulatedDispenser extends DispenserPanel {
@@ -169,7 +171,11 @@ class SimulatedDispenserHost implements SimulatedDispenser {
         randomBytes: (count) => new Uint8Array(randomBytes(count)),
         restart: () => void this.#restart(),
       },
-      firmware: new HostFirmwareSlots(this.#storage, () => !clock.halted),
+      firmware: new HostFirmwareSlots(
+        this.#storage,
+        () => !clock.halted,
+        options.releasePublicKey ?? FIRMWARE_RELEASE_PUBLIC_KEY,
+      ),
     };
     const identity = { id: options.id, username: options.username ?? options.id, password: options.password };
     const firmware: RunningFirmware = this.xsBundle

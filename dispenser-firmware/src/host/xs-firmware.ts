@@ -187,6 +187,7 @@ export class XsFirmware {
       'system.randomBytes': (count: number) => Array.from(system.randomBytes(count)),
       'system.restart': () => system.restart(),
       'firmware.running': () => firmware.running(),
+      'firmware.verify': (text: string, signature: string) => firmware.verify(text, signature),
       'firmware.install': (image: Parameters<Hal['firmware']['install']>[0], id: number) =>
         firmware.install(image, (error) => void this.#callback(id, ...(error === undefined ? [] : [error]))),
     };

@@ -31,6 +31,7 @@ export type HalOp =
   | 'system.randomBytes'
   | 'system.restart'
   | 'firmware.running'
+  | 'firmware.verify'
   | 'firmware.install';
 
 /** Firmware → host: `[op, ...args]`; a callback argument travels as its numeric id. */

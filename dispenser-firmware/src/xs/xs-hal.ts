@@ -93,6 +93,8 @@ export function xsHal(): Hal {
     },
     firmware: {
       running: () => call('firmware.running') as string,
+      // As on the device, the signature check is native (the host's node:crypto), not JavaScript on XS.
+      verify: (text: string, signature: string) => call('firmware.verify', text, signature) as boolean,
       install: (image: FirmwareImage, done: (error?: string) => void) =>
         void call('firmware.install', image, register(done, true)),
     },

@@ -78,7 +78,17 @@ export class FirmwareRollouts {
       )
       .run(rollout);
     const { command_id, version, sha256 } = rollout;
-    await this.#gateway.sendCommand(dispenserId, { command_id, type: 'ota', version, url, sha256, size: image.size });
+    const { size, counter, signature } = image;
+    await this.#gateway.sendCommand(dispenserId, {
+      command_id,
+      type: 'ota',
+      version,
+      url,
+      sha256,
+      size,
+      counter,
+      signature,
+    });
     return rollout;
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandResult, DispenserCommand, decodeMessage, dispenserTopic } from '@tusafishe/protocol';
+import { generateReleaseKey, signFirmware } from '@tusafishe/protocol/signed-firmware';
 import { nextMessage, startTestGateway, TestDispenser, type TestGateway } from '../../test/fixtures.js';
 import { createTechnician } from '../ui-api/technician-accounts.js';
 import { technicianApi } from '../ui-api/technician-api.js';
@@ -14,17 +15,15 @@ const USERNAME = 'baraka';
 const PASSWORD = 'update-the-taps-7';
 const IMAGE = Buffer.from('tusafishe firmware 0.2.0 '.repeat(400));
 const SHA = createHash('sha256').update(IMAGE).digest('hex');
+const RELEASE = generateReleaseKey();
+const SIGNED = signFirmware(IMAGE, { version: 'tusafishe-fw/0.2.0', counter: 2 }, RELEASE.privateKeyPem);
 
 describe('firmware API', () => {
   let gateway: TestGateway;
   let app: FastifyInstance;
   let cookie: string;
 
-  const upload = (
-    body: Buffer,
-    url = '/api/firmware?version=tusafishe-fw/0.2.0',
-    headers: Record<string, string> = { cookie },
-  ) =>
+  const upload = (body: Buffer, url = '/api/firmware', headers: Record<string, string> = { cookie }) =>
     app.inject({
       method: 'POST',
       url,
@@ -44,7 +43,8 @@ describe('firmware API', () => {
     gateway = await startTestGateway({
       setup: async (core) => {
         await createTechnician(core.store.db, USERNAME, PASSWORD);
-        await core.http.register(technicianApi, { gateway: core, firmware: startFirmwareUpdates(core) });
+        const firmware = startFirmwareUpdates(core, { FIRMWARE_PUBLIC_KEY: RELEASE.publicKey });
+        await core.http.register(technicianApi, { gateway: core, firmware });
       },
     });
     app = gateway.http;
@@ -59,17 +59,31 @@ describe('firmware API', () => {
   });
   afterAll(() => gateway?.close());
 
-  it('refuses uploads that are not signed in, have no version, are too big or are not raw bytes, storing nothing', async () => {
-    expect((await upload(IMAGE, undefined, {})).statusCode).toBe(401);
-    const noVersion = await upload(IMAGE, '/api/firmware');
-    expect(noVersion.statusCode).toBe(400);
-    expect(noVersion.json()).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('version') });
-    expect((await upload(IMAGE, '/api/firmware?version=has%20space')).statusCode).toBe(400);
+  it('refuses uploads that are not signed in, not release-signed, too big or not raw bytes, storing nothing', async () => {
+    expect((await upload(SIGNED.file, undefined, {})).statusCode).toBe(401);
+    const unsigned = await upload(IMAGE);
+    expect(unsigned.statusCode).toBe(400);
+    expect(unsigned.json()).toMatchObject({
+      code: 'INVALID_FIRMWARE',
+      message: expect.stringContaining('firmware sign'),
+    });
+    const otherKey = signFirmware(
+      IMAGE,
+      { version: 'tusafishe-fw/0.2.0', counter: 2 },
+      generateReleaseKey().privateKeyPem,
+    );
+    expect((await upload(otherKey.file)).json()).toMatchObject({
+      code: 'INVALID_FIRMWARE',
+      message: expect.stringContaining('release key'),
+    });
+    const tampered = Buffer.from(SIGNED.file);
+    tampered.writeUInt8(tampered.at(-1)! ^ 1, tampered.length - 1);
+    expect((await upload(tampered)).json()).toMatchObject({ code: 'INVALID_FIRMWARE' });
     expect((await upload(Buffer.alloc(MAX_IMAGE_BYTES + 1))).statusCode).toBe(413);
     expect((await upload(Buffer.alloc(0))).json()).toMatchObject({ code: 'INVALID_FIRMWARE' });
     const asJson = await app.inject({
       method: 'POST',
-      url: '/api/firmware?version=x',
+      url: '/api/firmware',
       headers: { cookie, 'content-type': 'application/json' },
       payload: {},
     });
@@ -80,11 +94,21 @@ describe('firmware API', () => {
   });
 
   it('stores an image by its SHA-256, lists it and serves it read-only at /firmware/<sha256>.bin', async () => {
-    const stored = await upload(IMAGE);
+    const stored = await upload(SIGNED.file);
     expect(stored.statusCode).toBe(200);
-    expect(stored.json()).toMatchObject({ version: 'tusafishe-fw/0.2.0', sha256: SHA, size: IMAGE.byteLength });
-    expect((await upload(IMAGE)).statusCode).toBe(200);
-    expect((await upload(Buffer.from('other bytes'))).json()).toMatchObject({ code: 'FIRMWARE_CONFLICT' });
+    expect(stored.json()).toMatchObject({
+      version: 'tusafishe-fw/0.2.0',
+      sha256: SHA,
+      size: IMAGE.byteLength,
+      counter: 2,
+    });
+    expect((await upload(SIGNED.file)).statusCode).toBe(200);
+    const sameVersion = signFirmware(
+      Buffer.from('other bytes'),
+      { version: 'tusafishe-fw/0.2.0', counter: 2 },
+      RELEASE.privateKeyPem,
+    );
+    expect((await upload(sameVersion.file)).json()).toMatchObject({ code: 'FIRMWARE_CONFLICT' });
     expect(storedFiles()).toEqual([SHA]);
     const list = await app.inject({ method: 'GET', url: '/api/firmware', headers: { cookie } });
     expect(list.json().images).toHaveLength(1);
@@ -124,6 +148,8 @@ describe('firmware API', () => {
         url: `http://192.168.4.1:8080/firmware/${SHA}.bin`,
         sha256: SHA,
         size: IMAGE.byteLength,
+        counter: 2,
+        signature: SIGNED.manifest.signature,
       });
       const { command_id } = await command;
 

@@ -15,7 +15,6 @@ import {
   OtaBody,
   RolloutAnswer,
   type RolloutView,
-  UploadQuery,
 } from './firmware-schemas.js';
 
 /** An ESP32 app partition is 1.5–3 MB; anything larger is not a dispenser image. */
@@ -30,10 +29,11 @@ export interface FirmwareUpdates {
   publicUrl?: string | undefined;
 }
 
-const imageView = ({ version, sha256, size, uploaded_at }: FirmwareImageRecord): FirmwareImageView => ({
+const imageView = ({ version, sha256, size, counter, uploaded_at }: FirmwareImageRecord): FirmwareImageView => ({
   version,
   sha256,
   size,
+  counter,
   uploaded_at,
 });
 const rolloutView = ({
@@ -64,9 +64,9 @@ const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }
       onRequest: uploadGuard,
       bodyLimit: MAX_IMAGE_BYTES,
       schema: {
-        summary: 'Upload a dispenser firmware image (raw application/octet-stream body, ≤ 4 MB)',
+        summary:
+          'Upload a release-signed dispenser firmware file (`npm run provision -- firmware sign`; raw application/octet-stream body, ≤ 4 MB)',
         tags: ['firmware'],
-        querystring: UploadQuery,
         response: {
           200: FirmwareImageView,
           400: ErrorBody,
@@ -82,7 +82,7 @@ const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }
       if (!Buffer.isBuffer(bytes) || bytes.byteLength === 0)
         throw new TechnicianApiError('INVALID_FIRMWARE', 400, 'the image is empty');
       const technicianId = request.technician?.technicianId ?? null;
-      const { image, created } = images.add(bytes, request.query.version, technicianId);
+      const { image, created } = images.add(bytes, technicianId);
       if (created)
         recordAudit(db, {
           technicianId,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FIRMWARE_RELEASE_PUBLIC_KEY } from '@tusafishe/protocol';
 
 /** Shapes of the firmware API; the UI imports the inferred types only. */
 
@@ -10,12 +11,12 @@ export const FirmwareVersion = z
   .max(32)
   .regex(/^[\x21-\x7e]+$/, 'printable characters without spaces');
 
-export const UploadQuery = z.object({ version: FirmwareVersion });
-
 export const FirmwareImageView = z.object({
   version: z.string(),
   sha256: z.string(),
   size: z.number().int(),
+  /** The release's anti-rollback counter: a dispenser refuses an image below the highest it installed. */
+  counter: z.number().int(),
   uploaded_at: z.number().int(),
 });
 export type FirmwareImageView = z.infer<typeof FirmwareImageView>;
@@ -39,6 +40,8 @@ export type RolloutAnswer = z.infer<typeof RolloutAnswer>;
 
 /** GATEWAY_PUBLIC_URL: the gateway as dispensers reach it, when the technician's Host header is not that address. */
 export const FirmwareEnv = z.object({
+  /** The release public key uploads must be signed with (raw Ed25519, base64); default: the fleet's, as built into the firmware. */
+  FIRMWARE_PUBLIC_KEY: z.string().default(FIRMWARE_RELEASE_PUBLIC_KEY),
   GATEWAY_PUBLIC_URL: z
     .url()
     .regex(/^http:\/\//, 'dispensers download over plain http on the kiosk WiFi')

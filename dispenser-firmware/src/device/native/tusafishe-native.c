@@ -6,6 +6,8 @@
 #include "esp_wifi.h"
 #include "esp_ota_ops.h"
 #include "mbedtls/sha256.h"
+#include "mbedtls/base64.h"
+#include "sodium/crypto_sign_ed25519.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -78,5 +80,25 @@ void xs_tusafishe_ota_finish(xsMachine *the)
 	if (ok) ok = ESP_OK == esp_ota_end(ota_handle) && ESP_OK == esp_ota_set_boot_partition(ota_partition);
 	else esp_ota_abort(ota_handle);
 	ota_partition = NULL;
+	xsmcSetBoolean(xsResult, ok);
+}
+
+/*
+ * Release signatures: mbedTLS has no Ed25519, so libsodium's verifier (ESP-IDF component
+ * espressif/libsodium). Both key and signature arrive in base64; any decoding error is "not valid".
+ */
+void xs_tusafishe_verify_ed25519(xsMachine *the)
+{
+	unsigned char key[crypto_sign_ed25519_PUBLICKEYBYTES], signature[crypto_sign_ed25519_BYTES];
+	size_t key_length = 0, signature_length = 0;
+	const char *text;
+	int ok;
+	text = xsmcToString(xsArg(0));
+	ok = 0 == mbedtls_base64_decode(key, sizeof(key), &key_length, (const unsigned char *)text, strlen(text));
+	text = xsmcToString(xsArg(2));
+	ok = ok && 0 == mbedtls_base64_decode(signature, sizeof(signature), &signature_length, (const unsigned char *)text, strlen(text));
+	ok = ok && key_length == sizeof(key) && signature_length == sizeof(signature);
+	text = xsmcToString(xsArg(1));
+	ok = ok && 0 == crypto_sign_ed25519_verify_detached(signature, (const unsigned char *)text, strlen(text), key);
 	xsmcSetBoolean(xsResult, ok);
 }
