@@ -7,3 +7,5 @@ export { createCustomer, findCustomer } from './customers/customers.js';
 export { createKiosk } from './kiosks/kiosks.js';
 export { recordAdjustment } from './admin/adjustments.js';
 export { balanceDrift } from './ledger/ledger.js';
+/** The cloud's environment variables (schema), e.g. to check a deployment documents each one. */
+export { CloudEnv } from './config.js';

@@ -12,7 +12,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CloudEnv } from '../../cloud/src/config.js';
+import { CloudEnv } from '@tusafishe/cloud';
 import { buildCloud, CLOUD_DIST } from '../../scripts/cloud-bundle.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
