@@ -110,7 +110,8 @@ export async function measureFirmwareOnXs() {
     const firmware = over(peak, code);
     const heapSlots = roundUp((firmware.slots + crankSlotsMax) * HEADROOM, 64);
     const chunkBytes = roundUp(firmware.chunkBytes * HEADROOM, 1024);
-    const keys = roundUp(firmware.keys * HEADROOM, 32);
+    // Keys the firmware creates at run time (XS interns the bundle's own with its bytecode); at least 32.
+    const keys = Math.max(32, roundUp(firmware.keys * HEADROOM, 32));
     const creation = {
       chunk: { initial: chunkBytes, incremental: 1024 },
       heap: { initial: heapSlots, incremental: 64 },

@@ -1,14 +1,11 @@
 import {
   DISPENSE_QOS,
   DISPENSER_SUBSCRIBES,
-  DispenserCommand,
-  DispenserConfig,
-  AuthResponse,
-  SessionAnswer,
-  decodeMessage,
+  decodeChecked,
   dispenserTopic,
   parseDispenserTopic,
   type AuthRequest,
+  type Check,
   type CommandResult,
   type DispenserInboundLeaf,
   type DispenserOutboundLeaf,
@@ -17,16 +14,22 @@ import {
   type SessionComplete,
   type SessionProgress,
 } from '@tusafishe/protocol';
-import type * as z from 'zod/mini';
+import {
+  checkAuthResponse,
+  checkDispenserCommand,
+  checkDispenserConfig,
+  checkSessionAnswer,
+} from '@tusafishe/protocol/dispenser';
 import type { MqttLink } from './hal.js';
 import type { DispenserIdentity } from './firmware-settings.js';
 
+/** Validated by the protocol's schema-free checks: zod's schemas would not fit the device's RAM. */
 const INBOUND = {
-  'auth/response': AuthResponse,
-  'session/ack': SessionAnswer,
-  config: DispenserConfig,
-  command: DispenserCommand,
-} as const satisfies Record<DispenserInboundLeaf, unknown>;
+  'auth/response': checkAuthResponse,
+  'session/ack': checkSessionAnswer,
+  config: checkDispenserConfig,
+  command: checkDispenserCommand,
+} as const satisfies Record<DispenserInboundLeaf, Check<unknown>>;
 
 /** What the dispenser sends: serialised only (the gateway validates), so the device never builds these schemas. */
 interface Outbound {
@@ -48,10 +51,10 @@ const QOS: Record<DispenserOutboundLeaf, 0 | 1> = {
   'command/result': DISPENSE_QOS,
 };
 
-type InboundSchemas = typeof INBOUND;
+type Checked<C> = C extends Check<infer T> ? T : never;
 
 export type Inbound = {
-  [L in DispenserInboundLeaf]: { leaf: L; message: z.infer<InboundSchemas[L]> };
+  [L in DispenserInboundLeaf]: { leaf: L; message: Checked<(typeof INBOUND)[L]> };
 }[DispenserInboundLeaf];
 
 export interface GatewayLinkEvents {
@@ -111,7 +114,7 @@ export class GatewayLink {
           const parsed = parseDispenserTopic(topic);
           if (!parsed || parsed.dispenserId !== id || !(parsed.leaf in INBOUND)) return;
           const leaf = parsed.leaf as DispenserInboundLeaf;
-          const decoded = decodeMessage(INBOUND[leaf], payload);
+          const decoded = decodeChecked<Inbound['message']>(INBOUND[leaf], payload);
           if (decoded.ok) events.onMessage({ leaf, message: decoded.value } as Inbound);
           else events.onInvalid(leaf, decoded.error);
         },

@@ -1,35 +1,57 @@
-import * as z from 'zod/mini';
+import type { Check, DispenserConfig, SessionComplete, SessionEndReason } from '@tusafishe/protocol';
 import {
-  DispenseMillilitres,
-  DispenserConfig,
-  EpochMs,
-  Id,
-  SessionComplete,
-  type SessionEndReason,
-} from '@tusafishe/protocol';
+  checkDispenserConfig,
+  checkSessionComplete,
+  checked,
+  readFields,
+  readInt,
+  readList,
+  readUuid,
+} from '@tusafishe/protocol/dispenser';
 import type { Storage } from './hal.js';
 import { deliveredMillilitres } from './flow-calibration.js';
 
-/** The dispense in progress, written before the valve opens. */
-const InFlightSession = z.object({
-  session_id: Id,
-  request_id: Id,
-  approved_ml: DispenseMillilitres,
-  /** The calibration the session started with; a config change mid-dispense does not alter it. */
-  pulses_per_litre: z.int().check(z.minimum(1)),
-  started_at: EpochMs,
-});
-export type InFlightSession = z.infer<typeof InFlightSession>;
+/*
+ * Read back with the protocol's schema-free checks (zod's schemas do not fit the device's RAM);
+ * the firmware's own records below with the same readers.
+ */
 
-const Counters = z.object({
-  dispenses: z.int().check(z.minimum(0)),
-  delivered_ml: z.int().check(z.minimum(0)),
-  errors: z.int().check(z.minimum(0)),
+/** The dispense in progress, written before the valve opens. */
+export interface InFlightSession {
+  session_id: string;
+  request_id: string;
+  approved_ml: number;
+  /** The calibration the session started with; a config change mid-dispense does not alter it. */
+  pulses_per_litre: number;
+  started_at: number;
+}
+const checkFlight = checked((json): InFlightSession => {
+  const m = readFields(json);
+  return {
+    session_id: readUuid(m.session_id, 'session_id'),
+    request_id: readUuid(m.request_id, 'request_id'),
+    approved_ml: readInt(m.approved_ml, 'approved_ml', 1, 100_000),
+    pulses_per_litre: readInt(m.pulses_per_litre, 'pulses_per_litre', 1),
+    started_at: readInt(m.started_at, 'started_at', 0),
+  };
 });
-export type Counters = z.infer<typeof Counters>;
+
+export interface Counters {
+  dispenses: number;
+  delivered_ml: number;
+  errors: number;
+}
+const checkCounters = checked((json): Counters => {
+  const m = readFields(json);
+  return {
+    dispenses: readInt(m.dispenses, 'dispenses', 0),
+    delivered_ml: readInt(m.delivered_ml, 'delivered_ml', 0),
+    errors: readInt(m.errors, 'errors', 0),
+  };
+});
 
 /** Slot numbers of a queue's entries, oldest first. */
-const Slots = z.array(z.int().check(z.minimum(0)));
+const checkSlots = checked((json) => readList(json, '(slots)', (slot, at) => readInt(slot, at, 0)));
 
 const KEY = { flight: 'flight', pulses: 'pulses', config: 'config', counters: 'counters' } as const;
 
@@ -73,8 +95,8 @@ class CompletionQueue {
 
   /** Oldest first; an entry that reads back corrupt is dropped (and leaves the index on the next write). */
   #entries(): Entry[] {
-    return (readStored(this.storage, this.index, Slots) ?? []).flatMap((slot): Entry[] => {
-      const completion = readStored(this.storage, this.prefix + slot, SessionComplete);
+    return (readStored(this.storage, this.index, checkSlots) ?? []).flatMap((slot): Entry[] => {
+      const completion = readStored(this.storage, this.prefix + slot, checkSessionComplete);
       return completion ? [[slot, completion]] : [];
     });
   }
@@ -89,7 +111,7 @@ class CompletionQueue {
  * Reads back what this dispenser wrote itself: validated, but not through the protocol's
  * MQTT payload cap (local storage has none). A corrupt entry is dropped, never trusted.
  */
-function readStored<S extends z.ZodMiniType>(storage: Storage, key: string, schema: S): z.infer<S> | undefined {
+function readStored<T>(storage: Storage, key: string, check: Check<T>): T | undefined {
   const raw = storage.get(key);
   if (raw === undefined) return undefined;
   let json: unknown;
@@ -98,8 +120,8 @@ function readStored<S extends z.ZodMiniType>(storage: Storage, key: string, sche
   } catch {
     json = undefined;
   }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
+  const parsed = check(json);
+  if (parsed.ok) return parsed.value;
   storage.remove(key);
   return undefined;
 }
@@ -142,7 +164,7 @@ export class SessionStore {
 
   /** After a reboot: a session that was still flowing becomes a `power_loss` completion. */
   recoverFlight(now: number): SessionComplete | undefined {
-    const flight = this.#read(KEY.flight, InFlightSession);
+    const flight = this.#read(KEY.flight, checkFlight);
     if (!flight) return undefined;
     const pulses = Number.parseInt(this.storage.get(KEY.pulses) ?? '0', 10) || 0;
     const completion = this.pending().find((c) => c.session_id === flight.session_id) ?? {
@@ -182,7 +204,7 @@ export class SessionStore {
   }
 
   loadConfig(): DispenserConfig | undefined {
-    return this.#read(KEY.config, DispenserConfig);
+    return this.#read(KEY.config, checkDispenserConfig);
   }
 
   saveConfig(config: DispenserConfig): void {
@@ -190,7 +212,7 @@ export class SessionStore {
   }
 
   counters(): Counters {
-    return this.#read(KEY.counters, Counters) ?? { dispenses: 0, delivered_ml: 0, errors: 0 };
+    return this.#read(KEY.counters, checkCounters) ?? { dispenses: 0, delivered_ml: 0, errors: 0 };
   }
 
   count(change: Partial<Counters>): void {
@@ -205,7 +227,7 @@ export class SessionStore {
     );
   }
 
-  #read<S extends z.ZodMiniType>(key: string, schema: S): z.infer<S> | undefined {
-    return readStored(this.storage, key, schema);
+  #read<T>(key: string, check: Check<T>): T | undefined {
+    return readStored(this.storage, key, check);
   }
 }

@@ -12,8 +12,21 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
     .join('; ');
 }
 
+/** A validator without a schema library: the value, or `field: problem` (dispenser-inbound.ts). */
+export type Check<T> = (json: unknown) => { ok: true; value: T } | { ok: false; error: string };
+
 /** Parses and validates one MQTT payload; never throws, whatever arrives. */
 export function decodeMessage<S extends z.ZodMiniType>(schema: S, payload: Uint8Array | string): Decoded<z.infer<S>> {
+  return decodeChecked((json) => {
+    const result = schema.safeParse(json);
+    return result.success
+      ? { ok: true, value: result.data }
+      : { ok: false, error: describeIssues(result.error.issues) };
+  }, payload);
+}
+
+/** As `decodeMessage`, with a compact validator instead of a zod schema (the dispenser's). */
+export function decodeChecked<T>(check: Check<T>, payload: Uint8Array | string): Decoded<T> {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) {
     return { ok: false, code: 'PAYLOAD_TOO_LARGE', error: `payload of ${size} bytes exceeds ${MAX_PAYLOAD_BYTES}` };
@@ -24,9 +37,8 @@ export function decodeMessage<S extends z.ZodMiniType>(schema: S, payload: Uint8
   } catch {
     return { ok: false, code: 'INVALID_JSON', error: 'payload is not JSON' };
   }
-  const result = schema.safeParse(json);
-  if (!result.success) return { ok: false, code: 'INVALID_MESSAGE', error: describeIssues(result.error.issues) };
-  return { ok: true, value: result.data };
+  const result = check(json);
+  return result.ok ? result : { ok: false, code: 'INVALID_MESSAGE', error: result.error };
 }
 
 export function encodeMessage<S extends z.ZodMiniType>(_schema: S, value: z.infer<S>): string {

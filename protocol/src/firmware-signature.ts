@@ -1,8 +1,7 @@
-import * as z from 'zod/mini';
-
 /**
  * Signed dispenser firmware, the part every runtime shares (the dispenser verifies with
- * this; signing and the signed-file format are Node-only, in `./signed-firmware`).
+ * this; signing and the signed-file format are Node-only, in `./signed-firmware`). No
+ * schemas here: the firmware imports this module, and zod's schemas do not fit its RAM.
  */
 
 /**
@@ -13,8 +12,11 @@ import * as z from 'zod/mini';
  */
 export const FIRMWARE_RELEASE_PUBLIC_KEY = 'MvX7BRy4IUPTqbMXySHy7LGssopbG20dem/xbCITFkM=';
 
-/** Anti-rollback counter: a dispenser never installs an image whose counter is below its own. */
-export const FirmwareCounter = z.int().check(z.minimum(0), z.maximum(0x7fffffff));
+/** Anti-rollback counter (0 … this): a dispenser never installs an image whose counter is below its own. */
+export const FIRMWARE_COUNTER_MAX = 0x7fffffff;
+
+/** An Ed25519 signature (64 bytes) in base64. */
+export const FIRMWARE_SIGNATURE_PATTERN = /^[A-Za-z0-9+/]{86}==$/;
 
 /** What a release signature covers. */
 export interface FirmwareRelease {

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { DENIAL_CODES } from './denial-reasons.js';
-import { FirmwareCounter } from './firmware-signature.js';
-import { DispenseMillilitres, EpochMs, Id, KioskId, Millilitres } from './schema-parts.js';
+import { FIRMWARE_SIGNATURE_PATTERN } from './firmware-signature.js';
+import { DispenseMillilitres, EpochMs, FirmwareCounter, Id, KioskId, Millilitres } from './schema-parts.js';
+import { HTTP_URL_PATTERN, SESSION_END_REASONS, SESSION_REFUSALS, SHA256_HEX_PATTERN } from './wire-values.js';
 
 export const AuthApproved = z.object({
   request_id: Id,
@@ -28,16 +29,6 @@ export type AuthApproved = z.infer<typeof AuthApproved>;
 export type AuthDenied = z.infer<typeof AuthDenied>;
 export type AuthResponse = z.infer<typeof AuthResponse>;
 
-export const SESSION_END_REASONS = [
-  'target_reached',
-  'cancelled',
-  'no_flow',
-  'gateway_lost',
-  'power_loss',
-  'error',
-] as const;
-export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
-
 /** Dispenser → gateway once the valve is closed; repeated until acknowledged. */
 export const SessionComplete = z.object({
   session_id: Id,
@@ -58,8 +49,6 @@ export const SessionAck = z.object({
 });
 export type SessionAck = z.infer<typeof SessionAck>;
 
-/** Why the gateway refuses a completion: it holds no such session of this dispenser. */
-export const SESSION_REFUSALS = ['UNKNOWN_SESSION', 'SESSION_MISMATCH'] as const;
 /**
  * Gateway → dispenser, on `session/ack`: the completion will never be recorded, so the
  * dispenser stops sending it but keeps it; the gateway keeps a copy for the technician.
@@ -73,9 +62,6 @@ export type SessionRefused = z.infer<typeof SessionRefused>;
 export const SessionAnswer = z.union([SessionAck, SessionRefused]);
 export type SessionAnswer = z.infer<typeof SessionAnswer>;
 
-/** How often a dispenser sends its `heartbeat`. */
-export const HEARTBEAT_INTERVAL_MS = 120_000;
-
 /** Gateway → dispenser, retained: per-dispenser settings. */
 export const DispenserConfig = z.object({
   kiosk_id: KioskId,
@@ -87,13 +73,8 @@ export const DispenserConfig = z.object({
 });
 export type DispenserConfig = z.infer<typeof DispenserConfig>;
 
-/**
- * An absolute http(s) URL, checked by pattern: `z.url()` calls the `URL` constructor, which
- * Moddable's XS runtime on the dispenser does not have (every OTA command would be dropped).
- */
-const HttpUrl = z
-  .string()
-  .check(z.maxLength(512), z.regex(/^https?:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?(?:[/?#]\S*)?$/));
+/** An absolute http(s) URL (a pattern: XS has no `URL` constructor for `z.url()`). */
+const HttpUrl = z.string().check(z.maxLength(512), z.regex(HTTP_URL_PATTERN));
 
 /** Gateway → dispenser: a technician's action. */
 export const DispenserCommand = z.discriminatedUnion('type', [
@@ -108,11 +89,11 @@ export const DispenserCommand = z.discriminatedUnion('type', [
     type: z.literal('ota'),
     version: z.string().check(z.maxLength(32)),
     url: HttpUrl,
-    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+    sha256: z.string().check(z.regex(SHA256_HEX_PATTERN)),
     size: z.int().check(z.minimum(1)),
     /** Anti-rollback counter and Ed25519 signature of the release (firmware-signature.ts); the dispenser refuses an image without them. */
     counter: z.optional(FirmwareCounter),
-    signature: z.optional(z.string().check(z.regex(/^[A-Za-z0-9+/]{86}==$/))),
+    signature: z.optional(z.string().check(z.regex(FIRMWARE_SIGNATURE_PATTERN))),
   }),
 ]);
 export type DispenserCommand = z.infer<typeof DispenserCommand>;

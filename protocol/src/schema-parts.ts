@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { FIRMWARE_COUNTER_MAX } from './firmware-signature.js';
 
 /** Building blocks every message schema shares. */
 export const Id = z.uuid();
@@ -13,3 +14,5 @@ export const PhoneInput = z.string().check(z.regex(/^\+?[0-9 ]{6,20}$/));
 export const E164 = z.string().check(z.regex(/^\+[1-9][0-9]{6,14}$/));
 export const Pin = z.string().check(z.regex(/^[0-9]{4,6}$/));
 export const AccountId = z.string().check(z.regex(/^[A-Z0-9]{4,16}$/));
+/** A release's anti-rollback counter (firmware-signature.ts). */
+export const FirmwareCounter = z.int().check(z.minimum(0), z.maximum(FIRMWARE_COUNTER_MAX));

@@ -9,7 +9,8 @@ import {
 } from 'node:crypto';
 import * as z from 'zod/mini';
 import { TusafisheError } from './errors.js';
-import { FirmwareCounter, firmwareSigningText, type FirmwareRelease } from './firmware-signature.js';
+import { FIRMWARE_SIGNATURE_PATTERN, firmwareSigningText, type FirmwareRelease } from './firmware-signature.js';
+import { FirmwareCounter } from './schema-parts.js';
 
 /**
  * The signed firmware file a release produces and a technician uploads:
@@ -34,7 +35,7 @@ const Manifest = z.object({
   size: z.int().check(z.minimum(1)),
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   /** Ed25519 over firmwareSigningText(), base64. */
-  signature: z.string().check(z.regex(/^[A-Za-z0-9+/]{86}==$/)),
+  signature: z.string().check(z.regex(FIRMWARE_SIGNATURE_PATTERN)),
 });
 export type SignedFirmwareManifest = z.infer<typeof Manifest>;
 

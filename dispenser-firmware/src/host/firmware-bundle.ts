@@ -21,9 +21,13 @@ export interface FirmwareBundle {
   metafile: Metafile;
 }
 
+/** Packages the device cannot afford: zod's schemas, built at module load, took 96 % of XS's RAM. */
+const TOO_BIG_FOR_THE_DEVICE = ['/node_modules/zod/'];
+
 /**
  * The firmware as it ships: one minified ES module (es2022), runtime modules left external.
- * Fails if the bundle imports anything else (a Node module would not exist on the device).
+ * Fails if the bundle imports anything else (a Node module would not exist on the device),
+ * or contains zod (the firmware validates with `@tusafishe/protocol/dispenser`).
  */
 export async function bundleFirmware(entry: string, outfile: string): Promise<FirmwareBundle> {
   const result = await build({
@@ -52,6 +56,13 @@ export async function bundleFirmware(entry: string, outfile: string): Promise<Fi
     );
   if (foreign.length)
     throw new Error(`firmware bundle imports modules the device does not have: ${foreign.join(', ')}`);
+  const heavy = Object.values(result.metafile.outputs)
+    .flatMap((output) => Object.entries(output.inputs))
+    .filter(
+      ([path, input]) => input.bytesInOutput > 0 && TOO_BIG_FOR_THE_DEVICE.some((part) => `/${path}`.includes(part)),
+    )
+    .map(([path]) => path);
+  if (heavy.length) throw new Error(`firmware bundle contains modules too big for the device: ${heavy.join(', ')}`);
   const [output] = result.outputFiles;
   if (!output) throw new Error('esbuild wrote no bundle');
   return { code: output.contents, metafile: result.metafile };
