@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
 import { DENIAL_CODES } from './denial-reasons.js';
@@ -117,20 +118,34 @@ function variants(valid: object[], fields: string[]): unknown[] {
   return out;
 }
 
+/** Both agree on one input: accepted by both with the same output, or rejected by both. */
+function agree(schema: z.ZodMiniType, check: Check<unknown>, input: unknown): boolean {
+  const expected = schema.safeParse(input);
+  const actual = check(input);
+  expect({ input, ok: actual.ok }).toEqual({ input, ok: expected.success });
+  if (actual.ok && expected.success) expect(actual.value).toStrictEqual(expected.data);
+  return actual.ok;
+}
+
 describe('the dispenser’s validators agree with the zod schemas', () => {
   for (const { name, schema, check, valid } of cases) {
-    it(name, () => {
+    it(`${name}, several fields changed at once (fast-check, seeded)`, () => {
+      const fields = [...fieldNames(schema), 'extra'];
+      const value = fc.oneof(fc.constantFrom(...INTERESTING), fc.jsonValue());
+      fc.assert(
+        fc.property(fc.constantFrom(...valid), fc.dictionary(fc.constantFrom(...fields), value), (base, changes) => {
+          agree(schema, check, { ...base, ...changes });
+        }),
+        { numRuns: 300, seed: 20_261_130 },
+      );
+    });
+
+    it(`${name}, each field in turn on both sides of its bounds`, () => {
       const inputs = variants(valid, fieldNames(schema));
       let accepted = 0;
       for (const input of inputs) {
-        const expected = schema.safeParse(input);
-        const actual = check(input);
-        expect({ input, ok: actual.ok }).toEqual({ input, ok: expected.success });
-        if (actual.ok && expected.success) {
-          expect(actual.value).toStrictEqual(expected.data);
-          accepted++;
-        }
-        if (!actual.ok) expect(actual.error).toMatch(/^[\w.()]+: /);
+        if (agree(schema, check, input)) accepted++;
+        else expect(check(input)).toMatchObject({ error: expect.stringMatching(/^[\w.()]+: /) });
       }
       // Many inputs on each side of the bounds.
       expect(accepted).toBeGreaterThan(100);
