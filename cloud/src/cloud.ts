@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { adminRoutes } from './admin/routes.js';
 import { limitAuthFailures, type AuthFailureLimits } from './http/auth-failures.js';
 import { errorHandler } from './http/error-handler.js';
-import { withWebhookSecret } from './http/webhook-secret.js';
+import { withCallbackToken, withWebhookSecret } from './http/webhook-secret.js';
 import { ChangeFeed } from './kiosk-api/change-feed.js';
 import { kioskApiRoutes } from './kiosk-api/routes.js';
 import { KioskAuthenticator } from './kiosks/kiosks.js';
@@ -15,25 +15,34 @@ import { DEFAULT_TIME_ZONE } from '@tusafishe/protocol';
 import { loggerOptions } from './logger.js';
 import { CloudMetrics } from './metrics.js';
 import { airtelMoneyProvider, type AirtelMoneyConfig } from './payments/airtel-money.js';
-import { mtnMomoProvider, type MtnMomoConfig } from './payments/mtn-momo.js';
-import { PaymentService } from './payments/payments.js';
+import { mpesaProvider, type MpesaConfig, type MpesaProvider } from './payments/mpesa.js';
+import { MOMO_ENVIRONMENTS, mtnMomoProvider, type MtnMomoConfig } from './payments/mtn-momo.js';
+import { DEFAULT_PAYMENT_TIMING, PaymentService, type PaymentTiming } from './payments/payments.js';
 import type { PaymentProvider, ProviderName } from './payments/provider.js';
-import type { PurchaseLimits } from './payments/purchase.js';
-import { paymentRoutes } from './payments/routes.js';
+import type { PurchaseBounds } from './payments/purchase.js';
+import { C2B_TOKEN_SUBJECT, paymentRoutes } from './payments/routes.js';
 import {
   AIRTEL_SIMULATOR_CREDENTIALS,
   startAirtelMoneySimulator,
+  type RunningAirtelSimulator,
 } from './payments/simulators/airtel-money-simulator.js';
+import {
+  MPESA_SIMULATOR_CREDENTIALS,
+  startMpesaSimulator,
+  type RunningMpesaSimulator,
+} from './payments/simulators/mpesa-simulator.js';
 import { MTN_SIMULATOR_CREDENTIALS, startMtnMomoSimulator } from './payments/simulators/mtn-momo-simulator.js';
 import type { RunningSimulator } from './payments/simulators/simulated-payments.js';
 import { startStatusPolling } from './payments/status-poller.js';
 import type { Tariff } from './payments/tariff.js';
 import { smsRoutes } from './sms/routes.js';
 import {
-  africasTalkingSmsSender,
-  databaseSmsSender,
+  africasTalkingTransport,
+  developmentTransport,
+  SmsOutbox,
   type AfricasTalkingSmsConfig,
-  type SmsSender,
+  type SmsOutboxOptions,
+  type SmsTransport,
 } from './sms/sender.js';
 import type { Db } from './store/db.js';
 import { openCloudDatabase } from './store/open-database.js';
@@ -55,12 +64,16 @@ export interface CloudOptions {
   publicUrl?: string;
   /** Shared secret every webhook must carry (`?token=` or `X-Webhook-Secret`); unset only in development. */
   webhookSecret?: string;
+  /** One secret per provider (each defaults to `webhookSecret`), so one provider's logs open nothing at another. */
+  webhookSecrets?: { africasTalking?: string; mtn?: string; airtel?: string; mpesa?: string };
   /** Bearer token for /admin routes; unset disables them. */
   adminToken?: string;
   /** Pino logger to use; `false` silences logging. Default: JSON logs at LOG_LEVEL or info. */
   logger?: FastifyBaseLogger | false;
   /** Default price of water (kiosks may have their own). Default UGX 50 per 20 L. */
   tariff?: Tariff;
+  /** Prices in other currencies (a provider collects in its own). Default KES 5 per 20 L. */
+  otherTariffs?: Tariff[];
   /** Smallest and largest purchase in whole currency units. Default 100–500,000. */
   purchase?: { minMajor: number; maxMajor: number };
   /** Shown in messages. Default *123#. */
@@ -79,22 +92,28 @@ export interface CloudOptions {
   providers?: {
     mtn?: Omit<MtnMomoConfig, 'callbackUrl'>;
     airtel?: AirtelMoneyConfig;
+    mpesa?: Omit<MpesaConfig, 'callbackUrl'>;
     /** For numbers whose network the cloud cannot tell. */
     fallback?: ProviderName;
     /** How often pending payments are checked with the provider. Default 15 s; 0 disables (tests call pollPendingPayments). */
     statusPollIntervalMs?: number;
     /** Pending this long → expired. Default 1 h. */
     expireAfterMs?: number;
+    /** Status-check schedule (backoff, "not found" tries, lease); defaults in DEFAULT_PAYMENT_TIMING. */
+    timing?: Partial<PaymentTiming>;
+    /** How long one provider call may take (simulated providers too). Default 15 s. */
+    timeoutMs?: number;
   };
   /** Start local MTN and Airtel simulators and use them as the providers (development, tests). */
   simulators?: {
     mtnPort?: number;
     airtelPort?: number;
+    mpesaPort?: number;
     autoDecide?: 'approve' | 'decline';
     airtelCallbackHashKey?: string;
   };
-  /** Africa's Talking credentials, or a ready sender; default: the development outbox in the database. */
-  sms?: { africasTalking: AfricasTalkingSmsConfig } | { sender: SmsSender };
+  /** Africa's Talking credentials, or a transport (tests); default: the development outbox in the database. */
+  sms?: ({ africasTalking: AfricasTalkingSmsConfig } | { transport: SmsTransport }) & { outbox?: SmsOutboxOptions };
   /** Serve GET /dev/sms/outbox (development SMS adapter only). Default off. */
   devSmsOutbox?: boolean;
   /**
@@ -120,12 +139,14 @@ export interface RunningCloud {
   db: Db;
   app: FastifyInstance;
   payments: PaymentService;
+  sms: SmsOutbox;
   /** Present when started with `simulators`. */
-  simulators: { mtn: RunningSimulator; airtel: RunningSimulator } | undefined;
+  simulators: { mtn: RunningSimulator; airtel: RunningAirtelSimulator; mpesa: RunningMpesaSimulator } | undefined;
   close(): Promise<void>;
 }
 
 const DEFAULT_TARIFF: Tariff = { currency: 'UGX', priceMinor: 50, volumeMl: 20_000 };
+const DEFAULT_OTHER_TARIFFS: Tariff[] = [{ currency: 'KES', priceMinor: 500, volumeMl: 20_000 }];
 
 function makeLogger(option: CloudOptions['logger']): FastifyBaseLogger {
   if (option === false) return pino({ level: 'silent' });
@@ -139,8 +160,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   const feed = await ChangeFeed.open(db);
   const metrics = new CloudMetrics(() => countNegativeBalances(db));
   const tariff = options.tariff ?? DEFAULT_TARIFF;
-  const limits: PurchaseLimits = {
-    currency: tariff.currency,
+  const limits: PurchaseBounds = {
     minMajor: options.purchase?.minMajor ?? 100,
     maxMajor: options.purchase?.maxMajor ?? 500_000,
   };
@@ -152,23 +172,37 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     requestsPerAddressPerMinute: 1200,
     ...options.rateLimits,
   };
-  const sms =
-    options.sms && 'sender' in options.sms
-      ? options.sms.sender
-      : options.sms
-        ? africasTalkingSmsSender(options.sms.africasTalking, log)
-        : databaseSmsSender(db);
+  const transport = !options.sms
+    ? developmentTransport
+    : 'transport' in options.sms
+      ? options.sms.transport
+      : africasTalkingTransport(options.sms.africasTalking);
+  const sms = new SmsOutbox(db, transport, log, options.sms?.outbox);
+  const secrets = {
+    africasTalking: options.webhookSecrets?.africasTalking ?? options.webhookSecret,
+    mtn: options.webhookSecrets?.mtn ?? options.webhookSecret,
+    airtel: options.webhookSecrets?.airtel ?? options.webhookSecret,
+    mpesa: options.webhookSecrets?.mpesa ?? options.webhookSecret,
+  };
+  const tariffs = [
+    tariff,
+    ...(options.otherTariffs ?? DEFAULT_OTHER_TARIFFS).filter((t) => t.currency !== tariff.currency),
+  ];
   // Filled once the port (and so the callback URL) is known.
   const providers: Partial<Record<ProviderName, PaymentProvider>> = {};
   const payments = new PaymentService({
     db,
     providers,
     ...(options.providers?.fallback ? { fallbackProvider: options.providers.fallback } : {}),
-    defaultTariff: tariff,
+    tariffs,
     sms,
     metrics,
     log,
-    expireAfterMs: options.providers?.expireAfterMs ?? 3_600_000,
+    timing: {
+      ...DEFAULT_PAYMENT_TIMING,
+      ...(options.providers?.expireAfterMs !== undefined ? { expireAfterMs: options.providers.expireAfterMs } : {}),
+      ...options.providers?.timing,
+    },
   });
 
   // On close, cut every connection: a gateway's keep-alive socket that turns idle after its
@@ -203,7 +237,6 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const webhookSecret = options.webhookSecret;
   await kioskApiRoutes(app, {
     db,
     feed,
@@ -222,7 +255,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     payments,
     limits,
     metrics,
-    webhookSecret,
+    webhookSecret: secrets.africasTalking,
     requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute,
     pinLockout: options.pinLockout ?? { maxFailures: 5, lockoutMs: 15 * 60_000 },
   });
@@ -232,15 +265,19 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     payments,
     limits,
     metrics,
-    webhookSecret,
+    webhookSecret: secrets.africasTalking,
     requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute,
     ussdCode,
     exposeOutbox: options.devSmsOutbox === true && !options.sms,
   });
+  const mpesaShortcode =
+    options.providers?.mpesa?.shortcode ?? (options.simulators ? MPESA_SIMULATOR_CREDENTIALS.shortcode : undefined);
   await paymentRoutes(app, {
+    db,
     payments,
-    webhookSecret,
+    secrets,
     airtelCallbackHashKey: options.providers?.airtel?.callbackHashKey ?? options.simulators?.airtelCallbackHashKey,
+    mpesaShortcode,
     callbacksPerMinute: rate.callbacksPerMinute,
   });
   await adminRoutes(app, { db, adminToken: options.adminToken });
@@ -255,9 +292,18 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   let simulators: RunningCloud['simulators'];
   let mtnConfig = options.providers?.mtn;
   let airtelConfig = options.providers?.airtel;
+  let mpesaConfig = options.providers?.mpesa;
   if (options.simulators) {
     const decide = options.simulators.autoDecide ? { autoDecide: options.simulators.autoDecide } : {};
-    const mtn = await startMtnMomoSimulator({ host: '127.0.0.1', port: options.simulators.mtnPort ?? 0, ...decide });
+    // The MoMo environment that collects in the default currency (mtnuganda for UGX), else the sandbox (EUR).
+    const environment =
+      Object.entries(MOMO_ENVIRONMENTS).find(([, env]) => env.currency === tariff.currency)?.[0] ?? 'sandbox';
+    const mtn = await startMtnMomoSimulator({
+      host: '127.0.0.1',
+      port: options.simulators.mtnPort ?? 0,
+      targetEnvironment: environment,
+      ...decide,
+    });
     const hashKey = options.simulators.airtelCallbackHashKey;
     const airtel = await startAirtelMoneySimulator({
       host: '127.0.0.1',
@@ -265,25 +311,54 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
       ...decide,
       ...(hashKey ? { callbackHashKey: hashKey } : {}),
     });
-    airtel.setCallbackUrl(withWebhookSecret(`${publicUrl}/payments/airtel/callback`, webhookSecret));
-    simulators = { mtn, airtel };
-    mtnConfig ??= { baseUrl: mtn.url, targetEnvironment: 'sandbox', ...MTN_SIMULATOR_CREDENTIALS };
+    airtel.setCallbackUrl(
+      withWebhookSecret(`${publicUrl}/payments/airtel/callback`, hashKey ? undefined : secrets.airtel),
+    );
+    const mpesa = await startMpesaSimulator({ host: '127.0.0.1', port: options.simulators.mpesaPort ?? 0, ...decide });
+    simulators = { mtn, airtel, mpesa };
+    mtnConfig ??= {
+      baseUrl: mtn.url,
+      targetEnvironment: environment,
+      currency: MOMO_ENVIRONMENTS[environment]!.currency,
+      ...MTN_SIMULATOR_CREDENTIALS,
+    };
     airtelConfig ??= {
       baseUrl: airtel.url,
       country: 'UG',
-      currency: tariff.currency,
+      currency: 'UGX',
       ...AIRTEL_SIMULATOR_CREDENTIALS,
       ...(hashKey ? { callbackHashKey: hashKey } : {}),
     };
+    mpesaConfig ??= { baseUrl: mpesa.url, ...MPESA_SIMULATOR_CREDENTIALS };
   }
+  const timeout = options.providers?.timeoutMs !== undefined ? { timeoutMs: options.providers.timeoutMs } : {};
   if (mtnConfig)
     providers.mtn = mtnMomoProvider({
+      ...timeout,
       ...mtnConfig,
-      callbackUrl: withWebhookSecret(`${publicUrl}/payments/mtn/callback`, webhookSecret),
+      callbackUrl: (paymentId) =>
+        withCallbackToken(`${publicUrl}/payments/mtn/callback/${paymentId}`, secrets.mtn, paymentId),
     });
-  if (airtelConfig) providers.airtel = airtelMoneyProvider(airtelConfig);
+  if (airtelConfig) providers.airtel = airtelMoneyProvider({ ...timeout, ...airtelConfig });
+  let mpesa: MpesaProvider | undefined;
+  if (mpesaConfig) {
+    mpesa = mpesaProvider({
+      ...timeout,
+      ...mpesaConfig,
+      callbackUrl: (paymentId) =>
+        withCallbackToken(`${publicUrl}/payments/daraja/stk/${paymentId}`, secrets.mpesa, paymentId),
+    });
+    providers.mpesa = mpesa;
+    const c2bUrl = (kind: string): string =>
+      withCallbackToken(`${publicUrl}/payments/daraja/c2b/${kind}`, secrets.mpesa, C2B_TOKEN_SUBJECT);
+    await mpesa
+      .registerC2bUrls({ validationUrl: c2bUrl('validation'), confirmationUrl: c2bUrl('confirmation') })
+      .catch((error: unknown) => log.warn({ err: error }, 'M-Pesa C2B URLs not registered (already registered?)'));
+  }
   const pollMs = options.providers?.statusPollIntervalMs ?? 15_000;
   const stopPolling = pollMs > 0 ? startStatusPolling(payments, pollMs, log) : () => undefined;
+  sms.start(5_000);
+  sms.nudge();
 
   return {
     port,
@@ -291,12 +366,14 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     db,
     app,
     payments,
+    sms,
     simulators,
     async close() {
       stopPolling();
+      await sms.stop();
       await feed.close();
       await app.close();
-      await Promise.all([simulators?.mtn.close(), simulators?.airtel.close()]);
+      await Promise.all([simulators?.mtn.close(), simulators?.airtel.close(), simulators?.mpesa.close()]);
       await db.close();
     },
   };

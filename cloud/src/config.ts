@@ -3,9 +3,27 @@ import { isIP } from 'node:net';
 import * as z from 'zod';
 import { DEFAULT_TIME_ZONE, isTimeZone, TIME_ZONE_HINT } from '@tusafishe/protocol';
 import type { CloudOptions } from './cloud.js';
+import { MOMO_ENVIRONMENTS } from './payments/mtn-momo.js';
 import { PROVIDER_NAMES } from './payments/provider.js';
+import type { Tariff } from './payments/tariff.js';
 
 const optional = z.string().min(1).optional();
+const secret = z.string().min(16, 'use at least 16 characters').optional();
+const currency = z.string().regex(/^[A-Z]{3}$/);
+/** `KES:500:20000,TZS:…`: currency, price in minor units, millilitres. */
+const TariffList = z
+  .string()
+  .regex(/^([A-Z]{3}:\d+:\d+)(,[A-Z]{3}:\d+:\d+)*$|^$/, 'CURRENCY:PRICE_MINOR:VOLUME_ML, comma separated')
+  .transform((text): Tariff[] =>
+    text
+      .split(',')
+      .filter(Boolean)
+      .map((item) => {
+        const [code = '', price, volume] = item.split(':');
+        return { currency: code, priceMinor: Number(price), volumeMl: Number(volume) };
+      }),
+  )
+  .refine((tariffs) => tariffs.every((t) => t.priceMinor > 0 && t.volumeMl > 0), 'price and volume must be positive');
 const positiveInt = z.coerce.number().int().positive();
 
 /** Every setting the cloud process reads from its environment. */
@@ -22,16 +40,18 @@ export const CloudEnv = z
       .optional(),
     DATA_DIR: z.string().default('./data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+    WEBHOOK_SECRET: secret,
+    AT_WEBHOOK_SECRET: secret,
+    MTN_WEBHOOK_SECRET: secret,
+    AIRTEL_WEBHOOK_SECRET: secret,
+    MPESA_WEBHOOK_SECRET: secret,
     ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
     USSD_CODE: z.string().default('*123#'),
     USAGE_TIMEZONE: z.string().refine(isTimeZone, TIME_ZONE_HINT).default(DEFAULT_TIME_ZONE),
-    TARIFF_CURRENCY: z
-      .string()
-      .regex(/^[A-Z]{3}$/)
-      .default('UGX'),
+    TARIFF_CURRENCY: currency.default('UGX'),
     TARIFF_PRICE_MINOR: positiveInt.default(50),
     TARIFF_VOLUME_ML: positiveInt.default(20_000),
+    OTHER_TARIFFS: TariffList.default([{ currency: 'KES', priceMinor: 500, volumeMl: 20_000 }]),
     PURCHASE_MIN: positiveInt.default(100),
     PURCHASE_MAX: positiveInt.default(500_000),
     AT_USERNAME: optional,
@@ -41,7 +61,11 @@ export const CloudEnv = z
     MTN_SUBSCRIPTION_KEY: optional,
     MTN_API_USER: optional,
     MTN_API_KEY: optional,
-    MTN_TARGET_ENVIRONMENT: z.string().default('sandbox'),
+    MTN_TARGET_ENVIRONMENT: z
+      .string()
+      .regex(/^[a-z]{3,40}$/)
+      .optional(),
+    MTN_CURRENCY: currency.optional(),
     AIRTEL_BASE_URL: z.url().optional(),
     AIRTEL_CLIENT_ID: optional,
     AIRTEL_CLIENT_SECRET: optional,
@@ -49,12 +73,26 @@ export const CloudEnv = z
       .string()
       .regex(/^[A-Z]{2}$/)
       .default('UG'),
+    AIRTEL_CURRENCY: currency.optional(),
     AIRTEL_CALLBACK_HASH_KEY: optional,
+    MPESA_BASE_URL: z.url().optional(),
+    MPESA_CONSUMER_KEY: optional,
+    MPESA_CONSUMER_SECRET: optional,
+    MPESA_SHORTCODE: z
+      .string()
+      .regex(/^\d{5,7}$/)
+      .optional(),
+    MPESA_PASSKEY: optional,
+    PAYMENT_TIMEOUT_MS: positiveInt.default(15_000),
+    PAYMENT_EXPIRE_AFTER_MS: positiveInt.default(3_600_000),
+    PAYMENT_NOT_FOUND_ATTEMPTS: positiveInt.default(5),
+    PAYMENT_NOT_FOUND_WINDOW_MS: z.coerce.number().int().min(0).default(600_000),
     PAYMENT_FALLBACK_PROVIDER: z.enum(PROVIDER_NAMES).optional(),
     PAYMENT_POLL_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
     PAYMENT_SIMULATORS: z.enum(['on', 'off', 'auto']).default('auto'),
     MTN_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3101),
     AIRTEL_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3102),
+    MPESA_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3103),
     MAX_LOCKOUT_MINUTES: positiveInt.default(60),
     MAX_DISPENSE_ML: positiveInt.default(110_000),
     KIOSK_DAILY_VOLUME_ALERT_ML: positiveInt.default(5_000_000),
@@ -83,8 +121,9 @@ export const CloudEnv = z
   .superRefine((env, ctx) => {
     const groups: [string, (keyof typeof env)[]][] = [
       ["Africa's Talking", ['AT_USERNAME', 'AT_API_KEY']],
-      ['MTN MoMo', ['MTN_BASE_URL', 'MTN_SUBSCRIPTION_KEY', 'MTN_API_USER', 'MTN_API_KEY']],
+      ['MTN MoMo', ['MTN_BASE_URL', 'MTN_SUBSCRIPTION_KEY', 'MTN_API_USER', 'MTN_API_KEY', 'MTN_TARGET_ENVIRONMENT']],
       ['Airtel Money', ['AIRTEL_BASE_URL', 'AIRTEL_CLIENT_ID', 'AIRTEL_CLIENT_SECRET']],
+      ['M-Pesa', ['MPESA_BASE_URL', 'MPESA_CONSUMER_KEY', 'MPESA_CONSUMER_SECRET', 'MPESA_SHORTCODE', 'MPESA_PASSKEY']],
     ];
     for (const [name, keys] of groups) {
       const set = keys.filter((key) => env[key] !== undefined);
@@ -96,12 +135,36 @@ export const CloudEnv = z
         });
       }
     }
+    const environment = env.MTN_TARGET_ENVIRONMENT ? MOMO_ENVIRONMENTS[env.MTN_TARGET_ENVIRONMENT] : undefined;
+    if (env.MTN_BASE_URL && !environment && !env.MTN_CURRENCY)
+      ctx.addIssue({ code: 'custom', path: ['MTN_CURRENCY'], message: 'required for this MoMo target environment' });
+    if (environment && env.MTN_CURRENCY && env.MTN_CURRENCY !== environment.currency)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MTN_CURRENCY'],
+        message: `MoMo ${env.MTN_TARGET_ENVIRONMENT} collects in ${environment.currency} only`,
+      });
     if (env.NODE_ENV === 'production') {
-      if (!env.WEBHOOK_SECRET)
+      // Every webhook must be authenticated, each provider with its own secret or the shared one.
+      const needs: [keyof typeof env, boolean][] = [
+        ['AT_WEBHOOK_SECRET', true],
+        ['MTN_WEBHOOK_SECRET', Boolean(env.MTN_BASE_URL)],
+        ['AIRTEL_WEBHOOK_SECRET', Boolean(env.AIRTEL_BASE_URL && !env.AIRTEL_CALLBACK_HASH_KEY)],
+        ['MPESA_WEBHOOK_SECRET', Boolean(env.MPESA_BASE_URL)],
+      ];
+      for (const [key, needed] of needs) {
+        if (needed && !env[key] && !env.WEBHOOK_SECRET)
+          ctx.addIssue({
+            code: 'custom',
+            path: [env.WEBHOOK_SECRET ? key : 'WEBHOOK_SECRET'],
+            message: `required in production (or ${key}): webhooks must be authenticated`,
+          });
+      }
+      if (env.MTN_TARGET_ENVIRONMENT === 'sandbox')
         ctx.addIssue({
           code: 'custom',
-          path: ['WEBHOOK_SECRET'],
-          message: 'required in production: webhooks must be authenticated',
+          path: ['MTN_TARGET_ENVIRONMENT'],
+          message: 'the MoMo sandbox is not for production',
         });
       if (env.PAYMENT_SIMULATORS === 'on')
         ctx.addIssue({ code: 'custom', path: ['PAYMENT_SIMULATORS'], message: 'simulators cannot run in production' });
@@ -135,7 +198,8 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
           subscriptionKey: env.MTN_SUBSCRIPTION_KEY,
           apiUser: env.MTN_API_USER,
           apiKey: env.MTN_API_KEY,
-          targetEnvironment: env.MTN_TARGET_ENVIRONMENT,
+          targetEnvironment: env.MTN_TARGET_ENVIRONMENT!,
+          currency: env.MTN_CURRENCY ?? MOMO_ENVIRONMENTS[env.MTN_TARGET_ENVIRONMENT!]!.currency,
         }
       : undefined;
   const airtel =
@@ -145,21 +209,43 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
           clientId: env.AIRTEL_CLIENT_ID,
           clientSecret: env.AIRTEL_CLIENT_SECRET,
           country: env.AIRTEL_COUNTRY,
-          currency: env.TARIFF_CURRENCY,
+          currency: env.AIRTEL_CURRENCY ?? env.TARIFF_CURRENCY,
           ...(env.AIRTEL_CALLBACK_HASH_KEY ? { callbackHashKey: env.AIRTEL_CALLBACK_HASH_KEY } : {}),
+        }
+      : undefined;
+  const mpesa =
+    env.MPESA_BASE_URL &&
+    env.MPESA_CONSUMER_KEY &&
+    env.MPESA_CONSUMER_SECRET &&
+    env.MPESA_SHORTCODE &&
+    env.MPESA_PASSKEY
+      ? {
+          baseUrl: env.MPESA_BASE_URL,
+          consumerKey: env.MPESA_CONSUMER_KEY,
+          consumerSecret: env.MPESA_CONSUMER_SECRET,
+          shortcode: env.MPESA_SHORTCODE,
+          passkey: env.MPESA_PASSKEY,
         }
       : undefined;
   const simulate =
     env.PAYMENT_SIMULATORS === 'on' ||
-    (env.PAYMENT_SIMULATORS === 'auto' && env.NODE_ENV !== 'production' && !mtn && !airtel);
+    (env.PAYMENT_SIMULATORS === 'auto' && env.NODE_ENV !== 'production' && !mtn && !airtel && !mpesa);
+  const webhookSecrets = {
+    ...(env.AT_WEBHOOK_SECRET ? { africasTalking: env.AT_WEBHOOK_SECRET } : {}),
+    ...(env.MTN_WEBHOOK_SECRET ? { mtn: env.MTN_WEBHOOK_SECRET } : {}),
+    ...(env.AIRTEL_WEBHOOK_SECRET ? { airtel: env.AIRTEL_WEBHOOK_SECRET } : {}),
+    ...(env.MPESA_WEBHOOK_SECRET ? { mpesa: env.MPESA_WEBHOOK_SECRET } : {}),
+  };
   return {
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { dataDir: env.DATA_DIR }),
     host: env.CLOUD_HOST,
     port: env.CLOUD_PORT,
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
     ...(env.WEBHOOK_SECRET ? { webhookSecret: env.WEBHOOK_SECRET } : {}),
+    webhookSecrets,
     ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
     tariff: { currency: env.TARIFF_CURRENCY, priceMinor: env.TARIFF_PRICE_MINOR, volumeMl: env.TARIFF_VOLUME_ML },
+    otherTariffs: env.OTHER_TARIFFS,
     purchase: { minMajor: env.PURCHASE_MIN, maxMajor: env.PURCHASE_MAX },
     ussdCode: env.USSD_CODE,
     usageTimeZone: env.USAGE_TIMEZONE,
@@ -171,10 +257,25 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
     providers: {
       ...(mtn ? { mtn } : {}),
       ...(airtel ? { airtel } : {}),
+      ...(mpesa ? { mpesa } : {}),
       ...(env.PAYMENT_FALLBACK_PROVIDER ? { fallback: env.PAYMENT_FALLBACK_PROVIDER } : {}),
       statusPollIntervalMs: env.PAYMENT_POLL_INTERVAL_MS,
+      timeoutMs: env.PAYMENT_TIMEOUT_MS,
+      timing: {
+        expireAfterMs: env.PAYMENT_EXPIRE_AFTER_MS,
+        notFoundAttempts: env.PAYMENT_NOT_FOUND_ATTEMPTS,
+        notFoundWindowMs: env.PAYMENT_NOT_FOUND_WINDOW_MS,
+      },
     },
-    ...(simulate ? { simulators: { mtnPort: env.MTN_SIMULATOR_PORT, airtelPort: env.AIRTEL_SIMULATOR_PORT } } : {}),
+    ...(simulate
+      ? {
+          simulators: {
+            mtnPort: env.MTN_SIMULATOR_PORT,
+            airtelPort: env.AIRTEL_SIMULATOR_PORT,
+            mpesaPort: env.MPESA_SIMULATOR_PORT,
+          },
+        }
+      : {}),
     ...(env.AT_USERNAME && env.AT_API_KEY
       ? {
           sms: {

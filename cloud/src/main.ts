@@ -23,7 +23,11 @@ const log = cloud.app.log;
 log.info({ url: cloud.url, database: cloud.db.kind }, 'cloud listening');
 if (cloud.simulators) {
   log.info(
-    { mtn: `${cloud.simulators.mtn.url}/simulator`, airtel: `${cloud.simulators.airtel.url}/simulator` },
+    {
+      mtn: `${cloud.simulators.mtn.url}/simulator`,
+      airtel: `${cloud.simulators.airtel.url}/simulator`,
+      mpesa: `${cloud.simulators.mpesa.url}/simulator`,
+    },
     'payment simulators: approve or decline pending payments here',
   );
 }

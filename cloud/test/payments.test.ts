@@ -172,7 +172,7 @@ describe.each(backends())('mobile-money top-ups on $name', (backend) => {
     const forged = await fetch(`${cloud.url}/payments/airtel/callback?token=${SECRET}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ transaction, hash: airtelCallbackHash(transaction, 'not-the-key') }),
+      body: JSON.stringify({ transaction, hash: airtelCallbackHash(JSON.stringify(transaction), 'not-the-key') }),
     });
     expect(forged.status).toBe(401);
     expect(await balance(phone)).toBe(0);

@@ -8,7 +8,7 @@ import { phoneKey } from '../http/phone-key.js';
 import { requireWebhookSecret } from '../http/webhook-secret.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { PaymentService } from '../payments/payments.js';
-import { buyWater, type PurchaseLimits } from '../payments/purchase.js';
+import { buyWater, purchaseLimits, type PurchaseBounds } from '../payments/purchase.js';
 import type { Db } from '../store/db.js';
 import { answerSms } from './commands.js';
 import { readOutbox, type SmsSender } from './sender.js';
@@ -17,7 +17,7 @@ export interface SmsDeps {
   db: Db;
   sender: SmsSender;
   payments: PaymentService;
-  limits: PurchaseLimits;
+  limits: PurchaseBounds;
   metrics: CloudMetrics;
   webhookSecret: string | undefined;
   requestsPerPhonePerMinute: number;
@@ -73,7 +73,7 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
       const answer = await answerSms(customer, request.body.text, {
         register: (name) => register(deps.db, { phone, name }),
         buy: (who, amountMajor) => buyWater(deps.payments, who, amountMajor, { requestKey: `sms:${request.body.id}` }),
-        limits: deps.limits,
+        limits: purchaseLimits(deps.payments, deps.limits, phone),
         ussdCode: deps.ussdCode,
       });
       try {

@@ -183,6 +183,37 @@ CREATE INDEX ledger_events_kiosk_dispenses ON ledger_events (kiosk_id, occurred_
 ALTER TABLE customers ADD COLUMN pin_failures integer NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 6,
+    name: 'payment lifecycle, M-Pesa, durable SMS outbox',
+    sql: `
+ALTER TABLE payments DROP CONSTRAINT payments_provider_check;
+ALTER TABLE payments ADD CONSTRAINT payments_provider_check CHECK (provider IN ('mtn', 'airtel', 'mpesa'));
+-- The provider's own reference where it assigns one (M-Pesa's CheckoutRequestID, a C2B TransID).
+ALTER TABLE payments ADD COLUMN provider_reference text;
+CREATE UNIQUE INDEX payments_provider_reference ON payments (provider, provider_reference);
+-- 'request': we asked the customer's phone (STK push, requesttopay); 'paybill': they paid us from the wallet menu.
+ALTER TABLE payments ADD COLUMN channel text NOT NULL DEFAULT 'request' CHECK (channel IN ('request', 'paybill'));
+-- Each pending payment has its own next status check, moved on with backoff; instances claim due
+-- payments with FOR UPDATE SKIP LOCKED, so each is checked by one instance at a time.
+ALTER TABLE payments ADD COLUMN next_check_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE payments ADD COLUMN checks integer NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN not_found_checks integer NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN first_not_found_at timestamptz;
+ALTER TABLE payments ADD COLUMN last_error text;
+DROP INDEX payments_pending;
+CREATE INDEX payments_due ON payments (next_check_at) WHERE status = 'pending';
+CREATE INDEX payments_created ON payments (provider, created_at);
+
+-- Outgoing SMS are kept until the SMS provider accepts them (or refuses the number for good).
+ALTER TABLE sms_outbox ADD COLUMN status text NOT NULL DEFAULT 'sent' CHECK (status IN ('queued', 'sent', 'rejected'));
+ALTER TABLE sms_outbox ADD COLUMN attempts integer NOT NULL DEFAULT 0;
+ALTER TABLE sms_outbox ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE sms_outbox ADD COLUMN last_error text;
+ALTER TABLE sms_outbox ADD COLUMN provider_message_id text;
+CREATE INDEX sms_outbox_due ON sms_outbox (next_attempt_at) WHERE status = 'queued';
+`,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */

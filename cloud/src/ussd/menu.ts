@@ -1,7 +1,8 @@
 import { customerName } from '../customers/customer-name.js';
 import type { Customer, Language } from '../customers/customers.js';
 import { formatLitres } from '../payments/tariff.js';
-import type { PurchaseLimits, PurchaseResult } from '../payments/purchase.js';
+import type { ProviderName } from '../payments/provider.js';
+import type { PurchaseLimits, PurchaseResult, Wallet } from '../payments/purchase.js';
 import { text, type TextKey } from './texts.js';
 
 export interface Screen {
@@ -23,11 +24,13 @@ export interface UssdActions {
   verifyPin(customer: Customer, pin: string, typedNow: boolean): Promise<'ok' | 'wrong' | 'locked'>;
   setPin(customer: Customer, pin: string): Promise<void>;
   setLanguage(customer: Customer, language: Language): Promise<void>;
-  /** Starts a mobile-money collection; resolves to the provider's name shown to the customer. */
-  buy(customer: Customer, amountMajor: number): Promise<PurchaseResult>;
+  /** Starts a mobile-money collection with a wallet (default: the preferred one). */
+  buy(customer: Customer, amountMajor: number, wallet?: ProviderName): Promise<PurchaseResult>;
   /** Litres `amountMajor` buys, e.g. "20 L". */
   quote(customer: Customer, amountMajor: number): Promise<string>;
   limits: PurchaseLimits;
+  /** Wallets this phone may pay with, preferred first (a second one is offered on the confirm screen). */
+  wallets: Wallet[];
 }
 
 const MAX_PIN_TRIES = 3;
@@ -130,6 +133,7 @@ async function buyFlow(customer: Customer, inputs: readonly string[], actions: U
   const bounds = { currency, min: minMajor, max: maxMajor };
   let amount: number | undefined;
   let error: TextKey | undefined;
+  const [preferred, other] = actions.wallets;
   for (const [index, input] of inputs.entries()) {
     error = undefined;
     if (amount === undefined) {
@@ -138,8 +142,8 @@ async function buyFlow(customer: Customer, inputs: readonly string[], actions: U
       else error = 'invalidAmount';
     } else if (input === '2') {
       return end(text('cancelled', language));
-    } else if (input === '1' && index === inputs.length - 1) {
-      const result = await actions.buy(customer, amount);
+    } else if ((input === '1' || (input === '3' && other)) && index === inputs.length - 1) {
+      const result = await actions.buy(customer, amount, input === '3' ? other!.name : actions.wallets[0]?.name);
       return end(
         result.ok ? text('paymentStarted', language, { provider: result.provider }) : text(result.reason, language),
       );
@@ -149,7 +153,11 @@ async function buyFlow(customer: Customer, inputs: readonly string[], actions: U
   }
   if (amount === undefined)
     return error ? again(error, 'askAmount', language, bounds) : con(text('askAmount', language, bounds));
-  const confirm = text('confirmBuy', language, { currency, amount, litres: await actions.quote(customer, amount) });
+  const values = { currency, amount, litres: await actions.quote(customer, amount) };
+  const confirm =
+    preferred && other
+      ? text('confirmBuyWallets', language, { ...values, wallet: preferred.label, other: other.label })
+      : text('confirmBuy', language, values);
   return con(error ? `${text(error, language)}\n${confirm}` : confirm);
 }
 

@@ -16,7 +16,7 @@ import { phoneKey } from '../http/phone-key.js';
 import { requireWebhookSecret } from '../http/webhook-secret.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { PaymentService } from '../payments/payments.js';
-import { buyWater, quote, type PurchaseLimits } from '../payments/purchase.js';
+import { buyWater, purchaseLimits, quote, walletsFor, type PurchaseBounds } from '../payments/purchase.js';
 import type { Db } from '../store/db.js';
 import { ussdScreen, type Screen, type UssdActions } from './menu.js';
 import { text } from './texts.js';
@@ -24,7 +24,7 @@ import { text } from './texts.js';
 export interface UssdDeps {
   db: Db;
   payments: PaymentService;
-  limits: PurchaseLimits;
+  limits: PurchaseBounds;
   metrics: CloudMetrics;
   webhookSecret: string | undefined;
   requestsPerPhonePerMinute: number;
@@ -106,18 +106,21 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
         return send(reply, busy(), deps.metrics);
       }
       const { networkCode } = parsed.data;
+      const limits = purchaseLimits(deps.payments, deps.limits, phone, networkCode);
       const actions: UssdActions = {
         register: ({ name, pin, language }) => register(deps.db, { phone, name, pin, language }),
         verifyPin: (customer, pin, typedNow) => checkPin(deps, customer, pin, typedNow),
         setPin: (customer, pin) => setPin(deps.db, customer.account_id, pin),
         setLanguage: (customer, language) => setLanguage(deps.db, customer.account_id, language),
-        buy: (customer, amountMajor) =>
+        buy: (customer, amountMajor, wallet) =>
           buyWater(deps.payments, customer, amountMajor, {
             ...(networkCode ? { networkCode } : {}),
+            ...(wallet ? { provider: wallet } : {}),
             requestKey: `ussd:${parsed.data.sessionId}`,
           }),
-        quote: (customer, amountMajor) => quote(deps.payments, customer, amountMajor),
-        limits: deps.limits,
+        quote: (customer, amountMajor) => quote(deps.payments, customer, amountMajor, limits.currency),
+        limits,
+        wallets: walletsFor(deps.payments, phone, networkCode),
       };
       const inputs = parsed.data.text === '' ? [] : parsed.data.text.split('*');
       const screen = await ussdScreen(await findCustomerByPhone(deps.db, phone), inputs, actions);

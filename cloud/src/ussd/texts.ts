@@ -34,6 +34,10 @@ const TEXTS = {
     en: 'Pay {currency} {amount} for {litres} of water?\n1. Confirm\n2. Cancel',
     sw: 'Lipa {currency} {amount} kwa maji {litres}?\n1. Thibitisha\n2. Ghairi',
   },
+  confirmBuyWallets: {
+    en: 'Pay {currency} {amount} for {litres} of water?\n1. Confirm ({wallet})\n2. Cancel\n3. Pay with {other}',
+    sw: 'Lipa {currency} {amount} kwa maji {litres}?\n1. Thibitisha ({wallet})\n2. Ghairi\n3. Lipa kwa {other}',
+  },
   paymentStarted: {
     en: 'Approve the {provider} prompt on your phone. We will SMS you when the water credit is added.',
     sw: 'Idhinisha ombi la {provider} kwenye simu yako. Tutakutumia SMS salio likiongezwa.',

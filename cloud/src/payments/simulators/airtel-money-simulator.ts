@@ -34,13 +34,24 @@ const ok = (message: string) => ({
   success: true,
 });
 
+export interface RunningAirtelSimulator extends RunningSimulator {
+  setCallbackUrl(url: string): void;
+  /** National numbers whose payments Airtel refuses (HTTP 200, `success: false`, insufficient funds). */
+  refusedMsisdns: Set<string>;
+}
+
+const refused = (message: string, responseCode: string, resultCode = 'ESB000001') => ({
+  status: { code: '200', message, result_code: resultCode, response_code: responseCode, success: false },
+});
+
 /** Airtel Money collections on loopback: OAuth token, USSD-push payment, status enquiry, TS/TF callback. */
 export async function startAirtelMoneySimulator(
   options: AirtelMoneySimulatorOptions = {},
-): Promise<RunningSimulator & { setCallbackUrl(url: string): void }> {
+): Promise<RunningAirtelSimulator> {
   const credentials = { ...AIRTEL_SIMULATOR_CREDENTIALS, ...options };
   let callbackUrl = options.callbackUrl;
   const tokens = new Set<string>();
+  const refusedMsisdns = new Set<string>();
 
   const authorised = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
@@ -83,25 +94,25 @@ export async function startAirtelMoneySimulator(
               },
             });
           }
-          if (book.get(transaction.id))
-            return reply.code(400).send({
-              status: { code: '400', message: 'Duplicate transaction id', result_code: 'ESB000041', success: false },
-            });
+          // Airtel answers refusals with HTTP 200 and `success: false`: the body decides, not the status.
+          if (book.get(transaction.id)) return refused('Duplicate transaction id', 'DP00800001008', 'ESB000041');
+          if (refusedMsisdns.has(String(subscriber.msisdn))) return refused('Insufficient funds', 'DP00800001007');
+          if (book.faults.failRequests)
+            return reply.code(500).send({ status: { code: '500', message: 'Internal error', success: false } });
           book.create({
             reference: transaction.id,
             msisdn: String(subscriber.msisdn),
             amount: String(transaction.amount),
             currency: transaction.currency ?? String(request.headers['x-currency']),
           });
+          if (book.faults.hangAfterAccept) await book.hang();
           return { data: { transaction: { id: transaction.id, status: 'Success.' } }, status: ok('SUCCESS') };
         });
         app.get<{ Params: { id: string } }>('/standard/v1/payments/:id', async (request, reply) => {
           if (!(await authorised(request, reply))) return reply;
+          book.queried(request.params.id);
           const payment = book.get(request.params.id);
-          if (!payment)
-            return reply.code(404).send({
-              status: { code: '404', message: 'Transaction not found', result_code: 'ESB000036', success: false },
-            });
+          if (!payment) return refused('Transaction not found', 'DP00800001025', 'ESB000036');
           return {
             data: {
               transaction: {
@@ -123,15 +134,17 @@ export async function startAirtelMoneySimulator(
           status_code: STATUS_CODE[payment.status],
           airtel_money_id: payment.transactionId ?? '',
         };
-        const hash = options.callbackHashKey ? airtelCallbackHash(transaction, options.callbackHashKey) : undefined;
+        // Signed over the exact bytes sent as `transaction`.
+        const bytes = JSON.stringify(transaction);
+        const hash = options.callbackHashKey ? airtelCallbackHash(bytes, options.callbackHashKey) : undefined;
         await fetch(callbackUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ transaction, ...(hash ? { hash } : {}) }),
+          body: `{"transaction":${bytes}${hash ? `,"hash":${JSON.stringify(hash)}` : ''}}`,
         });
       },
     },
     options,
   );
-  return { ...simulator, setCallbackUrl: (url) => (callbackUrl = url) };
+  return { ...simulator, refusedMsisdns, setCallbackUrl: (url) => (callbackUrl = url) };
 }

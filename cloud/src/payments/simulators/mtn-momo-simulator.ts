@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MOMO_ENVIRONMENTS, UUID_V4 } from '../mtn-momo.js';
 import {
   newToken,
   startSimulator,
@@ -13,6 +14,8 @@ export interface MtnMomoSimulatorOptions extends SimulatorOptions {
   subscriptionKey?: string;
   /** How the simulator calls X-Callback-Url; MoMo uses PUT for requesttopay callbacks. */
   callbackMethod?: 'PUT' | 'POST';
+  /** The environment the API user belongs to (default `sandbox`, which takes EUR only). */
+  targetEnvironment?: string;
 }
 
 /** The credentials the simulator accepts unless told otherwise (also the cloud's development defaults). */
@@ -32,6 +35,7 @@ interface RequestToPayBody {
 /** MTN MoMo Collections on loopback: token, requesttopay (202 / 409 on a reused reference), status, callback to X-Callback-Url. */
 export async function startMtnMomoSimulator(options: MtnMomoSimulatorOptions = {}): Promise<RunningSimulator> {
   const credentials = { ...MTN_SIMULATOR_CREDENTIALS, ...options };
+  const environment = options.targetEnvironment ?? 'sandbox';
   const tokens = new Set<string>();
   const callbackUrls = new Map<string, string>();
   const externalIds = new Map<string, string>();
@@ -42,8 +46,14 @@ export async function startMtnMomoSimulator(options: MtnMomoSimulatorOptions = {
       await reply.code(401).send({ statusCode: 401, message: 'Access denied due to invalid subscription key.' });
       return false;
     }
-    if (!bearer || !tokens.has(bearer) || !request.headers['x-target-environment']) {
+    if (!bearer || !tokens.has(bearer)) {
       await reply.code(401).send({ code: 'NOT_AUTHORIZED', message: 'Authorization failed.' });
+      return false;
+    }
+    if (request.headers['x-target-environment'] !== environment) {
+      await reply
+        .code(401)
+        .send({ code: 'NOT_AUTHORIZED', message: 'Target environment does not match the API user.' });
       return false;
     }
     return true;
@@ -69,8 +79,8 @@ export async function startMtnMomoSimulator(options: MtnMomoSimulatorOptions = {
           if (!(await authorised(request, reply))) return reply;
           const reference = request.headers['x-reference-id'];
           const body = request.body ?? {};
-          if (typeof reference !== 'string' || !/^[0-9a-f-]{36}$/i.test(reference)) {
-            return reply.code(400).send({ code: 'INVALID_REFERENCE_ID', message: 'X-Reference-Id must be a UUID' });
+          if (typeof reference !== 'string' || !UUID_V4.test(reference)) {
+            return reply.code(400).send({ code: 'INVALID_REFERENCE_ID', message: 'X-Reference-Id must be a UUID v4' });
           }
           if (book.get(reference))
             return reply.code(409).send({ code: 'RESOURCE_ALREADY_EXIST', message: 'Duplicated reference id.' });
@@ -79,16 +89,24 @@ export async function startMtnMomoSimulator(options: MtnMomoSimulatorOptions = {
               .code(400)
               .send({ code: 'INVALID_REQUEST', message: 'amount, currency and payer MSISDN are required' });
           }
+          if (body.currency !== MOMO_ENVIRONMENTS[environment]?.currency)
+            return reply.code(400).send({ code: 'INVALID_CURRENCY', message: 'Currency not supported.' });
+          if (!/^[0-9]+(\.[0-9]{1,2})?$/.test(body.amount))
+            return reply.code(400).send({ code: 'INVALID_AMOUNT', message: 'Amount is not valid.' });
+          if (book.faults.failRequests)
+            return reply.code(500).send({ code: 'INTERNAL_PROCESSING_ERROR', message: 'An internal error occurred.' });
           book.create({ reference, msisdn: body.payer.partyId, amount: body.amount, currency: body.currency });
           const callbackUrl = request.headers['x-callback-url'];
           if (typeof callbackUrl === 'string') callbackUrls.set(reference, callbackUrl);
           externalIds.set(reference, body.externalId ?? '');
+          if (book.faults.hangAfterAccept) await book.hang();
           return reply.code(202).send();
         });
         app.get<{ Params: { reference: string } }>(
           '/collection/v1_0/requesttopay/:reference',
           async (request, reply) => {
             if (!(await authorised(request, reply))) return reply;
+            book.queried(request.params.reference);
             const payment = book.get(request.params.reference);
             if (!payment)
               return reply.code(404).send({ code: 'RESOURCE_NOT_FOUND', message: 'Requested resource was not found.' });

@@ -27,9 +27,20 @@ export interface SimulatorOptions {
   autoDecide?: 'approve' | 'decline';
 }
 
+/** Faults a test or developer can switch on: what a real provider does on a bad day. */
+export interface SimulatorFaults {
+  /** Record new payment requests, then never answer them (the caller times out after we took it). */
+  hangAfterAccept: boolean;
+  /** Answer new payment requests 500 without recording them (so status queries say "not found"). */
+  failRequests: boolean;
+}
+
 export interface RunningSimulator {
   url: string;
   payments: Map<string, SimulatedPayment>;
+  faults: SimulatorFaults;
+  /** Status queries answered, per reference (tests count who asked). */
+  statusQueries: Map<string, number>;
   /** Approves or declines a pending payment, as the customer would on the phone. */
   decide(reference: string, approve: boolean, callback?: CallbackMode): Promise<SimulatedPayment>;
   /** Sends the callback for a decided payment again. */
@@ -47,14 +58,23 @@ export interface ProviderBehaviour {
         payment: Omit<SimulatedPayment, 'status' | 'transactionId' | 'createdAt' | 'callbacksSent'>,
       ): SimulatedPayment;
       get(reference: string): SimulatedPayment | undefined;
+      faults: SimulatorFaults;
+      /** Resolves when the simulator closes: how a hung answer ends. */
+      hang(): Promise<void>;
+      /** Counts a status query for `reference`. */
+      queried(reference: string): void;
     },
   ): void;
   sendCallback(payment: SimulatedPayment): Promise<void>;
+  /** The provider's transaction id for an approved payment (MoMo's digits, an M-Pesa receipt). */
+  newTransactionId?(): string;
+  /** More of the developer page (forms for what the provider's own menu does). */
+  pageExtra?: string;
 }
 
 const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function page(title: string, payments: SimulatedPayment[]): string {
+function page(title: string, payments: SimulatedPayment[], extra = ''): string {
   const rows = payments
     .map((p) => {
       const actions =
@@ -73,7 +93,7 @@ function page(title: string, payments: SimulatedPayment[]): string {
   return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font:14px sans-serif;margin:2em}td,th{padding:4px 8px;border-bottom:1px solid #ccc}form{display:inline;margin-right:4px}</style>
 <h1>${escapeHtml(title)}</h1><p>Pending payments wait for you, as for a customer's phone prompt. <a href="/simulator">refresh</a></p>
-<table><tr><th>reference</th><th>phone</th><th>amount</th><th>status</th><th>callbacks</th><th></th></tr>${rows}</table>`;
+<table><tr><th>reference</th><th>phone</th><th>amount</th><th>status</th><th>callbacks</th><th></th></tr>${rows}</table>${extra}`;
 }
 
 /**
@@ -86,7 +106,13 @@ export async function startSimulator(
   options: SimulatorOptions,
 ): Promise<RunningSimulator> {
   const payments = new Map<string, SimulatedPayment>();
-  const app = Fastify({ logger: false });
+  const faults: SimulatorFaults = { hangAfterAccept: false, failRequests: false };
+  const statusQueries = new Map<string, number>();
+  let release: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(formbody);
 
   const deliver = async (payment: SimulatedPayment): Promise<void> => {
@@ -103,7 +129,8 @@ export async function startSimulator(
     if (payment.status === 'PENDING') {
       payment.status = approve ? 'SUCCESSFUL' : 'FAILED';
       payment.transactionId = approve
-        ? String(Date.now()) + String(Math.floor(Math.random() * 1e6)).padStart(6, '0')
+        ? (behaviour.newTransactionId?.() ??
+          String(Date.now()) + String(Math.floor(Math.random() * 1e6)).padStart(6, '0'))
         : undefined;
       if (callback === 'send') await deliver(payment);
     }
@@ -124,11 +151,14 @@ export async function startSimulator(
       return payment;
     },
     get: (reference) => payments.get(reference),
+    faults,
+    hang: () => closed,
+    queried: (reference) => statusQueries.set(reference, (statusQueries.get(reference) ?? 0) + 1),
   });
 
   const afterAction = (accept: string | undefined): boolean => Boolean(accept?.includes('text/html'));
   app.get('/simulator', async (_request, reply) =>
-    reply.type('text/html').send(page(behaviour.title, [...payments.values()].reverse())),
+    reply.type('text/html').send(page(behaviour.title, [...payments.values()].reverse(), behaviour.pageExtra)),
   );
   app.get('/simulator/payments', async () => [...payments.values()]);
   app.post<{ Params: { reference: string; verb: string }; Querystring: { callback?: string } }>(
@@ -155,9 +185,14 @@ export async function startSimulator(
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     payments,
+    faults,
+    statusQueries,
     decide,
     replayCallback,
-    close: () => app.close(),
+    async close() {
+      release();
+      await app.close();
+    },
   };
 }
 
