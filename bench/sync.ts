@@ -99,14 +99,15 @@ async function main(): Promise<void> {
       const accountId = `BN${String(1 + run * 997).padStart(8, '0')}`;
       const customer = (await findCustomer(cloud.db, accountId))!;
       const before = readGatewayBalances(gateway.dataDir, [accountId]).get(accountId);
-      await cloud.payments.start(customer, 100);
-      const mtn = cloud.simulators!.mtn;
-      const pending = [...mtn.payments.values()].find(
+      // KES 10 by M-Pesa: the bench customers have Safaricom numbers.
+      const { provider } = await cloud.payments.start(customer, 1_000);
+      const wallet = cloud.simulators![provider.name];
+      const pending = [...wallet.payments.values()].find(
         (p) => p.status === 'PENDING' && p.msisdn === customer.phone.slice(1),
       )!;
       await sleep(300); // the gateway is back in its long-poll
       const confirmed = performance.now();
-      await mtn.decide(pending.reference, true);
+      await wallet.decide(pending.reference, true);
       await waitFor(
         async () => (readGatewayBalances(gateway.dataDir, [accountId]).get(accountId) !== before ? true : undefined),
         'top-up at the kiosk',

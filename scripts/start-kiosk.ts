@@ -114,12 +114,12 @@ demo technician and simulated hardware (HW_MODE=simulated) are switched on; a pr
   Technicians' UI   http://127.0.0.1:${httpPort}/   (sign in: ${technician.username} / ${technician.password})
   Gateway broker    mqtt://127.0.0.1:${mqttPort}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})
   Cloud             http://127.0.0.1:${cloudPort}/  (USSD POST /ussd, SMS POST /sms/inbound)
-  Payments          MTN MoMo and Airtel Money simulators: see ${resolve(logDir, 'cloud.log')} ("payment simulators")
+  Payments          M-Pesa http://127.0.0.1:3103/simulator, MTN MoMo :3101/simulator, Airtel Money :3102/simulator
   Logs              ${logDir}
 
 Buy water at a dispenser (another terminal):   npm run dispenser -- D1
 Register or top up from a phone (another terminal):   npm run ussd -- +256771234567
   keys: 0700000102 #  1234 #  A   (phone, PIN, the 1 L preset; B 5 L, C 10 L, D 20 L)
-Demo customers: +254700000101 … +254700000105, PIN 1234, 20 L each; +254700000106 is inactive.
+Demo customers: +254700000101 … +254700000105, PIN 1234, 20 L each (they pay with M-Pesa); +254700000106 is inactive.
 Stop with Ctrl-C.
 `);

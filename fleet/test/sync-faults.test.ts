@@ -23,8 +23,8 @@ const WANDERER_START_ML = 15_000;
 const SHOPPER_START_ML = 1_000_000;
 const CHAOS_PHASE_MS = 35_000;
 const PIN = '1234';
-/** UGX 100 at the default tariff (UGX 50 per 20 L): 40 L. */
-const PAYMENT_MINOR = 100;
+/** KES 10.00 at the default Kenyan tariff (KES 5 per 20 L): 40 L, collected by M-Pesa (Safaricom numbers). */
+const PAYMENT_MINOR = 1_000;
 
 interface Shopper {
   accountId: string;
@@ -85,24 +85,26 @@ async function cloudBalances(): Promise<Map<string, number>> {
 const confirmedPayments: string[] = [];
 
 /**
- * A mobile-money top-up through the cloud's payment path and the MTN simulator: the customer
- * approves (callback delivered, lost, or replayed twice) or declines on the phone.
+ * A mobile-money top-up through the cloud's payment path and the M-Pesa simulator (the shoppers
+ * have Safaricom numbers): the customer approves the STK push (callback delivered, lost, or
+ * replayed twice) or declines it on the phone.
  */
 async function pay(shopper: Shopper, own: SeededRandom): Promise<void> {
   const customer = await findCustomer(fleet.cloud.db, shopper.accountId);
-  const mtn = fleet.cloud.simulators!.mtn;
-  const { paymentId } = await fleet.cloud.payments.start(customer!, PAYMENT_MINOR);
-  const pending = [...mtn.payments.values()].find(
+  const { paymentId, provider } = await fleet.cloud.payments.start(customer!, PAYMENT_MINOR);
+  const wallet = fleet.cloud.simulators![provider.name];
+  const pending = [...wallet.payments.values()].find(
     (p) => p.status === 'PENDING' && p.msisdn === customer!.phone.slice(1),
   );
   if (!pending) throw new Error(`no pending simulator payment for ${customer!.phone}`);
   const choice = own.int(0, 9);
   if (choice < 2) {
-    await mtn.decide(pending.reference, false);
+    await wallet.decide(pending.reference, false);
     return;
   }
-  await mtn.decide(pending.reference, true, choice < 5 ? 'lose' : 'send');
-  if (choice >= 8) await Promise.all([mtn.replayCallback(pending.reference), mtn.replayCallback(pending.reference)]);
+  await wallet.decide(pending.reference, true, choice < 5 ? 'lose' : 'send');
+  if (choice >= 8)
+    await Promise.all([wallet.replayCallback(pending.reference), wallet.replayCallback(pending.reference)]);
   confirmedPayments.push(paymentId);
   counts.payments += 1;
 }
@@ -165,7 +167,14 @@ beforeAll(async () => {
       LOG_LEVEL: 'info',
     },
     flowRateMlPerSecond: 4000,
-    cloud: { simulators: {}, providers: { fallback: 'mtn', statusPollIntervalMs: 500 } },
+    cloud: {
+      simulators: {},
+      providers: {
+        fallback: 'mtn',
+        statusPollIntervalMs: 500,
+        timing: { checkBackoffMs: 500, maxCheckIntervalMs: 2_000 },
+      },
+    },
   });
   shoppers = [];
   for (let n = 1; n <= 6; n++) shoppers.push(await newShopper(n, '07100000', SHOPPER_START_ML));
