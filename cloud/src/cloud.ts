@@ -280,7 +280,12 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     mpesaShortcode,
     callbacksPerMinute: rate.callbacksPerMinute,
   });
-  await adminRoutes(app, { db, adminToken: options.adminToken });
+  await adminRoutes(app, {
+    db,
+    adminToken: options.adminToken,
+    payments,
+    usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
+  });
 
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 3000 });

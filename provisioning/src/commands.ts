@@ -6,6 +6,7 @@ import { firmwareKeygen, firmwareSign } from './firmware/firmware-commands.js';
 import { kioskCertificate } from './kiosks/kiosk-certificate.js';
 import { kioskCreate } from './kiosks/kiosk-create.js';
 import { kioskRotateSecret } from './kiosks/kiosk-rotate-secret.js';
+import { paymentsReconcile } from './payments/payments-reconcile.js';
 import { ProvisioningError, exitCodeOf } from './provisioning-error.js';
 import { technicianAdd } from './technicians/technician-add.js';
 
@@ -19,6 +20,7 @@ const COMMANDS: readonly Command[] = [
   customersImportAppwrite,
   firmwareKeygen,
   firmwareSign,
+  paymentsReconcile,
 ];
 
 function overview(): string {

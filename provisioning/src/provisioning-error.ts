@@ -11,7 +11,9 @@ export type ProvisioningErrorCode =
   | 'APPWRITE_FAILED'
   | 'CERTIFICATE_FAILED'
   /** A firmware key or image that cannot be read, written or signed. */
-  | 'FIRMWARE_REFUSED';
+  | 'FIRMWARE_REFUSED'
+  | 'CLOUD_UNREACHABLE'
+  | 'CLOUD_REFUSED';
 
 export class ProvisioningError extends TusafisheError<ProvisioningErrorCode> {}
 

@@ -8,10 +8,16 @@ import { kioskVolumeFlags } from '../kiosk-api/kiosk-volume.js';
 import { createKiosk } from '../kiosks/kiosks.js';
 import { secretMatcher } from '../http/secret-match.js';
 import type { Db } from '../store/db.js';
+import type { PaymentService } from '../payments/payments.js';
+import { PROVIDER_NAMES } from '../payments/provider.js';
+import { reconcile, reconciliationCsv } from '../payments/reconciliation.js';
 import { audit, recordAdjustment } from './adjustments.js';
 
 export interface AdminDeps {
   db: Db;
+  payments: PaymentService;
+  /** The fleet's day for reconciliation dates. */
+  usageTimeZone: string;
   /** Undefined: admin routes answer 404 (not configured). */
   adminToken: string | undefined;
 }
@@ -132,4 +138,30 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     const { eventId, balance } = await recordAdjustment(deps.db, { accountId, amountMl, reason, operator });
     return reply.code(201).send({ event_id: eventId, ...balance });
   });
+
+  // Finance's daily check of our ledger against the providers'; credits what a provider took and we did not.
+  typed.post(
+    '/admin/payments/reconcile',
+    {
+      onRequest,
+      schema: {
+        querystring: z.object({ format: z.enum(['json', 'csv']).default('json') }),
+        body: z.object({
+          date: z.iso.date(),
+          provider: z.enum(PROVIDER_NAMES).optional(),
+          operator: z.string().min(1).max(80),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const result = await reconcile(deps.db, deps.payments, {
+        date: request.body.date,
+        ...(request.body.provider ? { provider: request.body.provider } : {}),
+        timeZone: deps.usageTimeZone,
+        operator: request.body.operator,
+      });
+      const csv = request.query.format === 'csv' || request.headers.accept?.includes('text/csv');
+      return csv ? reply.type('text/csv; charset=utf-8').send(reconciliationCsv(result)) : result;
+    },
+  );
 }

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCustomer, startCloud, type RunningCloud } from '@tusafishe/cloud/provisioning';
+import { runCommand } from './run-command.js';
+
+const TOKEN = 'provisioning-reconcile-token';
+const today = (): string => new Intl.DateTimeFormat('en-CA', { timeZone: 'Africa/Nairobi' }).format(new Date());
+
+describe('payments reconcile', () => {
+  let cloud: RunningCloud;
+  beforeAll(async () => {
+    cloud = await startCloud({
+      port: 0,
+      logger: false,
+      adminToken: TOKEN,
+      simulators: {},
+      providers: { statusPollIntervalMs: 0 },
+    });
+  });
+  afterAll(async () => {
+    await cloud?.close();
+  });
+
+  it('lists the day’s mismatches and credits what the provider took, through the cloud', async () => {
+    const customer = await createCustomer(cloud.db, { phone: '+256772555001', name: 'Nakato Sarah', pin: '2580' });
+    const { paymentId } = await cloud.payments.start(customer, 1_000);
+    await cloud.simulators!.mtn.decide(paymentId, true, 'lose');
+    const env = { ADMIN_TOKEN: TOKEN, CLOUD_URL: cloud.url, USER: 'finance' };
+
+    const listed = await runCommand(['payments', 'reconcile', '--date', today()], { env });
+    expect(listed.err).toBe('');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/: \d+ payments checked, 1 mismatches\n/);
+    expect(listed.out).toContain(
+      `collected_not_credited   mtn    ${paymentId} ${customer.account_id} UGX 1000 (minor) → credited now`,
+    );
+
+    const csv = await runCommand(['payments', 'reconcile', '--date', today(), '--provider', 'mtn', '--csv'], { env });
+    expect(csv.code).toBe(0);
+    expect(csv.out.trim()).toBe(
+      'payment_id,provider,account_id,amount_minor,currency,created_at,our_status,provider_status,provider_amount_minor,kind,resolution',
+    );
+
+    const bad = await runCommand(['payments', 'reconcile', '--date', '29-11-2026'], { env });
+    expect(bad.code).toBe(2);
+    const refused = await runCommand(['payments', 'reconcile', '--date', today()], {
+      env: { ...env, ADMIN_TOKEN: 'not-the-operator-token' },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('the cloud answered 401');
+  });
+});
