@@ -161,7 +161,7 @@ export function verifyAirtelCallbackHash(rawBody: string, hash: string | undefin
 }
 
 /** The exact text of a top-level object member's value in a JSON document (strings and nesting respected). */
-export function rawMember(json: string, name: string): string | undefined {
+function rawMember(json: string, name: string): string | undefined {
   let depth = 0;
   let valueStart = -1;
   let expectKey = false;

@@ -4,7 +4,7 @@ import type { PaymentService, PaymentStatus } from './payments.js';
 import { ProviderError, type ProviderName } from './provider.js';
 
 /** What kind of disagreement a reconciliation line shows. */
-export type MismatchKind =
+type MismatchKind =
   /** We credited it; the provider says it did not collect. */
   | 'credited_not_collected'
   /** The provider collected; we had not credited it (pending, failed or expired). */
@@ -14,7 +14,7 @@ export type MismatchKind =
   /** The provider could not be asked (timeouts, errors): not verified. */
   | 'unverified';
 
-export interface ReconciliationLine {
+interface ReconciliationLine {
   payment_id: string;
   provider: ProviderName;
   account_id: string;

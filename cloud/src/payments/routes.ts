@@ -9,7 +9,7 @@ import { verifyAirtelCallbackHash } from './airtel-money.js';
 import type { PaymentService, SettleHint } from './payments.js';
 
 /** One secret per provider, so a leak at one provider opens nothing at another. */
-export interface ProviderSecrets {
+interface ProviderSecrets {
   mtn: string | undefined;
   airtel: string | undefined;
   mpesa: string | undefined;

@@ -25,7 +25,7 @@ export const MPESA_SIMULATOR_CREDENTIALS = {
 };
 
 /** A customer paying our paybill from the M-Pesa menu. */
-export interface PaybillPayment {
+interface PaybillPayment {
   transId: string;
   msisdn: string;
   billRefNumber: string;

@@ -28,7 +28,7 @@ export interface SimulatorOptions {
 }
 
 /** Faults a test or developer can switch on: what a real provider does on a bad day. */
-export interface SimulatorFaults {
+interface SimulatorFaults {
   /** Record new payment requests, then never answer them (the caller times out after we took it). */
   hangAfterAccept: boolean;
   /** Answer new payment requests 500 without recording them (so status queries say "not found"). */
