@@ -49,7 +49,7 @@ function startPart(name: string, entry: string, partEnv: Record<string, string>)
   return child;
 }
 
-async function waitForHealth(name: string, url: string, timeoutMs = 60_000): Promise<void> {
+async function waitForHealth(name: string, url: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {

@@ -96,7 +96,7 @@ export class GatewayProcess {
     child.once('exit', () => {
       if (this.child === child) this.child = null;
     });
-    await this.waitReady(this.options.readyTimeoutMs ?? 30_000);
+    await this.waitReady(this.options.readyTimeoutMs ?? 120_000);
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {
