@@ -7,10 +7,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { startKioskDispensers, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 import { DEMO_TECHNICIAN } from '@tusafishe/gateway';
+import { generateReleaseKey, publicKeyOf } from '@tusafishe/protocol/signed-firmware';
 
 const env = process.env;
 const dataDir = resolve(env.DATA_DIR ?? 'data');
@@ -26,6 +27,17 @@ const technician = {
 };
 const logDir = resolve(dataDir, 'logs');
 mkdirSync(logDir, { recursive: true });
+
+/**
+ * Nobody can sign for the fleet's release key here, so the demo makes its own on first start
+ * (as `npm run provision -- firmware keygen` does) and its gateway and dispensers trust that one.
+ */
+function demoReleaseKey(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, generateReleaseKey().privateKeyPem, { flag: 'wx', mode: 0o600 });
+  return publicKeyOf(readFileSync(file, 'utf8'));
+}
+const releaseKeyFile = resolve(dataDir, 'demo-release-key.pem');
+const releasePublicKey = demoReleaseKey(releaseKeyFile);
 
 const children: ChildProcess[] = [];
 let stopping = false;
@@ -102,14 +114,17 @@ startPart('gateway', 'gateway/src/main.ts', {
   HW_SIM_SPEED: env.HW_SIM_SPEED ?? '20',
   // The demo keeps the old kiosks' endpoint open; a production gateway serves it only to configured clients.
   LEGACY_VERIFICATION_OPEN: env.LEGACY_VERIFICATION_OPEN ?? 'true',
+  // Uploads must be signed with the demo's release key, not the fleet's.
+  FIRMWARE_PUBLIC_KEY: releasePublicKey,
 });
 await waitForHealth('gateway', `http://127.0.0.1:${httpPort}/health`);
 
-dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${mqttPort}` });
+dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, releasePublicKey });
 
 process.stdout.write(`
 Tusafishe kiosk ${kioskId} is running as a DEMO: demo data (cloud DEMO_SEED=on, gateway SEED_DEMO=true),
 demo technician and simulated hardware (HW_MODE=simulated) are switched on; a production kiosk refuses all three.
+Firmware updates trust the demo release key ${releaseKeyFile}, not the fleet's.
 
   Technicians' UI   http://127.0.0.1:${httpPort}/   (sign in: ${technician.username} / ${technician.password})
   Gateway broker    mqtt://127.0.0.1:${mqttPort}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})
@@ -120,6 +135,8 @@ demo technician and simulated hardware (HW_MODE=simulated) are switched on; a pr
 Buy water at a dispenser (another terminal):   npm run dispenser -- D1
 Register or top up from a phone (another terminal):   npm run ussd -- +256771234567
   keys: 0700000102 #  1234 #  A   (phone, PIN, the 1 L preset; B 5 L, C 10 L, D 20 L)
+Sign a firmware image for the demo, then upload it on the UI's Firmware page:
+  npm run provision -- firmware sign IMAGE --key ${relative(process.cwd(), releaseKeyFile)} --version tusafishe-fw/0.2.0-demo --counter 1
 Demo customers: +254700000101 … +254700000105, PIN 1234, 20 L each (they pay with M-Pesa); +254700000106 is inactive.
 Stop with Ctrl-C.
 `);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { signFirmware } from '@tusafishe/protocol/signed-firmware';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../fleet/src/gateway-process.js';
 
@@ -23,6 +24,7 @@ let dataDir: string;
 let kiosk: ChildProcess;
 let ports: { cloud: number; http: number; mqtt: number; mtn: number; airtel: number };
 let cookie = '';
+const bannerLines: string[] = [];
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -99,6 +101,7 @@ beforeAll(async () => {
     const timer = setTimeout(() => reject(new Error('the kiosk did not start within 90 s')), 90_000);
     kiosk.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
     banner.on('line', (line) => {
+      bannerLines.push(line);
       if (!line.includes('is running')) return;
       clearTimeout(timer);
       resolve();
@@ -172,5 +175,23 @@ describe('the whole kiosk, as npm start runs it', () => {
     );
     const sync = await technician<{ online: boolean; events_waiting: number }>('/api/sync');
     expect(sync).toMatchObject({ online: true, events_waiting: 0 });
+  });
+
+  it('accepts a firmware image signed with the demo release key it made, as its banner says', async () => {
+    const keyFile = join(dataDir, 'demo-release-key.pem');
+    expect(bannerLines.join('\n')).toMatch(/npm run provision -- firmware sign IMAGE --key \S*demo-release-key\.pem/);
+    const signed = signFirmware(
+      Buffer.from('demo dispenser image'),
+      { version: 'tusafishe-fw/0.2.0-demo', counter: 1 },
+      await readFile(keyFile, 'utf8'),
+    );
+    const upload = await fetch(`http://127.0.0.1:${ports.http}/api/firmware`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(signed.file),
+    });
+    expect(upload.status).toBe(200);
+    const { images } = await technician<{ images: { version: string; counter: number }[] }>('/api/firmware');
+    expect(images).toContainEqual(expect.objectContaining({ version: 'tusafishe-fw/0.2.0-demo', counter: 1 }));
   });
 });

@@ -16,11 +16,17 @@ describe('gateway config', () => {
 
   it('reads settings in their documented units', () => {
     expect(
-      readConfig({ PIN_LOCKOUT_MINUTES: '30', HOLD_MARGIN_S: '10', OFFLINE_DAILY_LIMIT_ML: '5000' }).settings,
+      readConfig({
+        PIN_LOCKOUT_MINUTES: '30',
+        HOLD_MARGIN_S: '10',
+        OFFLINE_DAILY_LIMIT_ML: '5000',
+        REFUSED_COMPLETIONS_PER_DISPENSER: '50',
+      }).settings,
     ).toEqual({
       pinLockoutMs: 1_800_000,
       holdMarginMs: 10_000,
       offlineDailyLimitMl: 5000,
+      refusedCompletionsPerDispenser: 50,
     });
   });
 

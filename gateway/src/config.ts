@@ -44,6 +44,7 @@ const GatewayEnv = z
     HTTP_RATE_LIMIT_PER_MINUTE: optionalInt,
     DEFAULT_PULSES_PER_LITRE: optionalInt,
     OVER_DELIVERY_TOLERANCE_ML: optionalInt,
+    REFUSED_COMPLETIONS_PER_DISPENSER: optionalInt,
     /** Serve the legacy `POST /dispense-verification` to anyone (the demo; refused in production). */
     LEGACY_VERIFICATION_OPEN: z
       .enum(['true', 'false'])
@@ -132,6 +133,7 @@ export function readConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       httpRateLimitPerMinute: e.HTTP_RATE_LIMIT_PER_MINUTE,
       defaultPulsesPerLitre: e.DEFAULT_PULSES_PER_LITRE,
       overDeliveryToleranceMl: e.OVER_DELIVERY_TOLERANCE_ML,
+      refusedCompletionsPerDispenser: e.REFUSED_COMPLETIONS_PER_DISPENSER,
     }).filter(([, value]) => value !== undefined),
   ) as Partial<Settings>;
   return {

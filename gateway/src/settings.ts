@@ -41,6 +41,8 @@ export const Settings = z.object({
     .int()
     .min(1000)
     .default(24 * 60 * 60_000),
+  /** Refused completions kept per dispenser for the technician (newest first); older ones are deleted. */
+  refusedCompletionsPerDispenser: z.int().min(1).max(100_000).default(500),
   defaultPulsesPerLitre: z.int().min(1).max(100_000).default(450),
   /**
    * A completion may report at most this much more than approved (the firmware closes the

@@ -334,6 +334,8 @@ export interface KioskDispensersOptions {
   dataDir: string;
   mqttUrl: string;
   flowRateMlPerSecond?: number;
+  /** The release public key their firmware verifies updates with (default: the fleet's). */
+  releasePublicKey?: string;
 }
 
 /** Every dispenser listed in the demo credentials, each with its control endpoint for the terminal dispenser. */
@@ -347,6 +349,7 @@ export async function startKioskDispensers(options: KioskDispensersOptions): Pro
         dataDir: simulatedDispenserDataDir(options.dataDir, credentials.id),
         control: true,
         ...(options.flowRateMlPerSecond === undefined ? {} : { flowRateMlPerSecond: options.flowRateMlPerSecond }),
+        ...(options.releasePublicKey === undefined ? {} : { releasePublicKey: options.releasePublicKey }),
       }),
     ),
   );

@@ -336,6 +336,29 @@ describe('dispense sessions', () => {
     expect(refused).toHaveLength(1);
   });
 
+  it("keeps only each dispenser's newest refused completions, so a hostile one cannot fill the disk", async () => {
+    const sessions = service({ refusedCompletionsPerDispenser: 3 });
+    const report = () => ({
+      session_id: newId(),
+      request_id: newId(),
+      delivered_ml: 1000,
+      pulses: 450,
+      end_reason: 'target_reached' as const,
+      ended_at: 1_764_000_000_000,
+    });
+    const other = report();
+    await sessions.refuse(other, 'D2', 'UNKNOWN_SESSION');
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = report();
+      sent.push(r.session_id);
+      await sessions.refuse(r, 'D1', 'UNKNOWN_SESSION');
+    }
+    const kept = store.refusedCompletions.forDispenser('D1', 100).map((c) => c.session_id);
+    expect(kept.sort()).toEqual(sent.slice(2).sort());
+    expect(store.refusedCompletions.forDispenser('D2')).toMatchObject([{ session_id: other.session_id }]);
+  });
+
   it('refuses completions for unknown sessions or from another dispenser', async () => {
     const sessions = service();
     await expect(

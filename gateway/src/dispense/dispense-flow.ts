@@ -125,9 +125,12 @@ export class DispenseFlow {
     reason: SessionRefused['refused'],
   ): Promise<SessionRefused> {
     const at = this.now();
-    const { store, events, logger } = this.options;
+    const { store, events, logger, settings } = this.options;
     const kept = await store.write(() =>
-      store.refusedCompletions.record({ ...report, dispenser_id: dispenserId, reason, received_at: at }),
+      store.refusedCompletions.record(
+        { ...report, dispenser_id: dispenserId, reason, received_at: at },
+        settings.refusedCompletionsPerDispenser,
+      ),
     );
     if (kept) {
       logger.warn({ dispenser_id: dispenserId, session_id: report.session_id, reason }, 'completion refused, kept');
