@@ -8,7 +8,7 @@ import { attachDailyBackups } from './store/attach-backups.js';
 import type { KioskHardware } from './hardware/kiosk-hardware.js';
 import { attachSync } from './sync/attach-sync.js';
 import type { SyncWorker } from './sync/sync.js';
-import { technicianApi } from './ui-api/technician-api.js';
+import { registerOpenApi, technicianApi } from './ui-api/technician-api.js';
 import { provisionTechnicianFromEnv } from './ui-api/technician-config.js';
 import { technicianGuard } from './ui-api/technician-guard.js';
 
@@ -30,6 +30,8 @@ export async function attachKioskExtensions(
 ): Promise<KioskExtensions> {
   // At the root so the hardware routes can sit behind the technician session cookie too.
   await core.http.register(fastifyCookie);
+  // Before the hardware routes, so `/api/openapi.json` documents them with the technician API.
+  await registerOpenApi(core.http);
   const sync = await attachSync(core, env);
   attachDailyBackups(core, env);
   const hardware = await attachKioskHardware(core, env, {

@@ -8,6 +8,7 @@ import { startGateway, type RunningGateway } from '../gateway.js';
 import { attachKioskHardware } from './attach-hardware.js';
 import type { KioskHardware } from './kiosk-hardware.js';
 import { socatAvailable } from './serial/pty-pair.js';
+import { registerOpenApi } from '../ui-api/technician-api.js';
 
 const hasSocat = socatAvailable();
 if (!hasSocat) console.warn('socat not installed: skipping the gateway wiring test of the simulated hardware');
@@ -27,6 +28,8 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
       httpPort: 0,
       logger: pino({ level: 'silent' }),
       setup: async (core) => {
+        // As attachKioskExtensions does: the OpenAPI collector first, so it sees the hardware routes.
+        await registerOpenApi(core.http);
         hardware =
           (await attachKioskHardware(
             core,
@@ -90,7 +93,23 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
     expect(await refused.json()).toMatchObject({ code: 'NOT_SIGNED_IN' });
     const served = await fetch(url, { headers: { 'x-technician': 'yes' } });
     expect(served.status).toBe(200);
-    expect(await served.json()).toMatchObject({ mode: 'simulated', interlock: null, modem: { registered: true } });
+    expect(await served.json()).toMatchObject({
+      mode: 'simulated',
+      interlock: null,
+      tank: { level_percent: expect.any(Number), low_float_wet: expect.any(Boolean) },
+      uv_lamp: { on: true },
+      modem: { registered: true, signal_dbm: expect.any(Number) },
+    });
+    const readings = await fetch(`${url}/readings?sensor=tank_level&since=0&bucket_ms=60000`, {
+      headers: { 'x-technician': 'yes' },
+    });
+    expect(await readings.json()).toMatchObject({ sensor: 'tank_level', since: 0, bucket_ms: 60_000 });
+    const badQuery = await fetch(`${url}/readings?sensor=tank_level&bucketMs=60000`, {
+      headers: { 'x-technician': 'yes' },
+    });
+    expect(badQuery.status).toBe(400);
+    const spec = gateway.http.swagger() as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/hardware', '/api/hardware/readings']));
     const metrics = await (await fetch(`http://127.0.0.1:${gateway.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/tusafishe_hw_sensor_up\{sensor="turbidity"\} 1/);
   });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -41,6 +41,18 @@ export interface TechnicianApiDeps {
 }
 
 /**
+ * The OpenAPI document's collector, once per app: it lists the routes registered after it,
+ * so a composition registers it before any route it documents (e.g. `/api/hardware`).
+ */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  if (app.hasDecorator('swagger')) return;
+  await app.register(fastifySwagger, {
+    openapi: { info: { title: 'Tusafishe gateway technician API', version: '1.0.0' } },
+    transform: jsonSchemaTransform,
+  });
+}
+
+/**
  * The technicians' web UI and its `/api`: sign-in, kiosk overview, live feed, dispensers,
  * customers, charts, CSV export, logs, OpenAPI at `/api/openapi.json`.
  */
@@ -51,12 +63,7 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   if (!app.hasDecorator('parseCookie')) await app.register(fastifyCookie);
   if (!app.hasDecorator('rateLimit')) await app.register(fastifyRateLimit, { max: 600, timeWindow: '1 minute' });
   if (!app.hasDecorator('websocketServer')) await app.register(fastifyWebsocket);
-  if (!app.hasDecorator('swagger')) {
-    await app.register(fastifySwagger, {
-      openapi: { info: { title: 'Tusafishe gateway technician API', version: '1.0.0' } },
-      transform: jsonSchemaTransform,
-    });
-  }
+  await registerOpenApi(app);
   app.decorateRequest('technician', null);
   app.setErrorHandler(answerError);
 
