@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { newId } from '@tusafishe/protocol';
-import { recordAdjustment } from '../../cloud/src/admin/adjustments.js';
-import { startCloud, type CloudOptions, type RunningCloud } from '../../cloud/src/cloud.js';
-import { createCustomer } from '../../cloud/src/customers/customers.js';
-import { createKiosk } from '../../cloud/src/kiosks/kiosks.js';
-import { balanceDrift, existingEventIds } from '../../cloud/src/ledger/ledger.js';
+import { recordAdjustment } from '@tusafishe/cloud';
+import { startCloud, type CloudOptions, type RunningCloud } from '@tusafishe/cloud';
+import { createCustomer } from '@tusafishe/cloud';
+import { createKiosk } from '@tusafishe/cloud';
+import { balanceDrift, existingEventIds } from '@tusafishe/cloud';
 import { anyJson, fieldValue, formOf, number, recordOf, text } from './inputs.js';
 import { crash, fail, newTally, serverError, type Boundary, type Tally } from './tally.js';
 

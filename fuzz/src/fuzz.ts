@@ -1,4 +1,4 @@
-import type { CloudOptions } from '../../cloud/src/cloud.js';
+import type { CloudOptions } from '@tusafishe/cloud';
 import { cloudBoundary } from './cloud-boundaries.js';
 import { gatewayBoundaries } from './gateway-boundaries.js';
 import { hardwareBoundaries } from './hardware-boundaries.js';

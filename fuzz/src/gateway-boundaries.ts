@@ -12,8 +12,8 @@ import {
   dispenserTopic,
   SessionAck,
 } from '@tusafishe/protocol';
-import { startGateway, type RunningGateway } from '../../gateway/src/gateway.js';
-import { attachKioskExtensions } from '../../gateway/src/kiosk-extensions.js';
+import { startGateway, type RunningGateway } from '@tusafishe/gateway';
+import { attachKioskExtensions } from '@tusafishe/gateway';
 import { anyJson, number, recordOf, text } from './inputs.js';
 import { crash, fail, newTally, serverError, type Boundary } from './tally.js';
 

@@ -3,17 +3,17 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { resolveHardwareConfig } from '../../gateway/src/hardware/config.js';
-import { HardwareError } from '../../gateway/src/hardware/hardware-error.js';
-import { SensorPoller } from '../../gateway/src/hardware/modbus/sensor-poller.js';
-import { AtModem } from '../../gateway/src/hardware/modem/at-modem.js';
+import { resolveHardwareConfig } from '@tusafishe/gateway/boundaries';
+import { HardwareError } from '@tusafishe/gateway/boundaries';
+import { SensorPoller } from '@tusafishe/gateway/boundaries';
+import { AtModem } from '@tusafishe/gateway/boundaries';
 import {
   parseMessageReference,
   parseOperator,
   parseRegistration,
   parseSignal,
   parseSimState,
-} from '../../gateway/src/hardware/modem/at-responses.js';
+} from '@tusafishe/gateway/boundaries';
 import { text } from './inputs.js';
 import { crash, fail, newTally, type Boundary } from './tally.js';
 

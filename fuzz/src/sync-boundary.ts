@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { CustomerRecord } from '@tusafishe/protocol';
-import { Store } from '../../gateway/src/store/store.js';
-import { createCloudClient, type PulledPage } from '../../gateway/src/sync/cloud-client.js';
-import { SyncError } from '../../gateway/src/sync/sync-error.js';
-import { SyncStore } from '../../gateway/src/sync/sync-store.js';
+import { Store } from '@tusafishe/gateway';
+import { createCloudClient, type PulledPage } from '@tusafishe/gateway/boundaries';
+import { SyncError } from '@tusafishe/gateway/boundaries';
+import { SyncStore } from '@tusafishe/gateway/boundaries';
 import { anyJson, fieldValue, number, recordOf, text } from './inputs.js';
 import { crash, fail, newTally, type Boundary } from './tally.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backends } from '../../cloud/test/backends.js';
+import { backends } from '@tusafishe/cloud/testing';
 import { allBoundaries, fuzz } from '../src/fuzz.js';
 
 /** CI's share of `npm run fuzz`: a few hundred seeded inputs per boundary (the full run is 10,000). */
