@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '@tusafishe/protocol';
 import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
+import { ChangeFeed } from '../src/kiosk-api/change-feed.js';
 import { createCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { balanceDrift } from '../src/ledger/ledger.js';
@@ -141,11 +142,21 @@ describe.each(backends())('kiosk API on $name', (backend) => {
   it('wakes a long-polling gateway when a customer changes', async () => {
     const client = kioskClient(cloud.url, kioskA);
     const { body: head } = await client.pull({ cursor: '0', limit: 5000 });
-    const waiting = client.pull({ cursor: head.cursor, wait_s: 20 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const account = await customerWithCredit(0);
-    const { body } = await waiting;
-    expect(body.customers.map((c) => c.account_id)).toEqual([account]);
+    const waits = vi.spyOn(ChangeFeed.prototype, 'waitForChange');
+    try {
+      let answered = false;
+      const waiting = client.pull({ cursor: head.cursor, wait_s: 20 }).finally(() => {
+        answered = true;
+      });
+      // The cloud found nothing new and is holding the request: the change must be what wakes it.
+      await vi.waitFor(() => expect(waits).toHaveBeenCalled(), { timeout: 10_000 });
+      expect(answered).toBe(false);
+      const account = await customerWithCredit(0);
+      const { body } = await waiting;
+      expect(body.customers.map((c) => c.account_id)).toEqual([account]);
+    } finally {
+      waits.mockRestore();
+    }
   });
 
   it('never lets a gateway miss a change made by concurrent writers', async () => {
