@@ -9,4 +9,4 @@ export { resolveSettings } from './settings.js';
 export { Store } from './store/store.js';
 export { defaultDispenserConfig } from './store/dispensers.js';
 export { authenticateTechnician, createTechnician, MIN_PASSWORD_LENGTH } from './ui-api/technician-accounts.js';
-export { TechnicianApiError } from './ui-api/technician-errors.js';
+export { GatewayError } from './errors.js';

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { FirmwareSignatureError, readSignedFirmware } from '@tusafishe/protocol/signed-firmware';
-import { TechnicianApiError } from '../ui-api/technician-errors.js';
+import { GatewayError } from '../errors.js';
 
 export interface FirmwareImageRecord {
   sha256: string;
@@ -41,9 +41,8 @@ export class FirmwareImages {
     const existing = this.bySha(sha256) ?? this.byVersion(version);
     if (existing) {
       if (existing.sha256 === sha256 && existing.version === version) return { image: existing, created: false };
-      throw new TechnicianApiError(
+      throw new GatewayError(
         'FIRMWARE_CONFLICT',
-        409,
         `already stored: ${existing.version} (${existing.sha256.slice(0, 12)}…)`,
       );
     }
@@ -73,7 +72,7 @@ export class FirmwareImages {
     try {
       return readSignedFirmware(signedFile, this.releaseKey);
     } catch (error) {
-      if (error instanceof FirmwareSignatureError) throw new TechnicianApiError('INVALID_FIRMWARE', 400, error.message);
+      if (error instanceof FirmwareSignatureError) throw new GatewayError('INVALID_FIRMWARE', error.message);
       throw error;
     }
   }

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { newId } from '@tusafishe/protocol';
 import type { GatewayEventMap } from '../events.js';
 import type { TechnicianGateway } from '../ui-api/kiosk-port.js';
-import { TechnicianApiError } from '../ui-api/technician-errors.js';
+import { GatewayError } from '../errors.js';
 import type { FirmwareImageRecord } from './firmware-images.js';
 
 export type RolloutState = 'pending' | 'downloading' | 'installed' | 'confirmed' | 'failed';
@@ -47,19 +47,18 @@ export class FirmwareRollouts {
   ): Promise<RolloutRecord> {
     const { store } = this.#gateway;
     const dispenser = store.dispensers.get(dispenserId);
-    if (!dispenser) throw new TechnicianApiError('UNKNOWN_DISPENSER', 404, `no dispenser ${dispenserId}`);
+    if (!dispenser) throw new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
     const now = Date.now();
     if (store.holds.openHoldOn(dispenserId, now)) {
-      throw new TechnicianApiError(
+      throw new GatewayError(
         'DISPENSER_BUSY',
-        409,
         `${dispenserId} is dispensing water; update it when the customer has finished`,
       );
     }
     if (!dispenser.online)
-      throw new TechnicianApiError('DISPENSER_OFFLINE', 409, `${dispenserId} is offline; it cannot receive the update`);
+      throw new GatewayError('DISPENSER_OFFLINE', `${dispenserId} is offline; it cannot receive the update`);
     if (dispenser.firmware === image.version)
-      throw new TechnicianApiError('FIRMWARE_CURRENT', 409, `${dispenserId} already runs ${image.version}`);
+      throw new GatewayError('FIRMWARE_CURRENT', `${dispenserId} already runs ${image.version}`);
     const rollout: RolloutRecord = {
       dispenser_id: dispenserId,
       command_id: newId(),

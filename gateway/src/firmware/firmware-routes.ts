@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from 'better-sqlite3';
 import { DispenserParams, ErrorBody } from '../ui-api/api-schemas.js';
 import { recordAudit } from '../ui-api/technician-audit.js';
-import { TechnicianApiError } from '../ui-api/technician-errors.js';
+import { GatewayError } from '../errors.js';
 import { technicianGuard } from '../ui-api/technician-guard.js';
 import type { FirmwareImageRecord, FirmwareImages } from './firmware-images.js';
 import type { FirmwareRollouts, RolloutRecord } from './firmware-rollouts.js';
@@ -80,7 +80,7 @@ const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }
     async (request) => {
       const bytes = request.body;
       if (!Buffer.isBuffer(bytes) || bytes.byteLength === 0)
-        throw new TechnicianApiError('INVALID_FIRMWARE', 400, 'the image is empty');
+        throw new GatewayError('INVALID_FIRMWARE', 'the image is empty');
       const technicianId = request.technician?.technicianId ?? null;
       const { image, created } = images.add(bytes, technicianId);
       if (created)
@@ -122,14 +122,10 @@ const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }
     async (request) => {
       const { dispenserId } = request.params;
       const image = images.byVersion(request.body.version);
-      if (!image) throw new TechnicianApiError('UNKNOWN_FIRMWARE', 404, `no uploaded firmware ${request.body.version}`);
+      if (!image) throw new GatewayError('UNKNOWN_FIRMWARE', `no uploaded firmware ${request.body.version}`);
       const base = publicUrl ?? `http://${request.headers.host ?? ''}`;
       if (!URL.canParse(base))
-        throw new TechnicianApiError(
-          'INVALID_FIRMWARE',
-          400,
-          'cannot tell the gateway address; set GATEWAY_PUBLIC_URL',
-        );
+        throw new GatewayError('INVALID_FIRMWARE', 'cannot tell the gateway address; set GATEWAY_PUBLIC_URL');
       const technicianId = request.technician?.technicianId ?? null;
       const rollout = await rollouts.start(dispenserId, image, `${base}/firmware/${image.sha256}.bin`, technicianId);
       recordAudit(db, {
@@ -170,7 +166,7 @@ const downloads: FastifyPluginAsyncZod<FirmwareUpdates> = async (app, { images }
     },
     async (request, reply) => {
       const image = images.bySha(request.params.file.slice(0, 64));
-      if (!image) throw new TechnicianApiError('UNKNOWN_FIRMWARE', 404, 'no such firmware image');
+      if (!image) throw new GatewayError('UNKNOWN_FIRMWARE', 'no such firmware image');
       reply.type('application/octet-stream').header('content-length', image.size);
       return reply.send(createReadStream(images.path(image.sha256)));
     },

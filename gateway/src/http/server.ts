@@ -2,16 +2,11 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  hasZodFastifySchemaValidationErrors,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { createWebSocketStream } from 'ws';
 import { MAX_MQTT_PACKET_BYTES } from '../broker/packet-size-guard.js';
-import { GatewayError } from '../errors.js';
+import { answerError } from './answer-error.js';
 import type { Broker } from '../broker/broker.js';
 
 export interface HttpServerOptions {
@@ -20,15 +15,6 @@ export interface HttpServerOptions {
   rateLimitPerMinute: number;
   /** Serve HTTPS with the kiosk's certificate. */
   tls?: { cert: string | Buffer; key: string | Buffer };
-}
-
-/** `field: problem` for each validation issue, the same form MQTT errors use. */
-function describeValidation(issues: readonly { instancePath: string; message?: string }[]): {
-  message: string;
-  fields: string[];
-} {
-  const fields = issues.map((issue) => issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(body)');
-  return { message: issues.map((issue, i) => `${fields[i]}: ${issue.message ?? 'invalid'}`).join('; '), fields };
 }
 
 /**
@@ -43,20 +29,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((error, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      return reply.code(400).send({ code: 'INVALID_REQUEST', ...describeValidation(error.validation) });
-    }
-    if (error instanceof GatewayError) {
-      return reply.code(400).send({ code: error.code, message: error.message, ...error.details });
-    }
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send({
-      code: status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'INTERNAL' : 'BAD_REQUEST',
-      message: (error as Error).message,
-    });
-  });
+  app.setErrorHandler(answerError);
   await app.register(rateLimit, { global: true, max: options.rateLimitPerMinute, timeWindow: 60_000 });
   // CSP (own scripts only, never framed), nosniff, no referrer. No upgrade-insecure-requests:
   // a kiosk may serve its UI over plain HTTP, where upgrading would break every request.

@@ -4,7 +4,7 @@ import { localDay } from '../dispense/local-day.js';
 import { effectiveLockout } from '../dispense/verify-dispense.js';
 import type { Store } from '../store/store.js';
 import type { CustomerView } from './api-schemas.js';
-import { TechnicianApiError } from './technician-errors.js';
+import { GatewayError } from '../errors.js';
 
 /** Account ids contain letters (AQP123456); phone numbers never do. */
 const looksLikeAccountId = (term: string): boolean => /[A-Za-z]/.test(term) && /^[A-Za-z0-9]{4,16}$/.test(term);
@@ -20,14 +20,14 @@ export function lookUpCustomer(store: Store, query: string, phoneRegion: Country
   try {
     phone = normalisePhone(compact, phoneRegion);
   } catch (error) {
-    if (error instanceof TusafisheError) throw new TechnicianApiError('INVALID_PHONE', 400, error.message);
+    if (error instanceof TusafisheError) throw new GatewayError('INVALID_PHONE', error.message);
     throw error;
   }
   return store.customers.findByPhone(phone) ?? notFound(`phone ${phone}`);
 }
 
 function notFound(what: string): never {
-  throw new TechnicianApiError('UNKNOWN_CUSTOMER', 404, `no customer with ${what} at this kiosk`);
+  throw new GatewayError('UNKNOWN_CUSTOMER', `no customer with ${what} at this kiosk`);
 }
 
 /** The kiosk's view of a customer: available balance, today's use, lockout (local or cloud). */

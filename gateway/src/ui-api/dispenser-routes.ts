@@ -13,15 +13,15 @@ import { calibratedPulsesPerLitre } from './flow-calibration.js';
 import type { TechnicianGateway } from './kiosk-port.js';
 import { runValveTest } from './valve-test.js';
 import { recordAudit } from './technician-audit.js';
-import { TechnicianApiError } from './technician-errors.js';
+import { GatewayError } from '../errors.js';
 import { technicianGuard } from './technician-guard.js';
 
 export interface DispenserRoutesOptions {
   gateway: TechnicianGateway;
 }
 
-function unknownDispenser(dispenserId: string): TechnicianApiError {
-  return new TechnicianApiError('UNKNOWN_DISPENSER', 404, `no dispenser ${dispenserId}`);
+function unknownDispenser(dispenserId: string): GatewayError {
+  return new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
 }
 
 export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = async (app, { gateway }) => {
@@ -61,8 +61,7 @@ export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = as
       const current = store.dispensers.get(dispenserId)?.config.pulses_per_litre;
       if (current === undefined) throw unknownDispenser(dispenserId);
       const dispense = findDispense(store, dispenserId, session_id);
-      if (!dispense)
-        throw new TechnicianApiError('UNKNOWN_DISPENSE', 404, `no dispense ${session_id} on ${dispenserId}`);
+      if (!dispense) throw new GatewayError('UNKNOWN_DISPENSE', `no dispense ${session_id} on ${dispenserId}`);
       const { pulses, pulsesPerLitre } = calibratedPulsesPerLitre(dispense, current, measured_ml);
       await gateway.setDispenserConfig(dispenserId, { pulses_per_litre: pulsesPerLitre });
       recordAudit(db, {

@@ -1,4 +1,4 @@
-import { TechnicianApiError } from './technician-errors.js';
+import { GatewayError } from '../errors.js';
 import type { RecentDispense } from './api-schemas.js';
 
 /** Same bounds as DispenserConfig.pulses_per_litre on the wire. */
@@ -18,9 +18,8 @@ export function calibratedPulsesPerLitre(
   const pulses = dispense.pulses ?? Math.round((dispense.delivered_ml * currentPulsesPerLitre) / 1000);
   const pulsesPerLitre = Math.round((pulses * 1000) / measuredMl);
   if (pulses <= 0 || pulsesPerLitre < MIN_PULSES_PER_LITRE || pulsesPerLitre > MAX_PULSES_PER_LITRE) {
-    throw new TechnicianApiError(
+    throw new GatewayError(
       'CALIBRATION_OUT_OF_RANGE',
-      422,
       `${pulses} pulses for ${measuredMl} mL gives ${pulsesPerLitre} pulses per litre, outside ${MIN_PULSES_PER_LITRE}–${MAX_PULSES_PER_LITRE}`,
     );
   }

@@ -9,7 +9,7 @@ import type { HardwareApi } from '../hardware/api/hardware-routes.js';
 import { hardwareView } from './hardware-view.js';
 import type { SyncSource } from './kiosk-port.js';
 import { technicianGuard } from './technician-guard.js';
-import { TechnicianApiError } from './technician-errors.js';
+import { GatewayError } from '../errors.js';
 import { transactionsCsv } from './transactions-csv.js';
 import { dispensedBetween, usageSeries } from './usage-queries.js';
 
@@ -33,7 +33,7 @@ function dayRange(
 ): { from: number; to: number } {
   const start = (from ? dayOf(from, timezone) : localDay(now, timezone)).start;
   const end = (to ? dayOf(to, timezone) : localDay(now, timezone)).end;
-  if (end <= start) throw new TechnicianApiError('INVALID_RANGE', 400, '"to" must not be before "from"');
+  if (end <= start) throw new GatewayError('INVALID_RANGE', '"to" must not be before "from"');
   return { from: start, to: end };
 }
 

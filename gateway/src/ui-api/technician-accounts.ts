@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { newId } from '@tusafishe/protocol';
 import { hashSecret, verifySecret, type SecretHashCost } from '@tusafishe/protocol/secret-hash';
-import { TechnicianApiError } from './technician-errors.js';
+import { GatewayError } from '../errors.js';
 
 /**
  * Technician passwords get a costlier scrypt than PINs (16 MiB, ~50 ms on a Pi 4): a
@@ -27,7 +27,7 @@ interface TechnicianRow {
 /** Creates a technician account (first account: from config or the provisioning command). */
 export async function createTechnician(db: Database, username: string, password: string): Promise<Technician> {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new TechnicianApiError('WEAK_PASSWORD', 400, `password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    throw new GatewayError('WEAK_PASSWORD', `password must have at least ${MIN_PASSWORD_LENGTH} characters`);
   }
   const passwordHash = await hashSecret(password, TECHNICIAN_PASSWORD_COST);
   const technicianId = newId();
@@ -37,8 +37,7 @@ export async function createTechnician(db: Database, username: string, password:
        ON CONFLICT (username) DO NOTHING`,
     )
     .run(technicianId, username, passwordHash, Date.now());
-  if (inserted.changes === 0)
-    throw new TechnicianApiError('USERNAME_TAKEN', 409, `technician "${username}" already exists`);
+  if (inserted.changes === 0) throw new GatewayError('USERNAME_TAKEN', `technician "${username}" already exists`);
   return { technicianId, username };
 }
 
@@ -84,7 +83,7 @@ export async function authenticateTechnician(
       .prepare('SELECT locked_until FROM technicians WHERE username = ? AND locked_until > ?')
       .get(username, now) as Pick<TechnicianRow, 'locked_until'> | undefined;
     if (locked) {
-      throw new TechnicianApiError('TECHNICIAN_LOCKED', 423, 'too many wrong passwords: try again later', {
+      throw new GatewayError('TECHNICIAN_LOCKED', 'too many wrong passwords: try again later', {
         locked_until: locked.locked_until,
       });
     }
@@ -98,6 +97,6 @@ export async function authenticateTechnician(
   return { technicianId: attempt.technician_id, username: attempt.username };
 }
 
-function invalidCredentials(): TechnicianApiError {
-  return new TechnicianApiError('INVALID_CREDENTIALS', 401, 'wrong username or password');
+function invalidCredentials(): GatewayError {
+  return new GatewayError('INVALID_CREDENTIALS', 'wrong username or password');
 }

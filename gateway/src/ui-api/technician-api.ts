@@ -1,17 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { customerRoutes } from './customer-routes.js';
 import { firmwareRoutes, type FirmwareUpdates } from '../firmware/firmware-routes.js';
 import { dispenserRoutes } from './dispenser-routes.js';
@@ -22,7 +17,7 @@ import { liveFeed } from './live-feed.js';
 import type { LogSource } from '../log-ring.js';
 import { logRoutes } from './log-routes.js';
 import { sessionRoutes } from './session-routes.js';
-import { TechnicianApiError } from './technician-errors.js';
+import { answerError } from '../http/answer-error.js';
 
 export interface TechnicianApiDeps {
   /** The composed gateway (`startGateway`'s `setup` hook receives it). */
@@ -100,21 +95,3 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
     );
   }
 };
-
-/** Every error leaves as `{ code, message }` with a status that says whose fault it is. */
-function answerError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof TechnicianApiError)
-    return reply.code(error.status).send({ code: error.code, message: error.message });
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const message = error.validation
-      .map((issue) => `${error.validationContext ?? 'request'}${issue.instancePath}: ${issue.message}`)
-      .join('; ');
-    return reply.code(400).send({ code: 'INVALID_REQUEST', message });
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 500) {
-    reply.log.error({ err: error }, 'technician API failed');
-    return reply.code(500).send({ code: 'INTERNAL', message: 'the gateway failed to answer; see its log' });
-  }
-  return reply.code(status).send({ code: error.code ?? 'BAD_REQUEST', message: error.message });
-}

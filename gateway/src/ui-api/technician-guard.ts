@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from 'better-sqlite3';
 import type { Technician } from './technician-accounts.js';
 import { findSession, SESSION_COOKIE } from './technician-sessions.js';
-import { TechnicianApiError } from './technician-errors.js';
+import { GatewayError } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,7 +22,7 @@ export type StateChangeBody = 'application/json' | 'application/octet-stream';
 export function requireJsonForStateChange(request: FastifyRequest, body: StateChangeBody = 'application/json'): void {
   if (SAFE_METHODS.has(request.method)) return;
   const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== body) throw new TechnicianApiError('JSON_REQUIRED', 415, `state changes must be sent as ${body}`);
+  if (type !== body) throw new GatewayError('JSON_REQUIRED', `state changes must be sent as ${body}`);
 }
 
 /** A websocket opened from another origin must not ride on the technician's cookie. */
@@ -30,7 +30,7 @@ function requireSameOrigin(request: FastifyRequest): void {
   const origin = request.headers.origin;
   if (origin === undefined) return;
   if (!URL.canParse(origin) || new URL(origin).host !== request.headers.host) {
-    throw new TechnicianApiError('CROSS_ORIGIN', 403, 'cross-origin requests are refused');
+    throw new GatewayError('CROSS_ORIGIN', 'cross-origin requests are refused');
   }
 }
 
@@ -38,7 +38,7 @@ function requireSameOrigin(request: FastifyRequest): void {
 export function technicianGuard(db: Database, body?: StateChangeBody) {
   return async function requireTechnician(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const technician = findSession(db, request.cookies[SESSION_COOKIE]);
-    if (!technician) throw new TechnicianApiError('NOT_SIGNED_IN', 401, 'sign in first');
+    if (!technician) throw new GatewayError('NOT_SIGNED_IN', 'sign in first');
     requireSameOrigin(request);
     requireJsonForStateChange(request, body);
     request.technician = technician;

@@ -1,7 +1,7 @@
 import { newId, type CommandResult } from '@tusafishe/protocol';
 import type { GatewayEvents } from '../events.js';
 import type { TechnicianGateway } from './kiosk-port.js';
-import { TechnicianApiError } from './technician-errors.js';
+import { GatewayError } from '../errors.js';
 
 /** How long after the valve closes the dispenser's result may take to arrive. */
 const RESULT_GRACE_MS = 5000;
@@ -16,9 +16,7 @@ function commandResult(events: GatewayEvents, commandId: string, timeoutMs: numb
     };
     const timer = setTimeout(() => {
       events.off('command-result', listener);
-      reject(
-        new TechnicianApiError('DISPENSER_SILENT', 504, 'the dispenser did not report the valve test; is it online?'),
-      );
+      reject(new GatewayError('DISPENSER_SILENT', 'the dispenser did not report the valve test; is it online?'));
     }, timeoutMs);
     events.on('command-result', listener);
   });

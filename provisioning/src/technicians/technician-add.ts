@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { TechnicianApiError, createTechnician, MIN_PASSWORD_LENGTH, Store } from '@tusafishe/gateway/provisioning';
+import { GatewayError, createTechnician, MIN_PASSWORD_LENGTH, Store } from '@tusafishe/gateway/provisioning';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
 import { promptPassword, readPasswordFromStdin } from './password-input.js';
@@ -34,7 +34,7 @@ export const technicianAdd = defineCommand({
     try {
       await createTechnician(store.db, input.username, password);
     } catch (error) {
-      if (error instanceof TechnicianApiError)
+      if (error instanceof GatewayError)
         throw new ProvisioningError('TECHNICIAN_REFUSED', `${error.message}: nothing changed`);
       throw error;
     } finally {

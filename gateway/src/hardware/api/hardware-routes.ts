@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyReply, onRequestHookHandler } from 'fastify';
+import type { FastifyReply, onRequestHookHandler } from 'fastify';
 import { type FastifyPluginAsyncZod, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import * as z from 'zod';
+import { answerError } from '../../http/answer-error.js';
 import type { HardwareSnapshot } from '../hardware-snapshot.js';
 import type { ReadingPoint, SeriesQuery } from '../readings/readings-store.js';
 
@@ -189,14 +190,4 @@ export const hardwareRoutes: FastifyPluginAsyncZod<{
 
 function badRequest(reply: FastifyReply, message: string) {
   return reply.code(400).send({ code: 'INVALID_QUERY', message });
-}
-
-/** Errors (a guard's refusal included) leave as `{ code, message }`; `status` wins over `statusCode`. */
-function answerError(error: FastifyError & { status?: number }, _request: unknown, reply: FastifyReply) {
-  const status = error.status ?? error.statusCode ?? 500;
-  if (status >= 500) {
-    reply.log.error({ err: error }, 'hardware API failed');
-    return reply.code(500).send({ code: 'INTERNAL', message: 'the gateway failed to answer; see its log' });
-  }
-  return reply.code(status).send({ code: error.code ?? 'BAD_REQUEST', message: error.message });
 }
