@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectValue, WAIT } from './test-support/expect-value.js';
 import { startGateway, type RunningGateway } from '../gateway.js';
+import { GatewayError } from '../errors.js';
 import { attachKioskHardware } from './attach-hardware.js';
 import type { KioskHardware } from './kiosk-hardware.js';
 import { socatAvailable } from './serial/pty-pair.js';
@@ -38,8 +39,7 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
               isCloudReachable: () => true,
               // Stands in for the technician API's session guard.
               onRequest: async (request) => {
-                if (request.headers['x-technician'] !== 'yes')
-                  throw Object.assign(new Error('sign in first'), { code: 'NOT_SIGNED_IN', status: 401 });
+                if (request.headers['x-technician'] !== 'yes') throw new GatewayError('NOT_SIGNED_IN', 'sign in first');
               },
             },
           )) ?? undefined;
