@@ -80,6 +80,8 @@ export class SmsOutbox implements SmsSender {
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt = Number.POSITIVE_INFINITY;
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
   private readonly leaseMs: number;
@@ -118,6 +120,7 @@ export class SmsOutbox implements SmsSender {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     await this.running?.catch(() => undefined);
   }
 
@@ -173,7 +176,21 @@ export class SmsOutbox implements SmsSender {
       [row.id, delivery.outcome === 'rejected' ? 'rejected' : 'queued', delivery.detail.slice(0, 200), retryInMs],
     );
     this.log.warn({ smsId: row.id, outcome: delivery.outcome, detail: delivery.detail }, 'SMS not accepted');
+    if (delivery.outcome === 'retry') this.retryIn(retryInMs);
     return false;
+  }
+
+  /** Wakes up when the earliest retry is due, not at the next tick of the periodic sweep. */
+  private retryIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.stopped || at >= this.retryAt) return;
+    clearTimeout(this.retryTimer);
+    this.retryAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryAt = Number.POSITIVE_INFINITY;
+      this.nudge();
+    }, ms);
+    this.retryTimer.unref();
   }
 }
 
