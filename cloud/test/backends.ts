@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { CloudOptions } from '../src/cloud.js';
+import { startCloud, type CloudOptions, type RunningCloud } from '../src/cloud.js';
 
 /** A database the suite runs against: PGlite always, the PostgreSQL server when TEST_DATABASE_URL is set. */
 export interface Backend {
@@ -33,4 +33,18 @@ export function backends(): Backend[] {
     });
   }
   return list;
+}
+
+/**
+ * A cloud on a fresh database of `backend`, as the suite's tests start it: a free port, no
+ * logging, no background status polling (tests drive it). `options` adds to or replaces these.
+ */
+export function startTestCloud(backend: Backend, options: CloudOptions = {}): Promise<RunningCloud> {
+  return startCloud({ ...backend.fresh(), port: 0, logger: false, providers: { statusPollIntervalMs: 0 }, ...options });
+}
+
+/** Closes a cloud from `startTestCloud` (if it started) and drops its database. */
+export async function stopTestCloud(cloud: RunningCloud | undefined, backend: Backend): Promise<void> {
+  await cloud?.close();
+  await backend.cleanup();
 }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@tusafishe/protocol';
 import { pino } from 'pino';
-import { startCloud, type RunningCloud } from '../src/cloud.js';
+import type { RunningCloud } from '../src/cloud.js';
 import { createCustomer, findCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { loggerOptions } from '../src/logger.js';
-import { backends } from './backends.js';
+import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { dial, postForm } from './africas-talking.js';
 import { kioskClient } from './kiosk-client.js';
 
@@ -22,22 +22,16 @@ describe.each(backends())('the cloud fails closed, on $name', (backend) => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    cloud = await startCloud({
-      ...backend.fresh(),
-      port: 0,
+    cloud = await startTestCloud(backend, {
       logger: pino(loggerOptions('info'), { write: (line: string) => void lines.push(line) }),
       adminToken: ADMIN,
       webhookSecret: HOOK,
       authFailures: { max: 3, windowMs: 600_000 },
       pinLockout: { maxFailures: 4, lockoutMs: 900_000 },
-      providers: { statusPollIntervalMs: 0 },
     });
     kiosk = await createKiosk(cloud.db, { kioskId: 'KIOSK-F' });
   });
-  afterAll(async () => {
-    await cloud?.close();
-    await backend.cleanup();
-  });
+  afterAll(() => stopTestCloud(cloud, backend));
 
   const admin = (token: string, forwardedFor?: string) =>
     fetch(`${cloud.url}/admin/negative-balances`, {
@@ -112,21 +106,14 @@ describe.each(backends())('the cloud fails closed, on $name', (backend) => {
 describe.each(backends())('per-phone and per-proxy keys, on $name', (backend) => {
   let cloud: RunningCloud;
   beforeAll(async () => {
-    cloud = await startCloud({
-      ...backend.fresh(),
-      port: 0,
-      logger: false,
+    cloud = await startTestCloud(backend, {
       trustedProxies: ['127.0.0.1'],
       authFailures: { max: 2, windowMs: 600_000 },
       adminToken: ADMIN,
       rateLimits: { requestsPerPhonePerMinute: 3 },
-      providers: { statusPollIntervalMs: 0 },
     });
   });
-  afterAll(async () => {
-    await cloud?.close();
-    await backend.cleanup();
-  });
+  afterAll(() => stopTestCloud(cloud, backend));
 
   it('limits a phone however its number is written', async () => {
     const number = phone();

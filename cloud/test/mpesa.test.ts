@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloud, type RunningCloud } from '../src/cloud.js';
+import type { RunningCloud } from '../src/cloud.js';
 import { findCustomerByPhone } from '../src/customers/customers.js';
 import { callbackToken } from '../src/http/webhook-secret.js';
 import { createKiosk } from '../src/kiosks/kiosks.js';
@@ -8,7 +8,7 @@ import { darajaTimestamp } from '../src/payments/mpesa.js';
 import { MPESA_SIMULATOR_CREDENTIALS } from '../src/payments/simulators/mpesa-simulator.js';
 import type { SimulatedPayment } from '../src/payments/simulators/simulated-payments.js';
 import { readOutbox } from '../src/sms/sender.js';
-import { backends } from './backends.js';
+import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { dial } from './africas-talking.js';
 import { kioskClient } from './kiosk-client.js';
 
@@ -21,19 +21,12 @@ describe.each(backends())('M-Pesa on $name', (backend) => {
   let cloud: RunningCloud;
 
   beforeAll(async () => {
-    cloud = await startCloud({
-      ...backend.fresh(),
-      port: 0,
-      logger: false,
+    cloud = await startTestCloud(backend, {
       webhookSecret: SECRET,
       simulators: {},
-      providers: { statusPollIntervalMs: 0 },
     });
   });
-  afterAll(async () => {
-    await cloud?.close();
-    await backend.cleanup();
-  });
+  afterAll(() => stopTestCloud(cloud, backend));
 
   const ussd = (phone: string, inputs: string[], networkCode = SAFARICOM): Promise<string[]> =>
     dial(cloud.url, phone, inputs, networkCode, `?token=${SECRET}`);

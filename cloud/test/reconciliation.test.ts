@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TIME_ZONE } from '@tusafishe/protocol';
-import { startCloud, type RunningCloud } from '../src/cloud.js';
+import type { RunningCloud } from '../src/cloud.js';
 import { createCustomer, findCustomer } from '../src/customers/customers.js';
 import type { Reconciliation } from '../src/payments/reconciliation.js';
-import { backends } from './backends.js';
+import { backends, startTestCloud, stopTestCloud } from './backends.js';
 
 const TOKEN = 'reconciliation-operator-token';
 let seq = 0;
@@ -13,19 +13,12 @@ const today = (): string => new Intl.DateTimeFormat('en-CA', { timeZone: DEFAULT
 describe.each(backends())('daily reconciliation on $name', (backend) => {
   let cloud: RunningCloud;
   beforeAll(async () => {
-    cloud = await startCloud({
-      ...backend.fresh(),
-      port: 0,
-      logger: false,
+    cloud = await startTestCloud(backend, {
       adminToken: TOKEN,
       simulators: {},
-      providers: { statusPollIntervalMs: 0 },
     });
   });
-  afterAll(async () => {
-    await cloud?.close();
-    await backend.cleanup();
-  });
+  afterAll(() => stopTestCloud(cloud, backend));
   const reconcile = (body: Record<string, unknown>, query = '') =>
     fetch(`${cloud.url}/admin/payments/reconcile${query}`, {
       method: 'POST',
