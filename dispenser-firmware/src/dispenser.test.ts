@@ -46,7 +46,7 @@ describe('dispenser state machine', () => {
     });
     expect(JSON.parse(hal.mqtt.options!.will.payload)).toEqual({ online: false });
     expect(hal.mqtt.subscriptions.sort()).toEqual(
-      ['auth/response', 'command', 'config', 'session/ack'].map((l) => `tusafishe/v1/d/D1/${l}`),
+      ['auth/response', 'command', 'config', 'session/ack', 'token/response'].map((l) => `tusafishe/v1/d/D1/${l}`),
     );
     expect(hal.lastSent('status')).toMatchObject({ online: true });
     expect(hal.mqtt.published.find((p) => p.topic.endsWith('/status'))?.retain).toBe(true);

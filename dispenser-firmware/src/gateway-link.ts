@@ -13,12 +13,14 @@ import {
   type Heartbeat,
   type SessionComplete,
   type SessionProgress,
+  type TokenRequest,
 } from '@tusafishe/protocol';
 import {
   checkAuthResponse,
   checkDispenserCommand,
   checkDispenserConfig,
   checkSessionAnswer,
+  checkTokenResponse,
 } from '@tusafishe/protocol/dispenser';
 import type { MqttLink } from './hal.js';
 import type { DispenserIdentity } from './firmware-settings.js';
@@ -29,6 +31,7 @@ const INBOUND = {
   'session/ack': checkSessionAnswer,
   config: checkDispenserConfig,
   command: checkDispenserCommand,
+  'token/response': checkTokenResponse,
 } as const satisfies Record<DispenserInboundLeaf, Check<unknown>>;
 
 /** What the dispenser sends: serialised only (the gateway validates), so the device never builds these schemas. */
@@ -39,6 +42,7 @@ interface Outbound {
   heartbeat: Heartbeat;
   status: DispenserStatus;
   'command/result': CommandResult;
+  'token/request': TokenRequest;
 }
 
 /** Progress and heartbeats are informational (QoS 0); the rest is the dispense flow (QoS 1). */
@@ -49,6 +53,7 @@ const QOS: Record<DispenserOutboundLeaf, 0 | 1> = {
   heartbeat: 0,
   status: DISPENSE_QOS,
   'command/result': DISPENSE_QOS,
+  'token/request': DISPENSE_QOS,
 };
 
 type Checked<C> = C extends Check<infer T> ? T : never;

@@ -18,6 +18,20 @@ export const CustomerUsage = z.object({
 export type CustomerUsage = z.infer<typeof CustomerUsage>;
 
 /**
+ * What a gateway needs to verify the customer's keypad tokens offline (keypad-token.ts). Absent
+ * from an older cloud, and for a customer who never had a token: no token is accepted then.
+ */
+export const CustomerTokens = z.object({
+  /** The customer's token key (32 bytes, base64url). A secret: never logged, never shown to technicians. */
+  token_key: z.optional(z.nullable(z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)))),
+  /** The highest token counter the cloud has issued: every top-up with a token up to it is in `balance_ml`. */
+  token_counter: z.optional(z.int().check(z.minimum(0), z.maximum(2 ** 32 - 1))),
+  /** Counters of tokens an operator cancelled, newest first (at most 32: older ones are long in the balance). */
+  tokens_void: z.optional(z.array(z.int().check(z.minimum(1))).check(z.maxLength(32))),
+});
+export type CustomerTokens = z.infer<typeof CustomerTokens>;
+
+/**
  * A customer as the cloud publishes it to gateways. Profile fields are owned by the
  * cloud (ARCHITECTURE §3); `balance_ml` is the cloud's merged balance at `version`.
  */
@@ -38,5 +52,6 @@ export const CustomerRecord = z.object({
   /** Cloud change sequence; a gateway keeps the highest it has applied. */
   version: z.int().check(z.minimum(0)),
   ...CustomerUsage.shape,
+  ...CustomerTokens.shape,
 });
 export type CustomerRecord = z.infer<typeof CustomerRecord>;

@@ -8,9 +8,18 @@ import {
   checkDispenserConfig,
   checkSessionAnswer,
   checkSessionComplete,
+  checkTokenResponse,
 } from './dispenser-checks.js';
 import type { Check } from './codec.js';
-import { AuthResponse, DispenserCommand, DispenserConfig, SessionAnswer, SessionComplete } from './messages.js';
+import { TOKEN_OUTCOME_CODES } from './keypad-token-format.js';
+import {
+  AuthResponse,
+  DispenserCommand,
+  DispenserConfig,
+  SessionAnswer,
+  SessionComplete,
+  TokenResponse,
+} from './messages.js';
 import { SESSION_END_REASONS, SESSION_REFUSALS } from './wire-values.js';
 
 /*
@@ -35,7 +44,16 @@ const INTERESTING: unknown[] = [
   ...['http://10.0.0.1:8080/firmware/x.bin', 'https://[fe80::1]/f', 'http://gw', 'ftp://gw/x', 'http://', 'http://a b'],
   ...[`http://gw/${'a'.repeat(502)}`, `http://gw/${'a'.repeat(503)}`, hex64, hex64.toUpperCase(), hex64.slice(1)],
   ...[`${'A'.repeat(86)}==`, `${'A'.repeat(86)}=`, 'v1.2.3'],
-  ...[...DENIAL_CODES, 'wrong_pin', ...SESSION_END_REASONS, ...SESSION_REFUSALS, 'valve_test', 'reboot', 'ota'],
+  ...[
+    ...DENIAL_CODES,
+    ...TOKEN_OUTCOME_CODES,
+    'wrong_pin',
+    ...SESSION_END_REASONS,
+    ...SESSION_REFUSALS,
+    'valve_test',
+    'reboot',
+    'ota',
+  ],
   ...[[1000], [1, 100_000], [1000, 1000, 1000, 1000], [1000, 1000, 1000, 1000, 1000], [0], ['1000'], [1.5], [null]],
 ];
 
@@ -97,6 +115,15 @@ const cases: { name: string; schema: z.ZodMiniType; check: Check<unknown>; valid
     schema: SessionComplete,
     check: checkSessionComplete,
     valid: [{ session_id: id, request_id: id, delivered_ml: 1000, pulses: 450, end_reason: 'power_loss', ended_at: 1 }],
+  },
+  {
+    name: 'TokenResponse',
+    schema: TokenResponse,
+    check: checkTokenResponse,
+    valid: [
+      { request_id: id, outcome: 'ADDED', message: 'Credit added', credit_ml: 100_000, balance_ml: -5 },
+      { request_id: id, outcome: 'WRONG_TOKEN', message: 'Wrong token', attempts_left: 0 },
+    ],
   },
 ];
 

@@ -1,7 +1,15 @@
 import type { Check } from './codec.js';
 import { DENIAL_CODES } from './denial-reasons.js';
 import { FIRMWARE_COUNTER_MAX, FIRMWARE_SIGNATURE_PATTERN } from './firmware-signature.js';
-import type { AuthResponse, DispenserCommand, DispenserConfig, SessionAnswer, SessionComplete } from './messages.js';
+import { TOKEN_OUTCOME_CODES } from './keypad-token-format.js';
+import type {
+  AuthResponse,
+  DispenserCommand,
+  DispenserConfig,
+  SessionAnswer,
+  SessionComplete,
+  TokenResponse,
+} from './messages.js';
 import { HTTP_URL_PATTERN, SESSION_END_REASONS, SESSION_REFUSALS, SHA256_HEX_PATTERN } from './wire-values.js';
 
 /*
@@ -182,5 +190,18 @@ export const checkSessionComplete = checked((json): SessionComplete => {
     pulses: readInt(m.pulses, 'pulses', 0),
     end_reason: readOneOf(m.end_reason, 'end_reason', SESSION_END_REASONS),
     ended_at: readInt(m.ended_at, 'ended_at', 0),
+  };
+});
+
+/** Gateway → dispenser on `token/response` (`TokenResponse`). */
+export const checkTokenResponse = checked((json): TokenResponse => {
+  const m = readFields(json);
+  return {
+    request_id: readUuid(m.request_id, 'request_id'),
+    outcome: readOneOf(m.outcome, 'outcome', TOKEN_OUTCOME_CODES),
+    message: readText(m.message, 'message', 20),
+    ...(m.credit_ml === undefined ? {} : { credit_ml: millilitres(m.credit_ml, 'credit_ml') }),
+    ...(m.balance_ml === undefined ? {} : { balance_ml: readInt(m.balance_ml, 'balance_ml') }),
+    ...(m.attempts_left === undefined ? {} : { attempts_left: readInt(m.attempts_left, 'attempts_left', 0) }),
   };
 });

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { TOKEN_PATTERN } from './keypad-token-format.js';
 import { DispenseMillilitres, EpochMs, Id, Millilitres, PhoneInput, Pin } from './schema-parts.js';
 
 /*
@@ -53,3 +54,11 @@ export const CommandResult = z.object({
   pulses: z.optional(z.int().check(z.minimum(0))),
 });
 export type CommandResult = z.infer<typeof CommandResult>;
+
+/** Dispenser → gateway on `token/request`: a keypad token typed for the customer with this phone. */
+export const TokenRequest = z.object({
+  request_id: Id,
+  phone: PhoneInput,
+  token: z.string().check(z.regex(TOKEN_PATTERN)),
+});
+export type TokenRequest = z.infer<typeof TokenRequest>;

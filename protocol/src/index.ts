@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './schema-parts.js';
 export * from './wire-values.js';
+export * from './keypad-token-format.js';
 export * from './messages.js';
 export * from './firmware-signature.js';
 export * from './dispenser-reports.js';

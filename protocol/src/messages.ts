@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { DENIAL_CODES } from './denial-reasons.js';
 import { FIRMWARE_SIGNATURE_PATTERN } from './firmware-signature.js';
+import { TOKEN_OUTCOME_CODES } from './keypad-token-format.js';
 import { DispenseMillilitres, EpochMs, FirmwareCounter, Id, KioskId, Millilitres } from './schema-parts.js';
 import { HTTP_URL_PATTERN, SESSION_END_REASONS, SESSION_REFUSALS, SHA256_HEX_PATTERN } from './wire-values.js';
 
@@ -97,3 +98,18 @@ export const DispenserCommand = z.discriminatedUnion('type', [
   }),
 ]);
 export type DispenserCommand = z.infer<typeof DispenserCommand>;
+
+/** Gateway → dispenser on `token/response`. */
+export const TokenResponse = z.object({
+  request_id: Id,
+  outcome: z.enum(TOKEN_OUTCOME_CODES),
+  /** LCD text for the outcome (≤ 20 characters). */
+  message: z.string().check(z.maxLength(20)),
+  /** mL the token added (ADDED) or stands for (ALREADY_ADDED, USED). */
+  credit_ml: z.optional(Millilitres),
+  /** The customer's balance now, for the LCD. */
+  balance_ml: z.optional(z.int()),
+  /** WRONG_TOKEN: wrong tokens left before this customer is locked out. */
+  attempts_left: z.optional(z.int().check(z.minimum(0))),
+});
+export type TokenResponse = z.infer<typeof TokenResponse>;

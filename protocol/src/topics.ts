@@ -12,10 +12,11 @@ export const DISPENSER_PUBLISHES = [
   'heartbeat',
   'status',
   'command/result',
+  'token/request',
 ] as const;
 
 /** Leaves a dispenser subscribes to (gateway → dispenser). */
-export const DISPENSER_SUBSCRIBES = ['auth/response', 'session/ack', 'config', 'command'] as const;
+export const DISPENSER_SUBSCRIBES = ['auth/response', 'session/ack', 'config', 'command', 'token/response'] as const;
 
 export type DispenserOutboundLeaf = (typeof DISPENSER_PUBLISHES)[number];
 export type DispenserInboundLeaf = (typeof DISPENSER_SUBSCRIBES)[number];
