@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { attachSync } from '@tusafishe/gateway';
+import { SyncExtension } from '@tusafishe/gateway';
 import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
 import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
@@ -24,7 +24,7 @@ describe.each(backends())('a daily limit across kiosks on $name', (backend) => {
     const { secret } = await createKiosk(cloud.db, { kioskId });
     const gateway = await startTestGateway({
       kioskId,
-      setup: async (core) => void (await attachSync(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret })),
+      extensions: (core) => [new SyncExtension(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret })],
     });
     gateways.push(gateway);
     const dispenser = await TestDispenser.connect(gateway, 'D1');

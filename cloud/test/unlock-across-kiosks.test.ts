@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachSync, createTechnician, technicianApi } from '@tusafishe/gateway';
+import { createTechnician, SyncExtension, technicianApi } from '@tusafishe/gateway';
 import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
 import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
@@ -29,10 +29,11 @@ describe.each(backends())('a technician unlock across kiosks on $name', (backend
     const { secret } = await createKiosk(cloud.db, { kioskId });
     const gateway = await startTestGateway({
       kioskId,
-      setup: async (core) => {
-        const sync = await attachSync(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret });
+      extensions: async (core) => {
+        const sync = new SyncExtension(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret });
         await createTechnician(core.store.db, TECHNICIAN.username, TECHNICIAN.password);
         await core.http.register(technicianApi, { gateway: core, sync });
+        return [sync];
       },
     });
     gateways.push(gateway);

@@ -22,13 +22,16 @@ export class KioskHarness {
     readonly engine: FirmwareEngine,
   ) {}
 
-  /** `setup` adds gateway parts (e.g. the firmware routes) as `startGateway`'s hook does. */
-  static async start(setup?: GatewayOptions['setup'], engine: FirmwareEngine = 'node'): Promise<KioskHarness> {
+  /** `extensions` adds gateway parts (e.g. firmware updates) as `startGateway`'s option does. */
+  static async start(
+    extensions?: GatewayOptions['extensions'],
+    engine: FirmwareEngine = 'node',
+  ): Promise<KioskHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'tusafishe-fw-'));
     const gateway = await startTestGateway({
       dataDir: join(dir, 'gateway'),
       keepDataDir: true,
-      ...(setup ? { setup } : {}),
+      ...(extensions ? { extensions } : {}),
     });
     return new KioskHarness(gateway, dir, engine);
   }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId, type CommandResult } from '@tusafishe/protocol';
 import { generateReleaseKey, signFirmware } from '@tusafishe/protocol/signed-firmware';
-import { startFirmwareUpdates, type FirmwareUpdates, technicianApi } from '@tusafishe/gateway';
+import { firmwareExtension, type FirmwareUpdates, technicianApi } from '@tusafishe/gateway';
 import { FIRMWARE_VERSION } from '../src/firmware-settings.js';
 import type { FirmwareEngine } from '../src/host/simulated-dispenser.js';
 import { KioskHarness, eventually } from './kiosk-harness.js';
@@ -49,8 +49,10 @@ export function otaScenarios(engine: FirmwareEngine): void {
   describe(`firmware (on ${engine}) update over the air`, () => {
     beforeEach(async () => {
       kiosk = await KioskHarness.start(async (core) => {
-        firmware = startFirmwareUpdates(core, { FIRMWARE_PUBLIC_KEY: RELEASE.publicKey });
+        const extension = firmwareExtension(core, { FIRMWARE_PUBLIC_KEY: RELEASE.publicKey });
+        firmware = extension;
         await core.http.register(technicianApi, { gateway: core, firmware });
+        return [extension];
       }, engine);
     });
     afterEach(async () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachKioskExtensions } from '@tusafishe/gateway';
+import { kioskExtensions } from '@tusafishe/gateway';
 import { demoPassword, startTestGateway, type TestGateway } from '@tusafishe/gateway/testing';
 import { startSimulatedDispenser, type SimulatedDispenser } from '../src/host/index.js';
 
@@ -66,12 +66,12 @@ describe('TLS on the kiosk networks', () => {
     ]);
     gateway = await startTestGateway({
       tls: { cert, key, mqttsPort: 0 },
-      setup: async (core) =>
-        void (await attachKioskExtensions(core, {
+      extensions: (core) =>
+        kioskExtensions(core, {
           HW_MODE: 'off',
           TECHNICIAN_USERNAME: TECHNICIAN.username,
           TECHNICIAN_PASSWORD: TECHNICIAN.password,
-        })),
+        }),
     });
   }, 60_000);
   afterAll(async () => {

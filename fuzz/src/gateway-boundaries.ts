@@ -13,7 +13,7 @@ import {
   SessionAck,
 } from '@tusafishe/protocol';
 import { startGateway, type RunningGateway } from '@tusafishe/gateway';
-import { attachKioskExtensions } from '@tusafishe/gateway';
+import { kioskExtensions } from '@tusafishe/gateway';
 import { anyJson, number, recordOf, text } from './inputs.js';
 import { crash, fail, newTally, serverError, type Boundary } from './tally.js';
 
@@ -36,14 +36,13 @@ async function startFuzzGateway(): Promise<GatewayUnderFuzz> {
     seedDemo: true,
     logger: pino({ level: 'silent' }),
     settings: { pinMaxFailures: 20, httpRateLimitPerMinute: 1e9 },
-    setup: async (core) => {
-      core.store.setLastCloudContact(Date.now());
-      await attachKioskExtensions(core, {
+    setup: (core) => core.store.setLastCloudContact(Date.now()),
+    extensions: (core) =>
+      kioskExtensions(core, {
         HW_MODE: 'simulated',
         TECHNICIAN_USERNAME: TECHNICIAN.username,
         TECHNICIAN_PASSWORD: TECHNICIAN.password,
-      });
-    },
+      }),
   });
   return {
     gateway,

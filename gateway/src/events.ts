@@ -66,6 +66,15 @@ export interface GatewayEventMap {
   'command-result': [{ dispenser_id: string; result: CommandResult; at: number }];
 }
 
+type Listener<K extends keyof GatewayEventMap> = (...args: GatewayEventMap[K]) => void;
+
+/** Listeners one owner adds and removes together (`GatewayEvents.scope()`). */
+export interface EventScope {
+  on<K extends keyof GatewayEventMap>(event: K, listener: Listener<K>): void;
+  /** Removes every listener added through this scope. */
+  dispose(): void;
+}
+
 /**
  * Live feed for the UI and other modules. A listener that throws is reported to
  * `onListenerError` (the gateway logs it) and the other listeners still run: the feed
@@ -87,5 +96,19 @@ export class GatewayEvents extends EventEmitter<GatewayEventMap> {
       }
     }
     return listeners.length > 0;
+  }
+
+  /** A set of subscriptions for one owner (an extension), all removed by `dispose()` (at its stop). */
+  scope(): EventScope {
+    const added: (() => void)[] = [];
+    return {
+      on: (event, listener) => {
+        this.on(event as keyof GatewayEventMap, listener as Listener<keyof GatewayEventMap>);
+        added.push(() => this.off(event as keyof GatewayEventMap, listener as Listener<keyof GatewayEventMap>));
+      },
+      dispose: () => {
+        for (const remove of added.splice(0)) remove();
+      },
+    };
   }
 }

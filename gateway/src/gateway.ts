@@ -8,6 +8,7 @@ import { DispenserLink } from './broker/dispenser-link.js';
 import { DispenseFlow } from './dispense/dispense-flow.js';
 import { Interlocks } from './dispense/interlocks.js';
 import { GatewayError } from './errors.js';
+import { ExtensionController, type GatewayExtension } from './extension.js';
 import { GatewayEvents } from './events.js';
 import { registerDispenseVerification, type LegacyVerificationAccess } from './http/dispense-verification.js';
 import { registerHealth } from './http/health.js';
@@ -48,6 +49,11 @@ export interface GatewayOptions {
    * `gateway.http`, authenticators on `gateway.broker.authorizer`, interlocks, listeners.
    */
   setup?: (gateway: GatewayCore) => void | Promise<void>;
+  /**
+   * Builds the gateway's extensions once `setup` has run (e.g. `kioskExtensions`); they are
+   * started in order before HTTP listens and stopped in reverse when the gateway closes.
+   */
+  extensions?: (gateway: GatewayCore) => readonly GatewayExtension[] | Promise<readonly GatewayExtension[]>;
 }
 
 /** The composed gateway before it listens on HTTP. */
@@ -80,10 +86,13 @@ export interface RunningGateway extends GatewayCore {
   /** MQTT over TLS, when the gateway has a certificate; else null. */
   mqttsPort: number | null;
   httpPort: number;
+  /** The running extensions: `list`, and `stop()`/`start()` (close stops them too). */
+  extensions: ExtensionController;
   close(): Promise<void>;
 }
 
-function countOutcomes(events: GatewayEvents, metrics: Registry): void {
+/** Counts outcomes on `/metrics`; the returned function removes its listeners. */
+function countOutcomes(events: GatewayEvents, metrics: Registry): () => void {
   const authorisations = new Counter({
     name: 'tusafishe_authorisations_total',
     help: 'Authorisation requests answered, by result',
@@ -95,10 +104,12 @@ function countOutcomes(events: GatewayEvents, metrics: Registry): void {
     help: 'Water recorded as dispensed, mL',
     registers: [metrics],
   });
-  events.on('authorisation', (o) => {
+  const listeners = events.scope();
+  listeners.on('authorisation', (o) => {
     if (!o.repeat) authorisations.inc({ result: o.approved ? 'approved' : (o.reason ?? 'denied') });
   });
-  events.on('dispense-recorded', (d) => dispensed.inc(-d.event.amount_ml));
+  listeners.on('dispense-recorded', (d) => dispensed.inc(-d.event.amount_ml));
+  return listeners.dispose;
 }
 
 /** Forgets authorisation decisions older than the retention, so guessing cannot fill the disk. */
@@ -141,7 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const events = new GatewayEvents((error, event) => logger.error({ err: error, event }, 'event listener failed'));
     const interlocks = new Interlocks();
     const metrics = new Registry();
-    countOutcomes(events, metrics);
+    closers.push(countOutcomes(events, metrics));
     const broker = await Broker.start({
       host: mqttHost,
       ...(options.tls ? { tls: options.tls } : {}),
@@ -164,6 +175,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       rateLimitPerMinute: settings.httpRateLimitPerMinute,
       ...(options.tls ? { tls: options.tls } : {}),
     });
+    // Closers run in reverse: extensions stop once HTTP has closed, before the broker and the store.
+    const extensions = new ExtensionController(logger);
+    closers.push(() => extensions.stop());
     closers.push(() => http.close());
     registerHealth(http, { kioskId, store, broker });
     if (options.legacyVerification) {
@@ -208,6 +222,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     };
     await options.setup?.(core);
+    extensions.add(...((await options.extensions?.(core)) ?? []));
+    await extensions.start();
     await http.listen({ host: httpHost, port: options.httpPort ?? 8080 });
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : 0;
@@ -215,7 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       { kiosk_id: kioskId, mqtt_port: broker.port, mqtts_port: broker.tlsPort, http_port: httpPort, data_dir: dataDir },
       'gateway listening',
     );
-    return { ...core, mqttPort: broker.port, mqttsPort: broker.tlsPort, httpPort, close: closeAll };
+    return { ...core, mqttPort: broker.port, mqttsPort: broker.tlsPort, httpPort, extensions, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

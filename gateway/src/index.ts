@@ -3,12 +3,13 @@
  * end-to-end test): start a gateway, attach its extensions, read its store.
  */
 export { startGateway, type GatewayCore, type GatewayOptions, type RunningGateway } from './gateway.js';
-export { attachKioskExtensions, type KioskExtensions } from './kiosk-extensions.js';
-export { attachSync } from './sync/attach-sync.js';
+export type { GatewayExtension } from './extension.js';
+export { kioskExtensions } from './kiosk-extensions.js';
+export { SyncExtension } from './sync/sync-extension.js';
 export { startSync } from './sync/sync.js';
 export type { SyncStatus } from './sync/sync-status.js';
 export { startKioskHardware, type KioskHardware } from './hardware/kiosk-hardware.js';
-export { startFirmwareUpdates } from './firmware/firmware-updates.js';
+export { firmwareExtension } from './firmware/firmware-extension.js';
 export type { FirmwareUpdates } from './firmware/firmware-routes.js';
 export { technicianApi } from './ui-api/technician-api.js';
 export { createTechnician } from './ui-api/technician-accounts.js';

@@ -1,53 +1,45 @@
 import fastifyCookie from '@fastify/cookie';
 import { resolve } from 'node:path';
+import type { GatewayExtension } from './extension.js';
+import { firmwareExtension } from './firmware/firmware-extension.js';
 import type { GatewayCore } from './gateway.js';
-import { startFirmwareUpdates } from './firmware/firmware-updates.js';
-import { attachKioskHardware } from './hardware/attach-hardware.js';
+import { HardwareExtension } from './hardware/hardware-extension.js';
 import type { LogSource } from './log-ring.js';
-import { attachDailyBackups } from './store/attach-backups.js';
-import type { KioskHardware } from './hardware/kiosk-hardware.js';
-import { attachSync } from './sync/attach-sync.js';
-import type { SyncWorker } from './sync/sync.js';
-import { registerOpenApi, technicianApi } from './ui-api/technician-api.js';
-import { provisionTechnicianFromEnv } from './ui-api/technician-config.js';
+import { backupExtension } from './store/backup-extension.js';
+import { SyncExtension } from './sync/sync-extension.js';
+import { registerOpenApi } from './ui-api/technician-api.js';
+import { technicianExtension } from './ui-api/technician-extension.js';
 import { technicianGuard } from './ui-api/technician-guard.js';
 
-export interface KioskExtensions {
-  sync: SyncWorker;
-  hardware: KioskHardware | null;
-}
-
 /**
- * Everything a field gateway runs beside the core, each configured from the
- * environment (balena device variables): cloud sync, kiosk hardware, and the
- * technicians' UI and API with dispenser firmware updates and, given the logger's ring, the
- * gateway's recent log. Pass as `startGateway`'s `setup`.
+ * Everything a field gateway runs beside the core, each configured from the environment
+ * (balena device variables), in start order: cloud sync, daily backups, kiosk hardware,
+ * dispenser firmware updates, and the technicians' UI and API with, given the logger's ring,
+ * the gateway's recent log. Pass as `startGateway`'s `extensions`:
+ * `extensions: (core) => kioskExtensions(core, process.env, logRing)`.
  */
-export async function attachKioskExtensions(
+export async function kioskExtensions(
   core: GatewayCore,
   env: NodeJS.ProcessEnv,
   logs?: LogSource,
-): Promise<KioskExtensions> {
+): Promise<GatewayExtension[]> {
   // At the root so the hardware routes can sit behind the technician session cookie too.
   await core.http.register(fastifyCookie);
   // Before the hardware routes, so `/api/openapi.json` documents them with the technician API.
   await registerOpenApi(core.http);
-  const sync = await attachSync(core, env);
-  attachDailyBackups(core, env);
-  const hardware = await attachKioskHardware(core, env, {
+  const sync = new SyncExtension(core, env);
+  const backups = backupExtension(core, env);
+  const hardware = await HardwareExtension.create(core, env, {
     isCloudReachable: () => sync.status().online,
     onRequest: technicianGuard(core.store.db),
   });
-  const technician = await provisionTechnicianFromEnv(core.store.db, env);
-  if (technician) core.logger.info({ username: technician }, 'technician account from the environment is ready');
-  await core.http.register(technicianApi, {
-    gateway: core,
-    secureCookie: core.https,
+  const firmware = firmwareExtension(core, env);
+  const technicians = await technicianExtension(core, env, {
     sync,
     ...(hardware ? { hardware } : {}),
-    firmware: startFirmwareUpdates(core, env),
+    firmware,
     uiDistDir: env.UI_DIST_DIR ?? resolve(import.meta.dirname, '../../ui/dist'),
     ...(logs ? { logs } : {}),
   });
-  return { sync, hardware };
+  return [sync, ...(backups ? [backups] : []), ...(hardware ? [hardware] : []), firmware, technicians];
 }

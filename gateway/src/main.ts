@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { en } from 'zod/locales';
 import { readConfig } from './config.js';
 import { startGateway } from './gateway.js';
-import { attachKioskExtensions } from './kiosk-extensions.js';
+import { kioskExtensions } from './kiosk-extensions.js';
 import { LogRing } from './log-ring.js';
 import { restorePendingBackup } from './store/backup.js';
 import { createLogger } from './logger.js';
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     settings: config.settings,
     legacyVerification: config.legacyVerification,
     logger,
-    setup: async (core) => void (await attachKioskExtensions(core, process.env, logRing)),
+    extensions: (core) => kioskExtensions(core, process.env, logRing),
   });
   if (gateway.demo) printCredentials(gateway.demo, config.dataDir);
 

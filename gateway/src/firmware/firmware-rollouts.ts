@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { newId } from '@tusafishe/protocol';
-import type { GatewayEventMap } from '../events.js';
+import type { EventScope, GatewayEventMap } from '../events.js';
 import type { TechnicianGateway } from '../ui-api/kiosk-port.js';
 import { GatewayError } from '../errors.js';
 import type { FirmwareImageRecord } from './firmware-images.js';
@@ -26,16 +26,28 @@ const UNDER_WAY: readonly RolloutState[] = ['pending', 'downloading', 'installed
  * One firmware update per dispenser, followed from the `ota` command to the reboot:
  * the dispenser's heartbeat says it is updating (downloading), its CommandResult says
  * installed or failed, and its status after the reboot carrying the new version confirms it.
+ * It follows the dispensers' reports between `listen()` and `unlisten()`.
  */
 export class FirmwareRollouts {
   readonly #db: Database;
   readonly #gateway: TechnicianGateway;
+  #listeners: EventScope | null = null;
 
   constructor(gateway: TechnicianGateway) {
     this.#gateway = gateway;
     this.#db = gateway.store.db;
-    gateway.events.on('command-result', (result) => this.#onResult(result));
-    gateway.events.on('dispenser-status', (change) => this.#onStatus(change));
+  }
+
+  listen(): void {
+    if (this.#listeners) return;
+    this.#listeners = this.#gateway.events.scope();
+    this.#listeners.on('command-result', (result) => this.#onResult(result));
+    this.#listeners.on('dispenser-status', (change) => this.#onStatus(change));
+  }
+
+  unlisten(): void {
+    this.#listeners?.dispose();
+    this.#listeners = null;
   }
 
   /** Sends the `ota` command; refused while a customer's dispense is open, offline, or already on that version. */

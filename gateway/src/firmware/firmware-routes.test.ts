@@ -8,7 +8,7 @@ import { generateReleaseKey, signFirmware } from '@tusafishe/protocol/signed-fir
 import { nextMessage, startTestGateway, TestDispenser, type TestGateway } from '../../test/fixtures.js';
 import { createTechnician } from '../ui-api/technician-accounts.js';
 import { technicianApi } from '../ui-api/technician-api.js';
-import { startFirmwareUpdates } from './firmware-updates.js';
+import { firmwareExtension } from './firmware-extension.js';
 import { MAX_IMAGE_BYTES } from './firmware-routes.js';
 
 const USERNAME = 'baraka';
@@ -41,10 +41,11 @@ describe('firmware API', () => {
 
   beforeAll(async () => {
     gateway = await startTestGateway({
-      setup: async (core) => {
+      extensions: async (core) => {
         await createTechnician(core.store.db, USERNAME, PASSWORD);
-        const firmware = startFirmwareUpdates(core, { FIRMWARE_PUBLIC_KEY: RELEASE.publicKey });
+        const firmware = firmwareExtension(core, { FIRMWARE_PUBLIC_KEY: RELEASE.publicKey });
         await core.http.register(technicianApi, { gateway: core, firmware });
+        return [firmware];
       },
     });
     app = gateway.http;

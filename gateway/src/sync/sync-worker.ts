@@ -169,7 +169,8 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
   }
 
   const nudge = (): void => wakePush?.();
-  options.events?.on('dispense-recorded', nudge);
+  const listeners = options.events?.scope();
+  listeners?.on('dispense-recorded', nudge);
   logger.info({ cloud: config.cloudUrl, kiosk: config.kioskId, longPollS }, 'sync: started');
   const loops = Promise.all([pullLoop(), pushLoop()]);
 
@@ -177,7 +178,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     status: () => readSyncStatus(store, live, options.offlineAfterMs, now()),
     nudge,
     async close() {
-      options.events?.off('dispense-recorded', nudge);
+      listeners?.dispose();
       stop.abort();
       await loops;
     },

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
 import type { Store } from '../store/store.js';
 import { readSyncConfig } from './sync-config.js';
-import { createSyncMetrics } from './sync-metrics.js';
+import { createSyncMetrics, type SyncMetrics } from './sync-metrics.js';
 import { readSyncStatus, type SyncStatus } from './sync-status.js';
 import { SyncStore } from './sync-store.js';
 import { startSyncWorker, type SyncWorker, type SyncWorkerOptions } from './sync-worker.js';
@@ -19,6 +19,8 @@ export interface StartSyncOptions {
   events?: GatewayEvents;
   /** The gateway's Prometheus registry; `tusafishe_sync_*` metrics are added to it. */
   registry?: Registry;
+  /** Or metrics already on it (a worker started again reports to the same ones). */
+  metrics?: SyncMetrics;
   /** The kiosk clock: contacts are stamped in its trusted time, and every cloud answer's `Date` anchors it. */
   clock?: KioskClock;
   /** Tests only. */
@@ -33,7 +35,7 @@ export interface StartSyncOptions {
 export function startSync(options: StartSyncOptions): SyncWorker {
   const config = readSyncConfig(options.env);
   let status: () => SyncStatus;
-  const metrics = options.registry && createSyncMetrics(options.registry, () => status());
+  const metrics = options.metrics ?? (options.registry && createSyncMetrics(options.registry, () => status()));
   if (!config.enabled) {
     options.logger.warn(config.reason);
     const store = new SyncStore(options.store);

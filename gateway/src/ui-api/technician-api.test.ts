@@ -21,7 +21,7 @@ import { LogRing } from '../log-ring.js';
 import { createLogger } from '../logger.js';
 import { authenticateTechnician, createTechnician, MAX_FAILED_SIGN_INS } from './technician-accounts.js';
 import { technicianApi } from './technician-api.js';
-import { attachSync } from '../sync/attach-sync.js';
+import { SyncExtension } from '../sync/sync-extension.js';
 
 const USERNAME = 'wanjiru';
 const PASSWORD = 'kiosk-fixer-2024';
@@ -32,10 +32,11 @@ function startHarness(syncEnv?: NodeJS.ProcessEnv): Promise<TestGateway> {
   const logs = new LogRing();
   return startTestGateway({
     logger: createLogger({ level: process.env.TEST_LOG ?? 'silent' }, logs),
-    setup: async (core) => {
+    extensions: async (core) => {
       await createTechnician(core.store.db, USERNAME, PASSWORD);
-      const sync = syncEnv ? await attachSync(core, syncEnv) : undefined;
+      const sync = syncEnv ? new SyncExtension(core, syncEnv) : undefined;
       await core.http.register(technicianApi, { gateway: core, logs, ...(sync ? { sync } : {}) });
+      return sync ? [sync] : [];
     },
   });
 }

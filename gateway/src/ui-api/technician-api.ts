@@ -29,7 +29,7 @@ export interface TechnicianApiDeps {
   uiDistDir?: string;
   /** Secure cookie flag, for a gateway served over HTTPS. */
   secureCookie?: boolean;
-  /** Dispenser firmware store and updates (`startFirmwareUpdates`); without it no firmware routes. */
+  /** Dispenser firmware store and updates (`firmwareExtension`); without it no firmware routes. */
   firmware?: FirmwareUpdates;
   /** The gateway's recent log entries (the `LogRing` its logger writes to); without it no logs route. */
   logs?: LogSource;

@@ -1,0 +1,34 @@
+import * as z from 'zod';
+import type { GatewayExtension } from '../extension.js';
+import type { GatewayCore } from '../gateway.js';
+import { startDailyBackups } from './backup.js';
+
+const BackupEnv = z.object({
+  /** Backups kept in DATA_DIR/backups (one a day): a week by default. */
+  GATEWAY_BACKUP_KEEP: z.coerce.number().int().min(1).default(7),
+  /** Hours between backups; 0 turns them off. */
+  GATEWAY_BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).default(24),
+});
+
+/** Daily online backups of the gateway's database into DATA_DIR/backups; null when turned off. */
+export function backupExtension(core: GatewayCore, env: NodeJS.ProcessEnv): GatewayExtension | null {
+  const settings = BackupEnv.parse(env);
+  if (settings.GATEWAY_BACKUP_INTERVAL_HOURS === 0) return null;
+  let backups: ReturnType<typeof startDailyBackups> | null = null;
+  return {
+    name: 'backups',
+    async start() {
+      backups = startDailyBackups({
+        db: core.store.db,
+        dataDir: core.dataDir,
+        keep: settings.GATEWAY_BACKUP_KEEP,
+        intervalMs: settings.GATEWAY_BACKUP_INTERVAL_HOURS * 3_600_000,
+        logger: core.logger.child({ module: 'backup' }),
+      });
+    },
+    async stop() {
+      await backups?.close();
+      backups = null;
+    },
+  };
+}
