@@ -52,6 +52,26 @@ describe('gateway config', () => {
     expect(readConfig({ NODE_ENV: 'production', TECHNICIAN_PASSWORD: 'a-real-long-password' }).seedDemo).toBe(false);
   });
 
+  it("manages no network unless the dispensers' WiFi is configured; then binds each access point", () => {
+    expect(readConfig({}).networks).toBeUndefined();
+    const kiosk = {
+      NET_DISPENSER_SSID: 'TS-K1-DISP',
+      NET_DISPENSER_PASSPHRASE: 'dispensers-only-1',
+      DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/host/run/dbus/system_bus_socket',
+    };
+    // Without the people's AP, HTTP stays on GATEWAY_HOST.
+    expect(readConfig(kiosk)).toMatchObject({
+      mqttHost: '10.42.0.1',
+      httpHost: '0.0.0.0',
+      networks: { busAddress: 'unix:path=/host/run/dbus/system_bus_socket' },
+    });
+    const both = { ...kiosk, NET_PUBLIC_SSID: 'Tusafishe', NET_PUBLIC_ADDRESS: '192.168.50.1/24' };
+    expect(readConfig(both)).toMatchObject({ mqttHost: '10.42.0.1', httpHost: '192.168.50.1' });
+    expect(readConfig({ ...both, GATEWAY_MQTT_HOST: '127.0.0.1' }).mqttHost).toBe('127.0.0.1');
+    expect(readConfig(both).networks?.connections).toHaveLength(2);
+    expect(() => readConfig({ ...kiosk, NET_DISPENSER_PASSPHRASE: 'short' })).toThrow(/NET_DISPENSER_PASSPHRASE/);
+  });
+
   it('binds MQTT and HTTP to their own networks, all interfaces by default, and reads the TLS directory', () => {
     expect(readConfig({})).toMatchObject({ mqttHost: '0.0.0.0', httpHost: '0.0.0.0', tls: undefined });
     expect(

@@ -1,5 +1,12 @@
 import * as z from 'zod';
 import type { LegacyVerificationAccess } from './http/dispense-verification.js';
+import {
+  type ConnectionSettings,
+  DISPENSER_NETWORK,
+  kioskConnections,
+  listenAddress,
+  PUBLIC_NETWORK,
+} from './network/kiosk-networks.js';
 import { DEMO_TECHNICIAN } from './seed/demo-data.js';
 import type { Settings } from './settings.js';
 
@@ -15,10 +22,12 @@ const GatewayEnv = z
       .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32')
       .default('K1'),
     GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
-    /** The dispensers' network interface address for MQTT (default GATEWAY_HOST). */
+    /** The dispensers' network address for MQTT (default: their access point's, else GATEWAY_HOST). */
     GATEWAY_MQTT_HOST: z.string().min(1).optional(),
-    /** The people's network interface address for HTTP: UI and legacy endpoint (default GATEWAY_HOST). */
+    /** The people's network address for HTTP: UI and legacy endpoint (default: their access point's, else GATEWAY_HOST). */
     GATEWAY_HTTP_HOST: z.string().min(1).optional(),
+    /** NetworkManager's bus; balena's `io.balena.features.dbus` mounts the host's at /host/run/dbus. */
+    DBUS_SYSTEM_BUS_ADDRESS: z.string().min(1).default('unix:path=/var/run/dbus/system_bus_socket'),
     /** Directory with kiosk.crt and kiosk.key (`npm run provision -- kiosk certificate`): HTTPS and MQTT over TLS. */
     GATEWAY_TLS_DIR: z.string().min(1).optional(),
     GATEWAY_MQTTS_PORT: port.default(8883),
@@ -84,6 +93,8 @@ export interface GatewayConfig {
   host: string;
   mqttHost: string;
   httpHost: string;
+  /** The kiosk's WiFi access points and 4G link, when NET_DISPENSER_SSID configures them; else undefined. */
+  networks: { connections: ConnectionSettings[]; busAddress: string } | undefined;
   /** The kiosk certificate's directory and the MQTT over TLS port, when TLS is on. */
   tls: { dir: string; mqttsPort: number } | undefined;
   mqttPort: number;
@@ -136,13 +147,20 @@ export function readConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       refusedCompletionsPerDispenser: e.REFUSED_COMPLETIONS_PER_DISPENSER,
     }).filter(([, value]) => value !== undefined),
   ) as Partial<Settings>;
+  // Only a kiosk whose device variables name the dispensers' WiFi manages networks: never a dev machine.
+  const connections = env['NET_DISPENSER_SSID'] ? kioskConnections(env) : undefined;
+  const address = (id: string) => {
+    const connection = connections?.find((c) => c['connection']?.['id'] === id);
+    return connection ? listenAddress(connection) : undefined;
+  };
   return {
     legacyVerification: legacyAccess(e),
     dataDir: e.DATA_DIR,
     kioskId: e.KIOSK_ID,
     host: e.GATEWAY_HOST,
-    mqttHost: e.GATEWAY_MQTT_HOST ?? e.GATEWAY_HOST,
-    httpHost: e.GATEWAY_HTTP_HOST ?? e.GATEWAY_HOST,
+    mqttHost: e.GATEWAY_MQTT_HOST ?? address(DISPENSER_NETWORK) ?? e.GATEWAY_HOST,
+    httpHost: e.GATEWAY_HTTP_HOST ?? address(PUBLIC_NETWORK) ?? e.GATEWAY_HOST,
+    networks: connections ? { connections, busAddress: e.DBUS_SYSTEM_BUS_ADDRESS } : undefined,
     tls: e.GATEWAY_TLS_DIR ? { dir: e.GATEWAY_TLS_DIR, mqttsPort: e.GATEWAY_MQTTS_PORT } : undefined,
     mqttPort: e.GATEWAY_MQTT_PORT,
     httpPort: e.GATEWAY_HTTP_PORT,

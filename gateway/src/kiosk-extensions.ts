@@ -4,6 +4,7 @@ import type { GatewayExtension } from './extension.js';
 import { firmwareExtension } from './firmware/firmware-extension.js';
 import type { GatewayCore } from './gateway.js';
 import { HardwareExtension } from './hardware/hardware-extension.js';
+import type { Condition } from './hardware/rules/kiosk-rules.js';
 import type { LogSource } from './log-ring.js';
 import { backupExtension } from './store/backup-extension.js';
 import { SyncExtension } from './sync/sync-extension.js';
@@ -16,12 +17,14 @@ import { technicianGuard } from './ui-api/technician-guard.js';
  * (balena device variables), in start order: cloud sync, daily backups, kiosk hardware,
  * dispenser firmware updates, and the technicians' UI and API with, given the logger's ring,
  * the gateway's recent log. Pass as `startGateway`'s `extensions`:
- * `extensions: (core) => kioskExtensions(core, process.env, logRing)`.
+ * `extensions: (core) => kioskExtensions(core, process.env, logRing)`. `conditions` (e.g. the
+ * kiosk networks') are alerted with the hardware's.
  */
 export async function kioskExtensions(
   core: GatewayCore,
   env: NodeJS.ProcessEnv,
   logs?: LogSource,
+  conditions?: () => Condition[],
 ): Promise<GatewayExtension[]> {
   // At the root so the hardware routes can sit behind the technician session cookie too.
   await core.http.register(fastifyCookie);
@@ -32,6 +35,7 @@ export async function kioskExtensions(
   const hardware = await HardwareExtension.create(core, env, {
     isCloudReachable: () => sync.status().online,
     onRequest: technicianGuard(core.store.db),
+    ...(conditions ? { extraConditions: conditions } : {}),
   });
   const firmware = firmwareExtension(core, env);
   const technicians = await technicianExtension(core, env, {

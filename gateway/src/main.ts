@@ -7,6 +7,7 @@ import { readConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { kioskExtensions } from './kiosk-extensions.js';
 import { LogRing } from './log-ring.js';
+import { setUpKioskNetworks } from './network/kiosk-network-setup.js';
 import { restorePendingBackup } from './store/backup.js';
 import { createLogger } from './logger.js';
 import { DEMO_CREDENTIALS_FILE, type DemoCredentials } from './seed/demo-data.js';
@@ -45,12 +46,22 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   const restored = await restorePendingBackup(config.dataDir);
   if (restored) logger.warn({ file: restored }, 'gateway database restored from a backup; it re-syncs with the cloud');
+  // The access points first, so the broker and HTTP can bind their addresses.
+  const networks = config.networks
+    ? await setUpKioskNetworks({
+        ...config.networks,
+        mqttHost: config.mqttHost,
+        httpHost: config.httpHost,
+        fallbackHost: config.host,
+        logger: logger.child({ module: 'network' }),
+      })
+    : undefined;
   const gateway = await startGateway({
     dataDir: config.dataDir,
     kioskId: config.kioskId,
     host: config.host,
-    mqttHost: config.mqttHost,
-    httpHost: config.httpHost,
+    mqttHost: networks?.mqttHost ?? config.mqttHost,
+    httpHost: networks?.httpHost ?? config.httpHost,
     ...(config.tls ? { tls: await readKioskTls(config.tls.dir, config.tls.mqttsPort) } : {}),
     mqttPort: config.mqttPort,
     httpPort: config.httpPort,
@@ -58,7 +69,7 @@ async function main(): Promise<void> {
     settings: config.settings,
     legacyVerification: config.legacyVerification,
     logger,
-    extensions: (core) => kioskExtensions(core, process.env, logRing),
+    extensions: (core) => kioskExtensions(core, process.env, logRing, networks?.conditions),
   });
   if (gateway.demo) printCredentials(gateway.demo, config.dataDir);
 
@@ -67,6 +78,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'gateway stopping');
+    networks?.close();
     gateway.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -16,6 +16,8 @@ export interface HardwareExtensionOptions {
   isCloudReachable(): boolean;
   /** Guard for `/api/hardware*`, e.g. the technician API's `technicianGuard(core.store.db)`. */
   onRequest?: onRequestHookHandler;
+  /** Conditions of the gateway outside the hardware (e.g. its networks), alerted with the kiosk's own. */
+  extraConditions?: () => Condition[];
 }
 
 /**
@@ -71,7 +73,10 @@ export class HardwareExtension implements GatewayExtension, HardwareApi {
       kioskId: core.kioskId,
       isCloudReachable: this.options.isCloudReachable,
       onAlert: (change) => core.store.ledger.append(alertLedgerEvent(change, core.kioskId)),
-      extraConditions: () => storageConditions(core.store.storage?.state ?? 'ok'),
+      extraConditions: () => [
+        ...storageConditions(core.store.storage?.state ?? 'ok'),
+        ...(this.options.extraConditions?.() ?? []),
+      ],
     });
     this.#hardware = hardware;
     this.#removeInterlock = core.interlocks.add(hardware.interlock);

@@ -31,6 +31,10 @@ const KioskNetworkEnv = z.object({
   NET_APN_PASSWORD: z.string().min(1).optional(),
 });
 
+/** The connection ids (NetworkManager's `connection.id`) of the dispensers' and the people's access points. */
+export const DISPENSER_NETWORK = 'tusafishe-dispensers';
+export const PUBLIC_NETWORK = 'tusafishe-public';
+
 /** One connection: setting name → key → value, as NetworkManager names them. */
 export type ConnectionSettings = Record<string, Record<string, string | number | boolean>>;
 
@@ -66,7 +70,7 @@ function accessPoint(
 export function kioskConnections(input: NodeJS.ProcessEnv): ConnectionSettings[] {
   const env = KioskNetworkEnv.parse(input);
   const connections = [
-    accessPoint('tusafishe-dispensers', {
+    accessPoint(DISPENSER_NETWORK, {
       ssid: env.NET_DISPENSER_SSID,
       passphrase: env.NET_DISPENSER_PASSPHRASE,
       iface: env.NET_DISPENSER_INTERFACE,
@@ -77,7 +81,7 @@ export function kioskConnections(input: NodeJS.ProcessEnv): ConnectionSettings[]
   ];
   if (env.NET_PUBLIC_SSID) {
     connections.push(
-      accessPoint('tusafishe-public', {
+      accessPoint(PUBLIC_NETWORK, {
         ssid: env.NET_PUBLIC_SSID,
         passphrase: env.NET_PUBLIC_PASSPHRASE,
         iface: env.NET_PUBLIC_INTERFACE,
