@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import { adminRoutes } from './admin/routes.js';
+import { setAnalyticsTimeZone } from './analytics/rollups.js';
 import { limitAuthFailures, type AuthFailureLimits } from './http/auth-failures.js';
 import { errorHandler } from './http/error-handler.js';
 import { withCallbackToken, withWebhookSecret } from './http/webhook-secret.js';
@@ -157,6 +158,7 @@ function makeLogger(option: CloudOptions['logger']): FastifyBaseLogger {
 export async function startCloud(options: CloudOptions = {}): Promise<RunningCloud> {
   const log = makeLogger(options.logger);
   const db = await openCloudDatabase(options);
+  await setAnalyticsTimeZone(db, options.usageTimeZone ?? DEFAULT_TIME_ZONE);
   const feed = await ChangeFeed.open(db);
   const metrics = new CloudMetrics(() => countNegativeBalances(db));
   const tariff = options.tariff ?? DEFAULT_TARIFF;

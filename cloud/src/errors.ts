@@ -11,6 +11,9 @@ export type CloudErrorCode =
   | 'INVALID_AMOUNT'
   | 'BACKUP_MISMATCH'
   | 'BACKUP_FAILED'
-  | 'RESTORE_WOULD_REPLACE';
+  | 'RESTORE_WOULD_REPLACE'
+  // Console analytics and reports (cloud/src/analytics)
+  | 'INVALID_RANGE'
+  | 'UNKNOWN_KIOSK';
 
 export class CloudError extends TusafisheError<CloudErrorCode> {}

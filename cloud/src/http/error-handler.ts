@@ -14,6 +14,8 @@ const STATUS: Record<CloudErrorCode, number> = {
   BACKUP_MISMATCH: 400,
   BACKUP_FAILED: 500,
   RESTORE_WOULD_REPLACE: 409,
+  INVALID_RANGE: 400,
+  UNKNOWN_KIOSK: 404,
 };
 
 /** Typed errors become `{code, message}` with a fitting status; anything else is a logged 500 without internals. */

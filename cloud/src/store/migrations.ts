@@ -1,3 +1,4 @@
+import { DEFAULT_TIME_ZONE } from '@tusafishe/protocol';
 import type { Db } from './db.js';
 
 interface Migration {
@@ -12,6 +13,8 @@ export const CUSTOMERS_CHANGED_CHANNEL = 'tusafishe_customers_changed';
 export const CUSTOMER_VERSION_LOCK = 74_657_001;
 /** Advisory lock each migration step holds, so instances starting together migrate once. */
 const MIGRATION_LOCK = CUSTOMER_VERSION_LOCK + 1;
+/** Advisory lock a rebuild of the analytics rollups holds; merges take it shared. */
+const ANALYTICS_REBUILD_LOCK = CUSTOMER_VERSION_LOCK + 9;
 
 /** Append-only: never edit a released migration, add the next one. */
 const MIGRATIONS: Migration[] = [
@@ -212,6 +215,101 @@ ALTER TABLE sms_outbox ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT n
 ALTER TABLE sms_outbox ADD COLUMN last_error text;
 ALTER TABLE sms_outbox ADD COLUMN provider_message_id text;
 CREATE INDEX sms_outbox_due ON sms_outbox (next_attempt_at) WHERE status = 'queued';
+`,
+  },
+  {
+    version: 9,
+    name: 'analytics rollups of dispenses',
+    sql: `
+-- The fleet's day for the rollups by day and month: the cloud's usage time zone, kept here for
+-- the trigger below; a cloud started with another zone rebuilds the rollups (setAnalyticsTimeZone).
+CREATE TABLE analytics_settings (
+  id boolean PRIMARY KEY DEFAULT true CHECK (id),
+  time_zone text NOT NULL
+);
+INSERT INTO analytics_settings (time_zone) VALUES ('${DEFAULT_TIME_ZONE}');
+
+-- Dispenses that delivered water, rolled up as they are merged, so a month of the fleet's
+-- analytics reads thousands of rows, not millions of events. Hours are UTC hours.
+CREATE TABLE kiosk_dispense_hours (
+  kiosk_id text NOT NULL,
+  hour timestamptz NOT NULL,
+  dispenses integer NOT NULL,
+  volume_ml bigint NOT NULL,
+  PRIMARY KEY (kiosk_id, hour)
+);
+CREATE INDEX kiosk_dispense_hours_hour ON kiosk_dispense_hours (hour);
+-- Per customer and kiosk, by day and by month of the fleet's day: active and top customers of
+-- a range read the months it covers whole and the days at its ends.
+CREATE TABLE customer_dispense_days (
+  kiosk_id text NOT NULL,
+  day date NOT NULL,
+  account_id text NOT NULL,
+  dispenses integer NOT NULL,
+  volume_ml bigint NOT NULL,
+  PRIMARY KEY (kiosk_id, day, account_id)
+);
+CREATE INDEX customer_dispense_days_day ON customer_dispense_days (day);
+CREATE TABLE customer_dispense_months (
+  kiosk_id text NOT NULL,
+  month date NOT NULL,
+  account_id text NOT NULL,
+  dispenses integer NOT NULL,
+  volume_ml bigint NOT NULL,
+  PRIMARY KEY (kiosk_id, month, account_id)
+);
+CREATE INDEX customer_dispense_months_month ON customer_dispense_months (month);
+-- Revenue per day reads successful payments by the time they settled.
+CREATE INDEX payments_settled ON payments (settled_at) WHERE status = 'successful';
+
+-- Adds dispense events to the rollups. Rows are upserted in key order, so concurrent merges lock
+-- them in one order (no deadlock); the shared lock waits out a rebuild in another time zone.
+CREATE FUNCTION analytics_add_dispenses(events ledger_events[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE zone text;
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(${ANALYTICS_REBUILD_LOCK});
+  zone := (SELECT time_zone FROM analytics_settings);
+  INSERT INTO kiosk_dispense_hours AS r (kiosk_id, hour, dispenses, volume_ml)
+    SELECT kiosk_id, date_trunc('hour', to_timestamp(occurred_at / 1000.0)), count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (kiosk_id, hour) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+  INSERT INTO customer_dispense_days AS r (kiosk_id, day, account_id, dispenses, volume_ml)
+    SELECT kiosk_id, (to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id, count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (kiosk_id, day, account_id) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+  INSERT INTO customer_dispense_months AS r (kiosk_id, month, account_id, dispenses, volume_ml)
+    SELECT kiosk_id, date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id,
+      count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (kiosk_id, month, account_id) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+END $$;
+
+CREATE FUNCTION ledger_events_roll_up() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM analytics_add_dispenses(ARRAY(SELECT n::ledger_events FROM new_events n WHERE n.type = 'dispense'));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER ledger_events_roll_up AFTER INSERT ON ledger_events
+  REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION ledger_events_roll_up();
+
+-- Empties the rollups and adds every dispense again, a day of events at a time.
+CREATE FUNCTION analytics_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE day_start bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${ANALYTICS_REBUILD_LOCK});
+  TRUNCATE kiosk_dispense_hours, customer_dispense_days, customer_dispense_months;
+  FOR day_start IN SELECT DISTINCT occurred_at / 86400000 * 86400000 FROM ledger_events WHERE type = 'dispense' LOOP
+    PERFORM analytics_add_dispenses(ARRAY(SELECT e FROM ledger_events e
+      WHERE e.type = 'dispense' AND e.occurred_at >= day_start AND e.occurred_at < day_start + 86400000));
+  END LOOP;
+END $$;
+SELECT analytics_rebuild();
 `,
   },
 ];
