@@ -9,6 +9,8 @@ import { limitAuthFailures, type AuthFailureLimits } from './http/auth-failures.
 import { errorHandler } from './http/error-handler.js';
 import { withCallbackToken, withWebhookSecret } from './http/webhook-secret.js';
 import { ChangeFeed } from './kiosk-api/change-feed.js';
+import { startFleetMonitoring, type FleetMonitoring } from './fleet/fleet-monitoring.js';
+import type { FleetSettings } from './fleet/settings.js';
 import { kioskApiRoutes } from './kiosk-api/routes.js';
 import { KioskAuthenticator } from './kiosks/kiosks.js';
 import { countNegativeBalances } from './ledger/ledger.js';
@@ -126,6 +128,8 @@ export interface CloudOptions {
   authFailures?: AuthFailureLimits;
   /** Wrong old PINs on USSD lock the account like the keypad does (same `locked_until`). Default 5, 15 min. */
   pinLockout?: { maxFailures: number; lockoutMs: number };
+  /** Kiosk monitoring, alert rules, on-call SMS, fleet firmware (defaults in DEFAULT_FLEET_SETTINGS). */
+  fleet?: Partial<FleetSettings>;
   rateLimits?: {
     requestsPerPhonePerMinute?: number;
     requestsPerKioskPerMinute?: number;
@@ -141,6 +145,8 @@ export interface RunningCloud {
   app: FastifyInstance;
   payments: PaymentService;
   sms: SmsOutbox;
+  /** Kiosk status and contact, alerts and their rules, the live feed, fleet firmware. */
+  fleet: FleetMonitoring;
   /** Present when started with `simulators`. */
   simulators: { mtn: RunningSimulator; airtel: RunningAirtelSimulator; mpesa: RunningMpesaSimulator } | undefined;
   close(): Promise<void>;
@@ -239,10 +245,21 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
+  const authenticator = new KioskAuthenticator(db);
+  const fleet = startFleetMonitoring({
+    db,
+    log,
+    sms,
+    settings: options.fleet ?? {},
+    usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
+  });
+  await fleet.registerKioskRoutes(app, authenticator);
   await kioskApiRoutes(app, {
     db,
     feed,
-    authenticator: new KioskAuthenticator(db),
+    authenticator,
+    contacts: fleet.contacts,
+    onMerged: fleet.onMerged,
     metrics,
     requestsPerKioskPerMinute: rate.requestsPerKioskPerMinute,
     claims: {
@@ -374,9 +391,11 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     app,
     payments,
     sms,
+    fleet,
     simulators,
     async close() {
       stopPolling();
+      fleet.close();
       await sms.stop();
       await feed.close();
       await app.close();

@@ -111,6 +111,27 @@ export const CloudEnv = z
     PIN_LOCKOUT_MINUTES: positiveInt.default(15),
     RATE_LIMIT_PER_PHONE: positiveInt.default(60),
     RATE_LIMIT_PER_KIOSK: positiveInt.default(600),
+    KIOSK_OFFLINE_AFTER_S: positiveInt.default(600),
+    DISPENSER_OFFLINE_AFTER_S: positiveInt.default(600),
+    NEGATIVE_BALANCE_ALERT_ML: z.coerce.number().int().min(0).default(20_000),
+    PAYMENT_PENDING_ALERT_MINUTES: positiveInt.default(60),
+    VOLUME_ANOMALY_FACTOR: z.coerce.number().min(1).default(3),
+    VOLUME_ANOMALY_MIN_ML: z.coerce.number().int().min(0).default(500_000),
+    ALERT_RULES_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+    ONCALL_PHONES: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((phone) => /^\+[1-9][0-9]{6,14}$/.test(phone)), 'comma-separated E.164 numbers'),
+    FIRMWARE_PUBLIC_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}=$/, 'a raw Ed25519 public key, base64')
+      .optional(),
     DEMO_SEED: z.enum(['on', 'off']).default('off'),
     DEMO_KIOSK_ID: z
       .string()
@@ -294,6 +315,17 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
     rateLimits: {
       requestsPerPhonePerMinute: env.RATE_LIMIT_PER_PHONE,
       requestsPerKioskPerMinute: env.RATE_LIMIT_PER_KIOSK,
+    },
+    fleet: {
+      kioskOfflineAfterMs: env.KIOSK_OFFLINE_AFTER_S * 1000,
+      dispenserOfflineAfterMs: env.DISPENSER_OFFLINE_AFTER_S * 1000,
+      negativeBalanceAlertMl: env.NEGATIVE_BALANCE_ALERT_ML,
+      paymentPendingAlertMs: env.PAYMENT_PENDING_ALERT_MINUTES * 60_000,
+      volumeAnomalyFactor: env.VOLUME_ANOMALY_FACTOR,
+      volumeAnomalyMinMl: env.VOLUME_ANOMALY_MIN_ML,
+      rulesIntervalMs: env.ALERT_RULES_INTERVAL_MS,
+      onCallPhones: env.ONCALL_PHONES,
+      ...(env.FIRMWARE_PUBLIC_KEY ? { firmwarePublicKey: env.FIRMWARE_PUBLIC_KEY } : {}),
     },
   };
 }

@@ -14,6 +14,11 @@ export type CloudErrorCode =
   | 'RESTORE_WOULD_REPLACE'
   // Console analytics and reports (cloud/src/analytics)
   | 'INVALID_RANGE'
-  | 'UNKNOWN_KIOSK';
+  | 'UNKNOWN_KIOSK'
+  | 'UNKNOWN_ALERT'
+  | 'UNKNOWN_ROLLOUT'
+  | 'UNKNOWN_FIRMWARE'
+  | 'INVALID_FIRMWARE'
+  | 'FIRMWARE_CONFLICT';
 
 export class CloudError extends TusafisheError<CloudErrorCode> {}

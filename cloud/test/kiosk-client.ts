@@ -1,5 +1,11 @@
-import type { LedgerEvent, PullResponse, PushResponse } from '@tusafishe/protocol';
-import { SYNC_PATHS, newId } from '@tusafishe/protocol';
+import type {
+  KioskStatusAnswer,
+  KioskStatusReport,
+  LedgerEvent,
+  PullResponse,
+  PushResponse,
+} from '@tusafishe/protocol';
+import { STATUS_PATH, SYNC_PATHS, newId } from '@tusafishe/protocol';
 import type { KioskCredential } from '../src/kiosks/kiosks.js';
 
 /** The gateway's side of the kiosk API, as a test (and the benchmark) drives it over real HTTP. */
@@ -21,6 +27,15 @@ export function kioskClient(baseUrl: string, credential: KioskCredential) {
       });
       return { status: response.status, body: (await response.json()) as PushResponse };
     },
+    async status(report: KioskStatusReport): Promise<{ status: number; body: KioskStatusAnswer }> {
+      const response = await fetch(`${baseUrl}${STATUS_PATH}`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify(report),
+      });
+      return { status: response.status, body: (await response.json()) as KioskStatusAnswer };
+    },
+    fetch: (path: string): Promise<Response> => fetch(`${baseUrl}${path}`, { headers: { authorization } }),
   };
 }
 

@@ -7,6 +7,7 @@ import { HardwareExtension } from './hardware/hardware-extension.js';
 import type { Condition } from './hardware/rules/kiosk-rules.js';
 import type { LogSource } from './log-ring.js';
 import { backupExtension } from './store/backup-extension.js';
+import { StatusReportExtension } from './sync/status-report-extension.js';
 import { SyncExtension } from './sync/sync-extension.js';
 import { registerOpenApi } from './ui-api/technician-api.js';
 import { technicianExtension } from './ui-api/technician-extension.js';
@@ -38,6 +39,7 @@ export async function kioskExtensions(
     ...(conditions ? { extraConditions: conditions } : {}),
   });
   const firmware = firmwareExtension(core, env);
+  const reports = new StatusReportExtension(core, env, { sync, hardware, firmware });
   const technicians = await technicianExtension(core, env, {
     sync,
     ...(hardware ? { hardware } : {}),
@@ -45,5 +47,5 @@ export async function kioskExtensions(
     uiDistDir: env.UI_DIST_DIR ?? resolve(import.meta.dirname, '../../ui/dist'),
     ...(logs ? { logs } : {}),
   });
-  return [sync, ...(backups ? [backups] : []), ...(hardware ? [hardware] : []), firmware, technicians];
+  return [sync, ...(backups ? [backups] : []), ...(hardware ? [hardware] : []), firmware, reports, technicians];
 }

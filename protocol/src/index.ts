@@ -17,5 +17,6 @@ export * from './codec.js';
 export * from './ledger-event.js';
 export * from './customer.js';
 export * from './sync.js';
+export * from './kiosk-status.js';
 export * from './demo-customers.js';
 export * from './time-zone.js';

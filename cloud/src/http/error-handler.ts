@@ -16,6 +16,11 @@ const STATUS: Record<CloudErrorCode, number> = {
   RESTORE_WOULD_REPLACE: 409,
   INVALID_RANGE: 400,
   UNKNOWN_KIOSK: 404,
+  UNKNOWN_ALERT: 404,
+  UNKNOWN_ROLLOUT: 404,
+  UNKNOWN_FIRMWARE: 404,
+  INVALID_FIRMWARE: 400,
+  FIRMWARE_CONFLICT: 409,
 };
 
 /** Typed errors become `{code, message}` with a fitting status; anything else is a logged 500 without internals. */

@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
-import { PullQuery, PushRequest, SYNC_PATHS, type PullResponse } from '@tusafishe/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PullQuery, PushRequest, SYNC_PATHS, type LedgerEvent, type PullResponse } from '@tusafishe/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { currentVersion, customersChangedSince, toCustomerRecord, type CustomerPage } from '../customers/customers.js';
 import { requireKiosk } from '../http/kiosk-auth.js';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
+import type { KioskContacts } from '../fleet/contacts.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import type { ChangeFeed } from './change-feed.js';
@@ -19,6 +20,10 @@ export interface KioskApiDeps {
   claims: KioskClaimLimits;
   /** A kiosk dispensing more than this on one usage day is flagged for operators. */
   dailyVolumeAlertMl: number;
+  /** Every authenticated pull and push is a contact (the console's online/offline). */
+  contacts: KioskContacts;
+  /** After a batch is merged, before it is answered (kiosk alerts, the live feed). */
+  onMerged?: (kioskId: string, events: readonly LedgerEvent[]) => Promise<void>;
 }
 
 const DEFAULT_PAGE = 500;
@@ -33,10 +38,15 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
   };
   // Authenticated on request, before the body is parsed or validated.
   const onRequest = requireKiosk(deps.authenticator);
+  // A failed contact write must not fail the sync it rides on.
+  const preHandler = async (request: FastifyRequest): Promise<void> =>
+    deps.contacts
+      .record(request.kioskId)
+      .catch((error: unknown) => request.log.warn({ err: error }, 'contact not recorded'));
 
   typed.get(
     SYNC_PATHS.customers,
-    { schema: { querystring: PullQuery }, onRequest, config: { rateLimit } },
+    { schema: { querystring: PullQuery }, onRequest, preHandler, config: { rateLimit } },
     async (request, reply): Promise<PullResponse> => {
       // The response closes early when the gateway hangs up: stop waiting for it. (The request
       // stream's own 'close' fires as soon as a GET has been read, so it cannot tell.)
@@ -66,9 +76,14 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
 
   typed.post(
     SYNC_PATHS.events,
-    { schema: { body: PushRequest }, onRequest, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 },
+    { schema: { body: PushRequest }, onRequest, preHandler, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 },
     async (request) => {
       const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events, deps.claims);
+      const acked = new Set(result.acked);
+      await deps.onMerged?.(
+        request.kioskId,
+        request.body.events.filter((event) => acked.has(event.event_id)),
+      );
       if (request.body.events.some((event) => event.type === 'dispense')) {
         const flag = await flagKioskDailyVolume(
           deps.db,

@@ -218,6 +218,96 @@ CREATE INDEX sms_outbox_due ON sms_outbox (next_attempt_at) WHERE status = 'queu
 `,
   },
   {
+    version: 8,
+    name: 'kiosk status and contact, alerts, live feed, fleet firmware rollouts',
+    sql: `
+-- Last contact (any pull or push) and the compact status a gateway sends with its sync.
+ALTER TABLE kiosks ADD COLUMN last_contact_at timestamptz;
+CREATE TABLE kiosk_status (
+  kiosk_id text PRIMARY KEY REFERENCES kiosks (kiosk_id),
+  reported_at timestamptz NOT NULL,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  gateway_version text NOT NULL,
+  events_waiting integer NOT NULL,
+  dispensers_online integer NOT NULL,
+  dispensers_total integer NOT NULL,
+  tank_level_pct real,
+  water_quality text NOT NULL CHECK (water_quality IN ('ok', 'unsafe', 'unknown')),
+  dispensers jsonb NOT NULL DEFAULT '[]'
+);
+-- Hourly authorisation outcomes as the gateway counted them: a re-sent hour replaces its count.
+CREATE TABLE kiosk_auth_counts (
+  kiosk_id text NOT NULL,
+  hour timestamptz NOT NULL,
+  outcome text NOT NULL,
+  count integer NOT NULL CHECK (count >= 0),
+  PRIMARY KEY (kiosk_id, hour, outcome)
+);
+-- One row per hour in which the kiosk reached the cloud at least once (uptime).
+CREATE TABLE kiosk_contact_hours (
+  kiosk_id text NOT NULL,
+  hour timestamptz NOT NULL,
+  PRIMARY KEY (kiosk_id, hour)
+);
+
+-- Kiosk alerts (alert_raised/alert_cleared notices) and the cloud's own rules.
+CREATE TABLE alerts (
+  alert_id text PRIMARY KEY,
+  source text NOT NULL CHECK (source IN ('kiosk', 'cloud')),
+  rule text NOT NULL,
+  -- What the alert is about (kiosk, kiosk/dispenser, account, payment): one active alert per rule and subject.
+  subject text NOT NULL,
+  kiosk_id text,
+  severity text NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+  message text NOT NULL,
+  details jsonb,
+  raised_at timestamptz NOT NULL,
+  cleared_at timestamptz,
+  acknowledged_at timestamptz,
+  acknowledged_by text,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX alerts_one_active ON alerts (rule, subject) WHERE cleared_at IS NULL AND source = 'cloud';
+CREATE INDEX alerts_open ON alerts (raised_at) WHERE cleared_at IS NULL;
+CREATE INDEX alerts_kiosk ON alerts (kiosk_id, raised_at);
+CREATE INDEX alerts_updated ON alerts (updated_at);
+-- The negative-balance rule and the live dispense feed read these often.
+CREATE INDEX customers_negative ON customers (balance_ml) WHERE balance_ml < 0;
+CREATE INDEX ledger_events_received_dispenses ON ledger_events (received_at) WHERE type = 'dispense';
+
+-- Fleet-wide dispenser firmware: release-signed files, rollouts to chosen kiosks, progress.
+CREATE TABLE fleet_firmware_images (
+  sha256 text PRIMARY KEY,
+  version text NOT NULL UNIQUE,
+  size integer NOT NULL,
+  counter integer NOT NULL,
+  signed_file bytea NOT NULL,
+  uploaded_by text NOT NULL,
+  uploaded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE fleet_rollouts (
+  rollout_id uuid PRIMARY KEY,
+  sha256 text NOT NULL REFERENCES fleet_firmware_images (sha256),
+  -- null: every kiosk
+  kiosk_ids text[],
+  state text NOT NULL CHECK (state IN ('active', 'stopped')),
+  started_by text NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  stopped_by text,
+  stopped_at timestamptz
+);
+CREATE TABLE fleet_rollout_kiosks (
+  rollout_id uuid NOT NULL REFERENCES fleet_rollouts (rollout_id),
+  kiosk_id text NOT NULL,
+  state text NOT NULL,
+  message text,
+  dispensers jsonb NOT NULL DEFAULT '[]',
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (rollout_id, kiosk_id)
+);
+`,
+  },
+  {
     version: 9,
     name: 'analytics rollups of dispenses',
     sql: `

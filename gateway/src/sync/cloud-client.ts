@@ -1,9 +1,13 @@
 import {
   CustomerRecord,
   describeIssues,
+  firmwarePath,
+  KioskStatusAnswer,
   PullResponse,
   PushResponse,
+  STATUS_PATH,
   SYNC_PATHS,
+  type KioskStatusReport,
   type LedgerEvent,
 } from '@tusafishe/protocol';
 import * as z from 'zod/mini';
@@ -65,6 +69,10 @@ function splitRecords(page: z.infer<typeof PullEnvelope>): PulledPage {
 export interface CloudClient {
   pull(request: PullRequest): Promise<PulledPage>;
   push(events: readonly LedgerEvent[], signal?: AbortSignal): Promise<PushResponse>;
+  /** The compact kiosk status (protocol/src/kiosk-status.ts); answers the fleet rollout to run. */
+  status(report: KioskStatusReport, signal?: AbortSignal): Promise<KioskStatusAnswer>;
+  /** A fleet rollout's signed firmware file. */
+  firmware(sha256: string, signal?: AbortSignal): Promise<Buffer>;
 }
 
 export function createCloudClient(options: CloudClientOptions): CloudClient {
@@ -129,6 +137,29 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
     push(events, signal) {
       const init: RequestInit = { method: 'POST', body: JSON.stringify({ events }), ...(signal && { signal }) };
       return call(PushResponse, SYNC_PATHS.events, init, 0);
+    },
+    status(report, signal) {
+      const init: RequestInit = { method: 'POST', body: JSON.stringify(report), ...(signal && { signal }) };
+      return call(KioskStatusAnswer, STATUS_PATH, init, 0);
+    },
+    async firmware(sha256, signal) {
+      const timeout = AbortSignal.timeout(timeoutMs * 4);
+      let response: Response;
+      let bytes: Buffer;
+      try {
+        response = await doFetch(`${base}${firmwarePath(sha256)}`, {
+          headers: { authorization },
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
+        bytes = Buffer.from(await response.arrayBuffer());
+      } catch (error) {
+        throw new SyncError('CLOUD_UNREACHABLE', `cloud unreachable: ${describeCause(error)}`);
+      }
+      if (!response.ok)
+        throw new SyncError('CLOUD_REFUSED', `cloud answered ${response.status} for firmware ${sha256.slice(0, 12)}…`, {
+          status: response.status,
+        });
+      return bytes;
     },
   };
 }

@@ -15,6 +15,11 @@ const SyncEnv = z.object({
   SYNC_LONG_POLL_S: z.coerce.number().int().min(0).max(30).default(25),
 });
 
+/** SYNC_STATUS_INTERVAL_S: how often the kiosk status goes to the cloud (1–3600 s, default 60). */
+export function readStatusIntervalMs(env: NodeJS.ProcessEnv): number {
+  return z.coerce.number().int().min(1).max(3600).default(60).parse(env['SYNC_STATUS_INTERVAL_S']) * 1000;
+}
+
 export interface SyncConfig {
   cloudUrl: string;
   kioskId: string;

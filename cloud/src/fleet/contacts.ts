@@ -1,0 +1,27 @@
+import type { Queryable } from '../store/db.js';
+
+/** Writes at most one contact per kiosk this often per instance: the offline setting is minutes. */
+const CONTACT_WRITE_INTERVAL_MS = 5_000;
+
+/**
+ * Last contact of each kiosk (any authenticated pull, push or status), and one row per hour with
+ * contact in `kiosk_contact_hours` (uptime). Throttled in memory so a busy kiosk costs one write
+ * per few seconds, not one per request.
+ */
+export class KioskContacts {
+  readonly #written = new Map<string, number>();
+
+  constructor(private readonly db: Queryable) {}
+
+  async record(kioskId: string, now = Date.now()): Promise<void> {
+    if (now - (this.#written.get(kioskId) ?? Number.NEGATIVE_INFINITY) < CONTACT_WRITE_INTERVAL_MS) return;
+    this.#written.set(kioskId, now);
+    await this.db.query(
+      `WITH kiosk AS (UPDATE kiosks SET last_contact_at = now() WHERE kiosk_id = $1 RETURNING kiosk_id)
+       INSERT INTO kiosk_contact_hours (kiosk_id, hour)
+       SELECT kiosk_id, date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM kiosk
+       ON CONFLICT DO NOTHING`,
+      [kioskId],
+    );
+  }
+}

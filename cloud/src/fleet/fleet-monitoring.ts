@@ -1,0 +1,71 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { LedgerEvent } from '@tusafishe/protocol';
+import type { KioskAuthenticator } from '../kiosks/kiosks.js';
+import type { SmsOutbox } from '../sms/sender.js';
+import type { Db } from '../store/db.js';
+import { runAlertRules, startAlertRules, type AlertRulesOptions } from './alert-rules.js';
+import { recordKioskAlerts } from './alerts.js';
+import { KioskContacts } from './contacts.js';
+import { FleetFirmware } from './firmware.js';
+import { fleetKioskRoutes } from './kiosk-routes.js';
+import { LiveFeed } from './live.js';
+import { DEFAULT_FLEET_SETTINGS, type FleetSettings } from './settings.js';
+
+export interface FleetMonitoring {
+  settings: FleetSettings;
+  usageTimeZone: string;
+  contacts: KioskContacts;
+  firmware: FleetFirmware;
+  live: LiveFeed;
+  /** One tick of the cloud's alert rules now (tests, or with the job off); false when another instance ran it. */
+  runAlertRules(): Promise<boolean>;
+  /** The kiosk API's hook after a batch merged: kiosk alerts, the live feed. */
+  onMerged(kioskId: string, events: readonly LedgerEvent[]): Promise<void>;
+  registerKioskRoutes(app: FastifyInstance, authenticator: KioskAuthenticator): Promise<void>;
+  close(): void;
+}
+
+/** Composes the operations console's fleet side (cloud README, "Operations console: kiosks and alerts"). */
+export function startFleetMonitoring(input: {
+  db: Db;
+  log: FastifyBaseLogger;
+  sms: SmsOutbox;
+  settings: Partial<FleetSettings>;
+  usageTimeZone: string;
+}): FleetMonitoring {
+  const { db, log, sms } = input;
+  const settings = { ...DEFAULT_FLEET_SETTINGS, ...input.settings };
+  const notifier = { onCallPhones: settings.onCallPhones };
+  const live = new LiveFeed(db, log);
+  const firmware = new FleetFirmware(db, settings.firmwarePublicKey);
+  const contacts = new KioskContacts(db);
+  const rules: AlertRulesOptions = { db, settings, usageTimeZone: input.usageTimeZone, notifier };
+  const afterRules = (): void => {
+    sms.nudge();
+    live.wake();
+  };
+  const stopRules = settings.rulesIntervalMs > 0 ? startAlertRules(rules, log, afterRules) : (): void => undefined;
+  return {
+    settings,
+    usageTimeZone: input.usageTimeZone,
+    contacts,
+    firmware,
+    live,
+    async runAlertRules() {
+      const ran = await runAlertRules(rules);
+      afterRules();
+      return ran;
+    },
+    async onMerged(kioskId, events) {
+      const changed = await recordKioskAlerts(db, kioskId, events, notifier);
+      if (changed.some((alert) => alert.severity === 'critical')) sms.nudge();
+      if (changed.length > 0 || events.some((event) => event.type === 'dispense')) live.wake();
+    },
+    registerKioskRoutes: (app, authenticator) =>
+      fleetKioskRoutes(app, { db, authenticator, contacts, firmware, onStatus: () => live.wake() }),
+    close() {
+      stopRules();
+      live.close();
+    },
+  };
+}
