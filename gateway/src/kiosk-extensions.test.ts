@@ -47,16 +47,19 @@ describe('the kiosk extensions as main.ts composes them', () => {
       'sync',
       'backups',
       'firmware',
+      'status-report',
       'technician-ui',
     ]);
   });
 
   it('leaves no listener of theirs on the event bus when stopped, and can start them again', async () => {
     const running = listeners(gateway.events);
-    // Sync is woken by new dispenses; rollouts follow command results and dispenser status.
+    // Sync is woken by new dispenses; rollouts (one dispenser's, the fleet's) follow command
+    // results and dispenser status; the status report counts authorisations.
     expect(running['dispense-recorded']).toBe((coreOnly['dispense-recorded'] ?? 0) + 1);
-    expect(running['command-result']).toBe(1);
-    expect(running['dispenser-status']).toBe(1);
+    expect(running['command-result']).toBe(2);
+    expect(running['dispenser-status']).toBe(2);
+    expect(running['authorisation']).toBe((coreOnly['authorisation'] ?? 0) + 1);
 
     await gateway.extensions.stop();
     expect(listeners(gateway.events)).toEqual(coreOnly);
