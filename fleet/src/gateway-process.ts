@@ -59,6 +59,11 @@ export class GatewayProcess {
     return this.child !== null;
   }
 
+  /** The running process's id (for /proc figures); undefined when stopped. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get mqttUrl(): string {
     return `mqtt://127.0.0.1:${this.mqttPort}`;
   }

@@ -1,0 +1,457 @@
+/**
+ * Fleet benchmark (issue 14): one cloud on the PostgreSQL server with a million customers, and
+ * N kiosks speaking the real kiosk API at peak hour — each kiosk's six dispensers dispense every
+ * 30 s (ledger events pushed as a gateway pushes them) and long-poll for customer changes with
+ * their own credentials and cursor; across the fleet, customers top up by USSD and MTN MoMo at
+ * 5 a second per 600 kiosks. Three of the kiosks are real gateway processes holding the whole
+ * replica. Measures, over one window: payment confirmed → the change held by every kiosk (every
+ * top-up × kiosk pair), push and pull latency, events/s, the cloud process's CPU and RSS, the
+ * bench schema's size in PostgreSQL, and errors (any failed request, and every top-up × kiosk
+ * pair not delivered by the end). Prints one JSON line per size; the last line is the verdict.
+ *
+ *   npm run bench:fleet                          # 60, 600, 5,000 kiosks (stops at the first size that misses a target)
+ *   npm run bench:fleet -- --kiosks 600          # one size
+ *   npm run bench:fleet -- --kiosks 60 --seconds 20 --customers 100000 --gateways 1   # a quick look
+ *
+ * PostgreSQL: DATABASE_URL, else TEST_DATABASE_URL, else the local server `.ci/run` sets up. The
+ * bench works in its own schema and drops it at the end. Everything is on 127.0.0.1.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createKiosk } from '@tusafishe/cloud';
+import { startMtnMomoSimulator } from '@tusafishe/cloud/mtn-simulator';
+import { runCloudProcess, type CloudReady } from './fleet/cloud-process.js';
+import { BenchDatabase, resolveDatabaseUrl, tagged } from './fleet/database.js';
+import { Histogram } from './fleet/histogram.js';
+import {
+  runKioskWorker,
+  type KioskCredentials,
+  type WorkerCommand,
+  type WorkerReport,
+  type WorkerStart,
+} from './fleet/kiosk-clients.js';
+import { cpuSeconds, machineCpu, rssMb } from './fleet/proc.js';
+import { RealGateways } from './fleet/real-gateways.js';
+import { TopUps } from './fleet/topups.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const DEFAULT_SIZES = [60, 600, 5000];
+const TARGETS = { topup_to_all_p99_ms: 2000, push_p99_ms: 200, errors: 0 };
+/** Peak hour, per kiosk. */
+const DISPENSERS = 6;
+const DISPENSE_EVERY_MS = 30_000;
+/** Across the fleet: top-ups per second per 600 kiosks. */
+const TOPUPS_PER_S_PER_600 = 5;
+const KIOSKS_PER_WORKER = 1500;
+/** After the window, how long top-ups still on their way may take to reach every kiosk. */
+const DELIVERY_GRACE_MS = 30_000;
+
+interface Options {
+  sizes: number[];
+  seconds: number;
+  customers: number;
+  gateways: number;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      kiosks: { type: 'string' },
+      seconds: { type: 'string', default: '120' },
+      customers: { type: 'string', default: '1000000' },
+      gateways: { type: 'string', default: '3' },
+    },
+  });
+  const int = (name: string, raw: string, min: number): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}, not "${raw}"`);
+    return value;
+  };
+  const gateways = int('gateways', values.gateways, 0);
+  return {
+    sizes: values.kiosks ? [int('kiosks', values.kiosks, Math.max(1, gateways))] : DEFAULT_SIZES,
+    seconds: int('seconds', values.seconds, 5),
+    customers: int('customers', values.customers, 1000),
+    gateways,
+  };
+}
+
+const log = (line: string): void => void process.stderr.write(`[fleet] ${line}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (value: number, places = 1): number => Math.round(value * 10 ** places) / 10 ** places;
+
+/** Waits for the first IPC message that `accept` takes (or the child's exit). */
+function nextMessage<T>(
+  child: ChildProcess,
+  accept: (message: unknown) => T | undefined,
+  timeoutMs: number,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`no answer from pid ${child.pid} in ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (message: unknown): void => {
+      const value = accept(message);
+      if (value !== undefined) finish(undefined, value);
+    };
+    const onExit = (code: number | null): void => finish(new Error(`pid ${child.pid} exited (${code})`));
+    function finish(error: Error | undefined, value?: T): void {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(value as T);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  if (child.connected) child.disconnect();
+  const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(kill);
+}
+
+class KioskWorkers {
+  private constructor(private readonly children: ChildProcess[]) {}
+
+  static async start(
+    settings: Omit<WorkerStart, 'type' | 'kiosks'>,
+    kiosks: KioskCredentials[],
+  ): Promise<KioskWorkers> {
+    const count = Math.max(1, Math.ceil(kiosks.length / KIOSKS_PER_WORKER));
+    const children = Array.from({ length: count }, () => fork(SELF, ['--role', 'kiosks'], { stdio: 'inherit' }));
+    const workers = new KioskWorkers(children);
+    try {
+      await Promise.all(
+        children.map((child, i) => {
+          const ready = nextMessage(
+            child,
+            (m) => {
+              const message = m as { type?: string; message?: string };
+              if (message.type === 'failed') throw new Error(`kiosk worker: ${message.message}`);
+              return message.type === 'ready' ? true : undefined;
+            },
+            300_000,
+          );
+          child.send({
+            type: 'start',
+            ...settings,
+            kiosks: kiosks.filter((_, k) => k % count === i),
+          } satisfies WorkerCommand);
+          return ready;
+        }),
+      );
+    } catch (error) {
+      await workers.stop();
+      throw error;
+    }
+    return workers;
+  }
+
+  get pids(): number[] {
+    return this.children.flatMap((child) => (child.pid ? [child.pid] : []));
+  }
+
+  send(command: WorkerCommand): void {
+    for (const child of this.children) if (child.connected) child.send(command);
+  }
+
+  async reports(): Promise<WorkerReport[]> {
+    return Promise.all(
+      this.children.map((child) => {
+        const report = nextMessage(
+          child,
+          (m) => ((m as WorkerReport).type === 'report' ? (m as WorkerReport) : undefined),
+          60_000,
+        );
+        child.send({ type: 'report' } satisfies WorkerCommand);
+        return report;
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.children.map(stopChild));
+  }
+}
+
+interface Fixture {
+  db: BenchDatabase;
+  cloudUrl: string;
+  cloudPid: number;
+  simulator: Awaited<ReturnType<typeof startMtnMomoSimulator>>;
+  gateways: RealGateways;
+  dispensing: number;
+  topUpNext: number;
+  customers: number;
+}
+
+function missingPairs(reports: WorkerReport[], gateways: RealGateways): number {
+  return (
+    reports.reduce((sum, report) => sum + Object.values(report.missing).reduce((a, b) => a + b, 0), 0) +
+    gateways.missing
+  );
+}
+
+/** One fleet size: its kiosks, a measured window at peak hour, its JSON line. */
+async function runSize(fixture: Fixture, kiosks: number, options: Options): Promise<Record<string, unknown>> {
+  const { db } = fixture;
+  const lightweight = kiosks - fixture.gateways.count;
+  log(`${kiosks} kiosks: provisioning ${lightweight} lightweight kiosks`);
+  const credentials: KioskCredentials[] = [];
+  for (let from = 0; from < lightweight; from += 50) {
+    const batch = Array.from({ length: Math.min(50, lightweight - from) }, (_, i) => `F${kiosks}-${from + i + 1}`);
+    const made = await Promise.all(batch.map((kioskId) => createKiosk(db, { kioskId })));
+    credentials.push(...made.map((kiosk) => ({ id: kiosk.kioskId, secret: kiosk.secret })));
+  }
+  const workers = await KioskWorkers.start(
+    {
+      cloudUrl: fixture.cloudUrl,
+      cursor: await db.lastVersion(),
+      dispensing: fixture.dispensing,
+      dispensers: DISPENSERS,
+      dispenseEveryMs: DISPENSE_EVERY_MS,
+      longPollS: 25,
+      probeEveryMs: 60_000,
+    },
+    credentials,
+  );
+  const topUps = new TopUps(fixture.cloudUrl, fixture.simulator, fixture.topUpNext, fixture.customers, (index, at) => {
+    workers.send({ type: 'confirmed', index, at });
+    fixture.gateways.confirmed(index, at);
+  });
+  try {
+    log(`${kiosks} kiosks: all long-polling; measuring for ${options.seconds} s`);
+    await sleep(2000);
+    workers.send({ type: 'measure' });
+    fixture.gateways.watch();
+    fixture.gateways.dispense(DISPENSE_EVERY_MS, fixture.dispensing);
+    const pgPids = await db.cloudBackendPids();
+    const loadProcs = [...workers.pids, process.pid];
+    const before = {
+      at: performance.now(),
+      wall: Date.now(),
+      cloud: cpuSeconds(fixture.cloudPid),
+      pg: pgPids.map(cpuSeconds),
+      load: loadProcs.map(cpuSeconds),
+      machine: machineCpu(),
+    };
+    const topUpRate = (TOPUPS_PER_S_PER_600 * kiosks) / 600;
+    topUps.start(topUpRate);
+    let cloudRss = 0;
+    const end = performance.now() + options.seconds * 1000;
+    while (performance.now() < end) {
+      cloudRss = Math.max(cloudRss, rssMb(fixture.cloudPid));
+      await sleep(Math.min(1000, Math.max(0, end - performance.now())));
+    }
+    topUps.stop().catch(() => undefined);
+    workers.send({ type: 'quiesce' });
+    fixture.gateways.stopDispensing();
+    const seconds = (performance.now() - before.at) / 1000;
+    const after = {
+      cloud: cpuSeconds(fixture.cloudPid),
+      pg: pgPids.map(cpuSeconds),
+      load: loadProcs.map(cpuSeconds),
+      machine: machineCpu(),
+    };
+    const load = loadavg();
+    const events = await db.dispensesSince(before.wall);
+    await topUps.stop();
+    fixture.topUpNext += topUps.started;
+
+    // Every top-up confirmed in the window must reach every kiosk.
+    const graceEnd = Date.now() + DELIVERY_GRACE_MS;
+    let reports = await workers.reports();
+    while (missingPairs(reports, fixture.gateways) > 0 && Date.now() < graceEnd) {
+      await sleep(1000);
+      reports = await workers.reports();
+    }
+    const topup = Histogram.fromJSON([]);
+    const push = Histogram.fromJSON([]);
+    const pull = Histogram.fromJSON([]);
+    for (const report of reports) {
+      topup.merge(Histogram.fromJSON(report.topup));
+      push.merge(Histogram.fromJSON(report.push));
+      pull.merge(Histogram.fromJSON(report.pull));
+    }
+    topup.merge(fixture.gateways.topup);
+    const missing = missingPairs(reports, fixture.gateways);
+    const duplicates = reports.reduce((sum, report) => sum + report.duplicates, 0);
+    const requestErrors = reports.reduce((sum, report) => sum + report.errors, 0);
+    const errors = requestErrors + topUps.errors + fixture.gateways.errors + missing + duplicates;
+    for (const sample of [
+      ...reports.flatMap((report) => report.errorSamples),
+      ...topUps.errorSamples,
+      ...fixture.gateways.errorSamples,
+    ].slice(0, 10))
+      log(`error: ${sample}`);
+    if (missing > 0)
+      log(`${missing} top-up × kiosk pairs not delivered within ${DELIVERY_GRACE_MS / 1000} s of the end`);
+    const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+    const pct = (cpu: number): number => round((cpu / seconds) * 100);
+    const cloudCpu = pct(after.cloud - before.cloud);
+    return {
+      kiosks,
+      customers: fixture.customers,
+      topup_to_all_p50_ms: topup.percentile(50),
+      topup_to_all_p99_ms: topup.percentile(99),
+      push_p99_ms: push.percentile(99),
+      pull_p99_ms: pull.percentile(99),
+      events_per_s: round(events / seconds),
+      cloud_cpu_pct: cloudCpu,
+      cloud_rss_mb: round(cloudRss),
+      pg_db_mb: round(await db.sizeMb()),
+      errors,
+      seconds: round(seconds),
+      topups: topUps.confirmed,
+      topup_pairs: topup.count,
+      gateways: fixture.gateways.count,
+      gateway_topup_p99_ms: fixture.gateways.topup.percentile(99),
+      push_p50_ms: push.percentile(50),
+      pull_p50_ms: pull.percentile(50),
+      cloud_cpu_pct_per_100_kiosks: round((cloudCpu / kiosks) * 100, 2),
+      pg_cpu_pct: pct(sum(after.pg) - sum(before.pg)),
+      load_generator_cpu_pct: pct(sum(after.load) - sum(before.load)),
+      machine_cpu_pct: round(
+        ((after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total)) * 100,
+      ),
+      loadavg_1m: round(load[0]!, 2),
+      errors_detail: {
+        requests: requestErrors,
+        topups: topUps.errors,
+        gateways: fixture.gateways.errors,
+        missing,
+        duplicates,
+      },
+    };
+  } finally {
+    await topUps.stop();
+    await workers.stop();
+  }
+}
+
+function meetsTargets(line: Record<string, unknown>): boolean {
+  return (
+    typeof line['topup_to_all_p99_ms'] === 'number' &&
+    line['topup_to_all_p99_ms'] <= TARGETS.topup_to_all_p99_ms &&
+    typeof line['push_p99_ms'] === 'number' &&
+    line['push_p99_ms'] <= TARGETS.push_p99_ms &&
+    line['errors'] === TARGETS.errors
+  );
+}
+
+/** What ran out first, read from the figures: a core for the cloud's event loop, PostgreSQL, or the machine. */
+function saturated(line: Record<string, unknown>): string {
+  const n = (key: string): number => Number(line[key] ?? 0);
+  if (n('cloud_cpu_pct') >= 85) return `the cloud's event loop (${n('cloud_cpu_pct')} % of one core)`;
+  if (n('pg_cpu_pct') >= 85) return `PostgreSQL (${n('pg_cpu_pct')} % of a core)`;
+  if (n('machine_cpu_pct') >= 90) return `the machine's ${cpus().length} cores (${n('machine_cpu_pct')} % busy)`;
+  return 'nothing at 85 % CPU: latency or errors missed the targets first';
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const url = await resolveDatabaseUrl();
+  const schema = `bench_fleet_${process.pid}`;
+  const dir = await mkdtemp(join(tmpdir(), 'tusafishe-bench-fleet-'));
+  const simulator = await startMtnMomoSimulator({ host: '127.0.0.1', port: 0, targetEnvironment: 'mtnuganda' });
+  const cloud = fork(SELF, ['--role', 'cloud'], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_CLOUD_DATABASE_URL: tagged(url), BENCH_SCHEMA: schema, BENCH_MTN_URL: simulator.url },
+  });
+  const db = new BenchDatabase(url, schema);
+  let gateways: RealGateways | undefined;
+  let cleaned: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaned ??= (async () => {
+      await gateways?.close().catch((error: unknown) => log(`gateways: ${(error as Error).message}`));
+      await stopChild(cloud);
+      await simulator.close();
+      await db.dropSchema().catch((error: unknown) => log(`schema ${schema} not dropped: ${(error as Error).message}`));
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    })());
+  // Bounded: a run that overstays is stopped, cleaned up, and fails.
+  const watchdog = setTimeout(
+    () => {
+      log('over the time budget: stopping');
+      void cleanup().finally(() => process.exit(2));
+    },
+    options.sizes.length * (options.seconds + 540) * 1000,
+  );
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  try {
+    const { cloudUrl } = await nextMessage(
+      cloud,
+      (m) => ((m as CloudReady).cloudUrl ? (m as CloudReady) : undefined),
+      120_000,
+    );
+    const topUpAccounts = Math.min(100_000, Math.floor(options.customers / 10));
+    const dispensing = options.customers - topUpAccounts;
+    log(`cloud at ${cloudUrl}; schema ${schema}; seeding ${options.customers.toLocaleString('en')} customers`);
+    await db.seedCustomers(dispensing, topUpAccounts, log);
+    const gatewayKiosks = await Promise.all(
+      Array.from({ length: options.gateways }, (_, i) => createKiosk(db, { kioskId: `GW${i + 1}` })),
+    );
+    gateways = new RealGateways({
+      dir,
+      cloudUrl,
+      kiosks: gatewayKiosks.map((kiosk) => ({ id: kiosk.kioskId, secret: kiosk.secret })),
+      customers: options.customers,
+      lastVersion: await db.lastVersion(),
+      progress: log,
+    });
+    log(`${options.gateways} gateway processes pulling the replica`);
+    await gateways.start();
+    log(`gateways hold the replica after ${gateways.replicaS.toFixed(1)} s`);
+    const fixture: Fixture = {
+      db,
+      cloudUrl,
+      cloudPid: cloud.pid!,
+      simulator,
+      gateways,
+      dispensing,
+      topUpNext: dispensing + 1,
+      customers: options.customers,
+    };
+    let largest: number | null = null;
+    let verdict = 'every size met the targets';
+    for (const kiosks of options.sizes) {
+      const line = await runSize(fixture, kiosks, options);
+      console.log(JSON.stringify(line));
+      if (!meetsTargets(line)) {
+        verdict = `${kiosks} kiosks missed the targets; saturated first: ${saturated(line)}`;
+        break;
+      }
+      largest = kiosks;
+    }
+    if (options.sizes.length > 1)
+      console.log(
+        JSON.stringify({
+          largest_kiosks_meeting_targets: largest,
+          verdict,
+          targets: TARGETS,
+          gateway_replica_s: round(gateways.replicaS),
+          machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+        }),
+      );
+    else log(verdict);
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup();
+  }
+}
+
+const role = process.argv[process.argv.indexOf('--role') + 1];
+if (process.argv.includes('--role') && role === 'cloud') await runCloudProcess();
+else if (process.argv.includes('--role') && role === 'kiosks') runKioskWorker();
+else await main();

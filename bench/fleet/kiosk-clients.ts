@@ -1,0 +1,354 @@
+/**
+ * Lightweight kiosks: each speaks the real kiosk API (protocol/src/sync.ts) with its own
+ * credentials, cursor and long-poll, and pushes its six dispensers' ledger events as a gateway
+ * does (one push loop; events that arrive while a push is in flight go in the next batch).
+ * Many run in one worker process; the driver sends the work and collects the figures.
+ */
+import { newId, SYNC_PATHS, type LedgerEvent, type PullResponse, type PushResponse } from '@tusafishe/protocol';
+import { accountId } from './database.js';
+import { Histogram } from './histogram.js';
+import { closeConnections, request } from './http.js';
+
+export interface KioskCredentials {
+  id: string;
+  secret: string;
+}
+
+export interface WorkerStart {
+  type: 'start';
+  cloudUrl: string;
+  /** Where every kiosk's cursor starts: the kiosks already hold the replica. */
+  cursor: number;
+  kiosks: KioskCredentials[];
+  /** Customers FB00000001 … FB<dispensing> dispense; higher indexes are top-up accounts. */
+  dispensing: number;
+  dispensers: number;
+  dispenseEveryMs: number;
+  longPollS: number;
+  /** Each kiosk also sends one pull that does not wait this often (pull_p99_ms). */
+  probeEveryMs: number;
+}
+
+export type WorkerCommand =
+  | WorkerStart
+  | { type: 'measure' }
+  | { type: 'confirmed'; index: number; at: number }
+  | { type: 'quiesce' }
+  | { type: 'report' }
+  | { type: 'stop' };
+
+export interface WorkerReport {
+  type: 'report';
+  topup: [number, number][];
+  push: [number, number][];
+  pull: [number, number][];
+  pushes: number;
+  eventsAcked: number;
+  errors: number;
+  errorSamples: string[];
+  /** Top-up index → kiosks of this worker that did not receive it. */
+  missing: Record<number, number>;
+  duplicates: number;
+}
+
+const PULL_LIMIT = 2000;
+const REQUEST_TIMEOUT_MS = 15_000;
+
+interface TopUpSeen {
+  confirmedAt?: number;
+  /** Arrival times at kiosks before the driver's confirmation message reached this worker. */
+  early: number[];
+  kiosks: number;
+}
+
+class Figures {
+  topup = new Histogram();
+  push = new Histogram();
+  pull = new Histogram();
+  pushes = 0;
+  eventsAcked = 0;
+  errors = 0;
+  errorSamples: string[] = [];
+  duplicates = 0;
+
+  error(what: string): void {
+    this.errors += 1;
+    if (this.errorSamples.length < 10) this.errorSamples.push(what);
+  }
+}
+
+class Worker {
+  private figures = new Figures();
+  private readonly topUps = new Map<number, TopUpSeen>();
+  private readonly stopping = new AbortController();
+  private quiet = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly start: WorkerStart) {}
+
+  async begin(): Promise<void> {
+    await Promise.all(this.start.kiosks.map((kiosk) => new Kiosk(this, kiosk, this.start).begin()));
+  }
+
+  get settings(): WorkerStart {
+    return this.start;
+  }
+
+  get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  get measuring(): Figures {
+    return this.figures;
+  }
+
+  get producing(): boolean {
+    return !this.quiet && !this.stopping.signal.aborted;
+  }
+
+  every(ms: number, firstInMs: number, run: () => void): void {
+    const tick = (): void => {
+      this.timers.delete(timer);
+      if (!this.producing) return;
+      run();
+      timer = setTimeout(tick, ms);
+      this.timers.add(timer);
+    };
+    let timer = setTimeout(tick, firstInMs);
+    this.timers.add(timer);
+  }
+
+  /** A kiosk received a top-up account's credited record. */
+  seen(index: number): void {
+    const entry = this.topUp(index);
+    entry.kiosks += 1;
+    if (entry.kiosks > this.start.kiosks.length) this.figures.duplicates += 1;
+    const now = Date.now();
+    if (entry.confirmedAt === undefined) entry.early.push(now);
+    else this.figures.topup.record(now - entry.confirmedAt);
+  }
+
+  confirmed(index: number, at: number): void {
+    const entry = this.topUp(index);
+    entry.confirmedAt = at;
+    for (const arrived of entry.early.splice(0)) this.figures.topup.record(arrived - at);
+  }
+
+  private topUp(index: number): TopUpSeen {
+    let entry = this.topUps.get(index);
+    if (!entry) {
+      entry = { early: [], kiosks: 0 };
+      this.topUps.set(index, entry);
+    }
+    return entry;
+  }
+
+  measure(): void {
+    this.figures = new Figures();
+    this.topUps.clear();
+  }
+
+  quiesce(): void {
+    this.quiet = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  report(): WorkerReport {
+    const missing: Record<number, number> = {};
+    for (const [index, entry] of this.topUps) {
+      if (entry.confirmedAt !== undefined && entry.kiosks < this.start.kiosks.length)
+        missing[index] = this.start.kiosks.length - entry.kiosks;
+    }
+    const f = this.figures;
+    return {
+      type: 'report',
+      topup: f.topup.toJSON(),
+      push: f.push.toJSON(),
+      pull: f.pull.toJSON(),
+      pushes: f.pushes,
+      eventsAcked: f.eventsAcked,
+      errors: f.errors,
+      errorSamples: f.errorSamples,
+      missing,
+      duplicates: f.duplicates,
+    };
+  }
+
+  stop(): void {
+    this.quiesce();
+    this.stopping.abort();
+    closeConnections();
+  }
+}
+
+class Kiosk {
+  private cursor: number;
+  private readonly authorization: string;
+  private readonly queue: LedgerEvent[] = [];
+  private pushing = false;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly credentials: KioskCredentials,
+    private readonly settings: WorkerStart,
+  ) {
+    this.cursor = settings.cursor;
+    this.authorization = `Basic ${Buffer.from(`${credentials.id}:${credentials.secret}`).toString('base64')}`;
+  }
+
+  /** The first pull (the cloud checks the credential once), then the loops. */
+  async begin(): Promise<void> {
+    const first = await this.pull(0);
+    if (!first) throw new Error(`kiosk ${this.credentials.id}: first pull failed`);
+    void this.pullLoop();
+    const { dispensers, dispenseEveryMs, probeEveryMs } = this.settings;
+    for (let d = 1; d <= dispensers; d++)
+      this.worker.every(dispenseEveryMs, Math.random() * dispenseEveryMs, () => this.dispense(`D${d}`));
+    this.worker.every(probeEveryMs, Math.random() * probeEveryMs, () => void this.probe());
+  }
+
+  private url(waitS: number): string {
+    return `${this.settings.cloudUrl}${SYNC_PATHS.customers}?cursor=${this.cursor}&limit=${PULL_LIMIT}&wait_s=${waitS}`;
+  }
+
+  /** One pull; applies the page (cursor, top-ups seen). Undefined on an error (counted). */
+  private async pull(waitS: number): Promise<PullResponse | undefined> {
+    try {
+      const answer = await request(this.url(waitS), {
+        headers: { authorization: this.authorization },
+        timeoutMs: REQUEST_TIMEOUT_MS + waitS * 1000,
+      });
+      if (answer.status !== 200) {
+        this.worker.measuring.error(`pull ${answer.status} ${answer.body.slice(0, 120)}`);
+        return undefined;
+      }
+      const page = JSON.parse(answer.body) as PullResponse;
+      if (page.must_refetch) this.worker.measuring.error(`pull: must_refetch at cursor ${this.cursor}`);
+      for (const customer of page.customers) {
+        const index = Number(customer.account_id.slice(2));
+        if (index > this.settings.dispensing && customer.balance_ml > 0) this.worker.seen(index);
+      }
+      this.cursor = Number(page.cursor);
+      return page;
+    } catch (error) {
+      if (!this.worker.signal.aborted) this.worker.measuring.error(`pull: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async pullLoop(): Promise<void> {
+    let caughtUp = true;
+    while (!this.worker.signal.aborted) {
+      const page = await this.pull(caughtUp ? this.settings.longPollS : 0);
+      if (!page) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      caughtUp = !page.has_more;
+    }
+  }
+
+  /** A pull that does not wait, from where this kiosk is: what a kiosk back online asks first. */
+  private async probe(): Promise<void> {
+    const started = performance.now();
+    try {
+      const answer = await request(this.url(0), {
+        headers: { authorization: this.authorization },
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
+      if (answer.status !== 200) this.worker.measuring.error(`probe ${answer.status}`);
+      else this.worker.measuring.pull.record(performance.now() - started);
+    } catch (error) {
+      if (!this.worker.signal.aborted) this.worker.measuring.error(`probe: ${(error as Error).message}`);
+    }
+  }
+
+  private dispense(dispenserId: string): void {
+    const index = 1 + Math.floor(Math.random() * this.settings.dispensing);
+    this.queue.push({
+      event_id: newId(),
+      type: 'dispense',
+      account_id: accountId(index),
+      amount_ml: -1000 * (1 + Math.floor(Math.random() * 20)),
+      kiosk_id: this.credentials.id,
+      dispenser_id: dispenserId,
+      source_id: newId(),
+      occurred_at: Date.now(),
+    });
+    void this.push();
+  }
+
+  private async push(): Promise<void> {
+    if (this.pushing || this.queue.length === 0) return;
+    this.pushing = true;
+    const batch = this.queue.splice(0, 500);
+    const figures = this.worker.measuring;
+    const started = performance.now();
+    let failed = false;
+    try {
+      const answer = await request(`${this.settings.cloudUrl}${SYNC_PATHS.events}`, {
+        method: 'POST',
+        headers: { authorization: this.authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ events: batch }),
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
+      figures.push.record(performance.now() - started);
+      figures.pushes += 1;
+      if (answer.status !== 200) {
+        figures.error(`push ${answer.status} ${answer.body.slice(0, 120)}`);
+        failed = true;
+      } else {
+        const result = JSON.parse(answer.body) as PushResponse;
+        figures.eventsAcked += result.acked.length;
+        if (result.rejected.length > 0) figures.error(`push rejected ${JSON.stringify(result.rejected[0])}`);
+      }
+    } catch (error) {
+      if (!this.worker.signal.aborted) figures.error(`push: ${(error as Error).message}`);
+      failed = true;
+    }
+    if (failed) {
+      // As a gateway does: keep the batch and try again after a pause.
+      this.queue.unshift(...batch);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    this.pushing = false;
+    if (this.queue.length > 0 && this.worker.producing) void this.push();
+  }
+}
+
+/** Entry of a worker process (`bench/fleet.ts --role kiosks`): obeys the driver's commands over IPC. */
+export function runKioskWorker(): void {
+  let worker: Worker | undefined;
+  process.on('message', (command: WorkerCommand) => {
+    switch (command.type) {
+      case 'start':
+        worker = new Worker(command);
+        worker.begin().then(
+          () => process.send?.({ type: 'ready' }),
+          (error: unknown) => process.send?.({ type: 'failed', message: (error as Error).message }),
+        );
+        break;
+      case 'measure':
+        worker?.measure();
+        break;
+      case 'confirmed':
+        worker?.confirmed(command.index, command.at);
+        break;
+      case 'quiesce':
+        worker?.quiesce();
+        break;
+      case 'report':
+        if (worker) process.send?.(worker.report());
+        break;
+      case 'stop':
+        worker?.stop();
+        process.disconnect();
+        break;
+    }
+  });
+  process.once('disconnect', () => {
+    worker?.stop();
+    setTimeout(() => process.exit(0), 100).unref();
+  });
+}
