@@ -94,8 +94,12 @@ function nextMessage<T>(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`no answer from pid ${child.pid} in ${timeoutMs} ms`)), timeoutMs);
     const onMessage = (message: unknown): void => {
-      const value = accept(message);
-      if (value !== undefined) finish(undefined, value);
+      try {
+        const value = accept(message);
+        if (value !== undefined) finish(undefined, value);
+      } catch (error) {
+        finish(error as Error);
+      }
     };
     const onExit = (code: number | null): void => finish(new Error(`pid ${child.pid} exited (${code})`));
     function finish(error: Error | undefined, value?: T): void {
@@ -389,6 +393,10 @@ async function main(): Promise<void> {
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  process.once('uncaughtException', (error) => {
+    log(`failed: ${error.stack ?? error.message}`);
+    void cleanup().finally(() => process.exit(1));
+  });
   try {
     const { cloudUrl } = await nextMessage(
       cloud,

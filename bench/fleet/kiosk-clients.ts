@@ -52,6 +52,8 @@ export interface WorkerReport {
 }
 
 const PULL_LIMIT = 2000;
+const STARTING_TOGETHER = 25;
+const FIRST_PULL_TRIES = 5;
 const REQUEST_TIMEOUT_MS = 15_000;
 
 interface TopUpSeen {
@@ -86,8 +88,11 @@ class Worker {
 
   constructor(private readonly start: WorkerStart) {}
 
+  /** Starts the kiosks a few at a time: each first request costs the cloud a credential check. */
   async begin(): Promise<void> {
-    await Promise.all(this.start.kiosks.map((kiosk) => new Kiosk(this, kiosk, this.start).begin()));
+    const kiosks = this.start.kiosks.map((credentials) => new Kiosk(this, credentials, this.start));
+    for (let i = 0; i < kiosks.length; i += STARTING_TOGETHER)
+      await Promise.all(kiosks.slice(i, i + STARTING_TOGETHER).map((kiosk) => kiosk.begin()));
   }
 
   get settings(): WorkerStart {
@@ -199,8 +204,13 @@ class Kiosk {
 
   /** The first pull (the cloud checks the credential once), then the loops. */
   async begin(): Promise<void> {
-    const first = await this.pull(0);
-    if (!first) throw new Error(`kiosk ${this.credentials.id}: first pull failed`);
+    for (let attempt = 1; !(await this.pull(0)); attempt++) {
+      if (attempt === FIRST_PULL_TRIES)
+        throw new Error(
+          `kiosk ${this.credentials.id}: first pull failed (${this.worker.measuring.errorSamples.at(-1)})`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
     void this.pullLoop();
     const { dispensers, dispenseEveryMs, probeEveryMs } = this.settings;
     for (let d = 1; d <= dispensers; d++)

@@ -168,6 +168,8 @@ export const HardwareConfig = z
           .min(60_000)
           .default(7 * 24 * 3600_000),
         maxRows: z.int().min(100).default(500_000),
+        /** One row per sensor per this many ms (average, min, max); 0 stores every answer. */
+        bucketMs: z.int().min(0).max(3_600_000).default(60_000),
       })
       .prefault({}),
     simulation: z
@@ -249,6 +251,7 @@ const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: E
   ['HW_SIM_SPEED', 'simulation.speed', asNumber],
   ['HW_READINGS_RETENTION_MS', 'readings.retentionMs', asNumber],
   ['HW_READINGS_MAX_ROWS', 'readings.maxRows', asNumber],
+  ['HW_READINGS_BUCKET_MS', 'readings.bucketMs', asNumber],
 ];
 
 /**

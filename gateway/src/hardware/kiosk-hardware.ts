@@ -94,11 +94,13 @@ export async function startKioskHardware(
     const io = new KioskIo(chip, config.gpio);
     closers.push(() => io.close());
     io.setUvLamp(true); // the lamp runs whenever the kiosk is in service
+    const store = deps.db ? new ReadingsStore(deps.db, config.readings) : undefined;
+    // Closed after the poller (closers run newest first): the buckets still open are written last.
+    if (store) closers.push(() => store.close());
     const poller = new SensorPoller(modbus, config.sensors, logger, now);
     closers.push(() => poller.close());
     const modem = new ModemMonitor(modemConfig, logger, now);
     closers.push(() => modem.close());
-    const store = deps.db ? new ReadingsStore(deps.db, config.readings) : undefined;
     if (store) poller.on('reading', (reading) => store.record(reading));
 
     const hardware = new KioskHardwareService(

@@ -25,7 +25,7 @@ describe('readings time series in SQLite', () => {
   });
 
   it('stores answered readings only and returns a sensor series in time order, optionally averaged', () => {
-    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000 });
+    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 0 });
     for (let i = 0; i < 10; i++)
       store.record({ sensor: 'turbidity', status: 'ok', value: i / 10, unit: 'NTU', at: 1000 + i * 1000 });
     store.record({ sensor: 'turbidity', status: 'silent', value: null, unit: 'NTU', at: 20_000, error: 'Timed out' });
@@ -47,7 +47,7 @@ describe('readings time series in SQLite', () => {
   });
 
   it('keeps retention bounded by age and by row count', () => {
-    const store = new ReadingsStore(db, { retentionMs: HOUR, maxRows: 100 });
+    const store = new ReadingsStore(db, { retentionMs: HOUR, maxRows: 100, bucketMs: 0 });
     const now = 10 * HOUR;
     for (let i = 0; i < 150; i++)
       store.record({ sensor: 'tank_level', status: 'ok', value: i, unit: '%', at: now - 2 * HOUR + i * 60_000 });
@@ -59,5 +59,42 @@ describe('readings time series in SQLite', () => {
     // 60 rows went by age, then the 20 oldest by the cap: the first batch now starts at its 80th row
     const oldest = store.series({ sensor: 'tank_level', since: 0, until: now + HOUR, limit: 1000 })[0];
     expect(oldest).toEqual({ at: now - 2 * HOUR + 80 * 60_000, value: 80 });
+  });
+
+  it('downsamples: one row per sensor per bucket (average, min, max, count), written when the bucket closes', () => {
+    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 60_000 });
+    const start = 10 * HOUR;
+    // Two sensors polled together every 5 s for 2.5 minutes: 30 answers each.
+    for (let i = 0; i < 30; i++) {
+      const at = start + i * 5000 + 7;
+      store.record({ sensor: 'turbidity', status: 'ok', value: i, unit: 'NTU', at });
+      store.record({ sensor: 'tank_level', status: 'ok', value: 50, unit: '%', at: at + 3 });
+    }
+    // Minutes 0 and 1 are closed; minute 2 (6 answers each) is still open, in memory.
+    expect(store.count()).toBe(4);
+    const rows = db
+      .prepare('SELECT sensor, at, value, min_value, max_value, samples FROM hardware_readings ORDER BY sensor, at')
+      .all();
+    expect(rows).toEqual([
+      { sensor: 'tank_level', at: start, value: 50, min_value: 50, max_value: 50, samples: 12 },
+      { sensor: 'tank_level', at: start + 60_000, value: 50, min_value: 50, max_value: 50, samples: 12 },
+      { sensor: 'turbidity', at: start, value: 5.5, min_value: 0, max_value: 11, samples: 12 },
+      { sensor: 'turbidity', at: start + 60_000, value: 17.5, min_value: 12, max_value: 23, samples: 12 },
+    ]);
+    store.close();
+    expect(store.count()).toBe(6);
+    // A wider bucket weighs each stored row by the answers it summarises: the mean of 0 … 29.
+    const [whole] = store.series({ sensor: 'turbidity', since: 0, until: start + HOUR, bucketMs: HOUR, limit: 10 });
+    expect(whole!.value).toBeCloseTo(14.5);
+  });
+
+  it('ignores silent answers and keeps every answer when the bucket is 0', () => {
+    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 60_000 });
+    store.record({ sensor: 'turbidity', status: 'silent', value: null, unit: 'NTU', at: 1000, error: 'Timed out' });
+    store.close();
+    expect(store.count()).toBe(0);
+    const raw = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 0 });
+    raw.record({ sensor: 'turbidity', status: 'ok', value: 0.4, unit: 'NTU', at: 1000 });
+    expect(store.count()).toBe(1);
   });
 });

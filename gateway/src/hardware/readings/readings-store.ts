@@ -11,55 +11,116 @@ export interface SeriesQuery {
   sensor: string;
   since: number;
   until: number;
-  /** Average over buckets of this many ms (for graphs over long spans); raw points when absent. */
+  /** Average over buckets of this many ms (for graphs over long spans); stored points when absent. */
   bucketMs?: number;
   limit: number;
 }
 
-/** Prune after this many inserts, so retention costs one DELETE per few minutes of polling. */
+/** Prune after this many rows, so retention costs one DELETE per few hundred rows. */
 const PRUNE_EVERY = 200;
 
+/** One sensor's answers within one bucket, not yet written. */
+interface Bucket {
+  sensor: string;
+  unit: string;
+  at: number;
+  sum: number;
+  min: number;
+  max: number;
+  samples: number;
+}
+
+function bucketOf(reading: Extract<SensorReading, { status: 'ok' }>, at: number): Bucket {
+  const { sensor, unit, value } = reading;
+  return { sensor, unit, at, sum: value, min: value, max: value, samples: 1 };
+}
+
+type Row = [sensor: string, at: number, value: number, unit: string, min: number, max: number, samples: number];
+
 /**
- * Sensor readings as a time series in the gateway's SQLite database (table from
- * migration 100), bounded by age (retentionMs) and by row count (maxRows).
+ * Sensor readings as a time series in the gateway's SQLite database (table from migrations 100
+ * and 110). Answers are downsampled in memory: one row per sensor per `bucketMs` (average, min,
+ * max, count), every sensor's finished bucket in one transaction — a commit per answer would
+ * write a few WAL pages every poll, the largest share of a kiosk's SD-card writes. A bucket still
+ * open is lost on a power cut (at most `bucketMs` of readings); `close()` writes it. `bucketMs`
+ * 0 keeps every answer. Rows are bounded by age (retentionMs) and by count (maxRows).
  */
 export class ReadingsStore {
-  private readonly insert: Database.Statement<[string, number, number, string]>;
+  private readonly insert: Database.Statement<Row>;
   private readonly deleteOlder: Database.Statement<[number]>;
   private readonly deleteBeyondCap: Database.Statement<[number]>;
-  private insertsSincePrune = 0;
+  private readonly writeRows: (rows: Row[]) => void;
+  private readonly open = new Map<string, Bucket>();
+  private rowsSincePrune = 0;
 
   constructor(
     private readonly db: Database.Database,
     private readonly retention: HardwareConfig['readings'],
   ) {
-    this.insert = db.prepare('INSERT INTO hardware_readings (sensor, at, value, unit) VALUES (?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO hardware_readings (sensor, at, value, unit, min_value, max_value, samples) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     this.deleteOlder = db.prepare('DELETE FROM hardware_readings WHERE at < ?');
     this.deleteBeyondCap = db.prepare(
       'DELETE FROM hardware_readings WHERE id <= (SELECT id FROM hardware_readings ORDER BY id DESC LIMIT 1 OFFSET ?)',
     );
+    this.writeRows = db.transaction((rows: Row[]) => {
+      for (const row of rows) this.insert.run(...row);
+    });
   }
 
-  /** Stores an answered reading; silent ones are not stored. */
+  /** Takes an answered reading (silent ones are not stored); writes the buckets it closes. */
   record(reading: SensorReading): void {
     if (reading.status !== 'ok') return;
-    this.insert.run(reading.sensor, reading.at, reading.value, reading.unit);
-    if (++this.insertsSincePrune >= PRUNE_EVERY) this.prune(reading.at);
+    const { bucketMs } = this.retention;
+    if (bucketMs === 0) return this.write([bucketOf(reading, reading.at)], reading.at);
+    const at = reading.at - (reading.at % bucketMs);
+    const current = this.open.get(reading.sensor);
+    if (current?.at === at) {
+      current.sum += reading.value;
+      current.min = Math.min(current.min, reading.value);
+      current.max = Math.max(current.max, reading.value);
+      current.samples += 1;
+      return;
+    }
+    // A sensor entering a new bucket closes its own and every earlier one: sensors are polled together.
+    const closed = [...this.open.values()].filter((bucket) => bucket.sensor === reading.sensor || bucket.at < at);
+    for (const bucket of closed) this.open.delete(bucket.sensor);
+    this.open.set(reading.sensor, bucketOf(reading, at));
+    this.write(closed, reading.at);
+  }
+
+  /** Writes the buckets still open (on shutdown). */
+  close(): void {
+    const open = [...this.open.values()];
+    this.open.clear();
+    try {
+      this.write(open, Date.now());
+    } catch {
+      // A full disk at shutdown must not keep the other parts open; one bucket of readings may go.
+    }
+  }
+
+  private write(buckets: Bucket[], now: number): void {
+    if (buckets.length === 0) return;
+    this.writeRows(buckets.map((b) => [b.sensor, b.at, b.sum / b.samples, b.unit, b.min, b.max, b.samples]));
+    this.rowsSincePrune += buckets.length;
+    if (this.rowsSincePrune >= PRUNE_EVERY) this.prune(now);
   }
 
   /** Drops rows older than the retention window and the oldest beyond the row cap. */
   prune(now: number): number {
-    this.insertsSincePrune = 0;
+    this.rowsSincePrune = 0;
     const byAge = this.deleteOlder.run(now - this.retention.retentionMs).changes;
     return byAge + this.deleteBeyondCap.run(this.retention.maxRows).changes;
   }
 
-  /** Points in [since, until], oldest first; the newest `limit` when there are more. */
+  /** Points in [since, until], oldest first; the newest `limit` when there are more. Averages weigh each row by its samples. */
   series(query: SeriesQuery): ReadingPoint[] {
     const rows = query.bucketMs
       ? this.db
           .prepare<[number, string, number, number, number], ReadingPoint>(
-            `SELECT at - at % ? AS at, AVG(value) AS value FROM hardware_readings
+            `SELECT at - at % ? AS at, SUM(value * samples) / SUM(samples) AS value FROM hardware_readings
              WHERE sensor = ? AND at BETWEEN ? AND ? GROUP BY 1 ORDER BY 1 DESC LIMIT ?`,
           )
           .all(query.bucketMs, query.sensor, query.since, query.until, query.limit)
