@@ -1,6 +1,12 @@
 import pg from 'pg';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 
+/** What the cloud's database offers (its `Queryable`); a pg pool and PGlite both fit. */
+interface Queryable {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  exec(sql: string): Promise<void>;
+}
+
 /** What .ci/run sets up on a machine with a local PostgreSQL server. */
 const LOCAL_SERVER = 'postgres://tusafishe:tusafishe@127.0.0.1:5432/tusafishe_test';
 /** Set on every connection the bench's cloud opens, so its PostgreSQL backends can be told apart. */
@@ -40,6 +46,46 @@ export function tagged(url: string): string {
   return `${url}${url.includes('?') ? '&' : '?'}application_name=${APPLICATION_NAME}`;
 }
 
+/**
+ * `dispensing` customers with an opening balance (an adjustment in the ledger, so balances stay
+ * the sum of their events) and `topUps` more with none, in bulk: INSERT … SELECT generate_series,
+ * 100,000 rows a statement. Four real PIN hashes are shared (a scrypt hash each would take minutes).
+ */
+export async function seedCustomers(
+  db: Queryable,
+  dispensing: number,
+  topUps: number,
+  progress: (line: string) => void,
+): Promise<void> {
+  const hashes = await Promise.all(['1', '2', '3', '4'].map(() => hashSecret(BENCH_PIN)));
+  const chunk = 100_000;
+  const total = dispensing + topUps;
+  const started = Date.now();
+  for (let from = 1; from <= total; from += chunk) {
+    const to = Math.min(total, from + chunk - 1);
+    await db.query(
+      `INSERT INTO customers (account_id, phone, name, pin_hash, status, balance_ml)
+       SELECT 'FB' || lpad(g::text, 8, '0'),
+              CASE WHEN g > $3 THEN '+25677' || lpad(g::text, 7, '0') ELSE '+2547' || lpad(g::text, 8, '0') END,
+              'Fleet customer ' || g, ($4::text[])[1 + g % 4], 'active',
+              CASE WHEN g > $3 THEN 0 ELSE $5::bigint END
+       FROM generate_series($1::int, $2::int) AS g`,
+      [from, to, dispensing, hashes, OPENING_BALANCE_ML],
+    );
+    const last = Math.min(to, dispensing);
+    if (from <= last)
+      await db.query(
+        `INSERT INTO ledger_events (event_id, type, account_id, amount_ml, occurred_at, details)
+         SELECT gen_random_uuid(), 'adjustment', 'FB' || lpad(g::text, 8, '0'), $3::int, $4::bigint,
+                '{"reason":"bench opening balance","operator":"bench"}'::jsonb
+         FROM generate_series($1::int, $2::int) AS g`,
+        [from, last, OPENING_BALANCE_ML, Date.now()],
+      );
+    progress(`seeded ${to.toLocaleString('en')} customers (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  await db.exec('ANALYZE');
+}
+
 /** A pg pool on the bench's schema, shaped as the cloud's `Queryable` (for createKiosk). */
 export class BenchDatabase {
   readonly pool: pg.Pool;
@@ -60,39 +106,8 @@ export class BenchDatabase {
     await this.pool.query(sql);
   }
 
-  /**
-   * `dispensing` customers with an opening balance (an adjustment in the ledger, so balances stay
-   * the sum of their events) and `topUps` more with none, in bulk: INSERT … SELECT generate_series,
-   * 100,000 rows a statement. Four real PIN hashes are shared (a scrypt hash each would take minutes).
-   */
-  async seedCustomers(dispensing: number, topUps: number, progress: (line: string) => void): Promise<void> {
-    const hashes = await Promise.all(['1', '2', '3', '4'].map(() => hashSecret(BENCH_PIN)));
-    const chunk = 100_000;
-    const total = dispensing + topUps;
-    const started = Date.now();
-    for (let from = 1; from <= total; from += chunk) {
-      const to = Math.min(total, from + chunk - 1);
-      await this.query(
-        `INSERT INTO customers (account_id, phone, name, pin_hash, status, balance_ml)
-         SELECT 'FB' || lpad(g::text, 8, '0'),
-                CASE WHEN g > $3 THEN '+25677' || lpad(g::text, 7, '0') ELSE '+2547' || lpad(g::text, 8, '0') END,
-                'Fleet customer ' || g, ($4::text[])[1 + g % 4], 'active',
-                CASE WHEN g > $3 THEN 0 ELSE $5::bigint END
-         FROM generate_series($1::int, $2::int) AS g`,
-        [from, to, dispensing, hashes, OPENING_BALANCE_ML],
-      );
-      const last = Math.min(to, dispensing);
-      if (from <= last)
-        await this.query(
-          `INSERT INTO ledger_events (event_id, type, account_id, amount_ml, occurred_at, details)
-           SELECT gen_random_uuid(), 'adjustment', 'FB' || lpad(g::text, 8, '0'), $3::int, $4::bigint,
-                  '{"reason":"bench opening balance","operator":"bench"}'::jsonb
-           FROM generate_series($1::int, $2::int) AS g`,
-          [from, last, OPENING_BALANCE_ML, Date.now()],
-        );
-      progress(`seeded ${to.toLocaleString('en')} customers (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    }
-    await this.exec('ANALYZE');
+  seedCustomers(dispensing: number, topUps: number, progress: (line: string) => void): Promise<void> {
+    return seedCustomers(this, dispensing, topUps, progress);
   }
 
   async lastVersion(): Promise<number> {

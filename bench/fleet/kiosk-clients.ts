@@ -45,6 +45,7 @@ export interface WorkerReport {
   pushes: number;
   eventsAcked: number;
   errors: number;
+  startupErrors: number;
   errorSamples: string[];
   /** Top-up index → kiosks of this worker that did not receive it. */
   missing: Record<number, number>;
@@ -85,14 +86,26 @@ class Worker {
   private readonly stopping = new AbortController();
   private quiet = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private kiosks: Kiosk[] = [];
+  /** Failed requests while the kiosks started (before the window). */
+  private startupErrors = 0;
 
   constructor(private readonly start: WorkerStart) {}
 
-  /** Starts the kiosks a few at a time: each first request costs the cloud a credential check. */
+  /**
+   * Starts the kiosks a few at a time (each first request costs the cloud a credential check),
+   * each then long-polling; they dispense from `produce()`. A kiosk whose first pull fails is
+   * counted and long-polls all the same (it retries, as a gateway does).
+   */
   async begin(): Promise<void> {
-    const kiosks = this.start.kiosks.map((credentials) => new Kiosk(this, credentials, this.start));
-    for (let i = 0; i < kiosks.length; i += STARTING_TOGETHER)
-      await Promise.all(kiosks.slice(i, i + STARTING_TOGETHER).map((kiosk) => kiosk.begin()));
+    this.kiosks = this.start.kiosks.map((credentials) => new Kiosk(this, credentials, this.start));
+    for (let i = 0; i < this.kiosks.length; i += STARTING_TOGETHER)
+      await Promise.all(this.kiosks.slice(i, i + STARTING_TOGETHER).map((kiosk) => kiosk.begin()));
+  }
+
+  /** The peak-hour work: dispensers and pull probes. */
+  produce(): void {
+    for (const kiosk of this.kiosks) kiosk.produce();
   }
 
   get settings(): WorkerStart {
@@ -149,6 +162,7 @@ class Worker {
   }
 
   measure(): void {
+    this.startupErrors = this.figures.errors;
     this.figures = new Figures();
     this.topUps.clear();
   }
@@ -174,6 +188,7 @@ class Worker {
       pushes: f.pushes,
       eventsAcked: f.eventsAcked,
       errors: f.errors,
+      startupErrors: this.startupErrors,
       errorSamples: f.errorSamples,
       missing,
       duplicates: f.duplicates,
@@ -202,16 +217,14 @@ class Kiosk {
     this.authorization = `Basic ${Buffer.from(`${credentials.id}:${credentials.secret}`).toString('base64')}`;
   }
 
-  /** The first pull (the cloud checks the credential once), then the loops. */
+  /** The first pull (the cloud checks the credential once), then the long-poll loop. */
   async begin(): Promise<void> {
-    for (let attempt = 1; !(await this.pull(0)); attempt++) {
-      if (attempt === FIRST_PULL_TRIES)
-        throw new Error(
-          `kiosk ${this.credentials.id}: first pull failed (${this.worker.measuring.errorSamples.at(-1)})`,
-        );
+    for (let attempt = 1; attempt <= FIRST_PULL_TRIES && !(await this.pull(0)); attempt++)
       await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
-    }
     void this.pullLoop();
+  }
+
+  produce(): void {
     const { dispensers, dispenseEveryMs, probeEveryMs } = this.settings;
     for (let d = 1; d <= dispensers; d++)
       this.worker.every(dispenseEveryMs, Math.random() * dispenseEveryMs, () => this.dispense(`D${d}`));
@@ -334,13 +347,11 @@ export function runKioskWorker(): void {
     switch (command.type) {
       case 'start':
         worker = new Worker(command);
-        worker.begin().then(
-          () => process.send?.({ type: 'ready' }),
-          (error: unknown) => process.send?.({ type: 'failed', message: (error as Error).message }),
-        );
+        void worker.begin().then(() => process.send?.({ type: 'ready' }));
         break;
       case 'measure':
         worker?.measure();
+        worker?.produce();
         break;
       case 'confirmed':
         worker?.confirmed(command.index, command.at);

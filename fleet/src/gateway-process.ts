@@ -17,6 +17,8 @@ export interface GatewayProcessOptions {
   env: Record<string, string>;
   /** Relative to the repository root. */
   entry?: string;
+  /** Runs the gateway under this command and its arguments (e.g. strace), which then starts Node. */
+  wrapper?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -76,7 +78,14 @@ export class GatewayProcess {
   async start(): Promise<void> {
     if (this.child) throw new Error(`${this.kioskId} is already running`);
     if (this.mqttPort === 0) [this.mqttPort, this.httpPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, ['--import', 'tsx', this.options.entry ?? DEFAULT_ENTRY], {
+    const [command, ...args] = [
+      ...(this.options.wrapper ?? []),
+      process.execPath,
+      '--import',
+      'tsx',
+      this.options.entry ?? DEFAULT_ENTRY,
+    ];
+    const child = spawn(command!, args, {
       cwd: REPO_ROOT,
       env: {
         ...process.env,

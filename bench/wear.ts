@@ -1,0 +1,327 @@
+/**
+ * SD-card wear benchmark (issue 14): one gateway process serving a busy day compressed in time —
+ * 2,000 dispenses by six dispensers over MQTT, the simulated sensors and modem polled at their
+ * configured periods divided by the compression, readings downsampled at the configured bucket
+ * (compressed alike), sync online with a real cloud (customers' top-ups arriving), logs at info.
+ * A quarter of the day is quiet (sensors and sync only), the rest busy.
+ *
+ * Measures what the gateway process wrote: `write_bytes` of /proc/<pid>/io (what reached the
+ * storage layer), and — when strace is installed — every write syscall by file: the WAL, the
+ * database file (WAL checkpoints) and stdout (logs, which balenaOS keeps in RAM unless persistent
+ * logging is on). Then a fleet phase: customer changes made elsewhere in the fleet (other kiosks'
+ * dispenses, top-ups), which every gateway replicates, give the bytes per fleet change.
+ *
+ *   npm run bench:wear                          # 100,000 customers, the day in 8 minutes
+ *   npm run bench:wear -- --minutes 2 --customers 10000 --fleet-changes 500   # a quick look
+ *
+ * The cloud runs in this process on PGlite (in memory): what is measured is the gateway.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createKiosk, recordAdjustment, startCloud } from '@tusafishe/cloud';
+import { DATABASE_FILE, DemoCredentials, type SyncStatus } from '@tusafishe/gateway';
+import { TestDispenser } from '@tusafishe/gateway/testing';
+import type { AuthApproved } from '@tusafishe/protocol';
+import { GatewayProcess } from '../fleet/src/gateway-process.js';
+import { accountId, BENCH_PIN, phoneOf, seedCustomers } from './fleet/database.js';
+import { sumWrites, type WriteBytes } from './wear/syscall-writes.js';
+
+const DAY_MS = 86_400_000;
+const MB = 2 ** 20;
+/** The gateway's configured periods (hardware README defaults) and the readings bucket. */
+const SENSOR_POLL_MS = 5000;
+const MODEM_POLL_MS = 30_000;
+const SIM_TICK_MS = 1000;
+const READINGS_BUCKET_MS = 60_000;
+const TARGET_MB_PER_DAY = 50;
+const FLEET_KIOSKS = 600;
+
+interface Options {
+  minutes: number;
+  customers: number;
+  dispenses: number;
+  topUps: number;
+  fleetChanges: number;
+  strace: boolean;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '8' },
+      customers: { type: 'string', default: '100000' },
+      dispenses: { type: 'string', default: '2000' },
+      topups: { type: 'string', default: '200' },
+      'fleet-changes': { type: 'string', default: '2000' },
+      'no-strace': { type: 'boolean', default: false },
+    },
+  });
+  const number = (name: string, raw: string, min: number): number => {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number ≥ ${min}, not "${raw}"`);
+    return value;
+  };
+  let strace = !values['no-strace'];
+  try {
+    if (strace) execFileSync('strace', ['-V'], { stdio: 'ignore' });
+  } catch {
+    strace = false;
+  }
+  return {
+    minutes: number('minutes', values.minutes, 0.5),
+    customers: Math.floor(number('customers', values.customers, 1000)),
+    dispenses: Math.floor(number('dispenses', values.dispenses, 0)),
+    topUps: Math.floor(number('topups', values.topups, 0)),
+    fleetChanges: Math.floor(number('fleet-changes', values['fleet-changes'], 0)),
+    strace,
+  };
+}
+
+const log = (line: string): void => void process.stderr.write(`[wear] ${line}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const mb = (bytes: number): number => Math.round((bytes / MB) * 100) / 100;
+
+/** The Node process itself: under strace, the tracer's child. */
+function nodePid(pid: number, traced: boolean): number {
+  if (!traced) return pid;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  if (children.length === 0) throw new Error(`no child of strace ${pid}`);
+  return Number(children[0]);
+}
+
+function writeBytes(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return (
+    Number(/^write_bytes: (\d+)$/m.exec(io)?.[1] ?? 0) - Number(/^cancelled_write_bytes: (\d+)$/m.exec(io)?.[1] ?? 0)
+  );
+}
+
+async function fileSize(path: string): Promise<number> {
+  return (await stat(path).catch(() => ({ size: 0 }))).size;
+}
+
+/** Runs `count` actions spread evenly over `ms`, `lanes` at a time at most (the six dispensers). */
+async function spread(count: number, ms: number, action: (i: number) => Promise<void>): Promise<void> {
+  const started = performance.now();
+  const running: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * ms) / count;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    running.push(action(i));
+  }
+  await Promise.all(running);
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const compression = DAY_MS / (options.minutes * 60_000);
+  const dayMs = DAY_MS / compression;
+  const dir = await mkdtemp(join(tmpdir(), 'tusafishe-bench-wear-'));
+  const cloud = await startCloud({
+    port: 0,
+    logger: false,
+    providers: { statusPollIntervalMs: 0 },
+    rateLimits: { requestsPerKioskPerMinute: 1e6 },
+  });
+  const traceFile = join(dir, 'writes.strace');
+  let gateway: GatewayProcess | undefined;
+  const dispensers: TestDispenser[] = [];
+  try {
+    log(`cloud on ${cloud.db.kind}; seeding ${options.customers.toLocaleString('en')} customers`);
+    const topUpAccounts = options.topUps + options.fleetChanges;
+    const dispensing = options.customers - topUpAccounts;
+    await seedCustomers(cloud.db, dispensing, topUpAccounts, log);
+    const { secret } = await createKiosk(cloud.db, { kioskId: 'WEAR' });
+    const every = (ms: number, min: number): string => String(Math.max(min, Math.round(ms / compression)));
+    gateway = new GatewayProcess({
+      kioskId: 'WEAR',
+      dataDir: join(dir, 'gateway'),
+      env: {
+        CLOUD_URL: cloud.url,
+        KIOSK_SECRET: secret,
+        SEED_DEMO: 'true',
+        LOG_LEVEL: 'info',
+        HW_MODE: 'simulated',
+        HW_MODBUS_POLL_MS: every(SENSOR_POLL_MS, 20),
+        HW_MODEM_POLL_MS: every(MODEM_POLL_MS, 20),
+        HW_SIM_TICK_MS: every(SIM_TICK_MS, 10),
+        HW_SIM_SPEED: String(compression),
+        HW_READINGS_BUCKET_MS: every(READINGS_BUCKET_MS, 1),
+        // The daily backup is counted from the database's size (it copies the whole file).
+        GATEWAY_BACKUP_INTERVAL_HOURS: '0',
+      },
+      ...(options.strace
+        ? {
+            wrapper: [
+              'strace',
+              '-f',
+              '-qq',
+              '-ttt',
+              '-y',
+              '-e',
+              'trace=write,pwrite64,writev,pwritev,pwritev2',
+              '-o',
+              traceFile,
+            ],
+          }
+        : {}),
+      readyTimeoutMs: 180_000,
+    });
+    await gateway.start();
+    const pid = nodePid(gateway.pid!, options.strace);
+    const [{ version }] = (await cloud.db.query<{ version: number }>(
+      'SELECT max(version)::float8 AS version FROM customers',
+    )) as [{ version: number }];
+    for (;;) {
+      const status = await gateway.json<SyncStatus>('/api/sync');
+      if (status.replica_size >= options.customers && Number(status.cursor) >= version) break;
+      await sleep(500);
+    }
+    const demo = DemoCredentials.parse(
+      JSON.parse(await readFile(join(gateway.dataDir, 'demo-credentials.json'), 'utf8')),
+    );
+    dispensers.push(
+      ...(await Promise.all(
+        ['D1', 'D2', 'D3', 'D4', 'D5', 'D6'].map((id) =>
+          TestDispenser.connect({ mqttPort: gateway!.mqttPort, demo }, id),
+        ),
+      )),
+    );
+    const dbFile = join(gateway.dataDir, DATABASE_FILE);
+    const logFile = join(gateway.dataDir, 'gateway.log');
+    log(
+      `replica of ${options.customers.toLocaleString('en')} held; a day in ${options.minutes} min (×${Math.round(compression)})`,
+    );
+    await sleep(Math.min(10_000, dayMs / 20)); // sensors polling, buckets flowing
+
+    const mark = async () => ({
+      at: Date.now(),
+      written: writeBytes(pid),
+      db: await fileSize(dbFile),
+      wal: await fileSize(`${dbFile}-wal`),
+      log: await fileSize(logFile),
+    });
+    // Quiet quarter: sensors, modem, sync.
+    const start = await mark();
+    await sleep(dayMs / 4);
+    const busyStart = await mark();
+    // Busy three quarters: the day's dispenses, six dispensers, and the day's top-ups from the cloud.
+    let denied = 0;
+    let failed = 0;
+    const lanes = dispensers.map(() => Promise.resolve());
+    await Promise.all([
+      spread(options.dispenses, (dayMs * 3) / 4, async (i) => {
+        const lane = i % dispensers.length;
+        const dispenser = dispensers[lane]!;
+        const serve = async (): Promise<void> => {
+          const ml = 1000 * (1 + (i % 20));
+          try {
+            const answer = await dispenser.authorise(
+              dispenser.request(phoneOf(1 + ((i * 7919) % dispensing), false), ml, BENCH_PIN),
+            );
+            if (!answer.approved) denied += 1;
+            else await dispenser.complete(dispenser.completion(answer as AuthApproved, ml));
+          } catch {
+            failed += 1;
+          }
+        };
+        lanes[lane] = lanes[lane]!.then(serve);
+        await lanes[lane];
+      }),
+      spread(options.topUps, (dayMs * 3) / 4, async (i) => {
+        await recordAdjustment(cloud.db, {
+          accountId: accountId(dispensing + 1 + i),
+          amountMl: 400_000,
+          reason: 'top-up',
+          operator: 'bench',
+        });
+      }),
+    ]);
+    const end = await mark();
+
+    // Fleet phase: customer changes made elsewhere, replicated here.
+    let fleet: { bytes: number; seconds: number; changes: number } | undefined;
+    if (options.fleetChanges > 0) {
+      const before = await mark();
+      const base = dispensing + options.topUps + 1;
+      await spread(options.fleetChanges, Math.max(10_000, options.fleetChanges * 10), async (i) => {
+        await recordAdjustment(cloud.db, {
+          accountId: accountId(base + i),
+          amountMl: 20_000,
+          reason: 'fleet',
+          operator: 'bench',
+        });
+      });
+      const [{ version: last }] = (await cloud.db.query<{ version: number }>(
+        'SELECT max(version)::float8 AS version FROM customers',
+      )) as [{ version: number }];
+      while (Number((await gateway.json<SyncStatus>('/api/sync')).cursor) < last) await sleep(200);
+      const after = await mark();
+      const seconds = (after.at - before.at) / 1000;
+      const quietPerS = (busyStart.written - start.written) / ((busyStart.at - start.at) / 1000);
+      fleet = { bytes: after.written - before.written - quietPerS * seconds, seconds, changes: options.fleetChanges };
+    }
+
+    const quietS = (busyStart.at - start.at) / 1000;
+    const dayS = (end.at - start.at) / 1000;
+    const quietPerS = (busyStart.written - start.written) / quietS;
+    const dayWritten = end.written - start.written;
+    const busyExcess = end.written - busyStart.written - quietPerS * ((end.at - busyStart.at) / 1000);
+    const scale = dayMs / 1000 / dayS; // the day ran a little long: scale to exactly one day
+    const backup = end.db + end.wal;
+    const perFile: WriteBytes | undefined = options.strace
+      ? await sumWrites(traceFile, DATABASE_FILE, start.at, end.at)
+      : undefined;
+    const logs = end.log - start.log;
+    const mbPerDay = mb(dayWritten * scale + backup);
+    const load = loadavg();
+    log(
+      `dispenses denied ${denied}, failed ${failed}; machine ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${load.map((l) => l.toFixed(2)).join(' ')}`,
+    );
+    console.log(
+      JSON.stringify({
+        mb_per_day: mbPerDay,
+        target_mb_per_day: TARGET_MB_PER_DAY,
+        within_target: mbPerDay <= TARGET_MB_PER_DAY,
+        parts_mb_per_day: {
+          readings_and_idle: mb(quietPerS * dayS * scale),
+          ledger_and_sync: mb(busyExcess * scale),
+          backup: mb(backup),
+          logs_if_persisted: mb(logs * scale),
+        },
+        files_mb_per_day: perFile && {
+          wal: mb(perFile.wal * scale),
+          checkpoints: mb(perFile.database * scale),
+          logs: mb(perFile.logs * scale),
+          other: mb(perFile.other * scale),
+        },
+        db_growth_mb: mb(end.db - start.db),
+        wal_mb: mb(end.wal),
+        db_mb: mb(end.db),
+        fleet_bytes_per_change: fleet && Math.round(fleet.bytes / fleet.changes),
+        fleet_600_mb_per_day: fleet && mb((fleet.bytes / fleet.changes) * FLEET_KIOSKS * options.dispenses),
+        dispenses: options.dispenses,
+        denied,
+        failed,
+        topups: options.topUps,
+        customers: options.customers,
+        compression: Math.round(compression),
+        minutes: options.minutes,
+        strace: options.strace,
+        loadavg_1m: Math.round(load[0]! * 100) / 100,
+      }),
+    );
+  } finally {
+    await Promise.all(dispensers.map((d) => d.close().catch(() => undefined)));
+    await gateway?.close();
+    await cloud.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
