@@ -12,6 +12,9 @@
  * six: `p50_ms`/`p99_ms`, the wait a customer sees at the busiest moment) and
  * saturation (every dispenser back to back with no pause: `per_s`, the capacity, and
  * `saturated_p50_ms`/`saturated_p99_ms`, queueing included). Prints one JSON line last.
+ *
+ *   npm run bench:authorise                 # 100,000 customers
+ *   npm run bench:authorise -- --million    # the same at 100,000 then 1,000,000: p99 ratio, RSS
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,7 +33,10 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Inside node_modules so the bundle resolves the external packages from the root. */
 const BUNDLE_DIR = join(ROOT, 'node_modules/.cache/tusafishe-bench');
 
-const CUSTOMERS = 100_000;
+/** `--million`: the same run at 100,000 and at 1,000,000 customers (target: p99 within 1.2×, RSS ≤ 200 MB). */
+const SIZES = process.argv.includes('--million') ? [100_000, 1_000_000] : [100_000];
+const MILLION_P99_RATIO = 1.2;
+const MILLION_RSS_MB = 200;
 const DISPENSERS = ['D1', 'D2', 'D3', 'D4', 'D5', 'D6'];
 const PER_DISPENSER = Number(process.env.BENCH_PER_DISPENSER ?? 400);
 const WARMUP_PER_DISPENSER = 20;
@@ -86,12 +92,12 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
-async function buildReplica(dataDir: string): Promise<void> {
+async function buildReplica(dataDir: string, customers: number): Promise<void> {
   const store = Store.open(dataDir);
   await seedDemoData(store, 'K1', dataDir, 450);
   const hashes = await Promise.all(Array.from({ length: DISTINCT_HASHES }, () => hashSecret('1234')));
   const page: CustomerRecord[] = [];
-  for (let i = 0; i < CUSTOMERS; i++) {
+  for (let i = 0; i < customers; i++) {
     page.push({
       account_id: `B${String(i).padStart(7, '0')}`,
       phone: `+25471${String(i).padStart(7, '0')}`,
@@ -144,8 +150,8 @@ async function echoP99(mqttPort: number, password: string): Promise<number> {
 }
 
 /** One customer at one dispenser: request → answer (timed, ms) → completion → acknowledgement. */
-async function serveOne(dispenser: TestDispenser, customer: number): Promise<number> {
-  const request = dispenser.request(`071${String(customer % CUSTOMERS).padStart(7, '0')}`, 1000);
+async function serveOne(dispenser: TestDispenser, customer: number, customers: number): Promise<number> {
+  const request = dispenser.request(`071${String(customer % customers).padStart(7, '0')}`, 1000);
   const start = performance.now();
   const response = await dispenser.authorise(request);
   const latency = performance.now() - start;
@@ -155,18 +161,30 @@ async function serveOne(dispenser: TestDispenser, customer: number): Promise<num
 }
 
 /** One dispenser serving `count` customers back to back, with no pause: saturates the gateway. */
-async function serveCustomers(dispenser: TestDispenser, count: number, offset: number): Promise<number[]> {
+async function serveCustomers(
+  dispenser: TestDispenser,
+  count: number,
+  offset: number,
+  customers: number,
+): Promise<number[]> {
   const latencies: number[] = [];
-  for (let i = 0; i < count; i++) latencies.push(await serveOne(dispenser, offset + i * 7919));
+  for (let i = 0; i < count; i++) latencies.push(await serveOne(dispenser, offset + i * 7919, customers));
   return latencies;
 }
 
 /** Every dispenser's customer presses # at the same instant, round after round: the busiest moment a kiosk has. */
-async function simultaneousRounds(dispensers: TestDispenser[], rounds: number, offset: number): Promise<number[]> {
+async function simultaneousRounds(
+  dispensers: TestDispenser[],
+  rounds: number,
+  offset: number,
+  customers: number,
+): Promise<number[]> {
   const latencies: number[] = [];
   for (let round = 0; round < rounds; round++) {
     latencies.push(
-      ...(await Promise.all(dispensers.map((d, i) => serveOne(d, offset + (round * dispensers.length + i) * 7919)))),
+      ...(await Promise.all(
+        dispensers.map((d, i) => serveOne(d, offset + (round * dispensers.length + i) * 7919, customers)),
+      )),
     );
   }
   return latencies;
@@ -193,18 +211,16 @@ function ask<T>(child: ChildProcess, message: string | null, key: keyof T): Prom
   });
 }
 
-async function main(): Promise<void> {
+/** One replica size: build it, start the gateway on it, run both phases; the figures. */
+async function measure(customers: number, bundle: string, hash_ms: number): Promise<Record<string, number | string>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tusafishe-bench-'));
   const echoPassword = randomBytes(12).toString('hex');
   let child: ChildProcess | undefined;
   try {
     const built = performance.now();
-    await buildReplica(dataDir);
-    console.error(`replica of ${CUSTOMERS} customers built in ${Math.round(performance.now() - built)} ms`);
-    const hash_ms = await hashMs();
-    console.error(`PIN hash ${JSON.stringify(parseSecretHash(await hashSecret('1')).cost)}: ${hash_ms.toFixed(2)} ms`);
-
-    child = fork(await bundleSelf(), ['--gateway'], {
+    await buildReplica(dataDir, customers);
+    console.error(`replica of ${customers} customers built in ${Math.round(performance.now() - built)} ms`);
+    child = fork(bundle, ['--gateway'], {
       execArgv: GATEWAY_NODE_FLAGS,
       env: { ...process.env, DATA_DIR: dataDir, BENCH_ECHO_PASSWORD: echoPassword },
     });
@@ -214,34 +230,33 @@ async function main(): Promise<void> {
     const dispensers = await Promise.all(DISPENSERS.map((id) => TestDispenser.connect({ mqttPort, demo }, id)));
 
     const echo_p99_ms = await echoP99(mqttPort, echoPassword);
-    await Promise.all(dispensers.map((d, i) => serveCustomers(d, WARMUP_PER_DISPENSER, 50_000 + i * 1000)));
+    await Promise.all(dispensers.map((d, i) => serveCustomers(d, WARMUP_PER_DISPENSER, 50_000 + i * 1000, customers)));
 
-    const simultaneous = (await simultaneousRounds(dispensers, PER_DISPENSER, 70_001)).sort((a, b) => a - b);
+    const simultaneous = (await simultaneousRounds(dispensers, PER_DISPENSER, 70_001, customers)).sort((a, b) => a - b);
     const started = performance.now();
-    const perDispenser = await Promise.all(dispensers.map((d, i) => serveCustomers(d, PER_DISPENSER, i * 13_331)));
+    const perDispenser = await Promise.all(
+      dispensers.map((d, i) => serveCustomers(d, PER_DISPENSER, i * 13_331, customers)),
+    );
     const elapsedS = (performance.now() - started) / 1000;
     const saturated = perDispenser.flat().sort((a, b) => a - b);
     const { memory } = await ask<Memory>(child, 'memory', 'memory');
     await Promise.all(dispensers.map((d) => d.close()));
-
-    console.log(
-      JSON.stringify({
-        p50_ms: round(percentile(simultaneous, 50)),
-        p99_ms: round(percentile(simultaneous, 99)),
-        per_s: round(saturated.length / elapsedS),
-        saturated_p50_ms: round(percentile(saturated, 50)),
-        saturated_p99_ms: round(percentile(saturated, 99)),
-        hash_ms: round(hash_ms),
-        echo_p99_ms: round(echo_p99_ms),
-        rss_mb: round(memory.rss / 2 ** 20),
-        rss_at_start_mb: round(ready.rss / 2 ** 20),
-        heap_used_mb: round(memory.heapUsed / 2 ** 20),
-        authorisations: simultaneous.length + saturated.length,
-        customers: CUSTOMERS,
-        dispensers: DISPENSERS.length,
-        gateway_node_flags: GATEWAY_NODE_FLAGS.join(' '),
-      }),
-    );
+    return {
+      p50_ms: round(percentile(simultaneous, 50)),
+      p99_ms: round(percentile(simultaneous, 99)),
+      per_s: round(saturated.length / elapsedS),
+      saturated_p50_ms: round(percentile(saturated, 50)),
+      saturated_p99_ms: round(percentile(saturated, 99)),
+      hash_ms: round(hash_ms),
+      echo_p99_ms: round(echo_p99_ms),
+      rss_mb: round(memory.rss / 2 ** 20),
+      rss_at_start_mb: round(ready.rss / 2 ** 20),
+      heap_used_mb: round(memory.heapUsed / 2 ** 20),
+      authorisations: simultaneous.length + saturated.length,
+      customers,
+      dispensers: DISPENSERS.length,
+      gateway_node_flags: GATEWAY_NODE_FLAGS.join(' '),
+    };
   } finally {
     if (child) {
       const exited = new Promise((resolve) => child!.once('exit', resolve));
@@ -250,6 +265,31 @@ async function main(): Promise<void> {
     }
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  const hash_ms = await hashMs();
+  console.error(`PIN hash ${JSON.stringify(parseSecretHash(await hashSecret('1')).cost)}: ${hash_ms.toFixed(2)} ms`);
+  const bundle = await bundleSelf();
+  const results = [];
+  for (const customers of SIZES) {
+    const result = await measure(customers, bundle, hash_ms);
+    results.push(result);
+    if (SIZES.length > 1) console.error(JSON.stringify(result));
+  }
+  const [base, million] = results as [Record<string, number>, Record<string, number> | undefined];
+  if (!million) return console.log(JSON.stringify(base));
+  const ratio = million['p99_ms']! / base['p99_ms']!;
+  console.log(
+    JSON.stringify({
+      ...million,
+      p99_100k_ms: base['p99_ms'],
+      p99_ratio: round(ratio),
+      rss_100k_mb: base['rss_mb'],
+      targets: { p99_ratio: MILLION_P99_RATIO, rss_mb: MILLION_RSS_MB },
+      targets_met: ratio <= MILLION_P99_RATIO && million['rss_mb']! <= MILLION_RSS_MB,
+    }),
+  );
 }
 
 if (process.argv.includes('--gateway')) await runGatewayChild();

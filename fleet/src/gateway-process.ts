@@ -19,6 +19,8 @@ export interface GatewayProcessOptions {
   entry?: string;
   /** Runs the gateway under this command and its arguments (e.g. strace), which then starts Node. */
   wrapper?: string[];
+  /** Node's flags before the entry. Default `--import tsx` (a bundled entry needs none). */
+  nodeArgs?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -81,8 +83,7 @@ export class GatewayProcess {
     const [command, ...args] = [
       ...(this.options.wrapper ?? []),
       process.execPath,
-      '--import',
-      'tsx',
+      ...(this.options.nodeArgs ?? ['--import', 'tsx']),
       this.options.entry ?? DEFAULT_ENTRY,
     ];
     const child = spawn(command!, args, {
