@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     await sleep(dayMs / 4);
     const busyStart = await mark();
     // Busy three quarters: the day's dispenses, six dispensers, and the day's top-ups from the cloud.
-    let denied = 0;
+    const denied = new Map<string, number>();
     let failed = 0;
     const lanes = dispensers.map(() => Promise.resolve());
     await Promise.all([
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
             const answer = await dispenser.authorise(
               dispenser.request(phoneOf(1 + ((i * 7919) % dispensing), false), ml, BENCH_PIN),
             );
-            if (!answer.approved) denied += 1;
+            if (!answer.approved) denied.set(answer.reason, (denied.get(answer.reason) ?? 0) + 1);
             else await dispenser.complete(dispenser.completion(answer as AuthApproved, ml));
           } catch {
             failed += 1;
@@ -273,7 +273,7 @@ async function main(): Promise<void> {
     const dayWritten = end.written - start.written;
     const busyExcess = end.written - busyStart.written - quietPerS * ((end.at - busyStart.at) / 1000);
     const scale = dayMs / 1000 / dayS; // the day ran a little long: scale to exactly one day
-    const backup = end.db + end.wal;
+    const backup = end.db; // a backup copies the database, not its WAL file
     const perFile: WriteBytes | undefined = options.strace
       ? await sumWrites(traceFile, DATABASE_FILE, start.at, end.at)
       : undefined;
@@ -306,7 +306,7 @@ async function main(): Promise<void> {
         fleet_bytes_per_change: fleet && Math.round(fleet.bytes / fleet.changes),
         fleet_600_mb_per_day: fleet && mb((fleet.bytes / fleet.changes) * FLEET_KIOSKS * options.dispenses),
         dispenses: options.dispenses,
-        denied,
+        denied: [...denied.values()].reduce((a, b) => a + b, 0),
         failed,
         topups: options.topUps,
         customers: options.customers,
