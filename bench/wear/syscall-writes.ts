@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** Where a write went: the database file (WAL checkpoints), its WAL, stdout/stderr (logs), or anything else. */
-export type WriteTarget = 'database' | 'wal' | 'logs' | 'other';
+type WriteTarget = 'database' | 'wal' | 'logs' | 'other';
 
 export type WriteBytes = Record<WriteTarget, number>;
 
