@@ -208,7 +208,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       demo,
       async setDispenserConfig(dispenserId, change) {
         const current = store.dispensers.get(dispenserId);
-        if (!current) throw new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
+        if (!current) throw new GatewayError('UNKNOWN_DISPENSER', dispenserId);
         const config = DispenserConfig.parse({ ...current.config, ...change, kiosk_id: kioskId });
         store.dispensers.setConfig(dispenserId, config);
         await link.publishConfig(dispenserId, config);
@@ -216,8 +216,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return config;
       },
       async sendCommand(dispenserId, command) {
-        if (!store.dispensers.get(dispenserId))
-          throw new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
+        if (!store.dispensers.get(dispenserId)) throw new GatewayError('UNKNOWN_DISPENSER', dispenserId);
         await broker.publish(dispenserTopic(dispenserId, 'command'), JSON.stringify(DispenserCommand.parse(command)));
       },
     };

@@ -45,7 +45,7 @@ export class LoginVerifier {
       return Promise.resolve();
     }
     if (this.waiting.length >= this.options.maxWaiting) {
-      return Promise.reject(new GatewayError('BROKER_BUSY', 'too many broker logins waiting; try again'));
+      return Promise.reject(new GatewayError('BROKER_BUSY'));
     }
     // The slot passes straight to the next waiter, so `running` is unchanged.
     return new Promise((resolve) => this.waiting.push(resolve));

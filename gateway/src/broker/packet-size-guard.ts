@@ -34,14 +34,11 @@ export class PacketSizeGuard extends Transform {
         this.length += (byte & 0x7f) * this.multiplier;
         if (byte & 0x80) {
           this.multiplier *= 128;
-          if (this.multiplier > 128 ** 3)
-            return done(new GatewayError('MQTT_PACKET_MALFORMED', 'MQTT remaining length longer than 4 bytes'));
+          if (this.multiplier > 128 ** 3) return done(new GatewayError('MQTT_PACKET_MALFORMED'));
           continue;
         }
         if (this.length > this.max) {
-          return done(
-            new GatewayError('MQTT_PACKET_TOO_LARGE', `MQTT packet of ${this.length} bytes exceeds ${this.max}`),
-          );
+          return done(new GatewayError('MQTT_PACKET_TOO_LARGE', this.length, this.max));
         }
         this.remaining = this.length;
         this.state = this.remaining === 0 ? 'type' : 'body';

@@ -90,15 +90,11 @@ export class DispenseFlow {
     const { store, events } = this.options;
     const outcome = await store.write((): { ack: SessionAck; recorded?: DispenseRecorded } => {
       const session = store.holds.find(report.session_id);
-      if (!session) throw new GatewayError('UNKNOWN_SESSION', `no session ${report.session_id}`);
+      if (!session) throw new GatewayError('UNKNOWN_SESSION', report.session_id);
       if (session.request_id !== report.request_id || session.dispenser_id !== dispenserId) {
-        throw new GatewayError(
-          'SESSION_MISMATCH',
-          `session ${report.session_id} belongs to another request or dispenser`,
-          {
-            dispenser_id: dispenserId,
-          },
-        );
+        throw new GatewayError('SESSION_MISMATCH', report.session_id, {
+          dispenser_id: dispenserId,
+        });
       }
       if (session.settled_at !== null && session.event_id !== null) {
         const ack = {

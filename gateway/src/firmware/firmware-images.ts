@@ -41,10 +41,7 @@ export class FirmwareImages {
     const existing = this.bySha(sha256) ?? this.byVersion(version);
     if (existing) {
       if (existing.sha256 === sha256 && existing.version === version) return { image: existing, created: false };
-      throw new GatewayError(
-        'FIRMWARE_CONFLICT',
-        `already stored: ${existing.version} (${existing.sha256.slice(0, 12)}…)`,
-      );
+      throw new GatewayError('FIRMWARE_CONFLICT', existing.version, existing.sha256.slice(0, 12));
     }
     // Written and renamed before the row exists, so a listed image is always complete on disk.
     const path = this.path(sha256);

@@ -59,18 +59,13 @@ export class FirmwareRollouts {
   ): Promise<RolloutRecord> {
     const { store } = this.#gateway;
     const dispenser = store.dispensers.get(dispenserId);
-    if (!dispenser) throw new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
+    if (!dispenser) throw new GatewayError('UNKNOWN_DISPENSER', dispenserId);
     const now = Date.now();
     if (store.holds.openHoldOn(dispenserId, now)) {
-      throw new GatewayError(
-        'DISPENSER_BUSY',
-        `${dispenserId} is dispensing water; update it when the customer has finished`,
-      );
+      throw new GatewayError('DISPENSER_BUSY', dispenserId);
     }
-    if (!dispenser.online)
-      throw new GatewayError('DISPENSER_OFFLINE', `${dispenserId} is offline; it cannot receive the update`);
-    if (dispenser.firmware === image.version)
-      throw new GatewayError('FIRMWARE_CURRENT', `${dispenserId} already runs ${image.version}`);
+    if (!dispenser.online) throw new GatewayError('DISPENSER_OFFLINE', dispenserId);
+    if (dispenser.firmware === image.version) throw new GatewayError('FIRMWARE_CURRENT', dispenserId, image.version);
     const rollout: RolloutRecord = {
       dispenser_id: dispenserId,
       command_id: newId(),

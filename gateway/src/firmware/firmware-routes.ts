@@ -122,7 +122,7 @@ const technicianRoutes: FastifyPluginAsyncZod<FirmwareUpdates & { db: Database }
     async (request) => {
       const { dispenserId } = request.params;
       const image = images.byVersion(request.body.version);
-      if (!image) throw new GatewayError('UNKNOWN_FIRMWARE', `no uploaded firmware ${request.body.version}`);
+      if (!image) throw new GatewayError('UNKNOWN_FIRMWARE', request.body.version);
       const base = publicUrl ?? `http://${request.headers.host ?? ''}`;
       if (!URL.canParse(base))
         throw new GatewayError('INVALID_FIRMWARE', 'cannot tell the gateway address; set GATEWAY_PUBLIC_URL');
@@ -166,7 +166,7 @@ const downloads: FastifyPluginAsyncZod<FirmwareUpdates> = async (app, { images }
     },
     async (request, reply) => {
       const image = images.bySha(request.params.file.slice(0, 64));
-      if (!image) throw new GatewayError('UNKNOWN_FIRMWARE', 'no such firmware image');
+      if (!image) throw new GatewayError('UNKNOWN_FIRMWARE', request.params.file);
       reply.type('application/octet-stream').header('content-length', image.size);
       return reply.send(createReadStream(images.path(image.sha256)));
     },

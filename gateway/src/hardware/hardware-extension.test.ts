@@ -37,7 +37,7 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
             isCloudReachable: () => true,
             // Stands in for the technician API's session guard.
             onRequest: async (request) => {
-              if (request.headers['x-technician'] !== 'yes') throw new GatewayError('NOT_SIGNED_IN', 'sign in first');
+              if (request.headers['x-technician'] !== 'yes') throw new GatewayError('NOT_SIGNED_IN');
             },
           },
         );

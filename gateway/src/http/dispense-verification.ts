@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { DispenseMillilitres, KioskId, newId, PhoneInput, Pin, type DenialCode } from '@tusafishe/protocol';
 import { hashSecret, verifySecret } from '@tusafishe/protocol/secret-hash';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod/mini';
 import type { DispenseFlow } from '../dispense/dispense-flow.js';
@@ -78,21 +78,19 @@ export function registerDispenseVerification(app: FastifyInstance, options: Lega
   const failures = new AddressBudget(options.failureBudget);
   // Hashed against when no PIN was, so an unknown number costs the same time as a wrong PIN.
   const decoyHash = hashSecret(newId());
-  const refuse = (request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string) => {
+  const refuse = (request: FastifyRequest, code: 'FORBIDDEN' | 'RATE_LIMITED'): never => {
     request.log.warn({ remote: request.ip, code }, 'dispense verification refused');
-    return reply.code(status).send({ code, message });
+    throw new GatewayError(code);
   };
 
   app
     .withTypeProvider<ZodTypeProvider>()
-    .post('/dispense-verification', { schema: { body: DispenseVerificationBody } }, async (request, reply) => {
-      if (!admits(access, request)) return refuse(request, reply, 403, 'FORBIDDEN', 'this client may not verify');
-      if (!failures.allows(request.ip)) {
-        return refuse(request, reply, 429, 'RATE_LIMITED', 'too many failed verifications from this address');
-      }
+    .post('/dispense-verification', { schema: { body: DispenseVerificationBody } }, async (request) => {
+      if (!admits(access, request)) refuse(request, 'FORBIDDEN');
+      if (!failures.allows(request.ip)) refuse(request, 'RATE_LIMITED');
       const body = request.body;
       if (body.kiosk_id !== kioskId) {
-        throw new GatewayError('WRONG_KIOSK', `kiosk_id: this gateway serves kiosk ${kioskId}`, {
+        throw new GatewayError('WRONG_KIOSK', kioskId, {
           fields: ['kiosk_id'],
         });
       }

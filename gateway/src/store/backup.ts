@@ -91,20 +91,20 @@ function checkGatewayDatabase(file: string): void {
   try {
     db = openExisting(file, true);
   } catch (error) {
-    throw new GatewayError('BACKUP_INVALID', `${file} cannot be opened: ${(error as Error).message}`);
+    throw new GatewayError('BACKUP_INVALID', file, `cannot be opened: ${(error as Error).message}`);
   }
   try {
     const integrity = db.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') throw new GatewayError('BACKUP_INVALID', `${file} is damaged: ${String(integrity)}`);
+    if (integrity !== 'ok') throw new GatewayError('BACKUP_INVALID', file, `is damaged: ${String(integrity)}`);
     const tables = new Set(
       db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
     );
     const missing = REQUIRED_TABLES.filter((table) => !tables.has(table));
     if (missing.length > 0)
-      throw new GatewayError('BACKUP_INVALID', `${file} is not a gateway database (no ${missing.join(', ')})`);
+      throw new GatewayError('BACKUP_INVALID', file, `is not a gateway database (no ${missing.join(', ')})`);
   } catch (error) {
     if (error instanceof GatewayError) throw error;
-    throw new GatewayError('BACKUP_INVALID', `${file} is not a gateway database: ${(error as Error).message}`);
+    throw new GatewayError('BACKUP_INVALID', file, `is not a gateway database: ${(error as Error).message}`);
   } finally {
     db.close();
   }
@@ -120,10 +120,7 @@ function assertNotInUse(file: string): void {
     db.exec('COMMIT');
     db.pragma('wal_checkpoint(TRUNCATE)');
   } catch (error) {
-    throw new GatewayError(
-      'DATABASE_IN_USE',
-      `${file} is open in another process: stop the gateway first (${(error as Error).message})`,
-    );
+    throw new GatewayError('DATABASE_IN_USE', file, (error as Error).message);
   } finally {
     db.close();
   }

@@ -58,7 +58,7 @@ export function applyMigrations(db: Db, migrations: readonly Migration[]): numbe
       try {
         db.exec(migration.sql);
       } catch (error) {
-        throw new GatewayError('MIGRATION_FAILED', `migration ${migration.name} failed: ${(error as Error).message}`);
+        throw new GatewayError('MIGRATION_FAILED', migration.name, (error as Error).message);
       }
       record.run(migration.version, migration.name, Date.now());
     }

@@ -88,7 +88,7 @@ export class GroupCommit {
     this.queue = [];
     if (this.guard?.state === 'failed') {
       // After a failed fsync nothing written can be known durable: refuse rather than ack.
-      const refused = new GatewayError('STORAGE_FAILED', 'storage failed (fsync): writes refused until restart');
+      const refused = new GatewayError('STORAGE_FAILED');
       for (const pending of batch) pending.reject(refused);
       return;
     }

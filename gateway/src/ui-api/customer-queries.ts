@@ -27,7 +27,7 @@ export function lookUpCustomer(store: Store, query: string, phoneRegion: Country
 }
 
 function notFound(what: string): never {
-  throw new GatewayError('UNKNOWN_CUSTOMER', `no customer with ${what} at this kiosk`);
+  throw new GatewayError('UNKNOWN_CUSTOMER', what);
 }
 
 /** The kiosk's view of a customer: available balance, today's use, lockout (local or cloud). */

@@ -21,7 +21,7 @@ export interface DispenserRoutesOptions {
 }
 
 function unknownDispenser(dispenserId: string): GatewayError {
-  return new GatewayError('UNKNOWN_DISPENSER', `no dispenser ${dispenserId}`);
+  return new GatewayError('UNKNOWN_DISPENSER', dispenserId);
 }
 
 export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = async (app, { gateway }) => {
@@ -61,7 +61,7 @@ export const dispenserRoutes: FastifyPluginAsyncZod<DispenserRoutesOptions> = as
       const current = store.dispensers.get(dispenserId)?.config.pulses_per_litre;
       if (current === undefined) throw unknownDispenser(dispenserId);
       const dispense = findDispense(store, dispenserId, session_id);
-      if (!dispense) throw new GatewayError('UNKNOWN_DISPENSE', `no dispense ${session_id} on ${dispenserId}`);
+      if (!dispense) throw new GatewayError('UNKNOWN_DISPENSE', session_id, dispenserId);
       const { pulses, pulsesPerLitre } = calibratedPulsesPerLitre(dispense, current, measured_ml);
       await gateway.setDispenserConfig(dispenserId, { pulses_per_litre: pulsesPerLitre });
       recordAudit(db, {

@@ -20,7 +20,11 @@ export function calibratedPulsesPerLitre(
   if (pulses <= 0 || pulsesPerLitre < MIN_PULSES_PER_LITRE || pulsesPerLitre > MAX_PULSES_PER_LITRE) {
     throw new GatewayError(
       'CALIBRATION_OUT_OF_RANGE',
-      `${pulses} pulses for ${measuredMl} mL gives ${pulsesPerLitre} pulses per litre, outside ${MIN_PULSES_PER_LITRE}–${MAX_PULSES_PER_LITRE}`,
+      pulses,
+      measuredMl,
+      pulsesPerLitre,
+      MIN_PULSES_PER_LITRE,
+      MAX_PULSES_PER_LITRE,
     );
   }
   return { pulses, pulsesPerLitre };

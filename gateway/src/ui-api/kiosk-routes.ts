@@ -33,7 +33,7 @@ function dayRange(
 ): { from: number; to: number } {
   const start = (from ? dayOf(from, timezone) : localDay(now, timezone)).start;
   const end = (to ? dayOf(to, timezone) : localDay(now, timezone)).end;
-  if (end <= start) throw new GatewayError('INVALID_RANGE', '"to" must not be before "from"');
+  if (end <= start) throw new GatewayError('INVALID_RANGE');
   return { from: start, to: end };
 }
 

@@ -27,7 +27,7 @@ interface TechnicianRow {
 /** Creates a technician account (first account: from config or the provisioning command). */
 export async function createTechnician(db: Database, username: string, password: string): Promise<Technician> {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new GatewayError('WEAK_PASSWORD', `password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    throw new GatewayError('WEAK_PASSWORD', MIN_PASSWORD_LENGTH);
   }
   const passwordHash = await hashSecret(password, TECHNICIAN_PASSWORD_COST);
   const technicianId = newId();
@@ -37,7 +37,7 @@ export async function createTechnician(db: Database, username: string, password:
        ON CONFLICT (username) DO NOTHING`,
     )
     .run(technicianId, username, passwordHash, Date.now());
-  if (inserted.changes === 0) throw new GatewayError('USERNAME_TAKEN', `technician "${username}" already exists`);
+  if (inserted.changes === 0) throw new GatewayError('USERNAME_TAKEN', username);
   return { technicianId, username };
 }
 
@@ -83,7 +83,7 @@ export async function authenticateTechnician(
       .prepare('SELECT locked_until FROM technicians WHERE username = ? AND locked_until > ?')
       .get(username, now) as Pick<TechnicianRow, 'locked_until'> | undefined;
     if (locked) {
-      throw new GatewayError('TECHNICIAN_LOCKED', 'too many wrong passwords: try again later', {
+      throw new GatewayError('TECHNICIAN_LOCKED', {
         locked_until: locked.locked_until,
       });
     }
@@ -98,5 +98,5 @@ export async function authenticateTechnician(
 }
 
 function invalidCredentials(): GatewayError {
-  return new GatewayError('INVALID_CREDENTIALS', 'wrong username or password');
+  return new GatewayError('INVALID_CREDENTIALS');
 }

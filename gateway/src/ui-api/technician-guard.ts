@@ -22,7 +22,7 @@ export type StateChangeBody = 'application/json' | 'application/octet-stream';
 export function requireJsonForStateChange(request: FastifyRequest, body: StateChangeBody = 'application/json'): void {
   if (SAFE_METHODS.has(request.method)) return;
   const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== body) throw new GatewayError('JSON_REQUIRED', `state changes must be sent as ${body}`);
+  if (type !== body) throw new GatewayError('JSON_REQUIRED', body);
 }
 
 /** A websocket opened from another origin must not ride on the technician's cookie. */
@@ -30,7 +30,7 @@ function requireSameOrigin(request: FastifyRequest): void {
   const origin = request.headers.origin;
   if (origin === undefined) return;
   if (!URL.canParse(origin) || new URL(origin).host !== request.headers.host) {
-    throw new GatewayError('CROSS_ORIGIN', 'cross-origin requests are refused');
+    throw new GatewayError('CROSS_ORIGIN');
   }
 }
 
@@ -38,7 +38,7 @@ function requireSameOrigin(request: FastifyRequest): void {
 export function technicianGuard(db: Database, body?: StateChangeBody) {
   return async function requireTechnician(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const technician = findSession(db, request.cookies[SESSION_COOKIE]);
-    if (!technician) throw new GatewayError('NOT_SIGNED_IN', 'sign in first');
+    if (!technician) throw new GatewayError('NOT_SIGNED_IN');
     requireSameOrigin(request);
     requireJsonForStateChange(request, body);
     request.technician = technician;

@@ -16,7 +16,7 @@ function commandResult(events: GatewayEvents, commandId: string, timeoutMs: numb
     };
     const timer = setTimeout(() => {
       events.off('command-result', listener);
-      reject(new GatewayError('DISPENSER_SILENT', 'the dispenser did not report the valve test; is it online?'));
+      reject(new GatewayError('DISPENSER_SILENT'));
     }, timeoutMs);
     events.on('command-result', listener);
   });

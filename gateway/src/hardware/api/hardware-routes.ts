@@ -1,6 +1,7 @@
-import type { FastifyReply, onRequestHookHandler } from 'fastify';
+import type { onRequestHookHandler } from 'fastify';
 import { type FastifyPluginAsyncZod, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import * as z from 'zod';
+import { GatewayError } from '../../errors.js';
 import { answerError } from '../../http/answer-error.js';
 import type { HardwareSnapshot } from '../hardware-snapshot.js';
 import type { ReadingPoint, SeriesQuery } from '../readings/readings-store.js';
@@ -171,23 +172,16 @@ export const hardwareRoutes: FastifyPluginAsyncZod<{
         response: { 200: ReadingsBody, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { sensor, bucket_ms: bucketMs, limit } = request.query;
       if (!hardware.sensorIds().includes(sensor))
-        return badRequest(reply, `unknown sensor ${sensor}; known: ${hardware.sensorIds().join(', ')}`);
+        throw new GatewayError('INVALID_QUERY', `unknown sensor ${sensor}; known: ${hardware.sensorIds().join(', ')}`);
       const until = request.query.until ?? now();
       const since = request.query.since ?? until - DAY_MS;
-      if (since > until) return badRequest(reply, 'since must not be after until');
+      if (since > until) throw new GatewayError('INVALID_QUERY', 'since must not be after until');
       const points = hardware.series({ sensor, since, until, bucketMs, limit });
-      if (!points)
-        return reply
-          .code(503)
-          .send({ code: 'READINGS_UNAVAILABLE', message: 'readings are not stored on this gateway' });
+      if (!points) throw new GatewayError('READINGS_UNAVAILABLE');
       return { sensor, since, until, bucket_ms: bucketMs ?? null, points };
     },
   );
 };
-
-function badRequest(reply: FastifyReply, message: string) {
-  return reply.code(400).send({ code: 'INVALID_QUERY', message });
-}
