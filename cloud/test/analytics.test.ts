@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, type LedgerEvent } from '@tusafishe/protocol';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { analyse, type AnalyticsRange } from '../src/analytics/analytics.js';
 import { setAnalyticsTimeZone } from '../src/analytics/rollups.js';
 import type { RunningCloud } from '../src/cloud.js';
@@ -8,6 +13,19 @@ import { createKiosk } from '../src/kiosks/kiosks.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { ensureFleetTables } from './fleet-tables.js';
 import { kioskClient } from './kiosk-client.js';
+import { monthlyReportPdf } from '../src/reports/monthly-report.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../artifacts/reports/', import.meta.url));
+
+/** Runs a poppler tool, `input` on its stdin; resolves to its stdout. */
+function run(tool: string, args: string[], input?: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(tool, args, { maxBuffer: 8 * 1024 * 1024 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+    child.stdin?.end(input);
+  });
+}
 
 const ZONE = 'Africa/Nairobi';
 /** An instant in September 2026 (a past month: uptime counts hours up to now), EAT (UTC+3). */
@@ -79,6 +97,13 @@ describe.each(backends())('analytics on $name', (backend) => {
        SELECT 'AN-K1', h FROM generate_series(timestamptz '2026-09-01T00:00:00+03', timestamptz '2026-09-10T23:00:00+03', interval '1 hour') h
        UNION ALL
        SELECT 'AN-K2', h FROM generate_series(timestamptz '2026-09-01T00:00:00+03', timestamptz '2026-09-15T23:00:00+03', interval '1 hour') h`,
+    );
+    await cloud.db.query(
+      `INSERT INTO alerts (alert_id, source, rule, subject, kiosk_id, severity, message, raised_at, cleared_at) VALUES
+         ('a1', 'kiosk', 'tank_low', 'AN-K1', 'AN-K1', 'warning', 'Tank low: 8 %', '2026-09-05T07:00:00Z', '2026-09-05T09:00:00Z'),
+         ('a2', 'kiosk', 'uv_fault', 'AN-K1', 'AN-K1', 'critical', 'UV lamp fault', '2026-09-20T07:00:00Z', NULL),
+         ('a3', 'cloud', 'kiosk_offline', 'AN-K2', 'AN-K2', 'critical', 'Kiosk offline for 2 h', '2026-09-21T07:00:00Z', NULL),
+         ('a4', 'kiosk', 'tank_low', 'AN-K1', 'AN-K1', 'warning', 'Tank low in October', '2026-10-02T07:00:00Z', NULL)`,
     );
   });
   afterAll(() => stopTestCloud(cloud, backend));
@@ -154,6 +179,45 @@ describe.each(backends())('analytics on $name', (backend) => {
       { kiosk_id: 'AN-K2', hours: 720, contact_hours: 360, uptime_bp: 5000 },
     ]);
     expect(month.uptime).toMatchObject({ hours: 1440, contact_hours: 600, uptime_bp: 4167 });
+  });
+
+  it("writes a kiosk's monthly report as a PDF whose text holds its figures, chart and alerts", async () => {
+    const pdf = await monthlyReportPdf(cloud.db, { month: '2026-09', kioskId: 'AN-K1', timeZone: ZONE });
+    const dir = await mkdtemp(join(tmpdir(), 'report-'));
+    const file = join(dir, 'report.pdf');
+    await writeFile(file, pdf);
+    const text = await run('pdftotext', ['-layout', file, '-']);
+    const lines = text.split('\n').map((line) => line.replace(/\s+/g, ' ').trim());
+    expect(lines).toContain('Kiosk AN-K1 · September 2026');
+    expect(lines).toContain('Litres dispensed 35 L');
+    expect(lines).toContain('Dispenses 3');
+    expect(lines).toContain('Customers served 2');
+    expect(lines).toContain('Authorisation success rate 90.9 %'); // 90 of 99 at AN-K1
+    expect(lines).toContain('Uptime 33.3 %');
+    expect(lines).toContain('MTN MoMo UGX 1 UGX 1,000');
+    expect(lines).toContain('WRONG_PIN Wrong PIN 6 66.7 %');
+    expect(lines).toContain('2 raised: 1 critical, 1 warning, 0 info.');
+    expect(text).toContain('UV lamp fault');
+    expect(text).not.toContain('Tank low in October');
+    // The chart: a bar per day with water (vector rectangles), labelled by day of month.
+    expect(lines.some((line) => /^1 6 11 16 21 26 30$/.test(line))).toBe(true);
+
+    if (backend.name === 'pglite') {
+      // The first page as a picture, for the README (artifacts/ is the run's output, not committed).
+      await mkdir(ARTIFACTS, { recursive: true });
+      await writeFile(join(ARTIFACTS, 'monthly-report.pdf'), pdf);
+      await run('pdftoppm', ['-png', '-r', '60', '-f', '1', '-singlefile', file, join(ARTIFACTS, 'monthly-report')]);
+    }
+    await rm(dir, { recursive: true });
+  });
+
+  it("writes the fleet's monthly report with revenue in each currency", async () => {
+    const pdf = await monthlyReportPdf(cloud.db, { month: '2026-09', timeZone: ZONE });
+    const text = (await run('pdftotext', ['-layout', '-', '-'], pdf)).replace(/[ \t]+/g, ' ');
+    expect(text).toContain('Fleet of 2 kiosks · September 2026');
+    expect(text).toContain('M-Pesa KES 2 KES 750.50');
+    expect(text).toContain('MTN MoMo UGX 1 UGX 1,000');
+    expect(text).toContain('3 raised: 2 critical, 1 warning, 0 info.');
   });
 
   it('refuses an unknown kiosk and a reversed range, with stable codes', async () => {

@@ -1,5 +1,6 @@
 import { CloudError } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
+import { hasTable } from './tables.js';
 import type { Analytics, Authorisations, DayRevenue, RevenueRow, Uptime } from './analytics-schemas.js';
 
 /** The days an analysis covers, both ends included, in the fleet's time zone. */
@@ -160,12 +161,6 @@ async function customersServed(
       volume_ml: num(row.volume_ml),
     })),
   };
-}
-
-/** True when `table` exists (tables another part of the console creates). */
-async function hasTable(db: Queryable, table: string): Promise<boolean> {
-  const rows = await db.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [table]);
-  return rows[0]?.found != null;
 }
 
 /** Approvals and denials by reason, from the hourly counts gateways send with their sync. */
