@@ -11,7 +11,6 @@ import type { RunningCloud } from '../src/cloud.js';
 import { createCustomer } from '../src/customers/customers.js';
 import { createKiosk } from '../src/kiosks/kiosks.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
-import { ensureFleetTables } from './fleet-tables.js';
 import { kioskClient } from './kiosk-client.js';
 import { monthlyReportPdf } from '../src/reports/monthly-report.js';
 
@@ -51,7 +50,6 @@ describe.each(backends())('analytics on $name', (backend) => {
 
   beforeAll(async () => {
     cloud = await startTestCloud(backend, { usageTimeZone: ZONE });
-    await ensureFleetTables(cloud.db);
     const k1 = await createKiosk(cloud.db, { kioskId: 'AN-K1' });
     const k2 = await createKiosk(cloud.db, { kioskId: 'AN-K2' });
     await cloud.db.query(`UPDATE kiosks SET created_at = '2026-08-01T00:00:00Z'`);

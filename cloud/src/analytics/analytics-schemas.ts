@@ -42,7 +42,7 @@ export const Analytics = z.object({
   revenue_per_day: z.array(DayRevenue).describe('successful payments by the day they settled'),
   revenue: z.array(RevenueRow).describe('per provider and currency over the range'),
   top_customers: z.array(TopCustomer),
-  authorisations: Authorisations.nullable().describe("null until gateways' hourly counts are stored"),
-  uptime: Uptime.nullable().describe("null until kiosks' contact hours are stored"),
+  authorisations: Authorisations.describe('from the hourly counts gateways send with their sync'),
+  uptime: Uptime,
 });
 export type Analytics = z.infer<typeof Analytics>;

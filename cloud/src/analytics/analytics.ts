@@ -1,6 +1,5 @@
 import { CloudError } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
-import { hasTable } from './tables.js';
 import type { Analytics, Authorisations, DayRevenue, RevenueRow, Uptime } from './analytics-schemas.js';
 
 /** The days an analysis covers, both ends included, in the fleet's time zone. */
@@ -164,8 +163,7 @@ async function customersServed(
 }
 
 /** Approvals and denials by reason, from the hourly counts gateways send with their sync. */
-async function authorisations(db: Queryable, range: AnalyticsRange): Promise<Authorisations | null> {
-  if (!(await hasTable(db, 'kiosk_auth_counts'))) return null;
+async function authorisations(db: Queryable, range: AnalyticsRange): Promise<Authorisations> {
   const rows = await db.query<{ outcome: string; count: unknown }>(
     `SELECT outcome, sum(count) AS count FROM kiosk_auth_counts
      WHERE hour >= ${START} AND hour < ${END} AND ($4::text IS NULL OR kiosk_id = $4)
@@ -185,8 +183,7 @@ async function authorisations(db: Queryable, range: AnalyticsRange): Promise<Aut
  * Share of hours each kiosk reached the cloud, over the hours of the range it existed (up to
  * and including the current hour); the fleet's is the sum over its kiosks.
  */
-async function uptime(db: Queryable, range: AnalyticsRange): Promise<Uptime | null> {
-  if (!(await hasTable(db, 'kiosk_contact_hours'))) return null;
+async function uptime(db: Queryable, range: AnalyticsRange): Promise<Uptime> {
   const rows = await db.query<{ kiosk_id: string; hours: unknown; contact_hours: unknown }>(
     `WITH spans AS (
        SELECT kiosk_id, greatest(${START}, date_trunc('hour', created_at)) AS since,

@@ -2,7 +2,6 @@ import PDFDocument from 'pdfkit';
 import { DENIAL_REASONS, type DenialCode } from '@tusafishe/protocol';
 import { analyse } from '../analytics/analytics.js';
 import type { Analytics } from '../analytics/analytics-schemas.js';
-import { hasTable } from '../analytics/tables.js';
 import { toMajorString } from '../payments/tariff.js';
 import type { Db } from '../store/db.js';
 
@@ -28,8 +27,7 @@ interface ReportData {
   request: MonthlyReportRequest;
   title: string;
   analytics: Analytics;
-  /** Null where this cloud keeps no alerts table yet. */
-  alerts: { total: number; bySeverity: Record<string, number>; latest: AlertRow[] } | null;
+  alerts: { total: number; bySeverity: Record<string, number>; latest: AlertRow[] };
 }
 
 const PROVIDERS: Record<string, string> = { mtn: 'MTN MoMo', airtel: 'Airtel Money', mpesa: 'M-Pesa' };
@@ -43,7 +41,6 @@ function monthRange(month: string): { from: string; to: string } {
 }
 
 async function alertsOfMonth(db: Db, request: MonthlyReportRequest): Promise<ReportData['alerts']> {
-  if (!(await hasTable(db, 'alerts'))) return null;
   const { from, to } = monthRange(request.month);
   const rows = await db.query<AlertRow & { total: unknown }>(
     `SELECT to_char(raised_at AT TIME ZONE $3::text, 'YYYY-MM-DD HH24:MI') AS raised_at, kiosk_id, severity, message,
@@ -169,8 +166,8 @@ function render(data: ReportData): PDFKit.PDFDocument {
       ['Litres dispensed', litres(a.totals.volume_ml)],
       ['Dispenses', count(a.totals.dispenses)],
       ['Customers served', count(a.totals.active_customers)],
-      ['Authorisation success rate', percent(a.authorisations?.success_rate_bp ?? null)],
-      ['Uptime', percent(a.uptime?.uptime_bp ?? null)],
+      ['Authorisation success rate', percent(a.authorisations.success_rate_bp)],
+      ['Uptime', percent(a.uptime.uptime_bp)],
     ],
   );
 
@@ -196,13 +193,8 @@ function render(data: ReportData): PDFKit.PDFDocument {
     );
 
   heading(doc, 'Top denial reasons');
-  const denials = a.authorisations?.denials.slice(0, 8) ?? [];
-  if (denials.length === 0)
-    doc
-      .font('Helvetica')
-      .fontSize(10)
-      .fillColor(MUTED)
-      .text(a.authorisations ? 'No denials this month.' : 'Gateways have not reported authorisation counts.');
+  const denials = a.authorisations.denials.slice(0, 8);
+  if (denials.length === 0) doc.font('Helvetica').fontSize(10).fillColor(MUTED).text('No denials this month.');
   else
     table(
       doc,
@@ -213,37 +205,34 @@ function render(data: ReportData): PDFKit.PDFDocument {
           d.code,
           DENIAL_REASONS[d.code as DenialCode] ?? '',
           count(d.count),
-          percent(Math.round((d.count * 10_000) / Math.max(1, a.authorisations!.denied))),
+          percent(Math.round((d.count * 10_000) / Math.max(1, a.authorisations.denied))),
         ]),
       ],
       [false, false, true, true],
     );
 
   heading(doc, 'Alerts');
-  if (!alerts) doc.font('Helvetica').fontSize(10).fillColor(MUTED).text('This cloud keeps no alerts yet.');
-  else {
-    const severities = ['critical', 'warning', 'info'].map((s) => `${alerts.bySeverity[s] ?? 0} ${s}`).join(', ');
-    doc
-      .font('Helvetica')
-      .fontSize(10)
-      .fillColor(INK)
-      .text(`${count(alerts.total)} raised: ${severities}.`)
-      .moveDown(0.3);
-    if (alerts.latest.length > 0)
-      table(
-        doc,
-        [0, 95, 160, 225],
-        [
-          ['Raised', 'Kiosk', 'Severity', 'Alert'],
-          ...alerts.latest.map((row) => [
-            row.raised_at,
-            row.kiosk_id ?? '',
-            row.severity,
-            `${row.message}${row.cleared ? ' (cleared)' : ''}`,
-          ]),
-        ],
-      );
-  }
+  const severities = ['critical', 'warning', 'info'].map((s) => `${alerts.bySeverity[s] ?? 0} ${s}`).join(', ');
+  doc
+    .font('Helvetica')
+    .fontSize(10)
+    .fillColor(INK)
+    .text(`${count(alerts.total)} raised: ${severities}.`)
+    .moveDown(0.3);
+  if (alerts.latest.length > 0)
+    table(
+      doc,
+      [0, 95, 160, 225],
+      [
+        ['Raised', 'Kiosk', 'Severity', 'Alert'],
+        ...alerts.latest.map((row) => [
+          row.raised_at,
+          row.kiosk_id ?? '',
+          row.severity,
+          `${row.message}${row.cleared ? ' (cleared)' : ''}`,
+        ]),
+      ],
+    );
 
   const generated = (data.request.generatedAt ?? new Date()).toISOString().slice(0, 16).replace('T', ' ');
   doc
