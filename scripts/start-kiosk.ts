@@ -11,6 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { relative, resolve } from 'node:path';
 import { startKioskDispensers, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 import { DEMO_TECHNICIAN } from '@tusafishe/gateway';
+import { DEMO_OPERATOR_PASSWORD, DEMO_OPERATORS } from '@tusafishe/cloud';
 import { generateReleaseKey, publicKeyOf } from '@tusafishe/protocol/signed-firmware';
 
 const env = process.env;
@@ -123,12 +124,13 @@ dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${
 
 process.stdout.write(`
 Tusafishe kiosk ${kioskId} is running as a DEMO: demo data (cloud DEMO_SEED=on, gateway SEED_DEMO=true),
-demo technician and simulated hardware (HW_MODE=simulated) are switched on; a production kiosk refuses all three.
+demo technician and operators and simulated hardware (HW_MODE=simulated) are switched on; a production kiosk refuses all three.
 Firmware updates trust the demo release key ${releaseKeyFile}, not the fleet's.
 
   Technicians' UI   http://127.0.0.1:${httpPort}/   (sign in: ${technician.username} / ${technician.password})
   Gateway broker    mqtt://127.0.0.1:${mqttPort}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})
   Cloud             http://127.0.0.1:${cloudPort}/  (USSD POST /ussd, SMS POST /sms/inbound)
+  Console           http://127.0.0.1:${cloudPort}/console/  (operations console; password ${DEMO_OPERATOR_PASSWORD} for ${DEMO_OPERATORS.map((o) => `${o.username} (${o.role})`).join(', ')})
   Payments          M-Pesa http://127.0.0.1:3103/simulator, MTN MoMo :3101/simulator, Airtel Money :3102/simulator
   Logs              ${logDir}
 

@@ -1,10 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import fastifySwagger from '@fastify/swagger';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
-import { adminRoutes } from './admin/routes.js';
 import { setAnalyticsTimeZone } from './analytics/rollups.js';
+import { consoleApi } from './console/console-api.js';
+import { consoleApp } from './console/console-app.js';
 import { limitAuthFailures, type AuthFailureLimits } from './http/auth-failures.js';
 import { errorHandler } from './http/error-handler.js';
 import { withCallbackToken, withWebhookSecret } from './http/webhook-secret.js';
@@ -69,8 +71,8 @@ export interface CloudOptions {
   webhookSecret?: string;
   /** One secret per provider (each defaults to `webhookSecret`), so one provider's logs open nothing at another. */
   webhookSecrets?: { africasTalking?: string; mtn?: string; airtel?: string; mpesa?: string };
-  /** Bearer token for /admin routes; unset disables them. */
-  adminToken?: string;
+  /** The operations console (`/console/`): its built web app, and `Secure` cookies behind HTTPS. */
+  console?: { distDir?: string; secureCookie?: boolean };
   /** Pino logger to use; `false` silences logging. Default: JSON logs at LOG_LEVEL or info. */
   logger?: FastifyBaseLogger | false;
   /** Default price of water (kiosks may have their own). Default UGX 50 per 20 L. */
@@ -237,6 +239,17 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     );
   });
 
+  // The OpenAPI document of every route registered after this (zod schemas), at /openapi.json.
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Tusafishe cloud API', version: '1.0.0' },
+      components: {
+        securitySchemes: { console_session: { type: 'apiKey', in: 'cookie', name: 'tusafishe_console' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
   app.get('/health', async () => {
     await db.query('SELECT 1');
     return { status: 'ok', database: db.kind };
@@ -299,12 +312,16 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     mpesaShortcode,
     callbacksPerMinute: rate.callbacksPerMinute,
   });
-  await adminRoutes(app, {
+  await app.register(consoleApi, {
+    prefix: '/console/api',
     db,
-    adminToken: options.adminToken,
     payments,
+    sms,
     usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
+    secureCookie: options.console?.secureCookie ?? false,
   });
+  await app.register(consoleApp, { distDir: options.console?.distDir });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 3000 });

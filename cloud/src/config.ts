@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_TIME_ZONE, isTimeZone, TIME_ZONE_HINT } from '@tusafishe/protocol';
 import type { CloudOptions } from './cloud.js';
@@ -45,7 +46,10 @@ export const CloudEnv = z
     MTN_WEBHOOK_SECRET: secret,
     AIRTEL_WEBHOOK_SECRET: secret,
     MPESA_WEBHOOK_SECRET: secret,
-    ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+    CONSOLE_DIST_DIR: z
+      .string()
+      .min(1)
+      .default(resolve(import.meta.dirname, '../../ui/console/dist')),
     USSD_CODE: z.string().default('*123#'),
     USAGE_TIMEZONE: z.string().refine(isTimeZone, TIME_ZONE_HINT).default(DEFAULT_TIME_ZONE),
     TARIFF_CURRENCY: currency.default('UGX'),
@@ -264,7 +268,8 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
     ...(env.WEBHOOK_SECRET ? { webhookSecret: env.WEBHOOK_SECRET } : {}),
     webhookSecrets,
-    ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
+    // Behind HTTPS (PUBLIC_URL https://…) the console's session cookie is `Secure`.
+    console: { distDir: env.CONSOLE_DIST_DIR, secureCookie: env.PUBLIC_URL?.startsWith('https://') ?? false },
     tariff: { currency: env.TARIFF_CURRENCY, priceMinor: env.TARIFF_PRICE_MINOR, volumeMl: env.TARIFF_VOLUME_ML },
     otherTariffs: env.OTHER_TARIFFS,
     purchase: { minMajor: env.PURCHASE_MIN, maxMajor: env.PURCHASE_MAX },

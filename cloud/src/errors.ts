@@ -19,6 +19,16 @@ export type CloudErrorCode =
   | 'UNKNOWN_ROLLOUT'
   | 'UNKNOWN_FIRMWARE'
   | 'INVALID_FIRMWARE'
-  | 'FIRMWARE_CONFLICT';
+  | 'FIRMWARE_CONFLICT'
+  // Operations console (cloud/src/console)
+  | 'NOT_SIGNED_IN'
+  | 'INVALID_CREDENTIALS'
+  | 'OPERATOR_LOCKED'
+  | 'ROLE_FORBIDDEN'
+  | 'CROSS_ORIGIN'
+  | 'JSON_REQUIRED'
+  | 'WEAK_PASSWORD'
+  | 'USERNAME_TAKEN'
+  | 'UNKNOWN_OPERATOR';
 
 export class CloudError extends TusafisheError<CloudErrorCode> {}

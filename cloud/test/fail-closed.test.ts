@@ -6,16 +6,26 @@ import { createCustomer, findCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { loggerOptions } from '../src/logger.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
+import { TEST_OPERATOR_PASSWORD } from './console-session.js';
+import { createOperator } from '../src/console/operator-accounts.js';
 import { dial, postForm } from './africas-talking.js';
 import { kioskClient } from './kiosk-client.js';
 
 let seq = 0;
 /** A fresh MTN Uganda number per test. */
 const phone = (): string => `+25678${String(2_000_000 + process.pid * 10 + (seq += 1)).slice(-7)}`;
-const ADMIN = 'admin-token-fail-closed';
 const HOOK = 'hook-secret-fail-closed';
 
 // Issue 10 §11: the cloud fails closed.
+/** A console sign-in, as from behind a proxy when `forwardedFor` is given. */
+function signIn(cloud: RunningCloud, username: string, password: string, forwardedFor?: string): Promise<Response> {
+  return fetch(`${cloud.url}/console/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
+    body: JSON.stringify({ username, password }),
+  });
+}
+
 describe.each(backends())('the cloud fails closed, on $name', (backend) => {
   let cloud: RunningCloud;
   let kiosk: KioskCredential;
@@ -24,7 +34,6 @@ describe.each(backends())('the cloud fails closed, on $name', (backend) => {
   beforeAll(async () => {
     cloud = await startTestCloud(backend, {
       logger: pino(loggerOptions('info'), { write: (line: string) => void lines.push(line) }),
-      adminToken: ADMIN,
       webhookSecret: HOOK,
       authFailures: { max: 3, windowMs: 600_000 },
       pinLockout: { maxFailures: 4, lockoutMs: 900_000 },
@@ -33,18 +42,17 @@ describe.each(backends())('the cloud fails closed, on $name', (backend) => {
   });
   afterAll(() => stopTestCloud(cloud, backend));
 
-  const admin = (token: string, forwardedFor?: string) =>
-    fetch(`${cloud.url}/admin/negative-balances`, {
-      headers: { authorization: `Bearer ${token}`, ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
-    });
-
-  it('throttles failed admin sign-ins per address before checking the token, and logs each failure', async () => {
+  it('throttles failed operator sign-ins per address before checking the password, and logs each failure', async () => {
+    await createOperator(cloud.db, { username: 'ops-fc', role: 'admin', password: TEST_OPERATOR_PASSWORD });
+    // Unknown names and wrong passwords alike; a signed-out browser's 401s elsewhere spend nothing.
+    expect((await fetch(`${cloud.url}/console/api/session`)).status).toBe(401);
     // X-Forwarded-For from a proxy nobody configured is not believed: one address, one budget.
-    for (let i = 0; i < 3; i += 1) expect((await admin('guess-token-0000', `203.0.113.${i}`)).status).toBe(401);
-    const refused = await admin(ADMIN, '203.0.113.99');
+    for (let i = 0; i < 3; i += 1)
+      expect((await signIn(cloud, i === 0 ? 'nobody' : 'ops-fc', 'guess-password', `203.0.113.${i}`)).status).toBe(401);
+    const refused = await signIn(cloud, 'ops-fc', TEST_OPERATOR_PASSWORD, '203.0.113.99');
     expect(refused.status).toBe(429);
     expect(await refused.json()).toMatchObject({ code: 'AUTH_RATE_LIMITED' });
-    const failures = lines.filter((line) => line.includes('authentication failed') && line.includes('"admin"'));
+    const failures = lines.filter((line) => line.includes('authentication failed') && line.includes('"operator"'));
     expect(failures).toHaveLength(3);
     // Kiosk and webhook budgets are their own.
     expect((await kioskClient(cloud.url, kiosk).pull()).status).toBe(200);
@@ -109,7 +117,6 @@ describe.each(backends())('per-phone and per-proxy keys, on $name', (backend) =>
     cloud = await startTestCloud(backend, {
       trustedProxies: ['127.0.0.1'],
       authFailures: { max: 2, windowMs: 600_000 },
-      adminToken: ADMIN,
       rateLimits: { requestsPerPhonePerMinute: 3 },
     });
   });
@@ -128,12 +135,9 @@ describe.each(backends())('per-phone and per-proxy keys, on $name', (backend) =>
   });
 
   it("keys failures by the client's address when the proxy is configured", async () => {
-    const admin = (forwardedFor: string) =>
-      fetch(`${cloud.url}/admin/negative-balances`, {
-        headers: { authorization: 'Bearer guess-token-0000', 'x-forwarded-for': forwardedFor },
-      });
-    for (let i = 0; i < 2; i += 1) expect((await admin('198.51.100.7')).status).toBe(401);
-    expect((await admin('198.51.100.7')).status).toBe(429);
-    expect((await admin('198.51.100.8')).status).toBe(401);
+    const guess = (forwardedFor: string) => signIn(cloud, 'nobody', 'guess-password', forwardedFor);
+    for (let i = 0; i < 2; i += 1) expect((await guess('198.51.100.7')).status).toBe(401);
+    expect((await guess('198.51.100.7')).status).toBe(429);
+    expect((await guess('198.51.100.8')).status).toBe(401);
   });
 });

@@ -7,6 +7,7 @@ import { createCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { balanceDrift } from '../src/ledger/ledger.js';
 import { backends } from './backends.js';
+import { signInAs } from './console-session.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
 
 let phoneSeq = 0;
@@ -16,10 +17,9 @@ describe.each(backends())('kiosk API on $name', (backend) => {
   let cloud: RunningCloud;
   let kioskA: KioskCredential;
   let kioskB: KioskCredential;
-  const adminToken = 'admin-token-for-tests';
 
   beforeAll(async () => {
-    cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false, adminToken });
+    cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false });
     kioskA = await createKiosk(cloud.db, { kioskId: 'KIOSK-A' });
     kioskB = await createKiosk(cloud.db, { kioskId: 'KIOSK-B' });
   });
@@ -100,13 +100,12 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     const fromA = await a.push([dispenseEvent('KIOSK-A', account, 8_000)]);
     expect(fromA.body.balances[0]?.balance_ml).toBe(-6_000);
 
-    const flagged = await fetch(`${cloud.url}/admin/negative-balances`, {
-      headers: { authorization: `Bearer ${adminToken}` },
-    });
+    const finance = await signInAs(cloud, 'finance');
     expect(
-      ((await flagged.json()) as { customers: { account_id: string; balance_ml: number }[] }).customers,
+      ((await finance.json('GET', '/negative-balances')) as { customers: { account_id: string; balance_ml: number }[] })
+        .customers,
     ).toContainEqual(expect.objectContaining({ account_id: account, balance_ml: -6_000 }));
-    expect((await fetch(`${cloud.url}/admin/negative-balances`)).status).toBe(401);
+    expect((await fetch(`${cloud.url}/console/api/negative-balances`)).status).toBe(401);
     const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
     expect(metrics).toMatch(/^tusafishe_negative_balances [1-9]/m);
   });

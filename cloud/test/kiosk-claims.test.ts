@@ -6,6 +6,7 @@ import { createCustomer, findCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { balanceDrift } from '../src/ledger/ledger.js';
 import { backends } from './backends.js';
+import { signInAs, type ConsoleSession } from './console-session.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
 
 let phoneSeq = 0;
@@ -16,18 +17,18 @@ const HOUR = 3_600_000;
 describe.each(backends())('what a gateway may claim, on $name', (backend) => {
   let cloud: RunningCloud;
   let kiosk: KioskCredential;
-  const adminToken = 'admin-token-for-claims';
-  const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+  let field: ConsoleSession;
+  let support: ConsoleSession;
 
   beforeAll(async () => {
     cloud = await startCloud({
       ...backend.fresh(),
       port: 0,
       logger: false,
-      adminToken,
       kioskClaims: { maxLockoutMs: HOUR, maxDispenseMl: 110_000, dailyVolumeAlertMl: 300_000 },
     });
     kiosk = await createKiosk(cloud.db, { kioskId: 'KIOSK-C' });
+    [field, support] = await Promise.all([signInAs(cloud, 'field'), signInAs(cloud, 'customer_service', 'ops-1')]);
   });
   afterAll(async () => {
     await cloud?.close();
@@ -80,7 +81,7 @@ describe.each(backends())('what a gateway may claim, on $name', (backend) => {
   it("flags a kiosk whose day's volume passes the threshold, once, for operators", async () => {
     const flags = async () =>
       (
-        (await (await fetch(`${cloud.url}/admin/kiosk-volume-flags`, { headers: admin })).json()) as {
+        (await field.json('GET', '/kiosk-volume-flags')) as {
           flags: { kiosk_id: string; volume_ml: number }[];
         }
       ).flags;
@@ -101,17 +102,16 @@ describe.each(backends())('what a gateway may claim, on $name', (backend) => {
     const client = kioskClient(cloud.url, kiosk);
     const pushed = await client.push([lockout(account, Date.now() + 600_000)]);
     const version = pushed.body.balances[0]!.version;
-    const refused = await fetch(`${cloud.url}/admin/customers/${account}/unlock`, {
+    const refused = await fetch(`${cloud.url}/console/api/customers/${account}/unlock`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ reason: 'customer called', operator: 'ops-1' }),
+      body: JSON.stringify({ reason: 'customer called' }),
     });
     expect(refused.status).toBe(401);
-    const response = await fetch(`${cloud.url}/admin/customers/${account}/unlock`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ reason: 'customer called', operator: 'ops-1' }),
-    });
+    expect((await field.request('POST', `/customers/${account}/unlock`, { reason: 'customer called' })).status).toBe(
+      403,
+    );
+    const response = await support.request('POST', `/customers/${account}/unlock`, { reason: 'customer called' });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ account_id: account, locked_until: null });
     const pulled = await client.pull({ cursor: String(version) });
@@ -121,11 +121,7 @@ describe.each(backends())('what a gateway may claim, on $name', (backend) => {
       [account],
     );
     expect(audit).toEqual([{ actor: 'ops-1', details: { reason: 'customer called' } }]);
-    const unknown = await fetch(`${cloud.url}/admin/customers/TSNOBODY1/unlock`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ reason: 'customer called', operator: 'ops-1' }),
-    });
+    const unknown = await support.request('POST', '/customers/TSNOBODY1/unlock', { reason: 'customer called' });
     expect(unknown.status).toBe(404);
   });
 });

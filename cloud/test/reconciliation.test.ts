@@ -4,27 +4,22 @@ import type { RunningCloud } from '../src/cloud.js';
 import { createCustomer, findCustomer } from '../src/customers/customers.js';
 import type { Reconciliation } from '../src/payments/reconciliation.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
+import { signInAs, type ConsoleSession } from './console-session.js';
 
-const TOKEN = 'reconciliation-operator-token';
 let seq = 0;
 const phone = (): string => `+25677${String(9_000_000 + (seq += 1)).slice(-7)}`;
 const today = (): string => new Intl.DateTimeFormat('en-CA', { timeZone: DEFAULT_TIME_ZONE }).format(new Date());
 
 describe.each(backends())('daily reconciliation on $name', (backend) => {
   let cloud: RunningCloud;
+  let finance: ConsoleSession;
   beforeAll(async () => {
-    cloud = await startTestCloud(backend, {
-      adminToken: TOKEN,
-      simulators: {},
-    });
+    cloud = await startTestCloud(backend, { simulators: {} });
+    finance = await signInAs(cloud, 'finance', 'finance-amina');
   });
   afterAll(() => stopTestCloud(cloud, backend));
   const reconcile = (body: Record<string, unknown>, query = '') =>
-    fetch(`${cloud.url}/admin/payments/reconcile${query}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    finance.request('POST', `/payments/reconcile${query}`, body);
 
   it('finds each kind of mismatch, credits once what the provider took and we did not, and audits it', async () => {
     const mtn = cloud.simulators!.mtn;
@@ -54,7 +49,7 @@ describe.each(backends())('daily reconciliation on $name', (backend) => {
     const fine = await pay(500);
     await mtn.decide(fine.paymentId, true);
 
-    const response = await reconcile({ date: today(), provider: 'mtn', operator: 'finance-amina' });
+    const response = await reconcile({ date: today(), provider: 'mtn' });
     expect(response.status).toBe(200);
     const result = (await response.json()) as Reconciliation;
     expect(result.checked).toBeGreaterThanOrEqual(5);
@@ -89,7 +84,7 @@ describe.each(backends())('daily reconciliation on $name', (backend) => {
     );
 
     // Run again (as CSV): the credited ones are in order now, nothing is credited twice.
-    const again = await reconcile({ date: today(), provider: 'mtn', operator: 'finance-amina' }, '?format=csv');
+    const again = await reconcile({ date: today(), provider: 'mtn' }, '?format=csv');
     expect(again.headers.get('content-type')).toMatch(/^text\/csv/);
     const csv = await again.text();
     const [header, ...lines] = csv.trim().split('\r\n');
@@ -108,13 +103,15 @@ describe.each(backends())('daily reconciliation on $name', (backend) => {
     expect(topups[0]!.n).toBe(2);
   });
 
-  it('refuses a bad date or a caller without the operator token, changing nothing', async () => {
-    expect((await reconcile({ date: '2026-13-45', operator: 'x' })).status).toBe(400);
-    const anonymous = await fetch(`${cloud.url}/admin/payments/reconcile`, {
+  it('refuses a bad date, a caller without a session or an operator without the finance role', async () => {
+    expect((await reconcile({ date: '2026-13-45' })).status).toBe(400);
+    const anonymous = await fetch(`${cloud.url}/console/api/payments/reconcile`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ date: today(), operator: 'x' }),
+      body: JSON.stringify({ date: today() }),
     });
     expect(anonymous.status).toBe(401);
+    const field = await signInAs(cloud, 'field');
+    expect((await field.request('POST', '/payments/reconcile', { date: today() })).status).toBe(403);
   });
 });

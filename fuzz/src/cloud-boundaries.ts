@@ -5,10 +5,10 @@ import { startCloud, type CloudOptions, type RunningCloud } from '@tusafishe/clo
 import { createCustomer } from '@tusafishe/cloud';
 import { createKiosk } from '@tusafishe/cloud';
 import { balanceDrift, existingEventIds } from '@tusafishe/cloud';
+import { signInAs } from '@tusafishe/cloud/testing';
 import { anyJson, fieldValue, formOf, number, recordOf, text } from './inputs.js';
 import { crash, fail, newTally, serverError, type Boundary, type Tally } from './tally.js';
 
-const ADMIN = 'fuzz-admin-token-0123456789';
 const HOOK = 'fuzz-webhook-secret-0123456789';
 const KIOSK = 'FUZZ-K1';
 const PHONES = ['+256771000001', '+256771000002', '+254700000301', '+256751000004'];
@@ -23,6 +23,8 @@ interface Request {
 interface CloudUnderFuzz {
   cloud: RunningCloud;
   kioskAuth: string;
+  /** An admin's console session cookie. */
+  adminCookie: string;
   accounts: string[];
   /** Event ids the cloud acknowledged: each must be in the ledger at the end. */
   acked: Set<string>;
@@ -32,7 +34,6 @@ async function startFuzzCloud(options: CloudOptions): Promise<CloudUnderFuzz> {
   const cloud = await startCloud({
     port: 0,
     logger: false,
-    adminToken: ADMIN,
     webhookSecret: HOOK,
     simulators: { autoDecide: 'approve' },
     providers: { statusPollIntervalMs: 0 },
@@ -61,6 +62,7 @@ async function startFuzzCloud(options: CloudOptions): Promise<CloudUnderFuzz> {
   }
   return {
     cloud,
+    adminCookie: (await signInAs(cloud, 'admin', 'fuzz-admin')).cookie,
     kioskAuth: `Basic ${Buffer.from(`${KIOSK}:${kiosk.secret}`).toString('base64')}`,
     accounts,
     acked: new Set(),
@@ -103,7 +105,7 @@ function ledgerEvent(accounts: readonly string[]): fc.Arbitrary<unknown> {
 
 /** Every route of the cloud with a generator of inputs for its body and query. */
 function routes(fuzz: CloudUnderFuzz): fc.Arbitrary<Request> {
-  const admin = { authorization: `Bearer ${ADMIN}` };
+  const admin = { cookie: fuzz.adminCookie };
   const kiosk = { authorization: fuzz.kioskAuth };
   const account = fc.oneof(fc.constantFrom(...fuzz.accounts), text);
   const hook = fc.constantFrom(`?token=${HOOK}`, '', '?token=wrong');
@@ -156,11 +158,16 @@ function routes(fuzz: CloudUnderFuzz): fc.Arbitrary<Request> {
         payload,
       })),
     fc
-      .constantFrom('/admin/negative-balances', '/admin/kiosk-volume-flags', '/health')
+      .constantFrom(
+        '/console/api/negative-balances',
+        '/console/api/kiosk-volume-flags',
+        '/console/api/session',
+        '/health',
+      )
       .map((url) => ({ method: 'GET' as const, url, headers: admin })),
     body(['kiosk_id', 'name', 'operator']).map((payload) => ({
       method: 'POST' as const,
-      url: '/admin/kiosks',
+      url: '/console/api/kiosks',
       headers: { ...admin, ...JSON_TYPE },
       payload,
     })),
@@ -168,19 +175,19 @@ function routes(fuzz: CloudUnderFuzz): fc.Arbitrary<Request> {
       .tuple(account, body(['status', 'daily_limit_ml', 'allowed_kiosks', 'expires_at', 'operator']))
       .map(([id, payload]) => ({
         method: 'PATCH' as const,
-        url: `/admin/customers/${encodeURIComponent(id)}`,
+        url: `/console/api/customers/${encodeURIComponent(id)}`,
         headers: { ...admin, ...JSON_TYPE },
         payload,
       })),
     fc.tuple(account, body(['reason', 'operator'])).map(([id, payload]) => ({
       method: 'POST' as const,
-      url: `/admin/customers/${encodeURIComponent(id)}/unlock`,
+      url: `/console/api/customers/${encodeURIComponent(id)}/unlock`,
       headers: { ...admin, ...JSON_TYPE },
       payload,
     })),
     body(['account_id', 'amount_ml', 'reason', 'operator']).map((payload) => ({
       method: 'POST' as const,
-      url: '/admin/adjustments',
+      url: '/console/api/adjustments',
       headers: { ...admin, ...JSON_TYPE },
       payload,
     })),

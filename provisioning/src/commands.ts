@@ -9,6 +9,7 @@ import { kioskRotateSecret } from './kiosks/kiosk-rotate-secret.js';
 import { paymentsReconcile } from './payments/payments-reconcile.js';
 import { ProvisioningError, exitCodeOf } from './provisioning-error.js';
 import { technicianAdd } from './technicians/technician-add.js';
+import { operatorAdd, operatorDisable, operatorList } from './operators/operator-commands.js';
 
 const COMMANDS: readonly Command[] = [
   kioskCreate,
@@ -17,6 +18,9 @@ const COMMANDS: readonly Command[] = [
   dispenserAdd,
   dispenserRotateSecret,
   technicianAdd,
+  operatorAdd,
+  operatorList,
+  operatorDisable,
   customersImportAppwrite,
   firmwareKeygen,
   firmwareSign,

@@ -8,6 +8,7 @@ export type ProvisioningErrorCode =
   | 'DISPENSER_EXISTS'
   | 'UNKNOWN_DISPENSER'
   | 'TECHNICIAN_REFUSED'
+  | 'OPERATOR_REFUSED'
   | 'APPWRITE_FAILED'
   | 'CERTIFICATE_FAILED'
   /** A firmware key or image that cannot be read, written or signed. */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer, startCloud, type RunningCloud } from '@tusafishe/cloud/provisioning';
+import { signInAs, TEST_OPERATOR_PASSWORD } from '@tusafishe/cloud/testing';
 import { runCommand } from './run-command.js';
 
-const TOKEN = 'provisioning-reconcile-token';
 const today = (): string => new Intl.DateTimeFormat('en-CA', { timeZone: 'Africa/Nairobi' }).format(new Date());
 
 describe('payments reconcile', () => {
@@ -11,7 +11,6 @@ describe('payments reconcile', () => {
     cloud = await startCloud({
       port: 0,
       logger: false,
-      adminToken: TOKEN,
       simulators: {},
       providers: { statusPollIntervalMs: 0 },
     });
@@ -24,7 +23,8 @@ describe('payments reconcile', () => {
     const customer = await createCustomer(cloud.db, { phone: '+256772555001', name: 'Nakato Sarah', pin: '2580' });
     const { paymentId } = await cloud.payments.start(customer, 1_000);
     await cloud.simulators!.mtn.decide(paymentId, true, 'lose');
-    const env = { ADMIN_TOKEN: TOKEN, CLOUD_URL: cloud.url, USER: 'finance' };
+    await signInAs(cloud, 'finance');
+    const env = { OPERATOR_PASSWORD: TEST_OPERATOR_PASSWORD, CLOUD_URL: cloud.url, OPERATOR_USERNAME: 'finance' };
 
     const listed = await runCommand(['payments', 'reconcile', '--date', today()], { env });
     expect(listed.err).toBe('');
@@ -43,7 +43,7 @@ describe('payments reconcile', () => {
     const bad = await runCommand(['payments', 'reconcile', '--date', '29-11-2026'], { env });
     expect(bad.code).toBe(2);
     const refused = await runCommand(['payments', 'reconcile', '--date', today()], {
-      env: { ...env, ADMIN_TOKEN: 'not-the-operator-token' },
+      env: { ...env, OPERATOR_PASSWORD: 'not-the-password' },
     });
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('the cloud answered 401');

@@ -9,43 +9,14 @@ import type {
   FirmwareImageView,
   RolloutAnswer,
 } from '@tusafishe/gateway/api';
+import { apiRequester } from './shared/api-request.js';
 
-/** An API answer other than 2xx, with the server's stable error code. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError } from './shared/api-request.js';
 
 /** Fired on `window` when the server says the session is gone, so the app shows the sign-in form. */
 export const SIGNED_OUT_EVENT = 'tusafishe-signed-out';
 
-async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  // Every state change is JSON, or raw bytes for an upload: the server refuses anything else (CSRF defence).
-  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
-  if (body instanceof Blob) {
-    init.headers = { ...init.headers, 'content-type': 'application/octet-stream' };
-    init.body = body;
-  } else if (method !== 'GET') {
-    init.headers = { ...init.headers, 'content-type': 'application/json' };
-    init.body = JSON.stringify(body ?? {});
-  }
-  const response = await fetch(path, init);
-  const payload = (await response.json().catch(() => null)) as { code?: string; message?: string } | null;
-  if (!response.ok) {
-    if (response.status === 401 && path !== '/api/session') window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
-    throw new ApiError(
-      response.status,
-      payload?.code ?? 'HTTP_ERROR',
-      payload?.message ?? `${response.status} ${response.statusText}`,
-    );
-  }
-  return payload as T;
-}
+const request = apiRequester({ sessionPath: '/api/session', signedOutEvent: SIGNED_OUT_EVENT });
 
 export const api = {
   me: () => request<{ username: string }>('GET', '/api/session'),

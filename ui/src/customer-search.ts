@@ -1,8 +1,8 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { CustomerView } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
-import { dateTime, litres } from './display-format.js';
-import { sharedStyles } from './shared-styles.js';
+import { dateTime, litres } from './shared/display-format.js';
+import { sharedStyles } from './shared/shared-styles.js';
 
 /** Find a customer by phone or account id; see balance, today's use and lockout; unlock with a reason. */
 export class CustomerSearch extends LitElement {

@@ -1,8 +1,8 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
 import type { LiveMessage } from '@tusafishe/gateway/api';
-import { litres, timeOfDay } from './display-format.js';
+import { litres, timeOfDay } from './shared/display-format.js';
 import { liveFeed, onLiveMessage } from './live-feed-client.js';
-import { sharedStyles } from './shared-styles.js';
+import { sharedStyles } from './shared/shared-styles.js';
 
 const KEEP = 100;
 

@@ -1,9 +1,9 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { DispenserDetail as Detail, ValveTestResult } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
-import { ago, litres, signalBars } from './display-format.js';
+import { ago, litres, signalBars } from './shared/display-format.js';
 import { onLiveMessage } from './live-feed-client.js';
-import { sharedStyles } from './shared-styles.js';
+import { sharedStyles } from './shared/shared-styles.js';
 import './flow-calibration.js';
 import './firmware-update.js';
 

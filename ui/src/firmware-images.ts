@@ -1,8 +1,8 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
 import type { FirmwareImageView } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
-import { dateTime } from './display-format.js';
-import { sharedStyles } from './shared-styles.js';
+import { dateTime } from './shared/display-format.js';
+import { sharedStyles } from './shared/shared-styles.js';
 
 /** `#/firmware`: upload a dispenser firmware image and list the stored ones. */
 export class FirmwareImages extends LitElement {

@@ -1,9 +1,9 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { FirmwareImageView, RolloutView } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
-import { ago } from './display-format.js';
+import { ago } from './shared/display-format.js';
 import { onLiveMessage } from './live-feed-client.js';
-import { sharedStyles } from './shared-styles.js';
+import { sharedStyles } from './shared/shared-styles.js';
 
 const STATE_TEXT: Record<RolloutView['state'], { text: string; badge: string }> = {
   pending: { text: 'sent, waiting for the dispenser', badge: 'idle' },

@@ -1,8 +1,8 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
 import type { CalibrationResult, RecentDispense } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
-import { litres, timeOfDay } from './display-format.js';
-import { sharedStyles } from './shared-styles.js';
+import { litres, timeOfDay } from './shared/display-format.js';
+import { sharedStyles } from './shared/shared-styles.js';
 
 /** Pulses of a reference dispense: reported by the dispenser, or recovered from its mL and the factor in force. */
 function pulsesOf(dispense: RecentDispense, pulsesPerLitre: number): number {

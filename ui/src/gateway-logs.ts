@@ -2,8 +2,8 @@ import { LitElement, css, html, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { LogEntryView, LogsAnswer } from '@tusafishe/gateway/api';
 import { api, ApiError } from './api-client.js';
-import { zonedDateTime } from './display-format.js';
-import { sharedStyles } from './shared-styles.js';
+import { zonedDateTime } from './shared/display-format.js';
+import { sharedStyles } from './shared/shared-styles.js';
 
 type Level = LogEntryView['level'];
 

@@ -2,9 +2,9 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { HardwareView, Overview, SyncView } from '@tusafishe/gateway/api';
 import { syncErrorNotice } from './card-logic.js';
 import { api, ApiError } from './api-client.js';
-import { ago, litres, signalBars } from './display-format.js';
+import { ago, litres, signalBars } from './shared/display-format.js';
 import { onLiveMessage } from './live-feed-client.js';
-import { sharedStyles } from './shared-styles.js';
+import { sharedStyles } from './shared/shared-styles.js';
 
 const REFRESH_MS = 30_000;
 

@@ -1,7 +1,7 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
 import { api, SIGNED_OUT_EVENT } from './api-client.js';
 import { liveFeed, type LiveState } from './live-feed-client.js';
-import './sign-in-form.js';
+import './shared/sign-in-form.js';
 import './kiosk-overview.js';
 import './dispense-feed.js';
 import './dispenser-detail.js';
@@ -118,7 +118,12 @@ export class TusafisheApp extends LitElement {
   override render(): TemplateResult {
     if (!this.checked) return html``;
     if (!this.username) {
-      return html`<sign-in-form @signed-in=${(e: CustomEvent<string>) => this.signedIn(e.detail)}></sign-in-form>`;
+      return html`<sign-in-form
+        heading="Technician sign-in"
+        subtitle="Tusafishe kiosk gateway"
+        .signIn=${async (username: string, password: string) => (await api.signIn(username, password)).username}
+        @signed-in=${(e: CustomEvent<string>) => this.signedIn(e.detail)}
+      ></sign-in-form>`;
     }
     const current = this.route.page === 'dispenser' ? 'overview' : this.route.page;
     return html`

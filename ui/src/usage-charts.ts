@@ -2,9 +2,9 @@ import { LitElement, css, html, nothing, svg, type TemplateResult } from 'lit';
 import type { Usage } from '@tusafishe/gateway/api';
 import { tankPolyline } from './card-logic.js';
 import { api, ApiError } from './api-client.js';
-import { isoDate, litres } from './display-format.js';
+import { isoDate, litres } from './shared/display-format.js';
 import { onLiveMessage } from './live-feed-client.js';
-import { sharedStyles } from './shared-styles.js';
+import { sharedStyles } from './shared/shared-styles.js';
 
 const WIDTH = 320;
 const HEIGHT = 140;

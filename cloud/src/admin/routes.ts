@@ -1,12 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CUSTOMER_STATUSES, KioskId } from '@tusafishe/protocol';
 import { findCustomer, toCustomerRecord, updateProfile } from '../customers/customers.js';
 import { clearLockout, lockCustomerChanges, negativeBalances } from '../ledger/ledger.js';
 import { kioskVolumeFlags } from '../kiosk-api/kiosk-volume.js';
 import { createKiosk } from '../kiosks/kiosks.js';
-import { secretMatcher } from '../http/secret-match.js';
+import { signedInOperator } from '../console/console-guard.js';
 import type { Db } from '../store/db.js';
 import type { PaymentService } from '../payments/payments.js';
 import { PROVIDER_NAMES } from '../payments/provider.js';
@@ -18,17 +17,6 @@ export interface AdminDeps {
   payments: PaymentService;
   /** The fleet's day for reconciliation dates. */
   usageTimeZone: string;
-  /** Undefined: admin routes answer 404 (not configured). */
-  adminToken: string | undefined;
-}
-
-function requireAdmin(token: string | undefined) {
-  const matches = token ? secretMatcher(token) : undefined;
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const offered = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (matches?.(offered)) return;
-    await reply.code(matches ? 401 : 404).send({ code: 'ADMIN_UNAUTHORISED', message: 'admin token required' });
-  };
 }
 
 const AccountIdParam = z.string().regex(/^[A-Z0-9]{4,16}$/);
@@ -42,34 +30,44 @@ const Adjustment = z.object({
     .max(1_000_000_000)
     .refine((value) => value !== 0, 'must not be zero'),
   reason: z.string().min(3).max(200),
-  operator: z.string().min(1).max(80),
 });
 
-/** Operator endpoints (Bearer ADMIN_TOKEN); every change is written to the audit log. */
-export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
-  const typed = app.withTypeProvider<ZodTypeProvider>();
-  // Authenticated on request, before the body is parsed or validated.
-  const onRequest = requireAdmin(deps.adminToken);
+/**
+ * Operator endpoints under `/console/api/` (the console's guard: a session, and the route's
+ * roles); every change is written to the audit log under the signed-in operator's name.
+ */
+export const adminRoutes: FastifyPluginAsyncZod<AdminDeps> = async (app, deps) => {
+  const tags = ['operations'];
+  app.get(
+    '/negative-balances',
+    { config: { roles: ['customer_service', 'finance'] }, schema: { tags, summary: 'Customers below zero' } },
+    async () => ({ customers: await negativeBalances(deps.db) }),
+  );
 
-  typed.get('/admin/negative-balances', { onRequest }, async () => ({ customers: await negativeBalances(deps.db) }));
+  app.get(
+    '/kiosk-volume-flags',
+    { config: { roles: ['field', 'finance'] }, schema: { tags, summary: 'Kiosks with an abnormal daily volume' } },
+    async () => ({ flags: await kioskVolumeFlags(deps.db) }),
+  );
 
-  typed.get('/admin/kiosk-volume-flags', { onRequest }, async () => ({ flags: await kioskVolumeFlags(deps.db) }));
-
-  typed.post(
-    '/admin/customers/:accountId/unlock',
+  app.post(
+    '/customers/:accountId/unlock',
     {
-      onRequest,
+      config: { roles: ['customer_service'] },
       schema: {
+        tags,
+        summary: 'Clear a PIN lockout at every kiosk',
         params: z.object({ accountId: AccountIdParam }),
-        body: z.object({ reason: z.string().min(3).max(200), operator: z.string().min(1).max(80) }),
+        body: z.object({ reason: z.string().min(3).max(200) }),
       },
     },
     async (request, reply) => {
       const { accountId } = request.params;
+      const operator = signedInOperator(request);
       const customer = await deps.db.transaction(async (tx) => {
         await lockCustomerChanges(tx);
         if (!(await clearLockout(tx, accountId))) return undefined;
-        await audit(tx, request.body.operator, 'customer.unlock', accountId, { reason: request.body.reason });
+        await audit(tx, operator.username, 'customer.unlock', accountId, { reason: request.body.reason });
         return findCustomer(tx, accountId);
       });
       if (!customer) return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
@@ -77,44 +75,49 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     },
   );
 
-  typed.post(
-    '/admin/kiosks',
+  app.post(
+    '/kiosks',
     {
-      onRequest,
+      config: { roles: [] },
       schema: {
-        body: z.object({ kiosk_id: KioskId, name: z.string().max(80).optional(), operator: z.string().min(1).max(80) }),
+        tags,
+        summary: 'Provision a kiosk (answers its secret, once)',
+        body: z.object({ kiosk_id: KioskId, name: z.string().max(80).optional() }),
       },
     },
     async (request, reply) => {
+      const operator = signedInOperator(request);
       const credential = await deps.db.transaction(async (tx) => {
         const created = await createKiosk(tx, {
           kioskId: request.body.kiosk_id,
           ...(request.body.name ? { name: request.body.name } : {}),
         });
-        await audit(tx, request.body.operator, 'kiosk.create', created.kioskId, {});
+        await audit(tx, operator.username, 'kiosk.create', created.kioskId, {});
         return created;
       });
       return reply.code(201).send({ kiosk_id: credential.kioskId, secret: credential.secret });
     },
   );
 
-  typed.patch(
-    '/admin/customers/:accountId',
+  app.patch(
+    '/customers/:accountId',
     {
-      onRequest,
+      config: { roles: ['customer_service'] },
       schema: {
+        tags,
+        summary: "Change a customer's status, daily limit, allowed kiosks or expiry",
         params: z.object({ accountId: AccountIdParam }),
         body: z.object({
           status: z.enum(CUSTOMER_STATUSES).optional(),
           daily_limit_ml: z.number().int().min(0).nullable().optional(),
           allowed_kiosks: z.array(KioskId).max(1000).nullable().optional(),
           expires_at: z.number().int().min(0).nullable().optional(),
-          operator: z.string().min(1).max(80),
         }),
       },
     },
     async (request, reply) => {
-      const { operator, ...fields } = request.body;
+      const operator = signedInOperator(request);
+      const fields = request.body;
       const customer = await deps.db.transaction(async (tx) => {
         const updated = await updateProfile(tx, request.params.accountId, {
           ...(fields.status !== undefined ? { status: fields.status } : {}),
@@ -122,7 +125,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
           ...(fields.allowed_kiosks !== undefined ? { allowedKiosks: fields.allowed_kiosks } : {}),
           ...(fields.expires_at !== undefined ? { expiresAt: fields.expires_at } : {}),
         });
-        if (updated) await audit(tx, operator, 'customer.update', updated.account_id, fields);
+        if (updated) await audit(tx, operator.username, 'customer.update', updated.account_id, fields);
         return updated;
       });
       if (!customer)
@@ -131,26 +134,32 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     },
   );
 
-  typed.post('/admin/adjustments', { onRequest, schema: { body: Adjustment } }, async (request, reply) => {
-    const { account_id: accountId, amount_ml: amountMl, reason, operator } = request.body;
-    if (!(await findCustomer(deps.db, accountId)))
-      return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
-    const { eventId, balance } = await recordAdjustment(deps.db, { accountId, amountMl, reason, operator });
-    return reply.code(201).send({ event_id: eventId, ...balance });
-  });
+  app.post(
+    '/adjustments',
+    {
+      config: { roles: ['customer_service'] },
+      schema: { tags, summary: 'Correct a balance with an adjustment ledger event', body: Adjustment },
+    },
+    async (request, reply) => {
+      const { account_id: accountId, amount_ml: amountMl, reason } = request.body;
+      const operator = signedInOperator(request).username;
+      if (!(await findCustomer(deps.db, accountId)))
+        return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
+      const { eventId, balance } = await recordAdjustment(deps.db, { accountId, amountMl, reason, operator });
+      return reply.code(201).send({ event_id: eventId, ...balance });
+    },
+  );
 
   // Finance's daily check of our ledger against the providers'; credits what a provider took and we did not.
-  typed.post(
-    '/admin/payments/reconcile',
+  app.post(
+    '/payments/reconcile',
     {
-      onRequest,
+      config: { roles: ['finance'] },
       schema: {
+        tags,
+        summary: "Reconcile a day's payments with the providers (JSON or CSV)",
         querystring: z.object({ format: z.enum(['json', 'csv']).default('json') }),
-        body: z.object({
-          date: z.iso.date(),
-          provider: z.enum(PROVIDER_NAMES).optional(),
-          operator: z.string().min(1).max(80),
-        }),
+        body: z.object({ date: z.iso.date(), provider: z.enum(PROVIDER_NAMES).optional() }),
       },
     },
     async (request, reply) => {
@@ -158,10 +167,10 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         date: request.body.date,
         ...(request.body.provider ? { provider: request.body.provider } : {}),
         timeZone: deps.usageTimeZone,
-        operator: request.body.operator,
+        operator: signedInOperator(request).username,
       });
       const csv = request.query.format === 'csv' || request.headers.accept?.includes('text/csv');
       return csv ? reply.type('text/csv; charset=utf-8').send(reconciliationCsv(result)) : result;
     },
   );
-}
+};

@@ -4,6 +4,8 @@ import { recordAdjustment } from '../admin/adjustments.js';
 import { createCustomer, findCustomerByPhone } from '../customers/customers.js';
 import { CloudError } from '../errors.js';
 import { createKiosk } from '../kiosks/kiosks.js';
+import { ensureOperator } from '../console/operator-accounts.js';
+import type { OperatorRole } from '../console/roles.js';
 import type { Db } from '../store/db.js';
 
 interface DemoCustomer {
@@ -33,13 +35,22 @@ const CLOUD_DEMO_CUSTOMERS: DemoCustomer[] = [
   { phone: '+256752000002', name: 'Sarah Auma', pin: '3691', balanceMl: 0 },
 ];
 
+/** The console's demo operators, one per role; development only (DEMO_SEED is refused in production). */
+export const DEMO_OPERATORS: readonly { username: string; role: OperatorRole }[] = [
+  { username: 'admin', role: 'admin' },
+  { username: 'support', role: 'customer_service' },
+  { username: 'finance', role: 'finance' },
+  { username: 'field', role: 'field' },
+];
+export const DEMO_OPERATOR_PASSWORD = 'tusafishe-demo';
+
 export interface DemoSeed {
   kioskId: string;
   customers: (DemoCustomer & { accountId: string })[];
 }
 
 /**
- * Development data: a kiosk whose gateway credential is `kioskSecret` (so a gateway configured
+ * Development data: the demo operators, a kiosk whose gateway credential is `kioskSecret` (so a gateway configured
  * with it syncs across restarts) and the demo customers with their starting credit. Idempotent.
  */
 export async function seedDemo(db: Db, options: { kioskId: string; kioskSecret: string }): Promise<DemoSeed> {
@@ -73,5 +84,6 @@ export async function seedDemo(db: Db, options: { kioskId: string; kioskSecret: 
     }
     customers.push({ ...demo, accountId: customer.account_id });
   }
+  for (const operator of DEMO_OPERATORS) await ensureOperator(db, { ...operator, password: DEMO_OPERATOR_PASSWORD });
   return { kioskId: options.kioskId, customers };
 }

@@ -21,6 +21,15 @@ const STATUS: Record<CloudErrorCode, number> = {
   UNKNOWN_FIRMWARE: 404,
   INVALID_FIRMWARE: 400,
   FIRMWARE_CONFLICT: 409,
+  NOT_SIGNED_IN: 401,
+  INVALID_CREDENTIALS: 401,
+  OPERATOR_LOCKED: 423,
+  ROLE_FORBIDDEN: 403,
+  CROSS_ORIGIN: 403,
+  JSON_REQUIRED: 415,
+  WEAK_PASSWORD: 400,
+  USERNAME_TAKEN: 409,
+  UNKNOWN_OPERATOR: 404,
 };
 
 /** Typed errors become `{code, message}` with a fitting status; anything else is a logged 500 without internals. */

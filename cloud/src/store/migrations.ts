@@ -218,6 +218,31 @@ CREATE INDEX sms_outbox_due ON sms_outbox (next_attempt_at) WHERE status = 'queu
 `,
   },
   {
+    version: 7,
+    name: 'console operators and sessions',
+    sql: `
+-- People who run the fleet from the operations console; a role decides which sections they use.
+CREATE TABLE operators (
+  operator_id uuid PRIMARY KEY,
+  username text NOT NULL UNIQUE,
+  role text NOT NULL CHECK (role IN ('admin', 'customer_service', 'finance', 'field')),
+  password_hash text NOT NULL,
+  failed_attempts integer NOT NULL DEFAULT 0,
+  locked_until bigint,
+  disabled_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+-- Only a SHA-256 of each session cookie is kept.
+CREATE TABLE operator_sessions (
+  token_hash text PRIMARY KEY,
+  operator_id uuid NOT NULL REFERENCES operators (operator_id) ON DELETE CASCADE,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX operator_sessions_operator ON operator_sessions (operator_id);
+`,
+  },
+  {
     version: 8,
     name: 'kiosk status and contact, alerts, live feed, fleet firmware rollouts',
     sql: `

@@ -2,8 +2,9 @@ import * as z from 'zod';
 import { defineCommand } from '../command-line.js';
 import { ProvisioningError } from '../provisioning-error.js';
 
-/** The operator route that reconciles: the cloud holds the providers' credentials, so it asks them. */
-const RECONCILE_PATH = '/admin/payments/reconcile';
+/** The console route that reconciles: the cloud holds the providers' credentials, so it asks them. */
+const RECONCILE_PATH = '/console/api/payments/reconcile';
+const SESSION_PATH = '/console/api/session';
 
 const Reconciliation = z.object({
   date: z.string(),
@@ -21,6 +22,19 @@ const Reconciliation = z.object({
   ),
 });
 
+/** A JSON request to the cloud; a refusal or no answer is the command's failure. */
+async function call(url: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
+  } catch (error) {
+    throw new ProvisioningError('CLOUD_UNREACHABLE', `cannot reach ${url}: ${(error as Error).message}`);
+  }
+  if (!response.ok)
+    throw new ProvisioningError('CLOUD_REFUSED', `the cloud answered ${response.status}: ${await response.text()}`);
+  return response;
+}
+
 export const paymentsReconcile = defineCommand({
   name: 'payments reconcile',
   summary:
@@ -29,41 +43,42 @@ export const paymentsReconcile = defineCommand({
   options: {
     date: { type: 'string', value: 'YYYY-MM-DD', description: "the day (in the cloud's USAGE_TIMEZONE)" },
     provider: { type: 'string', value: 'mtn|airtel|mpesa', description: 'one provider (default: all)' },
-    operator: { type: 'string', value: 'name', env: 'USER', description: 'who runs it, for the audit log' },
+    operator: {
+      type: 'string',
+      value: 'name',
+      env: 'OPERATOR_USERNAME',
+      description: 'the console operator (finance or admin) it signs in as; the audit log names them',
+    },
     csv: { type: 'boolean', description: 'print the mismatches as CSV' },
     'cloud-url': { type: 'string', value: 'url', env: 'CLOUD_URL', description: "the cloud's URL" },
   },
-  secretEnv: ['ADMIN_TOKEN'],
+  secretEnv: ['OPERATOR_PASSWORD'],
   notes:
-    'example: ADMIN_TOKEN=… npm run provision -- payments reconcile --date 2026-11-29 --cloud-url https://cloud.example --csv > 2026-11-29.csv',
+    'example: OPERATOR_PASSWORD=… npm run provision -- payments reconcile --operator amina --date 2026-11-29 --cloud-url https://cloud.example --csv > 2026-11-29.csv',
   schema: z.object({
     date: z.iso.date(),
     provider: z.enum(['mtn', 'airtel', 'mpesa']).optional(),
-    operator: z.string().min(1).max(80),
+    operator: z.string().min(1).max(64),
     csv: z.boolean().default(false),
     'cloud-url': z.url({ protocol: /^https?$/ }),
-    ADMIN_TOKEN: z.string().min(16),
+    OPERATOR_PASSWORD: z.string().min(1),
   }),
   async run(input, io) {
-    const url = `${input['cloud-url'].replace(/\/$/, '')}${RECONCILE_PATH}${input.csv ? '?format=csv' : ''}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${input.ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          date: input.date,
-          operator: input.operator,
-          ...(input.provider ? { provider: input.provider } : {}),
-        }),
-        // Every payment of the day is asked about: a busy day takes a while.
-        signal: AbortSignal.timeout(600_000),
-      });
-    } catch (error) {
-      throw new ProvisioningError('CLOUD_UNREACHABLE', `cannot reach ${url}: ${(error as Error).message}`);
-    }
+    const base = input['cloud-url'].replace(/\/$/, '');
+    const signIn = await call(`${base}${SESSION_PATH}`, {
+      method: 'POST',
+      body: JSON.stringify({ username: input.operator, password: input.OPERATOR_PASSWORD }),
+    });
+    const cookie = /tusafishe_console=[^;]+/.exec(signIn.headers.get('set-cookie') ?? '')?.[0] ?? '';
+    const response = await call(`${base}${RECONCILE_PATH}${input.csv ? '?format=csv' : ''}`, {
+      method: 'POST',
+      headers: { cookie },
+      body: JSON.stringify({ date: input.date, ...(input.provider ? { provider: input.provider } : {}) }),
+      // Every payment of the day is asked about: a busy day takes a while.
+      signal: AbortSignal.timeout(600_000),
+    });
     const body = await response.text();
-    if (!response.ok) throw new ProvisioningError('CLOUD_REFUSED', `the cloud answered ${response.status}: ${body}`);
+    await call(`${base}${SESSION_PATH}`, { method: 'DELETE', headers: { cookie }, body: '{}' }).catch(() => undefined);
     if (input.csv) {
       io.out(body);
       return;

@@ -1,15 +1,29 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
-import { api, ApiError } from './api-client.js';
+import { ApiError } from './api-request.js';
 import { sharedStyles } from './shared-styles.js';
 
-/** Technician sign-in; fires `signed-in` (detail: username). */
+/**
+ * The sign-in card both apps use: `.signIn(username, password)` calls the app's API and
+ * resolves to whatever the app needs (fired as `signed-in`'s detail).
+ */
 export class SignInForm extends LitElement {
-  static override properties = { error: { state: true }, busy: { state: true } };
+  static override properties = {
+    heading: {},
+    subtitle: {},
+    error: { state: true },
+    busy: { state: true },
+  };
+  declare heading: string;
+  declare subtitle: string;
+  declare signIn: (username: string, password: string) => Promise<unknown>;
   declare error: string | null;
   declare busy: boolean;
 
   constructor() {
     super();
+    this.heading = 'Sign in';
+    this.subtitle = '';
+    this.signIn = async () => undefined;
     this.error = null;
     this.busy = false;
   }
@@ -20,10 +34,10 @@ export class SignInForm extends LitElement {
     this.busy = true;
     this.error = null;
     try {
-      const me = await api.signIn(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
-      this.dispatchEvent(new CustomEvent('signed-in', { detail: me.username, bubbles: true, composed: true }));
+      const me = await this.signIn(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
+      this.dispatchEvent(new CustomEvent('signed-in', { detail: me, bubbles: true, composed: true }));
     } catch (error) {
-      this.error = error instanceof ApiError ? error.message : 'The gateway did not answer';
+      this.error = error instanceof ApiError ? error.message : 'The server did not answer';
     } finally {
       this.busy = false;
     }
@@ -32,8 +46,8 @@ export class SignInForm extends LitElement {
   override render(): TemplateResult {
     return html`
       <form class="card" @submit=${this.submit}>
-        <h2>Technician sign-in</h2>
-        <p class="muted">Tusafishe kiosk gateway</p>
+        <h2>${this.heading}</h2>
+        <p class="muted">${this.subtitle}</p>
         <label for="username">Username</label>
         <input id="username" name="username" autocomplete="username" required />
         <label for="password">Password</label>

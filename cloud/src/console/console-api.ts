@@ -1,0 +1,30 @@
+import type { FastifyPluginAsync } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import { adminRoutes } from '../admin/routes.js';
+import type { PaymentService } from '../payments/payments.js';
+import type { SmsOutbox } from '../sms/sender.js';
+import type { Db } from '../store/db.js';
+import { guardConsoleRoutes } from './console-guard.js';
+import { sessionRoutes } from './session-routes.js';
+
+/** What the console's routes work with; a section that needs more adds it here and in cloud.ts. */
+export interface ConsoleDeps {
+  db: Db;
+  payments: PaymentService;
+  sms: SmsOutbox;
+  /** The fleet's day (IANA zone) for dates. */
+  usageTimeZone: string;
+  /** `Secure` session cookies (the cloud is reached over HTTPS). */
+  secureCookie: boolean;
+}
+
+/**
+ * The operations console's API, registered at `/console/api`: every route inside is guarded
+ * (session, origin, JSON, role — `console-guard.ts`). A section registers its routes here.
+ */
+export const consoleApi: FastifyPluginAsync<ConsoleDeps> = async (app, deps) => {
+  await app.register(fastifyCookie);
+  guardConsoleRoutes(app, deps.db);
+  await app.register(sessionRoutes, { db: deps.db, secureCookie: deps.secureCookie });
+  await app.register(adminRoutes, { db: deps.db, payments: deps.payments, usageTimeZone: deps.usageTimeZone });
+};

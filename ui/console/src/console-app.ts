@@ -1,0 +1,120 @@
+import { LitElement, css, html, type TemplateResult } from 'lit';
+import { unsafeStatic, html as staticHtml } from 'lit/static-html.js';
+import type { ConsoleMe } from '@tusafishe/cloud/console-api';
+import { sessionApi, SIGNED_OUT_EVENT } from './console-api.js';
+import { sectionsFor, type Section } from './sections.js';
+import '../../src/shared/sign-in-form.js';
+
+const ROLE_LABELS: Record<ConsoleMe['role'], string> = {
+  admin: 'Admin',
+  customer_service: 'Customer service',
+  finance: 'Finance',
+  field: 'Field',
+};
+
+/** `#/customers/TS123` → section `customers`, path `['TS123']` (hash routes: one index.html). */
+function parseHash(hash: string): { id: string; path: string[] } {
+  const [id = '', ...path] = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  return { id, path };
+}
+
+/** The console's shell: sign-in gate, the navigation the role may use, and the routed section page. */
+export class ConsoleApp extends LitElement {
+  static override properties = { me: { state: true }, checked: { state: true }, hash: { state: true } };
+  declare me: ConsoleMe | null;
+  declare checked: boolean;
+  declare hash: string;
+
+  private readonly onHash = (): void => {
+    this.hash = location.hash;
+  };
+  private readonly onSignedOut = (): void => {
+    this.me = null;
+  };
+
+  constructor() {
+    super();
+    this.me = null;
+    this.checked = false;
+    this.hash = location.hash;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('hashchange', this.onHash);
+    window.addEventListener(SIGNED_OUT_EVENT, this.onSignedOut);
+    sessionApi
+      .me()
+      .then((me) => (this.me = me))
+      .catch(() => undefined)
+      .finally(() => (this.checked = true));
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('hashchange', this.onHash);
+    window.removeEventListener(SIGNED_OUT_EVENT, this.onSignedOut);
+  }
+
+  private async signOut(): Promise<void> {
+    await sessionApi.signOut().catch(() => undefined);
+    this.me = null;
+  }
+
+  private page(me: ConsoleMe, section: Section | undefined, path: string[]): TemplateResult {
+    if (!section) return html`<p class="card">This section is not available for your role.</p>`;
+    const tag = unsafeStatic(section.tag);
+    return staticHtml`<${tag} .me=${me} .path=${path}></${tag}>`;
+  }
+
+  override render(): TemplateResult {
+    if (!this.checked) return html``;
+    const me = this.me;
+    if (!me) {
+      return html`<sign-in-form
+        heading="Operations console"
+        subtitle="Tusafishe water kiosks"
+        .signIn=${sessionApi.signIn}
+        @signed-in=${(e: CustomEvent<ConsoleMe>) => (this.me = e.detail)}
+      ></sign-in-form>`;
+    }
+    const sections = sectionsFor(me.role);
+    const route = parseHash(this.hash);
+    const section = route.id === '' ? sections[0] : sections.find((s) => s.id === route.id);
+    return html`
+      <header>
+        <strong>Tusafishe console</strong>
+        <span class="user" data-testid="operator">${me.username} · ${ROLE_LABELS[me.role]}</span>
+        <button class="signout" @click=${() => this.signOut()}>Sign out</button>
+      </header>
+      <nav aria-label="Sections">
+        ${sections.map(
+          (s) =>
+            html`<a href="#/${s.id}" class=${s === section ? 'current' : ''} aria-current=${s === section ? 'page' : 'false'}>${s.label}</a>`,
+        )}
+      </nav>
+      <main>${this.page(me, section, route.path)}</main>
+    `;
+  }
+
+  static override styles = css`
+    :host { display: block; min-height: 100vh; padding-bottom: 72px; }
+    header { display: flex; align-items: center; gap: 10px; padding: 10px 14px; background: #0b4f6c; color: #fff; position: sticky; top: 0; z-index: 2; }
+    header strong { flex: 1; }
+    .user { font-size: 0.85rem; opacity: 0.85; }
+    .signout { font: inherit; font-size: 0.85rem; background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, 0.5); border-radius: 6px; padding: 6px 10px; cursor: pointer; }
+    nav { position: fixed; bottom: 0; left: 0; right: 0; display: flex; background: #fff; border-top: 1px solid #d5dee4; z-index: 2; }
+    nav a { flex: 1 1 auto; text-align: center; padding: 14px 4px; color: #44525c; text-decoration: none; font-weight: 600; font-size: 0.8rem; }
+    nav a.current { color: #0b6e99; box-shadow: inset 0 3px 0 #0b6e99; }
+    main { padding: 12px; max-width: 1200px; margin: 0 auto; }
+    .card { background: #fff; border-radius: 12px; padding: 14px 16px; box-shadow: 0 1px 3px rgba(20, 40, 60, 0.12); }
+    @media (min-width: 900px) {
+      :host { padding-bottom: 0; }
+      nav { position: static; justify-content: center; border-top: 0; border-bottom: 1px solid #d5dee4; }
+      nav a { flex: 0 0 140px; font-size: 1rem; }
+      nav a.current { box-shadow: inset 0 -3px 0 #0b6e99; }
+      main { padding: 20px; }
+    }
+  `;
+}
+customElements.define('console-app', ConsoleApp);

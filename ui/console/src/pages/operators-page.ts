@@ -1,0 +1,7 @@
+import { definePlaceholderPage } from '../section-placeholder.js';
+
+definePlaceholderPage(
+  'console-operators-page',
+  'Operators',
+  'Console accounts and their roles: add, disable, reset a password.',
+);
