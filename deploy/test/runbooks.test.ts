@@ -133,7 +133,7 @@ const postgres = backends().find((backend) => backend.name === 'postgres');
  * PostgreSQL server: the provisioning commands share its database) and a gateway synced to it.
  */
 describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gateway', () => {
-  const ADMIN_TOKEN = 'runbook-admin-token-0123456789';
+  const OPERATOR = { username: 'runbook-admin', password: 'runbook-admin-pass' };
   const TECHNICIAN = { username: 'runbook-tech', password: 'runbook-tech-pass' };
   const PHONE = '+256771234567';
   let dir: string;
@@ -144,22 +144,26 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
   let database: ReturnType<Backend['fresh']>;
   const backend = postgres as Backend;
 
-  const admin = async (path: string, body: unknown) => {
-    const response = await fetch(`${cloud.url}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(response.status, path).toBeLessThan(300);
-    return (await response.json()) as Record<string, unknown>;
+  const databaseEnv = () => ({
+    DATABASE_URL: process.env['TEST_DATABASE_URL'],
+    DATABASE_SCHEMA: database.databaseSchema,
+  });
+  /** Provisioning as an operator runs it, in-process; its output. */
+  const provision = async (args: string[], stdin = '') => {
+    const result = await runScript('provision', args, databaseEnv(), Buffer.from(stdin));
+    expect(result, args.join(' ')).toMatchObject({ code: 0 });
+    return result.out;
   };
+  const kioskSecret = async (kioskId: string) =>
+    /KIOSK_SECRET=(\S+)/.exec(await provision(['kiosk', 'create', kioskId, '--cloud-url', cloud.url]))![1]!;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'runbooks-'));
     database = backend.fresh();
-    cloud = await startTestCloud(backend, { ...database, adminToken: ADMIN_TOKEN });
-    const kiosk = await admin('/admin/kiosks', { kiosk_id: 'K1', operator: 'runbook-test' });
-    await admin('/admin/kiosks', { kiosk_id: 'K9', operator: 'runbook-test' });
+    cloud = await startTestCloud(backend, database);
+    const secret = await kioskSecret('K1');
+    await kioskSecret('K9');
+    await provision(['operator', 'add', '--username', OPERATOR.username, '--role', 'admin'], `${OPERATOR.password}\n`);
     const registered = await (
       await fetch(`${cloud.url}/ussd`, {
         method: 'POST',
@@ -181,7 +185,7 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
           {
             HW_MODE: 'simulated',
             CLOUD_URL: cloud.url,
-            KIOSK_SECRET: String(kiosk['secret']),
+            KIOSK_SECRET: secret,
             TECHNICIAN_USERNAME: TECHNICIAN.username,
             TECHNICIAN_PASSWORD: TECHNICIAN.password,
           },
@@ -241,9 +245,9 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
           HOME: work,
           RUNBOOK_RUNNER: `http://127.0.0.1:${(runner.address() as { port: number }).port}/`,
           CLOUD_URL: cloud.url,
-          ADMIN_TOKEN,
-          DATABASE_URL: process.env['TEST_DATABASE_URL'],
-          DATABASE_SCHEMA: database.databaseSchema,
+          ...databaseEnv(),
+          OPERATOR_USERNAME: OPERATOR.username,
+          OPERATOR_PASSWORD: OPERATOR.password,
           KIOSK_ID: file === 'rotate-secrets.md' ? 'K9' : 'K7',
           WORK: work,
           FLEET_CA_DIR: join(dir, 'fleet-ca'),
@@ -257,7 +261,6 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
           PHONE,
           ACCOUNT_ID: accountId,
           DAY: day,
-          OPERATOR: 'runbook-test',
         },
       });
       expect({ code, stderr, stdout }).toEqual({ code: 0, stderr: expect.any(String), stdout: expect.any(String) });
