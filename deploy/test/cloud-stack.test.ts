@@ -59,6 +59,15 @@ describe('the cloud stack (deploy/cloud)', () => {
     expect(validate({ services: { cloud: { image: 'x', restart: 7 } } })).toBe(false);
   });
 
+  it("gives the kiosk gateway the host's network and NetworkManager's bus (balena)", () => {
+    const gateway = compose(join(ROOT, 'docker-compose.yml')).services['gateway']!;
+    expect(gateway['network_mode']).toBe('host');
+    expect(gateway['labels']).toMatchObject({ 'io.balena.features.dbus': '1' });
+    expect(gateway['environment']).toMatchObject({
+      DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/host/run/dbus/system_bus_socket',
+    });
+  });
+
   it('pins PostgreSQL on a named volume, runs two checked cloud replicas behind Caddy, and backs up', () => {
     const { services, volumes } = compose(join(STACK, 'compose.yaml'));
     expect(services['postgres']!.image).toMatch(/^postgres:\d+-/);
