@@ -114,52 +114,96 @@ function revenueTotals(days: readonly DayRevenue[]): RevenueRow[] {
   );
 }
 
+const addDays = (day: string, days: number): string =>
+  new Date(Date.parse(day) + days * DAY_MS).toISOString().slice(0, 10);
+const nextMonth = (day: string): string => {
+  const date = new Date(Date.parse(day));
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+};
+
+/** The months a range covers whole (their first days), and the spans of days at its ends outside them. */
+function monthsAndDays(range: Pick<AnalyticsRange, 'from' | 'to'>): { months: string[]; days: [string, string][] } {
+  const months: string[] = [];
+  let month = range.from.endsWith('-01') ? range.from : nextMonth(range.from);
+  while (addDays(nextMonth(month), -1) <= range.to) {
+    months.push(month);
+    month = nextMonth(month);
+  }
+  if (months.length === 0) return { months, days: [[range.from, range.to]] };
+  const days: [string, string][] = [];
+  if (range.from < months[0]!) days.push([range.from, addDays(months[0]!, -1)]);
+  if (month <= range.to) days.push([month, range.to]);
+  return { months, days };
+}
+
+interface CustomerRow {
+  account_id: string;
+  name: string;
+  dispenses: unknown;
+  volume_ml: unknown;
+}
+const toTopCustomer = (row: CustomerRow): Analytics['top_customers'][number] => ({
+  account_id: row.account_id,
+  name: row.name,
+  dispenses: num(row.dispenses),
+  volume_ml: num(row.volume_ml),
+});
+
 /**
  * Customers who drew water in the range (counted once however many kiosks and days), and the
- * `limit` who drew most. Reads the monthly rollup for months the range covers whole, the daily
- * one for the days at its ends.
+ * `limit` who drew most. Reads the monthly rollups for months the range covers whole, the daily
+ * one for the days at its ends; a whole month of the fleet is one month's rows.
  */
 async function customersServed(
   db: Queryable,
   range: AnalyticsRange,
   limit: number,
 ): Promise<{ active: number; top: Analytics['top_customers'] }> {
-  const rows = await db.query<{
-    account_id: string;
-    name: string;
-    dispenses: unknown;
-    volume_ml: unknown;
-    active: unknown;
-  }>(
-    `WITH whole AS (
-       SELECT m::date AS month FROM generate_series(date_trunc('month', $1::date), $2::date, interval '1 month') AS m
-       WHERE m >= $1::date AND (m + interval '1 month')::date <= $2::date + 1
-     ), drawn AS (
+  const { months, days } = monthsAndDays(range);
+  if (range.kioskId === undefined && months.length === 1 && days.length === 0) {
+    const [active, top] = await Promise.all([
+      db.query<{ active: unknown }>('SELECT count(*) AS active FROM customer_fleet_months WHERE month = $1', [
+        months[0],
+      ]),
+      db.query<CustomerRow>(
+        `SELECT m.account_id, c.name, m.dispenses, m.volume_ml FROM customer_fleet_months m
+         JOIN customers c ON c.account_id = m.account_id
+         WHERE m.month = $1 ORDER BY m.volume_ml DESC, m.account_id LIMIT $2`,
+        [months[0], limit],
+      ),
+    ]);
+    return { active: num(active[0]?.active), top: top.map(toTopCustomer) };
+  }
+  const rows = await db.query<CustomerRow & { active: unknown }>(
+    `WITH drawn AS (
+       SELECT account_id, dispenses, volume_ml FROM customer_fleet_months
+       WHERE $1::text IS NULL AND month = ANY($2::date[])
+       UNION ALL
        SELECT account_id, dispenses, volume_ml FROM customer_dispense_months
-       WHERE month IN (SELECT month FROM whole) AND ($3::text IS NULL OR kiosk_id = $3)
+       WHERE kiosk_id = $1 AND month = ANY($2::date[])
        UNION ALL
        SELECT account_id, dispenses, volume_ml FROM customer_dispense_days
-       WHERE day >= $1::date AND day <= $2::date AND date_trunc('month', day)::date NOT IN (SELECT month FROM whole)
-         AND ($3::text IS NULL OR kiosk_id = $3)
+       WHERE ((day >= $3::date AND day <= $4::date) OR (day >= $5::date AND day <= $6::date))
+         AND ($1::text IS NULL OR kiosk_id = $1)
      ), per_customer AS (
        SELECT account_id, sum(dispenses) AS dispenses, sum(volume_ml) AS volume_ml, count(*) OVER () AS active
        FROM drawn GROUP BY account_id
      ), top AS (
-       SELECT * FROM per_customer ORDER BY volume_ml DESC, account_id LIMIT $4
+       SELECT * FROM per_customer ORDER BY volume_ml DESC, account_id LIMIT $7
      )
      SELECT t.account_id, c.name, t.dispenses, t.volume_ml, t.active
      FROM top t JOIN customers c ON c.account_id = t.account_id ORDER BY t.volume_ml DESC, t.account_id`,
-    [range.from, range.to, range.kioskId ?? null, limit],
+    [
+      range.kioskId ?? null,
+      months,
+      days[0]?.[0] ?? null,
+      days[0]?.[1] ?? null,
+      days[1]?.[0] ?? null,
+      days[1]?.[1] ?? null,
+      limit,
+    ],
   );
-  return {
-    active: num(rows[0]?.active),
-    top: rows.map((row) => ({
-      account_id: row.account_id,
-      name: row.name,
-      dispenses: num(row.dispenses),
-      volume_ml: num(row.volume_ml),
-    })),
-  };
+  return { active: num(rows[0]?.active), top: rows.map(toTopCustomer) };
 }
 
 /** Approvals and denials by reason, from the hourly counts gateways send with their sync. */

@@ -1,4 +1,5 @@
 import { audit } from '../admin/adjustments.js';
+import { toCsv } from '../http/csv.js';
 import type { Db } from '../store/db.js';
 import type { PaymentService, PaymentStatus } from './payments.js';
 import { ProviderError, type ProviderName } from './provider.js';
@@ -148,10 +149,5 @@ const CSV_COLUMNS: (keyof ReconciliationLine)[] = [
 
 /** The mismatches as CSV (RFC 4180), one line per payment, a header first. */
 export function reconciliationCsv(result: Reconciliation): string {
-  const cell = (value: unknown): string => {
-    const text = value === null || value === undefined ? '' : String(value);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const lines = [CSV_COLUMNS.join(','), ...result.mismatches.map((m) => CSV_COLUMNS.map((c) => cell(m[c])).join(','))];
-  return `${lines.join('\r\n')}\r\n`;
+  return toCsv(CSV_COLUMNS, result.mismatches);
 }

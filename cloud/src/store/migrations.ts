@@ -427,6 +427,70 @@ END $$;
 SELECT analytics_rebuild();
 `,
   },
+  {
+    version: 14,
+    name: 'analytics: customers per fleet month',
+    sql: `
+-- A month of the whole fleet reads its active customers (a count of rows) and its top customers
+-- (an index scan) here, instead of summing every customer's kiosks.
+CREATE TABLE customer_fleet_months (
+  month date NOT NULL,
+  account_id text NOT NULL,
+  dispenses integer NOT NULL,
+  volume_ml bigint NOT NULL,
+  PRIMARY KEY (month, account_id)
+);
+CREATE INDEX customer_fleet_months_top ON customer_fleet_months (month, volume_ml DESC, account_id);
+INSERT INTO customer_fleet_months (month, account_id, dispenses, volume_ml)
+  SELECT month, account_id, sum(dispenses), sum(volume_ml) FROM customer_dispense_months GROUP BY 1, 2;
+
+-- As in migration 9, plus the fleet's month per customer.
+CREATE OR REPLACE FUNCTION analytics_add_dispenses(events ledger_events[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE zone text;
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(${ANALYTICS_REBUILD_LOCK});
+  zone := (SELECT time_zone FROM analytics_settings);
+  INSERT INTO kiosk_dispense_hours AS r (kiosk_id, hour, dispenses, volume_ml)
+    SELECT kiosk_id, date_trunc('hour', to_timestamp(occurred_at / 1000.0)), count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (kiosk_id, hour) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+  INSERT INTO customer_dispense_days AS r (kiosk_id, day, account_id, dispenses, volume_ml)
+    SELECT kiosk_id, (to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id, count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (kiosk_id, day, account_id) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+  INSERT INTO customer_dispense_months AS r (kiosk_id, month, account_id, dispenses, volume_ml)
+    SELECT kiosk_id, date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id,
+      count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (kiosk_id, month, account_id) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+  INSERT INTO customer_fleet_months AS r (month, account_id, dispenses, volume_ml)
+    SELECT date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id,
+      count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (month, account_id) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+END $$;
+
+-- Empties every rollup, this one too, and adds every dispense again.
+CREATE OR REPLACE FUNCTION analytics_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE day_start bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${ANALYTICS_REBUILD_LOCK});
+  TRUNCATE kiosk_dispense_hours, customer_dispense_days, customer_dispense_months, customer_fleet_months;
+  FOR day_start IN SELECT DISTINCT occurred_at / 86400000 * 86400000 FROM ledger_events WHERE type = 'dispense' LOOP
+    PERFORM analytics_add_dispenses(ARRAY(SELECT e FROM ledger_events e
+      WHERE e.type = 'dispense' AND e.occurred_at >= day_start AND e.occurred_at < day_start + 86400000));
+  END LOOP;
+END $$;
+`,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */
