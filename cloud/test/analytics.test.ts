@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyse, type AnalyticsRange } from '../src/analytics/analytics.js';
+import type { Analytics } from '../src/analytics/analytics-schemas.js';
 import { setAnalyticsTimeZone } from '../src/analytics/rollups.js';
 import type { RunningCloud } from '../src/cloud.js';
 import { createCustomer } from '../src/customers/customers.js';
 import { createKiosk } from '../src/kiosks/kiosks.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
+import { signInAs, type ConsoleSession } from './console-session.js';
 import { kioskClient } from './kiosk-client.js';
 import { monthlyReportPdf } from '../src/reports/monthly-report.js';
 
@@ -46,10 +48,18 @@ function dispense(kioskId: string, accountId: string, ml: number, at: number): L
 
 describe.each(backends())('analytics on $name', (backend) => {
   let cloud: RunningCloud;
+  let finance: ConsoleSession;
+  let field: ConsoleSession;
+  let support: ConsoleSession;
   const account: Record<'amina' | 'brian' | 'chloe', string> = { amina: '', brian: '', chloe: '' };
 
   beforeAll(async () => {
     cloud = await startTestCloud(backend, { usageTimeZone: ZONE });
+    [finance, field, support] = await Promise.all([
+      signInAs(cloud, 'finance'),
+      signInAs(cloud, 'field'),
+      signInAs(cloud, 'customer_service'),
+    ]);
     const k1 = await createKiosk(cloud.db, { kioskId: 'AN-K1' });
     const k2 = await createKiosk(cloud.db, { kioskId: 'AN-K2' });
     await cloud.db.query(`UPDATE kiosks SET created_at = '2026-08-01T00:00:00Z'`);
@@ -204,7 +214,7 @@ describe.each(backends())('analytics on $name', (backend) => {
       // The first page as a picture, for the README (artifacts/ is the run's output, not committed).
       await mkdir(ARTIFACTS, { recursive: true });
       await writeFile(join(ARTIFACTS, 'monthly-report.pdf'), pdf);
-      await run('pdftoppm', ['-png', '-r', '60', '-f', '1', '-singlefile', file, join(ARTIFACTS, 'monthly-report')]);
+      await run('pdftoppm', ['-png', '-r', '80', '-f', '1', '-singlefile', file, join(ARTIFACTS, 'monthly-report')]);
     }
     await rm(dir, { recursive: true });
   });
@@ -216,6 +226,51 @@ describe.each(backends())('analytics on $name', (backend) => {
     expect(text).toContain('M-Pesa KES 2 KES 750.50');
     expect(text).toContain('MTN MoMo UGX 1 UGX 1,000');
     expect(text).toContain('3 raised: 2 critical, 1 warning, 0 info.');
+  });
+
+  it('serves the figures to finance and field staff, refuses other roles and strangers, and documents the routes', async () => {
+    const month = await finance.json<Analytics>('GET', '/analytics?from=2026-09-01&to=2026-09-30&kiosk=AN-K1&top=1');
+    expect(month.totals).toEqual({ dispenses: 3, volume_ml: 35_000, active_customers: 2 });
+    expect(month.top_customers).toHaveLength(1);
+    expect((await field.request('GET', '/analytics?from=2026-09-01&to=2026-09-30')).status).toBe(200);
+    expect((await support.request('GET', '/analytics?from=2026-09-01&to=2026-09-30')).status).toBe(403);
+    expect((await support.request('GET', '/reports/monthly.pdf?month=2026-09')).status).toBe(403);
+    const stranger = await fetch(`${cloud.url}/console/api/analytics?from=2026-09-01&to=2026-09-30`);
+    expect(stranger.status).toBe(401);
+    const refused = await finance.request('GET', '/analytics?from=2026-09-30&to=2026-09-01');
+    expect([refused.status, ((await refused.json()) as { code: string }).code]).toEqual([400, 'INVALID_RANGE']);
+    expect((await finance.request('GET', '/analytics?from=2026-09-01&to=2026-09-30&kiosk=NOPE')).status).toBe(404);
+    expect((await finance.request('GET', '/reports/monthly.pdf?month=2026-13')).status).toBe(400);
+
+    const openapi = (await (await fetch(`${cloud.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/console/api/analytics',
+        '/console/api/analytics/{table}.csv',
+        '/console/api/reports/monthly.pdf',
+      ]),
+    );
+  });
+
+  it('gives each table as CSV and the monthly PDF over HTTP', async () => {
+    const csv = await finance.request('GET', '/analytics/revenue-per-day.csv?from=2026-09-01&to=2026-09-30');
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.headers.get('content-disposition')).toContain('revenue-per-day-fleet-2026-09-01-2026-09-30.csv');
+    expect((await csv.text()).split('\r\n')).toEqual([
+      'day,provider,currency,payments,amount_minor',
+      '2026-09-01,mpesa,KES,2,75050',
+      '2026-09-02,mtn,UGX,1,1000',
+      '',
+    ]);
+    const uptime = await field.request('GET', '/analytics/uptime.csv?from=2026-09-01&to=2026-09-30&kiosk=AN-K2');
+    expect(await uptime.text()).toBe('kiosk_id,hours,contact_hours,uptime_bp\r\nAN-K2,720,360,5000\r\n');
+    expect((await finance.request('GET', '/analytics/nothing.csv?from=2026-09-01&to=2026-09-30')).status).toBe(400);
+
+    const pdf = await field.request('GET', '/reports/monthly.pdf?month=2026-09&kiosk=AN-K2');
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const text = await run('pdftotext', ['-', '-'], Buffer.from(await pdf.arrayBuffer()));
+    expect(text).toContain('Kiosk AN-K2 · September 2026');
   });
 
   it('refuses an unknown kiosk and a reversed range, with stable codes', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import { adminRoutes } from '../admin/routes.js';
+import { analyticsRoutes } from '../analytics/routes.js';
 import type { PaymentService } from '../payments/payments.js';
 import type { SmsOutbox } from '../sms/sender.js';
 import type { Db } from '../store/db.js';
@@ -27,4 +28,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleDeps> = async (app, deps) => 
   guardConsoleRoutes(app, deps.db);
   await app.register(sessionRoutes, { db: deps.db, secureCookie: deps.secureCookie });
   await app.register(adminRoutes, { db: deps.db, payments: deps.payments, usageTimeZone: deps.usageTimeZone });
+  await app.register(analyticsRoutes, { db: deps.db, usageTimeZone: deps.usageTimeZone });
 };

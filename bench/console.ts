@@ -11,9 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
-import { startCloud, type RunningCloud } from './src/cloud.js';
-import { analyse } from './src/analytics/analytics.js';
-import { monthlyReportPdf } from './src/reports/monthly-report.js';
+import { startCloud, type RunningCloud } from '@tusafishe/cloud';
+import { signInAs } from '@tusafishe/cloud/testing';
 
 const KIOSKS = Number(process.env['BENCH_KIOSKS'] ?? 600);
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 100_000);
@@ -108,26 +107,108 @@ async function seed(db: Db): Promise<Record<string, number>> {
   return { dispenses, seed_s: Math.round((performance.now() - started) / 100) / 10 };
 }
 
-const databaseUrl = process.env['TEST_DATABASE_URL']!;
-const cloud = await startCloud({
-  databaseUrl,
-  databaseSchema: 'proto_bench',
-  port: 0,
-  logger: false,
-  usageTimeZone: ZONE,
-  providers: { statusPollIntervalMs: 0 },
-});
-const have = await cloud.db.query<{ n: number }>('SELECT count(*)::int AS n FROM kiosks');
-if (have[0]!.n === 0) console.log(await seed(cloud.db));
-for (let i = 0; i < 4; i++) {
-  let t = performance.now();
-  const a = await analyse(cloud.db, { from: MONTH + '-01', to: MONTH + '-30', timeZone: ZONE });
-  console.log('fleet', Math.round(performance.now() - t), a.totals);
-  t = performance.now();
-  await analyse(cloud.db, { from: MONTH + '-01', to: MONTH + '-30', timeZone: ZONE, kioskId: 'BK0007' });
-  console.log('kiosk', Math.round(performance.now() - t));
-  t = performance.now();
-  const pdf = await monthlyReportPdf(cloud.db, { month: MONTH, timeZone: ZONE });
-  console.log('pdf', Math.round(performance.now() - t), pdf.length);
+const quantile = (sorted: number[], q: number): number =>
+  Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+const median = (values: number[]): number =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+
+async function timed(fetchIt: () => Promise<Response>): Promise<{ ms: number; bytes: number }> {
+  const started = performance.now();
+  const response = await fetchIt();
+  const body = Buffer.from(await response.arrayBuffer());
+  const ms = performance.now() - started;
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${body.toString().slice(0, 300)}`);
+  return { ms, bytes: body.length };
 }
-await cloud.close();
+
+async function main(): Promise<void> {
+  const databaseUrl = process.env['DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'];
+  if (!databaseUrl) throw new Error('set DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server');
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const cloud = await startCloud({
+    databaseUrl,
+    databaseSchema: schema,
+    port: 0,
+    logger: false,
+    usageTimeZone: ZONE,
+    providers: { statusPollIntervalMs: 0 },
+    rateLimits: { requestsPerAddressPerMinute: 1e9 },
+  });
+  try {
+    const seeded = await seed(cloud.db);
+    const finance = await signInAs(cloud, 'finance');
+    const support = await signInAs(cloud, 'customer_service');
+    const get = (operator: { cookie: string }, path: string) => () =>
+      fetch(`${cloud.url}/console/api${path}`, { headers: { cookie: operator.cookie } });
+
+    // Search: a phone as typed at a kiosk, in E.164, an account id, a name.
+    const searchMs: number[] = [];
+    for (let i = 0; i < SEARCHES; i += 1) {
+      const c = 1 + ((i * 7919) % CUSTOMERS);
+      const digits = String(c).padStart(8, '0');
+      const kenyan = c % 2 === 0;
+      const q = [
+        `${kenyan ? '07' : '256 7'}${digits}`,
+        `+${kenyan ? '2547' : '2567'}${digits}`,
+        `BN${digits}`,
+        ['Amina Kamau', 'grace', 'Otieno', 'Njeri'][i % 4]!,
+      ][i % 4]!;
+      searchMs.push((await timed(get(support, `/customers?q=${encodeURIComponent(q)}`))).ms);
+    }
+    searchMs.sort((a, b) => a - b);
+
+    const month = `from=${MONTH}-01&to=${MONTH}-${DAYS}`;
+    const fleet: number[] = [];
+    const kiosk: number[] = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      fleet.push((await timed(get(finance, `/analytics?${month}`))).ms);
+      kiosk.push((await timed(get(finance, `/analytics?${month}&kiosk=BK${String(1 + run).padStart(4, '0')}`))).ms);
+    }
+    const pdfFleet: number[] = [];
+    const pdfKiosk: number[] = [];
+    let pdfBytes = 0;
+    for (let run = 0; run < 3; run += 1) {
+      const report = await timed(get(finance, `/reports/monthly.pdf?month=${MONTH}`));
+      pdfFleet.push(report.ms);
+      pdfBytes = report.bytes;
+      pdfKiosk.push((await timed(get(finance, `/reports/monthly.pdf?month=${MONTH}&kiosk=BK0001`))).ms);
+    }
+
+    const result = {
+      search_p50_ms: quantile(searchMs, 0.5),
+      search_p99_ms: quantile(searchMs, 0.99),
+      searches: searchMs.length,
+      fleet_analytics_ms: median(fleet),
+      fleet_analytics_max_ms: Math.round(Math.max(...fleet)),
+      kiosk_analytics_ms: median(kiosk),
+      pdf_fleet_ms: median(pdfFleet),
+      pdf_fleet_max_ms: Math.round(Math.max(...pdfFleet)),
+      pdf_kiosk_ms: median(pdfKiosk),
+      pdf_bytes: pdfBytes,
+      kiosks: KIOSKS,
+      days: DAYS,
+      customers: CUSTOMERS,
+      dispense_events: seeded['dispenses'],
+      seed_s: seeded['seed_s'],
+      backend: 'postgres',
+      cpus: cpus().length,
+      load_average: Math.round(loadavg()[0]! * 10) / 10,
+      targets_met:
+        quantile(searchMs, 0.99) <= TARGETS.search_p99_ms &&
+        median(fleet) <= TARGETS.fleet_analytics_ms &&
+        median(pdfFleet) <= TARGETS.pdf_ms,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await cloud.close();
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA ${schema} CASCADE`);
+    await client.end();
+  }
+}
+
+await main();
