@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { startKioskDispensers, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 import { DEMO_TECHNICIAN } from '@tusafishe/gateway';
 import { DEMO_OPERATOR_PASSWORD, DEMO_OPERATORS } from '@tusafishe/cloud';
@@ -17,9 +18,10 @@ import { generateReleaseKey, publicKeyOf } from '@tusafishe/protocol/signed-firm
 const env = process.env;
 const dataDir = resolve(env.DATA_DIR ?? 'data');
 const kioskId = env.KIOSK_ID ?? 'K1';
-const cloudPort = Number(env.CLOUD_PORT ?? 3000);
-const httpPort = Number(env.GATEWAY_HTTP_PORT ?? 8080);
-const mqttPort = Number(env.GATEWAY_MQTT_PORT ?? 1883);
+// 0 lets the OS pick a free port; the parts say in their log where they listen.
+const cloudPort = env.CLOUD_PORT ?? '3000';
+const httpPort = env.GATEWAY_HTTP_PORT ?? '8080';
+const mqttPort = env.GATEWAY_MQTT_PORT ?? '1883';
 // Development-only credentials, printed below; production ones come from provisioning.
 const kioskSecret = env.KIOSK_SECRET ?? 'dev-kiosk-secret';
 const technician = {
@@ -28,6 +30,9 @@ const technician = {
 };
 const logDir = resolve(dataDir, 'logs');
 mkdirSync(logDir, { recursive: true });
+/** How long a part may take to start, and the parts together to stop before they are killed. */
+const START_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 20_000;
 
 /**
  * Nobody can sign for the fleet's release key here, so the demo makes its own on first start
@@ -40,98 +45,185 @@ function demoReleaseKey(file: string): string {
 const releaseKeyFile = resolve(dataDir, 'demo-release-key.pem');
 const releasePublicKey = demoReleaseKey(releaseKeyFile);
 
-const children: ChildProcess[] = [];
-let stopping = false;
+/** Where the cloud's payment-provider simulators listen (its log line says). */
+interface Simulators {
+  mtn: string;
+  airtel: string;
+  mpesa: string;
+}
 
-function startPart(name: string, entry: string, partEnv: Record<string, string>): ChildProcess {
-  const log = createWriteStream(resolve(logDir, `${name}.log`), { flags: 'a' });
+/** One of the parts' pino lines. */
+type LogLine = Record<string, unknown> & { msg?: string };
+
+interface Part {
+  name: string;
+  child: ChildProcess;
+  /** Resolves when the process has exited, however (exit code or signal). */
+  exited: Promise<void>;
+}
+
+const parts: Part[] = [];
+let dispensers: SimulatedDispenser[] = [];
+let stopping: Promise<never> | null = null;
+
+/** Resolves with `promise`'s value, or with `fallback` after `ms`. */
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((done) => {
+    timer = setTimeout(() => done(fallback), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Stops everything once, whatever asked (a signal, a part that died, a crash of this script):
+ * the dispensers, then SIGTERM to each part and a bounded wait for them to exit, then SIGKILL
+ * for any still running; then exits with `code`.
+ */
+function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
+    await within(Promise.allSettled(dispensers.map((d) => d.stop())), STOP_TIMEOUT_MS, []);
+    for (const part of parts) part.child.kill('SIGTERM');
+    const allExited = Promise.all(parts.map((part) => part.exited)).then(() => true);
+    if (!(await within(allExited, STOP_TIMEOUT_MS, false))) {
+      for (const part of parts) {
+        if (part.child.exitCode !== null || part.child.signalCode !== null) continue;
+        process.stderr.write(`${part.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s: killed\n`);
+        part.child.kill('SIGKILL');
+      }
+      await allExited;
+    }
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+/**
+ * Spawns a part with its output in DATA_DIR/logs/<name>.log and resolves with what `ready` finds
+ * in its log lines (e.g. where it listens); rejects if it exits or takes too long first.
+ */
+function startPart<T>(
+  name: string,
+  entry: string,
+  partEnv: Record<string, string>,
+  ready: (line: LogLine) => T | undefined,
+): Promise<T> {
+  if (stopping) return Promise.reject(new Error(`not starting ${name}: stopping`));
+  const logFile = resolve(logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info', ...partEnv },
+    // This script reads the parts' info lines (where they listen), so they log at least those.
+    env: { ...env, LOG_LEVEL: ['trace', 'debug'].includes(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL : 'info', ...partEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = once(child, 'exit').then(() => undefined);
+  parts.push({ name, child, exited });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   child.once('exit', (code, signal) => {
     if (stopping) return;
+    process.stderr.write(`\n${name} stopped unexpectedly (${signal ?? `exit ${code}`}); see ${logFile}\n`);
+    void stop(1);
+  });
+  return new Promise<T>((resolveReady, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFile}`)),
+      START_TIMEOUT_MS,
+    );
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited while starting; see ${logFile}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        return; // not a log line (e.g. the gateway's printed demo credentials)
+      }
+      const value = ready(line);
+      if (value === undefined) return;
+      clearTimeout(timer);
+      resolveReady(value);
+    });
+  });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(0));
+// A crash of this script must not leave the cloud and gateway running on their ports.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.once(event, (error: unknown) => {
     process.stderr.write(
-      `\n${name} stopped unexpectedly (${signal ?? `exit ${code}`}); see ${resolve(logDir, `${name}.log`)}\n`,
+      `npm start crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
     void stop(1);
   });
-  children.push(child);
-  return child;
 }
 
-async function waitForHealth(name: string, url: string, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 250));
-  }
-  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000} s; see ${logDir}`);
+async function main(): Promise<void> {
+  let simulators: Simulators | null = null;
+  let cloudUrl = '';
+  await startPart(
+    'cloud',
+    'cloud/src/main.ts',
+    {
+      // The cloud defaults to production (webhook secrets required, no simulators, no SMS outbox route):
+      // the demo asks for development explicitly.
+      NODE_ENV: 'development',
+      CLOUD_PORT: cloudPort,
+      DATA_DIR: resolve(dataDir, 'cloud'),
+      DEMO_SEED: 'on',
+      DEMO_KIOSK_ID: kioskId,
+      DEMO_KIOSK_SECRET: kioskSecret,
+    },
+    (line) => {
+      if (line.msg === 'cloud listening') cloudUrl = String(line.url);
+      if (line.msg?.startsWith('payment simulators')) simulators = line as unknown as Simulators;
+      // Seeded: the gateway's first pull finds the demo kiosk and customers.
+      return line.msg === 'demo data seeded' ? true : undefined;
+    },
+  );
+
+  const gateway = await startPart(
+    'gateway',
+    'gateway/src/main.ts',
+    {
+      DATA_DIR: dataDir,
+      KIOSK_ID: kioskId,
+      GATEWAY_HTTP_PORT: httpPort,
+      GATEWAY_MQTT_PORT: mqttPort,
+      CLOUD_URL: cloudUrl,
+      KIOSK_SECRET: kioskSecret,
+      TECHNICIAN_USERNAME: technician.username,
+      TECHNICIAN_PASSWORD: technician.password,
+      // The demo is opt-in: a gateway seeds nothing and simulates nothing unless told to (and never in production).
+      SEED_DEMO: 'true',
+      HW_MODE: 'simulated',
+      HW_SIM_SPEED: env.HW_SIM_SPEED ?? '20',
+      // The demo keeps the old kiosks' endpoint open; a production gateway serves it only to configured clients.
+      LEGACY_VERIFICATION_OPEN: env.LEGACY_VERIFICATION_OPEN ?? 'true',
+      // Uploads must be signed with the demo's release key, not the fleet's.
+      FIRMWARE_PUBLIC_KEY: releasePublicKey,
+    },
+    (line) =>
+      line.msg === 'gateway listening' ? { http: Number(line.http_port), mqtt: Number(line.mqtt_port) } : undefined,
+  );
+
+  dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${gateway.mqtt}`, releasePublicKey });
+  printBanner(cloudUrl, gateway, simulators);
 }
 
-let dispensers: SimulatedDispenser[] = [];
-
-async function stop(code: number): Promise<never> {
-  stopping = true;
-  await Promise.allSettled(dispensers.map((d) => d.stop()));
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  await Promise.allSettled(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
-  process.exit(code);
-}
-
-process.once('SIGINT', () => void stop(0));
-process.once('SIGTERM', () => void stop(0));
-
-startPart('cloud', 'cloud/src/main.ts', {
-  // The cloud defaults to production (webhook secrets required, no simulators, no SMS outbox route):
-  // the demo asks for development explicitly.
-  NODE_ENV: 'development',
-  CLOUD_PORT: String(cloudPort),
-  DATA_DIR: resolve(dataDir, 'cloud'),
-  DEMO_SEED: 'on',
-  DEMO_KIOSK_ID: kioskId,
-  DEMO_KIOSK_SECRET: kioskSecret,
-});
-await waitForHealth('cloud', `http://127.0.0.1:${cloudPort}/health`);
-
-startPart('gateway', 'gateway/src/main.ts', {
-  DATA_DIR: dataDir,
-  KIOSK_ID: kioskId,
-  GATEWAY_HTTP_PORT: String(httpPort),
-  GATEWAY_MQTT_PORT: String(mqttPort),
-  CLOUD_URL: `http://127.0.0.1:${cloudPort}`,
-  KIOSK_SECRET: kioskSecret,
-  TECHNICIAN_USERNAME: technician.username,
-  TECHNICIAN_PASSWORD: technician.password,
-  // The demo is opt-in: a gateway seeds nothing and simulates nothing unless told to (and never in production).
-  SEED_DEMO: 'true',
-  HW_MODE: 'simulated',
-  HW_SIM_SPEED: env.HW_SIM_SPEED ?? '20',
-  // The demo keeps the old kiosks' endpoint open; a production gateway serves it only to configured clients.
-  LEGACY_VERIFICATION_OPEN: env.LEGACY_VERIFICATION_OPEN ?? 'true',
-  // Uploads must be signed with the demo's release key, not the fleet's.
-  FIRMWARE_PUBLIC_KEY: releasePublicKey,
-});
-await waitForHealth('gateway', `http://127.0.0.1:${httpPort}/health`);
-
-dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, releasePublicKey });
-
-process.stdout.write(`
+function printBanner(cloudUrl: string, gateway: { http: number; mqtt: number }, payments: Simulators | null): void {
+  process.stdout.write(`
 Tusafishe kiosk ${kioskId} is running as a DEMO: demo data (cloud DEMO_SEED=on, gateway SEED_DEMO=true),
 demo technician and operators and simulated hardware (HW_MODE=simulated) are switched on; a production kiosk refuses all three.
 Firmware updates trust the demo release key ${releaseKeyFile}, not the fleet's.
 
-  Technicians' UI   http://127.0.0.1:${httpPort}/   (sign in: ${technician.username} / ${technician.password})
-  Gateway broker    mqtt://127.0.0.1:${mqttPort}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})
-  Cloud             http://127.0.0.1:${cloudPort}/  (USSD POST /ussd, SMS POST /sms/inbound)
-  Console           http://127.0.0.1:${cloudPort}/console/  (operations console; password ${DEMO_OPERATOR_PASSWORD} for ${DEMO_OPERATORS.map((o) => `${o.username} (${o.role})`).join(', ')})
-  Payments          M-Pesa http://127.0.0.1:3103/simulator, MTN MoMo :3101/simulator, Airtel Money :3102/simulator
+  Technicians' UI   http://127.0.0.1:${gateway.http}/   (sign in: ${technician.username} / ${technician.password})
+  Gateway broker    mqtt://127.0.0.1:${gateway.mqtt}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})
+  Cloud             ${cloudUrl}/  (USSD POST /ussd, SMS POST /sms/inbound)
+  Console           ${cloudUrl}/console/  (operations console; password ${DEMO_OPERATOR_PASSWORD} for ${DEMO_OPERATORS.map((o) => `${o.username} (${o.role})`).join(', ')})
+  Payments          ${payments ? `M-Pesa ${payments.mpesa}, MTN MoMo ${payments.mtn}, Airtel Money ${payments.airtel}` : 'the providers configured (no simulators)'}
   Logs              ${logDir}
 
 Buy water at a dispenser (another terminal):   npm run dispenser -- D1
@@ -142,3 +234,10 @@ Sign a firmware image for the demo, then upload it on the UI's Firmware page:
 Demo customers: +254700000101 … +254700000105, PIN 1234, 20 L each (they pay with M-Pesa); +254700000106 is inactive.
 Stop with Ctrl-C.
 `);
+}
+
+main().catch((error: unknown) => {
+  if (stopping) return; // a part stopped on purpose fails its start: not news
+  process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  void stop(1);
+});

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { signFirmware } from '@tusafishe/protocol/signed-firmware';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../fleet/src/gateway-process.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PHONE = '+256771234567';
@@ -22,30 +22,57 @@ const TECHNICIAN = { username: 'otieno', password: 'e2e-technician-pw' };
 
 let dataDir: string;
 let kiosk: ChildProcess;
-let ports: { cloud: number; http: number; mqtt: number; mtn: number; airtel: number };
+/** Where the parts listen, as the banner says (every port is the OS's pick). */
+let urls: { cloud: string; ui: string; mtn: string };
 let cookie = '';
 const bannerLines: string[] = [];
+/** Generous: a loaded machine delivers events late; a test waits on them, never on time. */
+const WAIT = { timeout: 60_000, interval: 200 };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 200));
+/** The URL a banner line shows after `label`. */
+function bannerUrl(label: RegExp): string {
+  for (const line of bannerLines) {
+    const found = new RegExp(`${label.source}\\s*(http://[^\\s,]+?)/?(?:\\s|,|$)`).exec(line);
+    if (found) return found[1]!;
   }
+  throw new Error(`the banner shows no ${label.source}:\n${bannerLines.join('\n')}`);
+}
+
+/** A process's parent and state from /proc (Linux), or null once it is gone. */
+function procStat(pid: number): { ppid: number; state: string } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(ppid), state: state! };
+  } catch {
+    return null;
+  }
+}
+
+/** Every process below `pid` (children, their children, …). */
+function descendants(pid: number): number[] {
+  const all = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+  const below: number[] = [];
+  for (let parents = [pid]; parents.length > 0; ) {
+    const children = all.filter((other) => parents.includes(procStat(other)?.ppid ?? -1));
+    below.push(...children);
+    parents = children;
+  }
+  return below;
 }
 
 /** One USSD request exactly as Africa's Talking sends it. */
 async function ussd(text: string, sessionId = `e2e-${Math.random()}`): Promise<string> {
   const body = new URLSearchParams({ sessionId, serviceCode: '*123#', phoneNumber: PHONE, networkCode: '64110', text });
-  const response = await fetch(`http://127.0.0.1:${ports.cloud}/ussd`, { method: 'POST', body });
+  const response = await fetch(`${urls.cloud}/ussd`, { method: 'POST', body });
   expect(response.status).toBe(200);
   return response.text();
 }
 
 async function technician<T>(path: string): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${ports.http}${path}`, { headers: { cookie } });
+  const response = await fetch(`${urls.ui}${path}`, { headers: { cookie } });
   expect(response.status).toBe(200);
   return (await response.json()) as T;
 }
@@ -63,9 +90,13 @@ async function pressKeys(dispenserId: string, keys: string[], done: (lcd: string
     for (const key of keys) {
       const seen = views.length;
       socket.write(`${JSON.stringify({ keys: key })}\n`);
-      await until(`the LCD to react to ${key}`, async () => (views.length > seen ? true : undefined));
+      await expect.poll(() => views.length, { ...WAIT, message: `the LCD to react to ${key}` }).toBeGreaterThan(seen);
     }
-    return await until('the dispense to finish', async () => views.find(done), 30_000);
+    return await vi.waitFor(() => {
+      const finished = views.find(done);
+      expect(finished, 'the dispense to finish').toBeDefined();
+      return finished!;
+    }, WAIT);
   } finally {
     socket.destroy();
   }
@@ -73,23 +104,19 @@ async function pressKeys(dispenserId: string, keys: string[], done: (lcd: string
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'tusafishe-e2e-'));
-  ports = {
-    cloud: await freePort(),
-    http: await freePort(),
-    mqtt: await freePort(),
-    mtn: await freePort(),
-    airtel: await freePort(),
-  };
-  kiosk = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-kiosk.ts'], {
+  // `npm start` itself (its UI build skipped: nothing here uses the UI), so a signal takes the path
+  // it takes for a user: npm → the orchestrator → the cloud and gateway processes.
+  kiosk = spawn('npm', ['start', '--ignore-scripts'], {
     cwd: ROOT,
     env: {
       ...process.env,
       DATA_DIR: dataDir,
-      CLOUD_PORT: String(ports.cloud),
-      GATEWAY_HTTP_PORT: String(ports.http),
-      GATEWAY_MQTT_PORT: String(ports.mqtt),
-      MTN_SIMULATOR_PORT: String(ports.mtn),
-      AIRTEL_SIMULATOR_PORT: String(ports.airtel),
+      CLOUD_PORT: '0',
+      GATEWAY_HTTP_PORT: '0',
+      GATEWAY_MQTT_PORT: '0',
+      MTN_SIMULATOR_PORT: '0',
+      AIRTEL_SIMULATOR_PORT: '0',
+      MPESA_SIMULATOR_PORT: '0',
       TECHNICIAN_USERNAME: TECHNICIAN.username,
       TECHNICIAN_PASSWORD: TECHNICIAN.password,
       GATEWAY_HOST: '127.0.0.1',
@@ -98,7 +125,8 @@ beforeAll(async () => {
   });
   const banner = createInterface({ input: kiosk.stdout! });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the kiosk did not start within 90 s')), 90_000);
+    // Generous: on a loaded 2-core machine npm, tsx and two parts' imports take minutes.
+    const timer = setTimeout(() => reject(new Error('the kiosk did not start within 240 s')), 240_000);
     kiosk.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
     banner.on('line', (line) => {
       bannerLines.push(line);
@@ -107,17 +135,18 @@ beforeAll(async () => {
       resolve();
     });
   });
-  const signIn = await fetch(`http://127.0.0.1:${ports.http}/api/session`, {
+  urls = { cloud: bannerUrl(/Cloud/), ui: bannerUrl(/Technicians' UI/), mtn: bannerUrl(/MTN MoMo/) };
+  const signIn = await fetch(`${urls.ui}/api/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(TECHNICIAN),
   });
   expect(signIn.status).toBe(200);
   cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
-}, 120_000);
+}, 250_000);
 
 afterAll(async () => {
-  if (kiosk && kiosk.exitCode === null) {
+  if (kiosk && kiosk.exitCode === null && kiosk.signalCode === null) {
     const exited = once(kiosk, 'exit');
     kiosk.kill('SIGTERM');
     await exited;
@@ -135,27 +164,28 @@ describe('the whole kiosk, as npm start runs it', () => {
     const accountId = /Your account is (TS[A-Z0-9]+)/.exec(registered)![1]!;
 
     expect(await ussd('2*1000*1')).toMatch(/^END .*MTN MoMo/);
-    const simulator = `http://127.0.0.1:${ports.mtn}/simulator/payments`;
-    const pending = await until('the payment request at MTN', async () => {
+    const simulator = `${urls.mtn}/payments`;
+    const pending = await vi.waitFor(async () => {
       const payments = (await (await fetch(simulator)).json()) as {
         reference: string;
         status: string;
         msisdn: string;
       }[];
-      return payments.find((p) => p.msisdn === PHONE.slice(1) && p.status === 'PENDING');
-    });
+      const request = payments.find((p) => p.msisdn === PHONE.slice(1) && p.status === 'PENDING');
+      expect(request, 'the payment request at MTN').toBeDefined();
+      return request!;
+    }, WAIT);
     expect((await fetch(`${simulator}/${pending.reference}/approve`, { method: 'POST' })).status).toBe(200);
-    await until('the top-up in the cloud', async () => ((await ussd('1')).includes('400 L') ? true : undefined));
+    await expect.poll(() => ussd('1'), { ...WAIT, message: 'the top-up in the cloud' }).toContain('400 L');
 
     // UGX 1,000 at UGX 50 per 20 L: 400 L, in the kiosk's replica within moments.
-    const atKiosk = await until('the customer and credit at the kiosk', async () => {
-      const response = await fetch(`http://127.0.0.1:${ports.http}/api/customers?q=${accountId}`, {
-        headers: { cookie },
-      });
-      if (response.status !== 200) return undefined;
+    const atKiosk = await vi.waitFor(async () => {
+      const response = await fetch(`${urls.ui}/api/customers?q=${accountId}`, { headers: { cookie } });
+      expect(response.status, 'the customer at the kiosk').toBe(200);
       const customer = (await response.json()) as { balance_ml: number };
-      return customer.balance_ml === 400_000 ? customer : undefined;
-    });
+      expect(customer.balance_ml, 'the credit at the kiosk').toBe(400_000);
+      return customer;
+    }, WAIT);
     expect(atKiosk).toMatchObject({ phone: PHONE, name: 'Jane Achieng' });
 
     // At the keypad: full number (another country's), PIN, then A = 1 L.
@@ -164,15 +194,14 @@ describe('the whole kiosk, as npm start runs it', () => {
     );
     expect(lcd.join('\n')).toMatch(/Thank you/);
 
-    const customer = await until('the kiosk to record the dispense', async () => {
+    const customer = await vi.waitFor(async () => {
       const c = await technician<{ balance_ml: number; today_ml: number }>(`/api/customers?q=${accountId}`);
-      return c.today_ml === 1000 ? c : undefined;
-    });
+      expect(c.today_ml, 'the kiosk to record the dispense').toBe(1000);
+      return c;
+    }, WAIT);
     expect(customer.balance_ml).toBe(399_000);
     // The gateway pushes the event; the cloud's balance is the sum of the customer's events.
-    await until('the cloud to count the dispense', async () =>
-      (await ussd('1')).includes('399 L') ? true : undefined,
-    );
+    await expect.poll(() => ussd('1'), { ...WAIT, message: 'the cloud to count the dispense' }).toContain('399 L');
     const sync = await technician<{ online: boolean; events_waiting: number }>('/api/sync');
     expect(sync).toMatchObject({ online: true, events_waiting: 0 });
   });
@@ -185,7 +214,7 @@ describe('the whole kiosk, as npm start runs it', () => {
       { version: 'tusafishe-fw/0.2.0-demo', counter: 1 },
       await readFile(keyFile, 'utf8'),
     );
-    const upload = await fetch(`http://127.0.0.1:${ports.http}/api/firmware`, {
+    const upload = await fetch(`${urls.ui}/api/firmware`, {
       method: 'POST',
       headers: { cookie, 'content-type': 'application/octet-stream' },
       body: new Uint8Array(signed.file),
@@ -193,5 +222,17 @@ describe('the whole kiosk, as npm start runs it', () => {
     expect(upload.status).toBe(200);
     const { images } = await technician<{ images: { version: string; counter: number }[] }>('/api/firmware');
     expect(images).toContainEqual(expect.objectContaining({ version: 'tusafishe-fw/0.2.0-demo', counter: 1 }));
+  });
+
+  it('stops every part it started when npm start gets SIGTERM, leaving no process behind', async () => {
+    const below = descendants(kiosk.pid!);
+    // The orchestrator, the cloud and the gateway (and what they run: esbuild, the simulators' socat).
+    expect(below.length).toBeGreaterThanOrEqual(3);
+    const exited = once(kiosk, 'exit');
+    kiosk.kill('SIGTERM');
+    await exited;
+    // Gone, or a zombie its dead parent left for init to reap: not running either way.
+    const running = () => below.filter((pid) => (procStat(pid)?.state ?? 'Z') !== 'Z');
+    await expect.poll(running, WAIT).toEqual([]);
   });
 });

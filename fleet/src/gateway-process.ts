@@ -25,7 +25,7 @@ export interface GatewayProcessOptions {
 }
 
 /** Picks a free loopback port (bound then released, so it can be reused after restarts). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
