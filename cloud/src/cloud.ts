@@ -10,7 +10,8 @@ import { consoleApp } from './console/console-app.js';
 import { limitAuthFailures, type AuthFailureLimits } from './http/auth-failures.js';
 import { errorHandler } from './http/error-handler.js';
 import { withCallbackToken, withWebhookSecret } from './http/webhook-secret.js';
-import { ChangeFeed } from './kiosk-api/change-feed.js';
+import { ExclusiveJobs } from './jobs/exclusive-jobs.js';
+import { ChangeFeed, type ChangeFeedOptions } from './kiosk-api/change-feed.js';
 import { startFleetMonitoring, type FleetMonitoring } from './fleet/fleet-monitoring.js';
 import type { FleetSettings } from './fleet/settings.js';
 import { kioskApiRoutes } from './kiosk-api/routes.js';
@@ -38,7 +39,6 @@ import {
 } from './payments/simulators/mpesa-simulator.js';
 import { MTN_SIMULATOR_CREDENTIALS, startMtnMomoSimulator } from './payments/simulators/mtn-momo-simulator.js';
 import type { RunningSimulator } from './payments/simulators/simulated-payments.js';
-import { startStatusPolling } from './payments/status-poller.js';
 import type { Tariff } from './payments/tariff.js';
 import { smsRoutes } from './sms/routes.js';
 import {
@@ -50,6 +50,7 @@ import {
   type SmsTransport,
 } from './sms/sender.js';
 import type { Db } from './store/db.js';
+import { KIOSKS_CHANGED_CHANNEL } from './store/migrations.js';
 import { openCloudDatabase } from './store/open-database.js';
 import { ussdRoutes } from './ussd/routes.js';
 
@@ -119,6 +120,8 @@ export interface CloudOptions {
   };
   /** Africa's Talking credentials, or a transport (tests); default: the development outbox in the database. */
   sms?: ({ africasTalking: AfricasTalkingSmsConfig } | { transport: SmsTransport }) & { outbox?: SmsOutboxOptions };
+  /** The kiosks' change feed: how many recent changes it keeps in memory, how often it looks without a notification. */
+  changeFeed?: ChangeFeedOptions;
   /** Serve GET /dev/sms/outbox (development SMS adapter only). Default off. */
   devSmsOutbox?: boolean;
   /**
@@ -149,6 +152,8 @@ export interface RunningCloud {
   sms: SmsOutbox;
   /** Kiosk status and contact, alerts and their rules, the live feed, fleet firmware. */
   fleet: FleetMonitoring;
+  /** Jobs run on one instance at a time across instances sharing the database (payment status checks, the SMS outbox sweep). */
+  jobs: ExclusiveJobs;
   /** Present when started with `simulators`. */
   simulators: { mtn: RunningSimulator; airtel: RunningAirtelSimulator; mpesa: RunningMpesaSimulator } | undefined;
   close(): Promise<void>;
@@ -167,8 +172,11 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   const log = makeLogger(options.logger);
   const db = await openCloudDatabase(options);
   await setAnalyticsTimeZone(db, options.usageTimeZone ?? DEFAULT_TIME_ZONE);
-  const feed = await ChangeFeed.open(db);
   const metrics = new CloudMetrics(() => countNegativeBalances(db));
+  const feed = await ChangeFeed.open(db, metrics, log, options.changeFeed);
+  const authenticator = new KioskAuthenticator(db);
+  const unlistenKiosks = await db.listen(KIOSKS_CHANGED_CHANNEL, () => authenticator.forget());
+  const jobs = new ExclusiveJobs(db, metrics, log);
   const tariff = options.tariff ?? DEFAULT_TARIFF;
   const limits: PurchaseBounds = {
     minMajor: options.purchase?.minMajor ?? 100,
@@ -258,7 +266,6 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const authenticator = new KioskAuthenticator(db);
   const fleet = startFleetMonitoring({
     db,
     log,
@@ -397,8 +404,10 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
       .catch((error: unknown) => log.warn({ err: error }, 'M-Pesa C2B URLs not registered (already registered?)'));
   }
   const pollMs = options.providers?.statusPollIntervalMs ?? 15_000;
-  const stopPolling = pollMs > 0 ? startStatusPolling(payments, pollMs, log) : () => undefined;
-  sms.start(5_000);
+  // MoMo sends its callback once and may never send it: the status check is what finally
+  // settles a payment whose callback was lost.
+  if (pollMs > 0) jobs.schedule('payment-status', pollMs, () => payments.pollPending());
+  sms.start(jobs);
   sms.nudge();
 
   return {
@@ -409,12 +418,14 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     payments,
     sms,
     fleet,
+    jobs,
     simulators,
     async close() {
-      stopPolling();
+      await jobs.stop();
       fleet.close();
       await sms.stop();
       await feed.close();
+      await unlistenKiosks();
       await app.close();
       await Promise.all([simulators?.mtn.close(), simulators?.airtel.close(), simulators?.mpesa.close()]);
       await db.close();

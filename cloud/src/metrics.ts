@@ -44,6 +44,18 @@ export class CloudMetrics {
     labelNames: ['provider', 'status'],
     registers: [this.registry],
   });
+  readonly changeFeedQueries = new Counter({
+    name: 'tusafishe_change_feed_queries_total',
+    help: 'Database queries of the kiosks\' change feed: tail (one read per change, for every kiosk), behind (a kiosk further back than the tail), cursor (checking a cursor)',
+    labelNames: ['query'],
+    registers: [this.registry],
+  });
+  readonly exclusiveJobRuns = new Counter({
+    name: 'tusafishe_exclusive_job_runs_total',
+    help: 'Ticks of jobs that run on one instance at a time: ran here, skipped (another instance holds the job), failed',
+    labelNames: ['job', 'outcome'],
+    registers: [this.registry],
+  });
   readonly negativeBalances: Gauge;
 
   constructor(countNegativeBalances: () => Promise<number>) {

@@ -218,6 +218,14 @@ export async function customersChangedSince(db: Queryable, afterVersion: number,
   return { customers: rows.slice(0, limit).map(toCustomer), hasMore: rows.length > limit };
 }
 
+/** The `limit` most recently changed customers, oldest change first (to warm the change feed's tail). */
+export async function latestChangedCustomers(db: Queryable, limit: number): Promise<Customer[]> {
+  const rows = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers ORDER BY version DESC LIMIT $1`, [
+    limit,
+  ]);
+  return rows.reverse().map(toCustomer);
+}
+
 /** Highest version ever handed out (0 before the first customer). */
 export async function currentVersion(db: Queryable): Promise<number> {
   const rows = await db.query<{ v: number | string }>(

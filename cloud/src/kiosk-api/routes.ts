@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PullQuery, PushRequest, SYNC_PATHS, type LedgerEvent, type PullResponse } from '@tusafishe/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { currentVersion, customersChangedSince, toCustomerRecord, type CustomerPage } from '../customers/customers.js';
 import { requireKiosk } from '../http/kiosk-auth.js';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
 import type { KioskContacts } from '../fleet/contacts.js';
@@ -52,25 +51,12 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
       // stream's own 'close' fires as soon as a GET has been read, so it cannot tell.)
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      const after = Number(request.query.cursor ?? '0');
-      const limit = request.query.limit ?? DEFAULT_PAGE;
-      // A cursor beyond anything handed out means the gateway's replica came from another database.
-      if (after > (await currentVersion(deps.db)))
-        return { customers: [], cursor: '0', has_more: false, must_refetch: true };
-
-      const deadline = Date.now() + (request.query.wait_s ?? 0) * 1000;
-      let page: CustomerPage = await customersChangedSince(deps.db, after, limit);
-      while (page.customers.length === 0 && Date.now() < deadline && !gone.signal.aborted && !deps.feed.closed) {
-        await deps.feed.waitForChange(deadline, gone.signal);
-        page = await customersChangedSince(deps.db, after, limit);
-      }
-      const last = page.customers.at(-1);
-      return {
-        customers: page.customers.map(toCustomerRecord),
-        cursor: String(last ? last.version : after),
-        has_more: page.hasMore,
-        must_refetch: false,
-      };
+      return deps.feed.pull(
+        Number(request.query.cursor ?? '0'),
+        request.query.limit ?? DEFAULT_PAGE,
+        (request.query.wait_s ?? 0) * 1000,
+        gone.signal,
+      );
     },
   );
 

@@ -55,14 +55,34 @@ export async function kioskTariff(db: Queryable, kioskId: string): Promise<Tarif
 
 /**
  * Checks kiosk credentials. A scrypt check costs milliseconds, so a secret that verified once is
- * remembered as a SHA-256 matcher (in memory only) until the stored hash changes.
+ * remembered as a SHA-256 matcher (in memory only). Remembered credentials answer without the
+ * database (a change woke every kiosk, and each pulls again): `forget` drops them when kiosks
+ * change (the cloud calls it on their NOTIFY), and each is looked up again after `maxAgeMs`
+ * anyway, in case a notification was lost. A secret that does not match is always checked
+ * against the database, so a newly rotated one is accepted at once.
  */
 export class KioskAuthenticator {
-  private readonly verified = new Map<string, { hash: string; matches: (offered: unknown) => boolean }>();
+  private readonly verified = new Map<
+    string,
+    { hash: string; matches: (offered: unknown) => boolean; checkedAt: number }
+  >();
+  /** Moves at every `forget`, so a lookup that raced one does not remember a stale hash. */
+  private generation = 0;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly maxAgeMs = 30_000,
+  ) {}
+
+  forget(): void {
+    this.verified.clear();
+    this.generation += 1;
+  }
 
   async authenticate(kioskId: string, secret: string): Promise<boolean> {
+    const known = this.verified.get(kioskId);
+    if (known && Date.now() - known.checkedAt < this.maxAgeMs && known.matches(secret)) return true;
+    const generation = this.generation;
     const rows = await this.db.query<{ credential_hash: string }>(
       'SELECT credential_hash FROM kiosks WHERE kiosk_id = $1',
       [kioskId],
@@ -70,9 +90,10 @@ export class KioskAuthenticator {
     const hash = rows[0]?.credential_hash;
     if (!hash) return false;
     const cached = this.verified.get(kioskId);
-    if (cached && cached.hash === hash) return cached.matches(secret);
-    if (!(await verifySecret(secret, hash))) return false;
-    this.verified.set(kioskId, { hash, matches: secretMatcher(secret) });
+    const matches =
+      cached?.hash === hash ? cached.matches : (await verifySecret(secret, hash)) ? secretMatcher(secret) : undefined;
+    if (!matches?.(secret)) return false;
+    if (generation === this.generation) this.verified.set(kioskId, { hash, matches, checkedAt: Date.now() });
     return true;
   }
 }

@@ -1,5 +1,6 @@
 import africastalking from 'africastalking';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ExclusiveJobs } from '../jobs/exclusive-jobs.js';
 import type { Db, Queryable } from '../store/db.js';
 
 /** Where outgoing SMS go: queued durably, then handed to the SMS provider until it accepts them. */
@@ -68,6 +69,8 @@ export interface SmsOutboxOptions {
   /** A message being handed over is not claimed by another instance for this long. */
   leaseMs?: number;
   batch?: number;
+  /** How often due messages are looked for (by one instance at a time). Default 5 s. */
+  sweepMs?: number;
 }
 
 /**
@@ -79,13 +82,13 @@ export class SmsOutbox implements SmsSender {
   private running: Promise<number> | undefined;
   private again = false;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = Number.POSITIVE_INFINITY;
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
   private readonly leaseMs: number;
   private readonly batch: number;
+  private readonly sweepMs: number;
 
   constructor(
     private readonly db: Db,
@@ -97,6 +100,7 @@ export class SmsOutbox implements SmsSender {
     this.maxRetryMs = options.maxRetryMs ?? 600_000;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.batch = options.batch ?? 50;
+    this.sweepMs = options.sweepMs ?? 5_000;
   }
 
   async send(phone: string, message: string): Promise<void> {
@@ -110,16 +114,14 @@ export class SmsOutbox implements SmsSender {
     void this.dispatch().catch((error: unknown) => this.log.error({ err: error }, 'SMS outbox dispatch failed'));
   }
 
-  /** Retries due messages every `intervalMs` until `stop`. */
-  start(intervalMs: number): void {
-    this.timer = setInterval(() => this.nudge(), intervalMs);
-    this.timer.unref();
+  /** Sends due messages every `sweepMs` until `jobs` stop, on one instance at a time. */
+  start(jobs: ExclusiveJobs): void {
+    jobs.schedule('sms-outbox', this.sweepMs, () => this.dispatch());
   }
 
   /** Stops retrying and waits for a hand-over under way (queued messages wait for the next start). */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
     clearTimeout(this.retryTimer);
     await this.running?.catch(() => undefined);
   }

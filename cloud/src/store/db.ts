@@ -39,7 +39,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
-  const listeners: pg.Client[] = [];
+  const listeners = new Set<Listener>();
 
   return {
     kind: 'postgres',
@@ -67,22 +67,71 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
       }
     },
     async listen(channel, onNotify) {
-      const client = new pg.Client({ connectionString: options.connectionString });
-      client.on('error', () => undefined);
-      client.on('notification', (message) => {
-        if (message.channel === channel) onNotify();
-      });
-      await client.connect();
-      await client.query(`LISTEN ${channel}`);
-      listeners.push(client);
+      const listener = listenWithReconnect(options.connectionString, channel, onNotify);
+      listeners.add(listener);
+      await listener.ready;
       return async () => {
-        listeners.splice(listeners.indexOf(client), 1);
-        await client.end().catch(() => undefined);
+        listeners.delete(listener);
+        await listener.stop();
       };
     },
     async close() {
-      await Promise.all(listeners.map((client) => client.end().catch(() => undefined)));
+      await Promise.all([...listeners].map((listener) => listener.stop()));
       await pool.end();
+    },
+  };
+}
+
+interface Listener {
+  /** Resolves once the first connection listens (rejects if it cannot). */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * LISTENs on its own connection (a pooled one would be handed to others). A lost connection is
+ * made again, with backoff, and `onNotify` called once it listens again: whatever was notified
+ * meanwhile is unknown.
+ */
+function listenWithReconnect(connectionString: string, channel: string, onNotify: () => void): Listener {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString });
+    next.on('error', () => undefined);
+    next.on('notification', (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    if (stopped) return void (await next.end().catch(() => undefined));
+    client = next;
+    next.once('end', () => {
+      client = undefined;
+      if (!stopped) again(1000);
+    });
+  };
+  const again = (delayMs: number): void => {
+    retry = setTimeout(() => {
+      connect().then(
+        () => !stopped && onNotify(),
+        () => !stopped && again(Math.min(delayMs * 2, 30_000)),
+      );
+    }, delayMs);
+    retry.unref();
+  };
+  return {
+    ready: connect(),
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
     },
   };
 }

@@ -9,6 +9,8 @@ interface Migration {
 
 /** Channel NOTIFY'd after any statement that changes customers; wakes long-polling gateways. */
 export const CUSTOMERS_CHANGED_CHANNEL = 'tusafishe_customers_changed';
+/** Channel NOTIFY'd when kiosk credentials change (a rotated secret): cached credentials are dropped. */
+export const KIOSKS_CHANGED_CHANNEL = 'tusafishe_kiosks_changed';
 /** Advisory lock every customer change holds until commit, so versions become visible in order. */
 export const CUSTOMER_VERSION_LOCK = 74_657_001;
 /** Advisory lock each migration step holds, so instances starting together migrate once. */
@@ -425,6 +427,30 @@ BEGIN
   END LOOP;
 END $$;
 SELECT analytics_rebuild();
+`,
+  },
+  {
+    version: 11,
+    name: 'jobs held by one instance, kiosk change notifications',
+    sql: `
+-- A job that must run on one cloud instance at a time (payment status checks, the SMS outbox
+-- sweep, alert rules) is held by one instance under a lease it renews at every run.
+CREATE TABLE scheduled_jobs (
+  name text PRIMARY KEY,
+  holder text NOT NULL,
+  lease_until timestamptz NOT NULL,
+  last_run_at timestamptz NOT NULL
+);
+
+-- Instances keep verified kiosk credentials in memory; a change (a rotated secret) drops them everywhere.
+CREATE FUNCTION kiosks_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('${KIOSKS_CHANGED_CHANNEL}', '');
+  RETURN NULL;
+END $$;
+-- Only credential changes: kiosks.last_contact_at moves at every contact.
+CREATE TRIGGER kiosks_notify AFTER UPDATE OF credential_hash OR DELETE ON kiosks
+  FOR EACH STATEMENT EXECUTE FUNCTION kiosks_notify();
 `,
   },
   {

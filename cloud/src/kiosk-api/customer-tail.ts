@@ -1,0 +1,86 @@
+import type { CustomerRecord } from '@tusafishe/protocol';
+
+export interface TailPage {
+  customers: CustomerRecord[];
+  hasMore: boolean;
+}
+
+/**
+ * The most recent customer changes in memory, by version: what `SELECT … WHERE version > $after
+ * ORDER BY version` returns for any `after` from `floor` up, as of the last read at `head`.
+ * A customer changed again keeps only its newest entry, as the table keeps only its newest row.
+ */
+export class CustomerTail {
+  private versions: number[] = [];
+  private records: CustomerRecord[] = [];
+  /** account_id → its newest version held; an entry whose version differs is superseded. */
+  private readonly newest = new Map<string, number>();
+  /** Every change after `floor` and up to `head` is held (or superseded by a newer one held). */
+  floor: number;
+  head: number;
+
+  constructor(
+    private readonly capacity: number,
+    start: number,
+  ) {
+    this.floor = start;
+    this.head = start;
+  }
+
+  /** Changes read after `head`, oldest first. */
+  append(records: readonly CustomerRecord[]): void {
+    for (const record of records) {
+      if (record.version <= this.head) throw new Error(`change ${record.version} is not after ${this.head}`);
+      this.versions.push(record.version);
+      this.records.push(record);
+      this.newest.set(record.account_id, record.version);
+      this.head = record.version;
+    }
+    // Trimmed in chunks, so appending stays O(1) amortised.
+    if (this.versions.length > this.capacity * 1.5) this.trim();
+  }
+
+  covers(after: number): boolean {
+    return after >= this.floor && after <= this.head;
+  }
+
+  /** Up to `limit` current records changed after `after` (`covers(after)` must hold). */
+  page(after: number, limit: number): TailPage {
+    const customers: CustomerRecord[] = [];
+    for (let i = this.firstAfter(after); i < this.versions.length; i += 1) {
+      if (!this.isCurrent(i)) continue;
+      if (customers.length === limit) return { customers, hasMore: true };
+      customers.push(this.records[i]!);
+    }
+    return { customers, hasMore: false };
+  }
+
+  private isCurrent(i: number): boolean {
+    return this.newest.get(this.records[i]!.account_id) === this.versions[i];
+  }
+
+  /** Index of the first entry with a version above `after` (binary search). */
+  private firstAfter(after: number): number {
+    let low = 0;
+    let high = this.versions.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.versions[mid]! <= after) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /** Drops superseded entries, then the oldest current ones beyond `capacity` (raising `floor`). */
+  private trim(): void {
+    const keep = this.versions.map((_, i) => i).filter((i) => this.isCurrent(i));
+    const drop = Math.max(0, keep.length - this.capacity);
+    for (const i of keep.slice(0, drop)) {
+      this.newest.delete(this.records[i]!.account_id);
+      this.floor = this.versions[i]!;
+    }
+    const kept = keep.slice(drop);
+    this.versions = kept.map((i) => this.versions[i]!);
+    this.records = kept.map((i) => this.records[i]!);
+  }
+}
