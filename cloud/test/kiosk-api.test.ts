@@ -158,6 +158,31 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     }
   });
 
+  it('answers 100 long-polling kiosks woken by one change from memory, not a query each', async () => {
+    const feedQueries = async (): Promise<number> => {
+      const text = await (await fetch(`${cloud.url}/metrics`)).text();
+      const lines = text.split('\n').filter((line) => line.startsWith('tusafishe_change_feed_queries_total{'));
+      return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    };
+    const client = kioskClient(cloud.url, kioskA);
+    const { body: head } = await client.pull({ cursor: '0', limit: 5000 });
+    const waits = vi.spyOn(ChangeFeed.prototype, 'waitForChange');
+    try {
+      const polls = Array.from({ length: 100 }, () => client.pull({ cursor: head.cursor, wait_s: 25 }));
+      await vi.waitFor(() => expect(waits.mock.calls.length).toBeGreaterThanOrEqual(100), { timeout: 30_000 });
+      const before = await feedQueries();
+      const account = await customerWithCredit(0);
+      const answers = await Promise.all(polls);
+      expect(answers.map((answer) => answer.body.customers.map((c) => c.account_id))).toEqual(
+        answers.map(() => [account]),
+      );
+      // One read of the change (and a recheck a second while they waited), not one per kiosk.
+      expect((await feedQueries()) - before).toBeLessThan(25);
+    } finally {
+      waits.mockRestore();
+    }
+  });
+
   it('never lets a gateway miss a change made by concurrent writers', async () => {
     const accounts = await Promise.all(Array.from({ length: 6 }, () => customerWithCredit(100_000)));
     const gateway = kioskClient(cloud.url, kioskA);

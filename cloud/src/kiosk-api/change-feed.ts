@@ -110,6 +110,7 @@ export class ChangeFeed {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearInterval(this.recheck);
     this.wakeWaiters();

@@ -1,0 +1,196 @@
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { backends } from '../../test/backends.js';
+import { createCustomer } from '../customers/customers.js';
+import { CloudMetrics } from '../metrics.js';
+import type { Db } from '../store/db.js';
+import { openCloudDatabase } from '../store/open-database.js';
+import { ChangeFeed } from './change-feed.js';
+
+const ACCOUNTS = 6;
+const KIOSKS = 3;
+const INSTANCES = 2;
+
+type Op =
+  | { kind: 'write'; accounts: number[]; abort: boolean }
+  | { kind: 'overlap'; first: number; second: number }
+  | { kind: 'restart-kiosk'; kiosk: number }
+  | { kind: 'restart-instance'; instance: number };
+
+const account = fc.nat(ACCOUNTS - 1);
+const ops = fc.array(
+  fc.oneof(
+    {
+      arbitrary: fc.record({
+        kind: fc.constant('write' as const),
+        accounts: fc.uniqueArray(account, { minLength: 1, maxLength: 3 }),
+        abort: fc.boolean(),
+      }),
+      weight: 4,
+    },
+    fc.record({ kind: fc.constant('overlap' as const), first: account, second: account }),
+    fc.record({ kind: fc.constant('restart-kiosk' as const), kiosk: fc.nat(KIOSKS - 1) }),
+    fc.record({ kind: fc.constant('restart-instance' as const), instance: fc.nat(INSTANCES - 1) }),
+  ),
+  { minLength: 4, maxLength: 20 },
+);
+
+/**
+ * A gateway's side of the feed: pulls through whichever instance it is handed (as behind a load
+ * balancer), applies each page and its cursor together (as the gateway's transaction does), and
+ * loses the page in flight when it restarts.
+ */
+class Kiosk {
+  cursor = 0;
+  readonly replica = new Map<string, { version: number; name: string }>();
+  /** Every version applied, in the order applied, across restarts. */
+  readonly applied: number[] = [];
+  private inFlight = new AbortController();
+  private stopped = false;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly instance: () => Promise<ChangeFeed>,
+    private readonly limit: number,
+  ) {}
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  restart(): void {
+    this.inFlight.abort();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.inFlight.abort();
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    let caughtUp = false;
+    while (!this.stopped) {
+      const controller = new AbortController();
+      this.inFlight = controller;
+      const feed = await this.instance();
+      const page = await feed.pull(this.cursor, this.limit, caughtUp ? 5_000 : 0, controller.signal);
+      if (controller.signal.aborted) continue; // restarted: the answer never reached the replica
+      if (page.must_refetch) throw new Error(`told to refetch at ${this.cursor}`);
+      for (const customer of page.customers) {
+        this.applied.push(customer.version);
+        this.replica.set(customer.account_id, { version: customer.version, name: customer.name });
+      }
+      this.cursor = Number(page.cursor);
+      caughtUp = !page.has_more;
+    }
+  }
+}
+
+describe.each(backends())('the change feed on $name', (backend) => {
+  let db: Db;
+  const log = pino({ level: 'silent' });
+  let phones = 0;
+
+  beforeAll(async () => {
+    db = await openCloudDatabase(backend.fresh());
+  });
+  afterAll(async () => {
+    await db?.close();
+    await backend.cleanup();
+  });
+
+  const openFeed = (tailSize: number): Promise<ChangeFeed> =>
+    ChangeFeed.open(db, new CloudMetrics(async () => 0), log, { tailSize });
+
+  async function write(accountIds: string[], tag: string, abort: boolean): Promise<void> {
+    await db
+      .transaction(async (tx) => {
+        await tx.query('UPDATE customers SET name = $2 WHERE account_id = ANY($1::text[])', [accountIds, tag]);
+        if (abort) throw new Error('rolled back');
+      })
+      .catch((error: unknown) => {
+        if (!abort) throw error;
+      });
+  }
+
+  /** Two writers at once: the first holds its version (and the lock) while the second waits for it. */
+  async function overlap(first: string, second: string, tag: string): Promise<void> {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let updated!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      updated = resolve;
+    });
+    const slow = db.transaction(async (tx) => {
+      await tx.query('UPDATE customers SET name = $2 WHERE account_id = $1', [first, `${tag}-slow`]);
+      updated();
+      await gate;
+    });
+    await holding;
+    const fast = write([second], `${tag}-fast`, false);
+    release();
+    await Promise.all([slow, fast]);
+  }
+
+  it('delivers every change to every kiosk once, in order, through kiosk and instance restarts', async () => {
+    await fc.assert(
+      fc.asyncProperty(ops, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 8 }), async (run, limit, tail) => {
+        const accounts: string[] = [];
+        for (let i = 0; i < ACCOUNTS; i += 1) {
+          phones += 1;
+          const phone = `+2547${String(10_000_000 + phones).slice(-8)}`;
+          accounts.push((await createCustomer(db, { phone, name: 'new' })).account_id);
+        }
+        const instances = await Promise.all(Array.from({ length: INSTANCES }, () => openFeed(tail)));
+        let slots = instances.map((feed) => Promise.resolve(feed));
+        let picks = 0;
+        const kiosks = Array.from(
+          { length: KIOSKS },
+          // Each pull goes to the next instance, as a round-robin balancer sends it.
+          () => new Kiosk(() => slots[(picks += 1) % INSTANCES]!, limit),
+        );
+        for (const kiosk of kiosks) kiosk.start();
+        try {
+          for (const [step, op] of run.entries()) {
+            const tag = `step-${step}`;
+            if (op.kind === 'write')
+              await write(
+                op.accounts.map((i) => accounts[i]!),
+                tag,
+                op.abort,
+              );
+            else if (op.kind === 'overlap') await overlap(accounts[op.first]!, accounts[op.second]!, tag);
+            else if (op.kind === 'restart-kiosk') kiosks[op.kiosk]!.restart();
+            else {
+              const old = await slots[op.instance]!;
+              const next = old.close().then(() => openFeed(tail));
+              slots = slots.map((slot, i) => (i === op.instance ? next : slot));
+              instances.push(await next);
+            }
+          }
+          const truth = await db.query<{ account_id: string; version: number; name: string }>(
+            'SELECT account_id, version, name FROM customers',
+          );
+          const expected = new Map(truth.map((row) => [row.account_id, { version: row.version, name: row.name }]));
+          const head = Math.max(...truth.map((row) => row.version));
+          await vi.waitFor(() => expect(kiosks.map((kiosk) => kiosk.cursor)).toEqual(kiosks.map(() => head)), {
+            timeout: 20_000,
+          });
+          for (const kiosk of kiosks) {
+            expect(kiosk.replica).toEqual(expected);
+            // Exactly once, in order: versions only ever go up, across restarts of either side.
+            expect(kiosk.applied.every((version, i) => i === 0 || version > kiosk.applied[i - 1]!)).toBe(true);
+          }
+        } finally {
+          await Promise.all(kiosks.map((kiosk) => kiosk.stop()));
+          await Promise.all(instances.map((feed) => feed.close()));
+        }
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
