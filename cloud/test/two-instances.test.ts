@@ -1,0 +1,138 @@
+import type { PullResponse } from '@tusafishe/protocol';
+import { SYNC_PATHS } from '@tusafishe/protocol';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startCloud, type RunningCloud } from '../src/cloud.js';
+import { ChangeFeed } from '../src/kiosk-api/change-feed.js';
+import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
+import { MTN_SIMULATOR_CREDENTIALS, startMtnMomoSimulator } from '../src/payments/simulators/mtn-momo-simulator.js';
+import type { RunningSimulator } from '../src/payments/simulators/simulated-payments.js';
+import { dial } from './africas-talking.js';
+import { backends } from './backends.js';
+import { haproxyInstalled, loadBalancer, type RunningLoadBalancer } from './load-balancer.js';
+
+const server = backends().find((backend) => backend.name === 'postgres');
+const haproxy = haproxyInstalled();
+// CI installs HAProxy (.ci/run): there, a missing binary is a failure, not a skip.
+if (!haproxy && process.env['CI']) throw new Error('haproxy is not installed: .ci/run installs it');
+if (!haproxy) console.warn('two-instances.test.ts skipped: Debian haproxy is not installed (apt-get install haproxy)');
+
+const SECRET = 'two-instances-secret';
+const JOBS = ['payment-status', 'sms-outbox'];
+
+describe.skipIf(!server || !haproxy)('two cloud instances behind HAProxy on one PostgreSQL', () => {
+  let lb: RunningLoadBalancer;
+  let mtn: RunningSimulator;
+  const instances: RunningCloud[] = [];
+
+  beforeAll(async () => {
+    lb = await loadBalancer();
+    // One provider for the fleet, as in production: either instance may ask it about any payment.
+    mtn = await startMtnMomoSimulator({ host: '127.0.0.1', port: 0, targetEnvironment: 'mtnuganda' });
+    const database = server!.fresh();
+    for (let i = 0; i < 2; i += 1) {
+      instances.push(
+        await startCloud({
+          ...database,
+          port: 0,
+          logger: false,
+          publicUrl: lb.url,
+          webhookSecret: SECRET,
+          providers: {
+            mtn: { baseUrl: mtn.url, targetEnvironment: 'mtnuganda', currency: 'UGX', ...MTN_SIMULATOR_CREDENTIALS },
+            statusPollIntervalMs: 200,
+          },
+          sms: { transport: { deliver: async () => ({ outcome: 'accepted' }) }, outbox: { sweepMs: 200 } },
+          // No periodic look: only a notification can wake a long-poll within the test.
+          changeFeed: { recheckMs: 600_000 },
+        }),
+      );
+    }
+    await lb.start(instances.map((cloud) => `127.0.0.1:${cloud.port}`));
+  });
+  afterAll(async () => {
+    await lb?.close();
+    for (const cloud of instances) await cloud.close();
+    await mtn?.close();
+    await server?.cleanup();
+  });
+
+  async function pull(
+    credential: KioskCredential,
+    query: Record<string, string>,
+  ): Promise<{ servedBy: string; body: PullResponse }> {
+    const authorization = `Basic ${Buffer.from(`${credential.kioskId}:${credential.secret}`).toString('base64')}`;
+    const response = await fetch(`${lb.url}${SYNC_PATHS.customers}?${new URLSearchParams(query)}`, {
+      headers: { authorization },
+    });
+    expect(response.status).toBe(200);
+    return { servedBy: response.headers.get('x-served-by') ?? '', body: (await response.json()) as PullResponse };
+  }
+
+  it('wakes kiosks long-polling either instance when a top-up is paid through the other', async () => {
+    const phone = '+256772555001';
+    const screens = await dial(lb.url, phone, ['1', 'Asha Namono', '2580', '2580'], '64110', `?token=${SECRET}`);
+    const accountId = /TS\w{7}/.exec(screens.at(-1)!)![0];
+    const kiosks = await Promise.all(
+      ['LB-1', 'LB-2', 'LB-3', 'LB-4'].map((kioskId) => createKiosk(instances[0]!.db, { kioskId })),
+    );
+    const heads = await Promise.all(kiosks.map(async (kiosk) => (await pull(kiosk, { limit: '5000' })).body.cursor));
+
+    const waits = vi.spyOn(ChangeFeed.prototype, 'waitForChange');
+    try {
+      // Each kiosk long-polls until it holds the credit; round-robin puts them on both instances.
+      const delivered = kiosks.map(async (kiosk, i) => {
+        let cursor = heads[i]!;
+        for (;;) {
+          const { servedBy, body } = await pull(kiosk, { cursor, wait_s: '25' });
+          const record = body.customers.find((customer) => customer.account_id === accountId);
+          if (record && record.balance_ml > 0) return { servedBy, balance: record.balance_ml };
+          cursor = body.cursor;
+        }
+      });
+      await vi.waitFor(() => expect(waits.mock.calls.length).toBeGreaterThanOrEqual(kiosks.length), {
+        timeout: 30_000,
+      });
+
+      const confirm = await dial(lb.url, phone, ['2', '1000', '1'], '64110', `?token=${SECRET}`);
+      expect(confirm.at(-1)).toMatch(/^END Approve the MTN MoMo prompt/);
+      const payment = [...mtn.payments.values()].find((p) => p.msisdn === phone.slice(1));
+      // The customer approves; MoMo calls back through the load balancer, to either instance.
+      await mtn.decide(payment!.reference, true);
+
+      const answers = await Promise.all(delivered);
+      expect(answers.map((answer) => answer.balance)).toEqual(kiosks.map(() => 400_000));
+      // Both instances delivered it: the one the callback did not reach learnt of it by NOTIFY.
+      expect(new Set(answers.map((answer) => answer.servedBy))).toEqual(new Set(['a', 'b']));
+    } finally {
+      waits.mockRestore();
+    }
+  });
+
+  it('runs the payment status checks and the SMS outbox sweep on one instance, not on each', async () => {
+    const ticks = async (cloud: RunningCloud): Promise<Map<string, { ran: number; skipped: number }>> => {
+      const text = await (await fetch(`${cloud.url}/metrics`)).text();
+      const counts = new Map(JOBS.map((job) => [job, { ran: 0, skipped: 0 }]));
+      for (const match of text.matchAll(/^tusafishe_exclusive_job_runs_total\{job="([^"]+)",outcome="(\w+)"\} (\d+)/gm)) {
+        const entry = counts.get(match[1]!);
+        if (!entry) continue;
+        if (match[2] === 'skipped') entry.skipped += Number(match[3]);
+        else entry.ran += Number(match[3]);
+      }
+      return counts;
+    };
+    // Every instance ticks every 200 ms; wait until each has ticked each job several times.
+    await vi.waitFor(
+      async () => {
+        for (const cloud of instances)
+          for (const [job, count] of await ticks(cloud))
+            expect(count.ran + count.skipped, `${job} ticks`).toBeGreaterThanOrEqual(5);
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+    const [first, second] = await Promise.all(instances.map(ticks));
+    for (const job of JOBS) {
+      const ran = [first!.get(job)!.ran, second!.get(job)!.ran];
+      expect(ran.filter((count) => count > 0), job).toHaveLength(1);
+    }
+  });
+});
