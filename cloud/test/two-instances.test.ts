@@ -112,7 +112,9 @@ describe.skipIf(!server || !haproxy)('two cloud instances behind HAProxy on one 
     const ticks = async (cloud: RunningCloud): Promise<Map<string, { ran: number; skipped: number }>> => {
       const text = await (await fetch(`${cloud.url}/metrics`)).text();
       const counts = new Map(JOBS.map((job) => [job, { ran: 0, skipped: 0 }]));
-      for (const match of text.matchAll(/^tusafishe_exclusive_job_runs_total\{job="([^"]+)",outcome="(\w+)"\} (\d+)/gm)) {
+      for (const match of text.matchAll(
+        /^tusafishe_exclusive_job_runs_total\{job="([^"]+)",outcome="(\w+)"\} (\d+)/gm,
+      )) {
         const entry = counts.get(match[1]!);
         if (!entry) continue;
         if (match[2] === 'skipped') entry.skipped += Number(match[3]);
@@ -132,7 +134,10 @@ describe.skipIf(!server || !haproxy)('two cloud instances behind HAProxy on one 
     const [first, second] = await Promise.all(instances.map(ticks));
     for (const job of JOBS) {
       const ran = [first!.get(job)!.ran, second!.get(job)!.ran];
-      expect(ran.filter((count) => count > 0), job).toHaveLength(1);
+      expect(
+        ran.filter((count) => count > 0),
+        job,
+      ).toHaveLength(1);
     }
   });
 });

@@ -12,12 +12,6 @@ const ACCOUNTS = 6;
 const KIOSKS = 3;
 const INSTANCES = 2;
 
-type Op =
-  | { kind: 'write'; accounts: number[]; abort: boolean }
-  | { kind: 'overlap'; first: number; second: number }
-  | { kind: 'restart-kiosk'; kiosk: number }
-  | { kind: 'restart-instance'; instance: number };
-
 const account = fc.nat(ACCOUNTS - 1);
 const ops = fc.array(
   fc.oneof(
@@ -138,58 +132,63 @@ describe.each(backends())('the change feed on $name', (backend) => {
 
   it('delivers every change to every kiosk once, in order, through kiosk and instance restarts', async () => {
     await fc.assert(
-      fc.asyncProperty(ops, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 8 }), async (run, limit, tail) => {
-        const accounts: string[] = [];
-        for (let i = 0; i < ACCOUNTS; i += 1) {
-          phones += 1;
-          const phone = `+2547${String(10_000_000 + phones).slice(-8)}`;
-          accounts.push((await createCustomer(db, { phone, name: 'new' })).account_id);
-        }
-        const instances = await Promise.all(Array.from({ length: INSTANCES }, () => openFeed(tail)));
-        let slots = instances.map((feed) => Promise.resolve(feed));
-        let picks = 0;
-        const kiosks = Array.from(
-          { length: KIOSKS },
-          // Each pull goes to the next instance, as a round-robin balancer sends it.
-          () => new Kiosk(() => slots[(picks += 1) % INSTANCES]!, limit),
-        );
-        for (const kiosk of kiosks) kiosk.start();
-        try {
-          for (const [step, op] of run.entries()) {
-            const tag = `step-${step}`;
-            if (op.kind === 'write')
-              await write(
-                op.accounts.map((i) => accounts[i]!),
-                tag,
-                op.abort,
-              );
-            else if (op.kind === 'overlap') await overlap(accounts[op.first]!, accounts[op.second]!, tag);
-            else if (op.kind === 'restart-kiosk') kiosks[op.kiosk]!.restart();
-            else {
-              const old = await slots[op.instance]!;
-              const next = old.close().then(() => openFeed(tail));
-              slots = slots.map((slot, i) => (i === op.instance ? next : slot));
-              instances.push(await next);
-            }
+      fc.asyncProperty(
+        ops,
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 2, max: 8 }),
+        async (run, limit, tail) => {
+          const accounts: string[] = [];
+          for (let i = 0; i < ACCOUNTS; i += 1) {
+            phones += 1;
+            const phone = `+2547${String(10_000_000 + phones).slice(-8)}`;
+            accounts.push((await createCustomer(db, { phone, name: 'new' })).account_id);
           }
-          const truth = await db.query<{ account_id: string; version: number; name: string }>(
-            'SELECT account_id, version, name FROM customers',
+          const instances = await Promise.all(Array.from({ length: INSTANCES }, () => openFeed(tail)));
+          let slots = instances.map((feed) => Promise.resolve(feed));
+          let picks = 0;
+          const kiosks = Array.from(
+            { length: KIOSKS },
+            // Each pull goes to the next instance, as a round-robin balancer sends it.
+            () => new Kiosk(() => slots[(picks += 1) % INSTANCES]!, limit),
           );
-          const expected = new Map(truth.map((row) => [row.account_id, { version: row.version, name: row.name }]));
-          const head = Math.max(...truth.map((row) => row.version));
-          await vi.waitFor(() => expect(kiosks.map((kiosk) => kiosk.cursor)).toEqual(kiosks.map(() => head)), {
-            timeout: 20_000,
-          });
-          for (const kiosk of kiosks) {
-            expect(kiosk.replica).toEqual(expected);
-            // Exactly once, in order: versions only ever go up, across restarts of either side.
-            expect(kiosk.applied.every((version, i) => i === 0 || version > kiosk.applied[i - 1]!)).toBe(true);
+          for (const kiosk of kiosks) kiosk.start();
+          try {
+            for (const [step, op] of run.entries()) {
+              const tag = `step-${step}`;
+              if (op.kind === 'write')
+                await write(
+                  op.accounts.map((i) => accounts[i]!),
+                  tag,
+                  op.abort,
+                );
+              else if (op.kind === 'overlap') await overlap(accounts[op.first]!, accounts[op.second]!, tag);
+              else if (op.kind === 'restart-kiosk') kiosks[op.kiosk]!.restart();
+              else {
+                const old = await slots[op.instance]!;
+                const next = old.close().then(() => openFeed(tail));
+                slots = slots.map((slot, i) => (i === op.instance ? next : slot));
+                instances.push(await next);
+              }
+            }
+            const truth = await db.query<{ account_id: string; version: number; name: string }>(
+              'SELECT account_id, version, name FROM customers',
+            );
+            const expected = new Map(truth.map((row) => [row.account_id, { version: row.version, name: row.name }]));
+            const head = Math.max(...truth.map((row) => row.version));
+            await vi.waitFor(() => expect(kiosks.map((kiosk) => kiosk.cursor)).toEqual(kiosks.map(() => head)), {
+              timeout: 20_000,
+            });
+            for (const kiosk of kiosks) {
+              expect(kiosk.replica).toEqual(expected);
+              // Exactly once, in order: versions only ever go up, across restarts of either side.
+              expect(kiosk.applied.every((version, i) => i === 0 || version > kiosk.applied[i - 1]!)).toBe(true);
+            }
+          } finally {
+            await Promise.all(kiosks.map((kiosk) => kiosk.stop()));
+            await Promise.all(instances.map((feed) => feed.close()));
           }
-        } finally {
-          await Promise.all(kiosks.map((kiosk) => kiosk.stop()));
-          await Promise.all(instances.map((feed) => feed.close()));
-        }
-      }),
+        },
+      ),
       { numRuns: 12 },
     );
   });
