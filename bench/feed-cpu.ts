@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
     const reached = new Array<number>(kiosks).fill(0);
     let waiting: { version: number; left: number; resolve: () => void } | undefined;
     const stop = new AbortController();
+    setMaxListeners(0, stop.signal); // every kiosk's requests listen to it
     const polls = seed.kiosks.map((kiosk, i) =>
       longPoll(seed.url, kiosk, stop.signal, (cursor) => {
         if (waiting && reached[i]! < waiting.version && cursor >= waiting.version) {
