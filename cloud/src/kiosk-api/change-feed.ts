@@ -151,11 +151,22 @@ export class ChangeFeed {
   }
 
   private async read(): Promise<void> {
-    const before = this.tail.head;
-    for (;;) {
-      const page = await this.count('tail', customersChangedSince(this.db, this.tail.head, READ_BATCH));
-      this.tail.append(page.customers.map(toCustomerRecord));
+    const tail = this.tail;
+    const before = tail.head;
+    for (let read = 0; ; ) {
+      const batch = Math.min(READ_BATCH, this.tailSize);
+      const page = await this.count('tail', customersChangedSince(this.db, tail.head, batch));
+      if (this.tail !== tail) return; // rebuilt meanwhile (a restore noticed): this read is moot
+      tail.append(page.customers.map(toCustomerRecord));
       if (!page.hasMore) break;
+      read += page.customers.length;
+      // More changed than the tail holds (a bulk import): start it afresh from the newest rather
+      // than read every row; kiosks further back read the database.
+      if (read >= this.tailSize) {
+        const fresh = await warmTail(this.db, this.tailSize);
+        if (this.tail === tail) this.tail = fresh;
+        break;
+      }
     }
     if (this.tail.head > before) this.wakeWaiters();
   }
