@@ -11,9 +11,10 @@ describe.each(backends())('jobs held by one instance on $name', (backend) => {
   const log = pino({ level: 'silent' });
   const instance = (): ExclusiveJobs => new ExclusiveJobs(db, new CloudMetrics(async () => 0), log);
 
+  // Embedded Postgres takes a minute to start on a loaded machine.
   beforeAll(async () => {
     db = await openCloudDatabase(backend.fresh());
-  });
+  }, 180_000);
   afterAll(async () => {
     await db?.close();
     await backend.cleanup();
