@@ -1,6 +1,6 @@
 import type { LoggerOptions } from 'pino';
 
-/** Fields that may carry a PIN, secret or credential: never written to logs. */
+/** Fields that may carry a PIN, secret, credential or keypad-token key: never written to logs. */
 const REDACT_PATHS = [
   'pin',
   'secret',
@@ -10,6 +10,10 @@ const REDACT_PATHS = [
   '*.secret',
   '*.password',
   '*.token',
+  'token_key',
+  '*.token_key',
+  'customers[*].token_key',
+  '*.customers[*].token_key',
   'req.headers.authorization',
   'req.headers["x-webhook-secret"]',
   'req.query.token',

@@ -73,7 +73,7 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     expect(body.acked).toEqual([good.event_id]);
     expect(Object.fromEntries(body.rejected.map((r) => [r.event_id, r.code]))).toEqual({
       [foreign.event_id]: 'KIOSK_MISMATCH',
-      [forgedTopup.event_id]: 'EVENT_TYPE_NOT_ALLOWED',
+      [forgedTopup.event_id]: 'TOKEN_NOT_ISSUED',
       [unknown.event_id]: 'UNKNOWN_ACCOUNT',
     });
     expect(body.balances).toEqual([expect.objectContaining({ account_id: account, balance_ml: 9_000 })]);

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CUSTOMER_STATUSES, KioskId } from '@tusafishe/protocol';
-import { findCustomer, toCustomerRecord, updateProfile } from '../customers/customers.js';
+import { findCustomer, toOperatorRecord, updateProfile } from '../customers/customers.js';
 import { clearLockout, lockCustomerChanges, negativeBalances } from '../ledger/ledger.js';
 import { kioskVolumeFlags } from '../kiosk-api/kiosk-volume.js';
 import { createKiosk } from '../kiosks/kiosks.js';
@@ -71,7 +71,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminDeps> = async (app, deps) =
         return findCustomer(tx, accountId);
       });
       if (!customer) return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
-      return toCustomerRecord(customer);
+      return toOperatorRecord(customer);
     },
   );
 
@@ -130,7 +130,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminDeps> = async (app, deps) =
       });
       if (!customer)
         return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${request.params.accountId}` });
-      return toCustomerRecord(customer);
+      return toOperatorRecord(customer);
     },
   );
 

@@ -7,6 +7,7 @@ import type { SmsOutbox } from '../sms/sender.js';
 import type { Db } from '../store/db.js';
 import { guardConsoleRoutes } from './console-guard.js';
 import { sessionRoutes } from './session-routes.js';
+import { tokenRoutes } from './token-routes.js';
 
 /** What the console's routes work with; a section that needs more adds it here and in cloud.ts. */
 export interface ConsoleDeps {
@@ -29,4 +30,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleDeps> = async (app, deps) => 
   await app.register(sessionRoutes, { db: deps.db, secureCookie: deps.secureCookie });
   await app.register(adminRoutes, { db: deps.db, payments: deps.payments, usageTimeZone: deps.usageTimeZone });
   await app.register(analyticsRoutes, { db: deps.db, usageTimeZone: deps.usageTimeZone });
+  await app.register(tokenRoutes, { db: deps.db });
 };

@@ -25,10 +25,13 @@ interface CustomerRow {
   version: number | string;
   usage_day: string | null;
   used_today_ml: number | string;
+  token_key: string | null;
+  token_counter: number | string;
+  tokens_void: (number | string)[];
 }
 
 const CUSTOMER_COLUMNS =
-  'account_id, phone, name, pin_hash, status, language, expires_at, daily_limit_ml, allowed_kiosks, locked_until, balance_ml, version, usage_day, used_today_ml';
+  'account_id, phone, name, pin_hash, status, language, expires_at, daily_limit_ml, allowed_kiosks, locked_until, balance_ml, version, usage_day, used_today_ml, token_key, token_counter, tokens_void';
 
 const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
@@ -48,12 +51,21 @@ function toCustomer(row: CustomerRow): Customer {
     version: Number(row.version),
     usage_day: row.usage_day,
     used_today_ml: Number(row.used_today_ml),
+    token_key: row.token_key,
+    token_counter: Number(row.token_counter),
+    tokens_void: row.tokens_void.map(Number),
   };
 }
 
 /** The wire shape gateways replicate (no cloud-only fields). */
 export function toCustomerRecord(customer: Customer): CustomerRecord {
   const { language: _language, ...record } = customer;
+  return record;
+}
+
+/** A customer as operators see it: the token key stays between the cloud and the gateways. */
+export function toOperatorRecord(customer: Customer): Omit<CustomerRecord, 'token_key'> {
+  const { token_key: _key, ...record } = toCustomerRecord(customer);
   return record;
 }
 

@@ -8,6 +8,7 @@ import {
   existingEventIds,
   lockCustomerChanges,
 } from '../ledger/ledger.js';
+import { acceptRedemptions } from '../customers/keypad-tokens.js';
 
 /** Stable codes for events a kiosk may not push; the gateway parks them instead of retrying. */
 const PUSH_REJECTIONS = {
@@ -18,12 +19,14 @@ const PUSH_REJECTIONS = {
   MISSING_ACCOUNT: 'this event type needs an account_id',
   UNKNOWN_ACCOUNT: 'no customer has this account id',
   DUPLICATE_SOURCE: 'another event of this type already settles this source_id',
+  TOKEN_NOT_ISSUED: 'a kiosk credits only a keypad token the cloud issued, under its top-up id, customer and amount',
 } as const;
 type PushRejectionCode = keyof typeof PUSH_REJECTIONS;
 
-const KIOSK_EVENT_TYPES = new Set(['dispense', 'pin_lockout', 'pin_unlock', 'alert_raised', 'alert_cleared']);
+/** `topup` only as a keypad token's redemption (acceptRedemptions): the cloud holds it already. */
+const KIOSK_EVENT_TYPES = new Set(['dispense', 'topup', 'pin_lockout', 'pin_unlock', 'alert_raised', 'alert_cleared']);
 /** Event types about one customer. */
-const CUSTOMER_EVENT_TYPES = new Set(['dispense', 'pin_lockout', 'pin_unlock']);
+const CUSTOMER_EVENT_TYPES = new Set(['dispense', 'topup', 'pin_lockout', 'pin_unlock']);
 /** Lockout length when a pin_lockout event does not say (`details.locked_until`). */
 const DEFAULT_LOCKOUT_MS = 15 * 60_000;
 
@@ -40,7 +43,14 @@ export interface KioskClaimLimits {
 function checkEvent(event: LedgerEvent, kioskId: string, limits: KioskClaimLimits): PushRejectionCode | undefined {
   if (event.kiosk_id !== kioskId) return 'KIOSK_MISMATCH';
   if (!KIOSK_EVENT_TYPES.has(event.type)) return 'EVENT_TYPE_NOT_ALLOWED';
-  if (event.type === 'dispense' ? event.amount_ml > 0 : event.amount_ml !== 0) return 'INVALID_AMOUNT';
+  if (
+    event.type === 'topup'
+      ? event.amount_ml <= 0
+      : event.type === 'dispense'
+        ? event.amount_ml > 0
+        : event.amount_ml !== 0
+  )
+    return 'INVALID_AMOUNT';
   if (event.type === 'dispense' && -event.amount_ml > limits.maxDispenseMl) return 'AMOUNT_TOO_LARGE';
   if (CUSTOMER_EVENT_TYPES.has(event.type) && !event.account_id) return 'MISSING_ACCOUNT';
   return undefined;
@@ -90,12 +100,22 @@ export async function ingestKioskEvents(
             )
           ).map((row) => row.account_id),
     );
-    const valid = candidates.filter((event) => {
+    const ofKnownCustomers = candidates.filter((event) => {
       if (event.account_id && !known.has(event.account_id)) reject(event, 'UNKNOWN_ACCOUNT');
       return !event.account_id || known.has(event.account_id);
     });
+    // A kiosk never adds credit: a redeemed token's top-up is already in the ledger under its id.
+    const redeemed = await acceptRedemptions(tx, kioskId, ofKnownCustomers);
+    const valid = ofKnownCustomers.filter((event) => {
+      if (event.type === 'topup' && !redeemed.has(event.event_id)) reject(event, 'TOKEN_NOT_ISSUED');
+      return event.type !== 'topup' || redeemed.has(event.event_id);
+    });
 
-    const inserted = await appendEvents(tx, valid, limits.usageTimeZone);
+    const inserted = await appendEvents(
+      tx,
+      valid.filter((event) => event.type !== 'topup'),
+      limits.usageTimeZone,
+    );
     const notInserted = valid.filter((event) => !inserted.has(event.event_id));
     const alreadyHeld = await existingEventIds(
       tx,

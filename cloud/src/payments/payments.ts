@@ -5,6 +5,8 @@ import { newId } from '@tusafishe/protocol';
 import type { Customer } from '../customers/customers.js';
 import { CloudError } from '../errors.js';
 import { kioskTariff } from '../kiosks/kiosks.js';
+import { issueToken } from '../customers/keypad-tokens.js';
+import { tokenInstructions } from '../customers/token-instructions.js';
 import { appendEvents, lockCustomerChanges } from '../ledger/ledger.js';
 import type { CloudMetrics } from '../metrics.js';
 import { enqueueSms, type SmsOutbox } from '../sms/sender.js';
@@ -411,15 +413,18 @@ export class PaymentService {
     }
     const amountMinor = Number(payment.amount_minor);
     const creditedMl = millilitresFor(amountMinor, tariff);
-    const eventId = newId();
     const credited = await this.deps.db.transaction(async (tx) => {
       await lockCustomerChanges(tx);
       const claimed = await tx.query(
-        `UPDATE payments SET status = 'successful', provider_transaction_id = $2, credited_ml = $3, topup_event_id = $4, settled_at = now()
+        `UPDATE payments SET status = 'successful', provider_transaction_id = $2, credited_ml = $3, settled_at = now()
          WHERE payment_id = $1 AND status IN ('pending', 'failed', 'expired') RETURNING payment_id`,
-        [payment.payment_id, providerTransactionId ?? null, creditedMl, eventId],
+        [payment.payment_id, providerTransactionId ?? null, creditedMl],
       );
       if (claimed.length === 0) return false;
+      // The token's counter names the top-up event, so a kiosk that redeems it offline writes the same id.
+      const token = await issueToken(tx, payment.account_id, creditedMl);
+      const eventId = token?.eventId ?? newId();
+      await tx.query('UPDATE payments SET topup_event_id = $2 WHERE payment_id = $1', [payment.payment_id, eventId]);
       const inserted = await appendEvents(tx, [
         {
           event_id: eventId,
@@ -433,11 +438,12 @@ export class PaymentService {
             amount_minor: amountMinor,
             currency: payment.currency,
             tariff: { ...tariff },
+            ...(token ? { token_counter: token.counter } : {}),
           },
         },
       ]);
       if (inserted.size !== 1) throw new Error(`payment ${payment.payment_id} already has a topup event`);
-      await this.enqueueCredited(tx, payment, creditedMl);
+      await this.enqueueCredited(tx, payment, creditedMl, token?.token);
       return true;
     });
     if (!credited) return 'already-settled';
@@ -450,7 +456,12 @@ export class PaymentService {
     return 'credited';
   }
 
-  private async enqueueCredited(tx: Queryable, payment: PaymentRow, creditedMl: number): Promise<void> {
+  private async enqueueCredited(
+    tx: Queryable,
+    payment: PaymentRow,
+    creditedMl: number,
+    token: string | undefined,
+  ): Promise<void> {
     const rows = await tx.query<{ phone: string; language: string; balance_ml: number }>(
       'SELECT phone, language, balance_ml FROM customers WHERE account_id = $1',
       [payment.account_id],
@@ -463,7 +474,8 @@ export class PaymentService {
       customer.language === 'sw'
         ? `Tusafishe: Malipo ya ${paid} yamepokelewa. Umeongezewa maji ${formatLitres(creditedMl)}. Salio: ${balance}.`
         : `Tusafishe: ${paid} received. ${formatLitres(creditedMl)} of water added. Balance: ${balance}.`;
-    await enqueueSms(tx, customer.phone, message);
+    const offline = token ? `\n${tokenInstructions(token, customer.language === 'sw' ? 'sw' : 'en')}` : '';
+    await enqueueSms(tx, customer.phone, `${message}${offline}`);
   }
 }
 

@@ -430,6 +430,33 @@ SELECT analytics_rebuild();
 `,
   },
   {
+    version: 10,
+    name: 'keypad tokens for offline top-ups',
+    sql: `
+-- Each customer's keypad-token key (32 random bytes, base64url; a secret replicated to gateways,
+-- never logged), the highest token counter issued (every such top-up is in balance_ml), and the
+-- newest voided counters: all three travel to gateways in the customer record.
+ALTER TABLE customers ADD COLUMN token_key text;
+ALTER TABLE customers ADD COLUMN token_counter bigint NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN tokens_void bigint[] NOT NULL DEFAULT '{}';
+-- One row per token: the top-up it stands for (its event id is tokenEventId(account, counter)),
+-- when a kiosk first redeemed it and which kiosks did, and an operator's void.
+CREATE TABLE keypad_tokens (
+  account_id text NOT NULL REFERENCES customers (account_id),
+  counter bigint NOT NULL,
+  event_id uuid NOT NULL UNIQUE,
+  credit_ml bigint NOT NULL,
+  issued_at timestamptz NOT NULL DEFAULT now(),
+  redeemed_at timestamptz,
+  -- Every kiosk that redeemed it before it synced (two or more: the credit was spent twice offline).
+  redeemed_kiosks text[] NOT NULL DEFAULT '{}',
+  voided_at timestamptz,
+  voided_by text,
+  PRIMARY KEY (account_id, counter)
+);
+`,
+  },
+  {
     version: 11,
     name: 'jobs held by one instance, kiosk change notifications',
     sql: `

@@ -1,5 +1,6 @@
 import { customerName } from '../customers/customer-name.js';
 import type { Customer, Language } from '../customers/customers.js';
+import { tokenInstructions } from '../customers/token-instructions.js';
 import { formatLitres } from '../payments/tariff.js';
 import type { ProviderName } from '../payments/provider.js';
 import type { PurchaseLimits, PurchaseResult, Wallet } from '../payments/purchase.js';
@@ -24,6 +25,8 @@ export interface UssdActions {
   verifyPin(customer: Customer, pin: string, typedNow: boolean): Promise<'ok' | 'wrong' | 'locked'>;
   setPin(customer: Customer, pin: string): Promise<void>;
   setLanguage(customer: Customer, language: Language): Promise<void>;
+  /** The customer's newest keypad token no kiosk has redeemed, for a kiosk that is offline. */
+  lastToken(customer: Customer): Promise<string | undefined>;
   /** Starts a mobile-money collection with a wallet (default: the preferred one). */
   buy(customer: Customer, amountMajor: number, wallet?: ProviderName): Promise<PurchaseResult>;
   /** Litres `amountMajor` buys, e.g. "20 L". */
@@ -109,10 +112,14 @@ async function registeredFlow(customer: Customer, inputs: readonly string[], act
   switch (choice) {
     case undefined:
       return menu();
-    case '1':
-      return end(
-        text('balance', language, { litres: formatLitres(customer.balance_ml), account: customer.account_id }),
-      );
+    case '1': {
+      const balance = text('balance', language, {
+        litres: formatLitres(customer.balance_ml),
+        account: customer.account_id,
+      });
+      const token = await actions.lastToken(customer);
+      return end(token ? `${balance}\n${tokenInstructions(token, language)}` : balance);
+    }
     case '2':
       return buyFlow(customer, rest, actions);
     case '3':

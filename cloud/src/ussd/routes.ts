@@ -18,6 +18,7 @@ import type { CloudMetrics } from '../metrics.js';
 import type { PaymentService } from '../payments/payments.js';
 import { buyWater, purchaseLimits, quote, walletsFor, type PurchaseBounds } from '../payments/purchase.js';
 import type { Db } from '../store/db.js';
+import { lastUnusedToken } from '../customers/keypad-tokens.js';
 import { ussdScreen, type Screen, type UssdActions } from './menu.js';
 import { text } from './texts.js';
 
@@ -112,6 +113,7 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
         verifyPin: (customer, pin, typedNow) => checkPin(deps, customer, pin, typedNow),
         setPin: (customer, pin) => setPin(deps.db, customer.account_id, pin),
         setLanguage: (customer, language) => setLanguage(deps.db, customer.account_id, language),
+        lastToken: (customer) => lastUnusedToken(deps.db, customer.account_id),
         buy: (customer, amountMajor, wallet) =>
           buyWater(deps.payments, customer, amountMajor, {
             ...(networkCode ? { networkCode } : {}),
