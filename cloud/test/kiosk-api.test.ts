@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '@tusafishe/protocol';
+import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
 import { ChangeFeed } from '../src/kiosk-api/change-feed.js';
@@ -181,6 +182,22 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     } finally {
       waits.mockRestore();
     }
+  });
+
+  it('stops taking a rotated secret at once, though verified secrets are remembered', async () => {
+    const kiosk = await createKiosk(cloud.db, { kioskId: 'KIOSK-ROTATED' });
+    const old = kioskClient(cloud.url, kiosk);
+    expect((await old.pull()).status).toBe(200);
+    // As `npm run provision -- kiosk rotate-secret` does it, from another process.
+    const secret = 'a-new-secret-for-the-kiosk';
+    await cloud.db.query('UPDATE kiosks SET credential_hash = $2 WHERE kiosk_id = $1', [
+      kiosk.kioskId,
+      await hashSecret(secret),
+    ]);
+    expect((await kioskClient(cloud.url, { kioskId: kiosk.kioskId, secret }).pull()).status).toBe(200);
+    // The notification reaches the instance within moments (remembered secrets live 30 s without it).
+    await expect.poll(async () => (await old.pull()).status, { timeout: 10_000, interval: 200 }).not.toBe(200);
+    expect((await old.pull()).status).toBe(401);
   });
 
   it('never lets a gateway miss a change made by concurrent writers', async () => {
