@@ -26,6 +26,8 @@ export interface FleetOptions {
   flowRateMlPerSecond: number;
   /** Extra cloud options (payment simulators, polling). */
   cloud?: CloudOptions;
+  /** The release key the simulated dispensers trust for updates (raw Ed25519, base64); default: the fleet's. */
+  releasePublicKey?: string;
 }
 
 export interface Fleet {
@@ -94,6 +96,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           mqttUrl: kiosk.gateway.mqttUrl,
           dataDir: kiosk.dispenserDataDir(dispenserId),
           flowRateMlPerSecond: options.flowRateMlPerSecond,
+          ...(options.releasePublicKey ? { releasePublicKey: options.releasePublicKey } : {}),
           timings: {
             messageMs: 300,
             completeRetryMs: 500,

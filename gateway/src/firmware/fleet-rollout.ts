@@ -82,7 +82,7 @@ export class FleetRollout {
   async follow(directive: FirmwareDirective | null): Promise<void> {
     const row = this.#row();
     if (!directive) {
-      if (row && (row.state === 'downloading' || row.state === 'rolling'))
+      if (row && (row.state === 'downloading' || row.state === 'rolling' || row.state === 'done'))
         this.#set({ ...row, state: 'stopped', message: 'stopped by an operator' });
       return;
     }
@@ -101,7 +101,7 @@ export class FleetRollout {
       const row = this.#row();
       if (row?.state === 'downloading') await this.#download(row);
       const current = this.#row();
-      if (current?.state === 'rolling') await this.#stage(current);
+      if (current?.state === 'rolling' || current?.state === 'done') await this.#stage(current);
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'fleet firmware rollout step failed; retried on the next report');
     } finally {
@@ -136,29 +136,32 @@ export class FleetRollout {
     for (const dispenser of dispensers) {
       const step = this.#stepOf(dispenser.dispenser_id, row);
       if (step && UNDER_WAY.has(step.state) && now - step.updated_at < STEP_TIMEOUT_MS) return; // one at a time
+      // A dispenser that was busy (serving, not configured yet) refused the update: it is asked again.
+      if (step?.state === 'failed' && /^busy\b/.test(step.message ?? '')) continue;
       if (step && (step.state === 'failed' || UNDER_WAY.has(step.state))) {
         const why = step.state === 'failed' ? (step.message ?? 'update failed') : 'no answer from the dispenser';
         return this.#set({ ...row, state: 'failed', message: `${dispenser.dispenser_id}: ${why}` });
       }
     }
     const waiting = dispensers.filter((d) => d.firmware !== row.version);
-    if (waiting.length === 0) return this.#set({ ...row, state: 'done', message: null });
+    const reachable = waiting.filter((d) => d.online);
+    if (reachable.length === 0) {
+      // Offline dispensers are updated when they return, while the rollout is still named.
+      const message = waiting.length > 0 ? `${waiting.length} offline dispenser(s) not updated yet` : null;
+      return this.#set({ ...row, state: 'done', message });
+    }
     const base = this.deps.dispenserBaseUrl();
-    if (!base)
-      return this.#set({
-        ...row,
-        state: 'failed',
-        message: 'set GATEWAY_PUBLIC_URL: dispensers cannot reach the image',
-      });
+    if (!base) return this.#set({ ...row, message: 'waiting for an address dispensers reach: set GATEWAY_PUBLIC_URL' });
     const image = this.deps.images.bySha(row.sha256);
     if (!image) return this.#set({ ...row, state: 'downloading', message: 'image missing; fetching it again' });
-    for (const dispenser of waiting) {
+    for (const dispenser of reachable) {
       try {
         await this.deps.rollouts.start(dispenser.dispenser_id, image, `${base}/firmware/${image.sha256}.bin`, null);
+        if (row.state !== 'rolling') this.#set({ ...row, state: 'rolling', message: null });
         this.deps.onProgress();
         return;
       } catch (error) {
-        // Busy or offline: the next dispenser, or this one at a later step.
+        // Dispensing right now (or just went offline): the next one, or this one at a later step.
         if (!(error instanceof GatewayError)) throw error;
       }
     }
