@@ -326,6 +326,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     sms,
     usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
     secureCookie: options.console?.secureCookie ?? false,
+    fleet,
   });
   await app.register(consoleApp, { distDir: options.console?.distDir });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

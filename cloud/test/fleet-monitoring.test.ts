@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { firmwarePath, newId, type KioskStatusReport, type LedgerEvent } from '@tusafishe/protocol';
 import { generateReleaseKey, signFirmware } from '@tusafishe/protocol/signed-firmware';
 import type { RunningCloud } from '../src/cloud.js';
@@ -9,6 +9,7 @@ import { kioskDetail, listKiosks } from '../src/fleet/kiosk-views.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { readOutbox } from '../src/sms/sender.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
+import { signInAs, type ConsoleSession } from './console-session.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
 
 const HOUR = 3_600_000;
@@ -47,6 +48,9 @@ describe.each(backends())('fleet monitoring on $name', (backend) => {
   let cloud: RunningCloud;
   let k1: KioskCredential;
   let k2: KioskCredential;
+  let field: ConsoleSession;
+  let finance: ConsoleSession;
+  let support: ConsoleSession;
 
   beforeAll(async () => {
     cloud = await startTestCloud(backend, {
@@ -60,6 +64,11 @@ describe.each(backends())('fleet monitoring on $name', (backend) => {
     });
     k1 = await createKiosk(cloud.db, { kioskId: 'FM-K1' });
     k2 = await createKiosk(cloud.db, { kioskId: 'FM-K2' });
+    [field, finance, support] = await Promise.all([
+      signInAs(cloud, 'field'),
+      signInAs(cloud, 'finance'),
+      signInAs(cloud, 'customer_service'),
+    ]);
   });
   afterAll(() => stopTestCloud(cloud, backend));
 
@@ -196,5 +205,50 @@ describe.each(backends())('fleet monitoring on $name', (backend) => {
     const stopped = await cloud.fleet.firmware.stop(rollout.rollout_id, 'bob');
     expect(stopped).toMatchObject({ state: 'stopped', stopped_by: 'bob' });
     expect((await k1Client.status(report())).body.firmware).toBeNull();
+  });
+
+  it('serves kiosks and alerts to every role, acknowledging and rollouts to field only', async () => {
+    expect((await fetch(`${cloud.url}/console/api/kiosks`)).status).toBe(401);
+    const list = await finance.json<{ kiosks: { kiosk_id: string }[] }>('GET', '/kiosks');
+    expect(list.kiosks.map((k) => k.kiosk_id)).toEqual(expect.arrayContaining(['FM-K1', 'FM-K2']));
+    const detail = await support.json<{ kiosk_id: string; today: unknown }>('GET', '/kiosks/FM-K1');
+    expect(detail).toMatchObject({ kiosk_id: 'FM-K1', today: expect.any(Object) });
+    expect((await support.request('GET', '/kiosks/NOPE')).status).toBe(404);
+
+    const occurrence = newId();
+    await kioskClient(cloud.url, k2).push([tankLow('FM-K2', occurrence, 'alert_raised')]);
+    const open = await finance.json<{ alerts: { alert_id: string }[] }>('GET', '/alerts?kiosk=FM-K2');
+    expect(open.alerts.map((a) => a.alert_id)).toContain(occurrence);
+    for (const other of [finance, support]) {
+      expect((await other.request('POST', `/alerts/${occurrence}/acknowledge`, {})).status).toBe(403);
+      expect((await other.request('POST', '/firmware/rollouts', { version: 'fw/2', kiosks: 'all' })).status).toBe(403);
+    }
+    const acked = await field.json<{ alert: { acknowledged_by: string } }>(
+      'POST',
+      `/alerts/${occurrence}/acknowledge`,
+      {},
+    );
+    expect(acked.alert.acknowledged_by).toBe('field');
+    expect((await field.request('POST', `/alerts/${newId()}/acknowledge`, {})).status).toBe(404);
+  });
+
+  it('streams a kiosk alert to a signed-in console as it arrives', async () => {
+    expect((await fetch(`${cloud.url}/console/api/live`)).status).toBe(401);
+    const stream = await fetch(`${cloud.url}/console/api/live`, { headers: { cookie: finance.cookie } });
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = stream.body!.getReader();
+    let received = '';
+    const occurrence = newId();
+    await kioskClient(cloud.url, k1).push([tankLow('FM-K1', occurrence, 'alert_raised')]);
+    await vi.waitFor(
+      async () => {
+        const { value } = await reader.read();
+        received += new TextDecoder().decode(value);
+        expect(received).toContain(occurrence);
+      },
+      { timeout: 15_000 },
+    );
+    expect(received).toMatch(/event: alert\ndata: \{[^\n]*"severity":"critical"/);
+    await reader.cancel();
   });
 });

@@ -7,3 +7,17 @@ import type { Me } from './api-schemas.js';
 
 export type { OperatorRole } from './roles.js';
 export type ConsoleMe = z.infer<typeof Me>;
+
+// Kiosks, alerts and fleet firmware (cloud/src/fleet/console-schemas.ts).
+import type {
+  AlertView,
+  FleetFirmwareView,
+  KioskDetailView,
+  KioskSummary,
+  RolloutViewSchema,
+} from '../fleet/console-schemas.js';
+export type ConsoleKiosk = z.infer<typeof KioskSummary>;
+export type ConsoleKioskDetail = z.infer<typeof KioskDetailView>;
+export type ConsoleAlert = z.infer<typeof AlertView>;
+export type ConsoleFleetFirmware = z.infer<typeof FleetFirmwareView>;
+export type ConsoleRollout = z.infer<typeof RolloutViewSchema>;

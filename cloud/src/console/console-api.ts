@@ -4,6 +4,8 @@ import { adminRoutes } from '../admin/routes.js';
 import { analyticsRoutes } from '../analytics/routes.js';
 import type { PaymentService } from '../payments/payments.js';
 import type { SmsOutbox } from '../sms/sender.js';
+import { fleetConsoleRoutes } from '../fleet/console-routes.js';
+import type { FleetMonitoring } from '../fleet/fleet-monitoring.js';
 import type { Db } from '../store/db.js';
 import { guardConsoleRoutes } from './console-guard.js';
 import { sessionRoutes } from './session-routes.js';
@@ -18,6 +20,8 @@ export interface ConsoleDeps {
   usageTimeZone: string;
   /** `Secure` session cookies (the cloud is reached over HTTPS). */
   secureCookie: boolean;
+  /** Kiosks, alerts, the live feed, fleet firmware. */
+  fleet: FleetMonitoring;
 }
 
 /**
@@ -31,4 +35,5 @@ export const consoleApi: FastifyPluginAsync<ConsoleDeps> = async (app, deps) => 
   await app.register(adminRoutes, { db: deps.db, payments: deps.payments, usageTimeZone: deps.usageTimeZone });
   await app.register(analyticsRoutes, { db: deps.db, usageTimeZone: deps.usageTimeZone });
   await app.register(tokenRoutes, { db: deps.db });
+  await app.register(fleetConsoleRoutes, { fleet: deps.fleet });
 };

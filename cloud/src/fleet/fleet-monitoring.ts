@@ -8,15 +8,19 @@ import { recordKioskAlerts } from './alerts.js';
 import { KioskContacts } from './contacts.js';
 import { FleetFirmware } from './firmware.js';
 import { fleetKioskRoutes } from './kiosk-routes.js';
+import { kioskDetail, listKiosks, type KioskDetail, type KioskSummary } from './kiosk-views.js';
 import { LiveFeed } from './live.js';
 import { DEFAULT_FLEET_SETTINGS, type FleetSettings } from './settings.js';
 
 export interface FleetMonitoring {
+  db: Db;
   settings: FleetSettings;
   usageTimeZone: string;
   contacts: KioskContacts;
   firmware: FleetFirmware;
   live: LiveFeed;
+  kiosks(): Promise<KioskSummary[]>;
+  kiosk(kioskId: string): Promise<KioskDetail>;
   /** One tick of the cloud's alert rules now (tests, or with the job off); false when another instance ran it. */
   runAlertRules(): Promise<boolean>;
   /** The kiosk API's hook after a batch merged: kiosk alerts, the live feed. */
@@ -46,11 +50,14 @@ export function startFleetMonitoring(input: {
   };
   const stopRules = settings.rulesIntervalMs > 0 ? startAlertRules(rules, log, afterRules) : (): void => undefined;
   return {
+    db,
     settings,
     usageTimeZone: input.usageTimeZone,
     contacts,
     firmware,
     live,
+    kiosks: () => listKiosks(db, settings.kioskOfflineAfterMs),
+    kiosk: (kioskId) => kioskDetail(db, kioskId, settings.kioskOfflineAfterMs, input.usageTimeZone),
     async runAlertRules() {
       const ran = await runAlertRules(rules);
       afterRules();

@@ -112,8 +112,8 @@ export class LiveFeed {
       if (this.#clients.size === 0) this.#stop();
     });
     if (!this.#timer) {
-      // What changed before this client came is not news: mark it sent.
-      void this.#poll(false);
+      // The first listener also gets the last seconds' changes: nothing written while it connected is lost.
+      this.wake();
       this.#timer = setInterval(() => this.wake(), this.pollMs);
       this.#heartbeat = setInterval(() => this.#write(': keep-alive\n\n'), HEARTBEAT_MS);
     }
@@ -125,10 +125,10 @@ export class LiveFeed {
       this.#again = true;
       return;
     }
-    void this.#poll(true);
+    void this.#poll();
   }
 
-  #poll(send: boolean): Promise<void> {
+  #poll(): Promise<void> {
     this.#polling = (async () => {
       try {
         const items = (
@@ -139,7 +139,7 @@ export class LiveFeed {
           const key = `${item.kind}:${item.key}`;
           if (this.#sent.has(key)) continue;
           this.#sent.set(key, now);
-          if (send) this.#write(`event: ${item.kind}\ndata: ${JSON.stringify(item.data)}\n\n`);
+          this.#write(`event: ${item.kind}\ndata: ${JSON.stringify(item.data)}\n\n`);
         }
         for (const [key, at] of this.#sent) if (now - at > 3 * LOOK_BACK_S * 1000) this.#sent.delete(key);
       } catch (error) {
