@@ -10,6 +10,8 @@
  * the Pi). Setup inserts customers in bulk with SQL, reusing 4 pre-made PIN hashes (one scrypt hash
  * per customer would take minutes and is not what is measured). `gateway_rss_mb`: the gateway's RSS
  * with the replica loaded (after the top-ups); `gateway_peak_rss_mb`: the most seen while it pulled.
+ * `gateway_cpu_s` / `cloud_cpu_s`: CPU seconds each spent on the first replica (the bench process's
+ * for the cloud, seeding excluded) — what the replica costs on a quiet machine, however loaded this one was.
  *
  *   npm run bench:sync                    # 100,000 customers (targets: replica ≤ 15 s, top-up ≤ 2 s)
  *   npm run bench:sync -- --million       # 1,000,000 (targets: replica ≤ 60 s, gateway RSS ≤ 200 MB)
@@ -25,7 +27,7 @@ import { GatewayProcess } from '../fleet/src/gateway-process.js';
 import { readGatewayBalances } from '../fleet/src/gateway-replica.js';
 import type { SyncStatus } from '@tusafishe/gateway';
 import { buildGateway } from '../scripts/gateway-bundle.js';
-import { rssMb } from './fleet/proc.js';
+import { cpuSeconds, rssMb } from './fleet/proc.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MILLION = process.argv.includes('--million');
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
     const spawned = Date.now();
     await gateway.start();
     const started = Date.now();
+    const cpuBefore = { gateway: cpuSeconds(gateway.pid!), cloud: process.cpuUsage() };
     let peakRss = 0;
     await waitFor(
       async () => {
@@ -105,6 +108,12 @@ async function main(): Promise<void> {
       50,
     );
     const replicaS = (Date.now() - started) / 1000;
+    // CPU seconds the replica took: what a quiet machine needs whatever the load was during the run.
+    const cloudCpu = process.cpuUsage(cpuBefore.cloud);
+    const replicaCpu = {
+      gateway_cpu_s: Number((cpuSeconds(gateway.pid!) - cpuBefore.gateway).toFixed(1)),
+      cloud_cpu_s: Number(((cloudCpu.user + cloudCpu.system) / 1e6).toFixed(1)),
+    };
     process.stderr.write(
       `gateway process ready in ${started - spawned} ms; replica of ${CUSTOMERS} in ${replicaS.toFixed(2)} s\n`,
     );
@@ -143,6 +152,7 @@ async function main(): Promise<void> {
       topup_to_kiosk_ms: Math.round(median),
       topup_to_kiosk_max_ms: Math.round(timings.at(-1)!),
       topups: TOPUPS,
+      ...replicaCpu,
       gateway_rss_mb: Math.round(rss),
       gateway_peak_rss_mb: Math.round(Math.max(peakRss, rss)),
       cloud_db: cloud.db.kind,
