@@ -299,6 +299,11 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
     const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
     const pct = (cpu: number): number => round((cpu / seconds) * 100);
     const cloudCpu = pct(after.cloud - before.cloud);
+    // Work the cloud did, whatever share of the CPU it got: its CPU per request served.
+    const pushes = sum(reports.map((report) => report.pushes));
+    const pulls = sum(reports.map((report) => report.pulls));
+    const records = sum(reports.map((report) => report.records));
+    const cloudCpuUs = (after.cloud - before.cloud) * 1e6;
     return {
       kiosks,
       customers: fixture.customers,
@@ -319,6 +324,10 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       push_p50_ms: push.percentile(50),
       pull_p50_ms: pull.percentile(50),
       cloud_cpu_pct_per_100_kiosks: round((cloudCpu / kiosks) * 100, 2),
+      pushes,
+      pulls,
+      records_delivered: records,
+      cloud_cpu_us_per_request: pushes + pulls > 0 ? Math.round(cloudCpuUs / (pushes + pulls)) : null,
       pg_cpu_pct: pct(sum(after.pg) - sum(before.pg)),
       load_generator_cpu_pct: pct(sum(after.load) - sum(before.load)),
       machine_cpu_pct: round(

@@ -44,6 +44,9 @@ export interface WorkerReport {
   pull: [number, number][];
   pushes: number;
   eventsAcked: number;
+  /** Pull answers and the customer records they carried. */
+  pulls: number;
+  records: number;
   errors: number;
   startupErrors: number;
   errorSamples: string[];
@@ -70,6 +73,8 @@ class Figures {
   pull = new Histogram();
   pushes = 0;
   eventsAcked = 0;
+  pulls = 0;
+  records = 0;
   errors = 0;
   errorSamples: string[] = [];
   duplicates = 0;
@@ -187,6 +192,8 @@ class Worker {
       pull: f.pull.toJSON(),
       pushes: f.pushes,
       eventsAcked: f.eventsAcked,
+      pulls: f.pulls,
+      records: f.records,
       errors: f.errors,
       startupErrors: this.startupErrors,
       errorSamples: f.errorSamples,
@@ -247,6 +254,8 @@ class Kiosk {
         return undefined;
       }
       const page = JSON.parse(answer.body) as PullResponse;
+      this.worker.measuring.pulls += 1;
+      this.worker.measuring.records += page.customers.length;
       if (page.must_refetch) this.worker.measuring.error(`pull: must_refetch at cursor ${this.cursor}`);
       for (const customer of page.customers) {
         const index = Number(customer.account_id.slice(2));
