@@ -283,7 +283,7 @@ async function main(): Promise<void> {
     const mbPerDay = mb(dayWritten * scale + backup);
     const load = loadavg();
     log(
-      `dispenses denied ${denied}, failed ${failed}; machine ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${load.map((l) => l.toFixed(2)).join(' ')}`,
+      `dispenses denied ${JSON.stringify(Object.fromEntries(denied))}, failed ${failed}; machine ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${load.map((l) => l.toFixed(2)).join(' ')}`,
     );
     console.log(
       JSON.stringify({
