@@ -126,7 +126,7 @@ beforeAll(async () => {
   const banner = createInterface({ input: kiosk.stdout! });
   await new Promise<void>((resolve, reject) => {
     // Generous: on a loaded 2-core machine npm, tsx and two parts' imports take minutes.
-    const timer = setTimeout(() => reject(new Error('the kiosk did not start within 240 s')), 240_000);
+    const timer = setTimeout(() => reject(new Error('the kiosk did not start within 360 s')), 360_000);
     kiosk.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
     banner.on('line', (line) => {
       bannerLines.push(line);
@@ -143,7 +143,7 @@ beforeAll(async () => {
   });
   expect(signIn.status).toBe(200);
   cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
-}, 250_000);
+}, 370_000);
 
 afterAll(async () => {
   if (kiosk && kiosk.exitCode === null && kiosk.signalCode === null) {

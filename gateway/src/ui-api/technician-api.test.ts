@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
+import { secretToken } from '@tusafishe/protocol/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandResult,
@@ -334,7 +335,8 @@ describe('technician API', () => {
       'broker login refused',
     ]);
     expect(body.entries[2]).toMatchObject({ level: 'warn', module: 'core', fields: { username: 'D4' } });
-    expect(warnings.body).not.toMatch(/7391|not-the-password/);
+    // As tokens: the entries' epoch-ms times may hold the PIN's digits by chance.
+    for (const secret of ['7391', 'not-the-password']) expect(warnings.body).not.toMatch(secretToken(secret));
     expect(body.entries[0].fields).toMatchObject({
       pin: '[redacted]',
       dispenser: { password: '[redacted]', config: { secret: '[redacted]' } },
@@ -409,10 +411,11 @@ describe('technician sign-in protection', () => {
     };
     await timed('nobody-by-this-name');
     // The fastest of three of each: a known user costs one technician-grade scrypt, and so must an
-    // unknown one (without the decoy hash it answers in well under a tenth of that).
+    // unknown one (without the decoy hash it answers in well under a hundredth of that). A tenth
+    // leaves room for a loaded machine slowing one side's three tries.
     const known = Math.min(await timed(USERNAME), await timed(USERNAME), await timed(USERNAME));
     const unknown = Math.min(await timed('nobody-1'), await timed('nobody-2'), await timed('nobody-3'));
-    expect(unknown).toBeGreaterThan(known / 4);
+    expect(unknown).toBeGreaterThan(known / 10);
     await authenticateTechnician(gateway.store.db, USERNAME, PASSWORD);
   });
 
