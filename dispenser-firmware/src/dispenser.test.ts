@@ -120,6 +120,47 @@ describe('dispenser state machine', () => {
     expect(hal.text()).toContain('Enter phone number');
   });
 
+  it('takes a keypad token: A, phone #, 15 digits #; a typo is caught on the device; shows what was added', () => {
+    const token = '123456789012345'; // a right Damm check digit
+    const { hal } = boot();
+    hal.connect();
+    expect(hal.text()).toContain('A=add credit token');
+    hal.press('A0700000101#');
+    expect(hal.text()).toContain('Token (15 digits):');
+    hal.press(`12345678901234${'8'}#`);
+    expect(hal.text()).toContain('Check the token:');
+    expect(hal.text()).toContain('12345 67890 12348');
+    expect(hal.sent('token/request')).toHaveLength(0);
+    hal.press('*5#');
+    const request = hal.lastSent('token/request');
+    expect(request).toMatchObject({ phone: '0700000101', token });
+    expect(hal.text()).toContain('Checking token');
+    hal.clock.advance(DEFAULT_TIMINGS.authRetryMs);
+    expect(new Set(hal.sent('token/request').map((r) => r.request_id)).size).toBe(1);
+    hal.deliver('token/response', {
+      request_id: request.request_id,
+      outcome: 'ADDED',
+      message: 'Credit added',
+      credit_ml: 400_000,
+      balance_ml: 420_000,
+    });
+    expect(hal.text()).toContain('Credit added');
+    expect(hal.text()).toContain('Token: 400L');
+    expect(hal.text()).toContain('Balance 420L');
+    hal.press('#');
+    hal.press('A0700000101#123456789012345#');
+    const second = hal.lastSent('token/request');
+    hal.deliver('token/response', {
+      request_id: second.request_id,
+      outcome: 'WRONG_TOKEN',
+      message: 'Wrong token',
+      attempts_left: 4,
+    });
+    expect(hal.text()).toContain('Wrong token');
+    expect(hal.text()).toContain('4 attempts left');
+    expect(hal.line.isOpen).toBe(false);
+  });
+
   it('repeats an unanswered request with the same id, gives up, and releases a late approval at once', () => {
     const { hal } = boot();
     hal.connect();

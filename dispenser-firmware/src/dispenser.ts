@@ -2,6 +2,7 @@ import {
   denialText,
   firmwareSigningText,
   newId,
+  tokenDigitsValid,
   type AuthApproved,
   type AuthRequest,
   type AuthResponse,
@@ -10,6 +11,8 @@ import {
   type DispenserConfig,
   type SessionAnswer,
   type SessionEndReason,
+  type TokenRequest,
+  type TokenResponse,
 } from '@tusafishe/protocol';
 import type { FirmwareImage, Hal, Key, TimerHandle } from './hal.js';
 import { DigitEntry, presetIndex } from './keypad-entry.js';
@@ -33,6 +36,9 @@ type State =
   | { kind: 'pin'; phone: string; entry: DigitEntry }
   | { kind: 'volume'; phone: string; pin: string; entry: DigitEntry }
   | { kind: 'authorising'; request: AuthRequest }
+  | { kind: 'token-phone'; entry: DigitEntry }
+  | { kind: 'token'; phone: string; entry: DigitEntry }
+  | { kind: 'redeeming'; request: TokenRequest }
   | { kind: 'denied' }
   | { kind: 'dispensing'; flight: InFlightSession }
   | { kind: 'done'; sessionId: string; reason: SessionEndReason; deliveredMl: number }
@@ -47,6 +53,7 @@ const ROLLBACK_KEY = 'rollback';
 /** E.164 allows at most 15 digits; the gateway normalises whatever form was typed. */
 const PHONE_DIGITS = { min: 6, max: 15 };
 const PIN_DIGITS = { min: 4, max: 6 };
+const TOKEN_DIGITS = 15;
 
 /**
  * The dispenser: keypad and LCD dialogue, the dispense with its safety rules, and the
@@ -152,6 +159,7 @@ export class Dispenser {
     switch (state.kind) {
       case 'idle': {
         const entry = new DigitEntry(PHONE_DIGITS.min, PHONE_DIGITS.max);
+        if (key === 'A') return this.#enter({ kind: 'token-phone', entry }, lcd.tokenPhoneScreen(''), entryTimeout);
         if (entry.press(key) === 'edited')
           this.#enter({ kind: 'phone', entry }, lcd.phoneScreen(entry.value), entryTimeout);
         return;
@@ -196,6 +204,27 @@ export class Dispenser {
           () => lcd.volumeScreen(this.#presets(), state.entry.value),
         );
       }
+      case 'token-phone':
+        return this.#edit(
+          state.entry,
+          key,
+          () => {
+            const entry = new DigitEntry(TOKEN_DIGITS, TOKEN_DIGITS);
+            this.#enter({ kind: 'token', phone: state.entry.value, entry }, lcd.tokenScreen(''), entryTimeout);
+          },
+          () => lcd.tokenPhoneScreen(state.entry.value),
+        );
+      case 'token':
+        return this.#edit(
+          state.entry,
+          key,
+          () => {
+            // A typo is caught here, by the check digit: it never reaches the gateway's lockout count.
+            if (tokenDigitsValid(state.entry.value)) return this.#redeem(state.phone, state.entry.value);
+            this.#hal.lcd.show(lcd.tokenScreen(state.entry.value, true));
+          },
+          () => lcd.tokenScreen(state.entry.value),
+        );
       case 'dispensing':
         if (key === '*') this.#run?.stop('cancelled');
         return;
@@ -249,6 +278,36 @@ export class Dispenser {
     );
   }
 
+  /** Sends a typed token; repeated like an authorisation until answered (the gateway answers a repeat alike). */
+  #redeem(phone: string, token: string): void {
+    const { clock } = this.#hal;
+    const since = clock.now();
+    const request: TokenRequest = { request_id: this.#newId(), phone, token };
+    this.#enter({ kind: 'redeeming', request }, lcd.redeemingScreen());
+    this.#link.send('token/request', request);
+    this.#authTimer = clock.every(this.#timings.authRetryMs, () =>
+      this.#guard(() => {
+        if (clock.now() - since < this.#timings.authTimeoutMs) return this.#link.send('token/request', request);
+        this.#abandonAuthorisation();
+        this.#enter({ kind: 'denied' }, lcd.noAnswerScreen(), this.#timings.messageMs);
+      }),
+    );
+  }
+
+  #tokenAnswered(response: TokenResponse): void {
+    const state = this.#state;
+    if (state.kind !== 'redeeming' || response.request_id !== state.request.request_id) return;
+    this.#hal.clock.cancel(this.#authTimer);
+    this.#authTimer = undefined;
+    const screen = lcd.tokenResultScreen(
+      response.message,
+      response.credit_ml,
+      response.balance_ml,
+      response.attempts_left,
+    );
+    this.#enter({ kind: 'denied' }, screen, this.#timings.messageMs);
+  }
+
   #abandonAuthorisation(): void {
     this.#hal.clock.cancel(this.#authTimer);
     this.#authTimer = undefined;
@@ -265,6 +324,8 @@ export class Dispenser {
         return this.#configure(inbound.message);
       case 'command':
         return this.#command(inbound.message);
+      case 'token/response':
+        return this.#tokenAnswered(inbound.message);
     }
   }
 

@@ -1,4 +1,4 @@
-import { LCD_COLUMNS, LCD_ROWS, type SessionEndReason } from '@tusafishe/protocol';
+import { groupTokenDigits, LCD_COLUMNS, LCD_ROWS, type SessionEndReason } from '@tusafishe/protocol';
 
 /** Four lines of exactly twenty characters, ready for the LCD. */
 export type Screen = readonly string[];
@@ -18,7 +18,43 @@ export function litres(ml: number): string {
   return `${whole}.${String(fraction).padStart(2, '0').replace(/0$/, '')}L`;
 }
 
-export const idleScreen = (): Screen => screen('Tusafishe water', 'Enter phone number', 'then press #');
+export const idleScreen = (): Screen =>
+  screen('Tusafishe water', 'Enter phone number', 'then press #', 'A=add credit token');
+
+/** Keypad token (ARCHITECTURE §5a): `A` on the idle screen, phone number #, the 15 digits #. */
+export const tokenPhoneScreen = (digits: string): Screen =>
+  screen('Add credit token', 'Phone number:', `${digits}_`, '*=delete  #=next');
+
+/** The token grouped as the SMS shows it; `typo`: the check digit says a digit is wrong. */
+export function tokenScreen(digits: string, typo = false): Screen {
+  return screen(
+    typo ? 'Check the token:' : 'Token (15 digits):',
+    `${groupTokenDigits(digits)}_`,
+    '',
+    '*=delete  #=add',
+  );
+}
+
+export const redeemingScreen = (): Screen => screen('Checking token...', 'Please wait');
+
+/** The gateway's answer: what was added and the balance, or why not (attempts left before a lockout). */
+export function tokenResultScreen(
+  message: string,
+  creditMl: number | undefined,
+  balanceMl: number | undefined,
+  attemptsLeft?: number,
+): Screen {
+  return screen(
+    message,
+    creditMl === undefined ? '' : `Token: ${litres(creditMl)}`,
+    attemptsLeft !== undefined
+      ? `${attemptsLeft} attempts left`
+      : balanceMl === undefined
+        ? ''
+        : `Balance ${litres(Math.max(0, balanceMl))}`,
+    'Press any key',
+  );
+}
 
 export const unreachableScreen = (): Screen =>
   screen('Tusafishe water', 'Gateway unreachable', 'No water for now', 'Please wait...');

@@ -55,7 +55,16 @@ interface DispenserStatusChange {
   at: number;
 }
 
+/** A keypad token credited at this kiosk (ARCHITECTURE §5a): a `topup` under the cloud's top-up id. */
+export interface TokenRedeemed {
+  event: LedgerEvent;
+  counter: number;
+  /** The customer's available balance after it. */
+  balance_ml: number;
+}
+
 export interface GatewayEventMap {
+  'token-redeemed': [TokenRedeemed];
   'dispense-recorded': [DispenseRecorded];
   'completion-refused': [CompletionRefused];
   authorisation: [AuthorisationOutcome];

@@ -6,6 +6,7 @@ import { Broker, type BrokerLimits, type GatewayTls } from './broker/broker.js';
 import { dispenserAuthenticator } from './broker/authorizer.js';
 import { DispenserLink } from './broker/dispenser-link.js';
 import { DispenseFlow } from './dispense/dispense-flow.js';
+import { TokenRedemptionFlow } from './dispense/token-redemption.js';
 import { Interlocks } from './dispense/interlocks.js';
 import { GatewayError } from './errors.js';
 import { ExtensionController, type GatewayExtension } from './extension.js';
@@ -162,7 +163,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const clock = new KioskClock(store.kioskState, options.clock);
     const dispenseFlow = new DispenseFlow({ store, settings, kioskId, interlocks, events, logger, clock });
-    const link = new DispenserLink({ broker, store, dispenseFlow, events, logger });
+    const tokens = new TokenRedemptionFlow({ store, settings, kioskId, events, logger, now: () => clock.now() });
+    const link = new DispenserLink({ broker, store, dispenseFlow, tokens, events, logger });
     // Closing: stop the broker first, then let answers in progress finish before the store closes.
     closers.push(() => link.idle());
     closers.push(() => broker.close());

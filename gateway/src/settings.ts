@@ -20,6 +20,13 @@ export const Settings = z.object({
     .int()
     .min(1000)
     .default(15 * 60_000),
+  /** Wrong keypad tokens in a row that lock a customer's token entry at this kiosk, and a dispenser's. */
+  tokenMaxFailures: z.int().min(1).max(20).default(5),
+  tokenDispenserMaxFailures: z.int().min(1).max(100).default(10),
+  tokenLockoutMs: z
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   /** Without a successful cloud contact for this long, the offline daily limit applies. */
   offlineAfterMs: z
     .int()

@@ -52,6 +52,8 @@ export class DispenseFeed extends LitElement {
       case 'dispense':
         return html`<li data-testid="feed-dispense"><span class="badge ${entry.excess_ml ? 'bad' : 'ok'}">${litres(entry.delivered_ml)}</span>
           <span>${entry.dispenser_id ?? '?'} · ${entry.account_id ?? 'unknown'}${entry.excess_ml ? html` · <strong>reported ${litres(entry.excess_ml)} more than approved (not charged)</strong>` : ''}</span><time>${timeOfDay(entry.occurred_at)}</time></li>`;
+      case 'token-redemption':
+        return html`<li data-testid="feed-token"><span class="badge ok">+${litres(entry.credit_ml)}</span><span>${entry.dispenser_id ?? '?'} · ${entry.account_id ?? 'unknown'} · keypad token (offline top-up)</span><time>${timeOfDay(entry.occurred_at)}</time></li>`;
       case 'completion-refused':
         return html`<li><span class="badge bad">unmatched</span><span>${entry.dispenser_id} · ${litres(entry.delivered_ml)} with no session (${entry.reason}): see the dispenser</span><time>${timeOfDay(entry.at)}</time></li>`;
       case 'authorisation':

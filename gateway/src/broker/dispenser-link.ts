@@ -11,12 +11,15 @@ import {
   parseDispenserTopic,
   SessionComplete,
   SessionProgress,
+  TokenRequest,
+  TOKEN_OUTCOMES,
   type DispenserConfig,
   type DispenserOutboundLeaf,
 } from '@tusafishe/protocol';
 import type { Logger } from 'pino';
 import type * as z from 'zod/mini';
 import { deny, type DispenseFlow } from '../dispense/dispense-flow.js';
+import type { TokenRedemptionFlow } from '../dispense/token-redemption.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayEvents } from '../events.js';
 import type { Store } from '../store/store.js';
@@ -26,6 +29,7 @@ export interface DispenserLinkOptions {
   broker: Broker;
   store: Store;
   dispenseFlow: DispenseFlow;
+  tokens: TokenRedemptionFlow;
   events: GatewayEvents;
   logger: Logger;
   now?: () => number;
@@ -68,6 +72,7 @@ export class DispenserLink {
       'heartbeat',
       'status',
       'command/result',
+      'token/request',
     ];
     await Promise.all(
       leaves.map((leaf) => broker.subscribe(anyDispenserTopic(leaf), (topic, payload) => this.route(topic, payload))),
@@ -102,6 +107,8 @@ export class DispenserLink {
         return this.onAuthRequest(dispenserId, payload);
       case 'session/complete':
         return this.onComplete(dispenserId, payload);
+      case 'token/request':
+        return this.onTokenRequest(dispenserId, payload);
       case 'session/progress':
         return this.decoded(dispenserId, leaf, SessionProgress, payload, (progress) =>
           this.options.events.emit('session-progress', { dispenser_id: dispenserId, progress, at: this.now() }),
@@ -153,6 +160,18 @@ export class DispenserLink {
     await this.reply(dispenserId, 'auth/response', response);
   }
 
+  private async onTokenRequest(dispenserId: string, payload: Buffer): Promise<void> {
+    const decoded = decodeMessage(TokenRequest, payload);
+    if (!decoded.ok) {
+      const requestId = readRequestId(payload);
+      this.options.logger.warn({ dispenser_id: dispenserId, code: decoded.code }, 'invalid token request');
+      const invalid = { request_id: requestId, outcome: 'INVALID_REQUEST', message: TOKEN_OUTCOMES.INVALID_REQUEST };
+      if (requestId) await this.reply(dispenserId, 'token/response', invalid);
+      return;
+    }
+    await this.reply(dispenserId, 'token/response', await this.options.tokens.redeem(decoded.value, dispenserId));
+  }
+
   private async onComplete(dispenserId: string, payload: Buffer): Promise<void> {
     await this.decoded(dispenserId, 'session/complete', SessionComplete, payload, async (report) => {
       try {
@@ -195,7 +214,11 @@ export class DispenserLink {
     await use(decoded.value);
   }
 
-  private reply(dispenserId: string, leaf: 'auth/response' | 'session/ack', message: object): Promise<void> {
+  private reply(
+    dispenserId: string,
+    leaf: 'auth/response' | 'session/ack' | 'token/response',
+    message: object,
+  ): Promise<void> {
     return this.options.broker.publish(dispenserTopic(dispenserId, leaf), JSON.stringify(message));
   }
 }

@@ -15,6 +15,9 @@ interface CustomerRow {
   version: number;
   usage_day: string | null;
   used_today_ml: number;
+  token_key: string | null;
+  token_counter: number;
+  tokens_void: string;
 }
 
 /** A push response's balance; the usage fields come from a cloud that publishes them. */
@@ -25,7 +28,11 @@ export interface CloudBalance extends CustomerUsage {
 }
 
 function toRecord(row: CustomerRow): CustomerRecord {
-  return { ...row, allowed_kiosks: row.allowed_kiosks === null ? null : (JSON.parse(row.allowed_kiosks) as string[]) };
+  return {
+    ...row,
+    allowed_kiosks: row.allowed_kiosks === null ? null : (JSON.parse(row.allowed_kiosks) as string[]),
+    tokens_void: JSON.parse(row.tokens_void) as number[],
+  };
 }
 
 /** A cloud that does not publish usage (an older one) leaves the figure at nothing drawn. */
@@ -48,15 +55,18 @@ export class CustomerReplica {
     this.dropPhoneHolder = db.prepare('DELETE FROM customers WHERE phone = ? AND account_id <> ?');
     this.upsert = db.prepare(`
       INSERT INTO customers (account_id, phone, name, pin_hash, status, expires_at, daily_limit_ml,
-                             allowed_kiosks, balance_ml, locked_until, version, usage_day, used_today_ml)
+                             allowed_kiosks, balance_ml, locked_until, version, usage_day, used_today_ml,
+                             token_key, token_counter, tokens_void)
       VALUES (@account_id, @phone, @name, @pin_hash, @status, @expires_at, @daily_limit_ml,
-              @allowed_kiosks, @balance_ml, @locked_until, @version, @usage_day, @used_today_ml)
+              @allowed_kiosks, @balance_ml, @locked_until, @version, @usage_day, @used_today_ml,
+              @token_key, @token_counter, @tokens_void)
       ON CONFLICT (account_id) DO UPDATE SET
         phone = excluded.phone, name = excluded.name, pin_hash = excluded.pin_hash, status = excluded.status,
         expires_at = excluded.expires_at, daily_limit_ml = excluded.daily_limit_ml,
         allowed_kiosks = excluded.allowed_kiosks, balance_ml = excluded.balance_ml,
         locked_until = excluded.locked_until, version = excluded.version,
-        usage_day = excluded.usage_day, used_today_ml = excluded.used_today_ml
+        usage_day = excluded.usage_day, used_today_ml = excluded.used_today_ml,
+        token_key = excluded.token_key, token_counter = excluded.token_counter, tokens_void = excluded.tokens_void
       WHERE excluded.version >= customers.version`);
     this.unlock = db.prepare('UPDATE customers SET locked_until = NULL WHERE account_id = ?');
     // The usage moves with the balance: the events just acknowledged are in the cloud's figure.
@@ -92,7 +102,15 @@ export class CustomerReplica {
         // A number re-assigned by the cloud belongs to the newer account only.
         this.dropPhoneHolder.run(valid.phone, valid.account_id);
         const allowed = valid.allowed_kiosks === null ? null : JSON.stringify(valid.allowed_kiosks);
-        changed += this.upsert.run({ ...valid, allowed_kiosks: allowed, ...usageOf(valid) }).changes;
+        changed += this.upsert.run({
+          ...valid,
+          allowed_kiosks: allowed,
+          ...usageOf(valid),
+          // A cloud without tokens (an older one) publishes none: no token is accepted then.
+          token_key: valid.token_key ?? null,
+          token_counter: valid.token_counter ?? 0,
+          tokens_void: JSON.stringify(valid.tokens_void ?? []),
+        }).changes;
       }
       return changed;
     })();

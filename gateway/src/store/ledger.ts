@@ -47,9 +47,13 @@ export class Ledger {
   constructor(private readonly db: Db) {
     this.insert = db.prepare(`INSERT INTO ledger_events (${COLUMNS})
       VALUES (@event_id, @type, @account_id, @amount_ml, @kiosk_id, @dispenser_id, @source_id, @occurred_at, @details)`);
+    // A token this kiosk redeemed is in the cloud's balance as soon as the replica's record counts
+    // its counter (the cloud issued it with the top-up), whether or not the push is acknowledged yet.
     this.unackedSum = db
-      .prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events
-      WHERE account_id = ? AND acked_at IS NULL AND type IN (${BALANCE_TYPES_SQL})`)
+      .prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events e
+      WHERE account_id = ? AND acked_at IS NULL AND type IN (${BALANCE_TYPES_SQL})
+        AND NOT EXISTS (SELECT 1 FROM token_redemptions t JOIN customers c USING (account_id)
+                        WHERE t.event_id = e.event_id AND t.counter <= c.token_counter)`)
       .pluck();
     this.dispensedBetween = db.prepare<
       [string, number, number],

@@ -9,6 +9,7 @@ import { PinFailures } from './pin-failures.js';
 import { Holds } from './holds.js';
 import { RefusedCompletions } from './refused-completions.js';
 import { StorageGuard } from './storage-guard.js';
+import { TokenRedemptions } from './token-redemptions.js';
 
 /** The gateway's one SQLite file, with a repository per table group. */
 export class Store {
@@ -19,6 +20,7 @@ export class Store {
   readonly pinFailures: PinFailures;
   readonly kioskState: KioskState;
   readonly refusedCompletions: RefusedCompletions;
+  readonly tokenRedemptions: TokenRedemptions;
   /** Disk full / fsync failure; null for a store opened without its data directory (read-only inspection). */
   readonly storage: StorageGuard | null;
   private readonly groupCommit: GroupCommit;
@@ -36,6 +38,7 @@ export class Store {
     this.pinFailures = new PinFailures(db);
     this.kioskState = new KioskState(db);
     this.refusedCompletions = new RefusedCompletions(db);
+    this.tokenRedemptions = new TokenRedemptions(db);
   }
 
   static open(dataDir: string): Store {

@@ -171,6 +171,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
   const nudge = (): void => wakePush?.();
   const listeners = options.events?.scope();
   listeners?.on('dispense-recorded', nudge);
+  listeners?.on('token-redeemed', nudge);
   logger.info({ cloud: config.cloudUrl, kiosk: config.kioskId, longPollS }, 'sync: started');
   const loops = Promise.all([pullLoop(), pushLoop()]);
 

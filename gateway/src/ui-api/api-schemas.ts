@@ -220,6 +220,16 @@ export type LiveMessage =
       occurred_at: number;
     }
   | {
+      /** A keypad token credited offline (ARCHITECTURE §5a). */
+      type: 'token-redemption';
+      event_id: string;
+      dispenser_id: string | null;
+      account_id: string | null;
+      credit_ml: number;
+      counter: number;
+      occurred_at: number;
+    }
+  | {
       type: 'completion-refused';
       dispenser_id: string;
       session_id: string;

@@ -22,6 +22,15 @@ const TRANSLATE: Translators = {
     excess_ml,
     occurred_at: event.occurred_at,
   }),
+  'token-redeemed': ({ event, counter }) => ({
+    type: 'token-redemption',
+    event_id: event.event_id,
+    dispenser_id: event.dispenser_id ?? null,
+    account_id: event.account_id ?? null,
+    credit_ml: event.amount_ml,
+    counter,
+    occurred_at: event.occurred_at,
+  }),
   'completion-refused': ({ dispenser_id, completion, reason, at }) => ({
     type: 'completion-refused',
     dispenser_id,
