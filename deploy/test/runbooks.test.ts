@@ -221,7 +221,7 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
     ],
     'replace-pi.md': [/gateway backup \(\d+ bytes\)/, /"sync":\{/],
     'rotate-secrets.md': [/Kiosk K9 has a new secret/, /FIRMWARE_PUBLIC_KEY=/, /dispenser\.bin\.tsfw/],
-    'kiosk-alert.md': [/"alerts":\[/, /"points":\[/],
+    'kiosk-alert.md': [/"kiosk_id":"K1"/, /"alerts":\[/, /"points":\[/],
     'paid-no-water.md': [/Balance/, /"account_id":"TS/],
   };
 
@@ -248,7 +248,8 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
           ...databaseEnv(),
           OPERATOR_USERNAME: OPERATOR.username,
           OPERATOR_PASSWORD: OPERATOR.password,
-          KIOSK_ID: file === 'rotate-secrets.md' ? 'K9' : 'K7',
+          // The kiosk the runbook creates or rotates; the one it inspects is the gateway's, K1.
+          KIOSK_ID: { 'rotate-secrets.md': 'K9', 'kiosk-alert.md': 'K1' }[file] ?? 'K7',
           WORK: work,
           FLEET_CA_DIR: join(dir, 'fleet-ca'),
           GATEWAY_URL: `http://127.0.0.1:${gateway.httpPort}`,
