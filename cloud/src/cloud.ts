@@ -73,7 +73,12 @@ export interface CloudOptions {
   /** One secret per provider (each defaults to `webhookSecret`), so one provider's logs open nothing at another. */
   webhookSecrets?: { africasTalking?: string; mtn?: string; airtel?: string; mpesa?: string };
   /** The operations console (`/console/`): its built web app, and `Secure` cookies behind HTTPS. */
-  console?: { distDir?: string; secureCookie?: boolean };
+  console?: {
+    distDir?: string;
+    secureCookie?: boolean;
+    /** Largest reversal or adjustment customer_service may make, mL. Default 20 L. */
+    correctionCapMl?: number;
+  };
   /** Pino logger to use; `false` silences logging. Default: JSON logs at LOG_LEVEL or info. */
   logger?: FastifyBaseLogger | false;
   /** Default price of water (kiosks may have their own). Default UGX 50 per 20 L. */
@@ -327,6 +332,8 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
     secureCookie: options.console?.secureCookie ?? false,
     fleet,
+    ussdCode,
+    correctionCapMl: options.console?.correctionCapMl ?? 20_000,
   });
   await app.register(consoleApp, { distDir: options.console?.distDir });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

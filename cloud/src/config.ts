@@ -46,6 +46,7 @@ export const CloudEnv = z
     MTN_WEBHOOK_SECRET: secret,
     AIRTEL_WEBHOOK_SECRET: secret,
     MPESA_WEBHOOK_SECRET: secret,
+    CONSOLE_CORRECTION_CAP_ML: positiveInt.default(20_000),
     CONSOLE_DIST_DIR: z
       .string()
       .min(1)
@@ -269,7 +270,11 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
     ...(env.WEBHOOK_SECRET ? { webhookSecret: env.WEBHOOK_SECRET } : {}),
     webhookSecrets,
     // Behind HTTPS (PUBLIC_URL https://…) the console's session cookie is `Secure`.
-    console: { distDir: env.CONSOLE_DIST_DIR, secureCookie: env.PUBLIC_URL?.startsWith('https://') ?? false },
+    console: {
+      distDir: env.CONSOLE_DIST_DIR,
+      secureCookie: env.PUBLIC_URL?.startsWith('https://') ?? false,
+      correctionCapMl: env.CONSOLE_CORRECTION_CAP_ML,
+    },
     tariff: { currency: env.TARIFF_CURRENCY, priceMinor: env.TARIFF_PRICE_MINOR, volumeMl: env.TARIFF_VOLUME_ML },
     otherTariffs: env.OTHER_TARIFFS,
     purchase: { minMajor: env.PURCHASE_MIN, maxMajor: env.PURCHASE_MAX },

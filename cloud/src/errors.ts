@@ -29,6 +29,10 @@ export type CloudErrorCode =
   | 'JSON_REQUIRED'
   | 'WEAK_PASSWORD'
   | 'USERNAME_TAKEN'
-  | 'UNKNOWN_OPERATOR';
+  | 'UNKNOWN_OPERATOR'
+  | 'UNKNOWN_EVENT'
+  | 'ALREADY_REVERSED'
+  | 'CORRECTION_OVER_CAP'
+  | 'WRONG_CODE';
 
 export class CloudError extends TusafisheError<CloudErrorCode> {}

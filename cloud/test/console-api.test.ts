@@ -87,6 +87,33 @@ describe.each(backends())('console sessions and roles, on $name', (backend) => {
     expect(sameOrigin.status).toBe(200);
   });
 
+  it('refuses every state-changing console call to each role its route does not name (403)', async () => {
+    const doc = (await (await fetch(`${cloud.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { description?: string }>>;
+    };
+    const sessions = await Promise.all(
+      (['customer_service', 'finance', 'field'] as const).map((role) => signInAs(cloud, role, `every-${role}`)),
+    );
+    let refused = 0;
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/console/api/') || path === '/console/api/session') continue;
+      for (const [method, op] of Object.entries(methods)) {
+        if (method === 'get') continue;
+        const allowed = /Roles: ([^.]*)\./.exec(op.description ?? '')?.[1]?.split(', ') ?? [];
+        for (const session of sessions.filter((s) => !allowed.includes(s.role))) {
+          const response = await session.request(
+            method.toUpperCase(),
+            path.replace('/console/api', '').replace(/\{[^}]+\}/g, 'TS1234'),
+            {},
+          );
+          expect(response.status, `${session.role} ${method} ${path}`).toBe(403);
+          refused += 1;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(10);
+  });
+
   it('documents every console route in the OpenAPI document, and each answers 401 without a session', async () => {
     const doc = (await (await fetch(`${cloud.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { description?: string; security?: unknown[] }>>;

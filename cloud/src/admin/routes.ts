@@ -5,6 +5,7 @@ import { findCustomer, toOperatorRecord, updateProfile } from '../customers/cust
 import { clearLockout, lockCustomerChanges, negativeBalances } from '../ledger/ledger.js';
 import { kioskVolumeFlags } from '../kiosk-api/kiosk-volume.js';
 import { createKiosk } from '../kiosks/kiosks.js';
+import { CloudError } from '../errors.js';
 import { signedInOperator } from '../console/console-guard.js';
 import type { Db } from '../store/db.js';
 import type { PaymentService } from '../payments/payments.js';
@@ -17,6 +18,8 @@ export interface AdminDeps {
   payments: PaymentService;
   /** The fleet's day for reconciliation dates. */
   usageTimeZone: string;
+  /** Largest adjustment (either sign, mL) customer_service may make. */
+  correctionCapMl: number;
 }
 
 const AccountIdParam = z.string().regex(/^[A-Z0-9]{4,16}$/);
@@ -142,7 +145,10 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminDeps> = async (app, deps) =
     },
     async (request, reply) => {
       const { account_id: accountId, amount_ml: amountMl, reason } = request.body;
-      const operator = signedInOperator(request).username;
+      const signedIn = signedInOperator(request);
+      const operator = signedIn.username;
+      if (signedIn.role !== 'admin' && Math.abs(amountMl) > deps.correctionCapMl)
+        throw new CloudError('CORRECTION_OVER_CAP', `corrections above ${deps.correctionCapMl} mL need an admin`);
       if (!(await findCustomer(deps.db, accountId)))
         return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${accountId}` });
       const { eventId, balance } = await recordAdjustment(deps.db, { accountId, amountMl, reason, operator });

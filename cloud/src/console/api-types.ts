@@ -21,3 +21,12 @@ export type ConsoleKioskDetail = z.infer<typeof KioskDetailView>;
 export type ConsoleAlert = z.infer<typeof AlertView>;
 export type ConsoleFleetFirmware = z.infer<typeof FleetFirmwareView>;
 export type ConsoleRollout = z.infer<typeof RolloutViewSchema>;
+
+import type { CustomerDetail, CustomerEventsPage, CustomerSearchPage, Reversal } from './customer-schemas.js';
+import type { OperatorView } from './operator-routes.js';
+
+export type CustomerSearchAnswer = z.infer<typeof CustomerSearchPage>;
+export type CustomerDetailAnswer = z.infer<typeof CustomerDetail>;
+export type CustomerEventsAnswer = z.infer<typeof CustomerEventsPage>;
+export type ReversalAnswer = z.infer<typeof Reversal>;
+export type OperatorListing = z.infer<typeof OperatorView>;

@@ -8,6 +8,8 @@ import { fleetConsoleRoutes } from '../fleet/console-routes.js';
 import type { FleetMonitoring } from '../fleet/fleet-monitoring.js';
 import type { Db } from '../store/db.js';
 import { guardConsoleRoutes } from './console-guard.js';
+import { customerRoutes } from './customer-routes.js';
+import { operatorRoutes } from './operator-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { tokenRoutes } from './token-routes.js';
 
@@ -22,6 +24,10 @@ export interface ConsoleDeps {
   secureCookie: boolean;
   /** Kiosks, alerts, the live feed, fleet firmware. */
   fleet: FleetMonitoring;
+  /** Shown in SMS (the PIN reset code's instructions). */
+  ussdCode: string;
+  /** Largest correction (reversal, adjustment) customer_service may make, mL; admin has none. */
+  correctionCapMl: number;
 }
 
 /**
@@ -32,7 +38,19 @@ export const consoleApi: FastifyPluginAsync<ConsoleDeps> = async (app, deps) => 
   await app.register(fastifyCookie);
   guardConsoleRoutes(app, deps.db);
   await app.register(sessionRoutes, { db: deps.db, secureCookie: deps.secureCookie });
-  await app.register(adminRoutes, { db: deps.db, payments: deps.payments, usageTimeZone: deps.usageTimeZone });
+  await app.register(adminRoutes, {
+    db: deps.db,
+    payments: deps.payments,
+    usageTimeZone: deps.usageTimeZone,
+    correctionCapMl: deps.correctionCapMl,
+  });
+  await app.register(operatorRoutes, { db: deps.db });
+  await app.register(customerRoutes, {
+    db: deps.db,
+    sms: deps.sms,
+    ussdCode: deps.ussdCode,
+    correctionCapMl: deps.correctionCapMl,
+  });
   await app.register(analyticsRoutes, { db: deps.db, usageTimeZone: deps.usageTimeZone });
   await app.register(tokenRoutes, { db: deps.db });
   await app.register(fleetConsoleRoutes, { fleet: deps.fleet });

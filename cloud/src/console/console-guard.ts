@@ -80,9 +80,9 @@ export function guardConsoleRoutes(app: FastifyInstance, db: Queryable): void {
     const operator = await findSession(db, request.cookies[SESSION_COOKIE]);
     if (!operator) throw new CloudError('NOT_SIGNED_IN', 'sign in first');
     requireSameOrigin(request);
-    requireBodyTypeForStateChange(request);
     if (!roleAllows(operator.role, config.roles ?? []))
       throw new CloudError('ROLE_FORBIDDEN', `the ${operator.role} role may not do this`);
+    requireBodyTypeForStateChange(request);
     request.operator = operator;
   });
 }

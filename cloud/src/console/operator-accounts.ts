@@ -94,6 +94,20 @@ export async function setOperatorDisabled(db: Queryable, username: string, disab
   return { operatorId: row.operator_id, username: row.username, role: row.role };
 }
 
+/** Sets a new password, clears a sign-in lockout and ends the account's sessions. */
+export async function resetOperatorPassword(db: Queryable, username: string, password: string): Promise<Operator> {
+  checkPassword(password);
+  const rows = await db.query<{ operator_id: string; username: string; role: OperatorRole }>(
+    `UPDATE operators SET password_hash = $2, failed_attempts = 0, locked_until = NULL
+      WHERE username = $1 RETURNING operator_id, username, role`,
+    [username, await hashSecret(password, OPERATOR_PASSWORD_COST)],
+  );
+  const row = rows[0];
+  if (!row) throw new CloudError('UNKNOWN_OPERATOR', `no operator "${username}"`);
+  await db.query('DELETE FROM operator_sessions WHERE operator_id = $1', [row.operator_id]);
+  return { operatorId: row.operator_id, username: row.username, role: row.role };
+}
+
 /** A hash no password matches, checked for unknown or disabled accounts so they take as long as known ones. */
 let decoyHash: Promise<string> | undefined;
 const decoy = () => {

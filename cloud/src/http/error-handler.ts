@@ -30,6 +30,10 @@ const STATUS: Record<CloudErrorCode, number> = {
   WEAK_PASSWORD: 400,
   USERNAME_TAKEN: 409,
   UNKNOWN_OPERATOR: 404,
+  UNKNOWN_EVENT: 404,
+  ALREADY_REVERSED: 409,
+  CORRECTION_OVER_CAP: 403,
+  WRONG_CODE: 400,
 };
 
 /** Typed errors become `{code, message}` with a fitting status; anything else is a logged 500 without internals. */

@@ -481,6 +481,30 @@ CREATE TRIGGER kiosks_notify AFTER UPDATE OF credential_hash OR DELETE ON kiosks
 `,
   },
   {
+    version: 12,
+    name: 'console customer service: one-time codes, customer search',
+    sql: `
+-- One-time codes sent by SMS for a PIN reset (redeemed on USSD) or a phone change (read back to
+-- an operator); only a hash is kept, and a code is spent once.
+CREATE TABLE customer_codes (
+  code_id uuid PRIMARY KEY,
+  account_id text NOT NULL REFERENCES customers (account_id),
+  purpose text NOT NULL CHECK (purpose IN ('pin_reset', 'phone_change')),
+  code_hash text NOT NULL,
+  new_phone text,
+  attempts integer NOT NULL DEFAULT 0,
+  expires_at bigint NOT NULL,
+  used_at bigint,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX customer_codes_open ON customer_codes (account_id, purpose) WHERE used_at IS NULL;
+-- Customer search by name (case-insensitive prefix and word) and by phone digits.
+CREATE INDEX customers_name_lower ON customers (lower(name) text_pattern_ops);
+CREATE INDEX ledger_events_account_time ON ledger_events (account_id, occurred_at DESC);
+`,
+  },
+  {
     version: 14,
     name: 'analytics: customers per fleet month',
     sql: `

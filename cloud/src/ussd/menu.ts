@@ -4,6 +4,7 @@ import { tokenInstructions } from '../customers/token-instructions.js';
 import { formatLitres } from '../payments/tariff.js';
 import type { ProviderName } from '../payments/provider.js';
 import type { PurchaseLimits, PurchaseResult, Wallet } from '../payments/purchase.js';
+import { isCode } from '../console/customer-codes.js';
 import { text, type TextKey } from './texts.js';
 
 export interface Screen {
@@ -24,6 +25,12 @@ export interface UssdActions {
    */
   verifyPin(customer: Customer, pin: string, typedNow: boolean): Promise<'ok' | 'wrong' | 'locked'>;
   setPin(customer: Customer, pin: string): Promise<void>;
+  /** An operator started a PIN reset: the PIN menu takes the SMS code instead of the old PIN. */
+  pinResetPending: boolean;
+  /** Checks a reset code; a wrong one newly typed (`typedNow`) counts toward spending it. */
+  checkResetCode(customer: Customer, code: string, typedNow: boolean): Promise<boolean>;
+  /** Sets the PIN with the code (spending it, clearing a lockout); false when the code is no longer good. */
+  setPinWithCode(customer: Customer, pin: string, code: string): Promise<boolean>;
   setLanguage(customer: Customer, language: Language): Promise<void>;
   /** The customer's newest keypad token no kiosk has redeemed, for a kiosk that is offline. */
   lastToken(customer: Customer): Promise<string | undefined>;
@@ -173,10 +180,15 @@ async function pinFlow(customer: Customer, inputs: readonly string[], actions: U
   let step: 'old' | 'new' | 'confirm' = customer.pin_hash ? 'old' : 'new';
   let wrongTries = 0;
   let pin = '';
+  let code: string | undefined;
   let error: TextKey | undefined;
   for (const [index, input] of inputs.entries()) {
     error = undefined;
-    if (step === 'old') {
+    if (step === 'old' && actions.pinResetPending && isCode(input)) {
+      // A reset code stands in for the old PIN, lockout or not (the customer forgot it).
+      if (await actions.checkResetCode(customer, input, index === inputs.length - 1)) [code, step] = [input, 'new'];
+      else error = 'wrongCode';
+    } else if (step === 'old') {
       const verdict = await actions.verifyPin(customer, input, index === inputs.length - 1);
       if (verdict === 'ok') step = 'new';
       else if (verdict === 'locked' || (wrongTries += 1) >= MAX_PIN_TRIES)
@@ -188,10 +200,13 @@ async function pinFlow(customer: Customer, inputs: readonly string[], actions: U
     } else if (input !== pin) {
       [step, error] = ['new', 'pinMismatch'];
     } else if (index === inputs.length - 1) {
+      if (code !== undefined)
+        return end(text((await actions.setPinWithCode(customer, pin, code)) ? 'pinChanged' : 'codeExpired', language));
       await actions.setPin(customer, pin);
       return end(text('pinChanged', language));
     }
   }
-  const prompt: TextKey = { old: 'askOldPin', new: 'askNewPin', confirm: 'confirmPin' }[step] as TextKey;
+  const old: TextKey = actions.pinResetPending ? 'askOldPinOrCode' : 'askOldPin';
+  const prompt: TextKey = { old, new: 'askNewPin', confirm: 'confirmPin' }[step] as TextKey;
   return error ? again(error, prompt, language) : con(text(prompt, language));
 }

@@ -19,6 +19,8 @@ import type { PaymentService } from '../payments/payments.js';
 import { buyWater, purchaseLimits, quote, walletsFor, type PurchaseBounds } from '../payments/purchase.js';
 import type { Db } from '../store/db.js';
 import { lastUnusedToken } from '../customers/keypad-tokens.js';
+import { checkCode, hasOpenCode } from '../console/customer-codes.js';
+import { redeemPinReset } from '../console/pin-reset.js';
 import { ussdScreen, type Screen, type UssdActions } from './menu.js';
 import { text } from './texts.js';
 
@@ -108,10 +110,15 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
       }
       const { networkCode } = parsed.data;
       const limits = purchaseLimits(deps.payments, deps.limits, phone, networkCode);
+      const customer = await findCustomerByPhone(deps.db, phone);
       const actions: UssdActions = {
         register: ({ name, pin, language }) => register(deps.db, { phone, name, pin, language }),
         verifyPin: (customer, pin, typedNow) => checkPin(deps, customer, pin, typedNow),
         setPin: (customer, pin) => setPin(deps.db, customer.account_id, pin),
+        pinResetPending: customer ? await hasOpenCode(deps.db, customer.account_id, 'pin_reset') : false,
+        checkResetCode: async (c, code, typedNow) =>
+          (await checkCode(deps.db, c.account_id, 'pin_reset', code, typedNow)) !== undefined,
+        setPinWithCode: (c, pin, code) => redeemPinReset(deps.db, c.account_id, code, pin),
         setLanguage: (customer, language) => setLanguage(deps.db, customer.account_id, language),
         lastToken: (customer) => lastUnusedToken(deps.db, customer.account_id),
         buy: (customer, amountMajor, wallet) =>
@@ -125,7 +132,7 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
         wallets: walletsFor(deps.payments, phone, networkCode),
       };
       const inputs = parsed.data.text === '' ? [] : parsed.data.text.split('*');
-      const screen = await ussdScreen(await findCustomerByPhone(deps.db, phone), inputs, actions);
+      const screen = await ussdScreen(customer, inputs, actions);
       return send(reply, screen, deps.metrics);
     },
   );

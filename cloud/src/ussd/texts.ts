@@ -53,6 +53,15 @@ const TEXTS = {
   cancelled: { en: 'Cancelled. Nothing was charged.', sw: 'Imeghairiwa. Hakuna malipo.' },
   askOldPin: { en: 'Enter your current PIN:', sw: 'Weka PIN yako ya sasa:' },
   wrongPin: { en: 'Wrong PIN.', sw: 'PIN si sahihi.' },
+  askOldPinOrCode: {
+    en: 'Enter your current PIN, or the 6-digit reset code we sent by SMS:',
+    sw: 'Weka PIN yako ya sasa, au namba ya tarakimu 6 tuliyokutumia kwa SMS:',
+  },
+  wrongCode: { en: 'Wrong or expired code.', sw: 'Namba si sahihi au imeisha muda.' },
+  codeExpired: {
+    en: 'That code is no longer valid. Ask Tusafishe for a new one.',
+    sw: 'Namba hiyo haitumiki tena. Omba mpya kutoka Tusafishe.',
+  },
   tooManyWrongPins: { en: 'Too many wrong PINs. Try again later.', sw: 'Umekosea PIN mara nyingi. Jaribu baadaye.' },
   askNewPin: { en: 'Enter a new 4-digit PIN:', sw: 'Weka PIN mpya ya tarakimu 4:' },
   pinChanged: {
