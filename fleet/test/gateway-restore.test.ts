@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,15 +25,8 @@ function operator(action: 'backup' | 'restore', args: string[]) {
   });
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
+/** expect.poll options: generous, a loaded machine delivers events late. */
+const waiting = (message: string) => ({ timeout: 60_000, interval: 200, message });
 
 let dir: string;
 let fleet: Fleet;
@@ -89,21 +81,27 @@ async function buy(litres: number): Promise<void> {
 
 /** The dispenser reports a purchase after its screen says so: wait for the cloud to hold `count` dispenses. */
 const cloudHolds = (count: number) =>
-  until(async () => (await cloudState()).dispenses.length === count, `${count} dispenses in the cloud`);
+  expect
+    .poll(async () => (await cloudState()).dispenses.length, waiting(`${count} dispenses in the cloud`))
+    .toBe(count);
 
 describe('a gateway restored from an older backup', () => {
   it('converges with the cloud: no acknowledged event lost, none counted twice', async () => {
-    await until(
-      async () => readGatewayBalances(kiosk.gateway.dataDir, [shopper.accountId]).get(shopper.accountId) === 50_000,
-      'the shopper on the kiosk',
-    );
+    await expect
+      .poll(
+        () => readGatewayBalances(kiosk.gateway.dataDir, [shopper.accountId]).get(shopper.accountId),
+        waiting('the shopper on the kiosk'),
+      )
+      .toBe(50_000);
     await buy(1);
     await cloudHolds(1);
 
     // Taken while the 4G link is down and one dispense waits to be pushed, with the gateway running.
     kiosk.proxy.cut();
     await buy(2);
-    await until(async () => readGatewayEventIds(kiosk.gateway.dataDir, 'dispense').length === 2, 'the 2 L recorded');
+    await expect
+      .poll(() => readGatewayEventIds(kiosk.gateway.dataDir, 'dispense').length, waiting('the 2 L recorded'))
+      .toBe(2);
     const backup = join(dir, 'K1-old.db');
     const { stdout } = await operator('backup', ['gateway', '--out', backup, '--data-dir', kiosk.gateway.dataDir]);
     expect(stdout).toContain('gateway backup');
@@ -135,9 +133,11 @@ describe('a gateway restored from an older backup', () => {
     expect(readGatewayEventIds(kiosk.gateway.dataDir, 'dispense')).toHaveLength(2);
 
     await kiosk.gateway.start();
-    await until(async () => (await kiosk.syncStatus()).events_waiting === 0, 'the restored backlog pushed');
+    await expect
+      .poll(async () => (await kiosk.syncStatus()).events_waiting, waiting('the restored backlog pushed'))
+      .toBe(0);
     const balanceAt = () => readGatewayBalances(kiosk.gateway.dataDir, [shopper.accountId]).get(shopper.accountId);
-    await until(async () => balanceAt() === before.balance, "the kiosk's balance equal to the cloud's");
+    await expect.poll(balanceAt, waiting("the kiosk's balance equal to the cloud's")).toBe(before.balance);
 
     const after = await cloudState();
     expect(after).toEqual(before);
@@ -150,6 +150,6 @@ describe('a gateway restored from an older backup', () => {
     await cloudHolds(4);
     const next = await cloudState();
     expect(next.dispenses).toHaveLength(4);
-    await until(async () => balanceAt() === next.balance, 'the kiosk caught up after the next purchase');
+    await expect.poll(balanceAt, waiting('the kiosk caught up after the next purchase')).toBe(next.balance);
   }, 300_000);
 });
