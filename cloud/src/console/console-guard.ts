@@ -51,9 +51,9 @@ export function signedInOperator(request: FastifyRequest): Operator {
 
 /**
  * Guards every route registered in `app` (the console API's scope): 401 `NOT_SIGNED_IN`
- * without a live session, 403 `CROSS_ORIGIN` for another origin, 415 `JSON_REQUIRED` for a
- * state change of another body type, 403 `ROLE_FORBIDDEN` when the operator's role is not in
- * the route's `config.roles`. A route that names no roles is refused at registration, so
+ * without a live session, 403 `CROSS_ORIGIN` for another origin, 403 `ROLE_FORBIDDEN` when the
+ * operator's role is not in the route's `config.roles`, 415 `JSON_REQUIRED` for a state change
+ * of another body type. A route that names no roles is refused at registration, so
  * none is open by mistake.
  */
 export function guardConsoleRoutes(app: FastifyInstance, db: Queryable): void {
