@@ -1,19 +1,18 @@
-import { LitElement, css, html, nothing, svg, type TemplateResult } from 'lit';
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { Usage } from '@tusafishe/gateway/api';
 import { tankPolyline } from './card-logic.js';
 import { api, ApiError } from './api-client.js';
 import { isoDate, litres } from './shared/display-format.js';
 import { onLiveMessage } from './live-feed-client.js';
+import { barChart, barChartStyles } from './shared/bar-chart.js';
 import { sharedStyles } from './shared/shared-styles.js';
 
 const WIDTH = 320;
 const HEIGHT = 140;
 const PAD = 22;
 
-/** Bar chart of litres per bucket, hand-drawn in SVG (no chart library to ship to the kiosk). */
+/** Litres per hour of today or per day of the week. */
 function bars(usage: Usage): TemplateResult {
-  const max = Math.max(1, ...usage.buckets.map((b) => b.ml));
-  const slot = (WIDTH - PAD) / usage.buckets.length;
   // Labels in the kiosk's zone: the technician's phone may be set to another one.
   const label = (start: number): string =>
     new Date(start).toLocaleString(
@@ -22,17 +21,11 @@ function bars(usage: Usage): TemplateResult {
         ? { hour: '2-digit', timeZone: usage.timezone }
         : { weekday: 'short', timeZone: usage.timezone },
     );
-  const every = usage.range === 'day' ? 3 : 1;
-  return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT + 16}" role="img" aria-label="Litres per ${usage.range === 'day' ? 'hour' : 'day'}">
-    <text x="0" y="10" class="axis">${litres(max)}</text>
-    <line x1=${PAD} y1=${HEIGHT} x2=${WIDTH} y2=${HEIGHT} class="base"></line>
-    ${usage.buckets.map((b, i) => {
-      const h = (b.ml / max) * (HEIGHT - 16);
-      const x = PAD + i * slot;
-      return svg`<rect x=${x + 1} y=${HEIGHT - h} width=${Math.max(1, slot - 2)} height=${h} class="bar"><title>${label(b.start)}: ${litres(b.ml)}</title></rect>
-        ${i % every === 0 ? svg`<text x=${x + slot / 2} y=${HEIGHT + 12} class="axis" text-anchor="middle">${label(b.start)}</text>` : nothing}`;
-    })}
-  </svg>`;
+  return barChart(
+    usage.buckets.map((b) => ({ label: label(b.start), ml: b.ml, title: `${label(b.start)}: ${litres(b.ml)}` })),
+    `Litres per ${usage.range === 'day' ? 'hour' : 'day'}`,
+    usage.range === 'day' ? 3 : 1,
+  );
 }
 
 /** Line of tank level samples over the range. */
@@ -146,13 +139,11 @@ export class UsageCharts extends LitElement {
 
   static override styles = [
     sharedStyles,
+    barChartStyles,
     css`
       .tabs { display: flex; gap: 8px; margin-bottom: 12px; }
       svg { width: 100%; height: auto; max-height: 260px; display: block; margin: 0 auto; }
-      .bar { fill: #1d8fc7; }
-      .base { stroke: #b9c6cf; }
       .line { fill: none; stroke: #0b6e99; stroke-width: 2; }
-      .axis { font-size: 9px; fill: #5d6f7c; }
       .hbar { display: grid; grid-template-columns: 36px 1fr 64px; gap: 8px; align-items: center; padding: 4px 0; }
       .hbar > div { background: #e6ebef; height: 12px; border-radius: 6px; overflow: hidden; }
       .hbar > div > div { background: #2e9e61; height: 100%; }
