@@ -30,3 +30,6 @@ export type CustomerDetailAnswer = z.infer<typeof CustomerDetail>;
 export type CustomerEventsAnswer = z.infer<typeof CustomerEventsPage>;
 export type ReversalAnswer = z.infer<typeof Reversal>;
 export type OperatorListing = z.infer<typeof OperatorView>;
+
+// Analytics (cloud/src/analytics/analytics-schemas.ts).
+export type { Analytics as ConsoleAnalytics } from '../analytics/analytics-schemas.js';

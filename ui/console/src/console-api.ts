@@ -1,5 +1,6 @@
 import type {
   ConsoleAlert,
+  ConsoleAnalytics,
   ConsoleFleetFirmware,
   ConsoleKiosk,
   ConsoleKioskDetail,
@@ -34,4 +35,12 @@ export const fleetApi = {
   startRollout: (version: string, kiosks: 'all' | string[]) =>
     consoleRequest<ConsoleRollout>('POST', '/console/api/firmware/rollouts', { version, kiosks }),
   stopRollout: (id: string) => consoleRequest<ConsoleRollout>('POST', `/console/api/firmware/rollouts/${id}/stop`, {}),
+};
+
+/** Figures of a kiosk or the fleet over a range; each table as CSV, the month as PDF (links). */
+export const analyticsApi = {
+  analytics: (query: URLSearchParams) => consoleRequest<ConsoleAnalytics>('GET', `/console/api/analytics?${query}`),
+  csvUrl: (table: string, query: URLSearchParams) => `/console/api/analytics/${table}.csv?${query}`,
+  reportUrl: (month: string, kiosk: string) =>
+    `/console/api/reports/monthly.pdf?${new URLSearchParams({ month, ...(kiosk ? { kiosk } : {}) })}`,
 };
