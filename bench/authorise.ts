@@ -195,7 +195,7 @@ function bundleSelf(): Promise<string> {
   return bundleGatewayEntry({
     entry: fileURLToPath(import.meta.url),
     outfile: join(BUNDLE_DIR, 'authorise.mjs'),
-    external: ['esbuild'],
+    external: ['esbuild', 'mqtt'],
   });
 }
 

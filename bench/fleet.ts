@@ -396,7 +396,7 @@ async function main(): Promise<void> {
       log('over the time budget: stopping');
       void cleanup().finally(() => process.exit(2));
     },
-    options.sizes.length * (options.seconds + 540) * 1000,
+    options.sizes.length * (options.seconds + 900) * 1000,
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => void cleanup().finally(() => process.exit(130)));
@@ -473,4 +473,8 @@ async function main(): Promise<void> {
 const role = process.argv[process.argv.indexOf('--role') + 1];
 if (process.argv.includes('--role') && role === 'cloud') await runCloudProcess();
 else if (process.argv.includes('--role') && role === 'kiosks') runKioskWorker();
-else await main();
+else {
+  await main();
+  // Everything is closed; a stray handle must not keep a finished bench alive.
+  process.exit(0);
+}

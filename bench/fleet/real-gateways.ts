@@ -149,6 +149,7 @@ export class RealGateways {
 
   /** From now on, measure top-up arrival at each gateway. */
   watch(): void {
+    clearInterval(this.watcher);
     this.topup = new Histogram();
     this.errors = 0;
     this.errorSamples.length = 0;
