@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateReleaseKey, signFirmware } from '@tusafishe/protocol/signed-firmware';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signInAs } from '@tusafishe/cloud/testing';
 import { startFleet, type Fleet } from '../src/fleet.js';
 
 /** The test fleet's release key: the cloud, the gateways and the simulated dispensers trust it. */
@@ -76,6 +77,10 @@ describe('console fleet: alerts, firmware rollout, offline kiosks', () => {
     expect(alert.severity).toBe('critical');
     // Raised on the gateway (its clock, this machine's) → stored in the cloud.
     expect(new Date(alert.arrived_at).getTime() - new Date(alert.raised_at).getTime()).toBeLessThan(5_000);
+    // In the console, as an operator sees it.
+    const field = await signInAs(fleet.cloud, 'field');
+    const { alerts } = await field.json<{ alerts: { rule: string; severity: string }[] }>('GET', '/alerts?kiosk=K1');
+    expect(alerts).toContainEqual(expect.objectContaining({ rule: 'tank_low', severity: 'critical' }));
     const [k1] = await kiosks();
     expect(k1).toMatchObject({ kiosk_id: 'K1', online: true });
     expect(k1?.dispensers?.map((d) => d.dispenser_id)).toEqual(expect.arrayContaining(['D1', 'D2']));
