@@ -1,11 +1,8 @@
 /** The console's kiosks and alerts pages in Chromium: live status, alerts and dispenses, acknowledging, roles. */
-import { fileURLToPath } from 'node:url';
 import { newId, type KioskStatusReport, type LedgerEvent } from '@tusafishe/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer, createKiosk, recordAdjustment } from '@tusafishe/cloud';
 import { startConsoleHarness, type ConsoleHarness } from './console-harness.js';
-
-const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));
 
 describe('console kiosks and alerts in Chromium', () => {
   let harness: ConsoleHarness;
@@ -70,7 +67,8 @@ describe('console kiosks and alerts in Chromium', () => {
     await expect
       .poll(() => page.getByTestId('dispense-feed').textContent(), { timeout: 15_000 })
       .toContain('K7/D1 · 5 L');
-    await harness.screenshot(page, 'console-kiosks-desktop', DOCS);
+    // artifacts/screenshots/ (the README's copies in ui/docs are taken from there by hand).
+    await harness.screenshot(page, 'console-kiosks-desktop');
 
     await page.goto(`${harness.consoleUrl}#/alerts`);
     await page.getByTestId('no-alerts').waitFor();
@@ -100,7 +98,7 @@ describe('console kiosks and alerts in Chromium', () => {
       await harness.signIn(page, role, { hash: 'alerts' });
       await page.locator('[data-rule="tank_low"]').waitFor();
       expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
-      if (role === 'finance') await harness.screenshot(page, 'console-alerts-phone', DOCS);
+      if (role === 'finance') await harness.screenshot(page, 'console-alerts-phone');
       await page.goto(`${harness.consoleUrl}#/kiosks/K7`);
       await expect.poll(() => page.getByTestId('litres-today').textContent()).toBe('5 L');
       await page.goto(`${harness.consoleUrl}#/kiosks`);
