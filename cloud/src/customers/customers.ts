@@ -1,4 +1,5 @@
 import type { CustomerRecord, CustomerStatus } from '@tusafishe/protocol';
+import { newTokenKey } from '@tusafishe/protocol/keypad-token';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { CloudError } from '../errors.js';
 import type { Queryable } from '../store/db.js';
@@ -104,8 +105,8 @@ export async function createCustomer(db: Queryable, input: NewCustomer): Promise
   for (let attempt = 0; attempt < 5; attempt += 1) {
     try {
       const rows = await db.query<CustomerRow>(
-        `INSERT INTO customers (account_id, phone, name, pin_hash, status, language, allowed_kiosks, daily_limit_ml, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${CUSTOMER_COLUMNS}`,
+        `INSERT INTO customers (account_id, phone, name, pin_hash, status, language, allowed_kiosks, daily_limit_ml, expires_at, token_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${CUSTOMER_COLUMNS}`,
         [
           input.accountId ?? newAccountId(),
           input.phone,
@@ -116,6 +117,8 @@ export async function createCustomer(db: Queryable, input: NewCustomer): Promise
           input.allowedKiosks ?? null,
           input.dailyLimitMl ?? null,
           input.expiresAt ?? null,
+          // Made with the customer, so every kiosk has it before the first token (issued maybe offline).
+          newTokenKey(),
         ],
       );
       return toCustomer(rows[0]!);

@@ -18,8 +18,8 @@ export interface IssuedToken {
 }
 
 /**
- * Takes the customer's next token counter for a top-up of `creditMl` (making their key if they
- * have none), in the top-up's transaction, so every record that shows the counter shows the credit.
+ * Takes the customer's next token counter for a top-up of `creditMl` (their key is made with the
+ * customer; one made before keys existed gets it here), in the top-up's transaction, so every record that shows the counter shows the credit.
  * Undefined when the amount has no token form (the top-up is credited all the same).
  */
 export async function issueToken(tx: Queryable, accountId: string, creditMl: number): Promise<IssuedToken | undefined> {

@@ -568,6 +568,17 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 15,
+    name: 'a keypad-token key for every customer',
+    sql: `
+-- Kiosks must hold the key before the first token, which may be issued while they are offline:
+-- customers get it when they are created; those created before get one here (32 random bytes, base64url).
+UPDATE customers SET token_key = translate(rtrim(encode(decode(
+    replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_')
+  WHERE token_key IS NULL;
+`,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */

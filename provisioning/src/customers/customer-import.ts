@@ -1,4 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
+import { newTokenKey } from '@tusafishe/protocol/keypad-token';
 import {
   audit,
   newAccountId,
@@ -99,8 +100,17 @@ export async function importCandidate(
       }
       const { accountId, note } = await chooseAccountId(tx, candidate, options.claims);
       await tx.query(
-        `INSERT INTO customers (account_id, phone, name, pin_hash, status, created_at) VALUES ($1, $2, $3, $4, $5, coalesce($6, now()))`,
-        [accountId, candidate.phone, candidate.name, pinHash, candidate.status, candidate.createdAt ?? null],
+        `INSERT INTO customers (account_id, phone, name, pin_hash, status, created_at, token_key)
+         VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7)`,
+        [
+          accountId,
+          candidate.phone,
+          candidate.name,
+          pinHash,
+          candidate.status,
+          candidate.createdAt ?? null,
+          newTokenKey(),
+        ],
       );
       const details = { reason: IMPORT_REASON, operator: IMPORT_OPERATOR, appwrite_document_id: candidate.documentId };
       await appendEvents(tx, [
