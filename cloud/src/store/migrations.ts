@@ -18,6 +18,31 @@ const MIGRATION_LOCK = CUSTOMER_VERSION_LOCK + 1;
 /** Advisory lock a rebuild of the analytics rollups holds; merges take it shared. */
 const ANALYTICS_REBUILD_LOCK = CUSTOMER_VERSION_LOCK + 9;
 
+/** The body shared by both versions of analytics_add_dispenses (migrations 9 and 14). */
+const ADD_DISPENSES_TO_ROLLUPS = `DECLARE zone text;
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(${ANALYTICS_REBUILD_LOCK});
+  zone := (SELECT time_zone FROM analytics_settings);
+  INSERT INTO kiosk_dispense_hours AS r (kiosk_id, hour, dispenses, volume_ml)
+    SELECT kiosk_id, date_trunc('hour', to_timestamp(occurred_at / 1000.0)), count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (kiosk_id, hour) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+  INSERT INTO customer_dispense_days AS r (kiosk_id, day, account_id, dispenses, volume_ml)
+    SELECT kiosk_id, (to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id, count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (kiosk_id, day, account_id) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+  INSERT INTO customer_dispense_months AS r (kiosk_id, month, account_id, dispenses, volume_ml)
+    SELECT kiosk_id, date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id,
+      count(*), -sum(amount_ml)
+    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (kiosk_id, month, account_id) DO UPDATE
+      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;`;
+
 /** Append-only: never edit a released migration, add the next one. */
 const MIGRATIONS: Migration[] = [
   {
@@ -382,29 +407,7 @@ CREATE INDEX payments_settled ON payments (settled_at) WHERE status = 'successfu
 -- Adds dispense events to the rollups. Rows are upserted in key order, so concurrent merges lock
 -- them in one order (no deadlock); the shared lock waits out a rebuild in another time zone.
 CREATE FUNCTION analytics_add_dispenses(events ledger_events[]) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE zone text;
-BEGIN
-  PERFORM pg_advisory_xact_lock_shared(${ANALYTICS_REBUILD_LOCK});
-  zone := (SELECT time_zone FROM analytics_settings);
-  INSERT INTO kiosk_dispense_hours AS r (kiosk_id, hour, dispenses, volume_ml)
-    SELECT kiosk_id, date_trunc('hour', to_timestamp(occurred_at / 1000.0)), count(*), -sum(amount_ml)
-    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
-    GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (kiosk_id, hour) DO UPDATE
-      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
-  INSERT INTO customer_dispense_days AS r (kiosk_id, day, account_id, dispenses, volume_ml)
-    SELECT kiosk_id, (to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id, count(*), -sum(amount_ml)
-    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
-    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    ON CONFLICT (kiosk_id, day, account_id) DO UPDATE
-      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
-  INSERT INTO customer_dispense_months AS r (kiosk_id, month, account_id, dispenses, volume_ml)
-    SELECT kiosk_id, date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id,
-      count(*), -sum(amount_ml)
-    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
-    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    ON CONFLICT (kiosk_id, month, account_id) DO UPDATE
-      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+${ADD_DISPENSES_TO_ROLLUPS}
 END $$;
 
 CREATE FUNCTION ledger_events_roll_up() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -523,29 +526,7 @@ INSERT INTO customer_fleet_months (month, account_id, dispenses, volume_ml)
 
 -- As in migration 9, plus the fleet's month per customer.
 CREATE OR REPLACE FUNCTION analytics_add_dispenses(events ledger_events[]) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE zone text;
-BEGIN
-  PERFORM pg_advisory_xact_lock_shared(${ANALYTICS_REBUILD_LOCK});
-  zone := (SELECT time_zone FROM analytics_settings);
-  INSERT INTO kiosk_dispense_hours AS r (kiosk_id, hour, dispenses, volume_ml)
-    SELECT kiosk_id, date_trunc('hour', to_timestamp(occurred_at / 1000.0)), count(*), -sum(amount_ml)
-    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
-    GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (kiosk_id, hour) DO UPDATE
-      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
-  INSERT INTO customer_dispense_days AS r (kiosk_id, day, account_id, dispenses, volume_ml)
-    SELECT kiosk_id, (to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id, count(*), -sum(amount_ml)
-    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
-    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    ON CONFLICT (kiosk_id, day, account_id) DO UPDATE
-      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
-  INSERT INTO customer_dispense_months AS r (kiosk_id, month, account_id, dispenses, volume_ml)
-    SELECT kiosk_id, date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id,
-      count(*), -sum(amount_ml)
-    FROM unnest(events) WHERE type = 'dispense' AND amount_ml < 0 AND kiosk_id IS NOT NULL AND account_id IS NOT NULL
-    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    ON CONFLICT (kiosk_id, month, account_id) DO UPDATE
-      SET dispenses = r.dispenses + EXCLUDED.dispenses, volume_ml = r.volume_ml + EXCLUDED.volume_ml;
+${ADD_DISPENSES_TO_ROLLUPS}
   INSERT INTO customer_fleet_months AS r (month, account_id, dispenses, volume_ml)
     SELECT date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE zone)::date, account_id,
       count(*), -sum(amount_ml)
