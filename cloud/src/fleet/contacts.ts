@@ -1,7 +1,9 @@
 import type { Queryable } from '../store/db.js';
 
-/** Writes at most one contact per kiosk this often per instance: the offline setting is minutes. */
+/** Writes at most one contact per kiosk this often per instance… */
 const CONTACT_WRITE_INTERVAL_MS = 5_000;
+/** …and at most a quarter of the offline setting, so a kiosk in contact never looks offline. */
+const WRITES_PER_OFFLINE_WINDOW = 4;
 
 /**
  * Last contact of each kiosk (any authenticated pull, push or status), and one row per hour with
@@ -10,11 +12,17 @@ const CONTACT_WRITE_INTERVAL_MS = 5_000;
  */
 export class KioskContacts {
   readonly #written = new Map<string, number>();
+  readonly #writeIntervalMs: number;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    offlineAfterMs: number,
+  ) {
+    this.#writeIntervalMs = Math.min(CONTACT_WRITE_INTERVAL_MS, offlineAfterMs / WRITES_PER_OFFLINE_WINDOW);
+  }
 
   async record(kioskId: string, now = Date.now()): Promise<void> {
-    if (now - (this.#written.get(kioskId) ?? Number.NEGATIVE_INFINITY) < CONTACT_WRITE_INTERVAL_MS) return;
+    if (now - (this.#written.get(kioskId) ?? Number.NEGATIVE_INFINITY) < this.#writeIntervalMs) return;
     this.#written.set(kioskId, now);
     await this.db.query(
       `WITH kiosk AS (UPDATE kiosks SET last_contact_at = now() WHERE kiosk_id = $1 RETURNING kiosk_id)

@@ -42,7 +42,7 @@ export function startFleetMonitoring(input: {
   const notifier = { onCallPhones: settings.onCallPhones };
   const live = new LiveFeed(db, log);
   const firmware = new FleetFirmware(db, settings.firmwarePublicKey);
-  const contacts = new KioskContacts(db);
+  const contacts = new KioskContacts(db, settings.kioskOfflineAfterMs);
   const rules: AlertRulesOptions = { db, settings, usageTimeZone: input.usageTimeZone, notifier };
   const afterRules = (): void => {
     sms.nudge();
