@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `scripts/with-node.sh MAJOR COMMAND…`: runs COMMAND on Node MAJOR (from the npm registry's
+# `node-linux-<arch>` package: binary and headers), whatever Node runs here. The native modules
+# built against V8 (better-sqlite3, epoll) are rebuilt for its ABI in a hard-linked copy of the
+# tree, so this checkout keeps its own (serialport's N-API prebuilds load on both).
+# CI runs the whole suite this way on the images' Node (`npm run test:node22` = `npm test` on 22).
+set -euo pipefail
+major=${1:?usage: scripts/with-node.sh MAJOR COMMAND...}
+shift
+cd "$(dirname "$0")/.."
+copy=$(mktemp -d)
+trap 'rm -rf "$copy"' EXIT
+package="node-linux-$(node -p process.arch)"
+npm install --prefix "$copy/node" --no-save --no-audit --no-fund "$package@$major" >/dev/null
+nodedir="$copy/node/node_modules/$package"
+# Hard links are safe: node-gyp's rebuild deletes build/ and writes new files, editing none in place.
+cp -al . "$copy/tree"
+cd "$copy/tree"
+gyp=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js
+for module in better-sqlite3 epoll; do
+  (cd "node_modules/$module" && "$nodedir/bin/node" "$gyp" rebuild --release -j 2 --nodedir="$nodedir" >/dev/null)
+done
+echo "on Node $("$nodedir/bin/node" --version): $*"
+PATH="$nodedir/bin:$PATH" "$@"
