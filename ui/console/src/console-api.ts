@@ -6,6 +6,10 @@ import type {
   ConsoleKioskDetail,
   ConsoleMe,
   ConsoleRollout,
+  CustomerDetailAnswer,
+  CustomerEventsAnswer,
+  CustomerSearchAnswer,
+  ReversalAnswer,
 } from '@tusafishe/cloud/console-api';
 import { apiRequester } from '../../src/shared/api-request.js';
 
@@ -44,3 +48,43 @@ export const analyticsApi = {
   reportUrl: (month: string, kiosk: string) =>
     `/console/api/reports/monthly.pdf?${new URLSearchParams({ month, ...(kiosk ? { kiosk } : {}) })}`,
 };
+
+/** What customer service may change with `PATCH /customers/{id}` (null: no limit, every kiosk, no expiry). */
+export interface CustomerChange {
+  status?: CustomerDetailAnswer['status'];
+  daily_limit_ml?: number | null;
+  allowed_kiosks?: string[] | null;
+  expires_at?: number | null;
+}
+
+/** Customer service (cloud/src/console/customer-routes.ts, and the operator routes in admin/routes.ts). */
+export const customerApi = {
+  search: (q: string, page: number) =>
+    consoleRequest<CustomerSearchAnswer>(
+      'GET',
+      `/console/api/customers?${new URLSearchParams({ q, page: String(page) })}`,
+    ),
+  csvUrl: (q: string) => `/console/api/customers.csv?${new URLSearchParams({ q })}`,
+  customer: (id: string) => consoleRequest<CustomerDetailAnswer>('GET', customerPath(id)),
+  events: (id: string, page: number) =>
+    consoleRequest<CustomerEventsAnswer>('GET', `${customerPath(id)}/events?page=${page}`),
+  pinReset: (id: string) => consoleRequest<{ sent: true }>('POST', `${customerPath(id)}/pin-reset`, {}),
+  unlock: (id: string, reason: string) => consoleRequest<unknown>('POST', `${customerPath(id)}/unlock`, { reason }),
+  change: (id: string, change: CustomerChange) => consoleRequest<unknown>('PATCH', customerPath(id), change),
+  correct: (id: string, amountMl: number, reason: string) =>
+    consoleRequest<{ event_id: string }>('POST', '/console/api/adjustments', {
+      account_id: id,
+      amount_ml: amountMl,
+      reason,
+    }),
+  reverse: (id: string, eventId: string, reason: string) =>
+    consoleRequest<ReversalAnswer>('POST', `${customerPath(id)}/reversals`, { event_id: eventId, reason }),
+  changePhone: (id: string, phone: string) =>
+    consoleRequest<{ sent_to: string }>('POST', `${customerPath(id)}/phone`, { phone }),
+  confirmPhone: (id: string, code: string) =>
+    consoleRequest<{ phone: string }>('POST', `${customerPath(id)}/phone/confirm`, { code }),
+};
+
+function customerPath(id: string): string {
+  return `/console/api/customers/${encodeURIComponent(id)}`;
+}

@@ -4,6 +4,15 @@ export function litres(ml: number): string {
   return `${value.toLocaleString('en', { maximumFractionDigits: value < 10 ? 2 : 1 })} L`;
 }
 
+/** Minor units as "KES 1,234.50" (the currency's own decimals). */
+export function money(minor: number, currency: string): string {
+  const digits =
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'code' }).format(
+    minor / 10 ** digits,
+  );
+}
+
 export function timeOfDay(at: number): string {
   return new Date(at).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }

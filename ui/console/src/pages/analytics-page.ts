@@ -2,18 +2,10 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { ConsoleAnalytics } from '@tusafishe/cloud/console-api';
 import { ApiError } from '../../../src/shared/api-request.js';
 import { barChart, barChartStyles } from '../../../src/shared/bar-chart.js';
-import { litres } from '../../../src/shared/display-format.js';
+import { litres, money } from '../../../src/shared/display-format.js';
 import { sharedStyles } from '../../../src/shared/shared-styles.js';
 import { analyticsApi } from '../console-api.js';
 
-/** Minor units as "KES 1,234.50" (the currency's own decimals). */
-function money(minor: number, currency: string): string {
-  const digits =
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'code' }).format(
-    minor / 10 ** digits,
-  );
-}
 const percent = (bp: number | null): string => (bp === null ? '–' : `${(bp / 100).toFixed(1)} %`);
 const PROVIDERS: Record<string, string> = { mtn: 'MTN MoMo', airtel: 'Airtel Money', mpesa: 'M-Pesa' };
 

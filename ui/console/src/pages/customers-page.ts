@@ -1,7 +1,32 @@
-import { definePlaceholderPage } from '../section-placeholder.js';
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import type { ConsoleMe } from '@tusafishe/cloud/console-api';
+import { sharedStyles } from '../../../src/shared/shared-styles.js';
+import './customer-detail.js';
+import './customer-search.js';
 
-definePlaceholderPage(
-  'console-customers-page',
-  'Customers',
-  'Search customers by phone, account id or name; their balance, limits and history; PIN resets, unlocks, corrections.',
-);
+/**
+ * Customers (`#/customers`, `#/customers/<id>`): the search stays in the page while a customer is
+ * open, so going back shows the same results. Customer service and admin act; finance reads.
+ */
+export class CustomersPage extends LitElement {
+  static override properties = { me: { attribute: false }, path: { attribute: false } };
+  declare me: ConsoleMe;
+  declare path: string[];
+
+  constructor() {
+    super();
+    this.path = [];
+  }
+
+  override render(): TemplateResult {
+    const accountId = this.path[0];
+    const canAct = this.me.role === 'admin' || this.me.role === 'customer_service';
+    return html`
+      <console-customer-search ?hidden=${Boolean(accountId)}></console-customer-search>
+      ${accountId ? html`<console-customer-detail .accountId=${accountId} .canAct=${canAct}></console-customer-detail>` : nothing}
+    `;
+  }
+
+  static override styles = sharedStyles;
+}
+customElements.define('console-customers-page', CustomersPage);
