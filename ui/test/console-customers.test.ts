@@ -1,0 +1,126 @@
+/** The console's Customers page in Chromium: search, detail, PIN reset, corrections and the cap, roles. */
+import { newId, type LedgerEvent } from '@tusafishe/protocol';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCustomer, createKiosk, recordAdjustment } from '@tusafishe/cloud';
+import { startConsoleHarness, type ConsoleHarness } from './console-harness.js';
+
+const PHONE = '+254712345678';
+const CAP_ML = 10_000;
+
+describe('console customers page in Chromium', () => {
+  let harness: ConsoleHarness;
+  let accountId: string;
+  let dispenseId: string;
+
+  beforeAll(async () => {
+    harness = await startConsoleHarness({ console: { correctionCapMl: CAP_ML } });
+    const db = harness.cloud.db;
+    const customer = await createCustomer(db, { phone: PHONE, name: 'Wanjiru Kamau', pin: '4826' });
+    accountId = customer.account_id;
+    await createCustomer(db, { phone: '+254712000111', name: 'Wanjiku Otieno', pin: '1357' });
+    await recordAdjustment(db, { accountId, amountMl: 20_000, reason: 'opening balance', operator: 'test' });
+    // One dispense at a kiosk, pushed as a gateway would, for the history and its reversal.
+    const { secret } = await createKiosk(db, { kioskId: 'K9' });
+    dispenseId = newId();
+    const dispense: LedgerEvent = {
+      event_id: dispenseId,
+      type: 'dispense',
+      account_id: accountId,
+      amount_ml: -2_000,
+      kiosk_id: 'K9',
+      dispenser_id: 'D1',
+      source_id: newId(),
+      occurred_at: Date.now(),
+    };
+    const pushed = await fetch(`${harness.cloud.url}/kiosk/v1/events`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`K9:${secret}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ events: [dispense] }),
+    });
+    expect(pushed.status).toBe(200);
+  });
+  afterAll(() => harness?.close());
+
+  const balance = (page: Page) => page.getByTestId('balance').textContent();
+  const action = (page: Page, name: string) => page.locator(`[data-action="${name}"]`);
+
+  it('lets support find a customer by a local number, reset the PIN and correct within the cap', async () => {
+    const page = await harness.newPage('desktop');
+    await harness.signIn(page, 'customer_service', { username: 'support', hash: 'customers' });
+    await page.getByLabel('Phone, account id or name').fill('0712 345 678');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const row = page.locator(`tr[data-account="${accountId}"]`);
+    await expect.poll(() => row.textContent()).toContain('Wanjiru Kamau');
+    expect(await page.locator('tr[data-account]').count()).toBe(1);
+    // The CSV is the same search, downloaded with the session's cookie.
+    const csvHref = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+    const csv = await page.evaluate(async (href) => (await fetch(href ?? '')).text(), csvHref);
+    expect(csv).toContain(`"${accountId}","${PHONE}","Wanjiru Kamau","active","18000"`);
+
+    await row.getByRole('link', { name: accountId }).click();
+    await expect.poll(() => balance(page)).toBe('18 L');
+    expect(await page.getByTestId('customer-events').textContent()).toContain('K9/D1');
+
+    // PIN reset: asked first, then the code goes by SMS (the agent never sees it).
+    await action(page, 'pin').getByRole('button', { name: 'Send PIN reset code' }).click();
+    await expect.poll(() => action(page, 'pin').getByRole('group').textContent()).toContain(`SMS to ${PHONE}`);
+    await action(page, 'pin').getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => action(page, 'pin').getByRole('status').textContent()).toContain(`Code sent to ${PHONE}`);
+    const [sms] = await harness.cloud.db.query<{ message: string }>(
+      'SELECT message FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1',
+      [PHONE],
+    );
+    expect(sms?.message).toMatch(/PIN reset code is \d{6}/);
+
+    // A correction within the cap moves the balance.
+    await action(page, 'correct').getByLabel('Litres').fill('5');
+    await action(page, 'correct').getByLabel('Reason').fill('meter dispute at K9');
+    await action(page, 'correct').getByRole('button', { name: 'Correct balance' }).click();
+    await action(page, 'correct').getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => action(page, 'correct').getByRole('status').textContent()).toContain('+5 L');
+    await expect.poll(() => balance(page)).toBe('23 L');
+
+    // Over the cap: refused with a readable reason, nothing changes.
+    await action(page, 'correct').getByLabel('Litres').fill('15');
+    await action(page, 'correct').getByLabel('Reason').fill('large dispute');
+    await action(page, 'correct').getByRole('button', { name: 'Correct balance' }).click();
+    await action(page, 'correct').getByRole('button', { name: 'Confirm' }).click();
+    await expect
+      .poll(() => action(page, 'correct').getByRole('alert').textContent())
+      .toContain('over your cap. Ask an admin');
+    expect(await balance(page)).toBe('23 L');
+
+    // The disputed dispense given back once: marked reversed, its button gone.
+    const dispense = page.locator(`tr[data-event="${dispenseId}"]`);
+    await dispense.getByRole('button', { name: 'Reverse' }).click();
+    await page.getByLabel(/Give back 2 L/).fill('customer got no water');
+    await page.getByRole('button', { name: 'Confirm reversal' }).click();
+    await expect.poll(() => dispense.textContent()).toContain('reversed');
+    await expect.poll(() => balance(page)).toBe('25 L');
+    expect(await dispense.getByRole('button', { name: 'Reverse' }).count()).toBe(0);
+    await harness.screenshot(page, 'console-customer-desktop');
+
+    // Back to the search: the results are still there.
+    await page.getByRole('link', { name: 'Back to the search' }).click();
+    await row.waitFor();
+    await page.context().close();
+  });
+
+  it('shows finance the customer read-only, and the API refuses its actions', async () => {
+    const page = await harness.newPage('phone');
+    const finance = await harness.signIn(page, 'finance', { hash: `customers/${accountId}` });
+    await expect.poll(() => balance(page)).toMatch(/ L$/);
+    await page.getByTestId('customer-events').getByRole('table').waitFor();
+    expect(await page.getByTestId('customer-actions').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Reverse' }).count()).toBe(0);
+    await harness.screenshot(page, 'console-customer-phone');
+    const refused = await finance.request('POST', `/customers/${accountId}/pin-reset`, {});
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('ROLE_FORBIDDEN');
+    await page.context().close();
+  });
+});
