@@ -220,7 +220,13 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
       /"last_cloud_contact":\d+/,
     ],
     'replace-pi.md': [/gateway backup \(\d+ bytes\)/, /"sync":\{/],
-    'rotate-secrets.md': [/Kiosk K9 has a new secret/, /FIRMWARE_PUBLIC_KEY=/, /dispenser\.bin\.tsfw/],
+    'rotate-secrets.md': [
+      /Kiosk K9 has a new secret/,
+      /FIRMWARE_PUBLIC_KEY=/,
+      /dispenser\.bin\.tsfw/,
+      /Technician runbook-tech-2 has a new password/,
+      /Technician runbook-tech-2 is removed/,
+    ],
     'kiosk-alert.md': [/"kiosk_id":"K1"/, /"alerts":\[/, /"points":\[/],
     'paid-no-water.md': [/Balance/, /"account_id":"TS/],
   };
@@ -259,6 +265,7 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
           TECHNICIAN_PASSWORD: TECHNICIAN.password,
           NEW_TECHNICIAN: 'runbook-tech-2',
           NEW_TECHNICIAN_PASSWORD: 'runbook-tech-pass-2',
+          CHANGED_TECHNICIAN_PASSWORD: 'runbook-tech-pass-3',
           PHONE,
           ACCOUNT_ID: accountId,
           DAY: day,

@@ -27,6 +27,7 @@ const GATEWAY_ERRORS = {
   UNKNOWN_DISPENSE: { status: 404, message: 'no dispense %s on %s' },
   UNKNOWN_FIRMWARE: { status: 404, message: 'no uploaded firmware %s' },
   USERNAME_TAKEN: { status: 409, message: 'technician "%s" already exists' },
+  UNKNOWN_TECHNICIAN: { status: 404, message: 'no technician "%s"' },
   FIRMWARE_CONFLICT: { status: 409, message: 'already stored: %s (%s…)' },
   FIRMWARE_CURRENT: { status: 409, message: '%s already runs %s' },
   DISPENSER_BUSY: { status: 409, message: '%s is dispensing water; update it when the customer has finished' },

@@ -8,7 +8,7 @@ import { kioskCreate } from './kiosks/kiosk-create.js';
 import { kioskRotateSecret } from './kiosks/kiosk-rotate-secret.js';
 import { paymentsReconcile } from './payments/payments-reconcile.js';
 import { ProvisioningError, exitCodeOf } from './provisioning-error.js';
-import { technicianAdd } from './technicians/technician-add.js';
+import { technicianAdd, technicianPassword, technicianRemove } from './technicians/technician-commands.js';
 import { operatorAdd, operatorDisable, operatorList } from './operators/operator-commands.js';
 
 const COMMANDS: readonly Command[] = [
@@ -18,6 +18,8 @@ const COMMANDS: readonly Command[] = [
   dispenserAdd,
   dispenserRotateSecret,
   technicianAdd,
+  technicianPassword,
+  technicianRemove,
   operatorAdd,
   operatorList,
   operatorDisable,

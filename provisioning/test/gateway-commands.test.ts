@@ -9,6 +9,7 @@ import {
   createLogger,
   authenticateTechnician,
 } from '@tusafishe/gateway/provisioning';
+import { kioskExtensions, LogRing } from '@tusafishe/gateway';
 import { printedValue, runCommand } from './run-command.js';
 
 /** Connects as a dispenser would; resolves true when the broker accepts the login. */
@@ -28,6 +29,22 @@ async function brokerAccepts(port: number, dispenserId: string, password: string
   }
 }
 
+/** Signs in to the running gateway's technicians' API; resolves the session cookie, or the refusal's status. */
+async function signIn(httpPort: number, username: string, password: string): Promise<string | number> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!response.ok) return response.status;
+  return response.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+/** The status the gateway answers a signed-in page load with. */
+async function sessionStatus(httpPort: number, cookie: string): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${httpPort}/api/session`, { headers: { cookie } })).status;
+}
+
 describe('dispenser and technician commands against a running gateway', () => {
   let dir: string;
   let gateway: RunningGateway;
@@ -42,6 +59,8 @@ describe('dispenser and technician commands against a running gateway', () => {
       mqttPort: 0,
       httpPort: 0,
       logger: createLogger({ level: 'silent' }),
+      // The technicians' API as the field gateway composes it, without kiosk hardware.
+      extensions: (core) => kioskExtensions(core, { HW_MODE: 'off' }, new LogRing()),
     });
     env = { DATA_DIR: dir, KIOSK_ID: 'KIOSK-042', GATEWAY_MQTT_PORT: String(gateway.mqttPort) };
   });
@@ -103,5 +122,52 @@ describe('dispenser and technician commands against a running gateway', () => {
     const noTty = await runCommand(['technician', 'add', 'baraka'], { env });
     expect(noTty.code).toBe(2);
     expect((await runCommand(['technician', 'add', 'baraka', '--password', password], { env })).code).toBe(2);
+  });
+
+  it('technician password: the new password signs in, the old one and every open session no longer do', async () => {
+    const old = 'first-long-password';
+    await runCommand(['technician', 'add', 'baraka', '--password-stdin'], { env, stdin: `${old}\n` });
+    const cookie = await signIn(gateway.httpPort, 'baraka', old);
+    expect(typeof cookie).toBe('string');
+    expect(await sessionStatus(gateway.httpPort, cookie as string)).toBe(200);
+
+    const fresh = 'second-long-password';
+    const changed = await runCommand(['technician', 'password', 'baraka', '--password-stdin'], {
+      env,
+      stdin: `${fresh}\n`,
+    });
+    expect(changed.code).toBe(0);
+    expect(changed.out + changed.err).not.toContain(fresh);
+    expect(await sessionStatus(gateway.httpPort, cookie as string)).toBe(401);
+    expect(await signIn(gateway.httpPort, 'baraka', old)).toBe(401);
+    expect(typeof (await signIn(gateway.httpPort, 'baraka', fresh))).toBe('string');
+
+    const weak = await runCommand(['technician', 'password', 'baraka', '--password-stdin'], { env, stdin: 'short\n' });
+    expect(weak.code).toBe(1);
+    expect(typeof (await signIn(gateway.httpPort, 'baraka', fresh))).toBe('string');
+    const unknown = await runCommand(['technician', 'password', 'nobody', '--password-stdin'], {
+      env,
+      stdin: `${fresh}\n`,
+    });
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('no technician "nobody": nothing changed');
+  });
+
+  it('technician remove: the account no longer signs in and its session ends; the audit log keeps its sign-in', async () => {
+    const password = 'leaving-technician-pw';
+    await runCommand(['technician', 'add', 'chausiku', '--password-stdin'], { env, stdin: `${password}\n` });
+    const cookie = (await signIn(gateway.httpPort, 'chausiku', password)) as string;
+    const audited = () =>
+      gateway.store.db.prepare("SELECT count(*) AS n FROM technician_audit WHERE action = 'sign_in'").get();
+    const before = audited();
+
+    const removed = await runCommand(['technician', 'remove', 'chausiku'], { env });
+    expect(removed.code).toBe(0);
+    expect(await sessionStatus(gateway.httpPort, cookie)).toBe(401);
+    expect(await signIn(gateway.httpPort, 'chausiku', password)).toBe(401);
+    expect(audited()).toEqual(before);
+    const again = await runCommand(['technician', 'remove', 'chausiku'], { env });
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('no technician "chausiku": nothing changed');
   });
 });

@@ -41,6 +41,31 @@ export async function createTechnician(db: Database, username: string, password:
   return { technicianId, username };
 }
 
+/**
+ * Gives an account a new password, clears its lockout and ends its sessions, so a leaked
+ * password or a browser left signed in stops working at once.
+ */
+export async function setTechnicianPassword(db: Database, username: string, password: string): Promise<void> {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new GatewayError('WEAK_PASSWORD', MIN_PASSWORD_LENGTH);
+  const passwordHash = await hashSecret(password, TECHNICIAN_PASSWORD_COST);
+  db.transaction(() => {
+    const account = db
+      .prepare(
+        `UPDATE technicians SET password_hash = ?, failed_attempts = 0, locked_until = NULL
+         WHERE username = ? RETURNING technician_id`,
+      )
+      .get(passwordHash, username) as Pick<TechnicianRow, 'technician_id'> | undefined;
+    if (!account) throw new GatewayError('UNKNOWN_TECHNICIAN', username);
+    db.prepare('DELETE FROM technician_sessions WHERE technician_id = ?').run(account.technician_id);
+  })();
+}
+
+/** Removes an account and its sessions; its audit entries stay, under its technician id. */
+export function removeTechnician(db: Database, username: string): void {
+  const removed = db.prepare('DELETE FROM technicians WHERE username = ?').run(username);
+  if (removed.changes === 0) throw new GatewayError('UNKNOWN_TECHNICIAN', username);
+}
+
 /** Creates the account only when it does not exist yet, so a restart with the same env is harmless. */
 export async function ensureTechnician(db: Database, username: string, password: string): Promise<void> {
   const exists = db.prepare('SELECT 1 FROM technicians WHERE username = ?').get(username);
