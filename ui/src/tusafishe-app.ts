@@ -1,6 +1,7 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
 import { api, SIGNED_OUT_EVENT } from './api-client.js';
 import { liveFeed, type LiveState } from './live-feed-client.js';
+import { appShellStyles } from './shared/app-shell-styles.js';
 import './shared/sign-in-form.js';
 import './kiosk-overview.js';
 import './dispense-feed.js';
@@ -140,27 +141,13 @@ export class TusafisheApp extends LitElement {
     `;
   }
 
-  static override styles = css`
-    :host { display: block; min-height: 100vh; padding-bottom: 72px; }
-    header { display: flex; align-items: center; gap: 10px; padding: 10px 14px; background: #0b4f6c; color: #fff; position: sticky; top: 0; z-index: 2; }
-    header strong { flex: 1; }
-    .live { font-size: 0.8rem; }
-    .live.live { color: #9ef0c0; }
-    .live.offline, .live.connecting { color: #ffd27a; }
-    .user { font-size: 0.85rem; opacity: 0.85; }
-    .signout { font: inherit; font-size: 0.85rem; background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, 0.5); border-radius: 6px; padding: 6px 10px; cursor: pointer; }
-    nav { position: fixed; bottom: 0; left: 0; right: 0; display: flex; background: #fff; border-top: 1px solid #d5dee4; z-index: 2; }
-    /* Six tabs share a 390 px phone: smaller type, each as wide as its label plus an equal share of the rest. */
-    nav a { flex: 1 1 auto; text-align: center; padding: 14px 4px; color: #44525c; text-decoration: none; font-weight: 600; font-size: 0.8rem; }
-    nav a.current { color: #0b6e99; box-shadow: inset 0 3px 0 #0b6e99; }
-    main { padding: 12px; max-width: 1200px; margin: 0 auto; }
-    @media (min-width: 900px) {
-      :host { padding-bottom: 0; }
-      nav { position: static; justify-content: center; border-top: 0; border-bottom: 1px solid #d5dee4; }
-      nav a { flex: 0 0 140px; font-size: 1rem; }
-      nav a.current { box-shadow: inset 0 -3px 0 #0b6e99; }
-      main { padding: 20px; }
-    }
-  `;
+  static override styles = [
+    appShellStyles,
+    css`
+      .live { font-size: 0.8rem; }
+      .live.live { color: #9ef0c0; }
+      .live.offline, .live.connecting { color: #ffd27a; }
+    `,
+  ];
 }
 customElements.define('tusafishe-app', TusafisheApp);

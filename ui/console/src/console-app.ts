@@ -1,8 +1,10 @@
-import { LitElement, css, html, type TemplateResult } from 'lit';
+import { LitElement, html, type TemplateResult } from 'lit';
 import { unsafeStatic, html as staticHtml } from 'lit/static-html.js';
 import type { ConsoleMe } from '@tusafishe/cloud/console-api';
 import { sessionApi, SIGNED_OUT_EVENT } from './console-api.js';
 import { sectionsFor, type Section } from './sections.js';
+import { appShellStyles } from '../../src/shared/app-shell-styles.js';
+import { sharedStyles } from '../../src/shared/shared-styles.js';
 import '../../src/shared/sign-in-form.js';
 
 const ROLE_LABELS: Record<ConsoleMe['role'], string> = {
@@ -97,24 +99,7 @@ export class ConsoleApp extends LitElement {
     `;
   }
 
-  static override styles = css`
-    :host { display: block; min-height: 100vh; padding-bottom: 72px; }
-    header { display: flex; align-items: center; gap: 10px; padding: 10px 14px; background: #0b4f6c; color: #fff; position: sticky; top: 0; z-index: 2; }
-    header strong { flex: 1; }
-    .user { font-size: 0.85rem; opacity: 0.85; }
-    .signout { font: inherit; font-size: 0.85rem; background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, 0.5); border-radius: 6px; padding: 6px 10px; cursor: pointer; }
-    nav { position: fixed; bottom: 0; left: 0; right: 0; display: flex; background: #fff; border-top: 1px solid #d5dee4; z-index: 2; }
-    nav a { flex: 1 1 auto; text-align: center; padding: 14px 4px; color: #44525c; text-decoration: none; font-weight: 600; font-size: 0.8rem; }
-    nav a.current { color: #0b6e99; box-shadow: inset 0 3px 0 #0b6e99; }
-    main { padding: 12px; max-width: 1200px; margin: 0 auto; }
-    .card { background: #fff; border-radius: 12px; padding: 14px 16px; box-shadow: 0 1px 3px rgba(20, 40, 60, 0.12); }
-    @media (min-width: 900px) {
-      :host { padding-bottom: 0; }
-      nav { position: static; justify-content: center; border-top: 0; border-bottom: 1px solid #d5dee4; }
-      nav a { flex: 0 0 140px; font-size: 1rem; }
-      nav a.current { box-shadow: inset 0 -3px 0 #0b6e99; }
-      main { padding: 20px; }
-    }
-  `;
+  /** `sharedStyles` for the `.card` a refused section shows in; the shell's own rules come after. */
+  static override styles = [sharedStyles, appShellStyles];
 }
 customElements.define('console-app', ConsoleApp);
