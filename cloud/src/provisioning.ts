@@ -13,11 +13,7 @@ export { createCustomer, findCustomer, findCustomerByPhone } from './customers/c
 export { createKiosk, kioskTariff } from './kiosks/kiosks.js';
 export type { Tariff } from './payments/tariff.js';
 export { audit } from './admin/adjustments.js';
-export {
-  createOperator,
-  listOperators,
-  setOperatorDisabled,
-  MIN_PASSWORD_LENGTH as MIN_OPERATOR_PASSWORD_LENGTH,
-} from './console/operator-accounts.js';
+export { createOperator, listOperators, setOperatorDisabled } from './console/operator-accounts.js';
+export { MIN_PASSWORD_LENGTH as MIN_OPERATOR_PASSWORD_LENGTH } from './console/password-rule.js';
 export { OPERATOR_ROLES } from './console/roles.js';
 export { appendEvents, balanceDrift, lockCustomerChanges } from './ledger/ledger.js';

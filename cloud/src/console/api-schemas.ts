@@ -16,3 +16,8 @@ export const SignInBody = z.object({
 });
 export const Me = z.object({ username: z.string(), role: OperatorRoleSchema });
 export const SignedOut = z.object({ signed_out: z.literal(true) });
+/** Changing one's own password: the current one proves it is the operator, not a left-open session. */
+export const PasswordChangeBody = z.object({
+  current_password: z.string().min(1).max(200),
+  new_password: z.string().min(1).max(200),
+});

@@ -2,6 +2,7 @@ import { newId } from '@tusafishe/protocol';
 import { hashSecret, verifySecret, type SecretHashCost } from '@tusafishe/protocol/secret-hash';
 import { CloudError } from '../errors.js';
 import type { Queryable } from '../store/db.js';
+import { MIN_PASSWORD_LENGTH } from './password-rule.js';
 import type { OperatorRole } from './roles.js';
 
 /**
@@ -11,7 +12,6 @@ import type { OperatorRole } from './roles.js';
 const OPERATOR_PASSWORD_COST: SecretHashCost = { ln: 14, r: 8, p: 1 };
 export const MAX_FAILED_SIGN_INS = 5;
 const SIGN_IN_LOCKOUT_MS = 15 * 60_000;
-export const MIN_PASSWORD_LENGTH = 10;
 
 export interface Operator {
   operatorId: string;
@@ -94,8 +94,8 @@ export async function setOperatorDisabled(db: Queryable, username: string, disab
   return { operatorId: row.operator_id, username: row.username, role: row.role };
 }
 
-/** Sets a new password, clears a sign-in lockout and ends the account's sessions. */
-export async function resetOperatorPassword(db: Queryable, username: string, password: string): Promise<Operator> {
+/** Stores a new password and clears a sign-in lockout; which sessions end is the caller's choice. */
+async function storePassword(db: Queryable, username: string, password: string): Promise<Operator> {
   checkPassword(password);
   const rows = await db.query<{ operator_id: string; username: string; role: OperatorRole }>(
     `UPDATE operators SET password_hash = $2, failed_attempts = 0, locked_until = NULL
@@ -104,8 +104,32 @@ export async function resetOperatorPassword(db: Queryable, username: string, pas
   );
   const row = rows[0];
   if (!row) throw new CloudError('UNKNOWN_OPERATOR', `no operator "${username}"`);
-  await db.query('DELETE FROM operator_sessions WHERE operator_id = $1', [row.operator_id]);
   return { operatorId: row.operator_id, username: row.username, role: row.role };
+}
+
+/** An admin sets another's password: a lockout is cleared and all the account's sessions end. */
+export async function resetOperatorPassword(db: Queryable, username: string, password: string): Promise<Operator> {
+  const operator = await storePassword(db, username, password);
+  await db.query('DELETE FROM operator_sessions WHERE operator_id = $1', [operator.operatorId]);
+  return operator;
+}
+
+/**
+ * An operator changes their own password, proving the current one first: a wrong one counts
+ * towards the sign-in lockout like a wrong sign-in, so a left-open session cannot guess it.
+ */
+export async function changeOwnPassword(
+  db: Queryable,
+  username: string,
+  passwords: { current: string; next: string },
+): Promise<Operator> {
+  checkPassword(passwords.next);
+  await authenticateOperator(db, username, passwords.current).catch((error: unknown) => {
+    if (error instanceof CloudError && error.code === 'INVALID_CREDENTIALS')
+      throw new CloudError('WRONG_PASSWORD', 'the current password is wrong');
+    throw error;
+  });
+  return storePassword(db, username, passwords.next);
 }
 
 /** A hash no password matches, checked for unknown or disabled accounts so they take as long as known ones. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { audit } from '../admin/adjustments.js';
+import { CloudError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { signedInOperator } from './console-guard.js';
 import { createOperator, listOperators, resetOperatorPassword, setOperatorDisabled } from './operator-accounts.js';
@@ -72,6 +73,9 @@ export const operatorRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
     },
     async (request) => {
       const me = signedInOperator(request);
+      // An admin disabling themselves would lock the console's last door behind them.
+      if (request.body.disabled && request.params.username === me.username)
+        throw new CloudError('OWN_ACCOUNT', 'you cannot disable your own account');
       await setOperatorDisabled(db, request.params.username, request.body.disabled);
       await audit(
         db,

@@ -38,3 +38,15 @@ export async function findSession(
 export async function endSession(db: Queryable, token: string | undefined): Promise<void> {
   if (token) await db.query('DELETE FROM operator_sessions WHERE token_hash = $1', [hashToken(token)]);
 }
+
+/** Ends every session of an operator but the one `keepToken` belongs to (after they change their password). */
+export async function endOtherSessions(
+  db: Queryable,
+  operatorId: string,
+  keepToken: string | undefined,
+): Promise<void> {
+  await db.query('DELETE FROM operator_sessions WHERE operator_id = $1 AND token_hash <> $2', [
+    operatorId,
+    hashToken(keepToken ?? ''),
+  ]);
+}

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { audit } from '../admin/adjustments.js';
 import type { Db } from '../store/db.js';
-import { ErrorBody, Me, SignedOut, SignInBody } from './api-schemas.js';
+import { ErrorBody, Me, PasswordChangeBody, SignedOut, SignInBody } from './api-schemas.js';
 import { ANY_ROLE, signedInOperator } from './console-guard.js';
-import { authenticateOperator } from './operator-accounts.js';
-import { endSession, SESSION_COOKIE, SESSION_TTL_MS, startSession } from './operator-sessions.js';
+import { authenticateOperator, changeOwnPassword } from './operator-accounts.js';
+import { endOtherSessions, endSession, SESSION_COOKIE, SESSION_TTL_MS, startSession } from './operator-sessions.js';
 
 export interface SessionRoutesOptions {
   db: Db;
@@ -15,7 +15,7 @@ export interface SessionRoutesOptions {
 /** Sign-in is the one state change open to anyone, so it is rate-limited harder (and failures are budgeted). */
 const SIGN_IN_RATE_LIMIT = { max: 20, timeWindow: '1 minute' };
 
-/** `POST`/`GET`/`DELETE /console/api/session`: sign in, who am I, sign out. */
+/** `POST`/`GET`/`DELETE /console/api/session`: sign in, who am I, sign out; `POST /session/password`: my password. */
 export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async (app, { db, secureCookie }) => {
   const cookieOptions = { path: '/console', httpOnly: true, sameSite: 'strict', secure: secureCookie } as const;
 
@@ -63,6 +63,28 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
       await audit(db, operator.username, 'operator.sign_out', operator.username, {});
       reply.clearCookie(SESSION_COOKIE, cookieOptions);
       return { signed_out: true } as const;
+    },
+  );
+
+  app.post(
+    '/session/password',
+    {
+      // Each try runs the costly hash, like a sign-in.
+      config: { roles: ANY_ROLE, rateLimit: SIGN_IN_RATE_LIMIT },
+      schema: {
+        summary: 'Change my own password (the current one first); my other sessions end',
+        tags: ['console session'],
+        body: PasswordChangeBody,
+        response: { 200: Me, 400: ErrorBody, 423: ErrorBody },
+      },
+    },
+    async (request) => {
+      const me = signedInOperator(request);
+      const { current_password: current, new_password: next } = request.body;
+      await changeOwnPassword(db, me.username, { current, next });
+      await endOtherSessions(db, me.operatorId, request.cookies[SESSION_COOKIE]);
+      await audit(db, me.username, 'operator.password_change', me.username, {});
+      return { username: me.username, role: me.role };
     },
   );
 };

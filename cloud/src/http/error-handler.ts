@@ -30,6 +30,9 @@ const STATUS: Record<CloudErrorCode, number> = {
   WEAK_PASSWORD: 400,
   USERNAME_TAKEN: 409,
   UNKNOWN_OPERATOR: 404,
+  // Not 401: the operator's session is fine, only the password they typed is not.
+  WRONG_PASSWORD: 403,
+  OWN_ACCOUNT: 409,
   UNKNOWN_EVENT: 404,
   ALREADY_REVERSED: 409,
   CORRECTION_OVER_CAP: 403,
