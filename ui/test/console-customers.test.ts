@@ -19,6 +19,9 @@ describe('console customers page in Chromium', () => {
     const customer = await createCustomer(db, { phone: PHONE, name: 'Wanjiru Kamau', pin: '4826' });
     accountId = customer.account_id;
     await createCustomer(db, { phone: '+254712000111', name: 'Wanjiku Otieno', pin: '1357' });
+    // 26 more by one name: two pages of search results (no PIN: no hashing, quick to make).
+    for (let i = 0; i < 26; i += 1)
+      await createCustomer(db, { phone: `+2547130000${String(i).padStart(2, '0')}`, name: `Akinyi ${i}` });
     await recordAdjustment(db, { accountId, amountMl: 20_000, reason: 'opening balance', operator: 'test' });
     // One dispense at a kiosk, pushed as a gateway would, for the history and its reversal.
     const { secret } = await createKiosk(db, { kioskId: 'K9' });
@@ -59,6 +62,7 @@ describe('console customers page in Chromium', () => {
     // The CSV is the same search, downloaded with the session's cookie.
     const csvHref = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const csv = await page.evaluate(async (href) => (await fetch(href ?? '')).text(), csvHref);
+    await harness.screenshot(page, 'console-customers-desktop');
     expect(csv).toContain(`"${accountId}","${PHONE}","Wanjiru Kamau","active","18000"`);
 
     await row.getByRole('link', { name: accountId }).click();
@@ -102,7 +106,6 @@ describe('console customers page in Chromium', () => {
     await expect.poll(() => dispense.textContent()).toContain('reversed');
     await expect.poll(() => balance(page)).toBe('25 L');
     expect(await dispense.getByRole('button', { name: 'Reverse' }).count()).toBe(0);
-    await harness.screenshot(page, 'console-customer-desktop');
 
     // Back to the search: the results are still there.
     await page.getByRole('link', { name: 'Back to the search' }).click();
@@ -110,9 +113,18 @@ describe('console customers page in Chromium', () => {
     await page.context().close();
   });
 
-  it('shows finance the customer read-only, and the API refuses its actions', async () => {
+  it('shows finance the search 25 a page and the customer read-only; the API refuses its actions', async () => {
     const page = await harness.newPage('phone');
-    const finance = await harness.signIn(page, 'finance', { hash: `customers/${accountId}` });
+    const finance = await harness.signIn(page, 'finance', { hash: 'customers' });
+    await page.getByLabel('Phone, account id or name').fill('akinyi');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const rows = page.locator('tr[data-account]');
+    await expect.poll(() => rows.count()).toBe(25);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+
+    await page.goto(`${harness.consoleUrl}#/customers/${accountId}`);
     await expect.poll(() => balance(page)).toMatch(/ L$/);
     await page.getByTestId('customer-events').getByRole('table').waitFor();
     expect(await page.getByTestId('customer-actions').count()).toBe(0);

@@ -80,7 +80,7 @@ export class CustomerDetail extends LitElement {
           <div><div class="muted">Phone</div>${c.phone}</div>
           <div>
             <div class="muted">Today</div>
-            ${litres(c.used_today_ml)} of ${c.daily_limit_ml === null ? 'no daily limit' : litres(c.daily_limit_ml)}
+            ${litres(c.used_today_ml)}${c.daily_limit_ml === null ? html` <span class="muted">(no daily limit)</span>` : ` of ${litres(c.daily_limit_ml)}`}
           </div>
           <div data-testid="allowed-kiosks">
             <div class="muted">Kiosks</div>

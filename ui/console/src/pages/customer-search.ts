@@ -56,7 +56,12 @@ export class CustomerSearch extends LitElement {
     if (answer.customers.length === 0)
       return html`<p class="muted" data-testid="no-customers">No customer matches.</p>`;
     const now = Date.now();
+    const count = answer.customers.length;
     return html`
+      <div class="row toolbar">
+        <span class="muted">${count} customer${count === 1 ? '' : 's'}${answer.has_more || answer.page > 1 ? ` on page ${answer.page}` : ''}</span>
+        <a class="button secondary" href=${customerApi.csvUrl(this.searched)} download="customers.csv">Download CSV</a>
+      </div>
       <div class="scroll">
         <table data-testid="customer-results">
           <thead>
@@ -76,11 +81,15 @@ export class CustomerSearch extends LitElement {
           </tbody>
         </table>
       </div>
-      <div class="pager">
-        <button class="secondary" ?disabled=${this.page <= 1 || this.busy} @click=${() => this.search(this.searched, this.page - 1)}>Previous</button>
-        <span class="muted">Page ${answer.page}</span>
-        <button class="secondary" ?disabled=${!answer.has_more || this.busy} @click=${() => this.search(this.searched, this.page + 1)}>Next</button>
-      </div>
+      ${
+        answer.has_more || answer.page > 1
+          ? html`<div class="pager">
+              <button class="secondary" ?disabled=${this.page <= 1 || this.busy} @click=${() => this.search(this.searched, this.page - 1)}>Previous</button>
+              <span class="muted">Page ${answer.page}</span>
+              <button class="secondary" ?disabled=${!answer.has_more || this.busy} @click=${() => this.search(this.searched, this.page + 1)}>Next</button>
+            </div>`
+          : nothing
+      }
     `;
   }
 
@@ -110,11 +119,6 @@ export class CustomerSearch extends LitElement {
           </div>
         </form>
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-        ${
-          this.searched
-            ? html`<p><a class="button secondary" href=${customerApi.csvUrl(this.searched)} download="customers.csv">Download CSV</a></p>`
-            : nothing
-        }
         ${this.answer ? this.results(this.answer) : nothing}
       </section>
     `;
@@ -130,6 +134,7 @@ export class CustomerSearch extends LitElement {
       th, td { text-align: left; padding: 8px 6px; border-bottom: 1px solid #e6ebef; white-space: nowrap; }
       th { color: #5d6f7c; font-weight: 600; }
       .n { text-align: right; }
+      .toolbar { align-items: center; margin-top: 8px; }
       .pager { display: flex; gap: 12px; align-items: center; justify-content: flex-end; margin-top: 10px; }
     `,
   ];
