@@ -85,6 +85,12 @@ const log = (line: string): void => void process.stderr.write(`[fleet] ${line}\n
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value: number, places = 1): number => Math.round(value * 10 ** places) / 10 ** places;
 
+function mergeCounts(counts: Record<string, number>[]): Record<string, number> {
+  const merged: Record<string, number> = {};
+  for (const count of counts) for (const [key, n] of Object.entries(count)) merged[key] = (merged[key] ?? 0) + n;
+  return merged;
+}
+
 /** Waits for the first IPC message that `accept` takes (or the child's exit). */
 function nextMessage<T>(
   child: ChildProcess,
@@ -337,6 +343,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       startup_errors: reports.reduce((sum, report) => sum + report.startupErrors, 0),
       errors_detail: {
         requests: requestErrors,
+        requests_by_kind: mergeCounts(reports.map((report) => report.errorKinds)),
         topups: topUps.errors,
         gateways: fixture.gateways.errors,
         missing,

@@ -50,6 +50,8 @@ export interface WorkerReport {
   errors: number;
   startupErrors: number;
   errorSamples: string[];
+  /** Failed requests by kind (the message with its numbers blanked): which requests fail, and how. */
+  errorKinds: Record<string, number>;
   /** Top-up index → kiosks of this worker that did not receive it. */
   missing: Record<number, number>;
   duplicates: number;
@@ -77,11 +79,14 @@ class Figures {
   records = 0;
   errors = 0;
   errorSamples: string[] = [];
+  errorKinds: Record<string, number> = {};
   duplicates = 0;
 
   error(what: string): void {
     this.errors += 1;
     if (this.errorSamples.length < 10) this.errorSamples.push(what);
+    const kind = what.replace(/\d+/g, 'N').slice(0, 80);
+    this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
   }
 }
 
@@ -197,6 +202,7 @@ class Worker {
       errors: f.errors,
       startupErrors: this.startupErrors,
       errorSamples: f.errorSamples,
+      errorKinds: f.errorKinds,
       missing,
       duplicates: f.duplicates,
     };

@@ -46,7 +46,7 @@ export class CloudMetrics {
   });
   readonly changeFeedQueries = new Counter({
     name: 'tusafishe_change_feed_queries_total',
-    help: "Database queries of the kiosks' change feed: tail (one read per change, for every kiosk), behind (a kiosk further back than the tail), cursor (checking a cursor)",
+    help: "Database queries of the kiosks' change feed: tail (one read per change, for every kiosk), behind (a kiosk further back than the tail), cursor (checking a cursor), horizon (finding the versions no running change can still commit below)",
     labelNames: ['query'],
     registers: [this.registry],
   });

@@ -14,6 +14,41 @@ import { dispenseEvent, kioskClient } from './kiosk-client.js';
 let phoneSeq = 0;
 const nextPhone = (): string => `+2547000${String(10000 + (phoneSeq += 1)).slice(-5)}`;
 
+const CREDIT_ML = 1_000_000;
+
+/** A gateway's replica as the feed builds it: every record applied, in the order applied. */
+class Replica {
+  cursor = '0';
+  readonly records = new Map<string, { version: number; balance_ml: number; name: string }>();
+  readonly applied: number[] = [];
+  private stopped = false;
+  private done: Promise<void> | undefined;
+
+  constructor(private readonly client: ReturnType<typeof kioskClient>) {}
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      // A small page, so the changes arrive over many pulls.
+      const { status, body } = await this.client.pull({ cursor: this.cursor, limit: 3, wait_s: 1 });
+      if (status !== 200 || body.must_refetch) throw new Error(`pull ${status} at ${this.cursor}`);
+      for (const customer of body.customers) {
+        this.applied.push(customer.version);
+        this.records.set(customer.account_id, customer);
+      }
+      this.cursor = body.cursor;
+    }
+  }
+}
+
 describe.each(backends())('kiosk API on $name', (backend) => {
   let cloud: RunningCloud;
   let kioskA: KioskCredential;
@@ -286,6 +321,83 @@ describe.each(backends())('kiosk API on $name', (backend) => {
       });
     });
   });
+
+  it('gives every kiosk every change of the same customers exactly once, in order', async () => {
+    const kiosks = [kioskA, kioskB];
+    for (let i = 2; i < 8; i += 1) kiosks.push(await createKiosk(cloud.db, { kioskId: `KIOSK-C${i}` }));
+    const accounts = await Promise.all(Array.from({ length: 5 }, () => customerWithCredit(CREDIT_ML)));
+    const shared = accounts.slice(0, 4);
+    const late = accounts[4]!;
+    const replicas = kiosks.slice(0, 4).map((kiosk) => new Replica(kioskClient(cloud.url, kiosk)));
+    for (const replica of replicas) replica.start();
+    // On the server, a change made before the pushes commits after them: the feed must not skip it.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const lateWriter =
+      backend.name === 'postgres'
+        ? cloud.db.transaction(async (tx) => {
+            await tx.query('UPDATE customers SET name = $2 WHERE account_id = $1', [late, 'Late']);
+            held();
+            await gate;
+          })
+        : Promise.resolve(held());
+    await holding;
+    try {
+      // Every kiosk pushes batches touching the same customers, each in its own order, all at once.
+      const pushed = await Promise.all(
+        kiosks.map(async (kiosk, k) => {
+          const client = kioskClient(cloud.url, kiosk);
+          let drawn = 0;
+          for (let batch = 0; batch < 5; batch += 1) {
+            const order = k % 2 === 0 ? shared : [...shared].reverse();
+            const events = order.map((account, i) => dispenseEvent(kiosk.kioskId, account, 100 + k + i));
+            const { status, body } = await client.push(events);
+            expect(status).toBe(200);
+            expect(body.acked.sort()).toEqual(events.map((event) => event.event_id).sort());
+            drawn += events.reduce((sum, event) => sum - event.amount_ml, 0);
+          }
+          return drawn;
+        }),
+      );
+      release();
+      await lateWriter;
+      const truth = await cloud.db.query<{ account_id: string; version: number; balance_ml: number; name: string }>(
+        'SELECT account_id, version, balance_ml, name FROM customers WHERE account_id = ANY($1::text[])',
+        [accounts],
+      );
+      expect(truth.reduce((sum, row) => sum + (CREDIT_ML - Number(row.balance_ml)), 0)).toBe(
+        pushed.reduce((a, b) => a + b, 0),
+      );
+      expect(await balanceDrift(cloud.db)).toEqual([]);
+      const head = Math.max(...truth.map((row) => Number(row.version)));
+      await vi.waitFor(
+        () => expect(replicas.map((replica) => Number(replica.cursor))).toEqual(replicas.map(() => head)),
+        {
+          timeout: 30_000,
+          interval: 100,
+        },
+      );
+      for (const replica of replicas) {
+        for (const row of truth)
+          expect(replica.records.get(row.account_id)).toMatchObject({
+            version: Number(row.version),
+            balance_ml: Number(row.balance_ml),
+            name: row.name,
+          });
+        // Exactly once, in order: the versions a kiosk applies only ever go up.
+        expect(replica.applied.every((version, i) => i === 0 || version > replica.applied[i - 1]!)).toBe(true);
+      }
+    } finally {
+      release();
+      await Promise.all(replicas.map((replica) => replica.stop()));
+    }
+  }, 60_000);
 
   it('applies a lockout reported by a kiosk to the customer record every gateway pulls', async () => {
     const account = await customerWithCredit(0);

@@ -3,6 +3,7 @@ import { newTokenKey } from '@tusafishe/protocol/keypad-token';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { CloudError } from '../errors.js';
 import type { Queryable } from '../store/db.js';
+import { CUSTOMER_WRITERS_LOCK } from '../store/migrations.js';
 import { newAccountId } from './account-id.js';
 
 export type Language = 'en' | 'sw';
@@ -224,21 +225,45 @@ export interface CustomerPage {
   hasMore: boolean;
 }
 
-/** Customers changed after `afterVersion`, oldest change first. */
-export async function customersChangedSince(db: Queryable, afterVersion: number, limit: number): Promise<CustomerPage> {
+/**
+ * Customers changed after `afterVersion` and up to `upTo` (a horizon from `versionHorizon`:
+ * above it a version may still commit below one already read), oldest change first.
+ */
+export async function customersChangedSince(
+  db: Queryable,
+  afterVersion: number,
+  limit: number,
+  upTo: number,
+): Promise<CustomerPage> {
   const rows = await db.query<CustomerRow>(
-    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE version > $1 ORDER BY version LIMIT $2`,
-    [afterVersion, limit + 1],
+    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE version > $1 AND version <= $2 ORDER BY version LIMIT $3`,
+    [afterVersion, upTo, limit + 1],
   );
   return { customers: rows.slice(0, limit).map(toCustomer), hasMore: rows.length > limit };
 }
 
-/** The `limit` most recently changed customers, oldest change first (to warm the change feed's tail). */
-export async function latestChangedCustomers(db: Queryable, limit: number): Promise<Customer[]> {
-  const rows = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers ORDER BY version DESC LIMIT $1`, [
-    limit,
-  ]);
+/** The `limit` most recently changed customers up to `upTo`, oldest change first (to warm the change feed's tail). */
+export async function latestChangedCustomers(db: Queryable, limit: number, upTo: number): Promise<Customer[]> {
+  const rows = await db.query<CustomerRow>(
+    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE version <= $1 ORDER BY version DESC LIMIT $2`,
+    [upTo, limit],
+  );
   return rows.reverse().map(toCustomer);
+}
+
+/**
+ * The transactions changing customers of this schema now: holders of the lock every customer
+ * change takes (migration 18), which each keeps until it ends.
+ */
+export async function customerWriters(db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ writer: string }>(
+    `SELECT virtualtransaction AS writer FROM pg_locks
+     WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND classid::bigint = $1 AND objid::bigint = hashtext(current_schema())::bigint & 4294967295`,
+    [CUSTOMER_WRITERS_LOCK],
+  );
+  return rows.map((row) => row.writer);
 }
 
 /** Highest version ever handed out (0 before the first customer). */

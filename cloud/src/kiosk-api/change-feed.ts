@@ -4,6 +4,7 @@ import {
   currentVersion,
   customersChangedSince,
   latestChangedCustomers,
+  customerWriters,
   toCustomerRecord,
 } from '../customers/customers.js';
 import type { CloudMetrics } from '../metrics.js';
@@ -20,6 +21,12 @@ export interface ChangeFeedOptions {
 
 /** Rows one read of the database takes at a time. */
 const READ_BATCH = 1000;
+/** Longest pause between looks at the transactions a horizon waits for. */
+const HORIZON_POLL_MAX_MS = 50;
+/** Waiting longer than this for a horizon is logged (a session idle in a transaction holds the feed). */
+const HORIZON_WARN_MS = 10_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Serves every kiosk's pull of customer changes from one in-memory tail of recent changes (the
@@ -28,8 +35,9 @@ const READ_BATCH = 1000;
  * `customers` sends on commit (from any instance; PGlite delivers it in process), and reads
  * again every `recheckMs` while long-polls wait, in case a notification was lost.
  *
- * Versions become visible in version order (the advisory lock every customer change holds until
- * commit, migration 3), so reading `version > head` never skips a version that commits later.
+ * Writers take versions without a global lock (migration 18), so a version may commit after a
+ * higher one: every read first finds a horizon no running transaction can still commit below
+ * (`versionHorizon`) and reads only up to it, so a cursor never skips a version that commits late.
  */
 export class ChangeFeed {
   private readonly waiting = new Set<() => void>();
@@ -57,7 +65,13 @@ export class ChangeFeed {
     options: ChangeFeedOptions = {},
   ): Promise<ChangeFeed> {
     const tailSize = options.tailSize ?? 10_000;
-    const feed = new ChangeFeed(db, await warmTail(db, tailSize), tailSize, metrics, log);
+    const feed = new ChangeFeed(
+      db,
+      await warmTail(db, tailSize, await versionHorizon(db, log)),
+      tailSize,
+      metrics,
+      log,
+    );
     feed.unlisten = await db.listen(CUSTOMERS_CHANGED_CHANNEL, () => feed.wake());
     feed.recheck = setInterval(() => {
       if (feed.waiting.size > 0) void feed.recheckNow();
@@ -120,8 +134,9 @@ export class ChangeFeed {
 
   private async page(after: number, limit: number): Promise<TailPage> {
     if (this.tail.covers(after)) return this.tail.page(after, limit);
-    // Further behind than the tail reaches (a new or long-offline kiosk): the database answers.
-    const page = await this.count('behind', customersChangedSince(this.db, after, limit));
+    // Further behind than the tail reaches (a new or long-offline kiosk): the database answers,
+    // up to the tail's head (a horizon already waited for).
+    const page = await this.count('behind', customersChangedSince(this.db, after, limit, this.tail.head));
     return { customers: page.customers.map(toCustomerRecord), hasMore: page.hasMore };
   }
 
@@ -153,9 +168,10 @@ export class ChangeFeed {
   private async read(): Promise<void> {
     const tail = this.tail;
     const before = tail.head;
+    const upTo = await this.count('horizon', versionHorizon(this.db, this.log));
     for (let read = 0; ; ) {
       const batch = Math.min(READ_BATCH, this.tailSize);
-      const page = await this.count('tail', customersChangedSince(this.db, tail.head, batch));
+      const page = await this.count('tail', customersChangedSince(this.db, tail.head, batch, upTo));
       if (this.tail !== tail) return; // rebuilt meanwhile (a restore noticed): this read is moot
       tail.append(page.customers.map(toCustomerRecord));
       if (!page.hasMore) break;
@@ -163,7 +179,7 @@ export class ChangeFeed {
       // More changed than the tail holds (a bulk import): start it afresh from the newest rather
       // than read every row; kiosks further back read the database.
       if (read >= this.tailSize) {
-        const fresh = await warmTail(this.db, this.tailSize);
+        const fresh = await warmTail(this.db, this.tailSize, upTo);
         if (this.tail === tail) this.tail = fresh;
         break;
       }
@@ -177,7 +193,7 @@ export class ChangeFeed {
       await this.refresh();
       if ((await this.count('cursor', currentVersion(this.db))) >= this.tail.head) return;
       this.log.warn({ head: this.tail.head }, 'customer versions went back (database restored?): change feed reset');
-      this.tail = await warmTail(this.db, this.tailSize);
+      this.tail = await warmTail(this.db, this.tailSize, await versionHorizon(this.db, this.log));
       this.generation += 1;
       this.wakeWaiters();
     } catch (error) {
@@ -189,15 +205,39 @@ export class ChangeFeed {
     for (const done of [...this.waiting]) done();
   }
 
-  private count<T>(query: 'tail' | 'behind' | 'cursor', result: Promise<T>): Promise<T> {
+  private count<T>(query: 'tail' | 'behind' | 'cursor' | 'horizon', result: Promise<T>): Promise<T> {
     this.metrics.changeFeedQueries.inc({ query });
     return result;
   }
 }
 
-/** A tail holding the `size` latest changes, so kiosks reconnecting after a restart are answered from memory. */
-async function warmTail(db: Db, size: number): Promise<CustomerTail> {
-  const latest = await latestChangedCustomers(db, size);
+/**
+ * The highest version below which no change can still commit: the last version handed out, once
+ * every transaction changing customers when it was read has ended. A writer holds its lock from
+ * before it takes a version until it ends (migration 18), so whoever took a version up to it has
+ * now committed (visible to any later read) or rolled back. Waits for the writers in flight,
+ * never for ones that start later.
+ */
+async function versionHorizon(db: Db, log: FastifyBaseLogger): Promise<number> {
+  const handedOut = await currentVersion(db);
+  let writers = new Set(await customerWriters(db));
+  const started = Date.now();
+  let warned = false;
+  for (let pause = 1; writers.size > 0; pause = Math.min(pause * 2, HORIZON_POLL_MAX_MS)) {
+    await sleep(pause);
+    const now = new Set(await customerWriters(db));
+    writers = new Set([...writers].filter((writer) => now.has(writer)));
+    if (!warned && writers.size > 0 && Date.now() - started > HORIZON_WARN_MS) {
+      warned = true;
+      log.warn({ writers: [...writers] }, 'change feed waits for long-running customer changes (idle in transaction?)');
+    }
+  }
+  return handedOut;
+}
+
+/** A tail holding the `size` latest changes up to `upTo`, so kiosks reconnecting after a restart are answered from memory. */
+async function warmTail(db: Db, size: number, upTo: number): Promise<CustomerTail> {
+  const latest = await latestChangedCustomers(db, size, upTo);
   const oldest = latest[0];
   const tail = new CustomerTail(size, latest.length === size && oldest ? oldest.version - 1 : 0);
   tail.append(latest.map(toCustomerRecord));

@@ -1,13 +1,6 @@
 import type { LedgerEvent, PushResponse } from '@tusafishe/protocol';
 import type { Db } from '../store/db.js';
-import {
-  appendEvents,
-  applyLockout,
-  balancesOf,
-  clearLockout,
-  existingEventIds,
-  lockCustomerChanges,
-} from '../ledger/ledger.js';
+import { appendEvents, applyLockout, balancesOf, clearLockout, existingEventIds } from '../ledger/ledger.js';
 import { acceptRedemptions } from '../customers/keypad-tokens.js';
 
 /** Stable codes for events a kiosk may not push; the gateway parks them instead of retrying. */
@@ -88,14 +81,15 @@ export async function ingestKioskEvents(
   });
 
   return db.transaction(async (tx) => {
-    await lockCustomerChanges(tx);
     const accountIds = [...new Set(candidates.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
+    // Pushes from many kiosks run at once (no global lock, migration 18); locking the batch's
+    // customers first, in one order, keeps two batches touching the same customers from deadlocking.
     const known = new Set(
       accountIds.length === 0
         ? []
         : (
             await tx.query<{ account_id: string }>(
-              'SELECT account_id FROM customers WHERE account_id = ANY($1::text[])',
+              'SELECT account_id FROM customers WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR NO KEY UPDATE',
               [accountIds],
             )
           ).map((row) => row.account_id),

@@ -5,8 +5,9 @@ import type { Queryable } from '../store/db.js';
 const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
 
 /**
- * First statement of every transaction that changes customers: the version trigger takes the
- * same lock, and taking it before any row lock keeps concurrent writers from deadlocking.
+ * Serialises the rare writers that read customers and then change them (operators' corrections,
+ * unlocks and token changes, imports): first statement of their transaction. Versions do not need
+ * it (migration 18), so kiosks' pushes and payment credits, the hot paths, do not take it.
  */
 export async function lockCustomerChanges(tx: Queryable): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [CUSTOMER_VERSION_LOCK]);

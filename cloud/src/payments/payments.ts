@@ -7,7 +7,7 @@ import { CloudError } from '../errors.js';
 import { kioskTariff } from '../kiosks/kiosks.js';
 import { issueToken } from '../customers/keypad-tokens.js';
 import { tokenInstructions } from '../customers/token-instructions.js';
-import { appendEvents, lockCustomerChanges } from '../ledger/ledger.js';
+import { appendEvents } from '../ledger/ledger.js';
 import type { CloudMetrics } from '../metrics.js';
 import { enqueueSms, type SmsOutbox } from '../sms/sender.js';
 import type { Db, Queryable } from '../store/db.js';
@@ -414,7 +414,6 @@ export class PaymentService {
     const amountMinor = Number(payment.amount_minor);
     const creditedMl = millilitresFor(amountMinor, tariff);
     const credited = await this.deps.db.transaction(async (tx) => {
-      await lockCustomerChanges(tx);
       const claimed = await tx.query(
         `UPDATE payments SET status = 'successful', provider_transaction_id = $2, credited_ml = $3, settled_at = now()
          WHERE payment_id = $1 AND status IN ('pending', 'failed', 'expired') RETURNING payment_id`,

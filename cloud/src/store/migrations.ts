@@ -11,8 +11,10 @@ interface Migration {
 export const CUSTOMERS_CHANGED_CHANNEL = 'tusafishe_customers_changed';
 /** Channel NOTIFY'd when kiosk credentials change (a rotated secret): cached credentials are dropped. */
 export const KIOSKS_CHANGED_CHANNEL = 'tusafishe_kiosks_changed';
-/** Advisory lock every customer change holds until commit, so versions become visible in order. */
+/** Advisory lock the rare check-then-change writers of customers hold (operators, imports); no longer the versions' (migration 18). */
 export const CUSTOMER_VERSION_LOCK = 74_657_001;
+/** Shared advisory lock (with the schema's hash) every customer change holds until commit; the change feed waits out its holders. */
+export const CUSTOMER_WRITERS_LOCK = 74_657_018;
 /** Advisory lock each migration step holds, so instances starting together migrate once. */
 const MIGRATION_LOCK = CUSTOMER_VERSION_LOCK + 1;
 /** Advisory lock a rebuild of the analytics rollups holds; merges take it shared. */
@@ -558,6 +560,23 @@ END $$;
 UPDATE customers SET token_key = translate(rtrim(encode(decode(
     replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_')
   WHERE token_key IS NULL;
+`,
+  },
+  {
+    version: 18,
+    name: 'customer versions without the global lock',
+    sql: `
+-- Customer changes no longer queue on one lock held to commit (at hundreds of kiosks pushing, that
+-- lock was the write path's ceiling). Versions may now commit out of order: a writer holds a
+-- shared lock (writers never wait for each other) from before it takes a version until it ends,
+-- and the change feed reads only up to a version handed out before every holder it saw at that
+-- moment had ended (src/kiosk-api/change-feed.ts). The lock's second key is the schema's, so
+-- writers in another schema (tests) are not waited for.
+CREATE OR REPLACE FUNCTION customers_lock_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(${CUSTOMER_WRITERS_LOCK}, hashtext(current_schema()));
+  RETURN NULL;
+END $$;
 `,
   },
 ];
