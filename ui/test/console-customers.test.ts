@@ -11,6 +11,7 @@ const CAP_ML = 10_000;
 describe('console customers page in Chromium', () => {
   let harness: ConsoleHarness;
   let accountId: string;
+  let otherId: string;
   let dispenseId: string;
 
   beforeAll(async () => {
@@ -18,7 +19,7 @@ describe('console customers page in Chromium', () => {
     const db = harness.cloud.db;
     const customer = await createCustomer(db, { phone: PHONE, name: 'Wanjiru Kamau', pin: '4826' });
     accountId = customer.account_id;
-    await createCustomer(db, { phone: '+254712000111', name: 'Wanjiku Otieno', pin: '1357' });
+    otherId = (await createCustomer(db, { phone: '+254712000111', name: 'Wanjiku Otieno', pin: '1357' })).account_id;
     // 26 more by one name: two pages of search results (no PIN: no hashing, quick to make).
     for (let i = 0; i < 26; i += 1)
       await createCustomer(db, { phone: `+2547130000${String(i).padStart(2, '0')}`, name: `Akinyi ${i}` });
@@ -48,6 +49,13 @@ describe('console customers page in Chromium', () => {
   });
   afterAll(() => harness?.close());
 
+  const lastSms = async (phone: string): Promise<string> => {
+    const [sms] = await harness.cloud.db.query<{ message: string }>(
+      'SELECT message FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1',
+      [phone],
+    );
+    return sms?.message ?? '';
+  };
   const balance = (page: Page) => page.getByTestId('balance').textContent();
   const action = (page: Page, name: string) => page.locator(`[data-action="${name}"]`);
 
@@ -74,11 +82,7 @@ describe('console customers page in Chromium', () => {
     await expect.poll(() => action(page, 'pin').getByRole('group').textContent()).toContain(`SMS to ${PHONE}`);
     await action(page, 'pin').getByRole('button', { name: 'Confirm' }).click();
     await expect.poll(() => action(page, 'pin').getByRole('status').textContent()).toContain(`Code sent to ${PHONE}`);
-    const [sms] = await harness.cloud.db.query<{ message: string }>(
-      'SELECT message FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1',
-      [PHONE],
-    );
-    expect(sms?.message).toMatch(/PIN reset code is \d{6}/);
+    expect(await lastSms(PHONE)).toMatch(/PIN reset code is \d{6}/);
 
     // A correction within the cap moves the balance.
     await action(page, 'correct').getByLabel('Litres').fill('5');
@@ -110,6 +114,49 @@ describe('console customers page in Chromium', () => {
     // Back to the search: the results are still there.
     await page.getByRole('link', { name: 'Back to the search' }).click();
     await row.waitFor();
+    await page.context().close();
+  });
+
+  it('lets support set limits, extend the subscription, move the phone number and deactivate', async () => {
+    const page = await harness.newPage('desktop');
+    await harness.signIn(page, 'customer_service', { username: 'support', hash: `customers/${otherId}` });
+    const summary = page.getByTestId('customer-summary');
+    await expect.poll(() => summary.textContent()).toContain('Wanjiku Otieno');
+    const confirm = (name: string) => action(page, name).getByRole('button', { name: 'Confirm', exact: true }).click();
+    const outcome = (name: string) => action(page, name).getByRole('status').textContent();
+
+    await action(page, 'limits').getByLabel('Daily limit').fill('10');
+    await action(page, 'limits').getByLabel('Allowed kiosks').fill('K9, K10');
+    await action(page, 'limits').getByRole('button', { name: 'Save limits' }).click();
+    await confirm('limits');
+    await expect.poll(() => outcome('limits')).toContain('Saved');
+    await expect.poll(() => page.getByTestId('allowed-kiosks').textContent()).toContain('K9, K10');
+    expect(await summary.textContent()).toContain('of 10 L');
+
+    await action(page, 'extend').getByRole('button', { name: 'Extend' }).click();
+    await confirm('extend');
+    await expect.poll(() => outcome('extend')).toContain('Extended to');
+    await expect.poll(() => page.getByTestId('subscription').textContent()).toContain('until');
+
+    // The new number gets a code; a wrong one is refused in words, the right one moves the account.
+    await action(page, 'phone').getByLabel('New number').fill('0712 000 222');
+    await action(page, 'phone').getByRole('button', { name: 'Send code' }).click();
+    await confirm('phone');
+    await expect.poll(() => outcome('phone')).toContain('Code sent to +254712000222');
+    const code = /\b(\d{6})\b/.exec(await lastSms('+254712000222'))?.[1] ?? '';
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    await action(page, 'phone').getByLabel('Code sent to').fill(wrong);
+    await action(page, 'phone').getByRole('button', { name: 'Confirm new number' }).click();
+    await expect.poll(() => action(page, 'phone').getByRole('alert').textContent()).toContain('Wrong or expired code');
+    await action(page, 'phone').getByLabel('Code sent to').fill(code);
+    await action(page, 'phone').getByRole('button', { name: 'Confirm new number' }).click();
+    await expect.poll(() => outcome('phone')).toContain('now uses +254712000222');
+    await expect.poll(() => summary.textContent()).toContain('+254712000222');
+
+    await action(page, 'status').getByRole('button', { name: 'Deactivate' }).click();
+    await confirm('status');
+    await expect.poll(() => summary.locator('[data-status]').getAttribute('data-status')).toBe('suspended');
+    await action(page, 'status').getByRole('button', { name: 'Reactivate' }).waitFor();
     await page.context().close();
   });
 
