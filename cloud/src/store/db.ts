@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
 
 /** The one database surface the cloud uses; implemented by a pg Pool and by embedded PGlite. */
@@ -138,7 +139,8 @@ function listenWithReconnect(connectionString: string, channel: string, onNotify
 
 /** Embedded Postgres: `dataDir` persists, undefined keeps everything in memory (tests). */
 export async function openPgliteDb(dataDir?: string): Promise<Db> {
-  const lite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  // pg_trgm indexes customer names for the console's search (migration 16).
+  const lite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
   type Target = Pick<PGlite, 'query' | 'exec'>;
   const wrap = (target: Target): Queryable => ({
     query: async <R extends object>(sql: string, params?: unknown[]) => (await target.query<R>(sql, params)).rows,

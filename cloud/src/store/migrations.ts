@@ -563,6 +563,35 @@ UPDATE customers SET token_key = translate(rtrim(encode(decode(
 `,
   },
   {
+    version: 16,
+    name: 'customer search: trigram index on names, account id prefixes',
+    sql: `
+-- A name matches by its start or a word's start (lower(name) LIKE 'q%' OR LIKE '% q%'): the second
+-- needs pg_trgm's GIN index, or each search reads every customer. The extension lives once per
+-- database (schema public unless it is already installed elsewhere), so every schema shares it.
+-- Without pg_trgm (no contrib package, no right to create it) search still works, by a scan.
+DO $$
+DECLARE trgm text;
+BEGIN
+  SELECT n.nspname INTO trgm FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'pg_trgm';
+  IF trgm IS NULL THEN
+    BEGIN
+      CREATE EXTENSION pg_trgm SCHEMA public;
+      trgm := 'public';
+    EXCEPTION WHEN OTHERS THEN
+      RAISE WARNING 'pg_trgm unavailable (%): customer search by a word of a name scans every customer', SQLERRM;
+    END;
+  END IF;
+  IF trgm IS NOT NULL THEN
+    EXECUTE format('CREATE INDEX customers_name_trgm ON customers USING gin (lower(name) %I.gin_trgm_ops)', trgm);
+  END IF;
+END $$;
+-- account_id LIKE 'TS12%' uses an index only with pattern ops (the database's collation is not C).
+CREATE INDEX customers_account_prefix ON customers (account_id text_pattern_ops);
+`,
+  },
+  {
     version: 18,
     name: 'customer versions without the global lock',
     sql: `
