@@ -1,12 +1,14 @@
 /**
- * `@tusafishe/cloud/console-api`: the console API's shapes for the console app (import types
- * only, so no zod reaches the browser bundle). A section adds its own schemas' types here.
+ * `@tusafishe/cloud/console-api`: the console API's shapes for the console app (types only, so
+ * no zod reaches the browser bundle), and the few rules its forms check before sending. A
+ * section adds its own schemas' types here.
  */
 import type * as z from 'zod';
 import type { Me } from './api-schemas.js';
 
 export type { OperatorRole } from './roles.js';
 export type ConsoleMe = z.infer<typeof Me>;
+export { MIN_PASSWORD_LENGTH } from './password-rule.js';
 
 // Kiosks, alerts and fleet firmware (cloud/src/fleet/console-schemas.ts).
 import type {

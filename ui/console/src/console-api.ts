@@ -9,9 +9,11 @@ import type {
   CustomerDetailAnswer,
   CustomerEventsAnswer,
   CustomerSearchAnswer,
+  OperatorListing,
+  OperatorRole,
   ReversalAnswer,
 } from '@tusafishe/cloud/console-api';
-import { apiRequester } from '../../src/shared/api-request.js';
+import { ApiError, apiRequester } from '../../src/shared/api-request.js';
 
 /** Fired on `window` when the cloud says the session is gone, so the console shows its sign-in form. */
 export const SIGNED_OUT_EVENT = 'console-signed-out';
@@ -19,11 +21,24 @@ export const SIGNED_OUT_EVENT = 'console-signed-out';
 /** Calls `/console/api/…` (JSON; a 401 signs the console out). A page adds its calls as an object like `sessionApi`. */
 const consoleRequest = apiRequester({ sessionPath: '/console/api/session', signedOutEvent: SIGNED_OUT_EVENT });
 
+/** A failed call as one line: what its code means to the operator (`explained`), then the cloud's own words. */
+export function explainError(error: unknown, explained: Record<string, string>): string {
+  if (!(error instanceof ApiError)) return `Could not reach the cloud: ${(error as Error).message}`;
+  const meaning = explained[error.code];
+  return meaning ? `${meaning} (${error.message})` : error.message;
+}
+
 export const sessionApi = {
   me: () => consoleRequest<ConsoleMe>('GET', '/console/api/session'),
   signIn: (username: string, password: string) =>
     consoleRequest<ConsoleMe>('POST', '/console/api/session', { username, password }),
   signOut: () => consoleRequest<{ signed_out: true }>('DELETE', '/console/api/session'),
+  /** Any operator, their own password: the current one first; their other sessions end. */
+  changePassword: (current: string, next: string) =>
+    consoleRequest<ConsoleMe>('POST', '/console/api/session/password', {
+      current_password: current,
+      new_password: next,
+    }),
 };
 
 /** Kiosks, alerts and fleet firmware (cloud/src/fleet/console-routes.ts). */
@@ -87,4 +102,20 @@ export const customerApi = {
 
 function customerPath(id: string): string {
   return `/console/api/customers/${encodeURIComponent(id)}`;
+}
+
+/** Console accounts (admin; cloud/src/console/operator-routes.ts): each call answers the whole list. */
+type Operators = { operators: OperatorListing[] };
+export const operatorApi = {
+  list: () => consoleRequest<Operators>('GET', '/console/api/operators'),
+  add: (username: string, role: OperatorRole, password: string) =>
+    consoleRequest<Operators>('POST', '/console/api/operators', { username, role, password }),
+  setDisabled: (username: string, disabled: boolean) =>
+    consoleRequest<Operators>('POST', `${operatorPath(username)}/disabled`, { disabled }),
+  resetPassword: (username: string, password: string) =>
+    consoleRequest<Operators>('POST', `${operatorPath(username)}/password`, { password }),
+};
+
+function operatorPath(username: string): string {
+  return `/console/api/operators/${encodeURIComponent(username)}`;
 }

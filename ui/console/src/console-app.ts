@@ -2,17 +2,11 @@ import { LitElement, html, type TemplateResult } from 'lit';
 import { unsafeStatic, html as staticHtml } from 'lit/static-html.js';
 import type { ConsoleMe } from '@tusafishe/cloud/console-api';
 import { sessionApi, SIGNED_OUT_EVENT } from './console-api.js';
+import { ROLE_LABELS } from './role-labels.js';
 import { sectionsFor, type Section } from './sections.js';
 import { appShellStyles } from '../../src/shared/app-shell-styles.js';
 import { sharedStyles } from '../../src/shared/shared-styles.js';
 import '../../src/shared/sign-in-form.js';
-
-const ROLE_LABELS: Record<ConsoleMe['role'], string> = {
-  admin: 'Admin',
-  customer_service: 'Customer service',
-  finance: 'Finance',
-  field: 'Field',
-};
 
 /** `#/customers/TS123` → section `customers`, path `['TS123']` (hash routes: one index.html). */
 function parseHash(hash: string): { id: string; path: string[] } {
@@ -83,14 +77,15 @@ export class ConsoleApp extends LitElement {
     const sections = sectionsFor(me.role);
     const route = parseHash(this.hash);
     const section = route.id === '' ? sections[0] : sections.find((s) => s.id === route.id);
+    const navigation = sections.filter((s) => !s.fromHeader);
     return html`
       <header>
         <strong>Tusafishe console</strong>
-        <span class="user" data-testid="operator">${me.username} · ${ROLE_LABELS[me.role]}</span>
+        <a class="user" href="#/password" title="Change my password" data-testid="operator">${me.username} · ${ROLE_LABELS[me.role]}</a>
         <button class="signout" @click=${() => this.signOut()}>Sign out</button>
       </header>
       <nav aria-label="Sections">
-        ${sections.map(
+        ${navigation.map(
           (s) =>
             html`<a href="#/${s.id}" class=${s === section ? 'current' : ''} aria-current=${s === section ? 'page' : 'false'}>${s.label}</a>`,
         )}

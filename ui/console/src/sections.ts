@@ -5,6 +5,7 @@ import './pages/customers-page.js';
 import './pages/analytics-page.js';
 import './pages/reports-page.js';
 import './pages/operators-page.js';
+import './pages/password-page.js';
 
 /**
  * The console's sections: hash route `#/<id>[/…]`, navigation label, the roles besides `admin`
@@ -17,6 +18,8 @@ export interface Section {
   roles: readonly OperatorRole[];
   /** Custom element name; it receives `.me` (who is signed in) and `.path` (the route after `#/<id>/`). */
   tag: string;
+  /** Reached from the header (the operator's name), not offered in the navigation. */
+  fromHeader?: true;
 }
 
 const SECTIONS: readonly Section[] = [
@@ -26,6 +29,13 @@ const SECTIONS: readonly Section[] = [
   { id: 'analytics', label: 'Analytics', roles: ['finance', 'field'], tag: 'console-analytics-page' },
   { id: 'reports', label: 'Reports', roles: ['finance', 'field'], tag: 'console-reports-page' },
   { id: 'operators', label: 'Operators', roles: [], tag: 'console-operators-page' },
+  {
+    id: 'password',
+    label: 'My password',
+    roles: ['field', 'finance', 'customer_service'],
+    tag: 'console-password-page',
+    fromHeader: true,
+  },
 ];
 
 export function sectionsFor(role: OperatorRole): Section[] {
