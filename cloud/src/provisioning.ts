@@ -17,3 +17,15 @@ export { createOperator, listOperators, setOperatorDisabled } from './console/op
 export { MIN_PASSWORD_LENGTH as MIN_OPERATOR_PASSWORD_LENGTH } from './console/password-rule.js';
 export { OPERATOR_ROLES } from './console/roles.js';
 export { appendEvents, balanceDrift, lockCustomerChanges } from './ledger/ledger.js';
+export {
+  checkCustomerFields,
+  claim,
+  importCandidate,
+  importedBefore,
+  newRunClaims,
+  type CustomerCandidate,
+  type ImportOutcome,
+  type RunClaims,
+  type SkipReason,
+} from './customers/customer-import.js';
+export { ImportReport } from './customers/import-report.js';

@@ -1,8 +1,18 @@
 import * as z from 'zod';
 import type { Models } from 'node-appwrite';
 import type { CountryCode } from '@tusafishe/protocol/phone';
+import { writeFile } from 'node:fs/promises';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
-import type { Db } from '@tusafishe/cloud/provisioning';
+import {
+  claim,
+  importCandidate,
+  importedBefore,
+  ImportReport,
+  newRunClaims,
+  type Db,
+  type ImportOutcome,
+  type RunClaims,
+} from '@tusafishe/cloud/provisioning';
 import { defineCommand, type CommandIo } from '../command-line.js';
 import {
   CLOUD_TARGET_ENV,
@@ -12,17 +22,15 @@ import {
   openCloudTarget,
 } from '../stores/cloud-database.js';
 import { appwriteDocumentPages, type AppwriteCollection } from './appwrite-documents.js';
-import { toCandidate, type CandidateResult } from './appwrite-customer.js';
 import {
-  claim,
-  importCandidate,
-  importedBefore,
   openingBalanceEventId,
+  toCandidate,
+  type CandidateResult,
   type DocumentOrigin,
-  type ImportOutcome,
-  type RunClaims,
-} from './customer-import.js';
-import { ImportReport } from './import-report.js';
+} from './appwrite-customer.js';
+
+const IMPORT_REASON = 'import from Appwrite';
+const IMPORT_OPERATOR = 'provisioning';
 
 export const customersImportAppwrite = defineCommand({
   name: 'customers import-appwrite',
@@ -90,7 +98,7 @@ example: APPWRITE_API_KEY=… DATABASE_URL=postgres://… npm run provision -- c
       io.out(
         `${input['dry-run'] ? 'Dry run: checking' : 'Importing'} ${source.database}/${source.collection} from ${source.endpoint} into ${describeCloudTarget(input)}\n`,
       );
-      const claims: RunClaims = { phones: new Map(), accountIds: new Set() };
+      const claims = newRunClaims();
       for await (const page of appwriteDocumentPages(source, input['page-size'])) {
         await importPage(db, page, {
           origin: source,
@@ -104,8 +112,8 @@ example: APPWRITE_API_KEY=… DATABASE_URL=postgres://… npm run provision -- c
     } finally {
       await db.close();
       // Also after a failure part-way: what was done so far is reported.
-      io.out(report.summaryText());
-      if (input.report) await report.writeJson(input.report);
+      io.out(report.summaryText('documents'));
+      if (input.report) await writeReport(input.report, report);
     }
   },
 });
@@ -128,13 +136,13 @@ async function importPage(db: Db, page: readonly Models.DefaultDocument[], conte
   const candidates = results.flatMap(({ result }) => (result.ok ? [result.candidate] : []));
   const before = await importedBefore(
     db,
-    new Map(candidates.map((c) => [c.documentId, openingBalanceEventId(context.origin, c.documentId)])),
+    new Map(candidates.map((c) => [c.sourceId, openingBalanceEventId(context.origin, c.sourceId)])),
   );
   const hashes = new Map(
     await Promise.all(
       candidates
-        .filter((c) => !before.has(c.documentId))
-        .map(async (c) => [c.documentId, await hashSecret(c.pin)] as const),
+        .filter((c) => !before.has(c.sourceId))
+        .map(async (c) => [c.sourceId, await hashSecret(c.pin)] as const),
     ),
   );
   for (const { documentId, result } of results) {
@@ -153,14 +161,24 @@ async function outcomeOf(
 ): Promise<ImportOutcome> {
   if (!result.ok) return { kind: 'skipped', reason: result.reason, message: result.message };
   const { candidate } = result;
-  const accountId = before.get(candidate.documentId);
+  const accountId = before.get(candidate.sourceId);
   if (accountId !== undefined) {
     const outcome: ImportOutcome = { kind: 'already_imported', accountId };
     claim(context.claims, candidate, outcome);
     return outcome;
   }
-  return importCandidate(db, candidate, hashes.get(candidate.documentId)!, context.origin, {
+  return importCandidate(db, candidate, {
+    eventId: openingBalanceEventId(context.origin, candidate.sourceId),
+    pinHash: hashes.get(candidate.sourceId)!,
+    operator: IMPORT_OPERATOR,
+    details: { reason: IMPORT_REASON, appwrite_document_id: candidate.sourceId },
     dryRun: context.dryRun,
     claims: context.claims,
   });
+}
+
+/** The summary and every document's outcome as JSON (mode 0600: phones and account ids, never PINs). */
+async function writeReport(path: string, report: ImportReport): Promise<void> {
+  const documents = report.rows.map(({ source, ...row }) => ({ document_id: source, ...row }));
+  await writeFile(path, `${JSON.stringify({ summary: report.summary, documents }, null, 2)}\n`, { mode: 0o600 });
 }

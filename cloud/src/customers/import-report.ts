@@ -1,10 +1,9 @@
-import { writeFile } from 'node:fs/promises';
-import type { SkipReason } from './appwrite-customer.js';
-import type { ImportOutcome } from './customer-import.js';
+import type { ImportOutcome, SkipReason } from './customer-import.js';
 
-/** One document's fate; never holds the PIN. */
-export interface ReportRow {
-  document_id: string;
+/** One source line's fate; never holds the PIN. */
+export interface ImportReportRow {
+  /** The source line's id: an Appwrite document id, a CSV line number. */
+  source: string;
   outcome: ImportOutcome['kind'];
   phone?: string;
   account_id?: string;
@@ -26,10 +25,10 @@ export interface ImportSummary {
   opening_balance_ml: number;
 }
 
-/** Tallies an import run: a line per exception as it happens, a summary at the end, the rows as JSON. */
+/** Tallies an import run: a line per exception as it happens, a summary at the end, every row. */
 export class ImportReport {
-  readonly rows: ReportRow[] = [];
-  private readonly summary: ImportSummary;
+  readonly rows: ImportReportRow[] = [];
+  readonly summary: ImportSummary;
 
   constructor(dryRun: boolean) {
     this.summary = {
@@ -44,18 +43,18 @@ export class ImportReport {
     };
   }
 
-  /** Records a document's outcome; returns the console line worth showing, if any. */
-  record(documentId: string, phone: string | undefined, outcome: ImportOutcome): string | undefined {
+  /** Records a source line's outcome; returns the console line worth showing, if any. */
+  record(source: string, phone: string | undefined, outcome: ImportOutcome): string | undefined {
     const s = this.summary;
     s.read += 1;
-    const row: ReportRow = { document_id: documentId, outcome: outcome.kind, ...(phone ? { phone } : {}) };
+    const row: ImportReportRow = { source, outcome: outcome.kind, ...(phone ? { phone } : {}) };
     this.rows.push(row);
     switch (outcome.kind) {
       case 'skipped':
         s.skipped += 1;
         s.skipped_by_reason[outcome.reason] = (s.skipped_by_reason[outcome.reason] ?? 0) + 1;
         Object.assign(row, { reason: outcome.reason, message: outcome.message });
-        return `skipped   ${documentId}  ${outcome.reason}: ${outcome.message}`;
+        return `skipped   ${source}  ${outcome.reason}: ${outcome.message}`;
       case 'already_imported':
         s.already_imported += 1;
         row.account_id = outcome.accountId;
@@ -67,15 +66,15 @@ export class ImportReport {
         if (outcome.accountIdNote === undefined) return undefined;
         s.new_account_ids += 1;
         row.account_id_note = outcome.accountIdNote;
-        return `new id    ${documentId}  ${phone} → ${outcome.accountId} (${outcome.accountIdNote})`;
+        return `new id    ${source}  ${phone} → ${outcome.accountId} (${outcome.accountIdNote})`;
     }
   }
 
-  summaryText(): string {
+  summaryText(unit: string): string {
     const s = this.summary;
     const reasons = Object.entries(s.skipped_by_reason).map(([reason, count]) => `    ${reason}: ${count}`);
     return [
-      `${s.dry_run ? 'Dry run, nothing changed. Would have imported' : 'Imported'} ${s.imported} of ${s.read} documents read`,
+      `${s.dry_run ? 'Dry run, nothing changed. Would have imported' : 'Imported'} ${s.imported} of ${s.read} ${unit} read`,
       `  already imported: ${s.already_imported}`,
       `  new account ids: ${s.new_account_ids}`,
       `  opening balances: ${s.opening_balance_ml} mL`,
@@ -83,11 +82,5 @@ export class ImportReport {
       ...reasons,
       '',
     ].join('\n');
-  }
-
-  async writeJson(path: string): Promise<void> {
-    await writeFile(path, `${JSON.stringify({ summary: this.summary, documents: this.rows }, null, 2)}\n`, {
-      mode: 0o600,
-    });
   }
 }
