@@ -35,6 +35,7 @@ export type CloudErrorCode =
   | 'UNKNOWN_EVENT'
   | 'ALREADY_REVERSED'
   | 'CORRECTION_OVER_CAP'
-  | 'WRONG_CODE';
+  | 'WRONG_CODE'
+  | 'INVALID_CSV';
 
 export class CloudError extends TusafisheError<CloudErrorCode> {}

@@ -24,13 +24,20 @@ export type ConsoleAlert = z.infer<typeof AlertView>;
 export type ConsoleFleetFirmware = z.infer<typeof FleetFirmwareView>;
 export type ConsoleRollout = z.infer<typeof RolloutViewSchema>;
 
-import type { CustomerDetail, CustomerEventsPage, CustomerSearchPage, Reversal } from './customer-schemas.js';
+import type {
+  CustomerDetail,
+  CustomerEventsPage,
+  CustomerImportReport,
+  CustomerSearchPage,
+  Reversal,
+} from './customer-schemas.js';
 import type { OperatorView } from './operator-routes.js';
 
 export type CustomerSearchAnswer = z.infer<typeof CustomerSearchPage>;
 export type CustomerDetailAnswer = z.infer<typeof CustomerDetail>;
 export type CustomerEventsAnswer = z.infer<typeof CustomerEventsPage>;
 export type ReversalAnswer = z.infer<typeof Reversal>;
+export type CustomerImportAnswer = z.infer<typeof CustomerImportReport>;
 export type OperatorListing = z.infer<typeof OperatorView>;
 
 // Analytics (cloud/src/analytics/analytics-schemas.ts).

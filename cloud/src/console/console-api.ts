@@ -8,6 +8,7 @@ import { fleetConsoleRoutes } from '../fleet/console-routes.js';
 import type { FleetMonitoring } from '../fleet/fleet-monitoring.js';
 import type { Db } from '../store/db.js';
 import { guardConsoleRoutes } from './console-guard.js';
+import { customerImportRoutes } from './customer-import-routes.js';
 import { customerRoutes } from './customer-routes.js';
 import { operatorRoutes } from './operator-routes.js';
 import { sessionRoutes } from './session-routes.js';
@@ -51,6 +52,7 @@ export const consoleApi: FastifyPluginAsync<ConsoleDeps> = async (app, deps) => 
     ussdCode: deps.ussdCode,
     correctionCapMl: deps.correctionCapMl,
   });
+  await app.register(customerImportRoutes, { db: deps.db, correctionCapMl: deps.correctionCapMl });
   await app.register(analyticsRoutes, { db: deps.db, usageTimeZone: deps.usageTimeZone });
   await app.register(tokenRoutes, { db: deps.db });
   await app.register(fleetConsoleRoutes, { fleet: deps.fleet });

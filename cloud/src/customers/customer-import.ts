@@ -15,14 +15,17 @@ import { findCustomer, findCustomerByPhone } from './customers.js';
  */
 
 /** Why a source line is not imported; stable codes for the report. */
-export type SkipReason =
-  | 'invalid_document'
-  | 'invalid_phone'
-  | 'missing_pin'
-  | 'invalid_pin'
-  | 'invalid_credits'
-  | 'credits_over_cap'
-  | 'duplicate_phone';
+export const SKIP_REASONS = [
+  'invalid_document',
+  'invalid_line',
+  'invalid_phone',
+  'missing_pin',
+  'invalid_pin',
+  'invalid_credits',
+  'credits_over_cap',
+  'duplicate_phone',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** A customer as a source gives it, checked; never holds a PIN in clear beyond the caller's hashing. */
 export interface CustomerCandidate {
@@ -50,7 +53,10 @@ export interface CustomerFields {
 }
 
 export type FieldsResult =
-  | { ok: true; fields: Pick<CustomerCandidate, 'phone' | 'name' | 'creditsMl' | 'wantedAccountId' | 'accountIdProblem'> }
+  | {
+      ok: true;
+      fields: Pick<CustomerCandidate, 'phone' | 'name' | 'creditsMl' | 'wantedAccountId' | 'accountIdProblem'>;
+    }
   | { ok: false; reason: SkipReason; message: string };
 
 // Limits of a ledger event's amount and the cloud's integer column.
@@ -69,7 +75,8 @@ export function checkCustomerFields(input: CustomerFields, region: CountryCode):
     throw error;
   }
   const credits = Credits.safeParse(input.credits ?? 0);
-  if (!credits.success) return { ok: false, reason: 'invalid_credits', message: 'credits are not a whole number of mL' };
+  if (!credits.success)
+    return { ok: false, reason: 'invalid_credits', message: 'credits are not a whole number of mL' };
   const account = keepableAccountId(input.accountId);
   return {
     ok: true,

@@ -37,6 +37,7 @@ const STATUS: Record<CloudErrorCode, number> = {
   ALREADY_REVERSED: 409,
   CORRECTION_OVER_CAP: 403,
   WRONG_CODE: 400,
+  INVALID_CSV: 400,
 };
 
 /** Typed errors become `{code, message}` with a fitting status; anything else is a logged 500 without internals. */

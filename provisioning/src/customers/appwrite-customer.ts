@@ -5,7 +5,7 @@ import type { CountryCode } from '@tusafishe/protocol/phone';
 import { checkCustomerFields, type CustomerCandidate, type SkipReason } from '@tusafishe/cloud/provisioning';
 
 /** A checked customer of the old Appwrite `customers` collection, with its plain PIN to hash. */
-export interface AppwriteCandidate extends CustomerCandidate {
+interface AppwriteCandidate extends CustomerCandidate {
   /** Plain PIN from the old system: hashed before it is stored, never printed. */
   pin: string;
 }

@@ -22,12 +22,7 @@ import {
   openCloudTarget,
 } from '../stores/cloud-database.js';
 import { appwriteDocumentPages, type AppwriteCollection } from './appwrite-documents.js';
-import {
-  openingBalanceEventId,
-  toCandidate,
-  type CandidateResult,
-  type DocumentOrigin,
-} from './appwrite-customer.js';
+import { openingBalanceEventId, toCandidate, type CandidateResult, type DocumentOrigin } from './appwrite-customer.js';
 
 const IMPORT_REASON = 'import from Appwrite';
 const IMPORT_OPERATOR = 'provisioning';
