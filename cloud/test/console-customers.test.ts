@@ -5,19 +5,11 @@ import type { RunningCloud } from '../src/cloud.js';
 import { createCustomer, findCustomer } from '../src/customers/customers.js';
 import { applyLockout } from '../src/ledger/ledger.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
-import { readOutbox } from '../src/sms/sender.js';
 import { dial } from './africas-talking.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { signInAs, type ConsoleSession } from './console-session.js';
+import { lastSmsCode } from './sms-code.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
-
-/** The six digits of the last SMS to `phone`. */
-async function lastCode(cloud: RunningCloud, phone: string): Promise<string> {
-  const [message] = await readOutbox(cloud.db, phone, 1);
-  const code = /\b(\d{6})\b/.exec(message?.message ?? '')?.[1];
-  if (!code) throw new Error(`no code sent to ${phone}: ${message?.message}`);
-  return code;
-}
 
 // Issue 12 §4: customer service in the console; every action reaches the gateways through sync.
 describe.each(backends())('console customer service, on $name', (backend) => {
@@ -71,7 +63,7 @@ describe.each(backends())('console customer service, on $name', (backend) => {
     const started = await support.request('POST', `/customers/${customer.account_id}/pin-reset`);
     expect(started.status).toBe(202);
     expect(await started.text()).not.toMatch(/\d{6}/);
-    const code = await lastCode(cloud, phone);
+    const code = await lastSmsCode(cloud, phone);
     const wrong = code === '000000' ? '000001' : '000000';
     expect((await dial(cloud.url, phone, ['3', wrong])).at(-1)).toMatch(/^CON Wrong or expired code/);
     const screens = await dial(cloud.url, phone, ['3', code, '4826', '4826']);
@@ -150,7 +142,7 @@ describe.each(backends())('console customer service, on $name', (backend) => {
     const { cursor } = (await gateway.pull({ limit: 5000 })).body;
     const started = await support.request('POST', `/customers/${customer.account_id}/phone`, { phone: '0722 000 777' });
     expect(await started.json()).toEqual({ sent_to: '+254722000777' });
-    const code = await lastCode(cloud, '+254722000777');
+    const code = await lastSmsCode(cloud, '+254722000777');
     const wrong = await support.request('POST', `/customers/${customer.account_id}/phone/confirm`, {
       code: code === '000000' ? '000001' : '000000',
     });

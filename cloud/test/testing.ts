@@ -2,3 +2,5 @@
 export { backends, startTestCloud, stopTestCloud, type Backend } from './backends.js';
 export { signInAs, TEST_OPERATOR_PASSWORD, type ConsoleSession } from './console-session.js';
 export { haproxyInstalled, loadBalancer, type RunningLoadBalancer } from './load-balancer.js';
+export { dial } from './africas-talking.js';
+export { lastSmsCode } from './sms-code.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { LedgerEventType } from '@tusafishe/protocol';
+import type { CustomerRecord, LedgerEventType } from '@tusafishe/protocol';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, Store } from '@tusafishe/gateway';
 
@@ -17,6 +17,11 @@ export function readGatewayBalances(dataDir: string, accountIds: readonly string
       }),
     );
   });
+}
+
+/** A customer's record in this gateway's replica (PIN hash, version, lockout…), as it authorises with it. */
+export function readGatewayCustomer(dataDir: string, accountId: string): CustomerRecord | undefined {
+  return withGatewayStore(dataDir, (store) => store.customers.findByAccount(accountId));
 }
 
 /** mL each customer has on hold at this gateway: approvals whose dispense has not reported yet. */
