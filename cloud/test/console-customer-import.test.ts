@@ -63,7 +63,12 @@ const OUTCOMES = [
   { line: 2, outcome: 'imported', phone: '+254712400001', opening_balance_ml: 5000 },
   { line: 3, outcome: 'imported', phone: '+256772400002', account_id: 'OLD1234', opening_balance_ml: 0 },
   { line: 4, outcome: 'skipped', reason: 'invalid_phone' },
-  { line: 5, outcome: 'skipped', reason: 'duplicate_phone', message: '+254712400001 is also on line 2, imported first' },
+  {
+    line: 5,
+    outcome: 'skipped',
+    reason: 'duplicate_phone',
+    message: '+254712400001 is also on line 2, imported first',
+  },
   { line: 6, outcome: 'skipped', reason: 'invalid_credits' },
   { line: 7, outcome: 'skipped', reason: 'credits_over_cap' },
   { line: 8, outcome: 'skipped', reason: 'invalid_line' },
@@ -80,10 +85,7 @@ describe.each(backends())('console CSV import of customers, on $name', (backend)
   beforeAll(async () => {
     cloud = await startTestCloud(backend, { console: { correctionCapMl: CAP_ML } });
     kiosk = await createKiosk(cloud.db, { kioskId: 'KIOSK-IMPORT' });
-    [support, admin] = await Promise.all([
-      signInAs(cloud, 'customer_service', 'support'),
-      signInAs(cloud, 'admin'),
-    ]);
+    [support, admin] = await Promise.all([signInAs(cloud, 'customer_service', 'support'), signInAs(cloud, 'admin')]);
     await createCustomer(cloud.db, { phone: '+254712400008', name: 'Registered by USSD', pin: '2580' });
   });
   afterAll(() => stopTestCloud(cloud, backend));
