@@ -277,6 +277,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     sms,
     settings: options.fleet ?? {},
     usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
+    jobs,
   });
   await fleet.registerKioskRoutes(app, authenticator);
   await kioskApiRoutes(app, {

@@ -17,7 +17,7 @@ if (!haproxy && process.env['CI']) throw new Error('haproxy is not installed: .c
 if (!haproxy) console.warn('two-instances.test.ts skipped: Debian haproxy is not installed (apt-get install haproxy)');
 
 const SECRET = 'two-instances-secret';
-const JOBS = ['payment-status', 'sms-outbox'];
+const JOBS = ['payment-status', 'sms-outbox', 'alert-rules'];
 
 describe.skipIf(!server || !haproxy)('two cloud instances behind HAProxy on one PostgreSQL', () => {
   let lb: RunningLoadBalancer;
@@ -42,6 +42,7 @@ describe.skipIf(!server || !haproxy)('two cloud instances behind HAProxy on one 
             statusPollIntervalMs: 200,
           },
           sms: { transport: { deliver: async () => ({ outcome: 'accepted' }) }, outbox: { sweepMs: 200 } },
+          fleet: { rulesIntervalMs: 200 },
           // No periodic look: only a notification can wake a long-poll within the test.
           changeFeed: { recheckMs: 600_000 },
         }),
@@ -108,7 +109,7 @@ describe.skipIf(!server || !haproxy)('two cloud instances behind HAProxy on one 
     }
   });
 
-  it('runs the payment status checks and the SMS outbox sweep on one instance, not on each', async () => {
+  it('runs the payment status checks, the SMS outbox sweep and the alert rules on one instance, not on each', async () => {
     const ticks = async (cloud: RunningCloud): Promise<Map<string, { ran: number; skipped: number }>> => {
       const text = await (await fetch(`${cloud.url}/metrics`)).text();
       const counts = new Map(JOBS.map((job) => [job, { ran: 0, skipped: 0 }]));
@@ -139,5 +140,9 @@ describe.skipIf(!server || !haproxy)('two cloud instances behind HAProxy on one 
         job,
       ).toHaveLength(1);
     }
+    // Asked to run the alert rules now, only the instance holding the job does.
+    const holder = first!.get('alert-rules')!.ran > 0 ? 0 : 1;
+    expect(await instances[1 - holder]!.fleet.runAlertRules()).toBe(false);
+    expect(await instances[holder]!.fleet.runAlertRules()).toBe(true);
   });
 });

@@ -1,10 +1,8 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { ExclusiveJobs } from '../jobs/exclusive-jobs.js';
 import type { Db, Queryable } from '../store/db.js';
 import { clearCloudAlerts, raiseCloudAlert, type AlertNotifier, type NewCloudAlert } from './alerts.js';
 import type { FleetSettings } from './settings.js';
 
-/** Held for one tick's transaction: with several cloud instances, one runs the rules at a time. */
-const ALERT_RULES_LOCK = 74_657_011;
 /** The volume rule reads 15 days of dispenses: at most this often. */
 const VOLUME_RULE_EVERY_MS = 10 * 60_000;
 
@@ -129,17 +127,12 @@ export interface AlertRulesOptions {
 }
 
 /**
- * One tick of every cloud rule: raises an alert for each subject that now holds (once: an open
- * alert per rule and subject is unique), clears the open ones that no longer hold. Runs in one
- * transaction under a try-lock, so with several instances a tick runs on one of them; returns
- * false when another instance held it.
+ * One tick of every cloud rule, in one transaction: raises an alert for each subject that now
+ * holds (once: an open alert per rule and subject is unique), clears the open ones that no longer
+ * hold. With several instances, the caller runs it as the `alert-rules` job (`AlertRules`).
  */
-export async function runAlertRules(options: AlertRulesOptions, volumeDue = true): Promise<boolean> {
-  return options.db.transaction(async (tx) => {
-    const [lock] = await tx.query<{ held: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS held', [
-      ALERT_RULES_LOCK,
-    ]);
-    if (!lock?.held) return false;
+async function runAlertRules(options: AlertRulesOptions, volumeDue = true): Promise<void> {
+  await options.db.transaction(async (tx) => {
     const context = { usageTimeZone: options.usageTimeZone, volumeDue };
     for (const [name, rule] of Object.entries(RULES)) {
       const holding = await rule(tx, options.settings, context);
@@ -151,28 +144,44 @@ export async function runAlertRules(options: AlertRulesOptions, volumeDue = true
         holding.map((alert) => alert.subject),
       );
     }
-    return true;
   });
 }
 
-/** Runs the rules every `settings.rulesIntervalMs`; returns the stop function. */
-export function startAlertRules(options: AlertRulesOptions, log: FastifyBaseLogger, onTick: () => void): () => void {
-  let lastVolume = 0;
-  let running = false;
-  const tick = async (): Promise<void> => {
-    if (running) return;
-    running = true;
-    const volumeDue = Date.now() - lastVolume >= VOLUME_RULE_EVERY_MS;
-    try {
-      if ((await runAlertRules(options, volumeDue)) && volumeDue) lastVolume = Date.now();
-      onTick();
-    } catch (error) {
-      log.error({ err: error }, 'alert rules failed; next tick retries');
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void tick(), options.settings.rulesIntervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+const ALERT_RULES_JOB = 'alert-rules';
+
+/**
+ * The rules as the `alert-rules` job: every `settings.rulesIntervalMs` on the instance holding
+ * it (none when 0), and on demand. Runs on one instance never overlap; the volume rule runs at
+ * most every 10 min on the holder.
+ */
+export class AlertRules {
+  private lastVolume = 0;
+  private serial: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly options: AlertRulesOptions,
+    private readonly jobs: ExclusiveJobs,
+    private readonly afterRun: () => void,
+  ) {
+    const everyMs = options.settings.rulesIntervalMs;
+    if (everyMs > 0) jobs.schedule(ALERT_RULES_JOB, everyMs, () => this.tick());
+  }
+
+  /** One tick now (tests, or with the schedule off); false when another instance holds the job. */
+  runNow(): Promise<boolean> {
+    const leaseMs = Math.max(3 * this.options.settings.rulesIntervalMs, 30_000);
+    return this.jobs.runExclusive(ALERT_RULES_JOB, leaseMs, () => this.tick());
+  }
+
+  private tick(): Promise<void> {
+    const run = async (): Promise<void> => {
+      const volumeDue = Date.now() - this.lastVolume >= VOLUME_RULE_EVERY_MS;
+      await runAlertRules(this.options, volumeDue);
+      if (volumeDue) this.lastVolume = Date.now();
+      this.afterRun();
+    };
+    const next = this.serial.then(run, run);
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
 }

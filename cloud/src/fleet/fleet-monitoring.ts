@@ -3,7 +3,8 @@ import type { LedgerEvent } from '@tusafishe/protocol';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
 import type { SmsOutbox } from '../sms/sender.js';
 import type { Db } from '../store/db.js';
-import { runAlertRules, startAlertRules, type AlertRulesOptions } from './alert-rules.js';
+import type { ExclusiveJobs } from '../jobs/exclusive-jobs.js';
+import { AlertRules } from './alert-rules.js';
 import { recordKioskAlerts } from './alerts.js';
 import { KioskContacts } from './contacts.js';
 import { FleetFirmware } from './firmware.js';
@@ -21,7 +22,7 @@ export interface FleetMonitoring {
   live: LiveFeed;
   kiosks(): Promise<KioskSummary[]>;
   kiosk(kioskId: string): Promise<KioskDetail>;
-  /** One tick of the cloud's alert rules now (tests, or with the job off); false when another instance ran it. */
+  /** One tick of the cloud's alert rules now (tests, or with the job off); false when another instance holds the job. */
   runAlertRules(): Promise<boolean>;
   /** The kiosk API's hook after a batch merged: kiosk alerts, the live feed. */
   onMerged(kioskId: string, events: readonly LedgerEvent[]): Promise<void>;
@@ -36,6 +37,8 @@ export function startFleetMonitoring(input: {
   sms: SmsOutbox;
   settings: Partial<FleetSettings>;
   usageTimeZone: string;
+  /** `cloud.jobs`: the alert rules run as its `alert-rules` job. */
+  jobs: ExclusiveJobs;
 }): FleetMonitoring {
   const { db, log, sms } = input;
   const settings = { ...DEFAULT_FLEET_SETTINGS, ...input.settings };
@@ -43,12 +46,10 @@ export function startFleetMonitoring(input: {
   const live = new LiveFeed(db, log);
   const firmware = new FleetFirmware(db, settings.firmwarePublicKey);
   const contacts = new KioskContacts(db, settings.kioskOfflineAfterMs);
-  const rules: AlertRulesOptions = { db, settings, usageTimeZone: input.usageTimeZone, notifier };
-  const afterRules = (): void => {
+  const rules = new AlertRules({ db, settings, usageTimeZone: input.usageTimeZone, notifier }, input.jobs, () => {
     sms.nudge();
     live.wake();
-  };
-  const stopRules = settings.rulesIntervalMs > 0 ? startAlertRules(rules, log, afterRules) : (): void => undefined;
+  });
   return {
     db,
     settings,
@@ -58,11 +59,7 @@ export function startFleetMonitoring(input: {
     live,
     kiosks: () => listKiosks(db, settings.kioskOfflineAfterMs),
     kiosk: (kioskId) => kioskDetail(db, kioskId, settings.kioskOfflineAfterMs, input.usageTimeZone),
-    async runAlertRules() {
-      const ran = await runAlertRules(rules);
-      afterRules();
-      return ran;
-    },
+    runAlertRules: () => rules.runNow(),
     async onMerged(kioskId, events) {
       const changed = await recordKioskAlerts(db, kioskId, events, notifier);
       if (changed.some((alert) => alert.severity === 'critical')) sms.nudge();
@@ -71,7 +68,6 @@ export function startFleetMonitoring(input: {
     registerKioskRoutes: (app, authenticator) =>
       fleetKioskRoutes(app, { db, authenticator, contacts, firmware, onStatus: () => live.wake() }),
     close() {
-      stopRules();
       live.close();
     },
   };
