@@ -28,7 +28,8 @@ import { TestDispenser } from '@tusafishe/gateway/testing';
 import type { AuthApproved } from '@tusafishe/protocol';
 import { GatewayProcess } from '../fleet/src/gateway-process.js';
 import { accountId, BENCH_PIN, phoneOf, seedCustomers } from './fleet/database.js';
-import { sumWrites, type WriteBytes } from './wear/syscall-writes.js';
+import { bytesByTable } from './wear/page-owners.js';
+import { sumWrites, type TracedWrites } from './wear/syscall-writes.js';
 
 const DAY_MS = 86_400_000;
 const MB = 2 ** 20;
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
               'strace',
               '-f',
               '-qq',
+              '-x',
               '-ttt',
               '-y',
               '-e',
@@ -276,9 +278,13 @@ async function main(): Promise<void> {
     const busyExcess = end.written - busyStart.written - quietPerS * ((end.at - busyStart.at) / 1000);
     const scale = dayMs / 1000 / dayS; // the day ran a little long: scale to exactly one day
     const backup = end.db; // a backup copies the database, not its WAL file
-    const perFile: WriteBytes | undefined = options.strace
+    const traced: TracedWrites | undefined = options.strace
       ? await sumWrites(traceFile, DATABASE_FILE, start.at, end.at)
       : undefined;
+    const perFile = traced?.bytes;
+    const byTable = traced && bytesByTable(dbFile, traced.pages);
+    const perDay = (bytes: Record<string, number>): Record<string, number> =>
+      Object.fromEntries(Object.entries(bytes).map(([name, b]) => [name, mb(b * scale)]).filter(([, m]) => m !== 0));
     const logs = end.log - start.log;
     const mbPerDay = mb(dayWritten * scale + backup);
     const load = loadavg();
@@ -302,6 +308,9 @@ async function main(): Promise<void> {
           logs: mb(perFile.logs * scale),
           other: mb(perFile.other * scale),
         },
+        wal_mb_per_day_by_table: byTable && perDay(byTable.wal),
+        checkpoint_mb_per_day_by_table: byTable && perDay(byTable.checkpoint),
+        commits_per_day: traced && Math.round(traced.pages.commits * scale),
         db_growth_mb: mb(end.db - start.db),
         wal_mb: mb(end.wal),
         db_mb: mb(end.db),

@@ -1,0 +1,28 @@
+import Database from 'better-sqlite3';
+import type { PageWrites } from './syscall-writes.js';
+
+/** Which table or index each page of the database belongs to (SQLite's dbstat), read-only. */
+function pageOwners(dbFile: string): { owners: Map<number, string>; pageSize: number } {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare<[], { name: string; pageno: number }>('SELECT name, pageno FROM dbstat').all();
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    return { owners: new Map(rows.map((row) => [row.pageno, row.name])), pageSize };
+  } finally {
+    db.close();
+  }
+}
+
+/** Bytes written per table/index (pages owned by nothing now are free). */
+export function bytesByTable(dbFile: string, pages: PageWrites): { wal: Record<string, number>; checkpoint: Record<string, number> } {
+  const { owners, pageSize } = pageOwners(dbFile);
+  const sum = (writes: Map<number, number>, frame: number): Record<string, number> => {
+    const totals: Record<string, number> = {};
+    for (const [page, count] of writes) {
+      const name = owners.get(page) ?? 'free';
+      totals[name] = (totals[name] ?? 0) + count * frame;
+    }
+    return Object.fromEntries(Object.entries(totals).sort((a, b) => b[1] - a[1]));
+  };
+  return { wal: sum(pages.wal, pageSize + 24), checkpoint: sum(pages.checkpoint, pageSize) };
+}
