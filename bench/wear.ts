@@ -216,6 +216,7 @@ async function main(): Promise<void> {
     // Busy three quarters: the day's dispenses, six dispensers, and the day's top-ups from the cloud.
     const denied = new Map<string, number>();
     let failed = 0;
+    let approved = 0;
     const lanes = dispensers.map(() => Promise.resolve());
     await Promise.all([
       spread(options.dispenses, (dayMs * 3) / 4, async (i) => {
@@ -228,7 +229,20 @@ async function main(): Promise<void> {
               dispenser.request(phoneOf(1 + ((i * 7919) % dispensing), false), ml, BENCH_PIN),
             );
             if (!answer.approved) denied.set(answer.reason, (denied.get(answer.reason) ?? 0) + 1);
-            else await dispenser.complete(dispenser.completion(answer as AuthApproved, ml));
+            else {
+              // A dispenser repeats its completion until acknowledged (an answer lost on a loaded
+              // machine would otherwise keep the dispenser busy until the hold expires).
+              const report = dispenser.completion(answer as AuthApproved, ml);
+              for (let attempt = 1; ; attempt++) {
+                try {
+                  await dispenser.complete(report);
+                  break;
+                } catch (error) {
+                  if (attempt === 3) throw error;
+                }
+              }
+              approved += 1;
+            }
           } catch {
             failed += 1;
           }
@@ -284,7 +298,11 @@ async function main(): Promise<void> {
     const perFile = traced?.bytes;
     const byTable = traced && bytesByTable(dbFile, traced.pages);
     const perDay = (bytes: Record<string, number>): Record<string, number> =>
-      Object.fromEntries(Object.entries(bytes).map(([name, b]) => [name, mb(b * scale)]).filter(([, m]) => m !== 0));
+      Object.fromEntries(
+        Object.entries(bytes)
+          .map(([name, b]) => [name, mb(b * scale)])
+          .filter(([, m]) => m !== 0),
+      );
     const logs = end.log - start.log;
     const mbPerDay = mb(dayWritten * scale + backup);
     const load = loadavg();
@@ -317,6 +335,8 @@ async function main(): Promise<void> {
         fleet_bytes_per_change: fleet && Math.round(fleet.bytes / fleet.changes),
         fleet_600_mb_per_day: fleet && mb((fleet.bytes / fleet.changes) * FLEET_KIOSKS * options.dispenses),
         dispenses: options.dispenses,
+        recorded: approved,
+        kb_per_recorded_dispense: approved > 0 ? Math.round(busyExcess / approved / 1024) : null,
         denied: [...denied.values()].reduce((a, b) => a + b, 0),
         failed,
         topups: options.topUps,

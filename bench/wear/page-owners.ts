@@ -14,7 +14,10 @@ function pageOwners(dbFile: string): { owners: Map<number, string>; pageSize: nu
 }
 
 /** Bytes written per table/index (pages owned by nothing now are free). */
-export function bytesByTable(dbFile: string, pages: PageWrites): { wal: Record<string, number>; checkpoint: Record<string, number> } {
+export function bytesByTable(
+  dbFile: string,
+  pages: PageWrites,
+): { wal: Record<string, number>; checkpoint: Record<string, number> } {
   const { owners, pageSize } = pageOwners(dbFile);
   const sum = (writes: Map<number, number>, frame: number): Record<string, number> => {
     const totals: Record<string, number> = {};

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 /** Where a write went: the database file (WAL checkpoints), its WAL, stdout/stderr (logs), or anything else. */
 type WriteTarget = 'database' | 'wal' | 'logs' | 'other';
 
-export type WriteBytes = Record<WriteTarget, number>;
+type WriteBytes = Record<WriteTarget, number>;
 
 /** Database pages written, by page number: as WAL frames (commits) and by checkpoints into the file. */
 export interface PageWrites {
@@ -57,7 +57,8 @@ function straceBytes(text: string, count: number): number[] {
   return bytes;
 }
 
-const uint32 = (b: number[], at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+const uint32 = (b: number[], at: number): number =>
+  ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 function countPage(where: WriteTarget, line: string, pageSize: number, pages: PageWrites): void {
   const call = PWRITE.exec(line);

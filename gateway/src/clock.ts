@@ -11,8 +11,11 @@ export interface ClockSources {
 
 /** A wall clock this far behind the trusted time counts as wrong. */
 const BEHIND_TOLERANCE_MS = 60_000;
-/** How often the kiosk's own "not before" is moved forward. */
-const PERSIST_EVERY_MS = 60_000;
+/**
+ * How often the kiosk's own "not before" is moved forward: each write is a WAL page on the SD card
+ * (every minute would be ~6 MB a day); a power cut leaves the floor at most this far behind.
+ */
+const PERSIST_EVERY_MS = 5 * 60_000;
 
 /**
  * The kiosk's time without a real-time clock. Durations come from the monotonic clock;
@@ -67,9 +70,16 @@ export class KioskClock {
   /** A time from a trusted source (the cloud's `Date` header, NTP): anchors `now` and moves "not before". */
   observeTrusted(at: number): void {
     if (!Number.isFinite(at)) return;
-    this.anchor = { wall: at, mono: this.mono() };
-    this.lastPersistMono = this.anchor.mono;
-    this.persist(at);
+    const mono = this.mono();
+    // Every cloud answer anchors the clock, but a commit per answer would be a write per dispense (SD-card
+    // wear): "not before" is persisted on the usual cadence, or at once when the anchor moves time.
+    const moved =
+      this.anchor === null || Math.abs(at - (this.anchor.wall + (mono - this.anchor.mono))) > BEHIND_TOLERANCE_MS;
+    this.anchor = { wall: at, mono };
+    if (moved || mono - this.lastPersistMono >= PERSIST_EVERY_MS) {
+      this.lastPersistMono = mono;
+      this.persist(at);
+    }
   }
 
   private persist(at: number): void {

@@ -35,6 +35,28 @@ function toRecord(row: CustomerRow): CustomerRecord {
   };
 }
 
+/**
+ * What a record sets besides its version. A record that changes none of them is not written again
+ * (each rewrite is a WAL page): the kiosk's own dispense comes back by pull with the balance and
+ * version the push answer already gave.
+ */
+const RECORD_COLUMNS = [
+  'phone',
+  'name',
+  'pin_hash',
+  'status',
+  'expires_at',
+  'daily_limit_ml',
+  'allowed_kiosks',
+  'balance_ml',
+  'locked_until',
+  'usage_day',
+  'used_today_ml',
+  'token_key',
+  'token_counter',
+  'tokens_void',
+] as const;
+
 /** A cloud that does not publish usage (an older one) leaves the figure at nothing drawn. */
 function usageOf(usage: CustomerUsage): { usage_day: string | null; used_today_ml: number } {
   return { usage_day: usage.usage_day ?? null, used_today_ml: usage.used_today_ml ?? 0 };
@@ -67,7 +89,8 @@ export class CustomerReplica {
         locked_until = excluded.locked_until, version = excluded.version,
         usage_day = excluded.usage_day, used_today_ml = excluded.used_today_ml,
         token_key = excluded.token_key, token_counter = excluded.token_counter, tokens_void = excluded.tokens_void
-      WHERE excluded.version >= customers.version`);
+      WHERE excluded.version > customers.version OR (excluded.version = customers.version AND
+        (${RECORD_COLUMNS.map((c) => `excluded.${c}`).join(', ')}) IS NOT (${RECORD_COLUMNS.join(', ')}))`);
     this.unlock = db.prepare('UPDATE customers SET locked_until = NULL WHERE account_id = ?');
     // The usage moves with the balance: the events just acknowledged are in the cloud's figure.
     this.updateBalance = db.prepare(`UPDATE customers SET balance_ml = @balance_ml, version = @version,

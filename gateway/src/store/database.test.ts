@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { applyMigrations, DATABASE_FILE, listMigrations, openDatabase } from './database.js';
+import { Store } from './store.js';
 
 describe('gateway database', () => {
   const dirs: string[] = [];
@@ -57,5 +58,31 @@ describe('gateway database', () => {
     expect(() => db.prepare(`DELETE FROM ledger_events`).run()).toThrow(/immutable/);
     db.prepare(`UPDATE ledger_events SET acked_at = 2`).run();
     db.close();
+  });
+
+  it('keeps the open holds and stored decisions of a database made before migration 710', async () => {
+    const dir = await tempDir();
+    const old = new Database(join(dir, DATABASE_FILE));
+    applyMigrations(
+      old,
+      listMigrations().filter((m) => m.version < 710),
+    );
+    const now = Date.now();
+    old.prepare(`INSERT INTO auth_decisions VALUES ('r1', 'D1', '{"request_id":"r1","approved":false}', ?)`).run(now);
+    const session = old.prepare(`INSERT INTO sessions (session_id, request_id, dispenser_id, account_id, approved_ml,
+      created_at, hold_expires_at, settled_at) VALUES (?, ?, 'D1', 'TSF000101', ?, ?, ?, ?)`);
+    session.run('s-open', 'r2', 5000, now, now + 60_000, null);
+    session.run('s-done', 'r3', 3000, now, now + 60_000, now);
+    old.close();
+
+    const store = new Store(openDatabase(dir));
+    expect(store.holds.heldMlFor('TSF000101', now)).toBe(5000);
+    expect(store.holds.openHoldOn('D1', now)?.session_id).toBe('s-open');
+    expect(store.holds.findDecision('r1')).toEqual({
+      dispenser_id: 'D1',
+      response: { request_id: 'r1', approved: false },
+    });
+    expect(store.holds.pruneDecisions(now + 1)).toBe(1);
+    store.close();
   });
 });

@@ -179,9 +179,16 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     status: () => readSyncStatus(store, live, options.offlineAfterMs, now()),
     nudge,
     async close() {
+      if (stop.signal.aborted) return;
       listeners?.dispose();
       stop.abort();
       await loops;
+      try {
+        store.flush(now());
+      } catch (error) {
+        // A full or failed disk: the stored cursor is older, so a restart pulls those pages again.
+        logger.warn({ err: error }, 'sync: could not store the cursor at close');
+      }
     },
   };
 }

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId, type CustomerRecord, type PullResponse } from '@tusafishe/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../store/database.js';
+import { Store } from '../store/store.js';
+import { SyncStore } from './sync-store.js';
+
+const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
+const dirs: string[] = [];
+const stores: Store[] = [];
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function open(dir = mkdtempSync(join(tmpdir(), 'sync-store-'))): { store: Store; sync: SyncStore; dir: string } {
+  if (!dirs.includes(dir)) dirs.push(dir);
+  const store = Store.open(dir);
+  stores.push(store);
+  return { store, sync: new SyncStore(store), dir };
+}
+
+function customer(n: number, balance: number, version: number): CustomerRecord {
+  return {
+    account_id: `TSF${String(n).padStart(6, '0')}`,
+    phone: `+2547000${String(n).padStart(5, '0')}`,
+    name: `Customer ${n}`,
+    pin_hash: '$scrypt$ln=10,r=8,p=1$c2FsdA$a2V5',
+    status: 'active',
+    expires_at: null,
+    daily_limit_ml: null,
+    allowed_kiosks: null,
+    balance_ml: balance,
+    locked_until: null,
+    version,
+  };
+}
+
+const page = (customers: CustomerRecord[], cursor: string): PullResponse => ({
+  customers,
+  cursor,
+  has_more: false,
+  must_refetch: false,
+});
+const walBytes = (dir: string): number => statSync(join(dir, `${DATABASE_FILE}-wal`)).size;
+
+describe('sync store on the SD card', () => {
+  it("writes nothing for the kiosk's own dispense coming back by pull; a crash re-pulls to the same replica", () => {
+    const { store, sync, dir } = open();
+    sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
+    const event = store.ledger.append({
+      event_id: newId(),
+      type: 'dispense',
+      account_id: 'TSF000001',
+      amount_ml: -700,
+      occurred_at: T0,
+    });
+    sync.applyPushResponse(
+      { acked: [event.event_id], rejected: [], balances: [{ account_id: 'TSF000001', balance_ml: 9300, version: 2 }] },
+      T0 + 1000,
+    );
+
+    const before = walBytes(dir);
+    sync.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 2000);
+    expect(walBytes(dir)).toBe(before);
+    expect(sync.state()).toMatchObject({ cursor: '2', lastPullAt: T0 + 2000 });
+
+    // Power cut before the cursor reached the disk: the page is pulled again and changes nothing.
+    const { sync: afterCrash, store: reopened } = open(dir);
+    expect(afterCrash.state().cursor).toBe('1');
+    afterCrash.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 3000);
+    expect(reopened.customers.findByAccount('TSF000001')).toMatchObject({ balance_ml: 9300, version: 2 });
+    expect(reopened.availableBalanceMl(reopened.customers.findByAccount('TSF000001')!, T0 + 3000)).toBe(9300);
+  });
+
+  it('writes the cursor with the next page that changes the replica, and at close', () => {
+    const { sync, dir } = open();
+    sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
+    sync.applyPage(page([customer(1, 10_000, 1)], '2'), T0 + 1000);
+    expect(open(dir).sync.state().cursor).toBe('1');
+    sync.applyPage(page([customer(2, 5000, 3)], '3'), T0 + 2000);
+    expect(open(dir).sync.state().cursor).toBe('3');
+    sync.applyPage(page([], '4'), T0 + 3000);
+    sync.flush(T0 + 4000);
+    expect(open(dir).sync.state()).toMatchObject({ cursor: '4', lastPullAt: T0 + 3000 });
+  });
+
+  it('keeps the last cloud contact in memory and on disk at most five minutes old', () => {
+    const { store, dir } = open();
+    store.setLastCloudContact(T0);
+    store.setLastCloudContact(T0 + 60_000);
+    expect(store.lastCloudContact()).toBe(T0 + 60_000);
+    expect(open(dir).store.lastCloudContact()).toBe(T0);
+    store.setLastCloudContact(T0 + 5 * 60_000);
+    expect(open(dir).store.lastCloudContact()).toBe(T0 + 5 * 60_000);
+  });
+});
