@@ -156,7 +156,7 @@ describe('dispense verification: every denial reason', () => {
 function lastSession() {
   const row = store.db
     .prepare<[], { session_id: string; request_id: string }>(
-      'SELECT session_id, request_id FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT 1',
+      'SELECT session_id, request_id FROM sessions WHERE settled_at IS NULL ORDER BY created_at DESC LIMIT 1',
     )
     .get();
   if (!row) throw new Error('no session');
