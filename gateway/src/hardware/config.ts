@@ -170,6 +170,12 @@ export const HardwareConfig = z
         maxRows: z.int().min(100).default(500_000),
         /** One row per sensor per this many ms (average, min, max); 0 stores every answer. */
         bucketMs: z.int().min(0).max(3_600_000).default(60_000),
+        /** Finished buckets are written together once the oldest is this old (0: each as it closes). */
+        flushMs: z
+          .int()
+          .min(0)
+          .max(3_600_000)
+          .default(15 * 60_000),
       })
       .prefault({}),
     simulation: z
@@ -252,6 +258,7 @@ const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: E
   ['HW_READINGS_RETENTION_MS', 'readings.retentionMs', asNumber],
   ['HW_READINGS_MAX_ROWS', 'readings.maxRows', asNumber],
   ['HW_READINGS_BUCKET_MS', 'readings.bucketMs', asNumber],
+  ['HW_READINGS_FLUSH_MS', 'readings.flushMs', asNumber],
 ];
 
 /**

@@ -25,7 +25,7 @@ describe('readings time series in SQLite', () => {
   });
 
   it('stores answered readings only and returns a sensor series in time order, optionally averaged', () => {
-    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 0 });
+    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 0, flushMs: 0 });
     for (let i = 0; i < 10; i++)
       store.record({ sensor: 'turbidity', status: 'ok', value: i / 10, unit: 'NTU', at: 1000 + i * 1000 });
     store.record({ sensor: 'turbidity', status: 'silent', value: null, unit: 'NTU', at: 20_000, error: 'Timed out' });
@@ -47,7 +47,7 @@ describe('readings time series in SQLite', () => {
   });
 
   it('keeps retention bounded by age and by row count', () => {
-    const store = new ReadingsStore(db, { retentionMs: HOUR, maxRows: 100, bucketMs: 0 });
+    const store = new ReadingsStore(db, { retentionMs: HOUR, maxRows: 100, bucketMs: 0, flushMs: 0 });
     const now = 10 * HOUR;
     for (let i = 0; i < 150; i++)
       store.record({ sensor: 'tank_level', status: 'ok', value: i, unit: '%', at: now - 2 * HOUR + i * 60_000 });
@@ -62,7 +62,7 @@ describe('readings time series in SQLite', () => {
   });
 
   it('downsamples: one row per sensor per bucket (average, min, max, count), written when the bucket closes', () => {
-    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 60_000 });
+    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 60_000, flushMs: 0 });
     const start = 10 * HOUR;
     // Two sensors polled together every 5 s for 2.5 minutes: 30 answers each.
     for (let i = 0; i < 30; i++) {
@@ -88,12 +88,39 @@ describe('readings time series in SQLite', () => {
     expect(whole!.value).toBeCloseTo(14.5);
   });
 
+  it('writes finished buckets together once the oldest is flushMs old, and before a series is read', () => {
+    const store = new ReadingsStore(db, {
+      retentionMs: 24 * HOUR,
+      maxRows: 1000,
+      bucketMs: 60_000,
+      flushMs: 15 * 60_000,
+    });
+    const rows = () => (db.prepare('SELECT count(*) AS n FROM hardware_readings').get() as { n: number }).n;
+    const start = 10 * HOUR;
+    const commits: number[] = [];
+    // Four sensors every 5 s for 20 minutes.
+    for (let i = 0; i < 240; i++) {
+      const at = start + i * 5000;
+      for (const sensor of ['tank_level', 'turbidity', 'pressure', 'chlorine'])
+        store.record({ sensor, status: 'ok', value: i, unit: 'x', at });
+      commits.push(rows());
+    }
+    // Nothing stored for the first 15 minutes; then the 15 finished minutes of 4 sensors at once.
+    expect(commits.slice(0, 15 * 12)).toEqual(Array(15 * 12).fill(0));
+    expect(new Set(commits)).toEqual(new Set([0, 60]));
+    // A graph shows every finished bucket: reading the series writes them first.
+    expect(store.series({ sensor: 'pressure', since: 0, until: start + HOUR, limit: 100 })).toHaveLength(19);
+    expect(rows()).toBe(76);
+    store.close();
+    expect(rows()).toBe(80);
+  });
+
   it('ignores silent answers and keeps every answer when the bucket is 0', () => {
-    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 60_000 });
+    const store = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 60_000, flushMs: 0 });
     store.record({ sensor: 'turbidity', status: 'silent', value: null, unit: 'NTU', at: 1000, error: 'Timed out' });
     store.close();
     expect(store.count()).toBe(0);
-    const raw = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 0 });
+    const raw = new ReadingsStore(db, { retentionMs: 24 * HOUR, maxRows: 1000, bucketMs: 0, flushMs: 0 });
     raw.record({ sensor: 'turbidity', status: 'ok', value: 0.4, unit: 'NTU', at: 1000 });
     expect(store.count()).toBe(1);
   });

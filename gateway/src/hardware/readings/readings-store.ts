@@ -40,10 +40,12 @@ type Row = [sensor: string, at: number, value: number, unit: string, min: number
 /**
  * Sensor readings as a time series in the gateway's SQLite database (table from migrations 100
  * and 110). Answers are downsampled in memory: one row per sensor per `bucketMs` (average, min,
- * max, count), every sensor's finished bucket in one transaction — a commit per answer would
- * write a few WAL pages every poll, the largest share of a kiosk's SD-card writes. A bucket still
- * open is lost on a power cut (at most `bucketMs` of readings); `close()` writes it. `bucketMs`
- * 0 keeps every answer. Rows are bounded by age (retentionMs) and by count (maxRows).
+ * max, count) — a commit per answer would write a few WAL pages every poll, the largest share of
+ * a kiosk's SD-card writes. Finished buckets wait in memory until the oldest is `flushMs` old and
+ * are then written in one transaction: each commit rewrites the index pages of every sensor, so
+ * fifteen minutes of buckets cost what one did. What is in memory is lost on a power cut (at most
+ * `flushMs` + `bucketMs` of readings); `close()` writes it, and reading the series writes it first.
+ * `bucketMs` 0 keeps every answer. Rows are bounded by age (retentionMs) and by count (maxRows).
  */
 export class ReadingsStore {
   private readonly insert: Database.Statement<Row>;
@@ -51,6 +53,8 @@ export class ReadingsStore {
   private readonly deleteBeyondCap: Database.Statement<[number]>;
   private readonly writeRows: (rows: Row[]) => void;
   private readonly open = new Map<string, Bucket>();
+  /** Finished buckets not written yet, oldest first. */
+  private finished: Bucket[] = [];
   private rowsSincePrune = 0;
 
   constructor(
@@ -73,7 +77,7 @@ export class ReadingsStore {
   record(reading: SensorReading): void {
     if (reading.status !== 'ok') return;
     const { bucketMs } = this.retention;
-    if (bucketMs === 0) return this.write([bucketOf(reading, reading.at)], reading.at);
+    if (bucketMs === 0) return this.finish([bucketOf(reading, reading.at)], reading.at);
     const at = reading.at - (reading.at % bucketMs);
     const current = this.open.get(reading.sensor);
     if (current?.at === at) {
@@ -87,23 +91,32 @@ export class ReadingsStore {
     const closed = [...this.open.values()].filter((bucket) => bucket.sensor === reading.sensor || bucket.at < at);
     for (const bucket of closed) this.open.delete(bucket.sensor);
     this.open.set(reading.sensor, bucketOf(reading, at));
-    this.write(closed, reading.at);
+    this.finish(closed, reading.at);
   }
 
-  /** Writes the buckets still open (on shutdown). */
+  /** Writes the buckets still open and the finished ones waiting (on shutdown). */
   close(): void {
-    const open = [...this.open.values()];
+    this.finished.push(...this.open.values());
     this.open.clear();
     try {
-      this.write(open, Date.now());
+      this.flush(Date.now());
     } catch {
-      // A full disk at shutdown must not keep the other parts open; one bucket of readings may go.
+      // A full disk at shutdown must not keep the other parts open; the readings in memory may go.
     }
   }
 
-  private write(buckets: Bucket[], now: number): void {
+  private finish(buckets: Bucket[], now: number): void {
+    this.finished.push(...buckets);
+    const oldest = this.finished[0];
+    if (oldest && now - oldest.at >= this.retention.flushMs) this.flush(now);
+  }
+
+  /** Writes the finished buckets in one transaction. */
+  private flush(now: number): void {
+    const buckets = this.finished;
     if (buckets.length === 0) return;
     this.writeRows(buckets.map((b) => [b.sensor, b.at, b.sum / b.samples, b.unit, b.min, b.max, b.samples]));
+    this.finished = [];
     this.rowsSincePrune += buckets.length;
     if (this.rowsSincePrune >= PRUNE_EVERY) this.prune(now);
   }
@@ -117,6 +130,7 @@ export class ReadingsStore {
 
   /** Points in [since, until], oldest first; the newest `limit` when there are more. Averages weigh each row by its samples. */
   series(query: SeriesQuery): ReadingPoint[] {
+    this.flush(Date.now());
     const rows = query.bucketMs
       ? this.db
           .prepare<[number, string, number, number, number], ReadingPoint>(
@@ -133,6 +147,7 @@ export class ReadingsStore {
   }
 
   count(): number {
+    this.flush(Date.now());
     return this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM hardware_readings').get()!.n;
   }
 }
