@@ -38,6 +38,8 @@ const SENSOR_POLL_MS = 5000;
 const MODEM_POLL_MS = 30_000;
 const SIM_TICK_MS = 1000;
 const READINGS_BUCKET_MS = 60_000;
+const READINGS_FLUSH_MS = 15 * 60_000;
+const STATUS_INTERVAL_MS = 60_000;
 const TARGET_MB_PER_DAY = 50;
 const FLEET_KIOSKS = 600;
 
@@ -153,6 +155,9 @@ async function main(): Promise<void> {
         HW_SIM_TICK_MS: every(SIM_TICK_MS, 10),
         HW_SIM_SPEED: String(compression),
         HW_READINGS_BUCKET_MS: every(READINGS_BUCKET_MS, 1),
+        HW_READINGS_FLUSH_MS: every(READINGS_FLUSH_MS, 1),
+        // The kiosk status (and the authorisation counts it writes) every minute, compressed alike (1 s at least).
+        SYNC_STATUS_INTERVAL_S: String(Math.max(1, Math.round(STATUS_INTERVAL_MS / compression / 1000))),
         // The daily backup is counted from the database's size (it copies the whole file).
         GATEWAY_BACKUP_INTERVAL_HOURS: '0',
       },

@@ -78,5 +78,11 @@ export class StatusReportExtension implements GatewayExtension {
     this.#listeners = null;
     await this.#reports?.close();
     this.#reports = null;
+    try {
+      this.#authCounts.flush();
+    } catch (error) {
+      // A full or failed disk at stop: the counts in memory go (the ledger holds every dispense).
+      this.core.logger.warn({ err: error }, 'authorisation counts not written at stop');
+    }
   }
 }

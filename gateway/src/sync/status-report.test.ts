@@ -32,6 +32,36 @@ function outcome(approved: boolean, at: number, repeat = false): AuthorisationOu
 }
 
 describe('kiosk status reports', () => {
+  it('keep new counts in memory until a report is accepted, old ones, or stop', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'status-report-'));
+    const store = Store.open(dir);
+    cleanups.push(
+      () => rmSync(dir, { recursive: true, force: true }),
+      () => store.close(),
+    );
+    const stored = () => store.db.prepare('SELECT hour, outcome, count, reported FROM auth_counts ORDER BY hour').all();
+    const counts = new AuthCounts(store.db);
+    const hour = 100 * HOUR;
+    counts.add('approved', hour + 1000);
+    counts.add('approved', hour + 2000);
+    expect(stored()).toEqual([]);
+    expect(counts.unreported()).toEqual([{ hour, outcome: 'approved', count: 2 }]);
+    counts.reported(counts.unreported(), hour + 3000);
+    expect(stored()).toEqual([{ hour, outcome: 'approved', count: 2, reported: 2 }]);
+
+    counts.add('approved', hour + 4000);
+    expect(counts.unreported()).toEqual([{ hour, outcome: 'approved', count: 3 }]);
+    // No report accepted for five minutes (the cloud away): written anyway.
+    counts.add('WRONG_PIN', hour + 4000 + 5 * 60_000);
+    expect(stored()).toEqual([
+      { hour, outcome: 'WRONG_PIN', count: 1, reported: 0 },
+      { hour, outcome: 'approved', count: 3, reported: 2 },
+    ]);
+    counts.add('WRONG_PIN', hour + 10 * 60_000);
+    counts.flush();
+    expect(stored()).toContainEqual({ hour, outcome: 'WRONG_PIN', count: 2, reported: 0 });
+  });
+
   it('count authorisations by hour and resend an hour until the cloud has its current count', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'status-report-'));
     const store = Store.open(dir);
