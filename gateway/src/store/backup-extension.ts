@@ -4,13 +4,18 @@ import type { GatewayCore } from '../gateway.js';
 import { startDailyBackups } from './backup.js';
 
 const BackupEnv = z.object({
-  /** Backups kept in DATA_DIR/backups (one a day): a week by default. */
-  GATEWAY_BACKUP_KEEP: z.coerce.number().int().min(1).default(7),
-  /** Hours between backups; 0 turns them off. */
-  GATEWAY_BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).default(24),
+  /** Backups kept in DATA_DIR/backups. */
+  GATEWAY_BACKUP_KEEP: z.coerce.number().int().min(1).default(4),
+  /**
+   * Hours between backups while the cloud has every event (it holds the ledger and the replica, so
+   * a backup then only saves a re-pull: weekly; each copies the whole database). 0 turns them off.
+   */
+  GATEWAY_BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).default(168),
+  /** Hours between backups while events wait unpushed for over an hour (then only the card holds them). */
+  GATEWAY_BACKUP_UNSYNCED_INTERVAL_HOURS: z.coerce.number().positive().default(24),
 });
 
-/** Daily online backups of the gateway's database into DATA_DIR/backups; null when turned off. */
+/** Scheduled online backups of the gateway's database into DATA_DIR/backups; null when turned off. */
 export function backupExtension(core: GatewayCore, env: NodeJS.ProcessEnv): GatewayExtension | null {
   const settings = BackupEnv.parse(env);
   if (settings.GATEWAY_BACKUP_INTERVAL_HOURS === 0) return null;
@@ -23,6 +28,7 @@ export function backupExtension(core: GatewayCore, env: NodeJS.ProcessEnv): Gate
         dataDir: core.dataDir,
         keep: settings.GATEWAY_BACKUP_KEEP,
         intervalMs: settings.GATEWAY_BACKUP_INTERVAL_HOURS * 3_600_000,
+        unsyncedIntervalMs: settings.GATEWAY_BACKUP_UNSYNCED_INTERVAL_HOURS * 3_600_000,
         logger: core.logger.child({ module: 'backup' }),
       });
     },

@@ -146,6 +146,34 @@ describe('gateway backup and restore', () => {
     expect(ledgerOf(newest)).toHaveLength(4);
     newest.close();
   });
+
+  it('backs up weekly while the cloud has every event, daily while events wait unpushed', async () => {
+    const dataDir = await tempDir();
+    const store = new Store(openDatabase(dataDir));
+    const day = 86_400_000;
+    let now = Date.now();
+    const backups = startDailyBackups({
+      db: store.db,
+      dataDir,
+      keep: 10,
+      intervalMs: 7 * day,
+      unsyncedIntervalMs: day,
+      logger: pino({ level: 'silent' }),
+      now: () => now,
+    });
+    expect(await backups.runOnce()).not.toBeNull();
+    now += day;
+    expect(await backups.runOnce()).toBeNull(); // synced: a week
+    appendDispense(store, 300); // occurred a day before the test's clock: unpushed for a day
+    expect(await backups.runOnce()).not.toBeNull();
+    store.db.prepare('UPDATE ledger_events SET acked_at = ?').run(now);
+    now += 2 * day;
+    expect(await backups.runOnce()).toBeNull();
+    now += 5 * day;
+    expect(await backups.runOnce()).not.toBeNull();
+    await backups.close();
+    store.close();
+  });
 });
 
 /** A data dir holding `file` as its database, to open with the gateway's own code. */

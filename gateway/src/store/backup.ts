@@ -17,7 +17,7 @@ export interface GatewayBackupResult {
 /**
  * Writes an online backup of the gateway's SQLite file with SQLite's backup API (better-sqlite3
  * `backup`): a consistent copy taken while the gateway keeps writing. `source` is the gateway's own
- * connection (daily backups) or, from the command line, a read-only connection opened beside the
+ * connection (scheduled backups) or, from the command line, a read-only connection opened beside the
  * running process. Written beside `outFile`, checked, synced, then renamed into place.
  */
 export async function backupGateway(source: Db | string, outFile: string): Promise<GatewayBackupResult> {
@@ -136,6 +136,11 @@ export interface DailyBackupOptions {
   /** How many backups to keep in `<dataDir>/backups`; older ones are deleted. */
   keep: number;
   intervalMs: number;
+  /**
+   * How often while the ledger holds events the cloud has not acknowledged for an hour (offline):
+   * then a backup holds what nothing else does. Default: `intervalMs`.
+   */
+  unsyncedIntervalMs?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -143,10 +148,14 @@ export interface DailyBackupOptions {
 export const BACKUPS_DIR = 'backups';
 const BACKUP_FILE = /^gateway-\d{8}T\d{6}Z\.db$/;
 
+/** Events older than this and still unacknowledged mean the cloud is not getting them. */
+const UNSYNCED_AFTER_MS = 3_600_000;
+
 /**
  * Takes a backup into `<dataDir>/backups` when the newest there is `intervalMs` old (by the time in
- * its name), so a gateway restarted every hour still backs up once a day; checks hourly and at
- * start. Keeps the `keep` newest. A clock that went back makes the next check take one at once.
+ * its name) — `unsyncedIntervalMs` while events wait unpushed for over an hour — so a gateway
+ * restarted every hour still backs up on time; checks hourly and at start. Keeps the `keep`
+ * newest. A clock that went back makes the next check take one at once.
  */
 export function startDailyBackups(options: DailyBackupOptions): {
   close(): Promise<void>;
@@ -155,13 +164,20 @@ export function startDailyBackups(options: DailyBackupOptions): {
   const dir = join(options.dataDir, BACKUPS_DIR);
   const now = options.now ?? Date.now;
   let running: Promise<string | null> | null = null;
+  const unsynced = options.db
+    .prepare<[number], number>('SELECT 1 FROM ledger_events WHERE acked_at IS NULL AND occurred_at < ? LIMIT 1')
+    .pluck();
+  const dueAfter = (): number =>
+    options.unsyncedIntervalMs !== undefined && unsynced.get(now() - UNSYNCED_AFTER_MS) !== undefined
+      ? Math.min(options.unsyncedIntervalMs, options.intervalMs)
+      : options.intervalMs;
 
   async function takeIfDue(): Promise<string | null> {
     await mkdir(dir, { recursive: true });
     const files = (await readdir(dir)).filter((name) => BACKUP_FILE.test(name)).sort();
     const newest = files.at(-1);
     const age = newest ? now() - stampTime(newest) : Number.POSITIVE_INFINITY;
-    if (age >= 0 && age < options.intervalMs) return null;
+    if (age >= 0 && age < dueAfter()) return null;
     const name = `gateway-${new Date(now())
       .toISOString()
       .replace(/[-:]/g, '')
@@ -169,7 +185,7 @@ export function startDailyBackups(options: DailyBackupOptions): {
     const result = await backupGateway(options.db, join(dir, name));
     const all = [...new Set([...files, name])].sort();
     for (const old of all.slice(0, Math.max(0, all.length - options.keep))) await rm(join(dir, old), { force: true });
-    options.logger.info({ file: result.file, bytes: result.bytes }, 'daily gateway backup taken');
+    options.logger.info({ file: result.file, bytes: result.bytes }, 'gateway backup taken');
     return result.file;
   }
 
@@ -181,9 +197,9 @@ export function startDailyBackups(options: DailyBackupOptions): {
     return running;
   };
   const tick = () =>
-    void runOnce().catch((error: unknown) => options.logger.error({ err: error }, 'daily gateway backup failed'));
+    void runOnce().catch((error: unknown) => options.logger.error({ err: error }, 'gateway backup failed'));
   tick();
-  const timer = setInterval(tick, Math.min(options.intervalMs, 3_600_000));
+  const timer = setInterval(tick, Math.min(options.intervalMs, options.unsyncedIntervalMs ?? Infinity, 3_600_000));
   timer.unref();
   return {
     runOnce,
