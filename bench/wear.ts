@@ -42,6 +42,8 @@ const READINGS_FLUSH_MS = 15 * 60_000;
 const STATUS_INTERVAL_MS = 60_000;
 const TARGET_MB_PER_DAY = 50;
 const FLEET_KIOSKS = 600;
+/** GATEWAY_BACKUP_INTERVAL_HOURS while the kiosk syncs (its default), in days. */
+const DAYS_BETWEEN_BACKUPS = 7;
 
 interface Options {
   minutes: number;
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
         HW_READINGS_FLUSH_MS: every(READINGS_FLUSH_MS, 1),
         // The kiosk status (and the authorisation counts it writes) every minute, compressed alike (1 s at least).
         SYNC_STATUS_INTERVAL_S: String(Math.max(1, Math.round(STATUS_INTERVAL_MS / compression / 1000))),
-        // The daily backup is counted from the database's size (it copies the whole file).
+        // The backup is counted from the database's size (it copies the whole file).
         GATEWAY_BACKUP_INTERVAL_HOURS: '0',
       },
       ...(options.strace
@@ -296,7 +298,8 @@ async function main(): Promise<void> {
     const dayWritten = end.written - start.written;
     const busyExcess = end.written - busyStart.written - quietPerS * ((end.at - busyStart.at) / 1000);
     const scale = dayMs / 1000 / dayS; // the day ran a little long: scale to exactly one day
-    const backup = end.db; // a backup copies the database, not its WAL file
+    // A backup copies the database, not its WAL file: weekly while the kiosk syncs (gateway README § Backups).
+    const backup = end.db / DAYS_BETWEEN_BACKUPS;
     const traced: TracedWrites | undefined = options.strace
       ? await sumWrites(traceFile, DATABASE_FILE, start.at, end.at)
       : undefined;
