@@ -55,8 +55,15 @@ export async function bundleGatewayEntry(options: BundleOptions): Promise<string
   return options.outfile;
 }
 
-/** Builds `gateway/dist/main.js` (or into `outDir`), what the balena image runs. */
+/**
+ * Builds `gateway/dist/main.js` (or into `outDir`), what the balena image runs, and beside it
+ * `provision.js`, the image's `provision` command for dispensers and technicians on the device.
+ */
 export async function buildGateway(outDir = GATEWAY_DIST): Promise<string> {
   await rm(outDir, { recursive: true, force: true });
+  await bundleGatewayEntry({
+    entry: join(root, 'provisioning/src/on-gateway-cli.ts'),
+    outfile: join(outDir, 'provision.js'),
+  });
   return bundleGatewayEntry({ entry: join(root, 'gateway/src/main.ts'), outfile: join(outDir, 'main.js') });
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,5 +40,32 @@ describe('the deployed gateway bundle', () => {
     const ack = await dispenser.complete(dispenser.completion(approval, 2000));
     expect(ack).toMatchObject({ recorded_ml: 2000, balance_ml: 18_000 });
     await dispenser.close();
+  });
+
+  it("has the image's `provision` command beside it: a technician added on the device signs in at once", async () => {
+    if (!gateway || !dataDir) throw new Error('the gateway bundle did not start');
+    const provision = (args: string[], stdin = '') =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [join(outDir, 'provision.js'), ...args],
+          { env: { ...process.env, DATA_DIR: dataDir } },
+          (error, out) => resolve({ code: error ? (error.code as number) : 0, out }),
+        );
+        child.stdin?.end(stdin);
+      });
+    const help = await provision(['--help']);
+    expect(help.out).toContain('technician password');
+    // Only what works on the gateway's own database: the cloud's packages are not in the image.
+    expect(help.out).not.toContain('kiosk create');
+
+    const added = await provision(['technician', 'add', 'amina', '--password-stdin'], 'on-site-password\n');
+    expect(added).toMatchObject({ code: 0, out: expect.stringContaining('Technician amina can now sign in') });
+    const signIn = await fetch(`http://127.0.0.1:${gateway.httpPort}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'amina', password: 'on-site-password' }),
+    });
+    expect(signIn.status).toBe(200);
   });
 });
