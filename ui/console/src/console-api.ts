@@ -8,6 +8,7 @@ import type {
   ConsoleRollout,
   CustomerDetailAnswer,
   CustomerEventsAnswer,
+  CustomerImportAnswer,
   CustomerSearchAnswer,
   OperatorListing,
   OperatorRole,
@@ -98,6 +99,14 @@ export const customerApi = {
     consoleRequest<{ sent_to: string }>('POST', `${customerPath(id)}/phone`, { phone }),
   confirmPhone: (id: string, code: string) =>
     consoleRequest<{ phone: string }>('POST', `${customerPath(id)}/phone/confirm`, { code }),
+  /** The CSV as it is: `dryRun` checks and reports without changing anything. */
+  importCsv: (csv: Blob, options: { dryRun: boolean; region: string }) =>
+    consoleRequest<CustomerImportAnswer>(
+      'POST',
+      `/console/api/customers/import?${new URLSearchParams({ dry_run: String(options.dryRun), region: options.region })}`,
+      csv,
+      'text/csv',
+    ),
 };
 
 function customerPath(id: string): string {

@@ -17,10 +17,16 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
  * `signedOutEvent` on `window`, so the app shows its sign-in form.
  */
 export function apiRequester(options: { sessionPath: string; signedOutEvent: string }) {
-  return async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  /** A `Blob` body is sent raw as `rawType` (an upload: octet-stream, or e.g. text/csv). */
+  return async function request<T>(
+    method: Method,
+    path: string,
+    body?: unknown,
+    rawType = 'application/octet-stream',
+  ): Promise<T> {
     const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
     if (body instanceof Blob) {
-      init.headers = { ...init.headers, 'content-type': 'application/octet-stream' };
+      init.headers = { ...init.headers, 'content-type': rawType };
       init.body = body;
     } else if (method !== 'GET') {
       init.headers = { ...init.headers, 'content-type': 'application/json' };

@@ -10,6 +10,7 @@ const EXPLAINED: Record<string, string> = {
   ALREADY_REGISTERED: 'Refused: that number already belongs to another account.',
   INVALID_CONFIG: 'Refused: not a phone number the kiosks accept.',
   ROLE_FORBIDDEN: 'Your role may not do this.',
+  INVALID_CSV: 'Not a customers file the import reads.',
   FST_ERR_VALIDATION: 'Check the form.',
 };
 
