@@ -160,6 +160,39 @@ describe('console customers page in Chromium', () => {
     await page.context().close();
   });
 
+  it('lets support import customers from CSV: a dry run first, then the import, with the report', async () => {
+    const page = await harness.newPage('desktop');
+    await harness.signIn(page, 'customer_service', { username: 'support', hash: 'customers' });
+    const csv = [
+      'phone,name,credit_ml',
+      '0712 500 001,Achieng Import,5000',
+      '12345,No Number,0',
+      '0712 500 002,Big Credit,50000',
+    ];
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'customers.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${csv.join('\n')}\n`),
+    });
+    await page.getByRole('button', { name: 'Check file (dry run)' }).click();
+    const report = page.getByTestId('import-report');
+    await expect.poll(() => report.textContent()).toContain('Dry run, nothing changed: 1 of 3 would be imported');
+    expect(await report.locator('tr[data-line="3"]').first().textContent()).toContain('skipped');
+    expect(await report.locator('tr[data-line="4"]').first().textContent()).toContain('over your cap');
+    const [before] = await harness.cloud.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM customers WHERE phone = '+254712500001'",
+    );
+    expect(before?.n).toBe(0);
+
+    await harness.screenshot(page, 'console-customer-import-desktop');
+    await report.getByRole('button', { name: 'Import 1 customer' }).click();
+    await expect.poll(() => report.textContent()).toContain('Imported 1 of 3');
+    await page.getByLabel('Phone, account id or name').fill('achieng');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByTestId('customer-results').textContent()).toContain('+254712500001');
+    await page.context().close();
+  });
+
   it('shows finance the search 25 a page and the customer read-only; the API refuses its actions', async () => {
     const page = await harness.newPage('phone');
     const finance = await harness.signIn(page, 'finance', { hash: 'customers' });
@@ -175,6 +208,7 @@ describe('console customers page in Chromium', () => {
     await expect.poll(() => balance(page)).toMatch(/ L$/);
     await page.getByTestId('customer-events').getByRole('table').waitFor();
     expect(await page.getByTestId('customer-actions').count()).toBe(0);
+    expect(await page.getByTestId('customer-import').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Reverse' }).count()).toBe(0);
     await harness.screenshot(page, 'console-customer-phone');
     const refused = await finance.request('POST', `/customers/${accountId}/pin-reset`, {});
