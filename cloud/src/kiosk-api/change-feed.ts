@@ -17,6 +17,12 @@ export interface ChangeFeedOptions {
   tailSize?: number;
   /** How often the feed reads again without a notification while long-polls wait (a lost LISTEN). Default 1 s. */
   recheckMs?: number;
+  /**
+   * A long-poll answers no sooner than this after it arrived (unless its page is full), gathering
+   * the changes meanwhile: with changes every few ms, each kiosk pulls a few times a second, not
+   * once per change. The most it adds to a change's way to a kiosk. Default 500 ms.
+   */
+  lingerMs?: number;
 }
 
 /** Rows one read of the database takes at a time. */
@@ -54,6 +60,7 @@ export class ChangeFeed {
     private readonly db: Db,
     private tail: CustomerTail,
     private readonly tailSize: number,
+    private readonly lingerMs: number,
     private readonly metrics: CloudMetrics,
     private readonly log: FastifyBaseLogger,
   ) {}
@@ -65,13 +72,8 @@ export class ChangeFeed {
     options: ChangeFeedOptions = {},
   ): Promise<ChangeFeed> {
     const tailSize = options.tailSize ?? 10_000;
-    const feed = new ChangeFeed(
-      db,
-      await warmTail(db, tailSize, await versionHorizon(db, log)),
-      tailSize,
-      metrics,
-      log,
-    );
+    const tail = await warmTail(db, tailSize, await versionHorizon(db, log));
+    const feed = new ChangeFeed(db, tail, tailSize, options.lingerMs ?? 500, metrics, log);
     feed.unlisten = await db.listen(CUSTOMERS_CHANGED_CHANNEL, () => feed.wake());
     feed.recheck = setInterval(() => {
       if (feed.waiting.size > 0) void feed.recheckNow();
@@ -90,12 +92,14 @@ export class ChangeFeed {
     if (after > this.tail.head && after > (await this.count('cursor', currentVersion(this.db))))
       return { customers: [], cursor: '0', has_more: false, must_refetch: true };
     const deadline = Date.now() + waitMs;
+    const earliest = Date.now() + Math.min(this.lingerMs, waitMs);
     const generation = this.generation;
     let page = await this.page(after, limit);
     const waiting = (): boolean =>
       Date.now() < deadline && !signal.aborted && !this.closed && generation === this.generation;
-    while (page.customers.length === 0 && waiting()) {
-      await this.waitForChange(deadline, signal);
+    const gathering = (): boolean => page.customers.length < limit && Date.now() < earliest;
+    while ((page.customers.length === 0 || gathering()) && waiting()) {
+      await this.waitForChange(page.customers.length === 0 ? deadline : earliest, signal);
       page = await this.page(after, limit);
     }
     const last = page.customers.at(-1);
