@@ -8,9 +8,10 @@ import { css } from 'lit';
 export const appShellStyles = css`
   :host { display: block; min-height: 100vh; padding-bottom: 72px; }
   header { display: flex; align-items: center; gap: 10px; padding: 10px 14px; background: #0b4f6c; color: #fff; position: sticky; top: 0; z-index: 2; }
-  header strong { flex: 1; }
-  .user { font-size: 0.85rem; opacity: 0.85; color: inherit; }
-  .signout { font: inherit; font-size: 0.85rem; background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, 0.5); border-radius: 6px; padding: 6px 10px; cursor: pointer; min-height: 0; }
+  header strong { flex: 1; white-space: nowrap; }
+  /* The name (and role) gives way on a narrow phone, the title and Sign out do not. */
+  .user { font-size: 0.85rem; opacity: 0.85; color: inherit; text-decoration: none; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  .signout { font: inherit; font-size: 0.85rem; background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, 0.5); border-radius: 6px; padding: 6px 10px; cursor: pointer; min-height: 0; white-space: nowrap; }
   /* min-height: 0 undoes sharedStyles' 44 px buttons where a shell includes them. */
   nav { position: fixed; bottom: 0; left: 0; right: 0; display: flex; background: #fff; border-top: 1px solid #d5dee4; z-index: 2; }
   /* Six tabs share a 390 px phone: smaller type, each as wide as its label plus an equal share of the rest. */
