@@ -40,7 +40,7 @@ describe('console analytics and reports in Chromium', () => {
       expect(await page.getByRole('img', { name: 'Litres per day' }).locator('rect').count()).toBe(30);
       await expect.poll(() => page.getByText('UGX 5,000').count()).toBe(1);
       await expect.poll(() => page.getByText('KES 125.50').count()).toBe(1);
-      // artifacts/screenshots/ (the README's copies in ui/docs are taken from there by hand).
+      // artifacts/screenshots/ (the README's pictures are made by npm run screenshots).
       await harness.screenshot(page, `console-analytics-${viewport}`);
 
       await page.getByLabel('Kiosk').fill('K2');

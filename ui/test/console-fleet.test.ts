@@ -67,7 +67,7 @@ describe('console kiosks and alerts in Chromium', () => {
     await expect
       .poll(() => page.getByTestId('dispense-feed').textContent(), { timeout: 15_000 })
       .toContain('K7/D1 · 5 L');
-    // artifacts/screenshots/ (the README's copies in ui/docs are taken from there by hand).
+    // artifacts/screenshots/ (the README's pictures are made by npm run screenshots).
     await harness.screenshot(page, 'console-kiosks-desktop');
 
     await page.goto(`${harness.consoleUrl}#/alerts`);
