@@ -28,6 +28,10 @@ export const customerImportRoutes: FastifyPluginAsyncZod<CustomerImportDeps> = a
       schema: {
         tags: ['customers'],
         summary: `Import customers from CSV (text/csv, ≤ 1 MB, ≤ ${MAX_CSV_CUSTOMERS} lines; columns ${CSV_COLUMNS.join(', ')}); dry_run (default true) changes nothing`,
+        consumes: ['text/csv'],
+        body: z
+          .string()
+          .describe(`a header row naming the columns (${CSV_COLUMNS.join(', ')}), then a customer a line`),
         querystring: z.object({
           dry_run: z
             .enum(['true', 'false'])
@@ -44,7 +48,7 @@ export const customerImportRoutes: FastifyPluginAsyncZod<CustomerImportDeps> = a
     },
     async (request) => {
       const operator = signedInOperator(request);
-      const report = await importCustomersCsv(deps.db, typeof request.body === 'string' ? request.body : '', {
+      const report = await importCustomersCsv(deps.db, request.body, {
         operator: operator.username,
         dryRun: request.query.dry_run,
         region: request.query.region as CountryCode,
