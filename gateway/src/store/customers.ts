@@ -68,6 +68,8 @@ export class CustomerReplica {
   private readonly byAccount;
   private readonly dropPhoneHolder;
   private readonly upsert;
+  private readonly phoneOf;
+  private readonly updateKeepingPhone;
   private readonly updateBalance;
   private readonly unlock;
 
@@ -91,12 +93,21 @@ export class CustomerReplica {
         token_key = excluded.token_key, token_counter = excluded.token_counter, tokens_void = excluded.tokens_void
       WHERE excluded.version > customers.version OR (excluded.version = customers.version AND
         (${RECORD_COLUMNS.map((c) => `excluded.${c}`).join(', ')}) IS NOT (${RECORD_COLUMNS.join(', ')}))`);
+    // Setting a column rewrites its index entry even to the same value: a record keeping its number
+    // (nearly all) leaves the phone index alone.
+    const keptPhone = RECORD_COLUMNS.filter((c) => c !== 'phone');
+    this.phoneOf = db.prepare<[string], string>('SELECT phone FROM customers WHERE account_id = ?').pluck();
+    this.updateKeepingPhone = db.prepare(`UPDATE customers SET
+        ${[...keptPhone, 'version'].map((c) => `${c} = @${c}`).join(', ')}
+      WHERE account_id = @account_id AND (@version > version OR (@version = version AND
+        (${keptPhone.map((c) => `@${c}`).join(', ')}) IS NOT (${keptPhone.join(', ')})))`);
     this.unlock = db.prepare('UPDATE customers SET locked_until = NULL WHERE account_id = ?');
     // The usage moves with the balance: the events just acknowledged are in the cloud's figure.
     this.updateBalance = db.prepare(`UPDATE customers SET balance_ml = @balance_ml, version = @version,
         usage_day = CASE WHEN @has_usage THEN @usage_day ELSE usage_day END,
         used_today_ml = CASE WHEN @has_usage THEN @used_today_ml ELSE used_today_ml END
-      WHERE account_id = @account_id AND version <= @version`);
+      WHERE account_id = @account_id AND (version < @version OR (version = @version AND
+        (balance_ml IS NOT @balance_ml OR (@has_usage AND (usage_day IS NOT @usage_day OR used_today_ml IS NOT @used_today_ml)))))`);
   }
 
   findByPhone(phone: string): CustomerRecord | undefined {
@@ -122,18 +133,22 @@ export class CustomerReplica {
       let changed = 0;
       for (const record of records) {
         const valid = CustomerRecord.parse(record);
-        // A number re-assigned by the cloud belongs to the newer account only.
-        this.dropPhoneHolder.run(valid.phone, valid.account_id);
-        const allowed = valid.allowed_kiosks === null ? null : JSON.stringify(valid.allowed_kiosks);
-        changed += this.upsert.run({
+        const row = {
           ...valid,
-          allowed_kiosks: allowed,
+          allowed_kiosks: valid.allowed_kiosks === null ? null : JSON.stringify(valid.allowed_kiosks),
           ...usageOf(valid),
           // A cloud without tokens (an older one) publishes none: no token is accepted then.
           token_key: valid.token_key ?? null,
           token_counter: valid.token_counter ?? 0,
           tokens_void: JSON.stringify(valid.tokens_void ?? []),
-        }).changes;
+        };
+        if (this.phoneOf.get(valid.account_id) === valid.phone) {
+          changed += this.updateKeepingPhone.run(row).changes;
+          continue;
+        }
+        // A number re-assigned by the cloud belongs to the newer account only.
+        this.dropPhoneHolder.run(valid.phone, valid.account_id);
+        changed += this.upsert.run(row).changes;
       }
       return changed;
     })();

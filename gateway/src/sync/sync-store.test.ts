@@ -75,6 +75,22 @@ describe('sync store on the SD card', () => {
     expect(reopened.availableBalanceMl(reopened.customers.findByAccount('TSF000001')!, T0 + 3000)).toBe(9300);
   });
 
+  it('rewrites only what changed: a push answer the pull already brought writes nothing, a new name not the phone index', () => {
+    const { store, sync, dir } = open();
+    sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
+    // The pull brought the new balance before the push answer did.
+    sync.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 1000);
+    let before = walBytes(dir);
+    store.customers.applyBalances([{ account_id: 'TSF000001', balance_ml: 9300, version: 2 }]);
+    expect(walBytes(dir)).toBe(before);
+
+    before = walBytes(dir);
+    expect(store.customers.applyRecords([{ ...customer(1, 9300, 3), name: 'Renamed' }])).toBe(1);
+    const frames = (walBytes(dir) - before) / (4096 + 24);
+    expect(frames).toBe(1); // the customers page; not the phone index's
+    expect(store.customers.findByPhone(customer(1, 0, 0).phone)).toMatchObject({ name: 'Renamed', version: 3 });
+  });
+
   it('writes the cursor with the next page that changes the replica, and at close', () => {
     const { sync, dir } = open();
     sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
