@@ -60,7 +60,7 @@ describe('gateway database', () => {
     db.close();
   });
 
-  it('keeps the open holds and stored decisions of a database made before migration 710', async () => {
+  it('keeps the open holds, stored decisions and ledger of a database made before migrations 710–711', async () => {
     const dir = await tempDir();
     const old = new Database(join(dir, DATABASE_FILE));
     applyMigrations(
@@ -73,6 +73,11 @@ describe('gateway database', () => {
       created_at, hold_expires_at, settled_at) VALUES (?, ?, 'D1', 'TSF000101', ?, ?, ?, ?)`);
     session.run('s-open', 'r2', 5000, now, now + 60_000, null);
     session.run('s-done', 'r3', 3000, now, now + 60_000, now);
+    const event =
+      old.prepare(`INSERT INTO ledger_events (event_id, type, account_id, amount_ml, source_id, occurred_at, acked_at)
+      VALUES (?, 'dispense', 'TSF000101', ?, ?, ?, ?)`);
+    event.run('e1', -3000, 's-done', now, now);
+    event.run('e2', -1000, 's-x', now, null);
     old.close();
 
     const store = new Store(openDatabase(dir));
@@ -83,6 +88,18 @@ describe('gateway database', () => {
       response: { request_id: 'r1', approved: false },
     });
     expect(store.holds.pruneDecisions(now + 1)).toBe(1);
+    // The ledger keeps every event, its seq, acknowledgement, uniqueness and immutability.
+    expect(store.db.prepare('SELECT seq, event_id, acked_at FROM ledger_events ORDER BY seq').all()).toEqual([
+      { seq: 1, event_id: 'e1', acked_at: now },
+      { seq: 2, event_id: 'e2', acked_at: null },
+    ]);
+    expect(store.ledger.unacknowledged(10).map((e) => e.event_id)).toEqual(['e2']);
+    store.ledger.append({ event_id: 'e3', type: 'topup', account_id: 'TSF000101', amount_ml: 5, occurred_at: now });
+    expect(store.db.prepare(`SELECT seq FROM ledger_events WHERE event_id = 'e3'`).pluck().get()).toBe(3);
+    expect(() =>
+      store.ledger.append({ event_id: 'e4', type: 'dispense', amount_ml: -1, source_id: 's-done', occurred_at: now }),
+    ).toThrow(/UNIQUE/);
+    expect(() => store.db.prepare(`DELETE FROM ledger_events`).run()).toThrow(/immutable/);
     store.close();
   });
 });
