@@ -14,6 +14,7 @@ import { startKioskDispensers, type SimulatedDispenser } from '@tusafishe/dispen
 import { DEMO_TECHNICIAN } from '@tusafishe/gateway';
 import { DEMO_OPERATOR_PASSWORD, DEMO_OPERATORS } from '@tusafishe/cloud';
 import { generateReleaseKey, publicKeyOf } from '@tusafishe/protocol/signed-firmware';
+import { startDemoLink, type DemoLink } from './demo-link.js';
 
 const env = process.env;
 const dataDir = resolve(env.DATA_DIR ?? 'data');
@@ -33,6 +34,8 @@ mkdirSync(logDir, { recursive: true });
 /** How long a part may take to start, and the parts together to stop before they are killed. */
 const START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 20_000;
+/** Preloaded into every part: it stops when this script is gone, even SIGKILLed. */
+const EXIT_WITH_PARENT = new URL('./exit-with-parent.ts', import.meta.url).href;
 
 /**
  * Nobody can sign for the fleet's release key here, so the demo makes its own on first start
@@ -64,6 +67,7 @@ interface Part {
 
 const parts: Part[] = [];
 let dispensers: SimulatedDispenser[] = [];
+let link: DemoLink | null = null;
 let stopping: Promise<never> | null = null;
 
 /** Resolves with `promise`'s value, or with `fallback` after `ms`. */
@@ -93,6 +97,7 @@ function stop(code: number): Promise<never> {
       }
       await allExited;
     }
+    await link?.close();
     process.exit(code);
   })();
   return stopping;
@@ -111,10 +116,11 @@ function startPart<T>(
   if (stopping) return Promise.reject(new Error(`not starting ${name}: stopping`));
   const logFile = resolve(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, entry], {
     // This script reads the parts' info lines (where they listen), so they log at least those.
     env: { ...env, LOG_LEVEL: ['trace', 'debug'].includes(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL : 'info', ...partEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin: a pipe this script never writes to; the part stops when it closes (scripts/exit-with-parent.ts).
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit').then(() => undefined);
   parts.push({ name, child, exited });
@@ -184,6 +190,8 @@ async function main(): Promise<void> {
     },
   );
 
+  // The gateway reaches the cloud through a link the demo can cut (`npm run link -- cut`).
+  link = await startDemoLink({ cloudUrl, dataDir });
   const gateway = await startPart(
     'gateway',
     'gateway/src/main.ts',
@@ -192,7 +200,7 @@ async function main(): Promise<void> {
       KIOSK_ID: kioskId,
       GATEWAY_HTTP_PORT: httpPort,
       GATEWAY_MQTT_PORT: mqttPort,
-      CLOUD_URL: cloudUrl,
+      CLOUD_URL: link.url,
       KIOSK_SECRET: kioskSecret,
       TECHNICIAN_USERNAME: technician.username,
       TECHNICIAN_PASSWORD: technician.password,
@@ -221,13 +229,14 @@ Firmware updates trust the demo release key ${releaseKeyFile}, not the fleet's.
 
   Technicians' UI   http://127.0.0.1:${gateway.http}/   (sign in: ${technician.username} / ${technician.password})
   Gateway broker    mqtt://127.0.0.1:${gateway.mqtt}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})
-  Cloud             ${cloudUrl}/  (USSD POST /ussd, SMS POST /sms/inbound)
+  Cloud             ${cloudUrl}/  (USSD POST /ussd, SMS POST /sms/inbound; SMS sent: GET /dev/sms/outbox)
   Console           ${cloudUrl}/console/  (operations console; password ${DEMO_OPERATOR_PASSWORD} for ${DEMO_OPERATORS.map((o) => `${o.username} (${o.role})`).join(', ')})
   Payments          ${payments ? `M-Pesa ${payments.mpesa}, MTN MoMo ${payments.mtn}, Airtel Money ${payments.airtel}` : 'the providers configured (no simulators)'}
   Logs              ${logDir}
 
 Buy water at a dispenser (another terminal):   npm run dispenser -- D1
 Register or top up from a phone (another terminal):   npm run ussd -- +256771234567
+Cut the kiosk's link to the cloud, and restore it:   npm run link -- cut   /   npm run link -- restore
   keys: 0700000102 #  1234 #  A   (phone, PIN, the 1 L preset; B 5 L, C 10 L, D 20 L)
 Sign a firmware image for the demo, then upload it on the UI's Firmware page:
   npm run provision -- firmware sign IMAGE --key ${relative(process.cwd(), releaseKeyFile)} --version tusafishe-fw/0.2.0-demo --counter 1

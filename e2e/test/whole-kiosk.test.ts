@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { signFirmware } from '@tusafishe/protocol/signed-firmware';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { descendants, stillRunning } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PHONE = '+256771234567';
@@ -36,31 +36,6 @@ function bannerUrl(label: RegExp): string {
     if (found) return found[1]!;
   }
   throw new Error(`the banner shows no ${label.source}:\n${bannerLines.join('\n')}`);
-}
-
-/** A process's parent and state from /proc (Linux), or null once it is gone. */
-function procStat(pid: number): { ppid: number; state: string } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(ppid), state: state! };
-  } catch {
-    return null;
-  }
-}
-
-/** Every process below `pid` (children, their children, …). */
-function descendants(pid: number): number[] {
-  const all = readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number);
-  const below: number[] = [];
-  for (let parents = [pid]; parents.length > 0; ) {
-    const children = all.filter((other) => parents.includes(procStat(other)?.ppid ?? -1));
-    below.push(...children);
-    parents = children;
-  }
-  return below;
 }
 
 /** One USSD request exactly as Africa's Talking sends it. */
@@ -100,6 +75,30 @@ async function pressKeys(dispenserId: string, keys: string[], done: (lcd: string
   } finally {
     socket.destroy();
   }
+}
+
+/** `npm run link -- <command>` as a user types it in another terminal, against this kiosk's data directory. */
+async function npmRunLink(command: string): Promise<string> {
+  const child = spawn('npm', ['run', '--silent', 'link', '--', command], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => (output += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  expect(code, output).toBe(0);
+  return output;
+}
+
+/** The keypad token in the newest SMS the cloud sent `phone` (the development outbox). */
+async function tokenInLastSms(phone: string): Promise<string> {
+  const response = await fetch(`${urls.cloud}/dev/sms/outbox?phone=${encodeURIComponent(phone)}`);
+  expect(response.status).toBe(200);
+  const { messages } = (await response.json()) as { messages: { message: string }[] };
+  const token = /type A, your number, # then (\d{5} \d{5} \d{5}) #/.exec(messages[0]?.message ?? '');
+  expect(token, `a token in the last SMS: ${messages[0]?.message}`).not.toBeNull();
+  return token![1]!.replaceAll(' ', '');
 }
 
 beforeAll(async () => {
@@ -224,6 +223,51 @@ describe('the whole kiosk, as npm start runs it', () => {
     expect(images).toContainEqual(expect.objectContaining({ version: 'tusafishe-fw/0.2.0-demo', counter: 1 }));
   });
 
+  it('serves a top-up made while the link is cut as the SMS token typed at the keypad, counted once when it returns', {
+    timeout: 300_000,
+  }, async () => {
+    expect(await npmRunLink('cut')).toMatch(/link: cut/);
+    const kiosk = () => technician<{ balance_ml: number }>(`/api/customers?q=${encodeURIComponent(PHONE)}`);
+    expect((await kiosk()).balance_ml).toBe(399_000);
+
+    // UGX 1,000 more by MTN MoMo: the cloud has it at once, the cut-off kiosk cannot.
+    expect(await ussd('2*1000*1')).toMatch(/^END .*MTN MoMo/);
+    const simulator = `${urls.mtn}/payments`;
+    const pending = await vi.waitFor(async () => {
+      const payments = (await (await fetch(simulator)).json()) as {
+        reference: string;
+        status: string;
+        msisdn: string;
+      }[];
+      const request = payments.find((p) => p.msisdn === PHONE.slice(1) && p.status === 'PENDING');
+      expect(request, 'the payment request at MTN').toBeDefined();
+      return request!;
+    }, WAIT);
+    expect((await fetch(`${simulator}/${pending.reference}/approve`, { method: 'POST' })).status).toBe(200);
+    await expect.poll(() => ussd('1'), { ...WAIT, message: 'the top-up in the cloud' }).toContain('799 L');
+    const token = await tokenInLastSms(PHONE);
+    expect((await kiosk()).balance_ml).toBe(399_000);
+
+    // At the keypad: A, the number, #, the token from the SMS, #: the credit is there at once.
+    const lcd = await pressKeys('D3', ['A', '256771234567', '#', token, '#'], (screen) =>
+      screen.some((row) => row.includes('Press any key')),
+    );
+    expect(lcd.join('|')).toMatch(/Credit added\s*\|Token: 400L\s*\|Balance 799L/);
+    expect((await kiosk()).balance_ml).toBe(799_000);
+
+    // The link returns: the kiosk pushes its credit, which the cloud already holds under the same id.
+    expect(await npmRunLink('restore')).toMatch(/link: up/);
+    // Generous: the gateway retries the cloud with backoff (up to 30 s) while the link was cut.
+    await expect
+      .poll(() => technician<{ online: boolean; events_waiting: number }>('/api/sync'), {
+        timeout: 120_000,
+        interval: 500,
+      })
+      .toMatchObject({ online: true, events_waiting: 0 });
+    expect(await ussd('1')).toContain('799 L');
+    expect((await kiosk()).balance_ml).toBe(799_000);
+  });
+
   it('stops every part it started when npm start gets SIGTERM, leaving no process behind', async () => {
     const below = descendants(kiosk.pid!);
     // The orchestrator, the cloud and the gateway (and what they run: esbuild, the simulators' socat).
@@ -231,8 +275,6 @@ describe('the whole kiosk, as npm start runs it', () => {
     const exited = once(kiosk, 'exit');
     kiosk.kill('SIGTERM');
     await exited;
-    // Gone, or a zombie its dead parent left for init to reap: not running either way.
-    const running = () => below.filter((pid) => (procStat(pid)?.state ?? 'Z') !== 'Z');
-    await expect.poll(running, WAIT).toEqual([]);
+    await expect.poll(() => stillRunning(below), WAIT).toEqual([]);
   });
 });
