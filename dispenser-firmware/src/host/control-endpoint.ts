@@ -42,7 +42,10 @@ export async function openControlEndpoint(panel: DispenserPanel, file: string): 
       sockets.delete(socket);
     });
     socket.on('error', () => socket.destroy());
-    createInterface({ input: socket }).on('line', (line) => {
+    const commands = createInterface({ input: socket });
+    // readline re-emits the socket's errors: a terminal that quits mid-write must not crash the kiosk.
+    commands.on('error', () => socket.destroy());
+    commands.on('line', (line) => {
       const command = decodeMessage(Command, line);
       if (!command.ok) return void socket.write(`${JSON.stringify({ error: command.error })}\n`);
       try {
@@ -95,7 +98,9 @@ export async function attachToControlEndpoint(file: string): Promise<AttachedPan
   let current: DispenserPanelView | undefined;
   const listeners = new Set<() => void>();
   const firstView = new Promise<boolean>((resolve) => {
-    createInterface({ input: socket }).on('line', (line) => {
+    const views = createInterface({ input: socket });
+    views.on('error', () => socket.destroy());
+    views.on('line', (line) => {
       const next = decodeMessage(View, line);
       if (!next.ok) return;
       current = next.value as DispenserPanelView;
