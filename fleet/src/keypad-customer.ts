@@ -35,3 +35,21 @@ export async function buyWater(
   // The result screen clears by itself; the next purchase waits for the idle screen.
   return { kind: 'dispensed', lcd: lcd.join('|') };
 }
+
+/**
+ * A customer typing a keypad token from the SMS: A on the idle screen, phone #, the 15 digits #.
+ * Resolves with the gateway's answer as the LCD shows it (rows joined by `|`), then clears it.
+ */
+export async function redeemToken(
+  dispenser: SimulatedDispenser,
+  keypadPhone: string,
+  token: string,
+  timeoutMs = 20_000,
+): Promise<string> {
+  await dispenser.waitForLcd('Enter phone number', timeoutMs);
+  dispenser.press(`A${keypadPhone}#${token}#`);
+  await dispenser.waitFor((d) => d.lcd()[3]?.startsWith('Press any key') ?? false, 'token answer', timeoutMs);
+  const answer = dispenser.lcd().join('|');
+  dispenser.press('#');
+  return answer;
+}

@@ -1,14 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { balanceDrift, createCustomer, findCustomer } from '@tusafishe/cloud';
 import { issueKeypadToken, tokenEventId } from '@tusafishe/protocol/keypad-token';
 import type { SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 import { startFleet, type Fleet } from '../src/fleet.js';
 import { readGatewayBalances } from '../src/gateway-replica.js';
-import { buyWater } from '../src/keypad-customer.js';
+import { buyWater, redeemToken } from '../src/keypad-customer.js';
 
 /**
  * Issue 15 end to end: two real gateway processes cut off from the real cloud; a top-up paid by
@@ -19,24 +18,10 @@ const PHONE_LOCAL = '0712000077';
 let dir: string;
 let fleet: Fleet;
 
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-async function typeToken(dispenser: SimulatedDispenser, token: string): Promise<string> {
-  await dispenser.waitForLcd('Enter phone number', 20_000);
-  dispenser.press(`A${PHONE_LOCAL}#${token}#`);
-  await dispenser.waitFor((d) => d.lcd()[3]?.startsWith('Press any key') ?? false, 'token answer', 20_000);
-  const answer = dispenser.lcd().join('|');
-  dispenser.press('#');
-  return answer;
-}
+/** vi.waitFor's options: generous, since a loaded machine delivers events late. */
+const WAIT = { timeout: 30_000, interval: 200 };
+const typeToken = (dispenser: SimulatedDispenser, token: string): Promise<string> =>
+  redeemToken(dispenser, PHONE_LOCAL, token);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tusafishe-tokens-'));
@@ -63,7 +48,12 @@ it('redeems a token at two offline kiosks: credit usable at once, counted once b
   });
   const accountId = customer.account_id;
   for (const kiosk of fleet.kiosks)
-    await until(async () => readGatewayBalances(kiosk.gateway.dataDir, [accountId]).get(accountId) === 0, 'replica');
+    await expect
+      .poll(() => readGatewayBalances(kiosk.gateway.dataDir, [accountId]).get(accountId), {
+        ...WAIT,
+        message: 'replica',
+      })
+      .toBe(0);
   for (const kiosk of fleet.kiosks) kiosk.proxy.cut();
 
   // KES 1.00 by M-Pesa while both kiosks are cut off: 4 L, and token 1.
@@ -71,10 +61,11 @@ it('redeems a token at two offline kiosks: credit usable at once, counted once b
   const wallet = fleet.cloud.simulators![provider.name];
   const pending = [...wallet.payments.values()].find((p) => p.status === 'PENDING' && p.msisdn === '254712000077')!;
   await wallet.decide(pending.reference, true);
-  const paid = await until(async () => {
+  const paid = await vi.waitFor(async () => {
     const c = await findCustomer(fleet.cloud.db, accountId);
-    return c && c.balance_ml === 4000 ? c : undefined;
-  }, 'the top-up');
+    expect(c?.balance_ml, 'the top-up').toBe(4000);
+    return c!;
+  }, WAIT);
   const token = issueKeypadToken(paid.token_key!, 1, 4000)!;
 
   const [k1, k2] = fleet.kiosks as [(typeof fleet.kiosks)[0], (typeof fleet.kiosks)[0]];
@@ -89,7 +80,12 @@ it('redeems a token at two offline kiosks: credit usable at once, counted once b
 
   for (const kiosk of fleet.kiosks) kiosk.proxy.restore();
   for (const kiosk of fleet.kiosks)
-    await until(async () => (await kiosk.syncStatus()).events_waiting === 0, `${kiosk.id} pushed everything`);
+    await expect
+      .poll(async () => (await kiosk.syncStatus()).events_waiting, {
+        ...WAIT,
+        message: `${kiosk.id} pushed everything`,
+      })
+      .toBe(0);
 
   const topups = await fleet.cloud.db.query<{ event_id: string }>(
     "SELECT event_id::text AS event_id FROM ledger_events WHERE account_id = $1 AND type = 'topup'",
@@ -109,9 +105,11 @@ it('redeems a token at two offline kiosks: credit usable at once, counted once b
   expect(await balanceDrift(fleet.cloud.db)).toEqual([]);
   // Each kiosk's replica agrees with the cloud, and the token is now "already added" there.
   for (const kiosk of fleet.kiosks)
-    await until(
-      async () => readGatewayBalances(kiosk.gateway.dataDir, [accountId]).get(accountId) === -4000,
-      `${kiosk.id} agrees`,
-    );
+    await expect
+      .poll(() => readGatewayBalances(kiosk.gateway.dataDir, [accountId]).get(accountId), {
+        ...WAIT,
+        message: `${kiosk.id} agrees`,
+      })
+      .toBe(-4000);
   expect(await typeToken(d2, token)).toMatch(/Token already used|Already added/);
 }, 240_000);
