@@ -8,6 +8,7 @@ import type {
 } from '@tusafishe/cloud/console-api';
 import { ago, litres, timeOfDay } from '../../../src/shared/display-format.js';
 import { sharedStyles } from '../../../src/shared/shared-styles.js';
+import { tableStyles } from '../table-styles.js';
 import { fleetApi } from '../console-api.js';
 import { listenLive, type LiveKind } from '../live-events.js';
 
@@ -281,11 +282,8 @@ export class KiosksPage extends LitElement {
 
   static override styles = [
     sharedStyles,
+    tableStyles,
     css`
-      .scroll { overflow-x: auto; }
-      table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
-      th, td { text-align: left; padding: 8px 6px; border-bottom: 1px solid #e6ebef; white-space: nowrap; }
-      th { color: #5d6f7c; font-weight: 600; }
       .feed, .progress { list-style: none; padding: 0; margin: 0; }
       .feed li, .progress li { padding: 6px 0; border-bottom: 1px solid #eef2f5; }
       .rollout { border-top: 1px solid #e6ebef; padding-top: 10px; margin-top: 10px; }

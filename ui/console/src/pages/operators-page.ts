@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { ConsoleMe, OperatorListing, OperatorRole } from '@tusafishe/cloud/console-api';
 import { dateTime, timeOfDay } from '../../../src/shared/display-format.js';
 import { sharedStyles } from '../../../src/shared/shared-styles.js';
+import { tableStyles } from '../table-styles.js';
 import { explainError, operatorApi } from '../console-api.js';
 import { ROLE_LABELS } from '../role-labels.js';
 import { newPasswordFields, newPasswordProblem, OPERATOR_ERRORS, outcome, type Outcome } from './operator-forms.js';
@@ -188,11 +189,8 @@ export class OperatorsPage extends LitElement {
 
   static override styles = [
     sharedStyles,
+    tableStyles,
     css`
-      .scroll { overflow-x: auto; }
-      table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
-      th, td { text-align: left; padding: 8px 6px; border-bottom: 1px solid #e6ebef; white-space: nowrap; }
-      th { color: #5d6f7c; font-weight: 600; }
       .actions { display: flex; gap: 6px; }
       .actions button { min-height: 36px; padding: 6px 10px; }
       form { max-width: 420px; }
