@@ -271,7 +271,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const fleet = startFleetMonitoring({
+  const fleet = await startFleetMonitoring({
     db,
     log,
     sms,
@@ -431,7 +431,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     simulators,
     async close() {
       await jobs.stop();
-      fleet.close();
+      await fleet.close();
       await sms.stop();
       await feed.close();
       await unlistenKiosks();

@@ -192,14 +192,11 @@ export async function listAlerts(db: Queryable, query: AlertQuery = {}): Promise
   return rows.map(toAlertView);
 }
 
-/** Alerts changed in the last `seconds` (the live feed's look-back). */
-export async function recentAlertChanges(
-  db: Queryable,
-  seconds: number,
-): Promise<(AlertView & { updated_at: string })[]> {
+/** Alerts changed after `since` (the live feed's floor). */
+export async function recentAlertChanges(db: Queryable, since: Date): Promise<(AlertView & { updated_at: string })[]> {
   const rows = await db.query<AlertRow & { updated_at: Date }>(
-    `SELECT ${COLUMNS}, updated_at FROM alerts WHERE updated_at > now() - make_interval(secs => $1) ORDER BY updated_at`,
-    [seconds],
+    `SELECT ${COLUMNS}, updated_at FROM alerts WHERE updated_at > $1 ORDER BY updated_at`,
+    [since],
   );
   return rows.map((row) => ({ ...toAlertView(row), updated_at: iso(row.updated_at)! }));
 }

@@ -95,7 +95,7 @@ export const fleetConsoleRoutes: FastifyPluginAsyncZod<{ fleet: FleetMonitoring 
     },
     async (request) => {
       const alert = await acknowledgeAlert(db, request.params.alertId, signedInOperator(request).username);
-      fleet.live.wake();
+      fleet.live.changed();
       return { alert };
     },
   );
@@ -169,7 +169,7 @@ export const fleetConsoleRoutes: FastifyPluginAsyncZod<{ fleet: FleetMonitoring 
         { version, kioskIds: kiosks === 'all' ? null : kiosks },
         signedInOperator(request).username,
       );
-      fleet.live.wake();
+      fleet.live.changed();
       return rollout;
     },
   );

@@ -27,11 +27,11 @@ export interface FleetMonitoring {
   /** The kiosk API's hook after a batch merged: kiosk alerts, the live feed. */
   onMerged(kioskId: string, events: readonly LedgerEvent[]): Promise<void>;
   registerKioskRoutes(app: FastifyInstance, authenticator: KioskAuthenticator): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Composes the operations console's fleet side (cloud README, "Operations console: kiosks and alerts"). */
-export function startFleetMonitoring(input: {
+export async function startFleetMonitoring(input: {
   db: Db;
   log: FastifyBaseLogger;
   sms: SmsOutbox;
@@ -39,16 +39,16 @@ export function startFleetMonitoring(input: {
   usageTimeZone: string;
   /** `cloud.jobs`: the alert rules run as its `alert-rules` job. */
   jobs: ExclusiveJobs;
-}): FleetMonitoring {
+}): Promise<FleetMonitoring> {
   const { db, log, sms } = input;
   const settings = { ...DEFAULT_FLEET_SETTINGS, ...input.settings };
   const notifier = { onCallPhones: settings.onCallPhones };
-  const live = new LiveFeed(db, log);
+  const live = await LiveFeed.open(db, log, settings.liveSafetyPollMs);
   const firmware = new FleetFirmware(db, settings.firmwarePublicKey);
   const contacts = new KioskContacts(db, settings.kioskOfflineAfterMs);
   const rules = new AlertRules({ db, settings, usageTimeZone: input.usageTimeZone, notifier }, input.jobs, () => {
     sms.nudge();
-    live.wake();
+    live.changed();
   });
   return {
     db,
@@ -63,12 +63,12 @@ export function startFleetMonitoring(input: {
     async onMerged(kioskId, events) {
       const changed = await recordKioskAlerts(db, kioskId, events, notifier);
       if (changed.some((alert) => alert.severity === 'critical')) sms.nudge();
-      if (changed.length > 0 || events.some((event) => event.type === 'dispense')) live.wake();
+      if (changed.length > 0 || events.some((event) => event.type === 'dispense')) live.changed();
     },
     registerKioskRoutes: (app, authenticator) =>
-      fleetKioskRoutes(app, { db, authenticator, contacts, firmware, onStatus: () => live.wake() }),
-    close() {
-      live.close();
+      fleetKioskRoutes(app, { db, authenticator, contacts, firmware, onStatus: () => live.changed() }),
+    async close() {
+      await live.close();
     },
   };
 }

@@ -1,11 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
-import type { Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import { recentAlertChanges } from './alerts.js';
 
-/** Rows changed this recently are looked at on every poll (covers commit lag and a slow tick). */
+/** NOTIFY'd after an instance wrote something the feed shows: every instance reads it at once. */
+const LIVE_CHANNEL = 'tusafishe_live_changed';
+/**
+ * Each read goes back this far before the previous one began (rows are stamped when their
+ * transaction began and may commit later), and the first one this far before now.
+ */
 const LOOK_BACK_S = 20;
 const HEARTBEAT_MS = 15_000;
+/** Wake-ups closer together than this share one read. */
+const MIN_GAP_MS = 250;
 
 type LiveEventKind = 'alert' | 'dispense' | 'kiosk' | 'rollout';
 
@@ -16,7 +23,7 @@ interface LiveItem {
   data: unknown;
 }
 
-async function dispenses(db: Queryable): Promise<LiveItem[]> {
+async function dispenses(db: Queryable, since: Date): Promise<LiveItem[]> {
   const rows = await db.query<{
     event_id: string;
     kiosk_id: string | null;
@@ -26,8 +33,8 @@ async function dispenses(db: Queryable): Promise<LiveItem[]> {
     occurred_at: number;
   }>(
     `SELECT event_id, kiosk_id, dispenser_id, account_id, amount_ml, occurred_at FROM ledger_events
-      WHERE type = 'dispense' AND received_at > now() - make_interval(secs => $1) ORDER BY received_at, occurred_at`,
-    [LOOK_BACK_S],
+      WHERE type = 'dispense' AND received_at > $1 ORDER BY received_at, occurred_at`,
+    [since],
   );
   return rows.map((row) => ({
     kind: 'dispense',
@@ -36,10 +43,10 @@ async function dispenses(db: Queryable): Promise<LiveItem[]> {
   }));
 }
 
-async function statuses(db: Queryable): Promise<LiveItem[]> {
+async function statuses(db: Queryable, since: Date): Promise<LiveItem[]> {
   const rows = await db.query<{ kiosk_id: string; received_at: Date }>(
-    `SELECT kiosk_id, received_at FROM kiosk_status WHERE received_at > now() - make_interval(secs => $1)`,
-    [LOOK_BACK_S],
+    'SELECT kiosk_id, received_at FROM kiosk_status WHERE received_at > $1',
+    [since],
   );
   return rows.map((row) => ({
     kind: 'kiosk',
@@ -48,11 +55,10 @@ async function statuses(db: Queryable): Promise<LiveItem[]> {
   }));
 }
 
-async function rollouts(db: Queryable): Promise<LiveItem[]> {
+async function rollouts(db: Queryable, since: Date): Promise<LiveItem[]> {
   const rows = await db.query<{ rollout_id: string; kiosk_id: string; state: string; updated_at: Date }>(
-    `SELECT rollout_id, kiosk_id, state, updated_at FROM fleet_rollout_kiosks
-      WHERE updated_at > now() - make_interval(secs => $1)`,
-    [LOOK_BACK_S],
+    'SELECT rollout_id, kiosk_id, state, updated_at FROM fleet_rollout_kiosks WHERE updated_at > $1',
+    [since],
   );
   return rows.map((row) => ({
     kind: 'rollout',
@@ -61,8 +67,8 @@ async function rollouts(db: Queryable): Promise<LiveItem[]> {
   }));
 }
 
-async function alerts(db: Queryable): Promise<LiveItem[]> {
-  return (await recentAlertChanges(db, LOOK_BACK_S)).map((alert) => ({
+async function alerts(db: Queryable, since: Date): Promise<LiveItem[]> {
+  return (await recentAlertChanges(db, since)).map((alert) => ({
     kind: 'alert',
     key: `${alert.alert_id}@${alert.updated_at}`,
     data: alert,
@@ -71,25 +77,38 @@ async function alerts(db: Queryable): Promise<LiveItem[]> {
 
 /**
  * The console's live feed (server-sent events): alerts raised, cleared and acknowledged, the
- * fleet's dispenses, kiosk status reports and rollout progress. While anyone listens, the
- * database is polled every second for rows changed in the last seconds, so every instance
- * behind a load balancer sees every change whichever instance wrote it; `wake()` polls at once
- * after this instance wrote one.
+ * fleet's dispenses, kiosk status reports and rollout progress. An instance that writes one calls
+ * `changed()`, which NOTIFYs every instance (on the connection the change feed listens on); while
+ * anyone listens, each instance then reads what changed since its last read, wake-ups arriving
+ * meanwhile sharing the next read. A slow safety poll (`safetyPollMs`) covers a lost notification.
  */
 export class LiveFeed {
   readonly #clients = new Set<ServerResponse>();
-  /** Keys sent, with when: forgotten after the look-back. */
+  /** Keys sent, with when: forgotten once no read can return them again. */
   readonly #sent = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
+  #soon: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
   #again = false;
+  #lastPollAt = 0;
+  /** Where the next read starts (the database's clock); null until the first read. */
+  #floor: Date | null = null;
+  #notifying = false;
+  #notifyAgain = false;
+  #unlisten: (() => Promise<void>) | undefined;
 
-  constructor(
-    private readonly db: Queryable,
+  private constructor(
+    private readonly db: Db,
     private readonly log: FastifyBaseLogger,
-    private readonly pollMs = 1000,
+    private readonly safetyPollMs: number,
   ) {}
+
+  static async open(db: Db, log: FastifyBaseLogger, safetyPollMs = 30_000): Promise<LiveFeed> {
+    const feed = new LiveFeed(db, log, safetyPollMs);
+    feed.#unlisten = await db.listen(LIVE_CHANNEL, () => feed.#wake());
+    return feed;
+  }
 
   get listeners(): number {
     return this.#clients.size;
@@ -113,27 +132,68 @@ export class LiveFeed {
     });
     if (!this.#timer) {
       // The first listener also gets the last seconds' changes: nothing written while it connected is lost.
-      this.wake();
-      this.#timer = setInterval(() => this.wake(), this.pollMs);
+      this.#wake();
+      this.#timer = setInterval(() => this.#wake(), this.safetyPollMs);
       this.#heartbeat = setInterval(() => this.#write(': keep-alive\n\n'), HEARTBEAT_MS);
     }
   }
 
-  wake(): void {
-    if (this.#clients.size === 0) return;
+  /** This instance wrote something the feed shows (committed): every instance's listeners get it. */
+  changed(): void {
+    this.#wake();
+    if (this.#notifying) {
+      this.#notifyAgain = true;
+      return;
+    }
+    this.#notifying = true;
+    this.db
+      .query('SELECT pg_notify($1, $2)', [LIVE_CHANNEL, ''])
+      .catch((error: unknown) =>
+        this.log.warn({ err: error }, 'live feed notification not sent; the safety poll reads it'),
+      )
+      .finally(() => {
+        this.#notifying = false;
+        if (this.#notifyAgain) {
+          this.#notifyAgain = false;
+          this.changed();
+        }
+      });
+  }
+
+  #wake(): void {
+    if (this.#clients.size === 0 || this.#soon) return;
     if (this.#polling) {
       this.#again = true;
+      return;
+    }
+    const wait = this.#lastPollAt + MIN_GAP_MS - Date.now();
+    if (wait > 0) {
+      this.#soon = setTimeout(() => {
+        this.#soon = null;
+        this.#wake();
+      }, wait);
       return;
     }
     void this.#poll();
   }
 
   #poll(): Promise<void> {
+    this.#lastPollAt = Date.now();
     this.#polling = (async () => {
       try {
+        const [mark] = await this.db.query<{ floor: Date }>('SELECT now() - make_interval(secs => $1) AS floor', [
+          LOOK_BACK_S,
+        ]);
+        const since = this.#floor ?? mark!.floor;
         const items = (
-          await Promise.all([alerts(this.db), dispenses(this.db), statuses(this.db), rollouts(this.db)])
+          await Promise.all([
+            alerts(this.db, since),
+            dispenses(this.db, since),
+            statuses(this.db, since),
+            rollouts(this.db, since),
+          ])
         ).flat();
+        if (this.#clients.size > 0) this.#floor = mark!.floor;
         const now = Date.now();
         for (const item of items) {
           const key = `${item.kind}:${item.key}`;
@@ -141,14 +201,15 @@ export class LiveFeed {
           this.#sent.set(key, now);
           this.#write(`event: ${item.kind}\ndata: ${JSON.stringify(item.data)}\n\n`);
         }
-        for (const [key, at] of this.#sent) if (now - at > 3 * LOOK_BACK_S * 1000) this.#sent.delete(key);
+        const keepMs = this.safetyPollMs + 3 * LOOK_BACK_S * 1000;
+        for (const [key, at] of this.#sent) if (now - at > keepMs) this.#sent.delete(key);
       } catch (error) {
-        this.log.warn({ err: error }, 'live feed poll failed');
+        this.log.warn({ err: error }, 'live feed read failed');
       } finally {
         this.#polling = null;
         if (this.#again) {
           this.#again = false;
-          this.wake();
+          this.#wake();
         }
       }
     })();
@@ -159,16 +220,21 @@ export class LiveFeed {
     for (const client of this.#clients) client.write(chunk);
   }
 
+  /** Nobody listens: no reads; the next listener starts from the last seconds again. */
   #stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#soon) clearTimeout(this.#soon);
     this.#timer = null;
     this.#heartbeat = null;
+    this.#soon = null;
+    this.#floor = null;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#stop();
     for (const client of this.#clients) client.end();
     this.#clients.clear();
+    await this.#unlisten?.();
   }
 }

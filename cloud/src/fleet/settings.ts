@@ -20,6 +20,8 @@ export interface FleetSettings {
   onCallPhones: string[];
   /** Raw Ed25519 key (base64) fleet firmware uploads must be signed with. */
   firmwarePublicKey: string;
+  /** The console's live feed reads on every NOTIFY, and this often in case one was lost. */
+  liveSafetyPollMs: number;
 }
 
 export const DEFAULT_FLEET_SETTINGS: FleetSettings = {
@@ -32,4 +34,5 @@ export const DEFAULT_FLEET_SETTINGS: FleetSettings = {
   rulesIntervalMs: 30_000,
   onCallPhones: [],
   firmwarePublicKey: FIRMWARE_RELEASE_PUBLIC_KEY,
+  liveSafetyPollMs: 30_000,
 };

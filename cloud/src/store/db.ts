@@ -13,7 +13,10 @@ export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction: commit when it resolves, roll back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Calls `onNotify` for every NOTIFY on `channel`; resolves to an unsubscribe function. */
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` (and once after a lost listening connection is
+   * back); resolves to an unsubscribe function. On the server every channel shares one connection.
+   */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
@@ -40,7 +43,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
-  const listeners = new Set<Listener>();
+  const notifications = new Notifications(options.connectionString);
 
   return {
     kind: 'postgres',
@@ -68,73 +71,100 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
       }
     },
     async listen(channel, onNotify) {
-      const listener = listenWithReconnect(options.connectionString, channel, onNotify);
-      listeners.add(listener);
-      await listener.ready;
-      return async () => {
-        listeners.delete(listener);
-        await listener.stop();
-      };
+      const unsubscribe = await notifications.subscribe(channel, onNotify);
+      return async () => unsubscribe();
     },
     async close() {
-      await Promise.all([...listeners].map((listener) => listener.stop()));
+      await notifications.stop();
       await pool.end();
     },
   };
 }
 
-interface Listener {
-  /** Resolves once the first connection listens (rejects if it cannot). */
-  ready: Promise<void>;
-  stop(): Promise<void>;
-}
+type OnNotify = () => void;
 
 /**
- * LISTENs on its own connection (a pooled one would be handed to others). A lost connection is
- * made again, with backoff, and `onNotify` called once it listens again: whatever was notified
- * meanwhile is unknown.
+ * One connection LISTENs on every channel the cloud subscribes to (the change feed, kiosk
+ * credentials, the console's live feed), never a pooled one (it would be handed to others). A
+ * lost connection is made again, with backoff, and every subscriber called once it listens again:
+ * whatever was notified meanwhile is unknown.
  */
-function listenWithReconnect(connectionString: string, channel: string, onNotify: () => void): Listener {
-  let client: pg.Client | undefined;
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
-  const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString });
-    next.on('error', () => undefined);
-    next.on('notification', (message) => {
-      if (message.channel === channel) onNotify();
-    });
+class Notifications {
+  readonly #subscribers = new Map<string, Set<OnNotify>>();
+  #client: pg.Client | undefined;
+  #connecting: Promise<pg.Client> | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(private readonly connectionString: string) {}
+
+  /** Resolves once the connection listens on `channel` (rejects if the first connection fails). */
+  async subscribe(channel: string, onNotify: OnNotify): Promise<() => void> {
+    const subscribers = this.#subscribers.get(channel) ?? new Set<OnNotify>();
+    this.#subscribers.set(channel, subscribers);
+    subscribers.add(onNotify);
+    const unsubscribe = (): void => {
+      subscribers.delete(onNotify);
+      // The channel stays listened to: a notification nobody wants costs nothing.
+    };
     try {
-      await next.connect();
-      await next.query(`LISTEN ${channel}`);
+      // A new connection listens on every channel; LISTEN again on one already up is harmless.
+      await (await this.#connection()).query(`LISTEN ${channel}`);
     } catch (error) {
-      await next.end().catch(() => undefined);
+      unsubscribe();
       throw error;
     }
-    if (stopped) return void (await next.end().catch(() => undefined));
-    client = next;
-    next.once('end', () => {
-      client = undefined;
-      if (!stopped) again(1000);
+    return unsubscribe;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    await this.#client?.end().catch(() => undefined);
+  }
+
+  #connection(): Promise<pg.Client> {
+    if (this.#client) return Promise.resolve(this.#client);
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined;
     });
-  };
-  const again = (delayMs: number): void => {
-    retry = setTimeout(() => {
-      connect().then(
-        () => !stopped && onNotify(),
-        () => !stopped && again(Math.min(delayMs * 2, 30_000)),
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('error', () => undefined);
+    client.on('notification', (message) => {
+      for (const onNotify of this.#subscribers.get(message.channel) ?? []) onNotify();
+    });
+    try {
+      await client.connect();
+      for (const channel of this.#subscribers.keys()) await client.query(`LISTEN ${channel}`);
+      if (this.#stopped) throw new Error('closed');
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.#client = client;
+    client.once('end', () => {
+      this.#client = undefined;
+      if (!this.#stopped) this.#again(1000);
+    });
+    return client;
+  }
+
+  #again(delayMs: number): void {
+    this.#retry = setTimeout(() => {
+      this.#connection().then(
+        () => {
+          if (this.#stopped) return;
+          for (const subscribers of this.#subscribers.values()) for (const onNotify of subscribers) onNotify();
+        },
+        () => !this.#stopped && this.#again(Math.min(delayMs * 2, 30_000)),
       );
     }, delayMs);
-    retry.unref();
-  };
-  return {
-    ready: connect(),
-    async stop() {
-      stopped = true;
-      clearTimeout(retry);
-      await client?.end().catch(() => undefined);
-    },
-  };
+    this.#retry.unref();
+  }
 }
 
 /** Embedded Postgres: `dataDir` persists, undefined keeps everything in memory (tests). */
