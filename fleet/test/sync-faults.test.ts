@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordAdjustment, createCustomer, findCustomer, balanceDrift } from '@tusafishe/cloud';
+import { TOKEN_OUTCOMES } from '@tusafishe/protocol';
 import { dispenserCounters, startFleet, type Fleet, type FleetKiosk } from '../src/fleet.js';
 import { readGatewayBalances, readGatewayHolds, readGatewayEventIds } from '../src/gateway-replica.js';
-import { buyWater } from '../src/keypad-customer.js';
+import { buyWater, redeemToken } from '../src/keypad-customer.js';
 import { SeededRandom } from '../src/seeded-random.js';
 
 /**
@@ -14,6 +15,8 @@ import { SeededRandom } from '../src/seeded-random.js';
  * processes each reaching the cloud only through a partition proxy, two simulated dispensers
  * per gateway doing real dispenses over MQTT. Links are cut, delayed and restored and gateways
  * SIGKILLed at random points drawn from a seeded RNG (FLEET_SEED=<seed> replays a schedule).
+ * A top-up paid while kiosks are cut off reaches two of them as the SMS's keypad token; one is
+ * SIGKILLed and the other cut off again just as their push reaches the cloud.
  */
 const SEED = Number(process.env['FLEET_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const KIOSKS = ['K1', 'K2', 'K3', 'K4'];
@@ -21,10 +24,12 @@ const DISPENSERS = ['D1', 'D2'];
 const OFFLINE_LIMIT_ML = 6_000;
 const WANDERER_START_ML = 15_000;
 const SHOPPER_START_ML = 1_000_000;
+const TOKEN_HOLDER_START_ML = 1_000;
 const CHAOS_PHASE_MS = 35_000;
 const PIN = '1234';
 /** KES 10.00 at the default Kenyan tariff (KES 5 per 20 L): 40 L, collected by M-Pesa (Safaricom numbers). */
 const PAYMENT_MINOR = 1_000;
+const PAYMENT_ML = 40_000;
 
 interface Shopper {
   accountId: string;
@@ -48,16 +53,11 @@ let dir: string;
 let fleet: Fleet;
 let shoppers: Shopper[];
 let wanderer: Shopper;
+/** Tops up while kiosks are cut off, and brings the credit to two of them as a keypad token. */
+let tokenHolder: Shopper;
 
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (seed ${SEED})`);
-    await sleep(200);
-  }
-}
+/** expect.poll's options: generous (a loaded machine delivers events late), and the seed in the message. */
+const polling = (what: string, timeout = 30_000) => ({ timeout, interval: 200, message: `${what} (seed ${SEED})` });
 
 async function newShopper(n: number, phonePrefix: string, startMl: number): Promise<Shopper> {
   const local = `${phonePrefix}${String(n).padStart(2, '0')}`;
@@ -125,6 +125,63 @@ async function shopLoop(kiosk: FleetKiosk, dispenserId: string, stop: AbortSigna
   }
 }
 
+/**
+ * A top-up by M-Pesa while kiosks are cut off, approved with its callback delivered: the keypad
+ * token its SMS carries, as the customer reads it.
+ */
+async function payWhileCutOff(shopper: Shopper): Promise<string> {
+  const customer = (await findCustomer(fleet.cloud.db, shopper.accountId))!;
+  const { paymentId, provider } = await fleet.cloud.payments.start(customer, PAYMENT_MINOR);
+  const wallet = fleet.cloud.simulators![provider.name];
+  const pending = [...wallet.payments.values()].find(
+    (p) => p.status === 'PENDING' && p.msisdn === customer.phone.slice(1),
+  );
+  await wallet.decide(pending!.reference, true, 'send');
+  confirmedPayments.push(paymentId);
+  counts.payments += 1;
+  return vi.waitFor(async () => {
+    const [sms] = await fleet.cloud.db.query<{ message: string }>(
+      'SELECT message FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1',
+      [customer.phone],
+    );
+    const token = /# then (\d{5} \d{5} \d{5}) #/.exec(sms?.message ?? '');
+    expect(token, `a keypad token in the credit SMS (seed ${SEED})`).not.toBeNull();
+    return token![1]!.replaceAll(' ', '');
+  }, polling('the credit SMS'));
+}
+
+/** The event id the cloud gave the shopper's (only) keypad token. */
+async function issuedTokenEventId(shopper: Shopper): Promise<string> {
+  const [issued] = await fleet.cloud.db.query<{ event_id: string }>(
+    'SELECT event_id::text AS event_id FROM keypad_tokens WHERE account_id = $1',
+    [shopper.accountId],
+  );
+  return issued!.event_id;
+}
+
+async function killAndRestart(kiosk: FleetKiosk): Promise<void> {
+  await kiosk.gateway.kill();
+  counts.kills += 1;
+  await kiosk.gateway.start();
+}
+
+/** Runs `fault` the moment the cloud has recorded the kiosk's push of the token's credit. */
+async function faultAtPush(kiosk: FleetKiosk, fault: () => Promise<void>): Promise<void> {
+  await expect
+    .poll(
+      async () =>
+        (
+          await fleet.cloud.db.query<{ redeemed_kiosks: string[] }>(
+            'SELECT redeemed_kiosks FROM keypad_tokens WHERE account_id = $1',
+            [tokenHolder.accountId],
+          )
+        )[0]?.redeemed_kiosks ?? [],
+      polling(`${kiosk.id} pushing the token's credit`, 90_000),
+    )
+    .toContain(kiosk.id);
+  await fault();
+}
+
 /** Random faults, one at a time, on the kiosks `targets` allows, until `stop` aborts. */
 async function faultLoop(
   targets: () => { kiosk: FleetKiosk; actions: ('kill' | 'cut' | 'delay')[] }[],
@@ -179,15 +236,16 @@ beforeAll(async () => {
   shoppers = [];
   for (let n = 1; n <= 6; n++) shoppers.push(await newShopper(n, '07100000', SHOPPER_START_ML));
   wanderer = await newShopper(1, '07110000', WANDERER_START_ML);
+  tokenHolder = await newShopper(1, '07120000', TOKEN_HOLDER_START_ML);
   const expected = await cloudBalances();
   for (const kiosk of fleet.kiosks) {
-    await until(
-      async () =>
-        [...readGatewayBalances(kiosk.gateway.dataDir, [...expected.keys()])].every(
-          ([id, ml]) => ml === expected.get(id),
-        ),
-      `${kiosk.id} replica`,
-      30_000,
+    await vi.waitFor(
+      () =>
+        expect(
+          readGatewayBalances(kiosk.gateway.dataDir, [...expected.keys()]),
+          `${kiosk.id} replica (seed ${SEED})`,
+        ).toEqual(expected),
+      polling(`${kiosk.id} replica`),
     );
   }
 }, 120_000);
@@ -208,6 +266,7 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
       kiosk.proxy.cut();
       counts.cuts += 1;
     }
+    const token = await payWhileCutOff(tokenHolder);
     const shopping = new AbortController();
     const shops = fleet.kiosks.flatMap((kiosk, k) =>
       DISPENSERS.filter((id) => !(cutOff.includes(kiosk) && id === 'D1')).map((id, d) =>
@@ -221,14 +280,19 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     const phase1 = new AbortController();
     const phase1Faults = faultLoop(() => phase1Targets, phase1.signal);
     for (const kiosk of cutOff) {
-      await until(async () => (await kiosk.syncStatus()).offline_limit_active, `${kiosk.id} offline limit`, 100_000);
+      await expect
+        .poll(
+          async () => (await kiosk.syncStatus()).offline_limit_active,
+          polling(`${kiosk.id} offline limit`, 100_000),
+        )
+        .toBe(true);
     }
 
     // The same customer at each cut-off kiosk: the offline limit at each, and not a drop more.
     phase1Targets = phase1Targets.slice(0, 1);
     for (const kiosk of cutOff) {
       const d1 = kiosk.dispensers.get('D1')!;
-      await until(async () => kiosk.gateway.running && d1.connected, `${kiosk.id} back up`, 30_000);
+      await expect.poll(() => kiosk.gateway.running && d1.connected, polling(`${kiosk.id} back up`)).toBe(true);
       const full = await buyWater(d1, wanderer, OFFLINE_LIMIT_ML / 1000);
       expect(full.kind, `${kiosk.id}: ${JSON.stringify(full)}`).toBe('dispensed');
       const more = await buyWater(d1, wanderer, 1);
@@ -239,17 +303,44 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
       counts.dispenses += 1;
       counts.denials += 1;
     }
+
+    // The top-up the cloud took meanwhile, typed from the SMS at two cut-off kiosks: credited at
+    // each at once (bounded by the offline limit), refused the second time; the first kiosk is
+    // SIGKILLed the moment its LCD has answered.
+    const [first, second] = cutOff as [FleetKiosk, FleetKiosk, ...FleetKiosk[]];
+    const firstD1 = first.dispensers.get('D1')!;
+    expect(await redeemToken(firstD1, tokenHolder.keypadPhone, token)).toContain(TOKEN_OUTCOMES.ADDED);
+    expect(await redeemToken(firstD1, tokenHolder.keypadPhone, token)).toContain(TOKEN_OUTCOMES.USED);
+    const firstRestarted = killAndRestart(first);
+    expect(await redeemToken(second.dispensers.get('D1')!, tokenHolder.keypadPhone, token)).toContain(
+      TOKEN_OUTCOMES.ADDED,
+    );
+    await firstRestarted;
     phase1.abort();
     await phase1Faults;
 
     // Phase 2: links return; random cuts, delays and SIGKILLs everywhere while credit arrives.
+    // The kiosks that took the token are SIGKILLed or cut off again the moment the cloud has their
+    // push (so its answer may never reach them); random faults leave them alone until then.
     for (const kiosk of cutOff) kiosk.proxy.restore();
     const phase2 = new AbortController();
-    const allTargets = fleet.kiosks.map((kiosk) => ({
-      kiosk,
-      actions: ['kill', 'cut', 'delay'] as ('kill' | 'cut' | 'delay')[],
-    }));
-    const phase2Faults = faultLoop(() => allTargets, phase2.signal);
+    const scripted = new Set([first, second]);
+    const atPush = (kiosk: FleetKiosk, fault: () => Promise<void>) =>
+      faultAtPush(kiosk, fault).finally(() => scripted.delete(kiosk));
+    const pushFaults = Promise.all([
+      atPush(first, () => killAndRestart(first)),
+      atPush(second, async () => {
+        second.proxy.cut();
+        counts.cuts += 1;
+        await sleep(new SeededRandom(SEED + 2000).int(500, 3000));
+        second.proxy.restore();
+      }),
+    ]);
+    const phase2Targets = () =>
+      fleet.kiosks
+        .filter((kiosk) => !scripted.has(kiosk))
+        .map((kiosk) => ({ kiosk, actions: ['kill', 'cut', 'delay'] as ('kill' | 'cut' | 'delay')[] }));
+    const phase2Faults = faultLoop(phase2Targets, phase2.signal);
     const credits = (async () => {
       const own = new SeededRandom(SEED + 1000);
       while (!phase2.signal.aborted) {
@@ -259,7 +350,7 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     })();
     await sleep(CHAOS_PHASE_MS);
     phase2.abort();
-    await Promise.all([phase2Faults, credits]);
+    await Promise.all([phase2Faults, credits, pushFaults]);
 
     // Heal: every link up, every gateway running, shoppers finish what they started.
     shopping.abort();
@@ -270,13 +361,16 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     }
     for (const kiosk of fleet.kiosks) {
       for (const [id, dispenser] of kiosk.dispensers) {
-        await until(
-          async () => dispenserCounters(kiosk.dispenserDataDir(id)).pending === 0 && dispenser.state === 'idle',
-          `${kiosk.id}/${id} settled`,
-          30_000,
-        );
+        await expect
+          .poll(
+            () => dispenserCounters(kiosk.dispenserDataDir(id)).pending === 0 && dispenser.state === 'idle',
+            polling(`${kiosk.id}/${id} settled`),
+          )
+          .toBe(true);
       }
-      await until(async () => (await kiosk.syncStatus()).events_waiting === 0, `${kiosk.id} pushed everything`, 30_000);
+      await expect
+        .poll(async () => (await kiosk.syncStatus()).events_waiting, polling(`${kiosk.id} pushed everything`))
+        .toBe(0);
     }
 
     // Every drop the dispensers measured is in the cloud, and every dispense event each gateway
@@ -308,11 +402,12 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
       }
     }
     // Every confirmed payment credited once (lost callbacks found by the status job, replays ignored).
-    await until(
-      async () => (await fleet.cloud.db.query(`SELECT 1 FROM payments WHERE status = 'pending'`)).length === 0,
-      'payments settled',
-      30_000,
-    );
+    await expect
+      .poll(
+        async () => (await fleet.cloud.db.query(`SELECT 1 FROM payments WHERE status = 'pending'`)).length,
+        polling('payments settled'),
+      )
+      .toBe(0);
     const topups = await fleet.cloud.db.query<{ source_id: string; n: number }>(
       `SELECT source_id, count(*)::int AS n FROM ledger_events WHERE type = 'topup' GROUP BY source_id`,
     );
@@ -321,9 +416,21 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     // Every balance is the sum of its events.
     expect(await balanceDrift(fleet.cloud.db)).toEqual([]);
 
+    // The token's credit: one top-up in the cloud, under the id both kiosks wrote it with.
+    const tokenEventId = await issuedTokenEventId(tokenHolder);
+    for (const kiosk of [first, second]) {
+      expect(readGatewayEventIds(kiosk.gateway.dataDir, 'topup'), `${kiosk.id} credit`).toContain(tokenEventId);
+    }
+    const holderTopups = await fleet.cloud.db.query<{ event_id: string }>(
+      `SELECT event_id::text AS event_id FROM ledger_events WHERE account_id = $1 AND type = 'topup'`,
+      [tokenHolder.accountId],
+    );
+    expect(holderTopups.map((e) => e.event_id)).toEqual([tokenEventId]);
+
     // Offline exposure: (kiosks visited while offline) × (offline daily limit), no more.
     const cloud = await cloudBalances();
     expect(cloud.get(wanderer.accountId)).toBe(WANDERER_START_ML - cutOff.length * OFFLINE_LIMIT_ML);
+    expect(cloud.get(tokenHolder.accountId)).toBe(TOKEN_HOLDER_START_ML + PAYMENT_ML);
 
     // After heal, within one pull, every gateway sees every balance as the cloud does.
     const version = Math.max(
@@ -332,11 +439,12 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
       ),
     );
     for (const kiosk of fleet.kiosks) {
-      await until(
-        async () => Number((await kiosk.syncStatus()).cursor) >= version,
-        `${kiosk.id} pulled to version ${version}`,
-        30_000,
-      );
+      await expect
+        .poll(
+          async () => Number((await kiosk.syncStatus()).cursor),
+          polling(`${kiosk.id} pulled to version ${version}`),
+        )
+        .toBeGreaterThanOrEqual(version);
       const view = readGatewayBalances(kiosk.gateway.dataDir, [...cloud.keys()]);
       // An approval whose answer a kill swallowed stays held until the hold expires: the
       // gateway cannot know no water flowed. Holds aside, the view is the cloud's.
