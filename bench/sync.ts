@@ -17,10 +17,11 @@
  *   npm run bench:sync -- --million       # 1,000,000 (targets: replica ≤ 60 s, gateway RSS ≤ 200 MB)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { startCloud, findCustomer, createKiosk } from '@tusafishe/cloud';
 import { GatewayProcess } from '../fleet/src/gateway-process.js';
@@ -37,6 +38,13 @@ const TARGETS: Record<string, number> = MILLION
   : { replica_s: 15, topup_to_kiosk_ms: 2000 };
 const TOPUPS = Number(process.env['BENCH_TOPUPS'] ?? 7);
 const INSERT_CHUNK = 10_000;
+/** Customer g gets account BN + (g × SCRAMBLE mod 10⁸) and phone +25472 + (g × SCRAMBLE mod 10⁷). */
+const SCRAMBLE = 7919;
+const accountOf = (g: number): string => `BN${String((g * SCRAMBLE) % 100_000_000).padStart(8, '0')}`;
+/** Node flags of the gateway process, as recommended for the Pi (gateway/README.md); e.g. add --cpu-prof to profile. */
+const GATEWAY_NODE_FLAGS = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '--max-semi-space-size=2')
+  .split(' ')
+  .filter(Boolean);
 
 async function waitFor<T>(
   probe: () => Promise<T | undefined>,
@@ -53,13 +61,22 @@ async function waitFor<T>(
   }
 }
 
+/** The bench's schema on a PostgreSQL server goes with it (a million customers are half a gigabyte). */
+async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tusafishe-bench-sync-'));
   const databaseUrl = process.env['DATABASE_URL'];
+  const schema = `bench_sync_${process.pid}`;
   const cloud = await startCloud({
     port: 0,
     logger: false,
-    ...(databaseUrl ? { databaseUrl, databaseSchema: `bench_sync_${process.pid}` } : {}),
+    ...(databaseUrl ? { databaseUrl, databaseSchema: schema } : {}),
     simulators: {},
     providers: { fallback: 'mtn', statusPollIntervalMs: 0 },
     rateLimits: { requestsPerKioskPerMinute: 100_000 },
@@ -71,7 +88,7 @@ async function main(): Promise<void> {
     dataDir: join(dir, 'gateway'),
     env: { CLOUD_URL: cloud.url, KIOSK_SECRET: secret, SEED_DEMO: 'false', LOG_LEVEL: 'warn', HW_MODE: 'off' },
     entry: relative(ROOT, bundle),
-    nodeArgs: ['--max-semi-space-size=2'],
+    nodeArgs: GATEWAY_NODE_FLAGS,
     readyTimeoutMs: 60_000,
   });
   try {
@@ -79,9 +96,14 @@ async function main(): Promise<void> {
     const seeding = Date.now();
     for (let from = 1; from <= CUSTOMERS; from += INSERT_CHUNK) {
       const to = Math.min(CUSTOMERS, from + INSERT_CHUNK - 1);
+      // Account ids and phones scrambled (a permutation, so still unique) as real ones are: the
+      // version order the replica arrives in is not the order of the gateway's indexes.
       await cloud.db.query(
-        `INSERT INTO customers (account_id, phone, name, pin_hash, status, balance_ml)
-         SELECT 'BN' || lpad(g::text, 8, '0'), '+25472' || lpad(g::text, 7, '0'), 'Bench customer ' || g, ($3::text[])[1 + g % 4], 'active', 0
+        `INSERT INTO customers (account_id, phone, name, pin_hash, status, balance_ml, token_key)
+         SELECT 'BN' || lpad(((g::bigint * ${SCRAMBLE}) % 100000000)::text, 8, '0'),
+                '+25472' || lpad(((g::bigint * ${SCRAMBLE}) % 10000000)::text, 7, '0'),
+                'Bench customer ' || g, ($3::text[])[1 + g % 4], 'active', 0,
+                translate(rtrim(encode(sha256(g::text::bytea), 'base64'), '='), '+/', '-_')
          FROM generate_series($1::int, $2::int) AS g`,
         [from, to, hashes],
       );
@@ -97,15 +119,24 @@ async function main(): Promise<void> {
     const started = Date.now();
     const cpuBefore = { gateway: cpuSeconds(gateway.pid!), cloud: process.cpuUsage() };
     let peakRss = 0;
+    let reported = started;
     await waitFor(
       async () => {
         peakRss = Math.max(peakRss, rssMb(gateway.pid!));
         const status = await gateway.json<SyncStatus>('/api/sync');
+        if (Date.now() - reported >= 30_000) {
+          reported = Date.now();
+          process.stderr.write(
+            `${((reported - started) / 1000).toFixed(0)} s: ${status.refetch_pulled || status.replica_size} customers\n`,
+          );
+        }
         return status.replica_size >= CUSTOMERS && Number(status.cursor) >= Number(version) ? status : undefined;
       },
       'full replica',
       600_000,
-      50,
+      // /api/sync counts the replica's rows (tens of ms at a million): polled gently so the bench
+      // does not slow down what it measures.
+      1000,
     );
     const replicaS = (Date.now() - started) / 1000;
     // CPU seconds the replica took: what a quiet machine needs whatever the load was during the run.
@@ -121,7 +152,7 @@ async function main(): Promise<void> {
     // 2. Top-up: approval on the phone → balance at the kiosk.
     const timings: number[] = [];
     for (let run = 0; run < TOPUPS; run += 1) {
-      const accountId = `BN${String(1 + run * 997).padStart(8, '0')}`;
+      const accountId = accountOf(1 + run * 997);
       const customer = (await findCustomer(cloud.db, accountId))!;
       const before = readGatewayBalances(gateway.dataDir, [accountId]).get(accountId);
       // KES 10 by M-Pesa: the bench customers have Safaricom numbers.
@@ -156,6 +187,7 @@ async function main(): Promise<void> {
       gateway_rss_mb: Math.round(rss),
       gateway_peak_rss_mb: Math.round(Math.max(peakRss, rss)),
       cloud_db: cloud.db.kind,
+      loadavg_1m: Number(loadavg()[0]!.toFixed(1)),
     };
     const met = MILLION
       ? replicaS <= TARGETS['replica_s']! && rss <= TARGETS['gateway_rss_mb']!
@@ -164,6 +196,7 @@ async function main(): Promise<void> {
   } finally {
     await gateway.close();
     await cloud.close();
+    if (databaseUrl) await dropSchema(databaseUrl, schema);
     await rm(dir, { recursive: true, force: true });
   }
 }

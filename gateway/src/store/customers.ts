@@ -62,6 +62,25 @@ function usageOf(usage: CustomerUsage): { usage_day: string | null; used_today_m
   return { usage_day: usage.usage_day ?? null, used_today_ml: usage.used_today_ml ?? 0 };
 }
 
+/** Every column of the replica a cloud record fills. */
+export const REPLICA_COLUMNS = ['account_id', 'version', ...RECORD_COLUMNS] as const;
+
+/** `(@account_id, @version, …)`: the named parameters `toRow` binds. */
+export const REPLICA_PARAMS = `(${REPLICA_COLUMNS.map((column) => `@${column}`).join(', ')})`;
+
+/** A validated cloud record as the replica stores it. */
+export function toRow(record: CustomerRecord): Record<(typeof REPLICA_COLUMNS)[number], unknown> {
+  return {
+    ...record,
+    allowed_kiosks: record.allowed_kiosks === null ? null : JSON.stringify(record.allowed_kiosks),
+    ...usageOf(record),
+    // A cloud without tokens (an older one) publishes none: no token is accepted then.
+    token_key: record.token_key ?? null,
+    token_counter: record.token_counter ?? 0,
+    tokens_void: JSON.stringify(record.tokens_void ?? []),
+  };
+}
+
 /** The customer replica: cloud-owned profiles and the cloud's last balance (ARCHITECTURE §3). */
 export class CustomerReplica {
   private readonly byPhone;
@@ -78,12 +97,7 @@ export class CustomerReplica {
     this.byAccount = db.prepare<[string], CustomerRow>('SELECT * FROM customers WHERE account_id = ?');
     this.dropPhoneHolder = db.prepare('DELETE FROM customers WHERE phone = ? AND account_id <> ?');
     this.upsert = db.prepare(`
-      INSERT INTO customers (account_id, phone, name, pin_hash, status, expires_at, daily_limit_ml,
-                             allowed_kiosks, balance_ml, locked_until, version, usage_day, used_today_ml,
-                             token_key, token_counter, tokens_void)
-      VALUES (@account_id, @phone, @name, @pin_hash, @status, @expires_at, @daily_limit_ml,
-              @allowed_kiosks, @balance_ml, @locked_until, @version, @usage_day, @used_today_ml,
-              @token_key, @token_counter, @tokens_void)
+      INSERT INTO customers (${REPLICA_COLUMNS.join(', ')}) VALUES ${REPLICA_PARAMS}
       ON CONFLICT (account_id) DO UPDATE SET
         phone = excluded.phone, name = excluded.name, pin_hash = excluded.pin_hash, status = excluded.status,
         expires_at = excluded.expires_at, daily_limit_ml = excluded.daily_limit_ml,
@@ -129,19 +143,15 @@ export class CustomerReplica {
    * versions ignored, so a page may be applied twice. Returns how many changed rows.
    */
   applyRecords(records: readonly CustomerRecord[]): number {
+    return this.applyValidated(records.map((record) => CustomerRecord.parse(record)));
+  }
+
+  /** As `applyRecords`, for records already validated against the schema (a pulled page, record by record). */
+  applyValidated(records: readonly CustomerRecord[]): number {
     return this.db.transaction(() => {
       let changed = 0;
-      for (const record of records) {
-        const valid = CustomerRecord.parse(record);
-        const row = {
-          ...valid,
-          allowed_kiosks: valid.allowed_kiosks === null ? null : JSON.stringify(valid.allowed_kiosks),
-          ...usageOf(valid),
-          // A cloud without tokens (an older one) publishes none: no token is accepted then.
-          token_key: valid.token_key ?? null,
-          token_counter: valid.token_counter ?? 0,
-          tokens_void: JSON.stringify(valid.tokens_void ?? []),
-        };
+      for (const valid of records) {
+        const row = toRow(valid);
         if (this.phoneOf.get(valid.account_id) === valid.phone) {
           changed += this.updateKeepingPhone.run(row).changes;
           continue;

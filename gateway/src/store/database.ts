@@ -14,7 +14,8 @@ const MIGRATION_FILE = /^(\d{3})-[a-z0-9-]+\.sql$/;
  * Number ranges, so parts can add migrations without colliding:
  * 001–099 gateway core, 100–199 hardware readings/alerts, 200–299 sync state,
  * 300–399 technicians/UI, 400–499 firmware, 500–549 kiosk status report and fleet rollouts,
- * 600–699 keypad tokens, 710–719 fewer SD-card writes.
+ * 600–699 keypad tokens, 700–709 the replica at a million customers (issue 14),
+ * 710–719 fewer SD-card writes.
  */
 export interface Migration {
   version: number;

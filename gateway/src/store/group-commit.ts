@@ -94,7 +94,7 @@ export class GroupCommit {
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      this.commitWithoutSync(() => {
+      commitWithoutSync(this.db, () => {
         for (const pending of batch) {
           try {
             outcomes.push({ ok: true, value: this.db.transaction(pending.work)() });
@@ -124,14 +124,19 @@ export class GroupCommit {
       else pending.reject(outcome.error);
     });
   }
+}
 
-  private commitWithoutSync(work: () => void): void {
-    const previous = this.db.pragma('synchronous', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.db.transaction(work)();
-    } finally {
-      this.db.pragma(`synchronous = ${previous}`);
-    }
+/**
+ * Runs `work` in one transaction committed with synchronous=NORMAL: atomic, but on disk only
+ * once the WAL is next synced (by the next synchronous=FULL commit, the group commit's
+ * fdatasync or a checkpoint). For writes that are safe to lose in a power cut, or synced after.
+ */
+export function commitWithoutSync<T>(db: Db, work: () => T): T {
+  const previous = db.pragma('synchronous', { simple: true }) as number;
+  db.pragma('synchronous = NORMAL');
+  try {
+    return db.transaction(work)();
+  } finally {
+    db.pragma(`synchronous = ${previous}`);
   }
 }

@@ -30,6 +30,9 @@ export interface FakeKioskCloud {
   invalidateCursors(): void;
   /** Next push is applied but its answer is lost (connection destroyed). */
   dropNextPushAnswer(): void;
+  /** Pulls after the first `count` are held unanswered until `releasePulls` (or close). */
+  holdPullsAfter(count: number): void;
+  releasePulls(): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,9 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
   let epoch = 1;
   const EPOCH = 1_000_000_000;
   let dropAnswer = false;
+  let answerPulls = Number.POSITIVE_INFINITY;
+  let releaseHeld: () => void = () => undefined;
+  let held = Promise.resolve();
   const waiters = new Set<() => void>();
   const wake = (): void => {
     for (const waiter of waiters) waiter();
@@ -66,6 +72,7 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
     if (!query.success) return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'bad query' });
     const { cursor: raw, limit = 1000, wait_s = 0 } = query.data;
     pulls.push(raw ?? null);
+    if (pulls.length > answerPulls) await held;
     const cursor = raw === undefined ? 0 : Number(raw) % EPOCH;
     const invalid = (): boolean => raw !== undefined && Math.floor(Number(raw) / EPOCH) !== epoch;
     const refetch = (): PullResponse => ({ customers: [], cursor: '0', has_more: false, must_refetch: true });
@@ -149,7 +156,18 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
     dropNextPushAnswer() {
       dropAnswer = true;
     },
+    holdPullsAfter(count) {
+      answerPulls = count;
+      held = new Promise((resolve) => {
+        releaseHeld = resolve;
+      });
+    },
+    releasePulls() {
+      answerPulls = Number.POSITIVE_INFINITY;
+      releaseHeld();
+    },
     async close() {
+      releaseHeld();
       wake();
       await app.close();
       if (app.server.listening) await once(app.server, 'close');

@@ -22,6 +22,8 @@ export interface SyncStatus {
   replica_size: number;
   cursor: string | null;
   refetching: boolean;
+  /** Customers a refetch (or the first replica) has pulled so far; they replace the replica when it ends. */
+  refetch_pulled: number;
   last_error: { code: string; message: string; at: number } | null;
   /** Customer records this gateway's schema refused since it started; the rest of their pages was applied. */
   records_skipped: number;
@@ -63,6 +65,7 @@ export function readSyncStatus(store: SyncStore, live: LiveSyncFacts, offlineAft
     replica_size: store.replicaSize(),
     cursor: state.cursor,
     refetching: state.refetching,
+    refetch_pulled: state.refetching ? store.staged() : 0,
     last_error: live.lastError,
     records_skipped: live.recordsSkipped,
     skipped_records: [...live.skippedRecords],

@@ -1,6 +1,7 @@
 import type { LedgerEvent, PullResponse, PushResponse } from '@tusafishe/protocol';
-import type { CustomerReplica } from '../store/customers.js';
+import { REPLICA_COLUMNS, REPLICA_PARAMS, toRow, type CustomerReplica } from '../store/customers.js';
 import type { Db } from '../store/database.js';
+import { commitWithoutSync } from '../store/group-commit.js';
 import type { KioskState } from '../store/kiosk-state.js';
 import type { Ledger } from '../store/ledger.js';
 import type { Store } from '../store/store.js';
@@ -40,10 +41,11 @@ export class SyncStore {
   private readonly writeRefetch;
   private readonly resetCursor;
   private readonly writeState;
-  private readonly markSeen;
-  private readonly dropNewer;
-  private readonly sweepUnseen;
-  private readonly clearSeen;
+  private readonly stage;
+  private readonly clearStaged;
+  private readonly replaceReplica;
+  private readonly clearReplica;
+  private readonly stagedCount;
   private readonly reject;
   private readonly rejectedCount;
   private readonly rejectedIds;
@@ -65,12 +67,23 @@ export class SyncStore {
     );
     this.writeRefetch = db.prepare<[number]>('UPDATE sync_state SET refetching = ? WHERE id = 1');
     this.resetCursor = db.prepare('UPDATE sync_state SET cursor = NULL WHERE id = 1');
-    this.markSeen = db.prepare<[string]>('INSERT OR IGNORE INTO sync_refetch_seen (account_id) VALUES (?)');
-    this.dropNewer = db.prepare<[string, number]>('DELETE FROM customers WHERE account_id = ? AND version > ?');
-    this.sweepUnseen = db.prepare(
-      'DELETE FROM customers WHERE account_id NOT IN (SELECT account_id FROM sync_refetch_seen)',
-    );
-    this.clearSeen = db.prepare('DELETE FROM sync_refetch_seen');
+    const columns = REPLICA_COLUMNS.join(', ');
+    this.stage = db.prepare(`INSERT INTO sync_incoming (${columns}) VALUES ${REPLICA_PARAMS}`);
+    this.clearStaged = db.prepare('DELETE FROM sync_incoming');
+    // The replica becomes what was staged: each account's newest record and, of accounts
+    // holding the same phone (a number re-assigned while the feed was read), the newest.
+    this.replaceReplica = db.prepare(`INSERT INTO customers (${columns})
+      SELECT ${columns} FROM sync_incoming WHERE rowid IN (
+        SELECT id FROM (
+          SELECT id, row_number() OVER (PARTITION BY phone ORDER BY version DESC) AS phone_rank FROM (
+            SELECT rowid AS id, phone, version,
+                   row_number() OVER (PARTITION BY account_id ORDER BY version DESC) AS account_rank
+            FROM sync_incoming)
+          WHERE account_rank = 1)
+        WHERE phone_rank = 1)`);
+    this.clearReplica = db.prepare('DELETE FROM customers');
+    // Staged rows are only appended, and all cleared together: the last rowid counts them without a scan.
+    this.stagedCount = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM sync_incoming').pluck();
     this.reject = db.prepare(`INSERT OR IGNORE INTO sync_rejected_events (event_id, code, message, rejected_at)
       VALUES (@event_id, @code, @message, @rejected_at)`);
     this.rejectedCount = db
@@ -118,33 +131,31 @@ export class SyncStore {
   }
 
   /**
-   * One pull page: customers upserted by version, cursor advanced, contact recorded.
-   * During a refetch the page is authoritative even over newer-looking rows (the cloud's
-   * sequence may have restarted), and the last page drops accounts the cloud no longer
-   * publishes. The replica stays usable for dispensing throughout.
+   * One pull page: customers upserted by version, cursor advanced, contact recorded. During a
+   * refetch the page is staged instead, and the last page (`has_more: false`) replaces the
+   * replica with what was staged: exactly what the cloud publishes, whatever the replica held
+   * (the cloud's sequence may have restarted). The old replica serves customers until then.
    */
   applyPage(page: PullResponse, at: number): void {
     const before = this.current;
     try {
-      this.db.transaction(() => {
+      // Without an fsync on the event loop: a page lost in a power cut is lost with its cursor
+      // (the commit is atomic) and pulled again; the next durable commit syncs it anyway.
+      commitWithoutSync(this.db, () => {
         const { refetching } = this.current;
-        if (refetching) {
-          for (const customer of page.customers) {
-            this.dropNewer.run(customer.account_id, customer.version);
-            this.markSeen.run(customer.account_id);
-          }
-        }
-        const changed = this.replica.applyRecords(page.customers);
+        if (refetching) for (const customer of page.customers) this.stage.run(toRow(customer));
+        const changed = refetching ? 0 : this.replica.applyValidated(page.customers);
         this.current = { ...this.current, cursor: page.cursor, lastPullAt: at };
         this.persist(at, refetching || changed > 0);
         if (refetching && !page.has_more) {
-          this.sweepUnseen.run();
-          this.clearSeen.run();
+          this.clearReplica.run();
+          this.replaceReplica.run();
+          this.clearStaged.run();
           this.writeRefetch.run(0);
           this.current = { ...this.current, refetching: false };
         }
         this.kioskState.setLastCloudContact(at);
-      })();
+      });
     } catch (error) {
       this.current = before;
       throw error;
@@ -154,12 +165,17 @@ export class SyncStore {
   /** The cloud invalidated the cursor: pull everything again from the start (see applyPage). */
   startRefetch(at: number): void {
     this.db.transaction(() => {
-      this.clearSeen.run();
+      this.clearStaged.run();
       this.resetCursor.run();
       this.writeRefetch.run(1);
       this.kioskState.setLastCloudContact(at);
     })();
     this.current = { ...this.current, cursor: null, refetching: true };
+  }
+
+  /** Customers pulled so far by a refetch in progress. */
+  staged(): number {
+    return this.stagedCount.get() as number;
   }
 
   /** Oldest unacknowledged events first, leaving out the ones the cloud refused. */

@@ -206,6 +206,62 @@ describe('sync worker', () => {
     expect(store.customers.findByAccount('AQP000900')).toBeUndefined();
   });
 
+  it("stopped mid-replica, resumes from its cursor and ends with exactly the cloud's customers", async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 300; n++) fake.put(customer(n));
+    const first = openStore();
+    first.store.customers.applyRecords([{ ...customer(900), version: 0 }]);
+    fake.holdPullsAfter(3);
+    const worker = start(first.store, fake.url);
+    // Three pages of 50 answered (the next asked for while the last is written), the rest held.
+    await until(() => fake.pulls.length >= 4 && worker.status().refetch_pulled === 150, 'part of the replica');
+    const { cursor, refetching } = worker.status();
+    expect(refetching).toBe(true);
+    // Until the feed is exhausted the kiosk serves from the replica it had.
+    expect(first.store.customers.count()).toBe(1);
+    await worker.close();
+    first.store.close();
+
+    // While the gateway is down the cloud moves on: a pulled customer changes, a new one
+    // registers, one not yet pulled goes.
+    fake.put({ ...customer(5), name: 'Changed while stopped' });
+    fake.put(customer(301));
+    fake.remove('AQP000290');
+    fake.releasePulls();
+    const reopened = openStore(first.dir);
+    const pullsBefore = fake.pulls.length;
+    const back = start(reopened.store, fake.url);
+    await until(() => !back.status().refetching && back.status().cursor !== cursor, 'replica complete');
+    expect(fake.pulls[pullsBefore]).toBe(cursor);
+    const replica = reopened.store.db
+      .prepare<[], { account_id: string; name: string; version: number }>(
+        'SELECT account_id, name, version FROM customers ORDER BY account_id',
+      )
+      .all();
+    const expected = [...fake.customers.values()]
+      .map(({ account_id, name, version }) => ({ account_id, name, version }))
+      .sort((a, b) => a.account_id.localeCompare(b.account_id));
+    expect(replica).toEqual(expected);
+  });
+
+  it('a replica pulled while customers change keeps each newest record; a re-assigned phone goes to the newer account', async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 120; n++) fake.put(customer(n));
+    const { store } = openStore();
+    fake.holdPullsAfter(1);
+    const worker = start(store, fake.url);
+    await until(() => worker.status().refetch_pulled === 50, 'first page');
+    // Both already pulled: customer 3 changes, customer 4's number goes to a new account.
+    fake.put({ ...customer(3), name: 'Changed mid-replica' });
+    fake.put({ ...customer(500), phone: customer(4).phone });
+    fake.releasePulls();
+    await until(() => !worker.status().refetching, 'replica complete');
+    expect(store.customers.count()).toBe(120);
+    expect(store.customers.findByAccount('AQP000003')?.name).toBe('Changed mid-replica');
+    expect(store.customers.findByAccount('AQP000004')).toBeUndefined();
+    expect(store.customers.findByPhone(customer(4).phone)?.account_id).toBe('AQP000500');
+  });
+
   it('sets aside events the cloud refuses and keeps pushing the rest', async () => {
     const fake = await cloud();
     fake.put(customer(1));

@@ -4,7 +4,7 @@ import type { GatewayEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { createCloudClient, type CloudClient, type SkippedRecord } from './cloud-client.js';
+import { createCloudClient, type CloudClient, type PulledPage, type SkippedRecord } from './cloud-client.js';
 import type { SyncConfig } from './sync-config.js';
 import { SyncError } from './sync-error.js';
 import type { SyncMetrics } from './sync-metrics.js';
@@ -93,18 +93,23 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     options.metrics?.skipped(skipped.length);
   }
 
+  function pull(cursor: string | null, waitS: number): Promise<PulledPage> {
+    return client.pull({ cursor, limit: config.pageSize, waitS, signal: stop.signal });
+  }
+
   async function pullLoop(): Promise<void> {
     const backoff = new Backoff(options.backoff);
     let caughtUp = false;
+    // While the cloud has more, the next page is asked for before this one is written, so a first
+    // replica takes as long as the slower of the cloud and SQLite, not the sum of both.
+    let ahead: { cursor: string; page: Promise<PulledPage> } | undefined;
     while (!stop.signal.aborted) {
       try {
         const state = store.state();
-        const page = await client.pull({
-          cursor: state.cursor,
-          limit: config.pageSize,
-          waitS: caughtUp ? longPollS : 0,
-          signal: stop.signal,
-        });
+        const next: Promise<PulledPage> =
+          ahead?.cursor === state.cursor ? ahead.page : pull(state.cursor, caughtUp ? longPollS : 0);
+        ahead = undefined;
+        const page = await next;
         if (page.must_refetch) {
           if (state.cursor === null)
             throw new SyncError('CLOUD_BAD_RESPONSE', 'cloud asked to refetch from the start of the feed');
@@ -114,6 +119,11 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
           // A cloud that keeps invalidating cursors must not be hammered.
           if (state.refetching) await sleep(backoff.fail(), undefined, { signal: stop.signal });
         } else {
+          if (page.has_more) {
+            ahead = { cursor: page.cursor, page: pull(page.cursor, 0) };
+            // Its failure is met when it is awaited, or never if this page cannot be written.
+            ahead.page.catch(() => undefined);
+          }
           store.applyPage(page, now());
           options.metrics?.pulled(page.customers.length);
           if (page.skipped.length > 0) reportSkipped(page.skipped);
@@ -123,6 +133,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
         backoff.reset();
         if (caughtUp && longPollS === 0) await sleep(SHORT_POLL_PAUSE_MS, undefined, { signal: stop.signal });
       } catch (error) {
+        ahead = undefined;
         if (stop.signal.aborted) return;
         failed('pull', error);
         caughtUp = false;
