@@ -142,6 +142,8 @@ export interface CloudOptions {
   fleet?: Partial<FleetSettings>;
   rateLimits?: {
     requestsPerPhonePerMinute?: number;
+    /** The per-phone limit's window (default a minute); tests lengthen it so a slow machine never crosses its edge. */
+    phoneWindowMs?: number;
     requestsPerKioskPerMinute?: number;
     callbacksPerMinute?: number;
     requestsPerAddressPerMinute?: number;
@@ -190,6 +192,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
   const ussdCode = options.ussdCode ?? '*123#';
   const rate = {
     requestsPerPhonePerMinute: 60,
+    phoneWindowMs: 60_000,
     requestsPerKioskPerMinute: 600,
     callbacksPerMinute: 600,
     requestsPerAddressPerMinute: 1200,
@@ -301,7 +304,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     limits,
     metrics,
     webhookSecret: secrets.africasTalking,
-    requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute,
+    phoneLimit: { max: rate.requestsPerPhonePerMinute, timeWindow: rate.phoneWindowMs },
     pinLockout: options.pinLockout ?? { maxFailures: 5, lockoutMs: 15 * 60_000 },
   });
   await smsRoutes(app, {
@@ -311,7 +314,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     limits,
     metrics,
     webhookSecret: secrets.africasTalking,
-    requestsPerPhonePerMinute: rate.requestsPerPhonePerMinute,
+    phoneLimit: { max: rate.requestsPerPhonePerMinute, timeWindow: rate.phoneWindowMs },
     ussdCode,
     exposeOutbox: options.devSmsOutbox === true && !options.sms,
   });

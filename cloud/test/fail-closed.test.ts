@@ -117,7 +117,7 @@ describe.each(backends())('per-phone and per-proxy keys, on $name', (backend) =>
     cloud = await startTestCloud(backend, {
       trustedProxies: ['127.0.0.1'],
       authFailures: { max: 2, windowMs: 600_000 },
-      rateLimits: { requestsPerPhonePerMinute: 3 },
+      rateLimits: { requestsPerPhonePerMinute: 3, phoneWindowMs: 3_600_000 },
     });
   });
   afterAll(() => stopTestCloud(cloud, backend));

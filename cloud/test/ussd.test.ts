@@ -173,7 +173,7 @@ describe.each(backends())('USSD on $name', (backend) => {
       ...backend.fresh(),
       port: 0,
       logger: false,
-      rateLimits: { requestsPerPhonePerMinute: 3 },
+      rateLimits: { requestsPerPhonePerMinute: 3, phoneWindowMs: 3_600_000 },
     });
     try {
       const number = phone();

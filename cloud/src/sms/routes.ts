@@ -20,7 +20,8 @@ export interface SmsDeps {
   limits: PurchaseBounds;
   metrics: CloudMetrics;
   webhookSecret: string | undefined;
-  requestsPerPhonePerMinute: number;
+  /** Requests per phone per window. */
+  phoneLimit: { max: number; timeWindow: number };
   ussdCode: string;
   /** Exposes GET /dev/sms/outbox (development adapter only). */
   exposeOutbox: boolean;
@@ -46,8 +47,7 @@ export async function smsRoutes(app: FastifyInstance, deps: SmsDeps): Promise<vo
       onRequest: requireWebhookSecret(deps.webhookSecret),
       config: {
         rateLimit: {
-          max: deps.requestsPerPhonePerMinute,
-          timeWindow: 60_000,
+          ...deps.phoneLimit,
           keyGenerator: (request) =>
             `sms:${phoneKey((request.body as { from?: unknown } | undefined)?.from, request.ip)}`,
         },

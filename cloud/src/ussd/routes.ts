@@ -30,7 +30,8 @@ export interface UssdDeps {
   limits: PurchaseBounds;
   metrics: CloudMetrics;
   webhookSecret: string | undefined;
-  requestsPerPhonePerMinute: number;
+  /** Requests per phone per window. */
+  phoneLimit: { max: number; timeWindow: number };
   /** Wrong old PINs count toward the lockout the keypads obey. */
   pinLockout: PinLockoutPolicy;
 }
@@ -85,8 +86,7 @@ export async function ussdRoutes(app: FastifyInstance, deps: UssdDeps): Promise<
       onRequest: requireWebhookSecret(deps.webhookSecret),
       config: {
         rateLimit: {
-          max: deps.requestsPerPhonePerMinute,
-          timeWindow: 60_000,
+          ...deps.phoneLimit,
           keyGenerator: (request) =>
             `phone:${phoneKey((request.body as { phoneNumber?: unknown } | undefined)?.phoneNumber, request.ip)}`,
         },
