@@ -18,7 +18,9 @@ cp -al . "$copy/tree"
 cd "$copy/tree"
 gyp=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js
 for module in better-sqlite3 epoll; do
-  (cd "node_modules/$module" && "$nodedir/bin/node" "$gyp" rebuild --release -j 2 --nodedir="$nodedir" >/dev/null)
+  log="$copy/rebuild-$module.log"
+  (cd "node_modules/$module" && "$nodedir/bin/node" "$gyp" rebuild --release -j 2 --nodedir="$nodedir" >"$log" 2>&1) ||
+    { cat "$log" >&2; echo "rebuilding $module for Node $major failed" >&2; exit 1; }
 done
 echo "on Node $("$nodedir/bin/node" --version): $*"
 PATH="$nodedir/bin:$PATH" "$@"
