@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { descendants, stillRunning } from './processes.js';
+import { DEMO_PORTS_FREE, descendants, stillRunning } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let dataDir: string | undefined;
@@ -39,12 +39,7 @@ it('stops the cloud, the gateway and what they run when the orchestrator is SIGK
     env: {
       ...process.env,
       DATA_DIR: dataDir,
-      CLOUD_PORT: '0',
-      GATEWAY_HTTP_PORT: '0',
-      GATEWAY_MQTT_PORT: '0',
-      MTN_SIMULATOR_PORT: '0',
-      AIRTEL_SIMULATOR_PORT: '0',
-      MPESA_SIMULATOR_PORT: '0',
+      ...DEMO_PORTS_FREE,
       GATEWAY_HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

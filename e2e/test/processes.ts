@@ -1,5 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** The demo's listening ports, every one chosen by the OS (`npm start` prints what it got). */
+export const DEMO_PORTS_FREE = {
+  CLOUD_PORT: '0',
+  GATEWAY_HTTP_PORT: '0',
+  GATEWAY_MQTT_PORT: '0',
+  MTN_SIMULATOR_PORT: '0',
+  AIRTEL_SIMULATOR_PORT: '0',
+  MPESA_SIMULATOR_PORT: '0',
+};
+
 /** A process's parent and state from /proc (Linux), or null once it is gone. */
 function procStat(pid: number): { ppid: number; state: string } | null {
   try {

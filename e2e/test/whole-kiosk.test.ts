@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { signFirmware } from '@tusafishe/protocol/signed-firmware';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { descendants, stillRunning } from './processes.js';
+import { DEMO_PORTS_FREE, descendants, stillRunning } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PHONE = '+256771234567';
@@ -44,6 +44,19 @@ async function ussd(text: string, sessionId = `e2e-${Math.random()}`): Promise<s
   const response = await fetch(`${urls.cloud}/ussd`, { method: 'POST', body });
   expect(response.status).toBe(200);
   return response.text();
+}
+
+/** Buys UGX 1,000 of water by USSD with MTN MoMo and approves the prompt at MTN's simulator. */
+async function topUpByMomo(): Promise<void> {
+  expect(await ussd('2*1000*1')).toMatch(/^END .*MTN MoMo/);
+  const simulator = `${urls.mtn}/payments`;
+  const pending = await vi.waitFor(async () => {
+    const payments = (await (await fetch(simulator)).json()) as { reference: string; status: string; msisdn: string }[];
+    const request = payments.find((p) => p.msisdn === PHONE.slice(1) && p.status === 'PENDING');
+    expect(request, 'the payment request at MTN').toBeDefined();
+    return request!;
+  }, WAIT);
+  expect((await fetch(`${simulator}/${pending.reference}/approve`, { method: 'POST' })).status).toBe(200);
 }
 
 async function technician<T>(path: string): Promise<T> {
@@ -110,12 +123,7 @@ beforeAll(async () => {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
-      CLOUD_PORT: '0',
-      GATEWAY_HTTP_PORT: '0',
-      GATEWAY_MQTT_PORT: '0',
-      MTN_SIMULATOR_PORT: '0',
-      AIRTEL_SIMULATOR_PORT: '0',
-      MPESA_SIMULATOR_PORT: '0',
+      ...DEMO_PORTS_FREE,
       TECHNICIAN_USERNAME: TECHNICIAN.username,
       TECHNICIAN_PASSWORD: TECHNICIAN.password,
       GATEWAY_HOST: '127.0.0.1',
@@ -162,19 +170,7 @@ describe('the whole kiosk, as npm start runs it', () => {
     expect(registered).toMatch(/^END .*Your account is (TS[A-Z0-9]+)/);
     const accountId = /Your account is (TS[A-Z0-9]+)/.exec(registered)![1]!;
 
-    expect(await ussd('2*1000*1')).toMatch(/^END .*MTN MoMo/);
-    const simulator = `${urls.mtn}/payments`;
-    const pending = await vi.waitFor(async () => {
-      const payments = (await (await fetch(simulator)).json()) as {
-        reference: string;
-        status: string;
-        msisdn: string;
-      }[];
-      const request = payments.find((p) => p.msisdn === PHONE.slice(1) && p.status === 'PENDING');
-      expect(request, 'the payment request at MTN').toBeDefined();
-      return request!;
-    }, WAIT);
-    expect((await fetch(`${simulator}/${pending.reference}/approve`, { method: 'POST' })).status).toBe(200);
+    await topUpByMomo();
     await expect.poll(() => ussd('1'), { ...WAIT, message: 'the top-up in the cloud' }).toContain('400 L');
 
     // UGX 1,000 at UGX 50 per 20 L: 400 L, in the kiosk's replica within moments.
@@ -231,19 +227,7 @@ describe('the whole kiosk, as npm start runs it', () => {
     expect((await kiosk()).balance_ml).toBe(399_000);
 
     // UGX 1,000 more by MTN MoMo: the cloud has it at once, the cut-off kiosk cannot.
-    expect(await ussd('2*1000*1')).toMatch(/^END .*MTN MoMo/);
-    const simulator = `${urls.mtn}/payments`;
-    const pending = await vi.waitFor(async () => {
-      const payments = (await (await fetch(simulator)).json()) as {
-        reference: string;
-        status: string;
-        msisdn: string;
-      }[];
-      const request = payments.find((p) => p.msisdn === PHONE.slice(1) && p.status === 'PENDING');
-      expect(request, 'the payment request at MTN').toBeDefined();
-      return request!;
-    }, WAIT);
-    expect((await fetch(`${simulator}/${pending.reference}/approve`, { method: 'POST' })).status).toBe(200);
+    await topUpByMomo();
     await expect.poll(() => ussd('1'), { ...WAIT, message: 'the top-up in the cloud' }).toContain('799 L');
     const token = await tokenInLastSms(PHONE);
     expect((await kiosk()).balance_ml).toBe(399_000);
