@@ -12,6 +12,8 @@ export default defineConfig({
     // Many tests wait on child processes (gateways, Chromium) rather than the CPU, so two
     // workers on two cores finish the suite in 5.5 min instead of 9 (vitest's default is cores − 1).
     maxWorkers: 2,
+    // expect.poll's own default (1 s) fails tests on a loaded machine; a poll ends as soon as it passes.
+    expect: { poll: { timeout: 20_000 } },
     projects: [
       {
         extends: true,

@@ -199,7 +199,7 @@ describe.each(backends())('payment lifecycle on $name', (backend) => {
             [phone],
           );
           expect(rows[0]!.n).toBe(sms.length);
-        });
+        }, 20_000);
       } finally {
         await second.close();
       }

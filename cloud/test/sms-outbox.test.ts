@@ -72,7 +72,7 @@ describe.each(backends())('durable SMS outbox on $name', (backend) => {
     const phone = '+256772900002';
     answers.set(phone, [classifyAfricasTalkingStatus(403, 'InvalidPhoneNumber')]);
     await cloud.sms.send(phone, 'Tusafishe: hello');
-    await vi.waitFor(async () => expect(await row(phone)).toMatchObject({ status: 'rejected', attempts: 1 }));
+    await vi.waitFor(async () => expect(await row(phone)).toMatchObject({ status: 'rejected', attempts: 1 }), 20_000);
     await cloud.sms.dispatch();
     expect(await row(phone)).toMatchObject({ status: 'rejected', attempts: 1 });
   });

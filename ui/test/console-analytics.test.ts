@@ -37,7 +37,7 @@ describe('console analytics and reports in Chromium', () => {
       await harness.signIn(page, 'finance', { hash: 'analytics' });
       await expect.poll(() => page.locator('console-analytics-page .figure').first().textContent()).toBe('700 L');
       await expect.poll(() => page.getByText('Grace Nakato').count()).toBeGreaterThan(0);
-      expect(await page.getByRole('img', { name: 'Litres per day' }).locator('rect').count()).toBe(30);
+      await expect.poll(() => page.getByRole('img', { name: 'Litres per day' }).locator('rect').count()).toBe(30);
       await expect.poll(() => page.getByText('UGX 5,000').count()).toBe(1);
       await expect.poll(() => page.getByText('KES 125.50').count()).toBe(1);
       // artifacts/screenshots/ (the README's pictures are made by npm run screenshots).

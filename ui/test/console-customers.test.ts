@@ -60,7 +60,7 @@ describe('console customers page in Chromium', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     const row = page.locator(`tr[data-account="${accountId}"]`);
     await expect.poll(() => row.textContent()).toContain('Wanjiru Kamau');
-    expect(await page.locator('tr[data-account]').count()).toBe(1);
+    await expect.poll(() => page.locator('tr[data-account]').count()).toBe(1);
     // The CSV is the same search, downloaded with the session's cookie.
     const csvHref = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const csv = await page.evaluate(async (href) => (await fetch(href ?? '')).text(), csvHref);
@@ -69,7 +69,7 @@ describe('console customers page in Chromium', () => {
 
     await row.getByRole('link', { name: accountId }).click();
     await expect.poll(() => balance(page)).toBe('18 L');
-    expect(await page.getByTestId('customer-events').textContent()).toContain('K9/D1');
+    await expect.poll(() => page.getByTestId('customer-events').textContent()).toContain('K9/D1');
 
     // PIN reset: asked first, then the code goes by SMS (the agent never sees it).
     await action(page, 'pin').getByRole('button', { name: 'Send PIN reset code' }).click();
@@ -103,7 +103,7 @@ describe('console customers page in Chromium', () => {
     await page.getByRole('button', { name: 'Confirm reversal' }).click();
     await expect.poll(() => dispense.textContent()).toContain('reversed');
     await expect.poll(() => balance(page)).toBe('25 L');
-    expect(await dispense.getByRole('button', { name: 'Reverse' }).count()).toBe(0);
+    await expect.poll(() => dispense.getByRole('button', { name: 'Reverse' }).count()).toBe(0);
 
     // Back to the search: the results are still there.
     await page.getByRole('link', { name: 'Back to the search' }).click();
@@ -125,7 +125,7 @@ describe('console customers page in Chromium', () => {
     await confirm('limits');
     await expect.poll(() => outcome('limits')).toContain('Saved');
     await expect.poll(() => page.getByTestId('allowed-kiosks').textContent()).toContain('K9, K10');
-    expect(await summary.textContent()).toContain('of 10 L');
+    await expect.poll(() => summary.textContent()).toContain('of 10 L');
 
     await action(page, 'extend').getByRole('button', { name: 'Extend' }).click();
     await confirm('extend');
@@ -171,8 +171,8 @@ describe('console customers page in Chromium', () => {
     await page.getByRole('button', { name: 'Check file (dry run)' }).click();
     const report = page.getByTestId('import-report');
     await expect.poll(() => report.textContent()).toContain('Dry run, nothing changed: 1 of 3 would be imported');
-    expect(await report.locator('tr[data-line="3"]').first().textContent()).toContain('skipped');
-    expect(await report.locator('tr[data-line="4"]').first().textContent()).toContain('over your cap');
+    await expect.poll(() => report.locator('tr[data-line="3"]').first().textContent()).toContain('skipped');
+    await expect.poll(() => report.locator('tr[data-line="4"]').first().textContent()).toContain('over your cap');
     const [before] = await harness.cloud.db.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM customers WHERE phone = '+254712500001'",
     );
@@ -196,14 +196,14 @@ describe('console customers page in Chromium', () => {
     await expect.poll(() => rows.count()).toBe(25);
     await page.getByRole('button', { name: 'Next' }).click();
     await expect.poll(() => rows.count()).toBe(1);
-    expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
 
     await page.goto(`${harness.consoleUrl}#/customers/${accountId}`);
     await expect.poll(() => balance(page)).toMatch(/ L$/);
     await page.getByTestId('customer-events').getByRole('table').waitFor();
-    expect(await page.getByTestId('customer-actions').count()).toBe(0);
-    expect(await page.getByTestId('customer-import').count()).toBe(0);
-    expect(await page.getByRole('button', { name: 'Reverse' }).count()).toBe(0);
+    await expect.poll(() => page.getByTestId('customer-actions').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('customer-import').count()).toBe(0);
+    await expect.poll(() => page.getByRole('button', { name: 'Reverse' }).count()).toBe(0);
     await harness.screenshot(page, 'console-customer-phone');
     const refused = await finance.request('POST', `/customers/${accountId}/pin-reset`, {});
     expect(refused.status).toBe(403);

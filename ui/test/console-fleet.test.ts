@@ -41,8 +41,8 @@ describe('console kiosks and alerts in Chromium', () => {
     await harness.signIn(page, 'field', { hash: 'kiosks' });
     const row = page.locator('tr[data-kiosk="K7"]');
     await expect.poll(() => row.textContent()).toContain('online');
-    expect(await row.textContent()).toContain('1/2');
-    expect(await row.textContent()).toContain('64 %');
+    await expect.poll(() => row.textContent()).toContain('1/2');
+    await expect.poll(() => row.textContent()).toContain('64 %');
     await page.getByTestId('firmware').waitFor();
 
     // A dispense recorded at the kiosk appears in the open page's feed without a reload.
@@ -86,7 +86,7 @@ describe('console kiosks and alerts in Chromium', () => {
     ]);
     const alert = page.locator(`[data-alert="${occurrence}"]`);
     await alert.waitFor({ timeout: 15_000 });
-    expect(await alert.textContent()).toContain('Tank low: 8%');
+    await expect.poll(() => alert.textContent()).toContain('Tank low: 8%');
     await alert.getByRole('button', { name: 'Acknowledge' }).click();
     await expect.poll(() => alert.textContent()).toContain('Acknowledged by field');
     await page.context().close();
@@ -97,13 +97,13 @@ describe('console kiosks and alerts in Chromium', () => {
       const page = await harness.newPage('phone');
       await harness.signIn(page, role, { hash: 'alerts' });
       await page.locator('[data-rule="tank_low"]').waitFor();
-      expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+      await expect.poll(() => page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
       if (role === 'finance') await harness.screenshot(page, 'console-alerts-phone');
       await page.goto(`${harness.consoleUrl}#/kiosks/K7`);
       await expect.poll(() => page.getByTestId('litres-today').textContent()).toBe('5 L');
       await page.goto(`${harness.consoleUrl}#/kiosks`);
       await page.locator('tr[data-kiosk="K7"]').waitFor();
-      expect(await page.getByTestId('firmware').count()).toBe(0);
+      await expect.poll(() => page.getByTestId('firmware').count()).toBe(0);
       await page.context().close();
     }
   });

@@ -116,8 +116,8 @@ describe('console shell, operators and roles in Chromium', () => {
     await harness.signIn(page, 'admin', { username: 'amina', hash: 'operators' });
     const row = (username: string) => page.locator(`tr[data-operator="${username}"]`);
     await expect.poll(() => row('amina').textContent()).toContain('(you)');
-    expect(await row('amina').getByRole('button', { name: 'Disable' }).count()).toBe(0);
-    expect(await row('support').textContent()).toContain('Customer service');
+    await expect.poll(() => row('amina').getByRole('button', { name: 'Disable' }).count()).toBe(0);
+    await expect.poll(() => row('support').textContent()).toContain('Customer service');
 
     // The form checks length and repetition before sending; nothing is added.
     const add = page.getByRole('region', { name: 'Add an operator' });
@@ -131,12 +131,12 @@ describe('console shell, operators and roles in Chromium', () => {
     await add.getByLabel('New password again').fill('neema-password-2');
     await add.getByRole('button', { name: 'Add operator' }).click();
     await expect.poll(() => add.getByRole('alert').textContent()).toContain('differ');
-    expect(await row('neema').count()).toBe(0);
+    await expect.poll(() => row('neema').count()).toBe(0);
 
     await add.getByLabel('New password again').fill('neema-password-1');
     await add.getByRole('button', { name: 'Add operator' }).click();
     await expect.poll(() => add.getByRole('status').textContent()).toContain('neema (Field) may now sign in');
-    expect(await row('neema').textContent()).toContain('active');
+    await expect.poll(() => row('neema').textContent()).toContain('active');
     expect(await signIn('neema', 'neema-password-1')).toBe(200);
 
     await row('neema').getByRole('button', { name: 'Disable' }).click();

@@ -146,7 +146,7 @@ describe('technician UI in Chromium', () => {
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     await buyOneLitre(d1, '0700000101');
     await page.getByTestId('feed-dispense').filter({ hasText: 'TSF000101' }).waitFor();
-    expect(await page.getByTestId('feed-dispense').first().textContent()).toMatch(/1 L\s+D1 · TSF000101/);
+    await expect.poll(() => page.getByTestId('feed-dispense').first().textContent()).toMatch(/1 L\s+D1 · TSF000101/);
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     await screenshot(page, 'phone-live-feed');
   });
@@ -220,7 +220,7 @@ describe('technician UI in Chromium', () => {
       await page.getByLabel(/Reason for unlocking/).fill('customer showed national ID');
       await page.getByRole('button', { name: 'Unlock' }).click();
       await expect.poll(() => page.getByTestId('lock-state').textContent()).toBe('not locked');
-      expect(await page.getByRole('status').textContent()).toContain('can use the keypad again');
+      await expect.poll(() => page.getByRole('status').textContent()).toContain('can use the keypad again');
 
       expect(await d3.authorise(d3.request('+254700000103', 1000))).toMatchObject({ approved: true });
       const audit = gateway.store.db
@@ -236,7 +236,7 @@ describe('technician UI in Chromium', () => {
     await page.goto(`${baseUrl}/#/charts`);
     await page.getByText('Per dispenser').waitFor();
     await page.locator('.hbar', { hasText: 'D1' }).waitFor();
-    expect(await page.locator('svg rect.bar').count()).toBe(24);
+    await expect.poll(() => page.locator('svg rect.bar').count()).toBe(24);
     const csv = await page.evaluate(async () => (await fetch('/api/transactions.csv')).text());
     expect(csv.split('\r\n').filter((line) => line.includes(',dispense,'))).toHaveLength(2);
     await screenshot(page, 'phone-usage');
@@ -280,13 +280,13 @@ describe('technician UI in Chromium', () => {
     await page.goto(`${baseUrl}/#/logs`);
     const refused = page.getByTestId('log-entry').filter({ hasText: 'broker login refused' }).first();
     await expect.poll(() => refused.textContent()).toContain('username=D5');
-    expect(await refused.getAttribute('data-level')).toBe('warn');
+    await expect.poll(() => refused.getAttribute('data-level')).toBe('warn');
     await page.getByLabel('Module').selectOption('core');
     await page.getByLabel('Level (and above)').selectOption('error');
     await page.getByText('Nothing logged at this level yet.').waitFor();
     await page.getByLabel('Level (and above)').selectOption('warn');
     await refused.waitFor();
-    expect(await page.locator('gateway-logs').textContent()).not.toContain('a-wrong-password');
+    await expect.poll(() => page.locator('gateway-logs').textContent()).not.toContain('a-wrong-password');
     await screenshot(page, 'phone-logs');
   });
 

@@ -45,6 +45,6 @@ it('outlives a terminal that quits while the LCD changes, and serves the next on
   }
   const next = (await attachToControlEndpoint(file))!;
   await next.press('5');
-  await vi.waitFor(() => expect(next.view().lcd).toEqual(['pressed 5']));
+  await vi.waitFor(() => expect(next.view().lcd).toEqual(['pressed 5']), 20_000);
   next.close();
 });
