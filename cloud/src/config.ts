@@ -26,6 +26,18 @@ const TariffList = z
   )
   .refine((tariffs) => tariffs.every((t) => t.priceMinor > 0 && t.volumeMl > 0), 'price and volume must be positive');
 const positiveInt = z.coerce.number().int().positive();
+/** `a, b,c` → `['a', 'b', 'c']` (empty by default), each entry passing `valid`. */
+const commaList = (valid: (entry: string) => boolean, message: string) =>
+  z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every(valid), message);
 
 /** Every setting the cloud process reads from its environment. */
 export const CloudEnv = z
@@ -101,16 +113,7 @@ export const CloudEnv = z
     MAX_LOCKOUT_MINUTES: positiveInt.default(60),
     MAX_DISPENSE_ML: positiveInt.default(110_000),
     KIOSK_DAILY_VOLUME_ALERT_ML: positiveInt.default(5_000_000),
-    TRUST_PROXY: z
-      .string()
-      .default('')
-      .transform((list) =>
-        list
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      )
-      .refine((list) => list.every((entry) => isIP(entry.split('/')[0]!) !== 0), 'comma-separated IPs or CIDRs'),
+    TRUST_PROXY: commaList((entry) => isIP(entry.split('/')[0]!) !== 0, 'comma-separated IPs or CIDRs'),
     AUTH_FAILURES_PER_15_MIN: positiveInt.default(20),
     PIN_MAX_FAILURES: positiveInt.default(5),
     PIN_LOCKOUT_MINUTES: positiveInt.default(15),
@@ -123,16 +126,7 @@ export const CloudEnv = z
     VOLUME_ANOMALY_FACTOR: z.coerce.number().min(1).default(3),
     VOLUME_ANOMALY_MIN_ML: z.coerce.number().int().min(0).default(500_000),
     ALERT_RULES_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
-    ONCALL_PHONES: z
-      .string()
-      .default('')
-      .transform((list) =>
-        list
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      )
-      .refine((list) => list.every((phone) => /^\+[1-9][0-9]{6,14}$/.test(phone)), 'comma-separated E.164 numbers'),
+    ONCALL_PHONES: commaList((phone) => /^\+[1-9][0-9]{6,14}$/.test(phone), 'comma-separated E.164 numbers'),
     FIRMWARE_PUBLIC_KEY: z
       .string()
       .regex(/^[A-Za-z0-9+/]{43}=$/, 'a raw Ed25519 public key, base64')

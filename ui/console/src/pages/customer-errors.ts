@@ -1,4 +1,4 @@
-import { ApiError } from '../../../src/shared/api-request.js';
+import { explainError } from '../console-api.js';
 
 /** What an agent should read for the customer-service API's error codes (the API's own message follows). */
 const EXPLAINED: Record<string, string> = {
@@ -15,8 +15,4 @@ const EXPLAINED: Record<string, string> = {
 };
 
 /** A failed call as one readable line: what it means for the agent, then the API's own words. */
-export function describeError(error: unknown): string {
-  if (!(error instanceof ApiError)) return `Could not reach the cloud: ${(error as Error).message}`;
-  const explained = EXPLAINED[error.code];
-  return explained ? `${explained} (${error.message})` : error.message;
-}
+export const describeError = (error: unknown): string => explainError(error, EXPLAINED);

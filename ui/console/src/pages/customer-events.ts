@@ -5,6 +5,7 @@ import { sharedStyles } from '../../../src/shared/shared-styles.js';
 import { customerApi } from '../console-api.js';
 import { CUSTOMER_CHANGED } from './customer-actions.js';
 import { describeError } from './customer-errors.js';
+import { tableStyles } from '../table-styles.js';
 
 type CustomerEvent = CustomerEventsAnswer['events'][number];
 
@@ -184,16 +185,12 @@ export class CustomerEvents extends LitElement {
 
   static override styles = [
     sharedStyles,
+    tableStyles,
     css`
-      .scroll { overflow-x: auto; }
-      table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
-      th, td { text-align: left; padding: 6px; border-bottom: 1px solid #e6ebef; white-space: nowrap; }
-      th { color: #5d6f7c; font-weight: 600; }
-      .n { text-align: right; }
+      th, td { padding: 6px; }
       td button { min-height: 0; padding: 4px 10px; }
       .reversal td { white-space: normal; background: #fff7e0; }
       .reversal form { max-width: 420px; }
-      .pager { display: flex; gap: 12px; align-items: center; justify-content: flex-end; margin-top: 10px; }
     `,
   ];
 }

@@ -4,6 +4,7 @@ import { litres } from '../../../src/shared/display-format.js';
 import { sharedStyles } from '../../../src/shared/shared-styles.js';
 import { customerApi } from '../console-api.js';
 import { describeError } from './customer-errors.js';
+import { tableStyles } from '../table-styles.js';
 
 const REGIONS = [
   { code: 'KE', label: 'Kenya (07…, 01…)' },
@@ -136,6 +137,7 @@ export class CustomerImport extends LitElement {
 
   static override styles = [
     sharedStyles,
+    tableStyles,
     css`
       :host([hidden]) { display: none; }
       .fields { display: grid; gap: 0 12px; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); }
@@ -143,11 +145,9 @@ export class CustomerImport extends LitElement {
       .report { border-radius: 8px; padding: 8px 12px; margin-top: 12px; }
       .dry { background: #fff7e0; }
       .done { background: #d8f3e3; }
-      .scroll { overflow-x: auto; }
       summary { cursor: pointer; margin: 8px 0; }
-      table { border-collapse: collapse; width: 100%; font-size: 0.9rem; margin-bottom: 8px; }
-      th, td { text-align: left; padding: 6px; border-bottom: 1px solid #e6ebef; }
-      th { color: #5d6f7c; font-weight: 600; }
+      table { margin-bottom: 8px; }
+      th, td { padding: 6px; white-space: normal; }
     `,
   ];
 }

@@ -5,6 +5,7 @@ import { sharedStyles } from '../../../src/shared/shared-styles.js';
 import { customerApi } from '../console-api.js';
 import { describeError } from './customer-errors.js';
 import { statusBadge } from './customer-status.js';
+import { tableStyles } from '../table-styles.js';
 
 /**
  * Customer search: a phone in any form the keypad takes, an account id or a name; 25 a page
@@ -126,16 +127,11 @@ export class CustomerSearch extends LitElement {
 
   static override styles = [
     sharedStyles,
+    tableStyles,
     css`
       :host([hidden]) { display: none; }
       .line { display: flex; gap: 8px; }
-      .scroll { overflow-x: auto; }
-      table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
-      th, td { text-align: left; padding: 8px 6px; border-bottom: 1px solid #e6ebef; white-space: nowrap; }
-      th { color: #5d6f7c; font-weight: 600; }
-      .n { text-align: right; }
       .toolbar { align-items: center; margin-top: 8px; }
-      .pager { display: flex; gap: 12px; align-items: center; justify-content: flex-end; margin-top: 10px; }
     `,
   ];
 }
