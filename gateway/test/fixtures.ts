@@ -24,7 +24,8 @@ import { startGateway, type GatewayOptions, type RunningGateway } from '../src/g
 import { REDACT_PATHS } from '../src/logger.js';
 import { readDemoCredentials, type DemoCredentials } from '../src/seed/demo-data.js';
 
-export const TEST_TIMEOUT_MS = 5000;
+/** How long a test waits for an MQTT answer or connection: generous, a loaded CI machine is slow. */
+export const TEST_TIMEOUT_MS = 30_000;
 
 export interface TestGateway extends RunningGateway {
   dataDir: string;
