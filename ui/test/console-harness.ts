@@ -14,7 +14,8 @@ import { backends, signInAs, startTestCloud, stopTestCloud, type ConsoleSession 
 const CONSOLE_CONFIG = fileURLToPath(new URL('../console/vite.config.ts', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
 const VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1366, height: 768 } } as const;
-const WAIT_MS = 10_000;
+/** How long a page waits for an element or a state: generous, Chromium on a loaded machine is slow. */
+const WAIT_MS = 30_000;
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

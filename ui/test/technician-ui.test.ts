@@ -25,7 +25,8 @@ const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
 const USERNAME = 'otieno';
 const PASSWORD = 'fix-the-kiosk-42';
-const WAIT_MS = 10_000;
+/** How long a page waits for an element or a state: generous, Chromium on a loaded machine is slow. */
+const WAIT_MS = 30_000;
 /** The test fleet's release key: the gateway and the simulated dispensers trust its public half. */
 const RELEASE = generateReleaseKey();
 const PHONE = { width: 390, height: 844 };

@@ -167,7 +167,7 @@ describe('firmware API', () => {
       await expect.poll(async () => (await rollout()).state).toBe('confirmed');
       expect((await startOta('D2')).json()).toMatchObject({ code: 'FIRMWARE_CURRENT' });
       const audit = gateway.store.db
-        .prepare("SELECT action FROM technician_audit WHERE action LIKE 'firmware%' ORDER BY occurred_at")
+        .prepare("SELECT action FROM technician_audit WHERE action LIKE 'firmware%' ORDER BY occurred_at, rowid")
         .pluck()
         .all();
       expect(audit).toEqual(['firmware_upload', 'firmware_update']);
