@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XsWorker } from './xs-worker.js';
 
 const encoder = new TextEncoder();
@@ -22,19 +22,26 @@ globalThis.handleCommand = (message) => {
 let dir: string;
 let worker: XsWorker;
 const queries: string[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tusafishe-xs-'));
-  await writeFile(join(dir, 'echo.js'), MODULE);
-  worker = new XsWorker({
+
+async function startWorker(): Promise<XsWorker> {
+  const started = new XsWorker({
     onQuery: (message) => {
       queries.push(decoder.decode(message));
       return encoder.encode(decoder.decode(message).toUpperCase());
     },
   });
-  await worker.importModule(join(dir, 'echo.js'));
+  await started.importModule(join(dir, 'echo.js'));
+  return started;
+}
+
+// One xsnap process for the file (each test leaves it serving); the kill test starts its own.
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tusafishe-xs-'));
+  await writeFile(join(dir, 'echo.js'), MODULE);
+  worker = await startWorker();
 });
-afterEach(async () => {
-  await worker.kill();
+afterAll(async () => {
+  await worker?.kill();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -74,9 +81,10 @@ describe('XS worker (xsnap)', () => {
   });
 
   it('fails every later command once the worker is killed', async () => {
-    const exit = await worker.kill();
+    const doomed = await startWorker();
+    const exit = await doomed.kill();
     expect(exit.message).toContain('SIGKILL');
-    expect(worker.running).toBe(false);
-    await expect(worker.command(encoder.encode('late'))).rejects.toMatchObject({ code: 'XS_WORKER' });
+    expect(doomed.running).toBe(false);
+    await expect(doomed.command(encoder.encode('late'))).rejects.toMatchObject({ code: 'XS_WORKER' });
   });
 });

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, type AuthRequest, type CustomerRecord, type DenialCode } from '@tusafishe/protocol';
 import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { secretToken } from '@tusafishe/protocol/testing';
 import { type DispenseRecorded, GatewayEvents } from '../events.js';
 import { seedDemoData } from '../seed/demo-data.js';
@@ -60,10 +60,20 @@ async function addCustomer(overrides: Partial<CustomerRecord>): Promise<string> 
   return phone;
 }
 
+// Migrated and seeded once; each test opens its own copy (a fresh store, without the cost).
+let template: string;
+beforeAll(async () => {
+  template = await mkdtemp(join(tmpdir(), 'gw-sessions-template-'));
+  const seeded = Store.open(template);
+  await seedDemoData(seeded, KIOSK, template, 450);
+  seeded.close();
+});
+afterAll(() => rm(template, { recursive: true, force: true }));
+
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gw-sessions-'));
+  await cp(template, dir, { recursive: true });
   store = Store.open(dir);
-  await seedDemoData(store, KIOSK, dir, 450);
   clock = Date.UTC(2026, 0, 15, 9, 0, 0);
   store.setLastCloudContact(clock);
   interlocks = new Interlocks();
