@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../src/cloud.js';
+import { createOperator } from '../src/console/operator-accounts.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { signInAs, TEST_OPERATOR_PASSWORD, type ConsoleSession } from './console-session.js';
 
@@ -77,5 +78,34 @@ describe.each(backends())('console operators and passwords, on $name', (backend)
       '/operators',
     );
     expect(operators.find((o) => o.username === 'root-admin')?.disabled).toBe(false);
+  });
+
+  it('shows each operator’s last successful sign-in, null before the first and untouched by a failed one', async () => {
+    type Listed = { username: string; last_sign_in_at: number | null };
+    const lastSignIn = async (username: string) =>
+      (await admin.json<{ operators: Listed[] }>('GET', '/operators')).operators.find((o) => o.username === username)
+        ?.last_sign_in_at;
+    await createOperator(cloud.db, { username: 'baraka', role: 'field', password: TEST_OPERATOR_PASSWORD });
+    expect(await lastSignIn('baraka')).toBeNull();
+    expect((await signIn('baraka', 'not-the-password')).status).toBe(401);
+    expect(await lastSignIn('baraka')).toBeNull();
+
+    const before = Date.now();
+    expect((await signIn('baraka', TEST_OPERATOR_PASSWORD)).status).toBe(200);
+    const first = await lastSignIn('baraka');
+    expect(first).toBeGreaterThanOrEqual(before);
+    expect(first).toBeLessThanOrEqual(Date.now());
+    expect((await signIn('baraka', 'not-the-password')).status).toBe(401);
+    expect(await lastSignIn('baraka')).toBe(first);
+    expect((await signIn('baraka', TEST_OPERATOR_PASSWORD)).status).toBe(200);
+    expect(await lastSignIn('baraka')).toBeGreaterThanOrEqual(first!);
+
+    // In the API's published schema, as a nullable integer.
+    const doc = (await (await fetch(`${cloud.url}/openapi.json`)).json()) as {
+      paths: Record<string, { get?: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } }>;
+    };
+    const listed = JSON.stringify(doc.paths['/console/api/operators']?.get?.responses['200']);
+    expect(listed).toMatch(/"last_sign_in_at":\{[^}]*"integer"/);
+    expect(listed).toMatch(/"required":\[[^\]]*"last_sign_in_at"/);
   });
 });

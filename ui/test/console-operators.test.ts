@@ -137,10 +137,17 @@ describe('console shell, operators and roles in Chromium', () => {
     await add.getByRole('button', { name: 'Add operator' }).click();
     await expect.poll(() => add.getByRole('status').textContent()).toContain('neema (Field) may now sign in');
     await expect.poll(() => row('neema').textContent()).toContain('active');
+    // Never signed in yet (a wrong password is no sign-in).
+    const lastSignIn = (username: string) => row(username).locator('td.last-sign-in').textContent();
+    await expect.poll(() => lastSignIn('neema')).toBe('never');
+    await expect.poll(() => lastSignIn('amina')).toMatch(/ago$/);
+    expect(await signIn('neema', 'not-her-password')).toBe(401);
     expect(await signIn('neema', 'neema-password-1')).toBe(200);
 
+    // The list the Disable answers shows her sign-in.
     await row('neema').getByRole('button', { name: 'Disable' }).click();
     await expect.poll(() => row('neema').textContent()).toContain('disabled');
+    await expect.poll(() => lastSignIn('neema')).toMatch(/^\d+ (s|min) ago$/);
     expect(await signIn('neema', 'neema-password-1')).toBe(401);
     await row('neema').getByRole('button', { name: 'Enable' }).click();
     await expect.poll(() => row('neema').textContent()).toContain('active');

@@ -23,6 +23,8 @@ export interface OperatorListing extends Operator {
   disabled: boolean;
   lockedUntil: number | null;
   createdAt: number;
+  /** Null until the first successful sign-in. */
+  lastSignInAt: number | null;
 }
 
 function checkPassword(password: string): void {
@@ -67,8 +69,9 @@ export async function listOperators(db: Queryable): Promise<OperatorListing[]> {
     disabled: boolean;
     locked_until: number | null;
     created_at: Date;
+    last_sign_in_at: Date | null;
   }>(
-    `SELECT operator_id, username, role, disabled_at IS NOT NULL AS disabled, locked_until, created_at
+    `SELECT operator_id, username, role, disabled_at IS NOT NULL AS disabled, locked_until, created_at, last_sign_in_at
        FROM operators ORDER BY username`,
   );
   return rows.map((row) => ({
@@ -78,6 +81,7 @@ export async function listOperators(db: Queryable): Promise<OperatorListing[]> {
     disabled: row.disabled,
     lockedUntil: row.locked_until,
     createdAt: new Date(row.created_at).getTime(),
+    lastSignInAt: row.last_sign_in_at === null ? null : new Date(row.last_sign_in_at).getTime(),
   }));
 }
 

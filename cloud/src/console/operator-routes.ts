@@ -19,6 +19,11 @@ export const OperatorView = z.object({
   disabled: z.boolean(),
   locked_until: z.number().int().nullable(),
   created_at: z.number().int(),
+  last_sign_in_at: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Last successful console sign-in (ms since epoch); null: never'),
 });
 
 /** §1 Operators page (admin only): list, add, disable or enable, reset a password; each audited. */
@@ -30,6 +35,7 @@ export const operatorRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       disabled: o.disabled,
       locked_until: o.lockedUntil,
       created_at: o.createdAt,
+      last_sign_in_at: o.lastSignInAt,
     })),
   });
   const Answer = z.object({ operators: z.array(OperatorView) });

@@ -8,13 +8,20 @@ export const SESSION_TTL_MS = 12 * 60 * 60_000;
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-/** Starts a session; returns the cookie value (256 random bits), of which only a hash is stored. */
+/**
+ * Starts a session after a successful sign-in (the operator's last sign-in is now); returns the
+ * cookie value (256 random bits), of which only a hash is stored.
+ */
 export async function startSession(db: Queryable, operator: Operator, now: number = Date.now()): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   await db.query('DELETE FROM operator_sessions WHERE expires_at <= $1', [now]);
   await db.query(
     'INSERT INTO operator_sessions (token_hash, operator_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
     [hashToken(token), operator.operatorId, now, now + SESSION_TTL_MS],
+  );
+  await db.query(
+    'UPDATE operators SET last_sign_in_at = to_timestamp($2::double precision / 1000) WHERE operator_id = $1',
+    [operator.operatorId, now],
   );
   return token;
 }

@@ -592,6 +592,14 @@ CREATE INDEX customers_account_prefix ON customers (account_id text_pattern_ops)
 `,
   },
   {
+    version: 17,
+    name: "operators' last sign-in",
+    sql: `
+-- Shown on the console's Operators page; set by each successful sign-in, never by a failed one.
+ALTER TABLE operators ADD COLUMN last_sign_in_at timestamptz;
+`,
+  },
+  {
     version: 18,
     name: 'customer versions without the global lock',
     sql: `

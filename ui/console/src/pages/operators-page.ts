@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { ConsoleMe, OperatorListing, OperatorRole } from '@tusafishe/cloud/console-api';
-import { dateTime, timeOfDay } from '../../../src/shared/display-format.js';
+import { ago, dateTime, timeOfDay } from '../../../src/shared/display-format.js';
 import { sharedStyles } from '../../../src/shared/shared-styles.js';
 import { tableStyles } from '../table-styles.js';
 import { explainError, operatorApi } from '../console-api.js';
@@ -8,8 +8,9 @@ import { ROLE_LABELS } from '../role-labels.js';
 import { newPasswordFields, newPasswordProblem, OPERATOR_ERRORS, outcome, type Outcome } from './operator-forms.js';
 
 /**
- * Operators (`#/operators`, admin): the console's accounts with their role and state; add one,
- * disable (their sessions end at once) or enable, set a new password (their sessions end too).
+ * Operators (`#/operators`, admin): the console's accounts with their role, state and last sign-in
+ * ("never" before the first); add one, disable (their sessions end at once) or enable, set a new
+ * password (their sessions end too).
  * Each change is audited by the cloud under the admin's name.
  */
 export class OperatorsPage extends LitElement {
@@ -128,6 +129,7 @@ export class OperatorsPage extends LitElement {
       <td>${ROLE_LABELS[o.role]}</td>
       <td>${this.state(o)}</td>
       <td>${dateTime(o.created_at)}</td>
+      <td class="last-sign-in">${ago(o.last_sign_in_at)}</td>
       <td class="actions">
         ${
           self
@@ -163,7 +165,7 @@ export class OperatorsPage extends LitElement {
         ${outcome(this.listOutcome)}
         <div class="scroll">
           <table>
-            <thead><tr><th>Username</th><th>Role</th><th>State</th><th>Added</th><th></th></tr></thead>
+            <thead><tr><th>Username</th><th>Role</th><th>State</th><th>Added</th><th>Last sign-in</th><th></th></tr></thead>
             <tbody>${(this.operators ?? []).map((o) => this.row(o))}</tbody>
           </table>
         </div>
