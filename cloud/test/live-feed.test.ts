@@ -1,5 +1,7 @@
+import { newId } from '@tusafishe/protocol';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloud, type RunningCloud } from '../src/cloud.js';
+import { startCloud, type CloudOptions, type RunningCloud } from '../src/cloud.js';
 import { createCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { backends } from './backends.js';
@@ -7,10 +9,10 @@ import { signInAs, type ConsoleSession } from './console-session.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
 
 /** Resolves with what the stream carried once it holds `text` (the caller's timeout bounds it). */
-async function streamUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string): Promise<string> {
+async function streamUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string | RegExp): Promise<string> {
   const decoder = new TextDecoder();
   let received = '';
-  while (!received.includes(text)) {
+  while (typeof text === 'string' ? !received.includes(text) : !text.test(received)) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`stream ended without ${text}: ${received}`);
     received += decoder.decode(value, { stream: true });
@@ -25,9 +27,10 @@ describe.each(backends())('the console live feed on $name', (backend) => {
   let kiosk: KioskCredential;
   let accountId: string;
   let support: ConsoleSession;
+  let database: CloudOptions;
 
   beforeAll(async () => {
-    const database = backend.fresh();
+    database = backend.fresh();
     for (let i = 0; i < (backend.name === 'postgres' ? 2 : 1); i += 1) {
       instances.push(
         await startCloud({
@@ -36,7 +39,7 @@ describe.each(backends())('the console live feed on $name', (backend) => {
           logger: false,
           providers: { statusPollIntervalMs: 0 },
           // The safety poll never comes within the test: only a notification can deliver.
-          fleet: { rulesIntervalMs: 0, liveSafetyPollMs: 600_000 },
+          fleet: { rulesIntervalMs: 0, liveSafetyPollMs: 3_600_000 },
         }),
       );
     }
@@ -67,6 +70,51 @@ describe.each(backends())('the console live feed on $name', (backend) => {
       }
     } finally {
       await reader.cancel();
+    }
+  }, 60_000);
+
+  it('shows rows written by plain SQL outside the cloud at once: the tables’ triggers notify', async () => {
+    const feedCloud = instances.at(-1)!;
+    // Another tool or a manual fix, on its own connection; PGlite is one process's database, so
+    // there the SQL goes through the cloud's handle, but none of the cloud's code runs.
+    let sql: (text: string, params: unknown[]) => Promise<unknown>;
+    let other: pg.Client | undefined;
+    if (database.databaseUrl) {
+      other = new pg.Client({
+        connectionString: database.databaseUrl,
+        options: `-c search_path=${database.databaseSchema}`,
+      });
+      await other.connect();
+      sql = (text, params) => other!.query(text, params);
+    } else sql = (text, params) => instances[0]!.db.query(text, params);
+    const stream = await fetch(`${feedCloud.url}/console/api/live`, { headers: { cookie: support.cookie } });
+    const reader = stream.body!.getReader();
+    try {
+      await streamUntil(reader, ': connected');
+      // As above: the first may come with the console's first read, the second only by a notification.
+      for (const dispenser of ['D7', 'D8']) {
+        const eventId = newId();
+        await sql(
+          `INSERT INTO ledger_events (event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at)
+           VALUES ($1, 'dispense', $2, -3000, 'LF-K1', $3, $4, $5)`,
+          [eventId, accountId, dispenser, `manual-${eventId}`, Date.now()],
+        );
+        expect(await streamUntil(reader, eventId)).toMatch(
+          new RegExp(`event: dispense\ndata: [^\n]*"dispenser_id":"${dispenser}"`),
+        );
+      }
+      const alertId = `manual-${newId()}`;
+      await sql(
+        `INSERT INTO alerts (alert_id, source, rule, subject, kiosk_id, severity, message, raised_at)
+         VALUES ($1, 'kiosk', 'tank_low', 'LF-K1', 'LF-K1', 'warning', 'Tank low', now())`,
+        [alertId],
+      );
+      expect(await streamUntil(reader, alertId)).toMatch(/event: alert\ndata: [^\n]*"cleared_at":null/);
+      await sql('UPDATE alerts SET cleared_at = now(), updated_at = now() WHERE alert_id = $1', [alertId]);
+      await streamUntil(reader, new RegExp(`"alert_id":"${alertId}"[^\n]*"cleared_at":"`));
+    } finally {
+      await reader.cancel();
+      await other?.end();
     }
   }, 60_000);
 });

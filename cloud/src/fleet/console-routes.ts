@@ -95,7 +95,6 @@ export const fleetConsoleRoutes: FastifyPluginAsyncZod<{ fleet: FleetMonitoring 
     },
     async (request) => {
       const alert = await acknowledgeAlert(db, request.params.alertId, signedInOperator(request).username);
-      fleet.live.changed();
       return { alert };
     },
   );
@@ -165,12 +164,10 @@ export const fleetConsoleRoutes: FastifyPluginAsyncZod<{ fleet: FleetMonitoring 
     },
     async (request) => {
       const { version, kiosks } = request.body;
-      const rollout = await fleet.firmware.start(
+      return fleet.firmware.start(
         { version, kioskIds: kiosks === 'all' ? null : kiosks },
         signedInOperator(request).username,
       );
-      fleet.live.changed();
-      return rollout;
     },
   );
 

@@ -24,7 +24,7 @@ export interface FleetMonitoring {
   kiosk(kioskId: string): Promise<KioskDetail>;
   /** One tick of the cloud's alert rules now (tests, or with the job off); false when another instance holds the job. */
   runAlertRules(): Promise<boolean>;
-  /** The kiosk API's hook after a batch merged: kiosk alerts, the live feed. */
+  /** The kiosk API's hook after a batch merged: kiosk alerts (the live feed wakes on its own triggers). */
   onMerged(kioskId: string, events: readonly LedgerEvent[]): Promise<void>;
   registerKioskRoutes(app: FastifyInstance, authenticator: KioskAuthenticator): Promise<void>;
   close(): Promise<void>;
@@ -46,10 +46,9 @@ export async function startFleetMonitoring(input: {
   const live = await LiveFeed.open(db, log, settings.liveSafetyPollMs);
   const firmware = new FleetFirmware(db, settings.firmwarePublicKey);
   const contacts = new KioskContacts(db, settings.kioskOfflineAfterMs);
-  const rules = new AlertRules({ db, settings, usageTimeZone: input.usageTimeZone, notifier }, input.jobs, () => {
-    sms.nudge();
-    live.changed();
-  });
+  const rules = new AlertRules({ db, settings, usageTimeZone: input.usageTimeZone, notifier }, input.jobs, () =>
+    sms.nudge(),
+  );
   return {
     db,
     settings,
@@ -63,10 +62,8 @@ export async function startFleetMonitoring(input: {
     async onMerged(kioskId, events) {
       const changed = await recordKioskAlerts(db, kioskId, events, notifier);
       if (changed.some((alert) => alert.severity === 'critical')) sms.nudge();
-      if (changed.length > 0 || events.some((event) => event.type === 'dispense')) live.changed();
     },
-    registerKioskRoutes: (app, authenticator) =>
-      fleetKioskRoutes(app, { db, authenticator, contacts, firmware, onStatus: () => live.changed() }),
+    registerKioskRoutes: (app, authenticator) => fleetKioskRoutes(app, { db, authenticator, contacts, firmware }),
     async close() {
       await live.close();
     },

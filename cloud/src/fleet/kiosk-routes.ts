@@ -14,8 +14,6 @@ export interface FleetKioskRouteDeps {
   authenticator: KioskAuthenticator;
   contacts: KioskContacts;
   firmware: FleetFirmware;
-  /** Called after a status was stored (the live feed wakes on it). */
-  onStatus?: (kioskId: string) => void;
 }
 
 /** A gateway reports at most once a minute, a little more while a rollout moves. */
@@ -40,9 +38,7 @@ export async function fleetKioskRoutes(app: FastifyInstance, deps: FleetKioskRou
     },
     async (request) => {
       await deps.contacts.record(request.kioskId);
-      const answer = await recordKioskStatus(deps.db, deps.firmware, request.kioskId, request.body);
-      deps.onStatus?.(request.kioskId);
-      return answer;
+      return recordKioskStatus(deps.db, deps.firmware, request.kioskId, request.body);
     },
   );
 

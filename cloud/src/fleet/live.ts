@@ -1,10 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Db, Queryable } from '../store/db.js';
+import { LIVE_CHANGED_CHANNEL } from '../store/migrations.js';
 import { recentAlertChanges } from './alerts.js';
 
-/** NOTIFY'd after an instance wrote something the feed shows: every instance reads it at once. */
-const LIVE_CHANNEL = 'tusafishe_live_changed';
 /**
  * Each read goes back this far before the previous one began (rows are stamped when their
  * transaction began and may commit later), and the first one this far before now.
@@ -77,10 +76,10 @@ async function alerts(db: Queryable, since: Date): Promise<LiveItem[]> {
 
 /**
  * The console's live feed (server-sent events): alerts raised, cleared and acknowledged, the
- * fleet's dispenses, kiosk status reports and rollout progress. An instance that writes one calls
- * `changed()`, which NOTIFYs every instance (on the connection the change feed listens on); while
- * anyone listens, each instance then reads what changed since its last read, wake-ups arriving
- * meanwhile sharing the next read. A slow safety poll (`safetyPollMs`) covers a lost notification.
+ * fleet's dispenses, kiosk status reports and rollout progress. Triggers on those tables NOTIFY
+ * every instance after each statement that writes them, whoever wrote (migration 21); while anyone
+ * listens, each instance then reads what changed since its last read, wake-ups arriving meanwhile
+ * sharing the next read. A slow safety poll (`safetyPollMs`) covers a lost notification.
  */
 export class LiveFeed {
   readonly #clients = new Set<ServerResponse>();
@@ -94,8 +93,6 @@ export class LiveFeed {
   #lastPollAt = 0;
   /** Where the next read starts (the database's clock); null until the first read. */
   #floor: Date | null = null;
-  #notifying = false;
-  #notifyAgain = false;
   #unlisten: (() => Promise<void>) | undefined;
 
   private constructor(
@@ -106,7 +103,7 @@ export class LiveFeed {
 
   static async open(db: Db, log: FastifyBaseLogger, safetyPollMs = 30_000): Promise<LiveFeed> {
     const feed = new LiveFeed(db, log, safetyPollMs);
-    feed.#unlisten = await db.listen(LIVE_CHANNEL, () => feed.#wake());
+    feed.#unlisten = await db.listen(LIVE_CHANGED_CHANNEL, () => feed.#wake());
     return feed;
   }
 
@@ -136,28 +133,6 @@ export class LiveFeed {
       this.#timer = setInterval(() => this.#wake(), this.safetyPollMs);
       this.#heartbeat = setInterval(() => this.#write(': keep-alive\n\n'), HEARTBEAT_MS);
     }
-  }
-
-  /** This instance wrote something the feed shows (committed): every instance's listeners get it. */
-  changed(): void {
-    this.#wake();
-    if (this.#notifying) {
-      this.#notifyAgain = true;
-      return;
-    }
-    this.#notifying = true;
-    this.db
-      .query('SELECT pg_notify($1, $2)', [LIVE_CHANNEL, ''])
-      .catch((error: unknown) =>
-        this.log.warn({ err: error }, 'live feed notification not sent; the safety poll reads it'),
-      )
-      .finally(() => {
-        this.#notifying = false;
-        if (this.#notifyAgain) {
-          this.#notifyAgain = false;
-          this.changed();
-        }
-      });
   }
 
   #wake(): void {

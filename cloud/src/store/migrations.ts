@@ -11,6 +11,8 @@ interface Migration {
 export const CUSTOMERS_CHANGED_CHANNEL = 'tusafishe_customers_changed';
 /** Channel NOTIFY'd when kiosk credentials change (a rotated secret): cached credentials are dropped. */
 export const KIOSKS_CHANGED_CHANNEL = 'tusafishe_kiosks_changed';
+/** Channel NOTIFY'd after any statement that writes what the console's live feed shows (migration 21). */
+export const LIVE_CHANGED_CHANNEL = 'tusafishe_live_changed';
 /** Advisory lock the rare check-then-change writers of customers hold (operators, imports); no longer the versions' (migration 18). */
 export const CUSTOMER_VERSION_LOCK = 74_657_001;
 /** Shared advisory lock (with the schema's hash) every customer change holds until commit; the change feed waits out its holders. */
@@ -614,6 +616,36 @@ BEGIN
   PERFORM pg_advisory_xact_lock_shared(${CUSTOMER_WRITERS_LOCK}, hashtext(current_schema()));
   RETURN NULL;
 END $$;
+`,
+  },
+  {
+    version: 21,
+    name: 'the live feed woken by triggers',
+    sql: `
+-- The console's live feed (src/fleet/live.ts) reads on this channel. Triggers send it, so a row
+-- written by anyone (the cloud, another tool, a manual fix) reaches the consoles at once, not at
+-- the next safety poll. One per statement, and Postgres folds a transaction's equal ones into one.
+CREATE FUNCTION live_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('${LIVE_CHANGED_CHANNEL}', '');
+  RETURN NULL;
+END $$;
+-- Only the ledger's dispenses are in the feed: top-ups, adjustments and the rest stay quiet.
+CREATE FUNCTION live_notify_dispenses() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM inserted WHERE type = 'dispense') THEN
+    PERFORM pg_notify('${LIVE_CHANGED_CHANNEL}', '');
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER ledger_events_live AFTER INSERT ON ledger_events REFERENCING NEW TABLE AS inserted
+  FOR EACH STATEMENT EXECUTE FUNCTION live_notify_dispenses();
+CREATE TRIGGER alerts_live AFTER INSERT OR UPDATE ON alerts
+  FOR EACH STATEMENT EXECUTE FUNCTION live_notify();
+CREATE TRIGGER kiosk_status_live AFTER INSERT OR UPDATE ON kiosk_status
+  FOR EACH STATEMENT EXECUTE FUNCTION live_notify();
+CREATE TRIGGER fleet_rollout_kiosks_live AFTER INSERT OR UPDATE ON fleet_rollout_kiosks
+  FOR EACH STATEMENT EXECUTE FUNCTION live_notify();
 `,
   },
 ];
