@@ -14,6 +14,8 @@ export default defineConfig({
     maxWorkers: 2,
     // expect.poll's own default (1 s) fails tests on a loaded machine; a poll ends as soon as it passes.
     expect: { poll: { timeout: 20_000 } },
+    // Builds (or finds in node_modules/.cache) the migrated PGlite image test clouds start from.
+    globalSetup: ['cloud/test/global-setup.ts'],
     projects: [
       {
         extends: true,

@@ -63,6 +63,8 @@ export interface CloudOptions {
   databasePoolSize?: number;
   /** PGlite data lives in `<dataDir>/cloud-pg`; with neither this nor databaseUrl the database is in memory. */
   dataDir?: string;
+  /** In memory: a PGlite data-directory image to start from instead of an empty cluster (tests). */
+  pgliteImage?: string;
   host?: string;
   /** 0 picks a free port. Default 3000. */
   port?: number;

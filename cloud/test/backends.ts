@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { startCloud, type CloudOptions, type RunningCloud } from '../src/cloud.js';
 
 /** A database the suite runs against: PGlite always, the PostgreSQL server when TEST_DATABASE_URL is set. */
@@ -12,7 +13,13 @@ export interface Backend {
 }
 
 export function backends(): Backend[] {
-  const list: Backend[] = [{ name: 'pglite', fresh: () => ({}), cleanup: async () => undefined }];
+  // In memory, from the migrated image global-setup.ts built (none when run without it: initdb).
+  const pglite: Backend = {
+    name: 'pglite',
+    fresh: () => ({ pgliteImage: inject('pgliteImage') }),
+    cleanup: async () => undefined,
+  };
+  const list: Backend[] = [pglite];
   const url = process.env['TEST_DATABASE_URL'];
   if (url) {
     const schemas: string[] = [];

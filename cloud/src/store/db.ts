@@ -167,10 +167,14 @@ class Notifications {
   }
 }
 
-/** Embedded Postgres: `dataDir` persists, undefined keeps everything in memory (tests). */
-export async function openPgliteDb(dataDir?: string): Promise<Db> {
+/** Embedded Postgres: `dataDir` persists, undefined keeps everything in memory (tests); `image` is a `dumpDataDir` tarball to start from. */
+export async function openPgliteDb(dataDir?: string, image?: Blob): Promise<Db> {
   // pg_trgm indexes customer names for the console's search (migration 16).
-  const lite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
+  const lite = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(image ? { loadDataDir: image } : {}),
+    extensions: { pg_trgm },
+  });
   type Target = Pick<PGlite, 'query' | 'exec'>;
   const wrap = (target: Target): Queryable => ({
     query: async <R extends object>(sql: string, params?: unknown[]) => (await target.query<R>(sql, params)).rows,

@@ -1,3 +1,4 @@
+import { openAsBlob } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openPgliteDb, openPostgresDb, type Db } from './db.js';
@@ -10,6 +11,11 @@ export interface DatabaseTarget {
   databasePoolSize?: number | undefined;
   /** PGlite keeps its files in `<dataDir>/cloud-pg`; in memory when absent. */
   dataDir?: string | undefined;
+  /**
+   * In-memory PGlite starts from this data-directory image (a `dumpDataDir` tarball, e.g. already
+   * migrated) instead of an empty cluster: tests start many clouds, and initdb is most of a start.
+   */
+  pgliteImage?: string | undefined;
 }
 
 /** Opens the cloud's database and brings its schema up to date: used by the cloud and by operator commands. */
@@ -32,7 +38,8 @@ async function open(target: DatabaseTarget): Promise<Db> {
       ...(target.databasePoolSize ? { maxConnections: target.databasePoolSize } : {}),
     });
   }
-  if (!target.dataDir) return openPgliteDb();
+  if (!target.dataDir)
+    return openPgliteDb(undefined, target.pgliteImage ? await openAsBlob(target.pgliteImage) : undefined);
   const dir = join(target.dataDir, 'cloud-pg');
   await mkdir(dir, { recursive: true });
   return openPgliteDb(dir);
