@@ -9,10 +9,13 @@
  * storage layer), and — when strace is installed — every write syscall by file: the WAL, the
  * database file (WAL checkpoints) and stdout (logs, which balenaOS keeps in RAM unless persistent
  * logging is on). Then a fleet phase: customer changes made elsewhere in the fleet (other kiosks'
- * dispenses, top-ups), which every gateway replicates, give the bytes per fleet change.
+ * dispenses and top-ups), which every gateway replicates, at the rate a fleet of `--fleet-kiosks`
+ * as busy as this one makes them — in real time, not compressed: how many changes one pull carries
+ * (and so how many pages a change costs) depends on it. Each change is a different customer, spread
+ * over the replica as the fleet's customers are.
  *
  *   npm run bench:wear                          # 100,000 customers, the day in 8 minutes
- *   npm run bench:wear -- --minutes 2 --customers 10000 --fleet-changes 500   # a quick look
+ *   npm run bench:wear -- --minutes 2 --customers 10000 --fleet-seconds 20   # a quick look
  *
  * The cloud runs in this process on PGlite (in memory): what is measured is the gateway.
  */
@@ -41,7 +44,6 @@ const READINGS_BUCKET_MS = 60_000;
 const READINGS_FLUSH_MS = 15 * 60_000;
 const STATUS_INTERVAL_MS = 60_000;
 const TARGET_MB_PER_DAY = 50;
-const FLEET_KIOSKS = 600;
 /** GATEWAY_BACKUP_INTERVAL_HOURS while the kiosk syncs (its default), in days. */
 const DAYS_BETWEEN_BACKUPS = 7;
 
@@ -50,7 +52,8 @@ interface Options {
   customers: number;
   dispenses: number;
   topUps: number;
-  fleetChanges: number;
+  fleetKiosks: number;
+  fleetSeconds: number;
   strace: boolean;
 }
 
@@ -61,7 +64,8 @@ function readOptions(): Options {
       customers: { type: 'string', default: '100000' },
       dispenses: { type: 'string', default: '2000' },
       topups: { type: 'string', default: '200' },
-      'fleet-changes': { type: 'string', default: '2000' },
+      'fleet-kiosks': { type: 'string', default: '600' },
+      'fleet-seconds': { type: 'string', default: '60' },
       'no-strace': { type: 'boolean', default: false },
     },
   });
@@ -81,7 +85,8 @@ function readOptions(): Options {
     customers: Math.floor(number('customers', values.customers, 1000)),
     dispenses: Math.floor(number('dispenses', values.dispenses, 0)),
     topUps: Math.floor(number('topups', values.topups, 0)),
-    fleetChanges: Math.floor(number('fleet-changes', values['fleet-changes'], 0)),
+    fleetKiosks: Math.floor(number('fleet-kiosks', values['fleet-kiosks'], 1)),
+    fleetSeconds: number('fleet-seconds', values['fleet-seconds'], 0),
     strace,
   };
 }
@@ -138,7 +143,7 @@ async function main(): Promise<void> {
   const dispensers: TestDispenser[] = [];
   try {
     log(`cloud on ${cloud.db.kind}; seeding ${options.customers.toLocaleString('en')} customers`);
-    const topUpAccounts = options.topUps + options.fleetChanges;
+    const topUpAccounts = options.topUps;
     const dispensing = options.customers - topUpAccounts;
     await seedCustomers(cloud.db, dispensing, topUpAccounts, log);
     const { secret } = await createKiosk(cloud.db, { kioskId: 'WEAR' });
@@ -268,14 +273,16 @@ async function main(): Promise<void> {
     ]);
     const end = await mark();
 
-    // Fleet phase: customer changes made elsewhere, replicated here.
-    let fleet: { bytes: number; seconds: number; changes: number } | undefined;
-    if (options.fleetChanges > 0) {
+    // Fleet phase: customer changes made elsewhere, replicated here, at the fleet's daily mean rate.
+    const fleetPerS = (options.fleetKiosks * (options.dispenses + options.topUps)) / (DAY_MS / 1000);
+    const fleetChanges = Math.round(fleetPerS * options.fleetSeconds);
+    let fleet: { bytes: number; seconds: number } | undefined;
+    if (fleetChanges > 0) {
+      log(`fleet: ${fleetChanges} changes in ${options.fleetSeconds} s (${fleetPerS.toFixed(1)}/s)`);
       const before = await mark();
-      const base = dispensing + options.topUps + 1;
-      await spread(options.fleetChanges, Math.max(10_000, options.fleetChanges * 10), async (i) => {
+      await spread(fleetChanges, options.fleetSeconds * 1000, async (i) => {
         await recordAdjustment(cloud.db, {
-          accountId: accountId(base + i),
+          accountId: accountId(1 + ((i * 104_729) % dispensing)),
           amountMl: 20_000,
           reason: 'fleet',
           operator: 'bench',
@@ -289,7 +296,7 @@ async function main(): Promise<void> {
       const after = await mark();
       const seconds = (after.at - before.at) / 1000;
       const quietPerS = (busyStart.written - start.written) / ((busyStart.at - start.at) / 1000);
-      fleet = { bytes: after.written - before.written - quietPerS * seconds, seconds, changes: options.fleetChanges };
+      fleet = { bytes: after.written - before.written - quietPerS * seconds, seconds };
     }
 
     const quietS = (busyStart.at - start.at) / 1000;
@@ -312,6 +319,7 @@ async function main(): Promise<void> {
           .filter(([, m]) => m !== 0),
       );
     const logs = end.log - start.log;
+    const fleetPerDay = fleet ? (fleet.bytes / fleetChanges) * fleetPerS * (DAY_MS / 1000) : 0;
     const mbPerDay = mb(dayWritten * scale + backup);
     const load = loadavg();
     log(
@@ -340,8 +348,12 @@ async function main(): Promise<void> {
         db_growth_mb: mb(end.db - start.db),
         wal_mb: mb(end.wal),
         db_mb: mb(end.db),
-        fleet_bytes_per_change: fleet && Math.round(fleet.bytes / fleet.changes),
-        fleet_600_mb_per_day: fleet && mb((fleet.bytes / fleet.changes) * FLEET_KIOSKS * options.dispenses),
+        fleet_kiosks: options.fleetKiosks,
+        fleet_changes_per_s: Math.round(fleetPerS * 10) / 10,
+        fleet_bytes_per_change: fleet && Math.round(fleet.bytes / fleetChanges),
+        fleet_mb_per_day: fleet && mb(fleetPerDay),
+        // The kiosk's own day and the fleet's changes it replicates, together.
+        with_fleet_mb_per_day: fleet && mb(dayWritten * scale + backup + fleetPerDay),
         dispenses: options.dispenses,
         recorded: approved,
         kb_per_recorded_dispense: approved > 0 ? Math.round(busyExcess / approved / 1024) : null,

@@ -19,6 +19,7 @@ import { createLogger } from './logger.js';
 import { isEmpty, readDemoCredentials, seedDemoData, type DemoCredentials } from './seed/demo-data.js';
 import { resolveSettings, type Settings } from './settings.js';
 import { Store } from './store/store.js';
+import { PAGE_SIZE } from './store/database.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -140,6 +141,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   try {
     const store = Store.open(dataDir);
     closers.push(() => store.close());
+    const pageSize = store.db.pragma('page_size', { simple: true });
+    if (pageSize !== PAGE_SIZE) {
+      logger.warn({ page_size: pageSize }, 'database not rebuilt with 1 KB pages (file busy or disk full): next start');
+    }
     store.storage?.on('change', (state, detail) =>
       logger[state === 'ok' ? 'info' : 'error']({ storage: state, detail }, `storage ${state}`),
     );

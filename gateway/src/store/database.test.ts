@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { applyMigrations, DATABASE_FILE, listMigrations, openDatabase } from './database.js';
+import { applyMigrations, DATABASE_FILE, listMigrations, openDatabase, PAGE_SIZE } from './database.js';
 import { Store } from './store.js';
 
 describe('gateway database', () => {
@@ -23,6 +23,48 @@ describe('gateway database', () => {
     // 2 = FULL
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     db.close();
+  });
+
+  it('writes 1 KB pages and checkpoints at ~4 MB of WAL (SD-card wear)', async () => {
+    const db = openDatabase(await tempDir());
+    expect(PAGE_SIZE).toBe(1024);
+    expect(db.pragma('page_size', { simple: true })).toBe(1024);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(4000);
+    db.close();
+  });
+
+  it('rebuilds a database of 4 KB pages with 1 KB pages once, keeping every row', async () => {
+    const dir = await tempDir();
+    const old = new Database(join(dir, DATABASE_FILE));
+    old.pragma('journal_mode = WAL');
+    applyMigrations(old, listMigrations());
+    old.prepare(`INSERT INTO ledger_events (event_id, type, amount_ml, occurred_at) VALUES ('e1', 'topup', 5, 1)`).run();
+    expect(old.pragma('page_size', { simple: true })).toBe(4096);
+    old.close();
+
+    const db = openDatabase(dir);
+    expect(db.pragma('page_size', { simple: true })).toBe(1024);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.prepare('SELECT event_id, amount_ml FROM ledger_events').all()).toEqual([{ event_id: 'e1', amount_ml: 5 }]);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
+  it('keeps 4 KB pages and opens as before while another connection holds the file', async () => {
+    const dir = await tempDir();
+    const other = new Database(join(dir, DATABASE_FILE));
+    other.pragma('journal_mode = WAL');
+    other.exec('CREATE TABLE held (x INTEGER)');
+    const db = openDatabase(dir);
+    expect(db.pragma('page_size', { simple: true })).toBe(4096);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.prepare(`INSERT INTO ledger_events (event_id, type, amount_ml, occurred_at) VALUES ('e1', 'topup', 5, 1)`).run();
+    other.close();
+    db.close();
+    const again = openDatabase(dir);
+    expect(again.pragma('page_size', { simple: true })).toBe(1024);
+    expect(again.prepare('SELECT count(*) FROM ledger_events').pluck().get()).toBe(1);
+    again.close();
   });
 
   it('applies numbered migrations once, in numeric order, and records them', async () => {
