@@ -20,6 +20,7 @@
  * The cloud runs in this process on PGlite (in memory): what is measured is the gateway.
  */
 import { execFileSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,7 +32,7 @@ import { TestDispenser } from '@tusafishe/gateway/testing';
 import type { AuthApproved } from '@tusafishe/protocol';
 import { GatewayProcess } from '../fleet/src/gateway-process.js';
 import { accountId, BENCH_PIN, phoneOf, seedCustomers } from './fleet/database.js';
-import { bytesByTable } from './wear/page-owners.js';
+import { bytesByTable, pageSizeOf } from './wear/page-owners.js';
 import { sumWrites, type TracedWrites } from './wear/syscall-writes.js';
 
 const DAY_MS = 86_400_000;
@@ -279,6 +280,15 @@ async function main(): Promise<void> {
     let fleet: { bytes: number; seconds: number } | undefined;
     if (fleetChanges > 0) {
       log(`fleet: ${fleetChanges} changes in ${options.fleetSeconds} s (${fleetPerS.toFixed(1)}/s)`);
+      // The phase ends before SQLite's own checkpoint would copy its pages into the file: the bench
+      // checkpoints at both ends (a second connection, counted from this process's write_bytes).
+      const checkpointer = new Database(dbFile, { fileMustExist: true });
+      const checkpoint = (): number => {
+        const before = writeBytes(process.pid);
+        checkpointer.pragma('wal_checkpoint(PASSIVE)');
+        return writeBytes(process.pid) - before;
+      };
+      checkpoint();
       const before = await mark();
       await spread(fleetChanges, options.fleetSeconds * 1000, async (i) => {
         await recordAdjustment(cloud.db, {
@@ -294,9 +304,11 @@ async function main(): Promise<void> {
       while (Number((await gateway.json<SyncStatus>('/api/sync').catch(() => undefined))?.cursor ?? 0) < last)
         await sleep(200);
       const after = await mark();
+      const checkpointed = checkpoint();
+      checkpointer.close();
       const seconds = (after.at - before.at) / 1000;
       const quietPerS = (busyStart.written - start.written) / ((busyStart.at - start.at) / 1000);
-      fleet = { bytes: after.written - before.written - quietPerS * seconds, seconds };
+      fleet = { bytes: after.written - before.written - quietPerS * seconds + checkpointed, seconds };
     }
 
     const quietS = (busyStart.at - start.at) / 1000;
@@ -308,7 +320,7 @@ async function main(): Promise<void> {
     // A backup copies the database, not its WAL file: weekly while the kiosk syncs (gateway README § Backups).
     const backup = end.db / DAYS_BETWEEN_BACKUPS;
     const traced: TracedWrites | undefined = options.strace
-      ? await sumWrites(traceFile, DATABASE_FILE, start.at, end.at)
+      ? await sumWrites(traceFile, DATABASE_FILE, start.at, end.at, pageSizeOf(dbFile))
       : undefined;
     const perFile = traced?.bytes;
     const byTable = traced && bytesByTable(dbFile, traced.pages);

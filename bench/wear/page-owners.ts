@@ -13,6 +13,11 @@ function pageOwners(dbFile: string): { owners: Map<number, string>; pageSize: nu
   }
 }
 
+/** The database's page size (a checkpoint writes pages of it at offsets of it). */
+export function pageSizeOf(dbFile: string): number {
+  return pageOwners(dbFile).pageSize;
+}
+
 /** Bytes written per table/index (pages owned by nothing now are free). */
 export function bytesByTable(
   dbFile: string,

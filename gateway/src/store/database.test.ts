@@ -38,14 +38,18 @@ describe('gateway database', () => {
     const old = new Database(join(dir, DATABASE_FILE));
     old.pragma('journal_mode = WAL');
     applyMigrations(old, listMigrations());
-    old.prepare(`INSERT INTO ledger_events (event_id, type, amount_ml, occurred_at) VALUES ('e1', 'topup', 5, 1)`).run();
+    old
+      .prepare(`INSERT INTO ledger_events (event_id, type, amount_ml, occurred_at) VALUES ('e1', 'topup', 5, 1)`)
+      .run();
     expect(old.pragma('page_size', { simple: true })).toBe(4096);
     old.close();
 
     const db = openDatabase(dir);
     expect(db.pragma('page_size', { simple: true })).toBe(1024);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT event_id, amount_ml FROM ledger_events').all()).toEqual([{ event_id: 'e1', amount_ml: 5 }]);
+    expect(db.prepare('SELECT event_id, amount_ml FROM ledger_events').all()).toEqual([
+      { event_id: 'e1', amount_ml: 5 },
+    ]);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
   });
