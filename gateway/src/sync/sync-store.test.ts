@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, type CustomerRecord, type PullResponse } from '@tusafishe/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE } from '../store/database.js';
+import { DATABASE_FILE, PAGE_SIZE } from '../store/database.js';
 import { Store } from '../store/store.js';
 import { SyncStore } from './sync-store.js';
 
@@ -86,7 +86,7 @@ describe('sync store on the SD card', () => {
 
     before = walBytes(dir);
     expect(store.customers.applyRecords([{ ...customer(1, 9300, 3), name: 'Renamed' }])).toBe(1);
-    const frames = (walBytes(dir) - before) / (4096 + 24);
+    const frames = (walBytes(dir) - before) / (PAGE_SIZE + 24);
     expect(frames).toBe(1); // the customers page; not the phone index's
     expect(store.customers.findByPhone(customer(1, 0, 0).phone)).toMatchObject({ name: 'Renamed', version: 3 });
   });
