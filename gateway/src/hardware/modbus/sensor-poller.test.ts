@@ -9,7 +9,9 @@ const logger = pino({ level: 'silent' });
 const hasSocat = socatAvailable();
 if (!hasSocat) console.warn('socat not installed: skipping Modbus RTU over a pty pair');
 
-const config = resolveHardwareConfig({ modbus: { timeoutMs: 1000, retries: 1, pollIntervalMs: 20 } });
+// A generous answer timeout and no retry: a loaded machine may take over a second to relay an
+// answer through socat, which a 1 s timeout reported as a silent sensor; a silenced one costs one wait.
+const config = resolveHardwareConfig({ modbus: { timeoutMs: 5000, retries: 0, pollIntervalMs: 20 } });
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
