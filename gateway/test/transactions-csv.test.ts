@@ -1,8 +1,8 @@
 import { get, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, TestDispenser, type TestGateway } from '../../test/fixtures.js';
-import { createTechnician } from './technician-accounts.js';
-import { technicianApi } from './technician-api.js';
+import { startTestGateway, TestDispenser, type TestGateway } from './fixtures.js';
+import { createTechnician } from '../src/ui-api/technician-accounts.js';
+import { technicianApi } from '../src/ui-api/technician-api.js';
 
 const USERNAME = 'wanjiru';
 const PASSWORD = 'kiosk-fixer-2024';
