@@ -13,12 +13,7 @@ export interface Backend {
 }
 
 export function backends(): Backend[] {
-  // In memory, from the migrated image global-setup.ts built (none when run without it: initdb).
-  const pglite: Backend = {
-    name: 'pglite',
-    fresh: () => ({ pgliteImage: inject('pgliteImage') }),
-    cleanup: async () => undefined,
-  };
+  const pglite: Backend = { name: 'pglite', fresh: freshPglite, cleanup: async () => undefined };
   const list: Backend[] = [pglite];
   const url = process.env['TEST_DATABASE_URL'];
   if (url) {
@@ -40,6 +35,11 @@ export function backends(): Backend[] {
     });
   }
   return list;
+}
+
+/** An in-memory PGlite database started from the migrated image global-setup.ts built (initdb when run without it). */
+export function freshPglite(): CloudOptions {
+  return { pgliteImage: inject('pgliteImage') };
 }
 
 /**

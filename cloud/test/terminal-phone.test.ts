@@ -3,12 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretToken } from '@tusafishe/protocol/testing';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
+import { freshPglite } from './backends.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let cloud: RunningCloud;
 
 beforeAll(async () => {
-  cloud = await startCloud({ port: 0, logger: false });
+  cloud = await startCloud({ ...freshPglite(), port: 0, logger: false });
 });
 afterAll(async () => {
   await cloud?.close();

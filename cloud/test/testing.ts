@@ -1,5 +1,5 @@
 /** `@tusafishe/cloud/testing`: fixtures for tests of the cloud and of parts that use it. */
-export { backends, startTestCloud, stopTestCloud, type Backend } from './backends.js';
+export { backends, freshPglite, startTestCloud, stopTestCloud, type Backend } from './backends.js';
 export { signInAs, TEST_OPERATOR_PASSWORD, type ConsoleSession } from './console-session.js';
 export { haproxyInstalled, loadBalancer, type RunningLoadBalancer } from './load-balancer.js';
 export { dial } from './africas-talking.js';

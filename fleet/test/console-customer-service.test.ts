@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCustomer, findCustomer, recordAdjustment } from '@tusafishe/cloud';
-import { dial, lastSmsCode, signInAs, type ConsoleSession } from '@tusafishe/cloud/testing';
+import { dial, freshPglite, lastSmsCode, signInAs, type ConsoleSession } from '@tusafishe/cloud/testing';
 import type { SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 import { startFleet, type Fleet } from '../src/fleet.js';
 import { readGatewayBalances, readGatewayCustomer } from '../src/gateway-replica.js';
@@ -42,6 +42,7 @@ describe('console customer service at a kiosk', () => {
       dispenserIds: ['D1'],
       flowRateMlPerSecond: 4000,
       gatewayEnv: { HW_MODE: 'off', GATEWAY_BACKUP_INTERVAL_HOURS: '0', LOG_LEVEL: 'warn' },
+      cloud: freshPglite(),
     });
     dispenser = fleet.kiosks[0]!.dispensers.get('D1')!;
     support = await signInAs(fleet.cloud, 'customer_service', 'support');

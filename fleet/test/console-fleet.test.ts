@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateReleaseKey, signFirmware } from '@tusafishe/protocol/signed-firmware';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { signInAs } from '@tusafishe/cloud/testing';
+import { freshPglite, signInAs } from '@tusafishe/cloud/testing';
 import { startFleet, type Fleet } from '../src/fleet.js';
 
 /** The test fleet's release key: the cloud, the gateways and the simulated dispensers trust it. */
@@ -48,6 +48,7 @@ describe('console fleet: alerts, firmware rollout, offline kiosks', () => {
         HW_SIM_SPEED: '40',
       },
       cloud: {
+        ...freshPglite(),
         fleet: { kioskOfflineAfterMs: OFFLINE_AFTER_MS, rulesIntervalMs: 500, firmwarePublicKey: RELEASE.publicKey },
       },
     });

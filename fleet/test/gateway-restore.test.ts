@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPglite } from '@tusafishe/cloud/testing';
 import { balanceDrift, createCustomer, recordAdjustment } from '@tusafishe/cloud';
 import { startFleet, type Fleet, type FleetKiosk } from '../src/fleet.js';
 import { readGatewayBalances, readGatewayEventIds } from '../src/gateway-replica.js';
@@ -41,6 +42,7 @@ beforeAll(async () => {
     dispenserIds: ['D1'],
     gatewayEnv: { HW_MODE: 'off', GATEWAY_BACKUP_INTERVAL_HOURS: '0' },
     flowRateMlPerSecond: 4000,
+    cloud: freshPglite(),
   });
   kiosk = fleet.kiosks[0]!;
   const customer = await createCustomer(fleet.cloud.db, {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { freshPglite } from '@tusafishe/cloud/testing';
 import { balanceDrift, createCustomer, findCustomer } from '@tusafishe/cloud';
 import { issueKeypadToken, tokenEventId } from '@tusafishe/protocol/keypad-token';
 import type { SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
@@ -31,7 +32,7 @@ beforeAll(async () => {
     dispenserIds: ['D1'],
     gatewayEnv: { HW_MODE: 'off', OFFLINE_AFTER_S: '5', OFFLINE_DAILY_LIMIT_ML: '6000', LOG_LEVEL: 'warn' },
     flowRateMlPerSecond: 4000,
-    cloud: { simulators: {}, providers: { statusPollIntervalMs: 500 } },
+    cloud: { ...freshPglite(), simulators: {}, providers: { statusPollIntervalMs: 500 } },
   });
 }, 120_000);
 

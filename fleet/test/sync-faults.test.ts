@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freshPglite } from '@tusafishe/cloud/testing';
 import { recordAdjustment, createCustomer, findCustomer, balanceDrift } from '@tusafishe/cloud';
 import { TOKEN_OUTCOMES } from '@tusafishe/protocol';
 import { dispenserCounters, startFleet, type Fleet, type FleetKiosk } from '../src/fleet.js';
@@ -225,6 +226,7 @@ beforeAll(async () => {
     },
     flowRateMlPerSecond: 4000,
     cloud: {
+      ...freshPglite(),
       simulators: {},
       providers: {
         fallback: 'mtn',

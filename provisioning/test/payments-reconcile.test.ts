@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer, startCloud, type RunningCloud } from '@tusafishe/cloud/provisioning';
-import { signInAs, TEST_OPERATOR_PASSWORD } from '@tusafishe/cloud/testing';
+import { freshPglite, signInAs, TEST_OPERATOR_PASSWORD } from '@tusafishe/cloud/testing';
 import { runCommand } from './run-command.js';
 
 /** The day the test's payment is dated: a fixed one, so a run across midnight still finds it. */
@@ -10,6 +10,7 @@ describe('payments reconcile', () => {
   let cloud: RunningCloud;
   beforeAll(async () => {
     cloud = await startCloud({
+      ...freshPglite(),
       port: 0,
       logger: false,
       simulators: {},
