@@ -21,7 +21,8 @@ function dial(phone: string, replies: string[]): Promise<string> {
     const child = execFile(
       process.execPath,
       ['--import', 'tsx', 'cloud/src/ussd/terminal-phone.ts', phone, '--url', cloud.url],
-      { cwd: ROOT, timeout: 20_000 },
+      // Generous: tsx and the cloud's imports take many seconds on a loaded machine.
+      { cwd: ROOT, timeout: 90_000 },
       (error, stdout) => (error ? reject(error) : resolve(stdout)),
     );
     child.stdin!.end(replies.map((reply) => `${reply}\n`).join(''));
