@@ -30,7 +30,7 @@ import { createKiosk, recordAdjustment, startCloud } from '@tusafishe/cloud';
 import { DATABASE_FILE, DemoCredentials, type SyncStatus } from '@tusafishe/gateway';
 import { TestDispenser } from '@tusafishe/gateway/testing';
 import type { AuthApproved } from '@tusafishe/protocol';
-import { GatewayProcess } from '../fleet/src/gateway-process.js';
+import { GatewayProcess } from '@tusafishe/fleet/gateway-process';
 import { accountId, BENCH_PIN, phoneOf, seedCustomers } from './fleet/database.js';
 import { bytesByTable, pageSizeOf } from './wear/page-owners.js';
 import { sumWrites, type TracedWrites } from './wear/syscall-writes.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LinkCommand, LinkControl, LinkState, linkControlFile, linkMethod } from './demo-link.js';
+import { describeLink, LinkCommand, LinkControl, LinkState, linkControlFile, linkMethod } from './demo-link.js';
 
 function fail(message: string, code = 1): never {
   console.error(`npm run link: ${message}`);
@@ -26,5 +26,4 @@ const response = await fetch(`http://127.0.0.1:${port}/${command.data}`, { metho
   (error: unknown) => fail(`npm start's link does not answer on port ${port}: ${(error as Error).message}`),
 );
 if (!response.ok) fail(`the link answered ${response.status}: ${await response.text()}`);
-const { link } = LinkState.parse(await response.json());
-console.log(`kiosk ↔ cloud link: ${link === 'cut' ? 'cut (the gateway works offline)' : 'up'}`);
+console.log(describeLink(LinkState.parse(await response.json())));

@@ -5,16 +5,18 @@
  * broker. Cloud and gateway run as their own processes, exactly as deployed; their
  * JSON logs go to DATA_DIR/logs so the terminal stays readable.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioPipe } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import * as z from 'zod';
 import { startKioskDispensers, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 import { DEMO_TECHNICIAN } from '@tusafishe/gateway';
 import { DEMO_OPERATOR_PASSWORD, DEMO_OPERATORS } from '@tusafishe/cloud';
 import { generateReleaseKey, publicKeyOf } from '@tusafishe/protocol/signed-firmware';
-import { startDemoLink, type DemoLink } from './demo-link.js';
+import { describeLink, startDemoLink, type DemoLink, type LinkCommand } from './demo-link.js';
 
 const env = process.env;
 const dataDir = resolve(env.DATA_DIR ?? 'data');
@@ -58,6 +60,14 @@ interface Simulators {
 /** One of the parts' pino lines. */
 type LogLine = Record<string, unknown> & { msg?: string };
 
+/**
+ * The cloud's development SMS adapter writes each message it "sends" to this descriptor of its
+ * (DEV_SMS_FD), a pipe to this script, which prints it: the demo's phones are this terminal. Not
+ * through a log: a message may carry a PIN-reset code or a keypad token.
+ */
+const SMS_FD = 3;
+const Sms = z.object({ phone: z.string(), message: z.string() });
+
 interface Part {
   name: string;
   child: ChildProcess;
@@ -86,6 +96,7 @@ function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
  */
 function stop(code: number): Promise<never> {
   stopping ??= (async () => {
+    if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
     await within(Promise.allSettled(dispensers.map((d) => d.stop())), STOP_TIMEOUT_MS, []);
     for (const part of parts) part.child.kill('SIGTERM');
     const allExited = Promise.all(parts.map((part) => part.exited)).then(() => true);
@@ -105,23 +116,31 @@ function stop(code: number): Promise<never> {
 
 /**
  * Spawns a part with its output in DATA_DIR/logs/<name>.log and resolves with what `ready` finds
- * in its log lines (e.g. where it listens); rejects if it exits or takes too long first.
+ * in its log lines (e.g. where it listens); rejects if it exits or takes too long first. With
+ * `onSms`, the part's SMS_FD is a pipe whose lines go there.
  */
 function startPart<T>(
   name: string,
   entry: string,
   partEnv: Record<string, string>,
   ready: (line: LogLine) => T | undefined,
+  onSms?: (line: string) => void,
 ): Promise<T> {
   if (stopping) return Promise.reject(new Error(`not starting ${name}: stopping`));
   const logFile = resolve(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, entry], {
     // This script reads the parts' info lines (where they listen), so they log at least those.
-    env: { ...env, LOG_LEVEL: ['trace', 'debug'].includes(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL : 'info', ...partEnv },
+    env: {
+      ...env,
+      LOG_LEVEL: ['trace', 'debug'].includes(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL : 'info',
+      ...partEnv,
+      ...(onSms ? { DEV_SMS_FD: String(SMS_FD) } : {}),
+    },
     // stdin: a pipe this script never writes to; the part stops when it closes (scripts/exit-with-parent.ts).
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', ...(onSms ? ['pipe' as StdioPipe] : [])],
   });
+  if (onSms) createInterface({ input: child.stdio[SMS_FD] as Readable }).on('line', onSms);
   const exited = once(child, 'exit').then(() => undefined);
   parts.push({ name, child, exited });
   child.stdout?.pipe(log);
@@ -188,6 +207,7 @@ async function main(): Promise<void> {
       // Seeded: the gateway's first pull finds the demo kiosk and customers.
       return line.msg === 'demo data seeded' ? true : undefined;
     },
+    printSms,
   );
 
   // The gateway reaches the cloud through a link the demo can cut (`npm run link -- cut`).
@@ -218,10 +238,72 @@ async function main(): Promise<void> {
   );
 
   dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${gateway.mqtt}`, releasePublicKey });
-  printBanner(cloudUrl, gateway, simulators);
+  printBanner(cloudUrl, gateway, simulators, readKeys());
 }
 
-function printBanner(cloudUrl: string, gateway: { http: number; mqtt: number }, payments: Simulators | null): void {
+/** A line of what happens while the demo runs (an SMS sent, the link cut), with the time. */
+function say(text: string): void {
+  process.stdout.write(`${new Date().toTimeString().slice(0, 8)}  ${text}\n`);
+}
+
+/** One SMS the cloud sent, as its phone would show it: on one line. */
+function printSms(line: string): void {
+  let sms: z.infer<typeof Sms>;
+  try {
+    sms = Sms.parse(JSON.parse(line));
+  } catch {
+    return; // not one of the adapter's lines
+  }
+  say(`SMS to ${sms.phone}: ${sms.message.replace(/\s*\n\s*/g, ' / ')}`);
+}
+
+const KEY_COMMANDS: Record<string, LinkCommand> = { c: 'cut', r: 'restore', s: 'status' };
+const KEYS_HELP = "c cuts the kiosk's link to the cloud, r restores it, s says how it is; Ctrl-C stops";
+
+/**
+ * Whether this process is its terminal's foreground job: a background job that reads the
+ * terminal (or sets its mode) is stopped by the kernel (SIGTTIN), and with it the parts' logs.
+ */
+function inForeground(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return pgrp === tpgid;
+  } catch {
+    return true; // no /proc (not Linux): someone started it at the terminal
+  }
+}
+
+/**
+ * Keys typed in this terminal — or written to this script's stdin when it is not a terminal — cut
+ * and restore the kiosk's link, as `npm run link` does from another terminal. A terminal is read
+ * in raw mode (a key without Enter), where Ctrl-C arrives as a key: it stops the demo as SIGINT
+ * does. Returns whether keys are read.
+ */
+function readKeys(): boolean {
+  const input = process.stdin;
+  if (input.isTTY) {
+    if (!inForeground()) return false;
+    input.setRawMode(true);
+  }
+  input.setEncoding('utf8');
+  input.on('data', (chunk: string) => {
+    for (const key of chunk) {
+      if (key === '\x03') return void stop(0);
+      const command = KEY_COMMANDS[key.toLowerCase()];
+      if (command && link) say(describeLink(link.apply(command)));
+      else if (/^\S$/.test(key)) say(`keys: ${KEYS_HELP}`);
+    }
+  });
+  return true;
+}
+
+function printBanner(
+  cloudUrl: string,
+  gateway: { http: number; mqtt: number },
+  payments: Simulators | null,
+  keys: boolean,
+): void {
   process.stdout.write(`
 Tusafishe kiosk ${kioskId} is running as a DEMO: demo data (cloud DEMO_SEED=on, gateway SEED_DEMO=true),
 demo technician and operators and simulated hardware (HW_MODE=simulated) are switched on; a production kiosk refuses all three.
@@ -229,19 +311,20 @@ Firmware updates trust the demo release key ${releaseKeyFile}, not the fleet's.
 
   Technicians' UI   http://127.0.0.1:${gateway.http}/   (sign in: ${technician.username} / ${technician.password})
   Gateway broker    mqtt://127.0.0.1:${gateway.mqtt}   dispensers ${dispensers.map((d) => d.id).join(', ')} (credentials in ${resolve(dataDir, 'demo-credentials.json')})
-  Cloud             ${cloudUrl}/  (USSD POST /ussd, SMS POST /sms/inbound; SMS sent: GET /dev/sms/outbox)
+  Cloud             ${cloudUrl}/  (USSD POST /ussd, SMS POST /sms/inbound; SMS sent: printed below, and GET /dev/sms/outbox)
   Console           ${cloudUrl}/console/  (operations console; password ${DEMO_OPERATOR_PASSWORD} for ${DEMO_OPERATORS.map((o) => `${o.username} (${o.role})`).join(', ')})
   Payments          ${payments ? `M-Pesa ${payments.mpesa}, MTN MoMo ${payments.mtn}, Airtel Money ${payments.airtel}` : 'the providers configured (no simulators)'}
   Logs              ${logDir}
 
 Buy water at a dispenser (another terminal):   npm run dispenser -- D1
-Register or top up from a phone (another terminal):   npm run ussd -- +256771234567
-Cut the kiosk's link to the cloud, and restore it:   npm run link -- cut   /   npm run link -- restore
   keys: 0700000102 #  1234 #  A   (phone, PIN, the 1 L preset; B 5 L, C 10 L, D 20 L)
+Register or top up from a phone (another terminal):   npm run ussd -- +256771234567
+Cut the kiosk's link to the cloud, and restore it:   ${keys ? 'keys c / r here, or ' : ''}npm run link -- cut   /   npm run link -- restore
 Sign a firmware image for the demo, then upload it on the UI's Firmware page:
   npm run provision -- firmware sign IMAGE --key ${relative(process.cwd(), releaseKeyFile)} --version tusafishe-fw/0.2.0-demo --counter 1
 Demo customers: +254700000101 … +254700000105, PIN 1234, 20 L each (they pay with M-Pesa); +254700000106 is inactive.
-Stop with Ctrl-C.
+Every SMS the cloud sends is printed here as the demo's phones receive it (time, number, text).
+${keys ? `Keys here: ${KEYS_HELP}.` : 'Stop with Ctrl-C.'}
 `);
 }
 

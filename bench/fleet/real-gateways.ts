@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { DATABASE_FILE, DemoCredentials, Store, type SyncStatus } from '@tusafishe/gateway';
 import { TestDispenser } from '@tusafishe/gateway/testing';
 import type { AuthApproved } from '@tusafishe/protocol';
-import { GatewayProcess } from '../../fleet/src/gateway-process.js';
+import { GatewayProcess } from '@tusafishe/fleet/gateway-process';
 import { accountId, BENCH_PIN, phoneOf } from './database.js';
 import { Histogram } from './histogram.js';
 

@@ -46,6 +46,7 @@ import {
   developmentTransport,
   SmsOutbox,
   type AfricasTalkingSmsConfig,
+  type DevelopmentSmsTap,
   type SmsOutboxOptions,
   type SmsTransport,
 } from './sms/sender.js';
@@ -131,6 +132,8 @@ export interface CloudOptions {
   changeFeed?: ChangeFeedOptions;
   /** Serve GET /dev/sms/outbox (development SMS adapter only). Default off. */
   devSmsOutbox?: boolean;
+  /** The development SMS adapter (no `sms`) also hands each message it "sends" to this (`npm start` prints them). */
+  devSmsTap?: DevelopmentSmsTap;
   /**
    * Addresses (IPs or CIDRs) of the reverse proxies in front of the cloud, whose
    * X-Forwarded-For is believed. Default none: the peer address is the client.
@@ -201,7 +204,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
     ...options.rateLimits,
   };
   const transport = !options.sms
-    ? developmentTransport
+    ? developmentTransport(options.devSmsTap)
     : 'transport' in options.sms
       ? options.sms.transport
       : africasTalkingTransport(options.sms.africasTalking);

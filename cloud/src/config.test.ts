@@ -74,6 +74,17 @@ describe('cloud configuration', () => {
     ]);
   });
 
+  it('copies SMS texts out (DEV_SMS_FD) only from the development adapter, never in production', () => {
+    expect(CloudEnv.parse({ ...dev, DEV_SMS_FD: '3' }).DEV_SMS_FD).toBe(3);
+    const production = CloudEnv.safeParse({ ...prod, DEV_SMS_FD: '3' });
+    expect(production.error?.issues).toEqual([
+      expect.objectContaining({ path: ['DEV_SMS_FD'], message: 'SMS texts are never copied out in production' }),
+    ]);
+    const africasTalking = CloudEnv.safeParse({ ...dev, AT_USERNAME: 'sandbox', AT_API_KEY: 'k', DEV_SMS_FD: '3' });
+    expect(africasTalking.error?.issues.map((issue) => issue.path[0])).toEqual(['DEV_SMS_FD']);
+    expect(CloudEnv.safeParse({ ...dev, DEV_SMS_FD: '1' }).success).toBe(false);
+  });
+
   it('uses real providers when their credentials are complete, and names the missing one otherwise', () => {
     const env = {
       ...prod,

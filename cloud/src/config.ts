@@ -137,6 +137,8 @@ export const CloudEnv = z
       .regex(/^[A-Za-z0-9_-]{1,32}$/)
       .default('K1'),
     DEMO_KIOSK_SECRET: z.string().min(8).default('dev-kiosk-secret'),
+    // `npm start` reads the development SMS adapter's messages here (a pipe) and prints them.
+    DEV_SMS_FD: z.coerce.number().int().min(3).optional(),
   })
   .superRefine((env, ctx) => {
     const groups: [string, (keyof typeof env)[]][] = [
@@ -190,7 +192,16 @@ export const CloudEnv = z
         ctx.addIssue({ code: 'custom', path: ['PAYMENT_SIMULATORS'], message: 'simulators cannot run in production' });
       if (env.DEMO_SEED === 'on')
         ctx.addIssue({ code: 'custom', path: ['DEMO_SEED'], message: 'demo data cannot be seeded in production' });
+      // A message may carry a PIN-reset code or a keypad token.
+      if (env.DEV_SMS_FD !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['DEV_SMS_FD'], message: 'SMS texts are never copied out in production' });
     }
+    if (env.DEV_SMS_FD !== undefined && env.AT_USERNAME !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DEV_SMS_FD'],
+        message: "only the development SMS adapter copies its messages out, not Africa's Talking",
+      });
   });
 export type CloudEnv = z.infer<typeof CloudEnv>;
 

@@ -1,8 +1,10 @@
+import { createWriteStream } from 'node:fs';
 import * as z from 'zod';
 import { en } from 'zod/locales';
 import { startCloud } from './cloud.js';
 import { CloudEnv, cloudOptionsFromEnv, readSecretFiles } from './config.js';
 import { seedDemo } from './demo/seed-demo.js';
+import type { DevelopmentSmsTap } from './sms/sender.js';
 
 /** Process entry: `npx tsx cloud/src/main.ts`, configured by environment (see cloud/README.md). */
 z.config(en());
@@ -18,7 +20,7 @@ if (!parsed.success) {
   process.exit(1);
 }
 const env = parsed.data;
-const cloud = await startCloud(cloudOptionsFromEnv(env));
+const cloud = await startCloud({ ...cloudOptionsFromEnv(env), ...smsTap(env.DEV_SMS_FD) });
 const log = cloud.app.log;
 log.info({ url: cloud.url, database: cloud.db.kind }, 'cloud listening');
 if (cloud.simulators) {
@@ -53,4 +55,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       },
     );
   });
+}
+
+/**
+ * DEV_SMS_FD (development only): each message the development SMS adapter "sends", as a JSON line
+ * `{"phone","message"}` on that descriptor, for `npm start` to print as the demo's phone.
+ */
+function smsTap(fd: number | undefined): { devSmsTap?: DevelopmentSmsTap } {
+  if (fd === undefined) return {};
+  const out = createWriteStream('', { fd });
+  // A reader that went away loses nothing: every message is in the outbox table too.
+  out.on('error', () => undefined);
+  return { devSmsTap: (sms) => void out.write(`${JSON.stringify(sms)}\n`) };
 }

@@ -25,6 +25,7 @@ let kiosk: ChildProcess;
 /** Where the parts listen, as the banner says (every port is the OS's pick). */
 let urls: { cloud: string; ui: string; mtn: string };
 let cookie = '';
+/** Every line npm start has printed to its terminal: the banner, then what happens (SMS, the link). */
 const bannerLines: string[] = [];
 /** Generous: a loaded machine delivers events late; a test waits on them, never on time. */
 const WAIT = { timeout: 60_000, interval: 200 };
@@ -36,6 +37,15 @@ function bannerUrl(label: RegExp): string {
     if (found) return found[1]!;
   }
   throw new Error(`the banner shows no ${label.source}:\n${bannerLines.join('\n')}`);
+}
+
+/** Waits for a line npm start prints, after its first `from` lines, that matches `pattern`. */
+function printed(pattern: RegExp, from: number): Promise<string> {
+  return vi.waitFor(() => {
+    const line = bannerLines.slice(from).find((text) => pattern.test(text));
+    expect(line, `npm start to print ${pattern.source}`).toBeDefined();
+    return line!;
+  }, WAIT);
 }
 
 /** One USSD request exactly as Africa's Talking sends it. */
@@ -128,7 +138,8 @@ beforeAll(async () => {
       TECHNICIAN_PASSWORD: TECHNICIAN.password,
       GATEWAY_HOST: '127.0.0.1',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin: the keys a user types in npm start's terminal (here a pipe: no terminal to set raw).
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const banner = createInterface({ input: kiosk.stdout! });
   await new Promise<void>((resolve, reject) => {
@@ -250,6 +261,45 @@ describe('the whole kiosk, as npm start runs it', () => {
       .toMatchObject({ online: true, events_waiting: 0 });
     expect(await ussd('1')).toContain('799 L');
     expect((await kiosk()).balance_ml).toBe(799_000);
+  });
+
+  it('cuts and restores the link with the keys c and r typed at npm start, as its banner says', async () => {
+    expect(bannerLines.join('\n')).toMatch(/Keys here: c cuts the kiosk's link to the cloud, r restores it/);
+    let from = bannerLines.length;
+    kiosk.stdin!.write('c');
+    await printed(/^\d\d:\d\d:\d\d {2}kiosk ↔ cloud link: cut \(the gateway works offline\)$/, from);
+    expect(await npmRunLink('status')).toMatch(/link: cut/);
+    from = bannerLines.length;
+    kiosk.stdin!.write('r');
+    await printed(/^\d\d:\d\d:\d\d {2}kiosk ↔ cloud link: up$/, from);
+    kiosk.stdin!.write('?');
+    await printed(/keys: c cuts the kiosk's link to the cloud, r restores it/, from);
+  });
+
+  it('prints each SMS the cloud sends in its terminal, as the demo phone gets it: time, number, text', async () => {
+    const from = bannerLines.length;
+    // An SMS command as Africa's Talking forwards it; the answer is an SMS.
+    const inbound = await fetch(`${urls.cloud}/sms/inbound`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        from: PHONE,
+        to: '12345',
+        text: 'BALANCE',
+        date: new Date().toISOString(),
+        id: `e2e-${Date.now()}`,
+        linkId: `e2e-link-${Date.now()}`,
+      }),
+    });
+    expect(inbound.status).toBe(200);
+    await printed(/^\d\d:\d\d:\d\d {2}SMS to \+256771234567: Balance: 799 L\. Account TS/, from);
+    // Every message the phone was sent (the top-ups' credit and keypad token too), each on one line.
+    const response = await fetch(`${urls.cloud}/dev/sms/outbox?phone=${encodeURIComponent(PHONE)}`);
+    const { messages } = (await response.json()) as { messages: { message: string }[] };
+    expect(messages.length).toBeGreaterThanOrEqual(3);
+    for (const { message } of messages) {
+      const line = `SMS to ${PHONE}: ${message.replace(/\s*\n\s*/g, ' / ')}`;
+      await expect.poll(() => bannerLines.some((text) => text.endsWith(line)), WAIT).toBe(true);
+    }
   });
 
   it('stops every part it started when npm start gets SIGTERM, leaving no process behind', async () => {

@@ -54,8 +54,21 @@ export function africasTalkingTransport(config: AfricasTalkingSmsConfig): SmsTra
   };
 }
 
-/** Development: nothing leaves the machine; messages are read at GET /dev/sms/outbox. */
-export const developmentTransport: SmsTransport = { deliver: async () => ({ outcome: 'accepted' }) };
+/** What the development adapter hands to a local reader (`npm start`'s terminal, the demo's phone). */
+export type DevelopmentSmsTap = (sms: { phone: string; message: string }) => void;
+
+/**
+ * Development: nothing leaves the machine; messages are read at GET /dev/sms/outbox, and each is
+ * also handed to `tap` when given (never the logger: a message may carry a PIN-reset code).
+ */
+export function developmentTransport(tap?: DevelopmentSmsTap): SmsTransport {
+  return {
+    deliver: async (phone, message) => {
+      tap?.({ phone, message });
+      return { outcome: 'accepted' };
+    },
+  };
+}
 
 /** Puts one message in the outbox; call inside the transaction whose outcome it announces. */
 export async function enqueueSms(db: Queryable, phone: string, message: string): Promise<void> {
