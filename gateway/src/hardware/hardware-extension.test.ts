@@ -32,7 +32,8 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
         await registerOpenApi(core.http);
         hardware = await HardwareExtension.create(
           core,
-          { HW_MODE: 'simulated', HW_MODBUS_POLL_MS: '20', HW_MODBUS_TIMEOUT_MS: '1000', HW_MODBUS_RETRIES: '0' },
+          // 5 s: a late answer over socat on a loaded machine would read as a silent sensor and an interlock.
+          { HW_MODE: 'simulated', HW_MODBUS_POLL_MS: '20', HW_MODBUS_TIMEOUT_MS: '5000', HW_MODBUS_RETRIES: '0' },
           {
             isCloudReachable: () => true,
             // Stands in for the technician API's session guard.
