@@ -61,11 +61,22 @@ export class Holds {
 
   findDecision(requestId: string): StoredDecision | undefined {
     const row = this.decisionById.get(requestId);
-    return row && { dispenser_id: row.dispenser_id, response: JSON.parse(row.response) as AuthResponse };
+    return (
+      row && {
+        dispenser_id: row.dispenser_id,
+        // Rows written before the response was stored without its key still hold it: the same value.
+        response: { request_id: requestId, ...JSON.parse(row.response) } as AuthResponse,
+      }
+    );
   }
 
+  /**
+   * Stored without the request_id it is keyed by: with 1 KB pages a row of this keyed table over
+   * ~230 bytes spills into an overflow page of its own, one more page written per decision.
+   */
   recordDecision(dispenserId: string | null, response: AuthResponse, at: number): void {
-    this.insertDecision.run(response.request_id, dispenserId, JSON.stringify(response), at);
+    const { request_id, ...rest } = response;
+    this.insertDecision.run(request_id, dispenserId, JSON.stringify(rest), at);
   }
 
   /** Deletes decisions made before `before`; returns how many. */
