@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SyncExtension } from '@tusafishe/gateway';
 import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
+import { zoneAtNoon } from '@tusafishe/protocol/testing';
 import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
 import { createCustomer } from '../src/customers/customers.js';
@@ -9,6 +10,8 @@ import { backends } from './backends.js';
 
 const PHONE = '+254711000501';
 const PIN = '2468';
+/** The usage day of the cloud and both gateways: noon there now, so the test never runs across its midnight. */
+const ZONE = zoneAtNoon();
 
 /** Generous: a test waits on events, and a loaded machine delivers them late. */
 const until = (what: string, check: () => boolean) =>
@@ -24,6 +27,7 @@ describe.each(backends())('a daily limit across kiosks on $name', (backend) => {
     const { secret } = await createKiosk(cloud.db, { kioskId });
     const gateway = await startTestGateway({
       kioskId,
+      settings: { timezone: ZONE },
       extensions: (core) => [new SyncExtension(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret })],
     });
     gateways.push(gateway);
@@ -33,7 +37,7 @@ describe.each(backends())('a daily limit across kiosks on $name', (backend) => {
   }
 
   beforeAll(async () => {
-    cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false });
+    cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false, usageTimeZone: ZONE });
   });
   afterAll(async () => {
     await Promise.all(dispensers.map((dispenser) => dispenser.close()));
