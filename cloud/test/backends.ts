@@ -39,7 +39,8 @@ export function backends(): Backend[] {
 
 /** An in-memory PGlite database started from the migrated image global-setup.ts built (initdb when run without it). */
 export function freshPglite(): CloudOptions {
-  return { pgliteImage: inject('pgliteImage') };
+  // Scripts outside vitest (`npm run screenshots`) share the harness but have no global setup.
+  return process.env['VITEST'] ? { pgliteImage: inject('pgliteImage') } : {};
 }
 
 /**
