@@ -1,7 +1,7 @@
 import { CustomerRecord, type CustomerUsage } from '@tusafishe/protocol';
 import type { Db } from './database.js';
 
-interface CustomerRow {
+export interface CustomerRow {
   account_id: string;
   phone: string;
   name: string;
@@ -27,7 +27,8 @@ export interface CloudBalance extends CustomerUsage {
   version: number;
 }
 
-function toRecord(row: CustomerRow): CustomerRecord {
+/** A replica (or staged) row as the cloud record it came from. */
+export function toRecord(row: CustomerRow): CustomerRecord {
   return {
     ...row,
     allowed_kiosks: row.allowed_kiosks === null ? null : (JSON.parse(row.allowed_kiosks) as string[]),
@@ -93,9 +94,14 @@ export class CustomerReplica {
   private readonly unlock;
 
   constructor(private readonly db: Db) {
-    this.byPhone = db.prepare<[string], CustomerRow>('SELECT * FROM customers WHERE phone = ?');
+    // The phone lookup is its own table (migration 701), so a refetch can build each in key order.
+    this.byPhone = db.prepare<[string], CustomerRow>(
+      'SELECT c.* FROM customer_phones p JOIN customers c USING (account_id) WHERE p.phone = ?',
+    );
     this.byAccount = db.prepare<[string], CustomerRow>('SELECT * FROM customers WHERE account_id = ?');
-    this.dropPhoneHolder = db.prepare('DELETE FROM customers WHERE phone = ? AND account_id <> ?');
+    this.dropPhoneHolder = db.prepare(
+      'DELETE FROM customers WHERE account_id = (SELECT account_id FROM customer_phones WHERE phone = ? AND account_id <> ?)',
+    );
     this.upsert = db.prepare(`
       INSERT INTO customers (${REPLICA_COLUMNS.join(', ')}) VALUES ${REPLICA_PARAMS}
       ON CONFLICT (account_id) DO UPDATE SET
@@ -135,7 +141,8 @@ export class CustomerReplica {
   }
 
   count(): number {
-    return this.db.prepare('SELECT count(*) FROM customers').pluck().get() as number;
+    // The phone table is the smaller b-tree to count (one row per customer).
+    return this.db.prepare('SELECT count(*) FROM customer_phones').pluck().get() as number;
   }
 
   /**

@@ -44,12 +44,17 @@ const page = (customers: CustomerRecord[], cursor: string): PullResponse => ({
   has_more: false,
   must_refetch: false,
 });
+/** The first replica (a refetch) built from what was staged and swapped in. */
+const replicated = async (sync: SyncStore): Promise<void> => {
+  expect(await sync.finishRefetch(new AbortController().signal)).toBe(true);
+};
 const walBytes = (dir: string): number => statSync(join(dir, `${DATABASE_FILE}-wal`)).size;
 
 describe('sync store on the SD card', () => {
-  it("writes nothing for the kiosk's own dispense coming back by pull; a crash re-pulls to the same replica", () => {
+  it("writes nothing for the kiosk's own dispense coming back by pull; a crash re-pulls to the same replica", async () => {
     const { store, sync, dir } = open();
     sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
+    await replicated(sync);
     const event = store.ledger.append({
       event_id: newId(),
       type: 'dispense',
@@ -75,9 +80,10 @@ describe('sync store on the SD card', () => {
     expect(reopened.availableBalanceMl(reopened.customers.findByAccount('TSF000001')!, T0 + 3000)).toBe(9300);
   });
 
-  it('rewrites only what changed: a push answer the pull already brought writes nothing, a new name not the phone index', () => {
+  it('rewrites only what changed: a push answer the pull already brought writes nothing, a new name not the phone index', async () => {
     const { store, sync, dir } = open();
     sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
+    await replicated(sync);
     // The pull brought the new balance before the push answer did.
     sync.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 1000);
     let before = walBytes(dir);
@@ -91,9 +97,10 @@ describe('sync store on the SD card', () => {
     expect(store.customers.findByPhone(customer(1, 0, 0).phone)).toMatchObject({ name: 'Renamed', version: 3 });
   });
 
-  it('writes the cursor with the next page that changes the replica, and at close', () => {
+  it('writes the cursor with the next page that changes the replica, and at close', async () => {
     const { sync, dir } = open();
     sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
+    await replicated(sync);
     sync.applyPage(page([customer(1, 10_000, 1)], '2'), T0 + 1000);
     expect(open(dir).sync.state().cursor).toBe('1');
     sync.applyPage(page([customer(2, 5000, 3)], '3'), T0 + 2000);

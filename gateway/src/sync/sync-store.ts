@@ -1,14 +1,25 @@
 import type { LedgerEvent, PullResponse, PushResponse } from '@tusafishe/protocol';
-import { REPLICA_COLUMNS, REPLICA_PARAMS, toRow, type CustomerReplica } from '../store/customers.js';
+import {
+  REPLICA_COLUMNS,
+  REPLICA_PARAMS,
+  toRecord,
+  toRow,
+  type CloudBalance,
+  type CustomerReplica,
+  type CustomerRow,
+} from '../store/customers.js';
 import type { Db } from '../store/database.js';
 import { commitWithoutSync } from '../store/group-commit.js';
 import type { KioskState } from '../store/kiosk-state.js';
 import type { Ledger } from '../store/ledger.js';
 import type { Store } from '../store/store.js';
+import { buildReplica, clearLeftovers } from './replica-rebuild.js';
 
 export interface SyncState {
   cursor: string | null;
   refetching: boolean;
+  /** The last staged row once a refetch's feed is exhausted: the new replica is being built from rows up to it. */
+  refetchBoundary: number | null;
   lastPullAt: number | null;
   lastPushAt: number | null;
 }
@@ -16,6 +27,7 @@ export interface SyncState {
 interface SyncStateRow {
   cursor: string | null;
   refetching: number;
+  refetch_boundary: number | null;
   last_pull_at: number | null;
   last_push_at: number | null;
 }
@@ -43,8 +55,11 @@ export class SyncStore {
   private readonly writeState;
   private readonly stage;
   private readonly clearStaged;
-  private readonly replaceReplica;
-  private readonly clearReplica;
+  private readonly writeBoundary;
+  private readonly stagedAfter;
+  private readonly keepBalance;
+  private readonly keptBalances;
+  private readonly clearBalances;
   private readonly stagedCount;
   private readonly reject;
   private readonly rejectedCount;
@@ -63,25 +78,35 @@ export class SyncStore {
     this.ledger = store.ledger;
     this.kioskState = store.kioskState;
     this.readState = db.prepare<[], SyncStateRow>(
-      'SELECT cursor, refetching, last_pull_at, last_push_at FROM sync_state WHERE id = 1',
+      'SELECT cursor, refetching, refetch_boundary, last_pull_at, last_push_at FROM sync_state WHERE id = 1',
     );
     this.writeRefetch = db.prepare<[number]>('UPDATE sync_state SET refetching = ? WHERE id = 1');
     this.resetCursor = db.prepare('UPDATE sync_state SET cursor = NULL WHERE id = 1');
     const columns = REPLICA_COLUMNS.join(', ');
     this.stage = db.prepare(`INSERT INTO sync_incoming (${columns}) VALUES ${REPLICA_PARAMS}`);
     this.clearStaged = db.prepare('DELETE FROM sync_incoming');
-    // The replica becomes what was staged: each account's newest record and, of accounts
-    // holding the same phone (a number re-assigned while the feed was read), the newest.
-    this.replaceReplica = db.prepare(`INSERT INTO customers (${columns})
-      SELECT ${columns} FROM sync_incoming WHERE rowid IN (
-        SELECT id FROM (
-          SELECT id, row_number() OVER (PARTITION BY phone ORDER BY version DESC) AS phone_rank FROM (
-            SELECT rowid AS id, phone, version,
-                   row_number() OVER (PARTITION BY account_id ORDER BY version DESC) AS account_rank
-            FROM sync_incoming)
-          WHERE account_rank = 1)
-        WHERE phone_rank = 1)`);
-    this.clearReplica = db.prepare('DELETE FROM customers');
+    this.writeBoundary = db.prepare<[number | null]>('UPDATE sync_state SET refetch_boundary = ? WHERE id = 1');
+    this.stagedAfter = db.prepare<[number], CustomerRow>(
+      `SELECT ${columns} FROM sync_incoming WHERE rowid > ? ORDER BY rowid`,
+    );
+    this.keepBalance = db.prepare(`INSERT INTO sync_refetch_balances
+        (account_id, balance_ml, version, has_usage, usage_day, used_today_ml)
+      VALUES (@account_id, @balance_ml, @version, @has_usage, @usage_day, @used_today_ml)
+      ON CONFLICT (account_id) DO UPDATE SET balance_ml = excluded.balance_ml, version = excluded.version,
+        has_usage = excluded.has_usage, usage_day = excluded.usage_day, used_today_ml = excluded.used_today_ml
+      WHERE excluded.version >= sync_refetch_balances.version`);
+    this.keptBalances = db.prepare<
+      [],
+      {
+        account_id: string;
+        balance_ml: number;
+        version: number;
+        has_usage: number;
+        usage_day: string | null;
+        used_today_ml: number;
+      }
+    >('SELECT * FROM sync_refetch_balances');
+    this.clearBalances = db.prepare('DELETE FROM sync_refetch_balances');
     // Staged rows are only appended, and all cleared together: the last rowid counts them without a scan.
     this.stagedCount = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM sync_incoming').pluck();
     this.reject = db.prepare(`INSERT OR IGNORE INTO sync_rejected_events (event_id, code, message, rejected_at)
@@ -108,6 +133,7 @@ export class SyncStore {
     return {
       cursor: row.cursor,
       refetching: row.refetching === 1,
+      refetchBoundary: row.refetch_boundary,
       lastPullAt: row.last_pull_at,
       lastPushAt: row.last_push_at,
     };
@@ -132,9 +158,10 @@ export class SyncStore {
 
   /**
    * One pull page: customers upserted by version, cursor advanced, contact recorded. During a
-   * refetch the page is staged instead, and the last page (`has_more: false`) replaces the
-   * replica with what was staged: exactly what the cloud publishes, whatever the replica held
-   * (the cloud's sequence may have restarted). The old replica serves customers until then.
+   * refetch the page is staged instead; the last page (`has_more: false`) marks the feed exhausted,
+   * and `finishRefetch` builds the new replica from what was staged and swaps it in: exactly what
+   * the cloud publishes, whatever the replica held (the cloud's sequence may have restarted). The
+   * old replica serves customers until then; pages pulled meanwhile are staged and applied at the swap.
    */
   applyPage(page: PullResponse, at: number): void {
     const before = this.current;
@@ -147,12 +174,10 @@ export class SyncStore {
         const changed = refetching ? 0 : this.replica.applyValidated(page.customers);
         this.current = { ...this.current, cursor: page.cursor, lastPullAt: at };
         this.persist(at, refetching || changed > 0);
-        if (refetching && !page.has_more) {
-          this.clearReplica.run();
-          this.replaceReplica.run();
-          this.clearStaged.run();
-          this.writeRefetch.run(0);
-          this.current = { ...this.current, refetching: false };
+        if (refetching && !page.has_more && this.current.refetchBoundary === null) {
+          const boundary = this.staged();
+          this.writeBoundary.run(boundary);
+          this.current = { ...this.current, refetchBoundary: boundary };
         }
         this.kioskState.setLastCloudContact(at);
       });
@@ -166,11 +191,59 @@ export class SyncStore {
   startRefetch(at: number): void {
     this.db.transaction(() => {
       this.clearStaged.run();
+      this.clearBalances.run();
       this.resetCursor.run();
       this.writeRefetch.run(1);
+      this.writeBoundary.run(null);
       this.kioskState.setLastCloudContact(at);
     })();
-    this.current = { ...this.current, cursor: null, refetching: true };
+    this.current = { ...this.current, cursor: null, refetching: true, refetchBoundary: null };
+  }
+
+  /**
+   * Once a refetch's feed is exhausted: builds the new replica beside the old one in short slices
+   * (`replica-rebuild.ts`), swaps it in, then clears what the old one and the build leave behind.
+   * Without a refetch to finish, only clears leftovers (a gateway stopped mid-build or mid-clear).
+   * Resolves false when stopped, or when a new refetch started meanwhile.
+   */
+  async finishRefetch(signal: AbortSignal): Promise<boolean> {
+    const refetching = (): boolean => this.current.refetching;
+    const boundary = this.current.refetchBoundary;
+    if (!(await clearLeftovers(this.db, signal, refetching))) return false;
+    if (boundary === null) return true;
+    const still = (): boolean => this.current.refetching && this.current.refetchBoundary === boundary;
+    if (!(await buildReplica(this.db, boundary, signal, still)) || !still()) return false;
+    this.swapIn(boundary);
+    return clearLeftovers(this.db, signal, refetching);
+  }
+
+  /**
+   * One short transaction: the built tables take the live names (renames touch only the schema),
+   * then what happened while they were built is applied to them: pages pulled after the boundary
+   * and the balances of push answers (the staged records may predate those acknowledgements).
+   * Holds and unacknowledged events live in their own tables and count against the new replica as
+   * they did against the old.
+   */
+  private swapIn(boundary: number): void {
+    commitWithoutSync(this.db, () => {
+      const triggers = this.db
+        .prepare<[], { name: string; sql: string }>(
+          "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'customers'",
+        )
+        .all();
+      for (const { name } of triggers) this.db.exec(`DROP TRIGGER ${name}`);
+      this.db.exec(`ALTER TABLE customers RENAME TO customers_old;
+        ALTER TABLE customer_phones RENAME TO customer_phones_old;
+        ALTER TABLE customers_next RENAME TO customers;
+        ALTER TABLE customer_phones_next RENAME TO customer_phones;`);
+      for (const { sql } of triggers) this.db.exec(sql);
+      this.replica.applyValidated(this.stagedAfter.all(boundary).map(toRecord));
+      this.replica.applyBalances(this.keptBalances.all().map(toCloudBalance));
+      this.clearBalances.run();
+      this.writeRefetch.run(0);
+      this.writeBoundary.run(null);
+    });
+    this.current = { ...this.current, refetching: false, refetchBoundary: null };
   }
 
   /** Customers pulled so far by a refetch in progress. */
@@ -194,6 +267,17 @@ export class SyncStore {
       this.db.transaction(() => {
         this.ledger.markAcknowledged(response.acked, at);
         this.replica.applyBalances(response.balances);
+        // Applied again to the replica a refetch is building, at its swap.
+        if (this.current.refetching)
+          for (const { account_id, balance_ml, version, ...usage } of response.balances)
+            this.keepBalance.run({
+              account_id,
+              balance_ml,
+              version,
+              has_usage: usage.used_today_ml === undefined ? 0 : 1,
+              usage_day: usage.usage_day ?? null,
+              used_today_ml: usage.used_today_ml ?? 0,
+            });
         for (const rejection of response.rejected) this.reject.run({ ...rejection, rejected_at: at });
         this.current = { ...this.current, lastPushAt: at };
         this.persist(at, false);
@@ -220,4 +304,16 @@ export class SyncStore {
   replicaSize(): number {
     return this.replica.count();
   }
+}
+
+function toCloudBalance(row: {
+  account_id: string;
+  balance_ml: number;
+  version: number;
+  has_usage: number;
+  usage_day: string | null;
+  used_today_ml: number;
+}): CloudBalance {
+  const { has_usage, usage_day, used_today_ml, ...balance } = row;
+  return has_usage === 1 ? { ...balance, usage_day, used_today_ml } : balance;
 }

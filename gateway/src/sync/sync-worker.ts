@@ -61,6 +61,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     skippedRecords: [],
   };
   let wakePush: (() => void) | null = null;
+  let wakeRebuild: (() => void) | null = null;
 
   function succeeded(): void {
     if (!live.online) logger.info({ cloud: config.cloudUrl }, 'sync: cloud reachable');
@@ -125,6 +126,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
             ahead.page.catch(() => undefined);
           }
           store.applyPage(page, now());
+          if (store.state().refetchBoundary !== null) wakeRebuild?.();
           options.metrics?.pulled(page.customers.length);
           if (page.skipped.length > 0) reportSkipped(page.skipped);
           caughtUp = !page.has_more;
@@ -165,17 +167,40 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     }
   }
 
-  function idle(ms: number): Promise<void> {
+  /**
+   * Finishes a refetch whose feed is exhausted (builds the new replica in slices and swaps it in)
+   * and clears what a build leaves behind, beside the pull loop, which keeps staging what changes.
+   */
+  async function rebuildLoop(): Promise<void> {
+    const backoff = new Backoff(options.backoff);
+    while (!stop.signal.aborted) {
+      let wait = 60_000;
+      try {
+        const building = store.state().refetchBoundary !== null;
+        if ((await store.finishRefetch(stop.signal)) && building)
+          logger.info({ replica_size: store.replicaSize() }, 'sync: new replica swapped in');
+        backoff.reset();
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        logger.error({ err: error }, 'sync: building the new replica failed, retrying');
+        wait = backoff.fail();
+      }
+      // A feed exhausted while this loop was busy: no wake came, build now.
+      if (wait !== 60_000 || store.state().refetchBoundary === null) await idle(wait, (wake) => (wakeRebuild = wake));
+    }
+  }
+
+  function idle(ms: number, onWake: (wake: (() => void) | null) => void = (wake) => (wakePush = wake)): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         stop.signal.removeEventListener('abort', done);
-        wakePush = null;
+        onWake(null);
         resolve();
       };
       const timer = setTimeout(done, ms);
       stop.signal.addEventListener('abort', done);
-      wakePush = done;
+      onWake(done);
     });
   }
 
@@ -184,7 +209,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
   listeners?.on('dispense-recorded', nudge);
   listeners?.on('token-redeemed', nudge);
   logger.info({ cloud: config.cloudUrl, kiosk: config.kioskId, longPollS }, 'sync: started');
-  const loops = Promise.all([pullLoop(), pushLoop()]);
+  const loops = Promise.all([pullLoop(), pushLoop(), rebuildLoop()]);
 
   return {
     status: () => readSyncStatus(store, live, options.offlineAfterMs, now()),
