@@ -20,6 +20,7 @@ import { isEmpty, readDemoCredentials, seedDemoData, type DemoCredentials } from
 import { resolveSettings, type Settings } from './settings.js';
 import { Store } from './store/store.js';
 import { PAGE_SIZE } from './store/database.js';
+import { measureEventLoopDelay } from './event-loop-delay.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -159,6 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const interlocks = new Interlocks();
     const metrics = new Registry();
     closers.push(countOutcomes(events, metrics));
+    closers.push(measureEventLoopDelay(metrics));
     const broker = await Broker.start({
       host: mqttHost,
       ...(options.tls ? { tls: options.tls } : {}),

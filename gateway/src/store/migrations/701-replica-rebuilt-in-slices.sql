@@ -2,8 +2,9 @@
 -- (sync/replica-rebuild.ts), so the gateway's event loop is never held for the whole table (issue 14:
 -- replacing a million customers in one transaction held it ~35 s). Every b-tree of the new replica
 -- must then be filled in its own key order (random inserts rewrite index pages at every slice:
--- gigabytes of WAL), which two unique keys in one table cannot do: the replica is kept by account
--- (WITHOUT ROWID, one b-tree), and the phone lookup is a table of its own kept in step by triggers.
+-- gigabytes of WAL), which two unique keys in one table cannot do: the replica keeps its account key
+-- (rows and key appended in account order by a rebuild), and the phone lookup is a table of its own
+-- kept in step by triggers. (Not WITHOUT ROWID: with 1 KB pages a row of ~250 bytes would overflow.)
 CREATE TABLE customers_701 (
   account_id     TEXT PRIMARY KEY,
   phone          TEXT NOT NULL,
@@ -21,7 +22,7 @@ CREATE TABLE customers_701 (
   token_key      TEXT,
   token_counter  INTEGER NOT NULL DEFAULT 0,
   tokens_void    TEXT NOT NULL DEFAULT '[]'
-) STRICT, WITHOUT ROWID;
+) STRICT;
 INSERT INTO customers_701 SELECT account_id, phone, name, pin_hash, status, expires_at, daily_limit_ml, allowed_kiosks,
     balance_ml, locked_until, version, usage_day, used_today_ml, token_key, token_counter, tokens_void
   FROM customers ORDER BY account_id;
