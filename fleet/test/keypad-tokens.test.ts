@@ -34,7 +34,7 @@ beforeAll(async () => {
     flowRateMlPerSecond: 4000,
     cloud: { ...freshPglite(), simulators: {}, providers: { statusPollIntervalMs: 500 } },
   });
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await fleet?.close();

@@ -250,7 +250,7 @@ beforeAll(async () => {
       polling(`${kiosk.id} replica`),
     );
   }
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await fleet?.close();
