@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { secretToken } from '@tusafishe/protocol/testing';
+import { secretToken, zoneAtNoon } from '@tusafishe/protocol/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandResult,
@@ -27,11 +27,14 @@ import { SyncExtension } from '../sync/sync-extension.js';
 const USERNAME = 'wanjiru';
 const PASSWORD = 'kiosk-fixer-2024';
 const JSON_HEADERS = { 'content-type': 'application/json' };
+/** The kiosk's zone: noon there now, so "today" and the usage buckets never cross its midnight in a run. */
+const ZONE = zoneAtNoon();
 
 /** A real gateway (store, broker, HTTP) with the technician API registered the way main.ts does it. */
 function startHarness(syncEnv?: NodeJS.ProcessEnv): Promise<TestGateway> {
   const logs = new LogRing();
   return startTestGateway({
+    settings: { timezone: ZONE },
     logger: createLogger({ level: process.env.TEST_LOG ?? 'silent' }, logs),
     extensions: async (core) => {
       await createTechnician(core.store.db, USERNAME, PASSWORD);
@@ -325,7 +328,7 @@ describe('technician API', () => {
     expect(warnings.statusCode).toBe(200);
     const body = warnings.json();
     expect(body).toMatchObject({
-      timezone: 'Africa/Nairobi',
+      timezone: ZONE,
       capacity: 2000,
       modules: expect.arrayContaining(['core', 'sync']),
     });
