@@ -12,6 +12,7 @@
  *   npm run bench:fleet                          # 60, 600, 5,000 kiosks (stops after a size with errors)
  *   npm run bench:fleet -- --kiosks 600          # one size
  *   npm run bench:fleet -- --kiosks 60 --seconds 20 --customers 100000 --gateways 1   # a quick look
+ *   npm run bench:fleet -- --kiosks 600 --cpu-prof /tmp/prof   # V8 CPU profiles of the cloud and kiosk workers
  *
  * PostgreSQL: DATABASE_URL, else TEST_DATABASE_URL, else the local server `.ci/run` sets up. The
  * bench works in its own schema and drops it at the end. Everything is on 127.0.0.1.
@@ -56,6 +57,8 @@ interface Options {
   seconds: number;
   customers: number;
   gateways: number;
+  /** Where the cloud and kiosk processes write V8 CPU profiles (`--cpu-prof DIR`), if anywhere. */
+  cpuProfDir: string | undefined;
 }
 
 function readOptions(): Options {
@@ -65,6 +68,7 @@ function readOptions(): Options {
       seconds: { type: 'string', default: '120' },
       customers: { type: 'string', default: '1000000' },
       gateways: { type: 'string', default: '3' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const int = (name: string, raw: string, min: number): number => {
@@ -78,7 +82,14 @@ function readOptions(): Options {
     seconds: int('seconds', values.seconds, 5),
     customers: int('customers', values.customers, 1000),
     gateways,
+    cpuProfDir: values['cpu-prof'],
   };
+}
+
+/** Node flags for a child the bench forks: its own, plus a CPU profile when asked (written at its exit). */
+function childExecArgv(options: Options): string[] {
+  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  return [...process.execArgv, ...profile];
 }
 
 const log = (line: string): void => void process.stderr.write(`[fleet] ${line}\n`);
@@ -135,9 +146,12 @@ class KioskWorkers {
   static async start(
     settings: Omit<WorkerStart, 'type' | 'kiosks'>,
     kiosks: KioskCredentials[],
+    execArgv: string[],
   ): Promise<KioskWorkers> {
     const count = Math.max(1, Math.ceil(kiosks.length / KIOSKS_PER_WORKER));
-    const children = Array.from({ length: count }, () => fork(SELF, ['--role', 'kiosks'], { stdio: 'inherit' }));
+    const children = Array.from({ length: count }, () =>
+      fork(SELF, ['--role', 'kiosks'], { stdio: 'inherit', execArgv }),
+    );
     const workers = new KioskWorkers(children);
     try {
       await Promise.all(
@@ -229,6 +243,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       probeEveryMs: 60_000,
     },
     credentials,
+    childExecArgv(options),
   );
   const topUps = new TopUps(fixture.cloudUrl, fixture.simulator, fixture.topUpNext, fixture.customers, (index, at) => {
     workers.send({ type: 'confirmed', index, at });
@@ -383,6 +398,7 @@ async function main(): Promise<void> {
   const simulator = await startMtnMomoSimulator({ host: '127.0.0.1', port: 0, targetEnvironment: 'mtnuganda' });
   const cloud = fork(SELF, ['--role', 'cloud'], {
     stdio: 'inherit',
+    execArgv: childExecArgv(options),
     env: { ...process.env, BENCH_CLOUD_DATABASE_URL: tagged(url), BENCH_SCHEMA: schema, BENCH_MTN_URL: simulator.url },
   });
   const db = new BenchDatabase(url, schema);

@@ -300,8 +300,8 @@ export async function startCloud(options: CloudOptions = {}): Promise<RunningClo
       usageTimeZone: options.usageTimeZone ?? DEFAULT_TIME_ZONE,
       maxLockoutMs: options.kioskClaims?.maxLockoutMs ?? 3_600_000,
       maxDispenseMl: options.kioskClaims?.maxDispenseMl ?? 110_000,
+      dailyVolumeAlertMl: options.kioskClaims?.dailyVolumeAlertMl ?? 5_000_000,
     },
-    dailyVolumeAlertMl: options.kioskClaims?.dailyVolumeAlertMl ?? 5_000_000,
   });
   await ussdRoutes(app, {
     db,

@@ -46,6 +46,16 @@ describe('cloud configuration', () => {
     expect(CloudEnv.safeParse({ ...prod, TRUST_PROXY: 'true' }).error?.issues[0]?.path).toEqual(['TRUST_PROXY']);
   });
 
+  it('publishes changes to long-polling kiosks every CHANGE_FEED_LINGER_MS, 500 ms unless set', () => {
+    expect(cloudOptionsFromEnv(CloudEnv.parse(prod)).changeFeed).toEqual({ lingerMs: 500 });
+    expect(cloudOptionsFromEnv(CloudEnv.parse({ ...prod, CHANGE_FEED_LINGER_MS: '200' })).changeFeed).toEqual({
+      lingerMs: 200,
+    });
+    expect(CloudEnv.safeParse({ ...prod, CHANGE_FEED_LINGER_MS: '-1' }).error?.issues[0]?.path).toEqual([
+      'CHANGE_FEED_LINGER_MS',
+    ]);
+  });
+
   it('refuses a usage time zone that does not exist', () => {
     expect(CloudEnv.safeParse({ ...dev, USAGE_TIMEZONE: 'Africa/Atlantis' }).error?.issues[0]?.path).toEqual([
       'USAGE_TIMEZONE',

@@ -113,6 +113,8 @@ export const CloudEnv = z
     MAX_LOCKOUT_MINUTES: positiveInt.default(60),
     MAX_DISPENSE_ML: positiveInt.default(110_000),
     KIOSK_DAILY_VOLUME_ALERT_ML: positiveInt.default(5_000_000),
+    // How often changes are published to long-polling kiosks (the most it adds to a change's way).
+    CHANGE_FEED_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(500),
     TRUST_PROXY: commaList((entry) => isIP(entry.split('/')[0]!) !== 0, 'comma-separated IPs or CIDRs'),
     AUTH_FAILURES_PER_15_MIN: positiveInt.default(20),
     PIN_MAX_FAILURES: positiveInt.default(5),
@@ -327,6 +329,7 @@ export function cloudOptionsFromEnv(env: CloudEnv): CloudOptions {
     ...(env.TRUST_PROXY.length > 0 ? { trustedProxies: env.TRUST_PROXY } : {}),
     authFailures: { max: env.AUTH_FAILURES_PER_15_MIN, windowMs: 15 * 60_000 },
     pinLockout: { maxFailures: env.PIN_MAX_FAILURES, lockoutMs: env.PIN_LOCKOUT_MINUTES * 60_000 },
+    changeFeed: { lingerMs: env.CHANGE_FEED_LINGER_MS },
     rateLimits: {
       requestsPerPhonePerMinute: env.RATE_LIMIT_PER_PHONE,
       requestsPerKioskPerMinute: env.RATE_LIMIT_PER_KIOSK,

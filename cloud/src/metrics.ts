@@ -50,6 +50,11 @@ export class CloudMetrics {
     labelNames: ['query'],
     registers: [this.registry],
   });
+  readonly changeFeedPagesBuilt = new Counter({
+    name: 'tusafishe_change_feed_pages_built_total',
+    help: "Pull answers the kiosks' change feed built; kiosks asking for the same page share one (fewer than the pulls answered)",
+    registers: [this.registry],
+  });
   readonly exclusiveJobRuns = new Counter({
     name: 'tusafishe_exclusive_job_runs_total',
     help: 'Ticks of jobs that run on one instance at a time: ran here, skipped (another instance holds the job), failed',

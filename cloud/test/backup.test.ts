@@ -12,7 +12,12 @@ import { backupCloud, restoreCloud } from '../src/store/backup.js';
 import type { Db } from '../src/store/db.js';
 import { type DatabaseTarget, openCloudDatabase } from '../src/store/open-database.js';
 
-const LIMITS = { usageTimeZone: 'Africa/Kampala', maxLockoutMs: 3_600_000, maxDispenseMl: 100_000 };
+const LIMITS = {
+  usageTimeZone: 'Africa/Kampala',
+  maxLockoutMs: 3_600_000,
+  maxDispenseMl: 100_000,
+  dailyVolumeAlertMl: 5_000_000,
+};
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));

@@ -197,12 +197,14 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     }
   });
 
-  it('answers 100 long-polling kiosks woken by one change from memory, not a query each', async () => {
-    const feedQueries = async (): Promise<number> => {
+  it('answers 100 long-polling kiosks woken by one change from memory with one page, not a query each', async () => {
+    const metric = async (name: string): Promise<number> => {
       const text = await (await fetch(`${cloud.url}/metrics`)).text();
-      const lines = text.split('\n').filter((line) => line.startsWith('tusafishe_change_feed_queries_total{'));
+      const lines = text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
       return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
     };
+    const feedQueries = (): Promise<number> => metric('tusafishe_change_feed_queries_total');
+    const pagesBuilt = (): Promise<number> => metric('tusafishe_change_feed_pages_built_total');
     const client = kioskClient(cloud.url, kioskA);
     const { body: head } = await client.pull({ cursor: '0', limit: 5000 });
     const waits = vi.spyOn(ChangeFeed.prototype, 'waitForChange');
@@ -210,6 +212,7 @@ describe.each(backends())('kiosk API on $name', (backend) => {
       const polls = Array.from({ length: 100 }, () => client.pull({ cursor: head.cursor, wait_s: 25 }));
       await vi.waitFor(() => expect(waits.mock.calls.length).toBeGreaterThanOrEqual(100), { timeout: 30_000 });
       const before = await feedQueries();
+      const builtBefore = await pagesBuilt();
       const account = await customerWithCredit(0);
       const answers = await Promise.all(polls);
       expect(answers.map((answer) => answer.body.customers.map((c) => c.account_id))).toEqual(
@@ -217,6 +220,8 @@ describe.each(backends())('kiosk API on $name', (backend) => {
       );
       // One read of the change (and a recheck a second while they waited), not one per kiosk.
       expect((await feedQueries()) - before).toBeLessThan(25);
+      // Asking from the same cursor, they share one page, serialised once.
+      expect((await pagesBuilt()) - builtBefore).toBeLessThan(5);
     } finally {
       waits.mockRestore();
     }

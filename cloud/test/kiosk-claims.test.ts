@@ -91,8 +91,15 @@ describe.each(backends())('what a gateway may claim, on $name', (backend) => {
     // 20 L from the previous test, then 3 × 100 L: 320 L > 300 L.
     for (let i = 0; i < 3; i += 1) await client.push([dispenseEvent('KIOSK-C', account, 100_000)]);
     expect(await flags()).toEqual([expect.objectContaining({ kiosk_id: 'KIOSK-C', volume_ml: 320_000 })]);
-    await client.push([dispenseEvent('KIOSK-C', account, 10_000)]);
+    const last = [dispenseEvent('KIOSK-C', account, 10_000)];
+    await client.push(last);
     expect(await flags()).toEqual([expect.objectContaining({ kiosk_id: 'KIOSK-C', volume_ml: 330_000 })]);
+    // The same batch again counts nothing; a day's count begun mid-day (an upgraded cloud) starts from the ledger.
+    await client.push(last);
+    expect(await flags()).toEqual([expect.objectContaining({ kiosk_id: 'KIOSK-C', volume_ml: 330_000 })]);
+    await cloud.db.query('DELETE FROM kiosk_daily_volume');
+    await client.push([dispenseEvent('KIOSK-C', account, 5_000)]);
+    expect(await flags()).toEqual([expect.objectContaining({ kiosk_id: 'KIOSK-C', volume_ml: 335_000 })]);
     const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
     expect(metrics).toMatch(/^tusafishe_kiosk_volume_flags_total 1$/m);
   });

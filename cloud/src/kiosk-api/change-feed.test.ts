@@ -69,7 +69,7 @@ class Kiosk {
       const controller = new AbortController();
       this.inFlight = controller;
       const feed = await this.instance();
-      const page = await feed.pull(this.cursor, this.limit, caughtUp ? 5_000 : 0, controller.signal);
+      const { response: page } = await feed.pull(this.cursor, this.limit, caughtUp ? 5_000 : 0, controller.signal);
       if (controller.signal.aborted) continue; // restarted: the answer never reached the replica
       if (page.must_refetch) throw new Error(`told to refetch at ${this.cursor}`);
       for (const customer of page.customers) {

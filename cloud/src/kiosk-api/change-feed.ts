@@ -18,15 +18,23 @@ export interface ChangeFeedOptions {
   /** How often the feed reads again without a notification while long-polls wait (a lost LISTEN). Default 1 s. */
   recheckMs?: number;
   /**
-   * A long-poll answers no sooner than this after it arrived (unless its page is full), gathering
-   * the changes meanwhile: with changes every few ms, each kiosk pulls a few times a second, not
-   * once per change. The most it adds to a change's way to a kiosk. Default 500 ms.
+   * Changes read are published to long-polls at most this often, gathered meanwhile: with changes
+   * every few ms, each kiosk pulls a few times a second, not once per change, and kiosks woken by
+   * one publication share its pages. The most it adds to a change's way to a kiosk. Default 500 ms.
    */
   lingerMs?: number;
 }
 
+/** One pull's answer, and the same serialised as it is sent: kiosks asking for the same page share both. */
+export interface FeedAnswer {
+  response: PullResponse;
+  body: Buffer;
+}
+
 /** Rows one read of the database takes at a time. */
 const READ_BATCH = 1000;
+/** Serialised pages kept between publications (pulls that do not wait add their own). */
+const PAGE_CACHE_MAX = 256;
 /** Longest pause between looks at the transactions a horizon waits for. */
 const HORIZON_POLL_MAX_MS = 50;
 /** Waiting longer than this for a horizon is logged (a session idle in a transaction holds the feed). */
@@ -37,9 +45,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * Serves every kiosk's pull of customer changes from one in-memory tail of recent changes (the
  * way Electric serves one shape log to many clients): a change costs one database read per
- * instance, however many kiosks long-poll. The reader is woken by the NOTIFY a trigger on
- * `customers` sends on commit (from any instance; PGlite delivers it in process), and reads
- * again every `recheckMs` while long-polls wait, in case a notification was lost.
+ * instance, and one JSON serialisation, however many kiosks long-poll. The reader is woken by the
+ * NOTIFY a trigger on `customers` sends on commit (from any instance; PGlite delivers it in
+ * process), and reads again every `recheckMs` while long-polls wait, in case a notification was lost.
+ *
+ * Long-polls see the tail as of its last publication (`published`), which moves at most every
+ * `lingerMs`: the kiosks it wakes were answered together before, so they ask from the same cursor
+ * and get the same page, built once and sent as the same bytes to all of them.
  *
  * Writers take versions without a global lock (migration 18), so a version may commit after a
  * higher one: every read first finds a horizon no running transaction can still commit below
@@ -53,6 +65,12 @@ export class ChangeFeed {
   private unlisten: (() => Promise<void>) | undefined;
   /** Moves when the tail is rebuilt: a long-poll begun before answers, and its next pull is judged afresh. */
   private generation = 0;
+  /** The tail's head as long-polls see it: moves at most every `lingerMs` (`publish`). */
+  private published: number;
+  private publishedAt = 0;
+  private publishTimer: NodeJS.Timeout | undefined;
+  /** Answers built since the last publication, by `after:limit:upTo`. */
+  private readonly answers = new Map<string, FeedAnswer>();
   /** Set when the cloud shuts down: long-polls answer at once instead of holding the server open. */
   closed = false;
 
@@ -63,7 +81,9 @@ export class ChangeFeed {
     private readonly lingerMs: number,
     private readonly metrics: CloudMetrics,
     private readonly log: FastifyBaseLogger,
-  ) {}
+  ) {
+    this.published = tail.head;
+  }
 
   static async open(
     db: Db,
@@ -84,34 +104,32 @@ export class ChangeFeed {
 
   /**
    * One kiosk's pull: changes after `after`, oldest first, waiting up to `waitMs` for one when
-   * there is none. A pull that does not wait sees every change committed before it arrived.
+   * there is none. A pull that does not wait sees every change committed before it arrived; a
+   * long-poll sees the last publication.
    */
-  async pull(after: number, limit: number, waitMs: number, signal: AbortSignal): Promise<PullResponse> {
+  async pull(after: number, limit: number, waitMs: number, signal: AbortSignal): Promise<FeedAnswer> {
     if (after > this.tail.head || (waitMs === 0 && after >= this.tail.floor)) await this.refresh();
     // A cursor beyond anything handed out means the gateway's replica came from another database.
     if (after > this.tail.head && after > (await this.count('cursor', currentVersion(this.db))))
-      return { customers: [], cursor: '0', has_more: false, must_refetch: true };
+      return serialise({ customers: [], cursor: '0', has_more: false, must_refetch: true }, []);
     const deadline = Date.now() + waitMs;
-    const earliest = Date.now() + Math.min(this.lingerMs, waitMs);
     const generation = this.generation;
-    let page = await this.page(after, limit);
-    const waiting = (): boolean =>
-      Date.now() < deadline && !signal.aborted && !this.closed && generation === this.generation;
-    const gathering = (): boolean => page.customers.length < limit && Date.now() < earliest;
-    while ((page.customers.length === 0 || gathering()) && waiting()) {
-      await this.waitForChange(page.customers.length === 0 ? deadline : earliest, signal);
-      page = await this.page(after, limit);
+    const upTo = (): number => (waitMs === 0 ? this.tail.head : this.published);
+    let answer = await this.answer(after, limit, upTo());
+    while (
+      answer.response.customers.length === 0 &&
+      Date.now() < deadline &&
+      !signal.aborted &&
+      !this.closed &&
+      generation === this.generation
+    ) {
+      await this.waitForChange(deadline, signal);
+      answer = await this.answer(after, limit, upTo());
     }
-    const last = page.customers.at(-1);
-    return {
-      customers: page.customers,
-      cursor: String(last ? last.version : after),
-      has_more: page.hasMore,
-      must_refetch: false,
-    };
+    return answer;
   }
 
-  /** Resolves when the tail moves on, at `deadline`, when `signal` aborts or the feed closes. */
+  /** Resolves at the next publication, at `deadline`, when `signal` aborts or the feed closes. */
   waitForChange(deadline: number, signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
@@ -131,17 +149,68 @@ export class ChangeFeed {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.recheck);
+    clearTimeout(this.publishTimer);
     this.wakeWaiters();
     await this.unlisten?.();
     await this.reading?.catch(() => undefined);
   }
 
-  private async page(after: number, limit: number): Promise<TailPage> {
-    if (this.tail.covers(after)) return this.tail.page(after, limit);
+  /** The page after `after` up to `upTo`, built once for every kiosk asking for it until the next publication. */
+  private async answer(after: number, limit: number, upTo: number): Promise<FeedAnswer> {
+    const key = `${after}:${limit}:${upTo}`;
+    const known = this.answers.get(key);
+    if (known) return known;
+    const tail = this.tail;
+    const page = await this.page(after, limit, upTo);
+    this.metrics.changeFeedPagesBuilt.inc();
+    const last = page.customers.at(-1);
+    const answer = serialise(
+      {
+        customers: page.customers,
+        cursor: String(last ? last.version : after),
+        has_more: page.hasMore,
+        must_refetch: false,
+      },
+      page.json,
+    );
+    // Kept while it holds: a page is a true answer until the tail is replaced (a restore).
+    if (tail === this.tail) {
+      if (this.answers.size >= PAGE_CACHE_MAX) this.answers.clear();
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  private async page(after: number, limit: number, upTo: number): Promise<TailPage> {
+    if (this.tail.covers(after)) return this.tail.page(after, limit, upTo);
     // Further behind than the tail reaches (a new or long-offline kiosk): the database answers,
-    // up to the tail's head (a horizon already waited for).
-    const page = await this.count('behind', customersChangedSince(this.db, after, limit, this.tail.head));
-    return { customers: page.customers.map(toCustomerRecord), hasMore: page.hasMore };
+    // up to a head the tail has read (a horizon already waited for).
+    const page = await this.count('behind', customersChangedSince(this.db, after, limit, upTo));
+    const customers = page.customers.map(toCustomerRecord);
+    return { customers, json: customers.map((record) => JSON.stringify(record)), hasMore: page.hasMore };
+  }
+
+  /** Long-polls see the tail read so far: now, or `lingerMs` after the last publication. */
+  private tailMoved(): void {
+    if (this.publishTimer || this.closed) return;
+    const wait = this.publishedAt + this.lingerMs - Date.now();
+    if (wait <= 0) this.publish();
+    else this.publishTimer = setTimeout(() => this.publish(), wait);
+  }
+
+  private publish(): void {
+    this.publishTimer = undefined;
+    if (this.tail.head === this.published) return;
+    this.published = this.tail.head;
+    this.publishedAt = Date.now();
+    this.answers.clear();
+    this.wakeWaiters();
+  }
+
+  /** A new tail (a bulk import, a restore): answers built from the old one are dropped. */
+  private replaceTail(tail: CustomerTail): void {
+    this.tail = tail;
+    this.answers.clear();
   }
 
   private wake(): void {
@@ -184,11 +253,11 @@ export class ChangeFeed {
       // than read every row; kiosks further back read the database.
       if (read >= this.tailSize) {
         const fresh = await warmTail(this.db, this.tailSize, upTo);
-        if (this.tail === tail) this.tail = fresh;
+        if (this.tail === tail) this.replaceTail(fresh);
         break;
       }
     }
-    if (this.tail.head > before) this.wakeWaiters();
+    if (this.tail.head > before) this.tailMoved();
   }
 
   /** The periodic read while long-polls wait; also notices a database replaced under the cloud (a restore). */
@@ -197,7 +266,8 @@ export class ChangeFeed {
       await this.refresh();
       if ((await this.count('cursor', currentVersion(this.db))) >= this.tail.head) return;
       this.log.warn({ head: this.tail.head }, 'customer versions went back (database restored?): change feed reset');
-      this.tail = await warmTail(this.db, this.tailSize, await versionHorizon(this.db, this.log));
+      this.replaceTail(await warmTail(this.db, this.tailSize, await versionHorizon(this.db, this.log)));
+      this.published = this.tail.head;
       this.generation += 1;
       this.wakeWaiters();
     } catch (error) {
@@ -237,6 +307,16 @@ async function versionHorizon(db: Db, log: FastifyBaseLogger): Promise<number> {
     }
   }
   return handedOut;
+}
+
+/** A pull's answer with its body, joined from records serialised once (`json`, in the same order). */
+function serialise(response: PullResponse, json: readonly string[]): FeedAnswer {
+  const rest = JSON.stringify({
+    cursor: response.cursor,
+    has_more: response.has_more,
+    must_refetch: response.must_refetch,
+  });
+  return { response, body: Buffer.from(`{"customers":[${json.join(',')}],${rest.slice(1)}`) };
 }
 
 /** A tail holding the `size` latest changes up to `upTo`, so kiosks reconnecting after a restart are answered from memory. */

@@ -2,6 +2,8 @@ import type { CustomerRecord } from '@tusafishe/protocol';
 
 export interface TailPage {
   customers: CustomerRecord[];
+  /** Each record as JSON, serialised once when it was read: pages are joined from these. */
+  json: string[];
   hasMore: boolean;
 }
 
@@ -13,6 +15,7 @@ export interface TailPage {
 export class CustomerTail {
   private versions: number[] = [];
   private records: CustomerRecord[] = [];
+  private json: string[] = [];
   /** account_id → its newest version held; an entry whose version differs is superseded. */
   private readonly newest = new Map<string, number>();
   /** Every change after `floor` and up to `head` is held (or superseded by a newer one held). */
@@ -33,6 +36,7 @@ export class CustomerTail {
       if (record.version <= this.head) throw new Error(`change ${record.version} is not after ${this.head}`);
       this.versions.push(record.version);
       this.records.push(record);
+      this.json.push(JSON.stringify(record));
       this.newest.set(record.account_id, record.version);
       this.head = record.version;
     }
@@ -44,15 +48,20 @@ export class CustomerTail {
     return after >= this.floor && after <= this.head;
   }
 
-  /** Up to `limit` current records changed after `after` (`covers(after)` must hold). */
-  page(after: number, limit: number): TailPage {
+  /**
+   * Up to `limit` current records changed after `after` and at most `upTo` (`covers(after)` must
+   * hold). A record superseded by a change above `upTo` is left out: that change comes later.
+   */
+  page(after: number, limit: number, upTo = this.head): TailPage {
     const customers: CustomerRecord[] = [];
-    for (let i = this.firstAfter(after); i < this.versions.length; i += 1) {
+    const json: string[] = [];
+    for (let i = this.firstAfter(after); i < this.versions.length && this.versions[i]! <= upTo; i += 1) {
       if (!this.isCurrent(i)) continue;
-      if (customers.length === limit) return { customers, hasMore: true };
+      if (customers.length === limit) return { customers, json, hasMore: true };
       customers.push(this.records[i]!);
+      json.push(this.json[i]!);
     }
-    return { customers, hasMore: false };
+    return { customers, json, hasMore: false };
   }
 
   private isCurrent(i: number): boolean {
@@ -82,5 +91,6 @@ export class CustomerTail {
     const kept = keep.slice(drop);
     this.versions = kept.map((i) => this.versions[i]!);
     this.records = kept.map((i) => this.records[i]!);
+    this.json = kept.map((i) => this.json[i]!);
   }
 }

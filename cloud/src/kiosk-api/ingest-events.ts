@@ -2,6 +2,7 @@ import type { LedgerEvent, PushResponse } from '@tusafishe/protocol';
 import type { Db } from '../store/db.js';
 import { appendEvents, applyLockout, balancesOf, clearLockout, existingEventIds } from '../ledger/ledger.js';
 import { acceptRedemptions } from '../customers/keypad-tokens.js';
+import { countKioskDailyVolume, type KioskVolumeFlag } from './kiosk-volume.js';
 
 /** Stable codes for events a kiosk may not push; the gateway parks them instead of retrying. */
 const PUSH_REJECTIONS = {
@@ -31,6 +32,14 @@ export interface KioskClaimLimits {
   maxLockoutMs: number;
   /** One dispense draws at most this many mL. */
   maxDispenseMl: number;
+  /** A kiosk dispensing more than this on one usage day is flagged for operators. */
+  dailyVolumeAlertMl: number;
+}
+
+export interface IngestResult {
+  response: PushResponse;
+  /** Set when this batch took its kiosk's day over `dailyVolumeAlertMl`. */
+  volumeFlag: KioskVolumeFlag | undefined;
 }
 
 function checkEvent(event: LedgerEvent, kioskId: string, limits: KioskClaimLimits): PushRejectionCode | undefined {
@@ -62,14 +71,14 @@ function lockedUntil(event: LedgerEvent, now: number, maxLockoutMs: number): num
 /**
  * Merges a kiosk's batch into the ledger (union by event id). Safe to repeat: ids already
  * held are acknowledged again and counted once. Dispenses count toward the customers' usage
- * on today's day in `usageTimeZone`.
+ * on today's day in `usageTimeZone`, and toward the kiosk's volume of the day.
  */
 export async function ingestKioskEvents(
   db: Db,
   kioskId: string,
   events: readonly LedgerEvent[],
   limits: KioskClaimLimits,
-): Promise<PushResponse> {
+): Promise<IngestResult> {
   const rejected: PushResponse['rejected'] = [];
   const reject = (event: LedgerEvent, code: PushRejectionCode): void => {
     rejected.push({ event_id: event.event_id, code, message: PUSH_REJECTIONS[code] });
@@ -129,9 +138,16 @@ export async function ingestKioskEvents(
         await applyLockout(tx, event.account_id!, lockedUntil(event, now, limits.maxLockoutMs));
       if (event.type === 'pin_unlock') await clearLockout(tx, event.account_id!);
     }
+    const volumeFlag = await countKioskDailyVolume(
+      tx,
+      kioskId,
+      valid.filter((event) => event.type === 'dispense' && inserted.has(event.event_id)),
+      limits.usageTimeZone,
+      limits.dailyVolumeAlertMl,
+    );
     const balances = await balancesOf(tx, [
       ...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : []))),
     ]);
-    return { acked: [...new Set(acked)], rejected, balances };
+    return { response: { acked: [...new Set(acked)], rejected, balances }, volumeFlag };
   });
 }

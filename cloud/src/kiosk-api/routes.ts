@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PullQuery, PushRequest, SYNC_PATHS, type LedgerEvent, type PullResponse } from '@tusafishe/protocol';
+import { PullQuery, PushRequest, SYNC_PATHS, type LedgerEvent } from '@tusafishe/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { requireKiosk } from '../http/kiosk-auth.js';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
@@ -8,7 +8,6 @@ import type { CloudMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import type { ChangeFeed } from './change-feed.js';
 import { ingestKioskEvents, type KioskClaimLimits } from './ingest-events.js';
-import { flagKioskDailyVolume } from './kiosk-volume.js';
 
 export interface KioskApiDeps {
   db: Db;
@@ -17,8 +16,6 @@ export interface KioskApiDeps {
   metrics: CloudMetrics;
   requestsPerKioskPerMinute: number;
   claims: KioskClaimLimits;
-  /** A kiosk dispensing more than this on one usage day is flagged for operators. */
-  dailyVolumeAlertMl: number;
   /** Every authenticated pull and push is a contact (the console's online/offline). */
   contacts: KioskContacts;
   /** After a batch is merged, before it is answered (kiosk alerts, the live feed). */
@@ -46,17 +43,19 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
   typed.get(
     SYNC_PATHS.customers,
     { schema: { querystring: PullQuery }, onRequest, preHandler, config: { rateLimit } },
-    async (request, reply): Promise<PullResponse> => {
+    async (request, reply) => {
       // The response closes early when the gateway hangs up: stop waiting for it. (The request
       // stream's own 'close' fires as soon as a GET has been read, so it cannot tell.)
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      return deps.feed.pull(
+      const answer = await deps.feed.pull(
         Number(request.query.cursor ?? '0'),
         request.query.limit ?? DEFAULT_PAGE,
         (request.query.wait_s ?? 0) * 1000,
         gone.signal,
       );
+      // Already JSON (a PullResponse), shared by the kiosks asking for the same page: sent as is.
+      return reply.type('application/json; charset=utf-8').send(answer.body);
     },
   );
 
@@ -64,23 +63,20 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
     SYNC_PATHS.events,
     { schema: { body: PushRequest }, onRequest, preHandler, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 },
     async (request) => {
-      const result = await ingestKioskEvents(deps.db, request.kioskId, request.body.events, deps.claims);
+      const { response: result, volumeFlag } = await ingestKioskEvents(
+        deps.db,
+        request.kioskId,
+        request.body.events,
+        deps.claims,
+      );
       const acked = new Set(result.acked);
       await deps.onMerged?.(
         request.kioskId,
         request.body.events.filter((event) => acked.has(event.event_id)),
       );
-      if (request.body.events.some((event) => event.type === 'dispense')) {
-        const flag = await flagKioskDailyVolume(
-          deps.db,
-          request.kioskId,
-          deps.claims.usageTimeZone,
-          deps.dailyVolumeAlertMl,
-        );
-        if (flag) {
-          deps.metrics.kioskVolumeFlags.inc();
-          request.log.warn(flag, 'kiosk daily volume above the alert threshold');
-        }
+      if (volumeFlag) {
+        deps.metrics.kioskVolumeFlags.inc();
+        request.log.warn(volumeFlag, 'kiosk daily volume above the alert threshold');
       }
       deps.metrics.eventsAcked.inc(result.acked.length);
       for (const rejection of result.rejected) deps.metrics.eventsRejected.inc({ code: rejection.code });

@@ -619,6 +619,20 @@ END $$;
 `,
   },
   {
+    version: 19,
+    name: "a running count of each kiosk's daily volume",
+    sql: `
+-- Each kiosk's dispensed volume per usage day, bumped by every push (src/kiosk-api/kiosk-volume.ts):
+-- the daily volume check no longer sums the kiosk's day of ledger events at every push.
+CREATE TABLE kiosk_daily_volume (
+  kiosk_id text NOT NULL,
+  day text NOT NULL,
+  volume_ml bigint NOT NULL,
+  PRIMARY KEY (kiosk_id, day)
+);
+`,
+  },
+  {
     version: 21,
     name: 'the live feed woken by triggers',
     sql: `
