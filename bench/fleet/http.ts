@@ -5,7 +5,8 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFI
 
 export interface Answer {
   status: number;
-  body: string;
+  /** As received: a kiosk reads its pages without decoding them whole (kiosk-clients.ts). */
+  body: Buffer;
 }
 
 /** One HTTP request on loopback; rejects on a network error or after `timeoutMs`. */
@@ -19,7 +20,7 @@ export function request(
     const outgoing = http.request(url, { method: options.method ?? 'GET', agent, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
       response.on('error', reject);
     });
     outgoing.setTimeout(options.timeoutMs, () =>

@@ -81,8 +81,9 @@ export class TopUps {
           timeoutMs: 30_000,
         });
         const expected = step === SCREENS.length - 1 ? 'END ' : 'CON ';
-        if (answer.status !== 200 || !answer.body.startsWith(expected))
-          return this.error(`ussd "${text}": ${answer.status} ${answer.body.slice(0, 80)}`);
+        const screen = answer.body.toString();
+        if (answer.status !== 200 || !screen.startsWith(expected))
+          return this.error(`ussd "${text}": ${answer.status} ${screen.slice(0, 80)}`);
       }
       const payment = this.pendingFor(phone.slice(1));
       if (!payment) return this.error(`no MoMo prompt for ${phone}`);
