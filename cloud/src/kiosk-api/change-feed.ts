@@ -62,6 +62,9 @@ export class ChangeFeed {
   private reading: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private recheck: NodeJS.Timeout | undefined;
+  /** When the last read began, and the read a notification asked for later. */
+  private readAt = 0;
+  private readTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   /** Moves when the tail is rebuilt: a long-poll begun before answers, and its next pull is judged afresh. */
   private generation = 0;
@@ -150,6 +153,7 @@ export class ChangeFeed {
     this.closed = true;
     clearInterval(this.recheck);
     clearTimeout(this.publishTimer);
+    clearTimeout(this.readTimer);
     this.wakeWaiters();
     await this.unlisten?.();
     await this.reading?.catch(() => undefined);
@@ -213,8 +217,20 @@ export class ChangeFeed {
     this.answers.clear();
   }
 
+  /**
+   * A change committed: read now, or `lingerMs` after the last read began. Long-polls see changes
+   * no more often than that anyway, so at peak hour (a notification per push) the database is
+   * read a few times a second, not once per push; a pull that does not wait reads at once.
+   */
   private wake(): void {
-    this.refresh().catch((error: unknown) => this.log.warn({ err: error }, 'change feed read failed'));
+    if (this.readTimer || this.closed) return;
+    const read = (): void => {
+      this.readTimer = undefined;
+      this.refresh().catch((error: unknown) => this.log.warn({ err: error }, 'change feed read failed'));
+    };
+    const wait = this.readAt + this.lingerMs - Date.now();
+    if (wait <= 0) read();
+    else this.readTimer = setTimeout(read, wait);
   }
 
   /**
@@ -239,6 +255,7 @@ export class ChangeFeed {
   }
 
   private async read(): Promise<void> {
+    this.readAt = Date.now();
     const tail = this.tail;
     const before = tail.head;
     const upTo = await this.count('horizon', versionHorizon(this.db, this.log));
