@@ -72,8 +72,11 @@ export class ChangeFeed {
   private published: number;
   private publishedAt = 0;
   private publishTimer: NodeJS.Timeout | undefined;
-  /** Answers built since the last publication, by `after:limit:upTo`. */
-  private readonly answers = new Map<string, FeedAnswer>();
+  /**
+   * Answers built since the last publication, by `after:limit:upTo`: each stays a true answer
+   * (a record superseded since comes later, above `upTo`) until the tail is replaced.
+   */
+  private readonly answers = new Map<string, Promise<FeedAnswer>>();
   /** Set when the cloud shuts down: long-polls answer at once instead of holding the server open. */
   closed = false;
 
@@ -160,15 +163,25 @@ export class ChangeFeed {
   }
 
   /** The page after `after` up to `upTo`, built once for every kiosk asking for it until the next publication. */
-  private async answer(after: number, limit: number, upTo: number): Promise<FeedAnswer> {
+  private answer(after: number, limit: number, upTo: number): Promise<FeedAnswer> {
     const key = `${after}:${limit}:${upTo}`;
     const known = this.answers.get(key);
     if (known) return known;
-    const tail = this.tail;
+    // Kept from the start, so kiosks woken together wait for the one page being built.
+    const built = this.build(after, limit, upTo);
+    if (this.answers.size >= PAGE_CACHE_MAX) this.answers.clear();
+    this.answers.set(key, built);
+    built.catch(() => {
+      if (this.answers.get(key) === built) this.answers.delete(key);
+    });
+    return built;
+  }
+
+  private async build(after: number, limit: number, upTo: number): Promise<FeedAnswer> {
     const page = await this.page(after, limit, upTo);
     this.metrics.changeFeedPagesBuilt.inc();
     const last = page.customers.at(-1);
-    const answer = serialise(
+    return serialise(
       {
         customers: page.customers,
         cursor: String(last ? last.version : after),
@@ -177,12 +190,6 @@ export class ChangeFeed {
       },
       page.json,
     );
-    // Kept while it holds: a page is a true answer until the tail is replaced (a restore).
-    if (tail === this.tail) {
-      if (this.answers.size >= PAGE_CACHE_MAX) this.answers.clear();
-      this.answers.set(key, answer);
-    }
-    return answer;
   }
 
   private async page(after: number, limit: number, upTo: number): Promise<TailPage> {
