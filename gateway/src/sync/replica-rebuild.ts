@@ -14,15 +14,15 @@ import { commitWithoutSync } from '../store/group-commit.js';
  */
 
 /** Work per slice before the event loop is given back. */
-const SLICE_MS = 15;
+const SLICE_MS = 10;
 /** Staged keys sorted into one run (a few ms of SQLite's sorter). */
-const RUN_ROWS = 5000;
+const RUN_ROWS = 2500;
 /** Keys read from each run at a time by the merge. */
-const MERGE_BATCH = 200;
+const MERGE_BATCH = 100;
 /** Rows written per statement. */
-const WRITE_ROWS = 500;
+const WRITE_ROWS = 200;
 /** Rows deleted per statement when clearing a table. */
-const CLEAR_ROWS = 2000;
+const CLEAR_ROWS = 500;
 
 /** Tables the rebuild leaves behind (when stopped, or the old replica after a swap), with their key. */
 const LEFTOVERS = [
