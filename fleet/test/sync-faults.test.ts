@@ -294,7 +294,10 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     phase1Targets = phase1Targets.slice(0, 1);
     for (const kiosk of cutOff) {
       const d1 = kiosk.dispensers.get('D1')!;
-      await expect.poll(() => kiosk.gateway.running && d1.connected, polling(`${kiosk.id} back up`)).toBe(true);
+      // A gateway SIGKILLed in phase 1 restarts (node, tsx, its imports) in minutes on a loaded machine.
+      await expect
+        .poll(() => kiosk.gateway.running && d1.connected, polling(`${kiosk.id} back up`, 150_000))
+        .toBe(true);
       const full = await buyWater(d1, wanderer, OFFLINE_LIMIT_ML / 1000);
       expect(full.kind, `${kiosk.id}: ${JSON.stringify(full)}`).toBe('dispensed');
       const more = await buyWater(d1, wanderer, 1);
