@@ -25,7 +25,7 @@ describe('the deployed gateway bundle', () => {
   }, async () => {
     const bundle = await buildGateway(outDir);
     dataDir = await mkdtemp(join(tmpdir(), 'tusafishe-bundle-'));
-    gateway = await spawnGateway(dataDir, {}, 30_000, ['--enable-source-maps', bundle]);
+    gateway = await spawnGateway(dataDir, {}, undefined, ['--enable-source-maps', bundle]);
 
     const health = await fetch(`http://127.0.0.1:${gateway.httpPort}/health`);
     expect(health.status).toBe(200);

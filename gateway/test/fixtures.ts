@@ -202,7 +202,8 @@ export async function spawnGateway(
   dataDir: string,
   /** Overrides; `undefined` removes a variable (e.g. to start as a production kiosk without SEED_DEMO). */
   env: Record<string, string | undefined> = {},
-  timeoutMs = 30_000,
+  // Generous: under a loaded CI machine tsx alone can take tens of seconds to start a gateway.
+  timeoutMs = 90_000,
   nodeArgs = FROM_SOURCE,
 ): Promise<GatewayProcess> {
   const child = spawn(process.execPath, nodeArgs, {
