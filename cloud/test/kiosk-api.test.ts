@@ -250,12 +250,14 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     let cursor = (await gateway.pull({ limit: 5000 })).body.cursor;
     let writing = true;
     const follow = (async () => {
-      // Keep pulling while writers run, then drain what is left.
-      for (let idle = 0; writing || idle < 1; ) {
-        const { body } = await gateway.pull({ cursor, limit: 50, wait_s: writing ? 1 : 0 });
+      // Long-poll while writers run, then drain: only a pull that does not wait, sent after every
+      // writer has committed, promises every change (a long-poll sees the last publication).
+      for (;;) {
+        const draining = !writing;
+        const { body } = await gateway.pull({ cursor, limit: 50, wait_s: draining ? 0 : 1 });
         for (const c of body.customers) seen.set(c.account_id, c.balance_ml);
         cursor = body.cursor;
-        idle = !writing && !body.has_more ? idle + 1 : 0;
+        if (draining && !body.has_more) return;
       }
     })();
     const clients = [kioskClient(cloud.url, kioskA), kioskClient(cloud.url, kioskB)];
