@@ -95,17 +95,7 @@ export class SyncStore {
       ON CONFLICT (account_id) DO UPDATE SET balance_ml = excluded.balance_ml, version = excluded.version,
         has_usage = excluded.has_usage, usage_day = excluded.usage_day, used_today_ml = excluded.used_today_ml
       WHERE excluded.version >= sync_refetch_balances.version`);
-    this.keptBalances = db.prepare<
-      [],
-      {
-        account_id: string;
-        balance_ml: number;
-        version: number;
-        has_usage: number;
-        usage_day: string | null;
-        used_today_ml: number;
-      }
-    >('SELECT * FROM sync_refetch_balances');
+    this.keptBalances = db.prepare<[], KeptBalanceRow>('SELECT * FROM sync_refetch_balances');
     this.clearBalances = db.prepare('DELETE FROM sync_refetch_balances');
     // Staged rows are only appended, and all cleared together: the last rowid counts them without a scan.
     this.stagedCount = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM sync_incoming').pluck();
@@ -306,14 +296,17 @@ export class SyncStore {
   }
 }
 
-function toCloudBalance(row: {
+/** A row of `sync_refetch_balances`: a push answer's balance kept for the refetch's swap. */
+interface KeptBalanceRow {
   account_id: string;
   balance_ml: number;
   version: number;
   has_usage: number;
   usage_day: string | null;
   used_today_ml: number;
-}): CloudBalance {
+}
+
+function toCloudBalance(row: KeptBalanceRow): CloudBalance {
   const { has_usage, usage_day, used_today_ml, ...balance } = row;
   return has_usage === 1 ? { ...balance, usage_day, used_today_ml } : balance;
 }
