@@ -38,6 +38,9 @@ export class ModemMonitor extends EventEmitter<{ status: [ModemStatus] }> {
   private port: SerialPort | undefined;
   private modem: AtModem | undefined;
   private connecting: Promise<AtModem | undefined> | undefined;
+  /** The previous port's close: the OS lock on the device is held until it ends. */
+  private closing: Promise<void> = Promise.resolve();
+  private openError: string | undefined;
   private current: ModemStatus;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<ModemStatus> | undefined;
@@ -84,6 +87,7 @@ export class ModemMonitor extends EventEmitter<{ status: [ModemStatus] }> {
     clearTimeout(this.timer);
     await this.inFlight?.catch(() => undefined);
     this.disconnect();
+    await this.closing;
   }
 
   private schedule(): void {
@@ -95,7 +99,7 @@ export class ModemMonitor extends EventEmitter<{ status: [ModemStatus] }> {
     if (!this.config.path) return this.blank('not_fitted');
     const modem = await this.connect().catch((error: Error) => error);
     if (modem instanceof Error) return { ...this.blank('unresponsive'), error: modem.message };
-    if (!modem) return { ...this.blank('absent'), error: `cannot open ${this.config.path}` };
+    if (!modem) return { ...this.blank('absent'), error: `cannot open ${this.config.path}: ${this.openError}` };
     const ask = (command: string, expect: string) =>
       modem.command(command, { expect, timeoutMs: this.config.commandTimeoutMs });
     try {
@@ -136,10 +140,12 @@ export class ModemMonitor extends EventEmitter<{ status: [ModemStatus] }> {
   }
 
   private async open(): Promise<AtModem | undefined> {
+    await this.closing;
     if (this.closed) return undefined;
     const port = new SerialPort({ path: this.config.path, baudRate: this.config.baudRate, autoOpen: false });
-    const opened = await new Promise<boolean>((resolve) => port.open((error) => resolve(!error)));
-    if (!opened) return undefined;
+    const openError = await new Promise<Error | null>((resolve) => port.open(resolve));
+    this.openError = openError?.message;
+    if (openError) return undefined;
     port.on('error', (error) => this.logger.warn({ err: error }, 'modem port error'));
     port.once('close', () => {
       if (this.port === port) this.disconnect();
@@ -163,7 +169,10 @@ export class ModemMonitor extends EventEmitter<{ status: [ModemStatus] }> {
     this.modem?.close();
     this.modem = undefined;
     this.port = undefined;
-    if (port?.isOpen) port.close();
+    if (port?.isOpen) {
+      // Reopening before this ends fails on the port's lock and would report a present modem as absent.
+      this.closing = new Promise((resolve) => port.close(() => resolve()));
+    }
   }
 
   private publish(status: ModemStatus): ModemStatus {
