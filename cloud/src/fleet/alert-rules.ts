@@ -1,5 +1,6 @@
 import type { ExclusiveJobs } from '../jobs/exclusive-jobs.js';
 import type { Db, Queryable } from '../store/db.js';
+import { usageDaySql } from '../store/usage-day.js';
 import { clearCloudAlerts, raiseCloudAlert, type AlertNotifier, type NewCloudAlert } from './alerts.js';
 import type { FleetSettings } from './settings.js';
 
@@ -86,16 +87,14 @@ const paymentPending: Rule = async (tx, settings) => {
 const volumeAnomaly: Rule = async (tx, settings, { usageTimeZone, volumeDue }) => {
   if (!volumeDue) return undefined;
   const rows = await tx.query<{ kiosk_id: string; day: string; today_ml: number; average_ml: number }>(
-    `WITH bounds AS (
-       SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD') AS day,
-              extract(epoch FROM date_trunc('day', now() AT TIME ZONE $1) AT TIME ZONE $1) * 1000 AS today_ms),
+    `WITH b AS (${usageDaySql('$1')}),
      per_kiosk AS (
        SELECT kiosk_id, b.day,
-              coalesce(-sum(amount_ml) FILTER (WHERE occurred_at >= b.today_ms), 0) AS today_ml,
-              coalesce(-sum(amount_ml) FILTER (WHERE occurred_at < b.today_ms), 0) AS prior_ml,
-              count(DISTINCT floor((occurred_at - b.today_ms) / 86400000)) FILTER (WHERE occurred_at < b.today_ms) AS prior_days
-         FROM ledger_events, bounds b
-        WHERE type = 'dispense' AND kiosk_id IS NOT NULL AND occurred_at >= b.today_ms - 14 * 86400000
+              coalesce(-sum(amount_ml) FILTER (WHERE occurred_at >= b.start_ms), 0) AS today_ml,
+              coalesce(-sum(amount_ml) FILTER (WHERE occurred_at < b.start_ms), 0) AS prior_ml,
+              count(DISTINCT floor((occurred_at - b.start_ms) / 86400000.0)) FILTER (WHERE occurred_at < b.start_ms) AS prior_days
+         FROM ledger_events, b
+        WHERE type = 'dispense' AND kiosk_id IS NOT NULL AND occurred_at >= b.start_ms - 14 * 86400000
         GROUP BY kiosk_id, b.day)
      SELECT kiosk_id, day, today_ml, (prior_ml / prior_days)::bigint AS average_ml FROM per_kiosk
       WHERE prior_days >= 3 AND today_ml >= $2 AND today_ml > $3 * prior_ml / prior_days`,

@@ -1,5 +1,6 @@
 import { CloudError } from '../errors.js';
 import type { Queryable } from '../store/db.js';
+import { usageDaySql } from '../store/usage-day.js';
 import { listAlerts, type AlertView } from './alerts.js';
 
 export interface KioskSummary {
@@ -71,8 +72,7 @@ export async function kioskDetail(
   const [row] = await db.query<SummaryRow>(`${SUMMARY} WHERE k.kiosk_id = $2`, [offlineAfterMs, kioskId]);
   if (!row) throw new CloudError('UNKNOWN_KIOSK', `no kiosk ${kioskId}`);
   const [volume] = await db.query<{ day: string; litres_ml: number; dispenses: number }>(
-    `WITH b AS (SELECT to_char(now() AT TIME ZONE $2, 'YYYY-MM-DD') AS day,
-                       extract(epoch FROM date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2) * 1000 AS start_ms)
+    `WITH b AS (${usageDaySql('$2')})
      SELECT b.day, coalesce(-sum(e.amount_ml), 0)::bigint AS litres_ml, count(e.event_id)::int AS dispenses
        FROM b LEFT JOIN ledger_events e
          ON e.type = 'dispense' AND e.kiosk_id = $1 AND e.occurred_at >= b.start_ms
@@ -80,8 +80,8 @@ export async function kioskDetail(
     [kioskId, usageTimeZone],
   );
   const outcomes = await db.query<{ outcome: string; count: number }>(
-    `SELECT outcome, sum(count)::int AS count FROM kiosk_auth_counts
-      WHERE kiosk_id = $1 AND hour >= date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2
+    `SELECT outcome, sum(count)::int AS count FROM kiosk_auth_counts, (${usageDaySql('$2')}) b
+      WHERE kiosk_id = $1 AND hour >= b.start_at
       GROUP BY outcome`,
     [kioskId, usageTimeZone],
   );

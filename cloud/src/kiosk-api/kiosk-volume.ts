@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/db.js';
+import { usageDaySql } from '../store/usage-day.js';
 
 export interface KioskVolumeFlag {
   kiosk_id: string;
@@ -25,12 +26,7 @@ export async function countKioskDailyVolume(
 ): Promise<KioskVolumeFlag | undefined> {
   if (dispenses.length === 0) return undefined;
   const rows = await tx.query<{ day: string; volume_ml: number | string; raised: boolean }>(
-    `WITH today AS (
-       SELECT to_char(local, 'YYYY-MM-DD') AS day,
-              (extract(epoch FROM date_trunc('day', local) AT TIME ZONE $2::text) * 1000)::bigint AS start_ms,
-              (extract(epoch FROM (date_trunc('day', local) + interval '1 day') AT TIME ZONE $2::text) * 1000)::bigint AS end_ms
-       FROM (SELECT now() AT TIME ZONE $2::text AS local) n
-     ), drawn AS (
+    `WITH today AS (${usageDaySql('$2')}), drawn AS (
        SELECT coalesce(-sum(t.amount_ml), 0)::bigint AS ml FROM unnest($3::bigint[], $4::bigint[]) AS t(amount_ml, occurred_at), today
        WHERE t.occurred_at >= today.start_ms AND t.occurred_at < today.end_ms
      ), bumped AS (

@@ -1,6 +1,7 @@
 import { BALANCE_EVENT_TYPES, DEFAULT_TIME_ZONE, type LedgerEvent } from '@tusafishe/protocol';
 import { CUSTOMER_VERSION_LOCK } from '../store/migrations.js';
 import type { Queryable } from '../store/db.js';
+import { usageDaySql } from '../store/usage-day.js';
 
 const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
 
@@ -48,9 +49,7 @@ export async function appendEvents(
        INSERT INTO ledger_events (event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details)
        SELECT * FROM input ON CONFLICT DO NOTHING
        RETURNING event_id, type, account_id, amount_ml, occurred_at
-     ), today AS (
-       SELECT to_char(now() AT TIME ZONE $10::text, 'YYYY-MM-DD') AS day
-     ), moved AS (
+     ), today AS (${usageDaySql('$10')}), moved AS (
        UPDATE customers c SET
          balance_ml = c.balance_ml + d.delta,
          usage_day = CASE WHEN d.drawn = 0 THEN c.usage_day ELSE d.day END,
@@ -59,7 +58,7 @@ export async function appendEvents(
                               ELSE d.drawn END
        FROM (SELECT account_id, sum(amount_ml) AS delta, today.day,
                     coalesce(-sum(amount_ml) FILTER (WHERE type = 'dispense' AND amount_ml < 0
-                      AND to_char(to_timestamp(occurred_at / 1000.0) AT TIME ZONE $10::text, 'YYYY-MM-DD') = today.day), 0) AS drawn
+                      AND occurred_at >= today.start_ms AND occurred_at < today.end_ms), 0) AS drawn
              FROM inserted CROSS JOIN today
              WHERE account_id IS NOT NULL AND type IN (${BALANCE_TYPES_SQL}) GROUP BY account_id, today.day) d
        WHERE c.account_id = d.account_id
