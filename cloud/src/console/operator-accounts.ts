@@ -25,6 +25,8 @@ export interface OperatorListing extends Operator {
   createdAt: number;
   /** Null until the first successful sign-in. */
   lastSignInAt: number | null;
+  /** Wrong passwords since the last successful sign-in (or since the last lockout began counting anew). */
+  failedAttempts: number;
 }
 
 function checkPassword(password: string): void {
@@ -70,8 +72,10 @@ export async function listOperators(db: Queryable): Promise<OperatorListing[]> {
     locked_until: number | null;
     created_at: Date;
     last_sign_in_at: Date | null;
+    failed_attempts: number;
   }>(
-    `SELECT operator_id, username, role, disabled_at IS NOT NULL AS disabled, locked_until, created_at, last_sign_in_at
+    `SELECT operator_id, username, role, disabled_at IS NOT NULL AS disabled, locked_until, created_at, last_sign_in_at,
+            failed_attempts
        FROM operators ORDER BY username`,
   );
   return rows.map((row) => ({
@@ -82,6 +86,7 @@ export async function listOperators(db: Queryable): Promise<OperatorListing[]> {
     lockedUntil: row.locked_until,
     createdAt: new Date(row.created_at).getTime(),
     lastSignInAt: row.last_sign_in_at === null ? null : new Date(row.last_sign_in_at).getTime(),
+    failedAttempts: Number(row.failed_attempts),
   }));
 }
 

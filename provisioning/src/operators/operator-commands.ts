@@ -66,23 +66,43 @@ export const operatorAdd = defineCommand({
 
 export const operatorList = defineCommand({
   name: 'operator list',
-  summary: 'Lists the operations-console accounts: name, role, disabled or locked.',
+  summary:
+    'Lists the operations-console accounts: name, role, state (active, disabled, locked), last sign-in, wrong passwords since, locked until (times in UTC).',
   positionals: [],
   options: { ...CloudTargetOptions },
   secretEnv: CLOUD_TARGET_ENV,
   schema: z.object({ ...CloudTargetInput }),
   async run(input, io) {
     const operators = await onCloud(input, listOperators);
+    const now = Date.now();
+    io.out(operatorRow(['USERNAME', 'ROLE', 'STATE', 'LAST SIGN-IN', 'FAILED', 'LOCKED UNTIL']));
     for (const operator of operators) {
-      const state = operator.disabled
-        ? 'disabled'
-        : operator.lockedUntil && operator.lockedUntil > Date.now()
-          ? 'locked'
-          : 'active';
-      io.out(`${operator.username.padEnd(24)} ${operator.role.padEnd(17)} ${state}\n`);
+      const locked = operator.lockedUntil !== null && operator.lockedUntil > now;
+      const state = operator.disabled ? 'disabled' : locked ? 'locked' : 'active';
+      io.out(
+        operatorRow([
+          operator.username,
+          operator.role,
+          state,
+          operator.lastSignInAt === null ? 'never' : utc(operator.lastSignInAt),
+          String(operator.failedAttempts),
+          locked && operator.lockedUntil !== null ? utc(operator.lockedUntil) : '-',
+        ]),
+      );
     }
   },
 });
+
+const OPERATOR_COLUMNS = [24, 17, 9, 20, 7];
+
+function operatorRow(cells: string[]): string {
+  return `${cells.map((cell, i) => cell.padEnd(OPERATOR_COLUMNS[i] ?? 0)).join(' ')}\n`;
+}
+
+/** `2026-11-30T20:41:07Z`: to the second, in UTC, whatever the machine's zone. */
+function utc(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
 
 export const operatorDisable = defineCommand({
   name: 'operator disable',
