@@ -15,7 +15,9 @@ describe('operator add / list / disable', () => {
   });
 
   // Each command opens (and checks the migrations of) the PGlite database: few of them.
-  it('adds a console operator whose stdin password signs in, lists its sign-ins and lockout, disables it', { timeout: 300_000 }, async () => {
+  it('adds an operator whose stdin password signs in, lists its sign-ins and lockout, disables it', {
+    timeout: 300_000,
+  }, async () => {
     const env = { DATA_DIR: dir };
     const add = (stdin: string, username = 'amina') =>
       runCommand(['operator', 'add', '--username', username, '--role', 'finance'], { env, stdin });
