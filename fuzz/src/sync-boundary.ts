@@ -88,7 +88,7 @@ const syncPages: Boundary = {
             if (!CustomerRecord.safeParse(record).success) fail(tally, 'the client passed an invalid record', record);
           }
           try {
-            sync.applyPage(pulled, Date.now());
+            await sync.applyPage(pulled, Date.now());
           } catch (error) {
             fail(tally, `applying a validated page threw ${String(error)}`, value);
           }

@@ -92,6 +92,7 @@ export class CustomerReplica {
   private readonly updateKeepingPhone;
   private readonly updateBalance;
   private readonly unlock;
+  private readonly keepUnlock;
 
   constructor(private readonly db: Db) {
     // The phone lookup is its own table (migration 701), so a refetch can build each in key order.
@@ -122,6 +123,12 @@ export class CustomerReplica {
       WHERE account_id = @account_id AND (@version > version OR (@version = version AND
         (${keptPhone.map((c) => `@${c}`).join(', ')}) IS NOT (${keptPhone.join(', ')})))`);
     this.unlock = db.prepare('UPDATE customers SET locked_until = NULL WHERE account_id = ?');
+    // During a refetch the new replica is built from records that may predate the unlock: kept, with
+    // the version it was made against, for the swap (sync/sync-store.ts).
+    this.keepUnlock = db.prepare(`INSERT INTO sync_refetch_unlocks (account_id, version)
+      SELECT account_id, version FROM customers
+      WHERE account_id = ? AND (SELECT refetching FROM sync_state WHERE id = 1) = 1
+      ON CONFLICT (account_id) DO UPDATE SET version = max(version, excluded.version)`);
     // The usage moves with the balance: the events just acknowledged are in the cloud's figure.
     this.updateBalance = db.prepare(`UPDATE customers SET balance_ml = @balance_ml, version = @version,
         usage_day = CASE WHEN @has_usage THEN @usage_day ELSE usage_day END,
@@ -176,7 +183,10 @@ export class CustomerReplica {
    * too when the unlock event reaches it, and its next record says so.
    */
   clearLockout(accountId: string): void {
-    this.unlock.run(accountId);
+    this.db.transaction(() => {
+      this.unlock.run(accountId);
+      this.keepUnlock.run(accountId);
+    })();
   }
 
   /** Authoritative balances from a push response; older versions ignored. */

@@ -32,6 +32,9 @@ const LEFTOVERS = [
   ['customer_phones_old', 'phone'],
 ] as const;
 
+/** Staged rows set aside whole (`retireStaged`): `sync_incoming_spent_<n>`. */
+const SPENT = 'sync_incoming_spent_';
+
 type Key = [key: string, negVersion: number, ref: number | string];
 
 /** Whether the rebuild may go on (the refetch it builds is still the one in progress). */
@@ -145,8 +148,24 @@ function tableExists(db: Db, name: string): boolean {
 }
 
 /**
+ * Sets the staged rows aside whole, in the caller's transaction: the table takes another name (a
+ * schema change only) and an empty one takes its place. A DELETE of a million staged rows held the
+ * event loop for seconds (a new `must_refetch` mid-refetch); `clearLeftovers` empties them in slices.
+ */
+export function retireStaged(db: Db): void {
+  const spent = db
+    .prepare<[], string>(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB '${SPENT}*'`)
+    .pluck()
+    .all();
+  const name = `${SPENT}${Math.max(0, ...spent.map((n) => Number(n.slice(SPENT.length)))) + 1}`;
+  db.exec(`ALTER TABLE sync_incoming RENAME TO ${name}`);
+  createLike(db, name, 'sync_incoming');
+}
+
+/**
  * Empties the rebuild's leftovers slice by slice in key order and drops them (a DROP of a million rows
- * walks every page at once: over a second), and staged rows once no refetch is in progress.
+ * walks every page at once: over a second); staged rows once no refetch is in progress (after its swap
+ * they are spent) are set aside and emptied the same way.
  */
 export async function clearLeftovers(db: Db, signal: AbortSignal, refetching: () => boolean): Promise<boolean> {
   const clear = (table: string, key: string): (() => boolean) => {
@@ -165,22 +184,18 @@ export async function clearLeftovers(db: Db, signal: AbortSignal, refetching: ()
     ))
   )
     return false;
-  for (const [table, key] of LEFTOVERS) {
+  if (!refetching() && db.prepare('SELECT EXISTS (SELECT 1 FROM sync_incoming)').pluck().get() === 1)
+    commitWithoutSync(db, () => retireStaged(db));
+  const spent = db
+    .prepare<[], string>(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB '${SPENT}*' ORDER BY name`)
+    .pluck()
+    .all();
+  for (const [table, key] of [...LEFTOVERS, ...spent.map((name) => [name, 'rowid'] as const)]) {
     if (!tableExists(db, table)) continue;
     if (!(await sliced(db, signal, () => true, clear(table, key)))) return false;
     db.exec(`DROP TABLE ${table}`);
   }
-  // Staged rows are the refetch's while one is in progress; after its swap they are spent.
-  const removeStaged = db.prepare(
-    `DELETE FROM sync_incoming WHERE rowid IN (SELECT rowid FROM sync_incoming ORDER BY rowid LIMIT ${CLEAR_ROWS})`,
-  );
-  if (refetching()) return true;
-  return sliced(
-    db,
-    signal,
-    () => !refetching(),
-    () => removeStaged.run().changes < CLEAR_ROWS,
-  );
+  return true;
 }
 
 /** The DDL of `table` under another name: the new replica has exactly the live one's schema. */

@@ -48,12 +48,19 @@ const page = (customers: CustomerRecord[], cursor: string): PullResponse => ({
 const replicated = async (sync: SyncStore): Promise<void> => {
   expect(await sync.finishRefetch(new AbortController().signal)).toBe(true);
 };
+/** Staged rows set aside by a new refetch, not yet emptied. */
+const setAside = (store: Store): number =>
+  store.db
+    .prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'sync_incoming_*'")
+    .pluck()
+    .all()
+    .reduce((rows, table) => rows + (store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number), 0);
 const walBytes = (dir: string): number => statSync(join(dir, `${DATABASE_FILE}-wal`)).size;
 
 describe('sync store on the SD card', () => {
   it("writes nothing for the kiosk's own dispense coming back by pull; a crash re-pulls to the same replica", async () => {
     const { store, sync, dir } = open();
-    sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
+    await sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
     await replicated(sync);
     const event = store.ledger.append({
       event_id: newId(),
@@ -68,24 +75,24 @@ describe('sync store on the SD card', () => {
     );
 
     const before = walBytes(dir);
-    sync.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 2000);
+    await sync.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 2000);
     expect(walBytes(dir)).toBe(before);
     expect(sync.state()).toMatchObject({ cursor: '2', lastPullAt: T0 + 2000 });
 
     // Power cut before the cursor reached the disk: the page is pulled again and changes nothing.
     const { sync: afterCrash, store: reopened } = open(dir);
     expect(afterCrash.state().cursor).toBe('1');
-    afterCrash.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 3000);
+    await afterCrash.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 3000);
     expect(reopened.customers.findByAccount('TSF000001')).toMatchObject({ balance_ml: 9300, version: 2 });
     expect(reopened.availableBalanceMl(reopened.customers.findByAccount('TSF000001')!, T0 + 3000)).toBe(9300);
   });
 
   it('rewrites only what changed: a push answer the pull already brought writes nothing, a new name not the phone index', async () => {
     const { store, sync, dir } = open();
-    sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
+    await sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
     await replicated(sync);
     // The pull brought the new balance before the push answer did.
-    sync.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 1000);
+    await sync.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 1000);
     let before = walBytes(dir);
     store.customers.applyBalances([{ account_id: 'TSF000001', balance_ml: 9300, version: 2 }]);
     expect(walBytes(dir)).toBe(before);
@@ -99,15 +106,69 @@ describe('sync store on the SD card', () => {
 
   it('writes the cursor with the next page that changes the replica, and at close', async () => {
     const { sync, dir } = open();
-    sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
+    await sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
     await replicated(sync);
-    sync.applyPage(page([customer(1, 10_000, 1)], '2'), T0 + 1000);
+    await sync.applyPage(page([customer(1, 10_000, 1)], '2'), T0 + 1000);
     expect(open(dir).sync.state().cursor).toBe('1');
-    sync.applyPage(page([customer(2, 5000, 3)], '3'), T0 + 2000);
+    await sync.applyPage(page([customer(2, 5000, 3)], '3'), T0 + 2000);
     expect(open(dir).sync.state().cursor).toBe('3');
-    sync.applyPage(page([], '4'), T0 + 3000);
+    await sync.applyPage(page([], '4'), T0 + 3000);
     sync.flush(T0 + 4000);
     expect(open(dir).sync.state()).toMatchObject({ cursor: '4', lastPullAt: T0 + 3000 });
+  });
+
+  it('a new must_refetch mid-refetch sets the staged rows aside, empties them later and builds from the new feed only', async () => {
+    const { store, sync } = open();
+    await sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
+    await replicated(sync);
+    sync.startRefetch(T0 + 1000);
+    const first = [customer(1, 10_000, 1), customer(2, 10_000, 2), customer(3, 10_000, 3)];
+    await sync.applyPage({ ...page(first, '3'), has_more: true }, T0 + 2000);
+    expect(sync.staged()).toBe(3);
+
+    // The cloud invalidates the cursor again: the staged rows are set aside whole (a DELETE of a
+    // million held the gateway for seconds), not read by the new build, and emptied after its swap.
+    sync.startRefetch(T0 + 3000);
+    expect(sync.state()).toMatchObject({ refetching: true, cursor: null, refetchBoundary: null });
+    expect(sync.staged()).toBe(0);
+    expect(setAside(store)).toBe(3);
+    await sync.applyPage(page([customer(1, 9000, 4), customer(4, 10_000, 5)], '5'), T0 + 4000);
+    await replicated(sync);
+    expect(store.db.prepare('SELECT account_id, balance_ml FROM customers ORDER BY account_id').raw().all()).toEqual([
+      ['TSF000001', 9000],
+      ['TSF000004', 10_000],
+    ]);
+    expect(setAside(store)).toBe(0);
+    expect(store.db.prepare('SELECT count(*) FROM sync_incoming').pluck().get()).toBe(0);
+  });
+
+  it("keeps a technician's unlock made during a refetch through the swap, unless the cloud's record is newer", async () => {
+    const { store, sync } = open();
+    const LOCKED = T0 + 3_600_000;
+    const locked = (n: number, version: number): CustomerRecord => ({
+      ...customer(n, 10_000, version),
+      locked_until: LOCKED,
+    });
+    await sync.applyPage(page([locked(1, 1), locked(2, 1)], '1'), T0);
+    await replicated(sync);
+    sync.startRefetch(T0 + 1000);
+    await sync.applyPage({ ...page([locked(1, 1), locked(2, 1)], '2'), has_more: true }, T0 + 2000);
+    // The technician unlocks both on the old replica, which serves until the swap.
+    store.customers.clearLockout('TSF000001');
+    store.customers.clearLockout('TSF000002');
+    expect(store.customers.findByAccount('TSF000001')?.locked_until).toBeNull();
+    // The cloud locks customer 2 again after the unlock (a newer record); the feed ends.
+    await sync.applyPage(page([locked(2, 3)], '3'), T0 + 3000);
+    await replicated(sync);
+    expect(store.customers.findByAccount('TSF000001')).toMatchObject({ locked_until: null, version: 1 });
+    expect(store.customers.findByAccount('TSF000002')).toMatchObject({ locked_until: LOCKED, version: 3 });
+
+    // Outside a refetch an unlock is not kept for a later swap.
+    store.customers.clearLockout('TSF000002');
+    sync.startRefetch(T0 + 4000);
+    await sync.applyPage(page([locked(1, 1), locked(2, 3)], '4'), T0 + 5000);
+    await replicated(sync);
+    expect(store.customers.findByAccount('TSF000002')?.locked_until).toBe(LOCKED);
   });
 
   it('keeps the last cloud contact in memory and on disk at most five minutes old', () => {

@@ -1,4 +1,5 @@
-import type { LedgerEvent, PullResponse, PushResponse } from '@tusafishe/protocol';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { CustomerRecord, LedgerEvent, PullResponse, PushResponse } from '@tusafishe/protocol';
 import {
   REPLICA_COLUMNS,
   REPLICA_PARAMS,
@@ -13,7 +14,7 @@ import { commitWithoutSync } from '../store/group-commit.js';
 import type { KioskState } from '../store/kiosk-state.js';
 import type { Ledger } from '../store/ledger.js';
 import type { Store } from '../store/store.js';
-import { buildReplica, clearLeftovers } from './replica-rebuild.js';
+import { buildReplica, clearLeftovers, retireStaged } from './replica-rebuild.js';
 
 export interface SyncState {
   cursor: string | null;
@@ -34,6 +35,8 @@ interface SyncStateRow {
 
 /** How stale the stored cursor and pull/push times may get while pages change nothing (each write is a WAL page). */
 const SYNC_STATE_PERSIST_MS = 10 * 60_000;
+/** Records of a pulled page staged or applied per turn of the event loop (a page of 2,000 in one turn held it ~150 ms). */
+const PAGE_SLICE = 250;
 
 /**
  * The sync worker's durable state on the gateway database. Every change of the replica
@@ -54,12 +57,13 @@ export class SyncStore {
   private readonly resetCursor;
   private readonly writeState;
   private readonly stage;
-  private readonly clearStaged;
   private readonly writeBoundary;
   private readonly stagedAfter;
   private readonly keepBalance;
   private readonly keptBalances;
   private readonly clearBalances;
+  private readonly reapplyUnlocks;
+  private readonly clearUnlocks;
   private readonly stagedCount;
   private readonly reject;
   private readonly rejectedCount;
@@ -84,7 +88,6 @@ export class SyncStore {
     this.resetCursor = db.prepare('UPDATE sync_state SET cursor = NULL WHERE id = 1');
     const columns = REPLICA_COLUMNS.join(', ');
     this.stage = db.prepare(`INSERT INTO sync_incoming (${columns}) VALUES ${REPLICA_PARAMS}`);
-    this.clearStaged = db.prepare('DELETE FROM sync_incoming');
     this.writeBoundary = db.prepare<[number | null]>('UPDATE sync_state SET refetch_boundary = ? WHERE id = 1');
     this.stagedAfter = db.prepare<[number], CustomerRow>(
       `SELECT ${columns} FROM sync_incoming WHERE rowid > ? ORDER BY rowid`,
@@ -97,6 +100,12 @@ export class SyncStore {
       WHERE excluded.version >= sync_refetch_balances.version`);
     this.keptBalances = db.prepare<[], KeptBalanceRow>('SELECT * FROM sync_refetch_balances');
     this.clearBalances = db.prepare('DELETE FROM sync_refetch_balances');
+    // A technician's unlock during the refetch (`CustomerReplica.clearLockout` keeps it), unless the
+    // cloud's record in the new replica is newer than the one unlocked (the cloud locked it again).
+    this.reapplyUnlocks = db.prepare(`UPDATE customers SET locked_until = NULL
+      WHERE locked_until IS NOT NULL AND account_id IN (SELECT account_id FROM sync_refetch_unlocks u
+        WHERE u.account_id = customers.account_id AND u.version >= customers.version)`);
+    this.clearUnlocks = db.prepare('DELETE FROM sync_refetch_unlocks');
     // Staged rows are only appended, and all cleared together: the last rowid counts them without a scan.
     this.stagedCount = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM sync_incoming').pluck();
     this.reject = db.prepare(`INSERT OR IGNORE INTO sync_rejected_events (event_id, code, message, rejected_at)
@@ -153,15 +162,24 @@ export class SyncStore {
    * the cloud publishes, whatever the replica held (the cloud's sequence may have restarted). The
    * old replica serves customers until then; pages pulled meanwhile are staged and applied at the swap.
    */
-  applyPage(page: PullResponse, at: number): void {
+  async applyPage(page: PullResponse, at: number): Promise<void> {
+    // A slice at a time, each its own transaction, the event loop given back between them; the last
+    // with the cursor. A crash between them pulls the page again: its records are upserted by
+    // version, or staged again (the rebuild keeps one record per account and version).
+    let changed = 0;
+    const { customers } = page;
+    for (let from = 0; from + PAGE_SLICE < customers.length; from += PAGE_SLICE) {
+      changed += commitWithoutSync(this.db, () => this.take(customers.slice(from, from + PAGE_SLICE)));
+      await nextTurn();
+    }
+    const last = customers.slice(customers.length - (customers.length % PAGE_SLICE || PAGE_SLICE));
     const before = this.current;
     try {
       // Without an fsync on the event loop: a page lost in a power cut is lost with its cursor
       // (the commit is atomic) and pulled again; the next durable commit syncs it anyway.
       commitWithoutSync(this.db, () => {
+        changed += this.take(last);
         const { refetching } = this.current;
-        if (refetching) for (const customer of page.customers) this.stage.run(toRow(customer));
-        const changed = refetching ? 0 : this.replica.applyValidated(page.customers);
         this.current = { ...this.current, cursor: page.cursor, lastPullAt: at };
         this.persist(at, refetching || changed > 0);
         if (refetching && !page.has_more && this.current.refetchBoundary === null) {
@@ -177,11 +195,23 @@ export class SyncStore {
     }
   }
 
+  /**
+   * Records of a page staged during a refetch, else upserted into the replica; how many rows changed.
+   * (A refetch swapped in while a page is taken slice by slice: its staged part was applied at the swap.)
+   */
+  private take(records: readonly CustomerRecord[]): number {
+    if (!this.current.refetching) return this.replica.applyValidated(records);
+    for (const customer of records) this.stage.run(toRow(customer));
+    return records.length;
+  }
+
   /** The cloud invalidated the cursor: pull everything again from the start (see applyPage). */
   startRefetch(at: number): void {
     this.db.transaction(() => {
-      this.clearStaged.run();
+      // Rows of a refetch in progress are set aside whole and emptied in slices by `finishRefetch`.
+      if (this.staged() > 0) retireStaged(this.db);
       this.clearBalances.run();
+      this.clearUnlocks.run();
       this.resetCursor.run();
       this.writeRefetch.run(1);
       this.writeBoundary.run(null);
@@ -209,8 +239,9 @@ export class SyncStore {
 
   /**
    * One short transaction: the built tables take the live names (renames touch only the schema),
-   * then what happened while they were built is applied to them: pages pulled after the boundary
-   * and the balances of push answers (the staged records may predate those acknowledgements).
+   * then what happened while they were built is applied to them: technicians' unlocks (on the cloud's
+   * records they were made against), pages pulled after the boundary and the balances of push answers
+   * (the staged records may predate those acknowledgements).
    * Holds and unacknowledged events live in their own tables and count against the new replica as
    * they did against the old.
    */
@@ -227,6 +258,8 @@ export class SyncStore {
         ALTER TABLE customers_next RENAME TO customers;
         ALTER TABLE customer_phones_next RENAME TO customer_phones;`);
       for (const { sql } of triggers) this.db.exec(sql);
+      this.reapplyUnlocks.run();
+      this.clearUnlocks.run();
       this.replica.applyValidated(this.stagedAfter.all(boundary).map(toRecord));
       this.replica.applyBalances(this.keptBalances.all().map(toCloudBalance));
       this.clearBalances.run();

@@ -125,7 +125,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
             // Its failure is met when it is awaited, or never if this page cannot be written.
             ahead.page.catch(() => undefined);
           }
-          store.applyPage(page, now());
+          await store.applyPage(page, now());
           if (store.state().refetchBoundary !== null) wakeRebuild?.();
           options.metrics?.pulled(page.customers.length);
           if (page.skipped.length > 0) reportSkipped(page.skipped);
