@@ -208,10 +208,16 @@ function createLike(db: Db, table: string, name: string): void {
 }
 
 /**
- * Builds `customers_next` and `customer_phones_next` from staged rows 1…boundary. Resolves true once
- * both are complete (the caller swaps them in), false if stopped or `still` turned false.
+ * Builds `customers_next` and `customer_phones_next` from staged rows 1…boundary. Resolves the number
+ * of customers built once both are complete (the caller swaps them in), false if stopped or `still`
+ * turned false.
  */
-export async function buildReplica(db: Db, boundary: number, signal: AbortSignal, still: Still): Promise<boolean> {
+export async function buildReplica(
+  db: Db,
+  boundary: number,
+  signal: AbortSignal,
+  still: Still,
+): Promise<number | false> {
   createLike(db, 'customers', 'customers_next');
   createLike(db, 'customer_phones', 'customer_phones_next');
   const columns = REPLICA_COLUMNS.join(', ');
@@ -230,10 +236,11 @@ export async function buildReplica(db: Db, boundary: number, signal: AbortSignal
   // 2. Merged by account: each account's newest record, appended to the new replica in key order.
   const copyRows = db.prepare<[string]>(`INSERT INTO customers_next (${columns})
     SELECT ${REPLICA_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM json_each(?) j JOIN sync_incoming s ON s.rowid = j.value ORDER BY j.key`);
+  let built = 0;
   if (
-    !(await mergeInto(db, signal, still, new RunMerge(db, 0, accountRuns), (rows) =>
-      copyRows.run(JSON.stringify(rows.map((k) => k[2]))),
-    ))
+    !(await mergeInto(db, signal, still, new RunMerge(db, 0, accountRuns), (rows) => {
+      built += copyRows.run(JSON.stringify(rows.map((k) => k[2]))).changes;
+    }))
   )
     return false;
 
@@ -263,14 +270,17 @@ export async function buildReplica(db: Db, boundary: number, signal: AbortSignal
   const copyPhones = db.prepare<[string]>(`INSERT INTO customer_phones_next (phone, account_id)
     SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j ORDER BY j.key`);
   const dropHolder = db.prepare<[string]>('DELETE FROM customers_next WHERE account_id = ?');
-  return mergeInto(
+  const phonesMerged = await mergeInto(
     db,
     signal,
     still,
     new RunMerge(db, accountRuns, phoneRuns),
     (rows) => copyPhones.run(JSON.stringify(rows.map((k) => [k[0], k[2]]))),
-    (loser) => dropHolder.run(String(loser[2])),
+    (loser) => {
+      built -= dropHolder.run(String(loser[2])).changes;
+    },
   );
+  return phonesMerged && built;
 }
 
 /** Feeds the first key of each distinct `key` to `write` (WRITE_ROWS at a time), the others to `dropped`. */

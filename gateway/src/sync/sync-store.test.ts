@@ -132,12 +132,15 @@ describe('sync store on the SD card', () => {
     expect(sync.state()).toMatchObject({ refetching: true, cursor: null, refetchBoundary: null });
     expect(sync.staged()).toBe(0);
     expect(setAside(store)).toBe(3);
-    await sync.applyPage(page([customer(1, 9000, 4), customer(4, 10_000, 5)], '5'), T0 + 4000);
+    // Customer 4's number goes to a new account 5 while the feed is read.
+    const moved = { ...customer(5, 7000, 6), phone: customer(4, 0, 0).phone };
+    await sync.applyPage(page([customer(1, 9000, 4), customer(4, 10_000, 5), moved], '6'), T0 + 4000);
     await replicated(sync);
     expect(store.db.prepare('SELECT account_id, balance_ml FROM customers ORDER BY account_id').raw().all()).toEqual([
       ['TSF000001', 9000],
-      ['TSF000004', 10_000],
+      ['TSF000005', 7000],
     ]);
+    expect(store.customers.count()).toBe(2);
     expect(setAside(store)).toBe(0);
     expect(store.db.prepare('SELECT count(*) FROM sync_incoming').pluck().get()).toBe(0);
   });

@@ -64,6 +64,7 @@ export class SyncStore {
   private readonly clearBalances;
   private readonly reapplyUnlocks;
   private readonly clearUnlocks;
+  private readonly setSize;
   private readonly stagedCount;
   private readonly reject;
   private readonly rejectedCount;
@@ -106,6 +107,8 @@ export class SyncStore {
       WHERE locked_until IS NOT NULL AND account_id IN (SELECT account_id FROM sync_refetch_unlocks u
         WHERE u.account_id = customers.account_id AND u.version >= customers.version)`);
     this.clearUnlocks = db.prepare('DELETE FROM sync_refetch_unlocks');
+    // The replica's size is kept by triggers on `customers` (migration 703); a built one is counted by the build.
+    this.setSize = db.prepare<[number]>('UPDATE replica_size SET customers = ? WHERE id = 1');
     // Staged rows are only appended, and all cleared together: the last rowid counts them without a scan.
     this.stagedCount = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM sync_incoming').pluck();
     this.reject = db.prepare(`INSERT OR IGNORE INTO sync_rejected_events (event_id, code, message, rejected_at)
@@ -232,8 +235,9 @@ export class SyncStore {
     if (!(await clearLeftovers(this.db, signal, refetching))) return false;
     if (boundary === null) return true;
     const still = (): boolean => this.current.refetching && this.current.refetchBoundary === boundary;
-    if (!(await buildReplica(this.db, boundary, signal, still)) || !still()) return false;
-    this.swapIn(boundary);
+    const built = await buildReplica(this.db, boundary, signal, still);
+    if (built === false || !still()) return false;
+    this.swapIn(boundary, built);
     return clearLeftovers(this.db, signal, refetching);
   }
 
@@ -245,7 +249,7 @@ export class SyncStore {
    * Holds and unacknowledged events live in their own tables and count against the new replica as
    * they did against the old.
    */
-  private swapIn(boundary: number): void {
+  private swapIn(boundary: number, size: number): void {
     commitWithoutSync(this.db, () => {
       const triggers = this.db
         .prepare<[], { name: string; sql: string }>(
@@ -258,6 +262,7 @@ export class SyncStore {
         ALTER TABLE customers_next RENAME TO customers;
         ALTER TABLE customer_phones_next RENAME TO customer_phones;`);
       for (const { sql } of triggers) this.db.exec(sql);
+      this.setSize.run(size);
       this.reapplyUnlocks.run();
       this.clearUnlocks.run();
       this.replica.applyValidated(this.stagedAfter.all(boundary).map(toRecord));

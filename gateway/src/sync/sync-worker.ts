@@ -191,6 +191,8 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
   }
 
   function idle(ms: number, onWake: (wake: (() => void) | null) => void = (wake) => (wakePush = wake)): Promise<void> {
+    // Stopped already (e.g. a rebuild slice saw it): an 'abort' event would never come.
+    if (stop.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
