@@ -216,13 +216,20 @@ async function main(): Promise<void> {
     // 3. Refetch: the cloud does not know the gateway's cursor (as for a database from elsewhere).
     await gateway.stop();
     const db = new Database(join(gateway.dataDir, DATABASE_FILE));
-    db.prepare('UPDATE sync_state SET cursor = ? WHERE id = 1').run(String(Number(version) * 1000));
+    const unknownCursor = Number(version) * 1000;
+    db.prepare('UPDATE sync_state SET cursor = ? WHERE id = 1').run(String(unknownCursor));
     db.close();
     await gateway.start();
+    // Done once the cursor is the cloud's again: before the gateway's first pull, the status (not
+    // refetching, every customer, the unknown cursor) would look done too.
     const refetch = await watchSync(
       gateway,
       'refetch',
-      (status) => !status.refetching && status.replica_size === CUSTOMERS && Number(status.cursor) >= Number(version),
+      (status) =>
+        !status.refetching &&
+        status.replica_size === CUSTOMERS &&
+        Number(status.cursor) >= Number(version) &&
+        Number(status.cursor) < unknownCursor,
     );
     const median = timings[Math.floor(timings.length / 2)]!;
     process.stderr.write(`top-up to kiosk (ms): ${timings.map((t) => t.toFixed(0)).join(', ')}\n`);
