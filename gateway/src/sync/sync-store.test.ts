@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, type CustomerRecord, type PullResponse } from '@tusafishe/protocol';
@@ -85,6 +85,38 @@ describe('sync store on the SD card', () => {
     await afterCrash.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 3000);
     expect(reopened.customers.findByAccount('TSF000001')).toMatchObject({ balance_ml: 9300, version: 2 });
     expect(reopened.availableBalanceMl(reopened.customers.findByAccount('TSF000001')!, T0 + 3000)).toBe(9300);
+  });
+
+  it('an acknowledgement lost in a power cut (committed without an fsync) counts the event once and is pushed again', async () => {
+    const { store, sync, dir } = open();
+    sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
+    await replicated(sync);
+    const event = store.ledger.append({
+      event_id: newId(),
+      type: 'dispense',
+      account_id: 'TSF000001',
+      amount_ml: -700,
+      occurred_at: T0,
+    });
+    // What the card holds if the power goes before the acknowledgement's frames are written.
+    const card = mkdtempSync(join(tmpdir(), 'sync-store-'));
+    for (const file of [DATABASE_FILE, `${DATABASE_FILE}-wal`]) copyFileSync(join(dir, file), join(card, file));
+    const ack = {
+      acked: [event.event_id],
+      rejected: [],
+      balances: [{ account_id: 'TSF000001', balance_ml: 9300, version: 2 }],
+    };
+    sync.applyPushResponse(ack, T0 + 1000);
+
+    const { store: restarted, sync: again } = open(card);
+    const available = (): number =>
+      restarted.availableBalanceMl(restarted.customers.findByAccount('TSF000001')!, T0 + 2000);
+    expect(again.pendingBatch(10).map((e) => e.event_id)).toEqual([event.event_id]);
+    expect(available()).toBe(9300);
+    // The cloud merges by event id: the same push is acknowledged again with the same balance.
+    again.applyPushResponse(ack, T0 + 2000);
+    expect(again.pendingBatch(10)).toEqual([]);
+    expect(available()).toBe(9300);
   });
 
   it('rewrites only what changed: a push answer the pull already brought writes nothing, a new name not the phone index', async () => {
