@@ -187,7 +187,9 @@ export class DispenseFlow {
       const { customer, phone } = early;
 
       const pinMatches = await this.pinMatches(request.pin, customer);
-      // Decision, counters and hold commit together: a crash leaves all or none of them.
+      // Decision, counters and hold commit together: a crash leaves all or none of them. Synced
+      // before the approval is sent: the dispenser reports what it delivered even after a power cut
+      // (its flash keeps the session), and a forgotten session would refuse those litres.
       const verdict = await store.write(() =>
         this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)),
       );
