@@ -25,11 +25,11 @@ describe('gateway database', () => {
     db.close();
   });
 
-  it('writes 1 KB pages and checkpoints at ~4 MB of WAL (SD-card wear)', async () => {
+  it('writes 1 KB pages and checkpoints at ~16 MB of WAL (SD-card wear)', async () => {
     const db = openDatabase(await tempDir());
     expect(PAGE_SIZE).toBe(1024);
     expect(db.pragma('page_size', { simple: true })).toBe(1024);
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(4000);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(16_000);
     db.close();
   });
 
