@@ -19,7 +19,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['*/src/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
+        test: { name: 'unit', include: ['*/src/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000, isolate: false },
       },
       {
         extends: true,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { startCloud, type CloudOptions, type RunningCloud } from '../src/cloud.js';
+import type { CloudOptions, RunningCloud } from '../src/cloud.js';
 
 /** A database the suite runs against: PGlite always, the PostgreSQL server when TEST_DATABASE_URL is set. */
 export interface Backend {
@@ -47,7 +47,9 @@ export function freshPglite(): CloudOptions {
  * A cloud on a fresh database of `backend`, as the suite's tests start it: a free port, no
  * logging, no background status polling (tests drive it). `options` adds to or replaces these.
  */
-export function startTestCloud(backend: Backend, options: CloudOptions = {}): Promise<RunningCloud> {
+export async function startTestCloud(backend: Backend, options: CloudOptions = {}): Promise<RunningCloud> {
+  // Imported here: the store's unit tests use `backends()` without loading the whole cloud.
+  const { startCloud } = await import('../src/cloud.js');
   return startCloud({ ...backend.fresh(), port: 0, logger: false, providers: { statusPollIntervalMs: 0 }, ...options });
 }
 
