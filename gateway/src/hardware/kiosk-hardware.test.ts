@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { expectValue, WAIT } from './test-support/expect-value.js';
 import { applyMigrations, listMigrations } from '../store/database.js';
 import type { AlertChange } from './alerts/alert-book.js';
@@ -62,13 +62,21 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  // Each test restores the world it changed; what it sees is only what happened during it, so
+  // the tests pass in any order (`--sequence.shuffle`).
+  beforeEach(() => {
+    changes.length = 0;
+  });
+
   const sim = () => hw.simulation!;
+  /** The SMS the simulated modem has been asked to send so far; `.slice(n)` is those sent since. */
+  const texts = () => sim().modem!.sent;
   const raised = (key: string) => changes.find((c) => c.kind === 'raised' && c.alert.key === key);
   const cleared = (key: string) => changes.find((c) => c.kind === 'cleared' && c.alert.key === key);
   const interlockIs = (code: string | null) =>
     vi.waitFor(() => expectValue(hw.interlock() === code, `interlock ${code}`), WAIT);
 
-  it('starts healthy: live readings, UV lamp on, no interlock, no alerts', () => {
+  it('is healthy with nothing wrong: live readings, UV lamp on, no interlock, no alerts', () => {
     const snapshot = hw.snapshot();
     expect(snapshot).toMatchObject({
       mode: 'simulated',
@@ -139,6 +147,7 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
   });
 
   it('door opened and modem unregistered raise alerts; while the cloud is reachable nothing is texted', async () => {
+    const textedBefore = texts().length;
     sim().setInput('doorOpen', true);
     sim().modem!.set({ registration: 2 });
     await vi.waitFor(
@@ -152,22 +161,29 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
       () => expectValue(cleared('door_open') && cleared('modem_unregistered'), 'door and modem cleared'),
       WAIT,
     );
-    expect(sim().modem!.sent).toEqual([]);
+    expect(texts().slice(textedBefore)).toEqual([]);
   });
 
   it('with the cloud unreachable, a new alert reaches the technicians by SMS through the modem', async () => {
     cloud.reachable = false;
+    const textedBefore = texts().length;
     sim().setInput('doorOpen', true);
-    const sms = await vi.waitFor(() => expectValue(sim().modem!.sent[0], 'alert SMS'), WAIT);
+    const sms = await vi.waitFor(() => expectValue(texts()[textedBefore], 'alert SMS'), WAIT);
     expect(sms).toMatchObject({
       to: '+254700000102',
       text: expect.stringMatching(/^Tusafishe K1 \(offline \d+ min\): Kiosk door open\.$/),
     });
     sim().setInput('doorOpen', false);
     cloud.reachable = true;
+    await vi.waitFor(() => expectValue(cleared('door_open'), 'door cleared'), WAIT);
   });
 
   it('keeps readings in SQLite and serves them, the snapshot and metrics to the technicians', async () => {
+    // Levels inside the tank's band (no interlock), each waited for until read over Modbus.
+    for (const level of [55, 65, 60]) {
+      sim().pin('tank_level', level);
+      await vi.waitFor(() => expectValue(hw.snapshot().tank.levelPct === level, `level read at ${level}`), WAIT);
+    }
     const live = await app.inject({ method: 'GET', url: '/api/hardware' });
     expect(live.statusCode).toBe(200);
     expect(live.json()).toMatchObject({
@@ -181,7 +197,7 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
     const series = await app.inject({ method: 'GET', url: '/api/hardware/readings?sensor=tank_level&since=0' });
     expect(series.statusCode).toBe(200);
     const values = (series.json().points as { value: number }[]).map((p) => p.value);
-    expect(values).toEqual(expect.arrayContaining([10, 60, 92]));
+    expect(values).toEqual(expect.arrayContaining([55, 65, 60]));
 
     const bad = await app.inject({ method: 'GET', url: '/api/hardware/readings?sensor=nope' });
     expect(bad.statusCode).toBe(400);
