@@ -12,9 +12,14 @@ import type { RunningCloud } from '@tusafishe/cloud';
 import { kioskExtensions, LogRing } from '@tusafishe/gateway';
 import { startTestGateway, type TestGateway } from '@tusafishe/gateway/testing';
 import { runProvisioning } from '@tusafishe/provisioning/commands';
+import { dayIn, zoneAtNoon } from '@tusafishe/protocol/testing';
 import { runBackupCommand } from '../../scripts/backup-command.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The cloud's and the kiosk's day: a zone where it is noon now, so the runbooks' DAY is "today"
+// for both however long the run takes, whenever it starts (not Nairobi's, which ends at 21:00 UTC).
+const ZONE = zoneAtNoon();
+const DAY = dayIn(ZONE);
 const RUNBOOKS = join(ROOT, 'docs/operations');
 const runbookFiles = () => readdirSync(RUNBOOKS).filter((name) => name.endsWith('.md') && name !== 'README.md');
 
@@ -160,7 +165,7 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'runbooks-'));
     database = backend.fresh();
-    cloud = await startTestCloud(backend, database);
+    cloud = await startTestCloud(backend, { ...database, usageTimeZone: ZONE });
     const secret = await kioskSecret('K1');
     await kioskSecret('K9');
     await provision(['operator', 'add', '--username', OPERATOR.username, '--role', 'admin'], `${OPERATOR.password}\n`);
@@ -179,6 +184,7 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
     accountId = /\b(TS[A-Z0-9]+)\b/.exec(registered)?.[1] ?? '';
     expect(accountId, registered).not.toBe('');
     gateway = await startTestGateway({
+      settings: { timezone: ZONE },
       extensions: (core) =>
         kioskExtensions(
           core,
@@ -242,7 +248,6 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
     async (file) => {
       const work = join(dir, file.replace('.md', ''));
       await mkdir(work);
-      const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Africa/Nairobi' }).format(new Date());
       const script = testedBlocks(readFileSync(join(RUNBOOKS, file), 'utf8')).join('\n');
       const { code, stdout, stderr } = await runBash(script, {
         cwd: ROOT,
@@ -268,7 +273,7 @@ describe.skipIf(!postgres)('the runbooks run against a temporary cloud and gatew
           CHANGED_TECHNICIAN_PASSWORD: 'runbook-tech-pass-3',
           PHONE,
           ACCOUNT_ID: accountId,
-          DAY: day,
+          DAY,
         },
       });
       expect({ code, stderr, stdout }).toEqual({ code: 0, stderr: expect.any(String), stdout: expect.any(String) });
