@@ -19,6 +19,8 @@ const SLICE_MS = 10;
 const RUN_ROWS = 2500;
 /** Keys read from each run at a time by the merge. */
 const MERGE_BATCH = 100;
+/** Runs whose first keys the merge reads per step (a million customers make 400 runs). */
+const PRIME_RUNS = 50;
 /** Rows written per statement. */
 const WRITE_ROWS = 200;
 /** Rows deleted per statement when clearing a table. */
@@ -60,8 +62,13 @@ class RunMerge {
   private readonly first;
   private readonly after;
   private readonly heap: { run: number; keys: Key[]; at: number }[] = [];
+  private primed: number;
 
-  constructor(db: Db, fromRun: number, toRun: number) {
+  constructor(
+    db: Db,
+    fromRun: number,
+    private readonly toRun: number,
+  ) {
     const columns = 'SELECT key, neg_version, ref FROM sync_runs WHERE run = ?';
     const order = `ORDER BY key, neg_version, ref LIMIT ${MERGE_BATCH}`;
     this.first = db.prepare<[number], Key>(`${columns} ${order}`).raw();
@@ -70,7 +77,15 @@ class RunMerge {
         `${columns} AND (key, neg_version, ref) > (?, ?, ?) ${order}`,
       )
       .raw();
-    for (let run = fromRun; run < toRun; run++) this.refill({ run, keys: [], at: 0 }, this.first.all(run));
+    this.primed = fromRun;
+  }
+
+  /** Reads the first keys of PRIME_RUNS more runs; true once every run has them (all at once: tens of ms at a million). */
+  prime(): boolean {
+    const end = Math.min(this.toRun, this.primed + PRIME_RUNS);
+    for (; this.primed < end; this.primed++)
+      this.refill({ run: this.primed, keys: [], at: 0 }, this.first.all(this.primed));
+    return this.primed >= this.toRun;
   }
 
   private refill(head: { run: number; keys: Key[]; at: number }, keys: Key[]): void {
@@ -80,7 +95,7 @@ class RunMerge {
     this.push(head);
   }
 
-  /** The next key in order, or undefined once every run is exhausted. */
+  /** The next key in order (once primed), or undefined once every run is exhausted. */
   next(): Key | undefined {
     const head = this.heap[0];
     if (!head) return undefined;
@@ -294,6 +309,7 @@ function mergeInto(
 ): Promise<boolean> {
   let last: string | undefined;
   return sliced(db, signal, still, () => {
+    if (!merge.prime()) return false;
     const rows: Key[] = [];
     while (rows.length < WRITE_ROWS) {
       const key = merge.next();
