@@ -27,6 +27,7 @@ import { hashSecret, parseSecretHash, verifySecret } from '@tusafishe/protocol/s
 import { bundleGatewayEntry } from '../scripts/gateway-bundle.js';
 import { pino } from 'pino';
 import { startGateway, DemoCredentials, seedDemoData, Store } from '@tusafishe/gateway';
+import { GATEWAY_MALLOC_ENV, GATEWAY_NODE_FLAGS } from '@tusafishe/gateway/runtime';
 import { connectMqtt, TestDispenser } from '@tusafishe/gateway/testing';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -45,11 +46,10 @@ const ECHO_ROUNDS = 1000;
 const DISTINCT_HASHES = 32;
 const ECHO_USER = 'bench-echo';
 /**
- * Node flags of the gateway process, as recommended for the deployment (gateway/README.md):
- * a 2 MB young-generation semi-space keeps ~30 MB of RSS off a Pi at no measurable cost
- * in throughput here. BENCH_GATEWAY_NODE_ARGS="" runs with Node's defaults.
+ * Node flags of the gateway process, as in the image (`@tusafishe/gateway/runtime`, with its
+ * allocator environment). BENCH_GATEWAY_NODE_ARGS="" runs with Node's defaults.
  */
-const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '--max-semi-space-size=2')
+const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? GATEWAY_NODE_FLAGS.join(' '))
   .split(' ')
   .filter(Boolean);
 
@@ -221,8 +221,8 @@ async function measure(customers: number, bundle: string, hash_ms: number): Prom
     await buildReplica(dataDir, customers);
     console.error(`replica of ${customers} customers built in ${Math.round(performance.now() - built)} ms`);
     child = fork(bundle, ['--gateway'], {
-      execArgv: GATEWAY_NODE_FLAGS,
-      env: { ...process.env, DATA_DIR: dataDir, BENCH_ECHO_PASSWORD: echoPassword },
+      execArgv: GATEWAY_NODE_ARGS,
+      env: { ...process.env, ...GATEWAY_MALLOC_ENV, DATA_DIR: dataDir, BENCH_ECHO_PASSWORD: echoPassword },
     });
     const ready = await ask<Ready>(child, null, 'mqttPort');
     const { mqttPort } = ready;
@@ -255,7 +255,7 @@ async function measure(customers: number, bundle: string, hash_ms: number): Prom
       authorisations: simultaneous.length + saturated.length,
       customers,
       dispensers: DISPENSERS.length,
-      gateway_node_flags: GATEWAY_NODE_FLAGS.join(' '),
+      gateway_node_flags: GATEWAY_NODE_ARGS.join(' '),
     };
   } finally {
     if (child) {

@@ -6,8 +6,8 @@
  *     (callback → status query → credit → NOTIFY → long-poll) until the gateway's own SQLite shows
  *     the new balance (also p100 over the runs).
  * The cloud runs in this process (PGlite, or the PostgreSQL server in DATABASE_URL); the gateway is a
- * real process, bundled as deployed (`gateway/dist/main.js`, Node flag --max-semi-space-size=2 as on
- * the Pi). Setup inserts customers in bulk with SQL, reusing 4 pre-made PIN hashes (one scrypt hash
+ * real process, bundled and started as deployed (`gateway/dist/main.js`, with the Node flags and
+ * allocator environment of the image: `@tusafishe/gateway/runtime`). Setup inserts customers in bulk with SQL, reusing 4 pre-made PIN hashes (one scrypt hash
  * per customer would take minutes and is not what is measured). `gateway_rss_mb`: the gateway's RSS
  * with the replica loaded (after the top-ups); `gateway_peak_rss_mb`: the most seen while it pulled.
  * `gateway_cpu_s` / `cloud_cpu_s`: CPU seconds each spent on the first replica (the bench process's
@@ -34,6 +34,7 @@ import { startCloud, findCustomer, createKiosk } from '@tusafishe/cloud';
 import { GatewayProcess } from '@tusafishe/fleet/gateway-process';
 import { readGatewayBalances } from '@tusafishe/fleet/gateway-replica';
 import { DATABASE_FILE, type SyncStatus } from '@tusafishe/gateway';
+import { GATEWAY_MALLOC_ENV, GATEWAY_NODE_FLAGS } from '@tusafishe/gateway/runtime';
 import { buildGateway } from '../scripts/gateway-bundle.js';
 import { cpuSeconds, rssMb } from './fleet/proc.js';
 
@@ -48,8 +49,8 @@ const INSERT_CHUNK = 10_000;
 /** Customer g gets account BN + (g × SCRAMBLE mod 10⁸) and phone +25472 + (g × SCRAMBLE mod 10⁷). */
 const SCRAMBLE = 7919;
 const accountOf = (g: number): string => `BN${String((g * SCRAMBLE) % 100_000_000).padStart(8, '0')}`;
-/** Node flags of the gateway process, as recommended for the Pi (gateway/README.md); e.g. add --cpu-prof to profile. */
-const GATEWAY_NODE_FLAGS = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '--max-semi-space-size=2')
+/** Node flags of the gateway process, as in the image (`runtime.ts`); e.g. add --cpu-prof to profile. */
+const GATEWAY_NODE_ARGS = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? GATEWAY_NODE_FLAGS.join(' '))
   .split(' ')
   .filter(Boolean);
 
@@ -138,9 +139,16 @@ async function main(): Promise<void> {
   const gateway = new GatewayProcess({
     kioskId: 'BENCH',
     dataDir: join(dir, 'gateway'),
-    env: { CLOUD_URL: cloud.url, KIOSK_SECRET: secret, SEED_DEMO: 'false', LOG_LEVEL: 'warn', HW_MODE: 'off' },
+    env: {
+      ...GATEWAY_MALLOC_ENV,
+      CLOUD_URL: cloud.url,
+      KIOSK_SECRET: secret,
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      HW_MODE: 'off',
+    },
     entry: relative(ROOT, bundle),
-    nodeArgs: GATEWAY_NODE_FLAGS,
+    nodeArgs: GATEWAY_NODE_ARGS,
     readyTimeoutMs: 60_000,
   });
   try {
