@@ -11,10 +11,10 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import * as z from 'zod';
 import { startKioskDispensers, type SimulatedDispenser } from '@tusafishe/dispenser-firmware/host';
 import { DEMO_TECHNICIAN } from '@tusafishe/gateway';
 import { DEMO_OPERATOR_PASSWORD, DEMO_OPERATORS } from '@tusafishe/cloud';
+import { formatDevSms } from '@tusafishe/protocol/dev-sms';
 import { generateReleaseKey, publicKeyOf } from '@tusafishe/protocol/signed-firmware';
 import { describeLink, startDemoLink, type DemoLink, type LinkCommand } from './demo-link.js';
 
@@ -61,12 +61,15 @@ interface Simulators {
 type LogLine = Record<string, unknown> & { msg?: string };
 
 /**
- * The cloud's development SMS adapter writes each message it "sends" to this descriptor of its
- * (DEV_SMS_FD), a pipe to this script, which prints it: the demo's phones are this terminal. Not
- * through a log: a message may carry a PIN-reset code or a keypad token.
+ * The cloud's development SMS adapter and the gateway's simulated modem write each message they
+ * "send" to this descriptor of theirs (DEV_SMS_FD), a pipe to this script, which prints it: the
+ * demo's phones are this terminal. Not through a log: a message may carry a PIN-reset code or a
+ * keypad token.
  */
 const SMS_FD = 3;
-const Sms = z.object({ phone: z.string(), message: z.string() });
+/** Who texts the on-call technician's phone: the kiosk's modem, once the cloud is out of reach this long. */
+const DEMO_TECHNICIAN_PHONE = '+254700000190';
+const DEMO_SMS_AFTER_OFFLINE_MS = '60000';
 
 interface Part {
   name: string;
@@ -207,7 +210,7 @@ async function main(): Promise<void> {
       // Seeded: the gateway's first pull finds the demo kiosk and customers.
       return line.msg === 'demo data seeded' ? true : undefined;
     },
-    printSms,
+    printSms(),
   );
 
   // The gateway reaches the cloud through a link the demo can cut (`npm run link -- cut`).
@@ -232,9 +235,13 @@ async function main(): Promise<void> {
       LEGACY_VERIFICATION_OPEN: env.LEGACY_VERIFICATION_OPEN ?? 'true',
       // Uploads must be signed with the demo's release key, not the fleet's.
       FIRMWARE_PUBLIC_KEY: releasePublicKey,
+      // Alerts the cloud cannot hear go to an on-call phone through the simulated modem, printed here.
+      HW_TECHNICIAN_PHONES: env.HW_TECHNICIAN_PHONES ?? DEMO_TECHNICIAN_PHONE,
+      HW_SMS_AFTER_OFFLINE_MS: env.HW_SMS_AFTER_OFFLINE_MS ?? DEMO_SMS_AFTER_OFFLINE_MS,
     },
     (line) =>
       line.msg === 'gateway listening' ? { http: Number(line.http_port), mqtt: Number(line.mqtt_port) } : undefined,
+    printSms('the kiosk modem'),
   );
 
   dispensers = await startKioskDispensers({ dataDir, mqttUrl: `mqtt://127.0.0.1:${gateway.mqtt}`, releasePublicKey });
@@ -246,15 +253,12 @@ function say(text: string): void {
   process.stdout.write(`${new Date().toTimeString().slice(0, 8)}  ${text}\n`);
 }
 
-/** One SMS the cloud sent, as its phone would show it: on one line. */
-function printSms(line: string): void {
-  let sms: z.infer<typeof Sms>;
-  try {
-    sms = Sms.parse(JSON.parse(line));
-  } catch {
-    return; // not one of the adapter's lines
-  }
-  say(`SMS to ${sms.phone}: ${sms.message.replace(/\s*\n\s*/g, ' / ')}`);
+/** Prints each SMS a part sent (marked with `sender` unless it is the cloud), as its phone would show it: on one line. */
+function printSms(sender?: string): (line: string) => void {
+  return (line) => {
+    const text = formatDevSms(line, sender);
+    if (text) say(text); // else not one of the writer's lines
+  };
 }
 
 const KEY_COMMANDS: Record<string, LinkCommand> = { c: 'cut', r: 'restore', s: 'status' };
@@ -323,7 +327,8 @@ Cut the kiosk's link to the cloud, and restore it:   ${keys ? 'keys c / r here, 
 Sign a firmware image for the demo, then upload it on the UI's Firmware page:
   npm run provision -- firmware sign IMAGE --key ${relative(process.cwd(), releaseKeyFile)} --version tusafishe-fw/0.2.0-demo --counter 1
 Demo customers: +254700000101 … +254700000105, PIN 1234, 20 L each (they pay with M-Pesa); +254700000106 is inactive.
-Every SMS the cloud sends is printed here as the demo's phones receive it (time, number, text).
+Every SMS the cloud sends is printed here as the demo's phones receive it (time, number, text); so are the alerts the
+kiosk texts through its (simulated) modem to the on-call technician ${env.HW_TECHNICIAN_PHONES ?? DEMO_TECHNICIAN_PHONE} once the link has been cut for ${Number(env.HW_SMS_AFTER_OFFLINE_MS ?? DEMO_SMS_AFTER_OFFLINE_MS) / 1000} s.
 ${keys ? `Keys here: ${KEYS_HELP}.` : 'Stop with Ctrl-C.'}
 `);
 }

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { devSmsWriter } from '@tusafishe/protocol/dev-sms';
 import * as z from 'zod';
 import { en } from 'zod/locales';
 import { startCloud } from './cloud.js';
@@ -59,12 +59,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 /**
  * DEV_SMS_FD (development only): each message the development SMS adapter "sends", as a JSON line
- * `{"phone","message"}` on that descriptor, for `npm start` to print as the demo's phone.
+ * on that descriptor, for `npm start` to print as the demo's phone (every message is in the outbox table too).
  */
 function smsTap(fd: number | undefined): { devSmsTap?: DevelopmentSmsTap } {
-  if (fd === undefined) return {};
-  const out = createWriteStream('', { fd });
-  // A reader that went away loses nothing: every message is in the outbox table too.
-  out.on('error', () => undefined);
-  return { devSmsTap: (sms) => void out.write(`${JSON.stringify(sms)}\n`) };
+  return fd === undefined ? {} : { devSmsTap: devSmsWriter(fd) };
 }

@@ -57,4 +57,10 @@ describe('hardware configuration', () => {
     expect(hardwareConfigFromEnv({ NODE_ENV: 'production' }).mode).toBe('hardware');
     expect(hardwareConfigFromEnv({ HW_UNKNOWN_QUALITY_BLOCKS: 'false' }).rules.unknownQualityBlocks).toBe(false);
   });
+
+  it("copies the modem's SMS out (DEV_SMS_FD) only from the simulated modem", () => {
+    expect(hardwareConfigFromEnv({ HW_MODE: 'simulated', DEV_SMS_FD: '3' }).simulation.smsFd).toBe(3);
+    expect(() => hardwareConfigFromEnv({ DEV_SMS_FD: '3' })).toThrow(/DEV_SMS_FD .* HW_MODE=simulated only/);
+    expect(() => hardwareConfigFromEnv({ HW_MODE: 'simulated', DEV_SMS_FD: '1' })).toThrow(/smsFd/);
+  });
 });

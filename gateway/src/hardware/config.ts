@@ -184,6 +184,11 @@ export const HardwareConfig = z
         tickMs: z.int().min(10).default(1000),
         /** Simulated seconds per real second (a demo or a test wants the tank to move faster). */
         speed: z.number().positive().max(10_000).default(1),
+        /**
+         * DEV_SMS_FD: every SMS the simulated modem is given goes on this descriptor as a JSON line
+         * (`@tusafishe/protocol/dev-sms`), for `npm start` to print as the demo's phone.
+         */
+        smsFd: z.int().min(3).optional(),
       })
       .prefault({}),
   })
@@ -259,6 +264,7 @@ const HARDWARE_ENV: ReadonlyArray<readonly [name: string, path: string, parse: E
   ['HW_READINGS_MAX_ROWS', 'readings.maxRows', asNumber],
   ['HW_READINGS_BUCKET_MS', 'readings.bucketMs', asNumber],
   ['HW_READINGS_FLUSH_MS', 'readings.flushMs', asNumber],
+  ['DEV_SMS_FD', 'simulation.smsFd', asNumber],
 ];
 
 /**
@@ -282,6 +288,12 @@ export function hardwareConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Har
   const config = resolveHardwareConfig(input);
   if (config.mode === 'simulated' && env.NODE_ENV === 'production') {
     throw new HardwareError('INVALID_HARDWARE_CONFIG', 'HW_MODE=simulated is refused in production');
+  }
+  if (config.simulation.smsFd !== undefined && config.mode !== 'simulated') {
+    throw new HardwareError(
+      'INVALID_HARDWARE_CONFIG',
+      "DEV_SMS_FD copies the simulated modem's SMS: HW_MODE=simulated only",
+    );
   }
   return config;
 }

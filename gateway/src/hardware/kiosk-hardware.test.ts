@@ -1,3 +1,4 @@
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +24,15 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
   let app: FastifyInstance;
   const changes: AlertChange[] = [];
   const cloud = { reachable: true };
+  /** The DEV_SMS_FD file: what `npm start` would print as the demo's phone. */
+  let smsFile: string;
+  let smsFd: number | undefined;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tusafishe-hw-'));
     db = new Database(join(dir, 'gateway.db'));
+    smsFile = join(dir, 'dev-sms.jsonl');
+    smsFd = openSync(smsFile, 'w');
     applyMigrations(
       db,
       listMigrations().filter((m) => m.version >= 100 && m.version <= 199),
@@ -40,7 +46,7 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
         modem: { commandTimeoutMs: 5000, pollIntervalMs: 40 },
         rules: { evaluateIntervalMs: 20 },
         alerts: { technicianPhones: ['+254700000102'], smsAfterOfflineMs: 0 },
-        simulation: { tickMs: 600_000 }, // the tests move the world themselves
+        simulation: { tickMs: 600_000, smsFd }, // the tests move the world themselves
         readings: { bucketMs: 0 }, // every answer stored: the series below checks single values
       },
       {
@@ -58,6 +64,7 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
   afterAll(async () => {
     await app?.close();
     await hw?.close();
+    if (smsFd !== undefined) closeSync(smsFd);
     db?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -173,6 +180,10 @@ describe.skipIf(!hasSocat)('kiosk hardware, simulated over real protocols', () =
       to: '+254700000102',
       text: expect.stringMatching(/^Tusafishe K1 \(offline \d+ min\): Kiosk door open\.$/),
     });
+    // A copy for the demo's phone, in the cloud's development SMS format.
+    await expect
+      .poll(() => readFileSync(smsFile, 'utf8'))
+      .toBe(`${JSON.stringify({ phone: '+254700000102', message: sms.text })}\n`);
     sim().setInput('doorOpen', false);
     cloud.reachable = true;
     await vi.waitFor(() => expectValue(cleared('door_open'), 'door cleared'), WAIT);

@@ -3,6 +3,7 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DenialCode } from '@tusafishe/protocol';
+import { devSmsWriter } from '@tusafishe/protocol/dev-sms';
 import { AlertBook, type AlertChange, type HardwareAlert } from './alerts/alert-book.js';
 import { SmsAlerter } from './alerts/sms-alerter.js';
 import { hardwareRoutes, type HardwareApi } from './api/hardware-routes.js';
@@ -14,6 +15,7 @@ import type { HardwareSnapshot, SensorSnapshot } from './hardware-snapshot.js';
 import { inOkRange } from './modbus/sensor-reading.js';
 import { SensorPoller } from './modbus/sensor-poller.js';
 import { ModemMonitor } from './modem/modem-monitor.js';
+import type { SentSms } from './modem/sim7670-simulator.js';
 import { registerHardwareMetrics } from './readings/hardware-metrics.js';
 import { ReadingsStore, type ReadingPoint, type SeriesQuery } from './readings/readings-store.js';
 import { evaluateKiosk, tankLevel, type Condition, type KioskObservation } from './rules/kiosk-rules.js';
@@ -85,6 +87,14 @@ export async function startKioskHardware(
       ({ chip, modbus, modemConfig } = devices);
       simulation = new SimulatedKiosk(config, devices.chip, devices.sensors, devices.modem);
       closers.push(() => simulation?.stop());
+      const { smsFd } = config.simulation;
+      if (smsFd !== undefined && devices.modem) {
+        const modem = devices.modem;
+        const write = devSmsWriter(smsFd);
+        const copy = (sms: SentSms) => write({ phone: sms.to, message: sms.text });
+        modem.on('sms', copy);
+        closers.push(() => void modem.off('sms', copy));
+      }
       logger.warn('kiosk hardware SIMULATED: GPIO, Modbus sensors and 4G modem are simulators');
     } else {
       // Never a simulator in its place: unreachable GPIO is a fault the rules and alerts see.
