@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SyncExtension } from '@tusafishe/gateway';
-import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
 import { zoneAtNoon } from '@tusafishe/protocol/testing';
-import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
-import { createCustomer } from '../src/customers/customers.js';
-import { createKiosk } from '../src/kiosks/kiosks.js';
 import { backends } from './backends.js';
+import { customerWithCredit, SyncedKiosks } from './synced-kiosks.js';
 
 const PHONE = '+254711000501';
 const PIN = '2468';
@@ -20,45 +16,20 @@ const until = (what: string, check: () => boolean) =>
 /** The cloud, two real gateways syncing with it, and a dispenser at each, over real HTTP and MQTT. */
 describe.each(backends())('a daily limit across kiosks on $name', (backend) => {
   let cloud: RunningCloud;
-  const gateways: TestGateway[] = [];
-  const dispensers: TestDispenser[] = [];
-
-  async function kiosk(kioskId: string): Promise<{ gateway: TestGateway; dispenser: TestDispenser }> {
-    const { secret } = await createKiosk(cloud.db, { kioskId });
-    const gateway = await startTestGateway({
-      kioskId,
-      settings: { timezone: ZONE },
-      extensions: (core) => [new SyncExtension(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret })],
-    });
-    gateways.push(gateway);
-    const dispenser = await TestDispenser.connect(gateway, 'D1');
-    dispensers.push(dispenser);
-    return { gateway, dispenser };
-  }
+  const kiosks = new SyncedKiosks(() => cloud);
+  const kiosk = (kioskId: string) => kiosks.add(kioskId, { settings: { timezone: ZONE } });
 
   beforeAll(async () => {
     cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false, usageTimeZone: ZONE });
   });
   afterAll(async () => {
-    await Promise.all(dispensers.map((dispenser) => dispenser.close()));
-    await Promise.all(gateways.map((gateway) => gateway.close()));
+    await kiosks.close();
     await cloud?.close();
     await backend.cleanup();
   });
 
   it('refuses at kiosk B what kiosk A already gave today, once B has pulled', async () => {
-    const customer = await createCustomer(cloud.db, {
-      phone: PHONE,
-      name: 'Amina Wanjiru',
-      pin: PIN,
-      dailyLimitMl: 5000,
-    });
-    await recordAdjustment(cloud.db, {
-      accountId: customer.account_id,
-      amountMl: 20_000,
-      reason: 'test credit',
-      operator: 'test',
-    });
+    await customerWithCredit(cloud, { phone: PHONE, name: 'Amina Wanjiru', pin: PIN, dailyLimitMl: 5000 }, 20_000);
     const [a, b] = [await kiosk('KIOSK-A'), await kiosk('KIOSK-B')];
     await until('both gateways have the customer', () =>
       [a, b].every(({ gateway }) => gateway.store.customers.findByPhone(PHONE)?.balance_ml === 20_000),

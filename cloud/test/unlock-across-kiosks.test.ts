@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTechnician, SyncExtension, technicianApi } from '@tusafishe/gateway';
-import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
-import { recordAdjustment } from '../src/admin/adjustments.js';
+import { createTechnician, technicianApi } from '@tusafishe/gateway';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
-import { createCustomer } from '../src/customers/customers.js';
-import { createKiosk } from '../src/kiosks/kiosks.js';
 import { backends } from './backends.js';
+import { customerWithCredit, SyncedKiosks } from './synced-kiosks.js';
 
 const PHONE = '+254711000601';
 const PIN = '3579';
@@ -17,44 +14,26 @@ const WAIT = { timeout: 60_000, interval: 20 };
 /** A technician's unlock at one kiosk, through the cloud, at another: real cloud, gateways, HTTP and MQTT. */
 describe.each(backends())('a technician unlock across kiosks on $name', (backend) => {
   let cloud: RunningCloud;
-  const gateways: TestGateway[] = [];
-  const dispensers: TestDispenser[] = [];
-
-  async function kiosk(kioskId: string): Promise<{ gateway: TestGateway; dispenser: TestDispenser }> {
-    const { secret } = await createKiosk(cloud.db, { kioskId });
-    const gateway = await startTestGateway({
-      kioskId,
-      extensions: async (core) => {
-        const sync = new SyncExtension(core, { CLOUD_URL: cloud.url, KIOSK_SECRET: secret });
+  const kiosks = new SyncedKiosks(() => cloud);
+  const kiosk = (kioskId: string) =>
+    kiosks.add(kioskId, {
+      setUp: async (core, sync) => {
         await createTechnician(core.store.db, TECHNICIAN.username, TECHNICIAN.password);
         await core.http.register(technicianApi, { gateway: core, sync });
-        return [sync];
       },
     });
-    gateways.push(gateway);
-    const dispenser = await TestDispenser.connect(gateway, 'D1');
-    dispensers.push(dispenser);
-    return { gateway, dispenser };
-  }
 
   beforeAll(async () => {
     cloud = await startCloud({ ...backend.fresh(), port: 0, logger: false });
   });
   afterAll(async () => {
-    await Promise.all(dispensers.map((dispenser) => dispenser.close()));
-    await Promise.all(gateways.map((gateway) => gateway.close()));
+    await kiosks.close();
     await cloud?.close();
     await backend.cleanup();
   });
 
   it('clears a lockout that reached every kiosk, at every kiosk', async () => {
-    const customer = await createCustomer(cloud.db, { phone: PHONE, name: 'Baraka Otieno', pin: PIN });
-    await recordAdjustment(cloud.db, {
-      accountId: customer.account_id,
-      amountMl: 20_000,
-      reason: 'test credit',
-      operator: 'test',
-    });
+    const customer = await customerWithCredit(cloud, { phone: PHONE, name: 'Baraka Otieno', pin: PIN }, 20_000);
     const [a, b] = [await kiosk('KIOSK-A'), await kiosk('KIOSK-B')];
     await expect
       .poll(() => [a, b].map(({ gateway }) => gateway.store.customers.findByPhone(PHONE)?.balance_ml), WAIT)
