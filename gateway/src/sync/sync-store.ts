@@ -103,9 +103,10 @@ export class SyncStore {
     this.clearBalances = db.prepare('DELETE FROM sync_refetch_balances');
     // A technician's unlock during the refetch (`CustomerReplica.clearLockout` keeps it), unless the
     // cloud's record in the new replica is newer than the one unlocked (the cloud locked it again).
+    // (The IN list uncorrelated, so each is looked up by key: correlated, it scanned a million rows.)
     this.reapplyUnlocks = db.prepare(`UPDATE customers SET locked_until = NULL
-      WHERE locked_until IS NOT NULL AND account_id IN (SELECT account_id FROM sync_refetch_unlocks u
-        WHERE u.account_id = customers.account_id AND u.version >= customers.version)`);
+      WHERE account_id IN (SELECT account_id FROM sync_refetch_unlocks) AND locked_until IS NOT NULL
+        AND version <= (SELECT version FROM sync_refetch_unlocks u WHERE u.account_id = customers.account_id)`);
     this.clearUnlocks = db.prepare('DELETE FROM sync_refetch_unlocks');
     // The replica's size is kept by triggers on `customers` (migration 703); a built one is counted by the build.
     this.setSize = db.prepare<[number]>('UPDATE replica_size SET customers = ? WHERE id = 1');
