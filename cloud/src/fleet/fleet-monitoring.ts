@@ -65,6 +65,7 @@ export async function startFleetMonitoring(input: {
     },
     registerKioskRoutes: (app, authenticator) => fleetKioskRoutes(app, { db, authenticator, contacts, firmware }),
     async close() {
+      await contacts.settled();
       await live.close();
     },
   };

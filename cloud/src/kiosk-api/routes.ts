@@ -16,7 +16,7 @@ export interface KioskApiDeps {
   metrics: CloudMetrics;
   requestsPerKioskPerMinute: number;
   claims: KioskClaimLimits;
-  /** Every authenticated pull and push is a contact (the console's online/offline). */
+  /** Every authenticated pull and push is a contact (the console's online/offline), written off the request's path. */
   contacts: KioskContacts;
   /** After a batch is merged, before it is answered (kiosk alerts, the live feed). */
   onMerged?: (kioskId: string, events: readonly LedgerEvent[]) => Promise<void>;
@@ -34,9 +34,9 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
   };
   // Authenticated on request, before the body is parsed or validated.
   const onRequest = requireKiosk(deps.authenticator);
-  // A failed contact write must not fail the sync it rides on.
+  // Not awaited: a sync does not wait for its contact (written in batches), nor fails with it.
   const preHandler = async (request: FastifyRequest): Promise<void> =>
-    deps.contacts
+    void deps.contacts
       .record(request.kioskId)
       .catch((error: unknown) => request.log.warn({ err: error }, 'contact not recorded'));
 
