@@ -1,8 +1,16 @@
 import type { LedgerEvent, PushResponse } from '@tusafishe/protocol';
-import type { Db } from '../store/db.js';
-import { appendEvents, applyLockout, balancesOf, clearLockout, existingEventIds } from '../ledger/ledger.js';
+import type { Db, Queryable } from '../store/db.js';
+import {
+  APPEND_EVENTS_CTES,
+  appendParams,
+  applyLockout,
+  balancesOf,
+  clearLockout,
+  existingEventIds,
+  type Balance,
+} from '../ledger/ledger.js';
 import { acceptRedemptions } from '../customers/keypad-tokens.js';
-import { countKioskDailyVolume, type KioskVolumeFlag } from './kiosk-volume.js';
+import { KIOSK_VOLUME_CTES, type KioskVolumeFlag } from './kiosk-volume.js';
 
 /** Stable codes for events a kiosk may not push; the gateway parks them instead of retrying. */
 const PUSH_REJECTIONS = {
@@ -68,6 +76,56 @@ function lockedUntil(event: LedgerEvent, now: number, maxLockoutMs: number): num
   return Math.min(asked, now + maxLockoutMs);
 }
 
+interface Merged {
+  inserted: Set<string>;
+  balances: Balance[];
+  volumeFlag: KioskVolumeFlag | undefined;
+}
+
+/**
+ * The batch's one statement (a push's round trips were most of its time at hundreds of kiosks):
+ * appends the events, moves their customers, counts the kiosk's daily volume and reads the
+ * balances of `accountIds` as they stand after it — moved ones from the update, the others as
+ * read (locked by the push, so unchanged).
+ */
+async function mergeBatch(
+  tx: Queryable,
+  kioskId: string,
+  events: readonly LedgerEvent[],
+  accountIds: readonly string[],
+  limits: KioskClaimLimits,
+): Promise<Merged> {
+  if (events.length === 0 && accountIds.length === 0)
+    return { inserted: new Set(), balances: [], volumeFlag: undefined };
+  const rows = await tx.query<{
+    inserted: string[];
+    balances: Balance[];
+    flag: { day: string; volume_ml: number | string } | null;
+  }>(
+    `WITH ${APPEND_EVENTS_CTES}, ${KIOSK_VOLUME_CTES}, balances AS (
+       SELECT account_id, balance_ml, version, usage_day, used_today_ml FROM moved
+       UNION ALL
+       SELECT account_id, balance_ml, version, usage_day, used_today_ml FROM customers
+       WHERE account_id = ANY($13::text[]) AND account_id NOT IN (SELECT account_id FROM moved)
+     )
+     SELECT ARRAY(SELECT event_id::text FROM inserted) AS inserted,
+            (SELECT coalesce(json_agg(b ORDER BY b.account_id), '[]'::json) FROM balances b) AS balances,
+            (SELECT json_build_object('day', day, 'volume_ml', volume_ml) FROM flagged WHERE raised) AS flag`,
+    [...appendParams(events, limits.usageTimeZone), kioskId, limits.dailyVolumeAlertMl, accountIds],
+  );
+  const row = rows[0]!;
+  return {
+    inserted: new Set(row.inserted),
+    balances: row.balances.map((balance) => ({
+      ...balance,
+      balance_ml: Number(balance.balance_ml),
+      version: Number(balance.version),
+      used_today_ml: Number(balance.used_today_ml),
+    })),
+    volumeFlag: row.flag ? { kiosk_id: kioskId, day: row.flag.day, volume_ml: Number(row.flag.volume_ml) } : undefined,
+  };
+}
+
 /**
  * Merges a kiosk's batch into the ledger (union by event id). Safe to repeat: ids already
  * held are acknowledged again and counted once. Dispenses count toward the customers' usage
@@ -114,11 +172,14 @@ export async function ingestKioskEvents(
       return event.type !== 'topup' || redeemed.has(event.event_id);
     });
 
-    const inserted = await appendEvents(
+    const merged = await mergeBatch(
       tx,
+      kioskId,
       valid.filter((event) => event.type !== 'topup'),
-      limits.usageTimeZone,
+      [...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : [])))],
+      limits,
     );
+    const { inserted, volumeFlag } = merged;
     const notInserted = valid.filter((event) => !inserted.has(event.event_id));
     const alreadyHeld = await existingEventIds(
       tx,
@@ -132,22 +193,22 @@ export async function ingestKioskEvents(
     const now = Date.now();
     // In the kiosk's order: a technician's unlock clears the lockout before it, fleet-wide
     // (the version bump publishes the cleared record to every gateway).
-    for (const event of valid) {
-      if (!inserted.has(event.event_id)) continue;
+    const locks = valid.filter(
+      (event) => inserted.has(event.event_id) && (event.type === 'pin_lockout' || event.type === 'pin_unlock'),
+    );
+    for (const event of locks) {
       if (event.type === 'pin_lockout')
         await applyLockout(tx, event.account_id!, lockedUntil(event, now, limits.maxLockoutMs));
-      if (event.type === 'pin_unlock') await clearLockout(tx, event.account_id!);
+      else await clearLockout(tx, event.account_id!);
     }
-    const volumeFlag = await countKioskDailyVolume(
-      tx,
-      kioskId,
-      valid.filter((event) => event.type === 'dispense' && inserted.has(event.event_id)),
-      limits.usageTimeZone,
-      limits.dailyVolumeAlertMl,
-    );
-    const balances = await balancesOf(tx, [
-      ...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : []))),
-    ]);
+    // A lockout or unlock moved its customers' versions after the merge read them.
+    const balances =
+      locks.length === 0
+        ? merged.balances
+        : await balancesOf(
+            tx,
+            merged.balances.map((b) => b.account_id),
+          );
     return { response: { acked: [...new Set(acked)], rejected, balances }, volumeFlag };
   });
 }

@@ -27,22 +27,11 @@ interface InsertedRow {
 }
 
 /**
- * Appends events to the grow-only ledger (ARCHITECTURE §3): an event id already present is
- * ignored, so merge is union. Each new balance-affecting event moves its customer's cached
- * balance in the same statement, so `customers.balance_ml` always equals the sum of its events.
- * New dispenses that occurred on today's usage day (in `usageTimeZone`) move `used_today_ml` in
- * that statement too, starting it afresh when `usage_day` was an earlier day; late dispenses of
- * an earlier day count for no one's today. Returns the ids this call inserted. Call inside a transaction.
+ * The statement of `appendEvents` as CTEs, for statements that do more with the same round trip:
+ * `inserted` (the new events: event_id, type, account_id, amount_ml, occurred_at), `today` (the
+ * usage day, `usageDaySql`) and `moved` (the customers they moved, as `Balance` columns). Parameters `$1`…`$10`, from `appendParams`.
  */
-export async function appendEvents(
-  tx: Queryable,
-  events: readonly LedgerEvent[],
-  usageTimeZone: string = DEFAULT_TIME_ZONE,
-): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
-  const column = <T>(pick: (event: LedgerEvent) => T): T[] => events.map(pick);
-  const rows = await tx.query<InsertedRow>(
-    `WITH input AS (
+export const APPEND_EVENTS_CTES = `input AS (
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::jsonb[])
          AS t(event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details)
      ), inserted AS (
@@ -62,20 +51,44 @@ export async function appendEvents(
              FROM inserted CROSS JOIN today
              WHERE account_id IS NOT NULL AND type IN (${BALANCE_TYPES_SQL}) GROUP BY account_id, today.day) d
        WHERE c.account_id = d.account_id
-     )
+       RETURNING c.account_id, c.balance_ml, c.version, c.usage_day, c.used_today_ml
+     )`;
+
+/** The parameters `$1`…`$10` of `APPEND_EVENTS_CTES`. */
+export function appendParams(events: readonly LedgerEvent[], usageTimeZone: string): unknown[] {
+  const column = <T>(pick: (event: LedgerEvent) => T): T[] => events.map(pick);
+  return [
+    column((e) => e.event_id),
+    column((e) => e.type),
+    column((e) => e.account_id ?? null),
+    column((e) => e.amount_ml),
+    column((e) => e.kiosk_id ?? null),
+    column((e) => e.dispenser_id ?? null),
+    column((e) => e.source_id ?? null),
+    column((e) => e.occurred_at),
+    column((e) => (e.details === undefined ? null : JSON.stringify(e.details))),
+    usageTimeZone,
+  ];
+}
+
+/**
+ * Appends events to the grow-only ledger (ARCHITECTURE §3): an event id already present is
+ * ignored, so merge is union. Each new balance-affecting event moves its customer's cached
+ * balance in the same statement, so `customers.balance_ml` always equals the sum of its events.
+ * New dispenses that occurred on today's usage day (in `usageTimeZone`) move `used_today_ml` in
+ * that statement too, starting it afresh when `usage_day` was an earlier day; late dispenses of
+ * an earlier day count for no one's today. Returns the ids this call inserted. Call inside a transaction.
+ */
+export async function appendEvents(
+  tx: Queryable,
+  events: readonly LedgerEvent[],
+  usageTimeZone: string = DEFAULT_TIME_ZONE,
+): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const rows = await tx.query<InsertedRow>(
+    `WITH ${APPEND_EVENTS_CTES}
      SELECT event_id::text AS event_id FROM inserted`,
-    [
-      column((e) => e.event_id),
-      column((e) => e.type),
-      column((e) => e.account_id ?? null),
-      column((e) => e.amount_ml),
-      column((e) => e.kiosk_id ?? null),
-      column((e) => e.dispenser_id ?? null),
-      column((e) => e.source_id ?? null),
-      column((e) => e.occurred_at),
-      column((e) => (e.details === undefined ? null : JSON.stringify(e.details))),
-      usageTimeZone,
-    ],
+    appendParams(events, usageTimeZone),
   );
   return new Set(rows.map((row) => row.event_id));
 }
