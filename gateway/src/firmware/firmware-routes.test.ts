@@ -38,6 +38,9 @@ describe('firmware API', () => {
       payload: { version },
     });
   const storedFiles = () => readdirSync(join(gateway.dataDir, 'firmware'));
+  const listed = async () => (await app.inject({ method: 'GET', url: '/api/firmware', headers: { cookie } })).json();
+  /** The release for the update tests: each uploads it (again: idempotent), so they pass in any order. */
+  const uploadRelease = async () => expect((await upload(SIGNED.file)).statusCode).toBe(200);
 
   beforeAll(async () => {
     gateway = await startTestGateway({
@@ -61,6 +64,7 @@ describe('firmware API', () => {
   afterAll(() => gateway?.close());
 
   it('refuses uploads that are not signed in, not release-signed, too big or not raw bytes, storing nothing', async () => {
+    const [filesBefore, listBefore] = [storedFiles(), await listed()];
     expect((await upload(SIGNED.file, undefined, {})).statusCode).toBe(401);
     const unsigned = await upload(IMAGE);
     expect(unsigned.statusCode).toBe(400);
@@ -89,9 +93,8 @@ describe('firmware API', () => {
       payload: {},
     });
     expect(asJson.statusCode).toBe(415);
-    expect(storedFiles()).toEqual([]);
-    const list = await app.inject({ method: 'GET', url: '/api/firmware', headers: { cookie } });
-    expect(list.json()).toEqual({ images: [] });
+    expect(storedFiles()).toEqual(filesBefore);
+    expect(await listed()).toEqual(listBefore);
   });
 
   it('stores an image by its SHA-256, lists it and serves it read-only at /firmware/<sha256>.bin', async () => {
@@ -125,6 +128,7 @@ describe('firmware API', () => {
   });
 
   it('sends the ota command with a URL on the gateway address, then follows the rollout to confirmed', async () => {
+    await uploadRelease();
     const d2 = await TestDispenser.connect(gateway, 'D2');
     try {
       const online = gateway.store.dispensers.get('D2')?.online;
@@ -177,6 +181,7 @@ describe('firmware API', () => {
   });
 
   it('refuses an update while the dispenser is dispensing, or offline', async () => {
+    await uploadRelease();
     const d3 = await TestDispenser.connect(gateway, 'D3');
     try {
       d3.client.publish(dispenserTopic('D3', 'status'), JSON.stringify({ online: true }), { qos: 1, retain: true });
