@@ -130,13 +130,14 @@ async function spread(count: number, ms: number, action: (i: number) => Promise<
 
 /**
  * Resolves once the gateway has cleared what building its first replica left behind (staged rows,
- * the tables it swapped out), which it does in slices after the replica is held.
+ * set aside or not, and the tables it swapped out), which it does in slices after the replica is held.
  */
 async function replicaSettled(db: Database.Database): Promise<void> {
   const leftovers = db
     .prepare<[], number>(
       `SELECT (SELECT count(*) FROM sqlite_schema WHERE name IN
-          ('customers_next', 'customer_phones_next', 'customers_old', 'customer_phones_old'))
+          ('customers_next', 'customer_phones_next', 'customers_old', 'customer_phones_old')
+          OR name GLOB 'sync_incoming_spent_*')
         + (SELECT count(*) FROM (SELECT 1 FROM sync_incoming LIMIT 1))
         + (SELECT count(*) FROM (SELECT 1 FROM sync_runs LIMIT 1))`,
     )
