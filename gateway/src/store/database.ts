@@ -41,8 +41,8 @@ export const PAGE_SIZE = 1024;
 /**
  * Checkpoint at ~16 MB of WAL: a page written by many commits (the ledger's and the sessions' last
  * leaves, their indexes) is copied into the file once per checkpoint, and each copy dirties a 4 KB
- * block of the card. At 4,000 pages a busy day copied 2.6× more (bench/RESULTS.md § wear). The
- * WAL file keeps that size; the wal-index grows by 8 KB per 1,000 pages.
+ * block of the card: those copies fell by a quarter to 60 % from 4,000 pages (bench/RESULTS.md
+ * § wear). The WAL file keeps that size; the wal-index grows by 8 KB per 1,000 pages.
  */
 const WAL_AUTOCHECKPOINT_PAGES = 16_000;
 
