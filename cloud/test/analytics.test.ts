@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId, type LedgerEvent } from '@tusafishe/protocol';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import { createCustomer } from '../src/customers/customers.js';
 import { createKiosk } from '../src/kiosks/kiosks.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { signInAs, type ConsoleSession } from './console-session.js';
-import { kioskClient } from './kiosk-client.js';
+import { dispenseEvent, kioskClient } from './kiosk-client.js';
 import { monthlyReportPdf } from '../src/reports/monthly-report.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../artifacts/reports/', import.meta.url));
@@ -32,19 +31,6 @@ const ZONE = 'Africa/Nairobi';
 /** An instant in September 2026 (a past month: uptime counts hours up to now), EAT (UTC+3). */
 const eat = (day: number, hour: number): number => Date.UTC(2026, 8, day, hour - 3);
 const SEPTEMBER = { from: '2026-09-01', to: '2026-09-30', timeZone: ZONE };
-
-function dispense(kioskId: string, accountId: string, ml: number, at: number): LedgerEvent {
-  return {
-    event_id: newId(),
-    type: 'dispense',
-    account_id: accountId,
-    amount_ml: -ml,
-    kiosk_id: kioskId,
-    dispenser_id: 'D1',
-    source_id: newId(),
-    occurred_at: at,
-  };
-}
 
 describe.each(backends())('analytics on $name', (backend) => {
   let cloud: RunningCloud;
@@ -69,16 +55,16 @@ describe.each(backends())('analytics on $name', (backend) => {
     }
     // Through the kiosk API, as gateways push them: the rollups follow the merge.
     const pushed = await kioskClient(cloud.url, k1).push([
-      dispense('AN-K1', account.amina, 20_000, eat(1, 0)), // 1 September 00:xx EAT: still 31 August in UTC
-      dispense('AN-K1', account.amina, 5_000, eat(1, 8)),
-      dispense('AN-K1', account.brian, 10_000, eat(15, 23)),
-      dispense('AN-K1', account.brian, 0, eat(15, 23)), // no water flowed: not a dispense
-      dispense('AN-K1', account.chloe, 1_000, eat(31, 9)), // 1 October
+      dispenseEvent('AN-K1', account.amina, 20_000, eat(1, 0)), // 1 September 00:xx EAT: still 31 August in UTC
+      dispenseEvent('AN-K1', account.amina, 5_000, eat(1, 8)),
+      dispenseEvent('AN-K1', account.brian, 10_000, eat(15, 23)),
+      dispenseEvent('AN-K1', account.brian, 0, eat(15, 23)), // no water flowed: not a dispense
+      dispenseEvent('AN-K1', account.chloe, 1_000, eat(31, 9)), // 1 October
     ]);
     expect(pushed.body).toMatchObject({ rejected: [] });
     const batch = [
-      dispense('AN-K2', account.brian, 30_000, eat(30, 12)),
-      dispense('AN-K2', account.chloe, 2_000, eat(2, 10)),
+      dispenseEvent('AN-K2', account.brian, 30_000, eat(30, 12)),
+      dispenseEvent('AN-K2', account.chloe, 2_000, eat(2, 10)),
     ];
     await kioskClient(cloud.url, k2).push(batch);
     // A batch sent again (its acknowledgement lost) counts once.

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { zoneAtNoon } from '@tusafishe/protocol/testing';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
 import { backends } from './backends.js';
-import { customerWithCredit, SyncedKiosks } from './synced-kiosks.js';
+import { creditedCustomer } from './test-customers.js';
+import { SyncedKiosks } from './synced-kiosks.js';
 
 const PHONE = '+254711000501';
 const PIN = '2468';
@@ -29,7 +30,7 @@ describe.each(backends())('a daily limit across kiosks on $name', (backend) => {
   });
 
   it('refuses at kiosk B what kiosk A already gave today, once B has pulled', async () => {
-    await customerWithCredit(cloud, { phone: PHONE, name: 'Amina Wanjiru', pin: PIN, dailyLimitMl: 5000 }, 20_000);
+    await creditedCustomer(cloud, { phone: PHONE, name: 'Amina Wanjiru', pin: PIN, dailyLimitMl: 5000 }, 20_000);
     const [a, b] = [await kiosk('KIOSK-A'), await kiosk('KIOSK-B')];
     await until('both gateways have the customer', () =>
       [a, b].every(({ gateway }) => gateway.store.customers.findByPhone(PHONE)?.balance_ml === 20_000),

@@ -5,10 +5,10 @@ import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
 import { ChangeFeed } from '../src/kiosk-api/change-feed.js';
-import { createCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { balanceDrift } from '../src/ledger/ledger.js';
 import { backends } from './backends.js';
+import { creditedCustomer } from './test-customers.js';
 import { signInAs } from './console-session.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
 
@@ -67,17 +67,8 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     await backend.cleanup();
   });
 
-  async function customerWithCredit(ml: number): Promise<string> {
-    const customer = await createCustomer(cloud.db, { phone: nextPhone(), name: 'Test Customer', pin: '4321' });
-    if (ml)
-      await recordAdjustment(cloud.db, {
-        accountId: customer.account_id,
-        amountMl: ml,
-        reason: 'test credit',
-        operator: 'test',
-      });
-    return customer.account_id;
-  }
+  const customerWithCredit = async (ml: number): Promise<string> =>
+    (await creditedCustomer(cloud, { phone: nextPhone(), name: 'Test Customer', pin: '4321' }, ml)).account_id;
 
   it('refuses a gateway without its credential', async () => {
     const wrong = kioskClient(cloud.url, { kioskId: 'KIOSK-A', secret: 'not-the-secret' });

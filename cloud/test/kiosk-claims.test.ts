@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, type LedgerEvent } from '@tusafishe/protocol';
-import { recordAdjustment } from '../src/admin/adjustments.js';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
-import { createCustomer, findCustomer } from '../src/customers/customers.js';
+import { findCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { balanceDrift } from '../src/ledger/ledger.js';
 import { backends } from './backends.js';
+import { creditedCustomer } from './test-customers.js';
 import { signInAs, type ConsoleSession } from './console-session.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
 
@@ -35,17 +35,8 @@ describe.each(backends())('what a gateway may claim, on $name', (backend) => {
     await backend.cleanup();
   });
 
-  async function customer(creditMl = 0): Promise<string> {
-    const created = await createCustomer(cloud.db, { phone: nextPhone(), name: 'Claims Test', pin: '4321' });
-    if (creditMl)
-      await recordAdjustment(cloud.db, {
-        accountId: created.account_id,
-        amountMl: creditMl,
-        reason: 'test credit',
-        operator: 'test',
-      });
-    return created.account_id;
-  }
+  const customer = async (creditMl = 0): Promise<string> =>
+    (await creditedCustomer(cloud, { phone: nextPhone(), name: 'Claims Test', pin: '4321' }, creditMl)).account_id;
 
   const lockout = (account: string, lockedUntil: number): LedgerEvent => ({
     event_id: newId(),

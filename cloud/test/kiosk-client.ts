@@ -39,7 +39,7 @@ export function kioskClient(baseUrl: string, credential: KioskCredential) {
   };
 }
 
-export function dispenseEvent(kioskId: string, accountId: string, ml: number): LedgerEvent {
+export function dispenseEvent(kioskId: string, accountId: string, ml: number, at = Date.now()): LedgerEvent {
   return {
     event_id: newId(),
     type: 'dispense',
@@ -48,6 +48,6 @@ export function dispenseEvent(kioskId: string, accountId: string, ml: number): L
     kiosk_id: kioskId,
     dispenser_id: 'D1',
     source_id: newId(),
-    occurred_at: Date.now(),
+    occurred_at: at,
   };
 }

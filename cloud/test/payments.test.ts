@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloud, type RunningCloud } from '../src/cloud.js';
+import type { RunningCloud } from '../src/cloud.js';
 import { findCustomerByPhone } from '../src/customers/customers.js';
 import { createKiosk } from '../src/kiosks/kiosks.js';
 import { balanceDrift } from '../src/ledger/ledger.js';
 import { airtelCallbackHash } from '../src/payments/airtel-money.js';
 import type { RunningSimulator, SimulatedPayment } from '../src/payments/simulators/simulated-payments.js';
 import { readOutbox } from '../src/sms/sender.js';
-import { backends } from './backends.js';
+import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { dial, postForm } from './africas-talking.js';
 import { kioskClient } from './kiosk-client.js';
 
@@ -20,20 +20,13 @@ describe.each(backends())('mobile-money top-ups on $name', (backend) => {
   let cloud: RunningCloud;
 
   beforeAll(async () => {
-    cloud = await startCloud({
-      ...backend.fresh(),
-      port: 0,
-      logger: false,
+    // Tests run the status job by hand (pollPendingPayments) so nothing happens behind their back.
+    cloud = await startTestCloud(backend, {
       webhookSecret: SECRET,
       simulators: { airtelCallbackHashKey: AIRTEL_HASH_KEY },
-      // Tests run the status job by hand (pollPendingPayments) so nothing happens behind their back.
-      providers: { statusPollIntervalMs: 0 },
     });
   });
-  afterAll(async () => {
-    await cloud?.close();
-    await backend.cleanup();
-  });
+  afterAll(() => stopTestCloud(cloud, backend));
 
   // Africa's Talking posts to the callback URL configured on its dashboard, secret included.
   const ussd = (phone: string, inputs: string[], networkCode = '64110'): Promise<string[]> =>

@@ -1,10 +1,10 @@
 import { secretToken } from '@tusafishe/protocol/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordAdjustment } from '../src/admin/adjustments.js';
-import { startCloud, type RunningCloud } from '../src/cloud.js';
+import type { RunningCloud } from '../src/cloud.js';
 import { findCustomerByPhone } from '../src/customers/customers.js';
 import type { OutboxMessage } from '../src/sms/sender.js';
-import { backends } from './backends.js';
+import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { dial, inboundSms } from './africas-talking.js';
 
 let seq = 0;
@@ -13,19 +13,9 @@ const phone = (): string => `+25677${String(4_000_000 + (seq += 1)).slice(-7)}`;
 describe.each(backends())('SMS on $name', (backend) => {
   let cloud: RunningCloud;
   beforeAll(async () => {
-    cloud = await startCloud({
-      ...backend.fresh(),
-      port: 0,
-      logger: false,
-      simulators: {},
-      providers: { statusPollIntervalMs: 0 },
-      devSmsOutbox: true,
-    });
+    cloud = await startTestCloud(backend, { simulators: {}, devSmsOutbox: true });
   });
-  afterAll(async () => {
-    await cloud?.close();
-    await backend.cleanup();
-  });
+  afterAll(() => stopTestCloud(cloud, backend));
 
   /** What the customer's phone received, newest first, read the way a developer would. */
   async function inbox(number: string): Promise<string[]> {

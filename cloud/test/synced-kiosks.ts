@@ -1,8 +1,6 @@
 import { SyncExtension, type GatewayCore, type GatewayExtension, type GatewayOptions } from '@tusafishe/gateway';
 import { startTestGateway, TestDispenser, type TestGateway } from '@tusafishe/gateway/testing';
-import { recordAdjustment } from '../src/admin/adjustments.js';
 import type { RunningCloud } from '../src/cloud.js';
-import { createCustomer, type Customer } from '../src/customers/customers.js';
 import { createKiosk } from '../src/kiosks/kiosks.js';
 
 export interface SyncedKiosk {
@@ -50,21 +48,4 @@ export class SyncedKiosks {
     await Promise.all(this.dispensers.splice(0).map((dispenser) => dispenser.close()));
     await Promise.all(this.gateways.splice(0).map((gateway) => gateway.close()));
   }
-}
-
-/** A customer with `creditMl` of water credited by an operator's adjustment (none when 0). */
-export async function customerWithCredit(
-  cloud: RunningCloud,
-  customer: Parameters<typeof createCustomer>[1],
-  creditMl: number,
-): Promise<Customer> {
-  const created = await createCustomer(cloud.db, customer);
-  if (creditMl)
-    await recordAdjustment(cloud.db, {
-      accountId: created.account_id,
-      amountMl: creditMl,
-      reason: 'test credit',
-      operator: 'test',
-    });
-  return created;
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTechnician, technicianApi } from '@tusafishe/gateway';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
 import { backends } from './backends.js';
-import { customerWithCredit, SyncedKiosks } from './synced-kiosks.js';
+import { creditedCustomer } from './test-customers.js';
+import { SyncedKiosks } from './synced-kiosks.js';
 
 const PHONE = '+254711000601';
 const PIN = '3579';
@@ -33,7 +34,7 @@ describe.each(backends())('a technician unlock across kiosks on $name', (backend
   });
 
   it('clears a lockout that reached every kiosk, at every kiosk', async () => {
-    const customer = await customerWithCredit(cloud, { phone: PHONE, name: 'Baraka Otieno', pin: PIN }, 20_000);
+    const customer = await creditedCustomer(cloud, { phone: PHONE, name: 'Baraka Otieno', pin: PIN }, 20_000);
     const [a, b] = [await kiosk('KIOSK-A'), await kiosk('KIOSK-B')];
     await expect
       .poll(() => [a, b].map(({ gateway }) => gateway.store.customers.findByPhone(PHONE)?.balance_ml), WAIT)

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { startCloud, type RunningCloud } from '../src/cloud.js';
 import { loggerOptions } from '../src/logger.js';
 import { findCustomerByPhone } from '../src/customers/customers.js';
-import { backends } from './backends.js';
+import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { dial, postForm, ussdSession } from './africas-talking.js';
 
 let seq = 0;
@@ -15,19 +15,9 @@ const phone = (): string => `+25677${String(1_000_000 + process.pid * 10 + (seq 
 describe.each(backends())('USSD on $name', (backend) => {
   let cloud: RunningCloud;
   beforeAll(async () => {
-    cloud = await startCloud({
-      ...backend.fresh(),
-      port: 0,
-      logger: false,
-      webhookSecret: 'at-secret',
-      simulators: {},
-      providers: { statusPollIntervalMs: 0 },
-    });
+    cloud = await startTestCloud(backend, { webhookSecret: 'at-secret', simulators: {} });
   });
-  afterAll(async () => {
-    await cloud?.close();
-    await backend.cleanup();
-  });
+  afterAll(() => stopTestCloud(cloud, backend));
   const url = (): string => cloud.url;
 
   // Africa's Talking carries the secret in the callback URL configured on its dashboard.
