@@ -1,89 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { newId, type CustomerRecord, type LedgerEvent } from '@tusafishe/protocol';
+import type { CustomerRecord } from '@tusafishe/protocol';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../logger.js';
-import { Store } from '../store/store.js';
-import { startFakeKioskCloud, type FakeKioskCloud } from './fake-kiosk-cloud.js';
-import { startSync, type SyncWorker } from './sync.js';
+import { describe, expect, it } from 'vitest';
+import { customer, dispense, KIOSK, logger, SECRET, syncHarness, until } from '../../test/sync-harness.js';
+import { startSync } from './sync.js';
 
-const KIOSK = 'K1';
-const SECRET = 'kiosk-secret-123';
-const logger = createLogger({ level: 'silent' });
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function customer(n: number, balance = 10_000): Omit<CustomerRecord, 'version'> {
-  return {
-    account_id: `AQP${String(n).padStart(6, '0')}`,
-    phone: `+2547${String(n).padStart(8, '0')}`,
-    name: `Customer ${n}`,
-    pin_hash: '$scrypt$ln=10,r=8,p=1$c2FsdA$a2V5',
-    status: 'active',
-    expires_at: null,
-    daily_limit_ml: null,
-    allowed_kiosks: null,
-    balance_ml: balance,
-    locked_until: null,
-  };
-}
-
-function dispense(accountId: string, ml: number, kioskId = KIOSK): LedgerEvent {
-  const id = newId();
-  return {
-    event_id: id,
-    type: 'dispense',
-    account_id: accountId,
-    amount_ml: -ml,
-    kiosk_id: kioskId,
-    dispenser_id: 'D1',
-    source_id: id,
-    occurred_at: Date.now(),
-  };
-}
-
-async function cloud(): Promise<FakeKioskCloud> {
-  const fake = await startFakeKioskCloud(KIOSK, SECRET);
-  cleanups.push(() => fake.close());
-  return fake;
-}
-
-function openStore(dir?: string): { store: Store; dir: string } {
-  const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'sync-worker-'));
-  if (!dir) cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const store = Store.open(dataDir);
-  cleanups.push(() => store.close());
-  return { store, dir: dataDir };
-}
-
-function start(store: Store, cloudUrl: string, extra: Record<string, string> = {}, registry?: Registry): SyncWorker {
-  const env = { CLOUD_URL: cloudUrl, KIOSK_ID: KIOSK, KIOSK_SECRET: SECRET, SYNC_PAGE_SIZE: '50', ...extra };
-  const worker = startSync({
-    store,
-    env,
-    settings: { offlineAfterMs: 6_000 },
-    logger,
-    backoff: { initialMs: 20, maxMs: 200 },
-    ...(registry && { registry }),
-  });
-  cleanups.push(() => worker.close());
-  return worker;
-}
-
-/** vi.waitFor for a value that is set (not undefined or false); generous for a loaded machine. */
-const until = <T>(probe: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> =>
-  vi.waitFor(
-    () => {
-      const value = probe();
-      expect(value !== undefined && value !== false, what).toBe(true);
-      return value as T;
-    },
-    { timeout: Math.max(timeoutMs, 30_000), interval: 20 },
-  );
+const { cloud, openStore, start } = syncHarness();
 
 describe('sync worker', () => {
   it('pulls the whole replica in pages, then a change arrives by long-poll', async () => {
@@ -261,76 +182,6 @@ describe('sync worker', () => {
     expect(store.customers.findByAccount('AQP000004')).toBeUndefined();
     expect(store.customers.findByPhone(customer(4).phone)?.account_id).toBe('AQP000500');
   });
-
-  it('keeps authorising and recording dispenses from the old replica while a refetch builds the new one', async () => {
-    const fake = await cloud();
-    const CUSTOMERS = 20_000;
-    const START_ML = 100_000_000;
-    for (let n = 1; n <= CUSTOMERS; n++) fake.put(customer(n, n === 7 ? START_ML : 10_000));
-    const { store } = openStore();
-    const worker = start(store, fake.url, { SYNC_PAGE_SIZE: '2000' });
-    await until(() => !worker.status().refetching && store.customers.count() === CUSTOMERS, 'first replica', 120_000);
-
-    // The cloud invalidates the kiosk's cursor; meanwhile a customer goes, one registers, one is renamed.
-    fake.remove('AQP000003');
-    fake.put(customer(CUSTOMERS + 1));
-    fake.put({ ...customer(9), name: 'Renamed before the refetch' });
-    fake.invalidateCursors();
-    const building = (): boolean =>
-      store.db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'customers_next'").pluck().get() === 1;
-    const drinker = customer(7);
-    let servedWhileBuilding = 0;
-    let dispensed = 0;
-    const giveUpAt = Date.now() + 100_000;
-    // A dispenser at work: each turn authorises by phone and records a 10 mL dispense (durably).
-    while (worker.status().refetching || servedWhileBuilding === 0) {
-      const duringBuild = building();
-      const found = store.customers.findByPhone(drinker.phone);
-      expect(found?.account_id).toBe(drinker.account_id);
-      expect(store.availableBalanceMl(found!, Date.now())).toBe(START_ML - 10 * dispensed);
-      // The old replica serves until the swap: a customer the cloud no longer has is still there.
-      if (duringBuild) expect(store.customers.findByAccount('AQP000003')).toBeDefined();
-      await store.write(() => store.ledger.append(dispense(drinker.account_id, 10)));
-      dispensed += 1;
-      if (duringBuild && building()) servedWhileBuilding += 1;
-      if (Date.now() > giveUpAt) throw new Error('the refetch never finished');
-    }
-    expect(servedWhileBuilding).toBeGreaterThan(0);
-
-    // Every dispense reaches the cloud once, and the replica ends exactly as the cloud's.
-    await until(() => worker.status().events_waiting === 0, 'dispenses pushed');
-    const cloudRows = (): string =>
-      JSON.stringify(
-        [...fake.customers.values()]
-          .map(({ account_id, phone, name, balance_ml, version }) => [account_id, phone, name, balance_ml, version])
-          .sort(),
-      );
-    const replicaRows = (): string =>
-      JSON.stringify(
-        store.db
-          .prepare<[], unknown[]>('SELECT account_id, phone, name, balance_ml, version FROM customers')
-          .raw()
-          .all()
-          .sort(),
-      );
-    await until(() => replicaRows() === cloudRows(), 'replica equal to the cloud');
-    expect(fake.customers.get(drinker.account_id)?.balance_ml).toBe(START_ML - 10 * dispensed);
-    const local = store.customers.findByPhone(drinker.phone)!;
-    expect(store.availableBalanceMl(local, Date.now())).toBe(START_ML - 10 * dispensed);
-    expect(store.customers.count()).toBe(CUSTOMERS);
-    expect(store.customers.findByAccount('AQP000009')?.name).toBe('Renamed before the refetch');
-    // What the build and the old replica left is cleared.
-    await until(
-      () =>
-        store.db
-          .prepare(
-            "SELECT (SELECT count(*) FROM sqlite_schema WHERE name LIKE 'customer%_old' OR name LIKE 'customer%_next') + (SELECT count(*) FROM sync_incoming) + (SELECT count(*) FROM sync_runs)",
-          )
-          .pluck()
-          .get() === 0,
-      'leftovers cleared',
-    );
-  }, 180_000);
 
   it('sets aside events the cloud refuses and keeps pushing the rest', async () => {
     const fake = await cloud();
