@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { build } from 'vite';
 import type { CloudOptions, RunningCloud } from '@tusafishe/cloud';
 import { backends, signInAs, startTestCloud, stopTestCloud, type ConsoleSession } from '@tusafishe/cloud/testing';
@@ -16,17 +17,6 @@ const SCREENSHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import
 const VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1366, height: 768 } } as const;
 /** How long a page waits for an element or a state: generous, Chromium on a loaded machine is slow. */
 const WAIT_MS = 30_000;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
-
 type Role = ConsoleSession['role'];
 
 export interface ConsoleHarness {
@@ -55,7 +45,7 @@ export async function startConsoleHarness(options: CloudOptions = {}): Promise<C
   ]);
   const backend = backends()[0]!;
   const cloud = await startTestCloud(backend, { ...options, console: { distDir, ...options.console } });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const consoleUrl = `${cloud.url}/console/`;
   return {
     cloud,

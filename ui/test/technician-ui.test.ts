@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -31,17 +32,6 @@ const WAIT_MS = 30_000;
 const RELEASE = generateReleaseKey();
 const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1366, height: 768 };
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
 
 describe('technician UI in Chromium', () => {
   let dir: string;
@@ -117,7 +107,7 @@ describe('technician UI in Chromium', () => {
     // D1's meter really gives 500 pulses a litre while the gateway still says 450: it pours short.
     [d1, d2] = await Promise.all([dispenser('D1', 500), dispenser('D2', 450)]);
     await Promise.all([d1.waitFor((d) => d.connected, 'D1 connected'), d2.waitFor((d) => d.connected, 'D2 connected')]);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
     page = await phone.newPage();
     page.setDefaultTimeout(WAIT_MS);
