@@ -55,9 +55,21 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
   // tests pass in any order (`--sequence.shuffle`).
   const interlockReleased = () =>
     vi.waitFor(() => expectValue(gateway.interlocks.check({ dispenserId: null }) === null, 'interlock released'), WAIT);
+  /**
+   * Fills the tank and waits for its alert to clear too, which may come after the interlock's
+   * release: a tank_low alert still open when the next test empties the tank is never raised anew.
+   */
+  const refilled = async () => {
+    hardware!.hardware.simulation!.pin('tank_level', 70);
+    await interlockReleased();
+    await vi.waitFor(
+      () => expectValue(!hardware!.snapshot().alerts.some((alert) => alert.key === 'tank_low'), 'tank_low cleared'),
+      WAIT,
+    );
+  };
 
   it('denies dispenses through the gateway interlocks and writes alerts to the ledger as notices', async () => {
-    await interlockReleased();
+    await refilled();
     const earlier = new Set(gateway.store.ledger.unacknowledged(1000).map((e) => e.event_id));
     hardware!.hardware.simulation!.pin('tank_level', 5);
     await vi.waitFor(
@@ -136,7 +148,6 @@ describe.skipIf(!hasSocat)('kiosk hardware attached to a running gateway', () =>
     expect(await served.json()).toMatchObject({ mode: 'simulated', uv_lamp: { on: true } });
     hardware!.hardware.simulation!.pin('tank_level', 5);
     await tankLow();
-    hardware!.hardware.simulation!.pin('tank_level', 70);
-    await interlockReleased();
+    await refilled();
   });
 });
