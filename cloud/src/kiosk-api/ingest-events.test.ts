@@ -11,6 +11,8 @@ import { openCloudDatabase } from '../store/open-database.js';
 import { ingestKioskEvents, type KioskClaimLimits } from './ingest-events.js';
 
 const KIOSK = 'IN-K1';
+/** The lockout test's kiosk: its dispense does not count in IN-K1's daily volume, whatever the order. */
+const OTHER_KIOSK = 'IN-K2';
 const LIMITS: KioskClaimLimits = {
   usageTimeZone: DEFAULT_TIME_ZONE,
   maxLockoutMs: 3_600_000,
@@ -41,6 +43,7 @@ describe.each(backends())('a kiosk push on $name', (backend) => {
         ),
     };
     await createKiosk(db, { kioskId: KIOSK });
+    await createKiosk(db, { kioskId: OTHER_KIOSK });
   }, 180_000);
   afterAll(async () => {
     await db?.close();
@@ -58,9 +61,9 @@ describe.each(backends())('a kiosk push on $name', (backend) => {
     return account_id;
   }
 
-  const push = async (events: LedgerEvent[]) => {
+  const push = async (events: LedgerEvent[], kioskId = KIOSK) => {
     statements = [];
-    return ingestKioskEvents(db, KIOSK, events, LIMITS);
+    return ingestKioskEvents(db, kioskId, events, LIMITS);
   };
 
   it("merges a batch of dispenses in two statements: the customers' lock, then one for the rest", async () => {
@@ -97,10 +100,10 @@ describe.each(backends())('a kiosk push on $name', (backend) => {
       type: 'pin_lockout',
       account_id: account,
       amount_ml: 0,
-      kiosk_id: KIOSK,
+      kiosk_id: OTHER_KIOSK,
       occurred_at: Date.now(),
     };
-    const { response } = await push([dispenseEvent(KIOSK, account, 5_000), lockout]);
+    const { response } = await push([dispenseEvent(OTHER_KIOSK, account, 5_000), lockout], OTHER_KIOSK);
     expect(response.rejected).toEqual([]);
     expect(response.balances).toEqual(await balancesOf(db, [account]));
     expect(response.balances[0]?.balance_ml).toBe(45_000);
