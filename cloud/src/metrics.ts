@@ -7,7 +7,7 @@ export class CloudMetrics {
     name: 'tusafishe_http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
     labelNames: ['route', 'method', 'status'],
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 5, 30],
     registers: [this.registry],
   });
   readonly ussdScreens = new Counter({

@@ -31,15 +31,17 @@ describe.each(backends())('a kiosk push on $name', (backend) => {
     const real = await openCloudDatabase(backend.fresh());
     db = {
       ...real,
-      transaction: (fn) =>
-        real.transaction((tx) =>
-          fn({
-            exec: (sql) => tx.exec(sql),
-            query: (sql, params) => {
-              statements.push(sql);
-              return tx.query(sql, params);
-            },
-          }),
+      transaction: (fn, options) =>
+        real.transaction(
+          (tx) =>
+            fn({
+              exec: (sql) => tx.exec(sql),
+              query: (sql, params) => {
+                statements.push(sql);
+                return tx.query(sql, params);
+              },
+            }),
+          options,
         ),
     };
     await createKiosk(db, { kioskId: KIOSK });

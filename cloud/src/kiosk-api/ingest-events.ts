@@ -1,5 +1,6 @@
 import type { LedgerEvent, PushResponse } from '@tusafishe/protocol';
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable, TransactionOptions } from '../store/db.js';
+import { CUSTOMERS_CHANGED_CHANNEL, LIVE_CHANGED_CHANNEL } from '../store/migrations.js';
 import {
   APPEND_EVENTS_CTES,
   appendParams,
@@ -29,6 +30,8 @@ type PushRejectionCode = keyof typeof PUSH_REJECTIONS;
 const KIOSK_EVENT_TYPES = new Set(['dispense', 'topup', 'pin_lockout', 'pin_unlock', 'alert_raised', 'alert_cleared']);
 /** Event types about one customer. */
 const CUSTOMER_EVENT_TYPES = new Set(['dispense', 'topup', 'pin_lockout', 'pin_unlock']);
+/** Pushes are the hottest writers: they wake the change feed and the console's live feed after committing. */
+const PUSH_TRANSACTION: TransactionOptions = { notifyAfterCommit: [CUSTOMERS_CHANGED_CHANNEL, LIVE_CHANGED_CHANNEL] };
 /** Lockout length when a pin_lockout event does not say (`details.locked_until`). */
 const DEFAULT_LOCKOUT_MS = 15 * 60_000;
 
@@ -210,5 +213,5 @@ export async function ingestKioskEvents(
             merged.balances.map((b) => b.account_id),
           );
     return { response: { acked: [...new Set(acked)], rejected, balances }, volumeFlag };
-  });
+  }, PUSH_TRANSACTION);
 }

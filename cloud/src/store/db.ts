@@ -9,10 +9,21 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * Wake these channels' listeners once the transaction has committed, instead of by its
+   * triggers' NOTIFY at commit (migration 22). Postgres holds one database-wide lock from a
+   * notifying transaction's commit until its WAL is flushed, so busy writers that notify commit
+   * one at a time: at 600 kiosks, pushes queued on it. The notifications are sent coalesced with
+   * other transactions', and not flushed (a lost one is caught by the listeners' safety poll).
+   */
+  notifyAfterCommit?: readonly string[];
+}
+
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction: commit when it resolves, roll back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Calls `onNotify` for every NOTIFY on `channel` (and once after a lost listening connection is
    * back); resolves to an unsubscribe function. On the server every channel shares one connection.
@@ -44,6 +55,9 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   pool.on('error', () => undefined);
   if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
   const notifications = new Notifications(options.connectionString);
+  const afterCommit = new AfterCommitNotifier((channels) =>
+    pool.query(`BEGIN; SET LOCAL synchronous_commit TO off; ${notifySql(channels)}; COMMIT`),
+  );
 
   return {
     kind: 'postgres',
@@ -53,15 +67,17 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     async exec(sql) {
       await pool.query(sql);
     },
-    async transaction(fn) {
+    async transaction(fn, transactionOptions) {
       const client = await pool.connect();
+      const channels = transactionOptions?.notifyAfterCommit;
       try {
-        await client.query('BEGIN');
+        await client.query(channels ? `BEGIN; ${DEFER_NOTIFY_SQL}` : 'BEGIN');
         const result = await fn({
           query: async (sql, params) => (await client.query(sql, params)).rows,
           exec: async (sql) => void (await client.query(sql)),
         });
         await client.query('COMMIT');
+        if (channels) afterCommit.notify(channels);
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -75,10 +91,52 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
       return async () => unsubscribe();
     },
     async close() {
+      await afterCommit.drained();
       await notifications.stop();
       await pool.end();
     },
   };
+}
+
+/** Turns off the NOTIFY of the triggers that read it (migration 22) for the rest of the transaction. */
+const DEFER_NOTIFY_SQL = "SELECT set_config('tusafishe.notify_after_commit', 'on', true)";
+
+function notifySql(channels: readonly string[]): string {
+  for (const channel of channels)
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad notification channel ${channel}`);
+  return `SELECT ${channels.map((channel) => `pg_notify('${channel}', '')`).join(', ')}`;
+}
+
+/**
+ * Sends the channels transactions ask to notify after their commit: one statement at a time,
+ * so channels asked for while one is on its way go together in the next.
+ */
+class AfterCommitNotifier {
+  readonly #pending = new Set<string>();
+  #sending: Promise<void> | undefined;
+
+  constructor(private readonly send: (channels: readonly string[]) => Promise<unknown>) {}
+
+  notify(channels: readonly string[]): void {
+    for (const channel of channels) this.#pending.add(channel);
+    this.#sending ??= this.#drain().finally(() => {
+      this.#sending = undefined;
+    });
+  }
+
+  /** Resolves once every channel asked for so far has been sent (or failed to be). */
+  async drained(): Promise<void> {
+    await this.#sending;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.size > 0) {
+      const channels = [...this.#pending];
+      this.#pending.clear();
+      // A failed wake-up (database gone) is not the committed transaction's failure.
+      await this.send(channels).catch(() => undefined);
+    }
+  }
 }
 
 type OnNotify = () => void;
@@ -181,15 +239,27 @@ export async function openPgliteDb(dataDir?: string, image?: Blob): Promise<Db> 
     exec: async (sql: string) => void (await target.exec(sql)),
   });
   const root = wrap(lite);
+  const afterCommit = new AfterCommitNotifier((channels) => lite.exec(notifySql(channels)));
   return {
     kind: 'pglite',
     query: root.query,
     exec: root.exec,
-    transaction: (fn) => lite.transaction((tx) => fn(wrap(tx))),
+    async transaction(fn, options) {
+      const channels = options?.notifyAfterCommit;
+      const result = await lite.transaction(async (tx) => {
+        if (channels) await tx.query(DEFER_NOTIFY_SQL);
+        return fn(wrap(tx));
+      });
+      if (channels) afterCommit.notify(channels);
+      return result;
+    },
     async listen(channel, onNotify) {
       const unlisten = await lite.listen(channel, () => onNotify());
       return async () => unlisten();
     },
-    close: () => lite.close(),
+    async close() {
+      await afterCommit.drained();
+      await lite.close();
+    },
   };
 }
