@@ -13,6 +13,7 @@
  *   npm run bench:fleet -- --kiosks 600          # one size
  *   npm run bench:fleet -- --kiosks 60 --seconds 20 --customers 100000 --gateways 1   # a quick look
  *   npm run bench:fleet -- --kiosks 600 --cpu-prof /tmp/prof   # V8 CPU profiles of the cloud and kiosk workers
+ *   npm run bench:fleet -- --kiosks 600 --instances 2   # two cloud instances behind HAProxy (issue 14 §3)
  *
  * PostgreSQL: DATABASE_URL, else TEST_DATABASE_URL, else the local server `.ci/run` sets up. The
  * bench works in its own schema and drops it at the end. Everything is on 127.0.0.1.
@@ -25,7 +26,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createKiosk } from '@tusafishe/cloud';
+import { haproxyInstalled, loadBalancer, type RunningLoadBalancer } from '@tusafishe/cloud/load-balancer';
 import { startMtnMomoSimulator } from '@tusafishe/cloud/mtn-simulator';
+import { sampleCloud, serverPushes, type CloudSample } from './fleet/cloud-metrics.js';
 import { runCloudProcess, type CloudReady } from './fleet/cloud-process.js';
 import { BenchDatabase, resolveDatabaseUrl, tagged } from './fleet/database.js';
 import { Histogram } from './fleet/histogram.js';
@@ -48,7 +51,7 @@ const DISPENSERS = 6;
 const DISPENSE_EVERY_MS = 30_000;
 /** Across the fleet: top-ups per second per 600 kiosks. */
 const TOPUPS_PER_S_PER_600 = 5;
-const KIOSKS_PER_WORKER = 1500;
+const KIOSKS_PER_WORKER = 200;
 /** After the window, how long top-ups still on their way may take to reach every kiosk. */
 const DELIVERY_GRACE_MS = 30_000;
 
@@ -57,6 +60,8 @@ interface Options {
   seconds: number;
   customers: number;
   gateways: number;
+  /** Cloud instances on the one PostgreSQL; more than one are put behind HAProxy, round-robin. */
+  instances: number;
   /** Where the cloud and kiosk processes write V8 CPU profiles (`--cpu-prof DIR`), if anywhere. */
   cpuProfDir: string | undefined;
 }
@@ -68,6 +73,7 @@ function readOptions(): Options {
       seconds: { type: 'string', default: '120' },
       customers: { type: 'string', default: '1000000' },
       gateways: { type: 'string', default: '3' },
+      instances: { type: 'string', default: '1' },
       'cpu-prof': { type: 'string' },
     },
   });
@@ -77,11 +83,15 @@ function readOptions(): Options {
     return value;
   };
   const gateways = int('gateways', values.gateways, 0);
+  const instances = int('instances', values.instances, 1);
+  if (instances > 1 && !haproxyInstalled())
+    throw new Error('--instances needs HAProxy in front of the instances: apt-get install haproxy');
   return {
     sizes: values.kiosks ? [int('kiosks', values.kiosks, Math.max(1, gateways))] : DEFAULT_SIZES,
     seconds: int('seconds', values.seconds, 5),
     customers: int('customers', values.customers, 1000),
     gateways,
+    instances,
     cpuProfDir: values['cpu-prof'],
   };
 }
@@ -206,7 +216,10 @@ class KioskWorkers {
 interface Fixture {
   db: BenchDatabase;
   cloudUrl: string;
-  cloudPid: number;
+  /** One per cloud instance: their CPU and RSS are summed. */
+  cloudPids: number[];
+  /** Each instance's own address, for its /metrics. */
+  instanceUrls: string[];
   simulator: Awaited<ReturnType<typeof startMtnMomoSimulator>>;
   gateways: RealGateways;
   dispensing: number;
@@ -258,20 +271,24 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
     fixture.gateways.dispense(DISPENSE_EVERY_MS, fixture.dispensing);
     const pgPids = await db.cloudBackendPids();
     const loadProcs = [...workers.pids, process.pid];
+    const samples = (): Promise<CloudSample[]> => Promise.all(fixture.instanceUrls.map(sampleCloud));
+    const cloudBefore = await samples();
     const before = {
       at: performance.now(),
       wall: Date.now(),
-      cloud: cpuSeconds(fixture.cloudPid),
+      cloud: fixture.cloudPids.map(cpuSeconds),
       pg: pgPids.map(cpuSeconds),
       load: loadProcs.map(cpuSeconds),
       machine: machineCpu(),
     };
     const topUpRate = (TOPUPS_PER_S_PER_600 * kiosks) / 600;
     topUps.start(topUpRate);
-    let cloudRss = 0;
+    const cloudRss = fixture.cloudPids.map(() => 0);
     const end = performance.now() + options.seconds * 1000;
     while (performance.now() < end) {
-      cloudRss = Math.max(cloudRss, rssMb(fixture.cloudPid));
+      fixture.cloudPids.forEach((pid, i) => {
+        cloudRss[i] = Math.max(cloudRss[i]!, rssMb(pid));
+      });
       await sleep(Math.min(1000, Math.max(0, end - performance.now())));
     }
     topUps.stop().catch(() => undefined);
@@ -279,11 +296,12 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
     fixture.gateways.stopDispensing();
     const seconds = (performance.now() - before.at) / 1000;
     const after = {
-      cloud: cpuSeconds(fixture.cloudPid),
+      cloud: fixture.cloudPids.map(cpuSeconds),
       pg: pgPids.map(cpuSeconds),
       load: loadProcs.map(cpuSeconds),
       machine: machineCpu(),
     };
+    const cloudAfter = await samples();
     const load = loadavg();
     const events = await db.dispensesSince(before.wall);
     await topUps.stop();
@@ -319,12 +337,14 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       log(`${missing} top-up × kiosk pairs not delivered within ${DELIVERY_GRACE_MS / 1000} s of the end`);
     const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
     const pct = (cpu: number): number => round((cpu / seconds) * 100);
-    const cloudCpu = pct(after.cloud - before.cloud);
+    const cloudCpuByInstance = after.cloud.map((cpu, i) => pct(cpu - before.cloud[i]!));
+    const cloudCpu = pct(sum(after.cloud) - sum(before.cloud));
     // Work the cloud did, whatever share of the CPU it got: its CPU per request served.
     const pushes = sum(reports.map((report) => report.pushes));
     const pulls = sum(reports.map((report) => report.pulls));
     const records = sum(reports.map((report) => report.records));
-    const cloudCpuUs = (after.cloud - before.cloud) * 1e6;
+    const cloudCpuUs = (sum(after.cloud) - sum(before.cloud)) * 1e6;
+    const served = serverPushes(cloudBefore, cloudAfter, TARGETS.push_p99_ms / 1000);
     return {
       kiosks,
       customers: fixture.customers,
@@ -334,7 +354,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       pull_p99_ms: pull.percentile(99),
       events_per_s: round(events / seconds),
       cloud_cpu_pct: cloudCpu,
-      cloud_rss_mb: round(cloudRss),
+      cloud_rss_mb: round(sum(cloudRss)),
       pg_db_mb: round(await db.sizeMb()),
       errors,
       seconds: round(seconds),
@@ -343,7 +363,15 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       gateways: fixture.gateways.count,
       gateway_topup_p99_ms: fixture.gateways.topup.percentile(99),
       push_p50_ms: push.percentile(50),
+      // The cloud's own timing of the same pushes, and each process's event-loop delay: where a tail queues.
+      push_served_within_200ms_pct: served.withinPct,
+      push_served_p99_at_most_ms: served.p99AtMostMs,
+      cloud_loop_p99_ms: cloudAfter.map((sample) => round(sample.loopP99S * 1000)),
+      load_generator_loop_p99_ms: round(Math.max(...reports.map((report) => report.loopP99Ms))),
+      load_generator_loop_max_ms: round(Math.max(...reports.map((report) => report.loopMaxMs))),
       pull_p50_ms: pull.percentile(50),
+      instances: fixture.cloudPids.length,
+      ...(fixture.cloudPids.length > 1 ? { cloud_cpu_pct_by_instance: cloudCpuByInstance } : {}),
       cloud_cpu_pct_per_100_kiosks: round((cloudCpu / kiosks) * 100, 2),
       pushes,
       pulls,
@@ -384,7 +412,8 @@ function meetsTargets(line: Record<string, unknown>): boolean {
 /** What ran out first, read from the figures: a core for the cloud's event loop, PostgreSQL, or the machine. */
 function saturated(line: Record<string, unknown>): string {
   const n = (key: string): number => Number(line[key] ?? 0);
-  if (n('cloud_cpu_pct') >= 85) return `the cloud's event loop (${n('cloud_cpu_pct')} % of one core)`;
+  const busiest = Math.max(...((line['cloud_cpu_pct_by_instance'] as number[] | undefined) ?? [n('cloud_cpu_pct')]));
+  if (busiest >= 85) return `a cloud instance's event loop (${busiest} % of one core)`;
   if (n('pg_cpu_pct') >= 85) return `PostgreSQL (${n('pg_cpu_pct')} % of a core)`;
   if (n('machine_cpu_pct') >= 90) return `the machine's ${cpus().length} cores (${n('machine_cpu_pct')} % busy)`;
   return 'nothing at 85 % CPU: latency or errors missed the targets first';
@@ -396,18 +425,30 @@ async function main(): Promise<void> {
   const schema = `bench_fleet_${process.pid}`;
   const dir = await mkdtemp(join(tmpdir(), 'tusafishe-bench-fleet-'));
   const simulator = await startMtnMomoSimulator({ host: '127.0.0.1', port: 0, targetEnvironment: 'mtnuganda' });
-  const cloud = fork(SELF, ['--role', 'cloud'], {
-    stdio: 'inherit',
-    execArgv: childExecArgv(options),
-    env: { ...process.env, BENCH_CLOUD_DATABASE_URL: tagged(url), BENCH_SCHEMA: schema, BENCH_MTN_URL: simulator.url },
-  });
+  // Several instances start together, as replicas do: their migrations must run once (advisory lock).
+  const lb: RunningLoadBalancer | undefined = options.instances > 1 ? await loadBalancer() : undefined;
+  const clouds = Array.from({ length: options.instances }, () =>
+    fork(SELF, ['--role', 'cloud'], {
+      stdio: 'inherit',
+      execArgv: childExecArgv(options),
+      env: {
+        ...process.env,
+        BENCH_CLOUD_DATABASE_URL: tagged(url),
+        BENCH_SCHEMA: schema,
+        BENCH_MTN_URL: simulator.url,
+        // Payment callbacks come back through the balancer, so often to the other instance.
+        ...(lb ? { BENCH_PUBLIC_URL: lb.url } : {}),
+      },
+    }),
+  );
   const db = new BenchDatabase(url, schema);
   let gateways: RealGateways | undefined;
   let cleaned: Promise<void> | undefined;
   const cleanup = (): Promise<void> =>
     (cleaned ??= (async () => {
       await gateways?.close().catch((error: unknown) => log(`gateways: ${(error as Error).message}`));
-      await stopChild(cloud);
+      await Promise.all(clouds.map(stopChild));
+      await lb?.close();
       await simulator.close();
       await db.dropSchema().catch((error: unknown) => log(`schema ${schema} not dropped: ${(error as Error).message}`));
       await db.close();
@@ -428,14 +469,18 @@ async function main(): Promise<void> {
     void cleanup().finally(() => process.exit(1));
   });
   try {
-    const { cloudUrl } = await nextMessage(
-      cloud,
-      (m) => ((m as CloudReady).cloudUrl ? (m as CloudReady) : undefined),
-      120_000,
+    const instanceUrls = await Promise.all(
+      clouds.map((cloud) =>
+        nextMessage(cloud, (m) => ((m as CloudReady).cloudUrl ? (m as CloudReady).cloudUrl : undefined), 120_000),
+      ),
     );
+    await lb?.start(instanceUrls.map((instance) => new URL(instance).host));
+    const cloudUrl = lb?.url ?? instanceUrls[0]!;
     const topUpAccounts = Math.min(100_000, Math.floor(options.customers / 10));
     const dispensing = options.customers - topUpAccounts;
-    log(`cloud at ${cloudUrl}; schema ${schema}; seeding ${options.customers.toLocaleString('en')} customers`);
+    log(
+      `cloud at ${cloudUrl} (${options.instances} instance${options.instances > 1 ? 's behind HAProxy' : ''}); schema ${schema}; seeding ${options.customers.toLocaleString('en')} customers`,
+    );
     await db.seedCustomers(dispensing, topUpAccounts, log);
     const gatewayKiosks = await Promise.all(
       Array.from({ length: options.gateways }, (_, i) => createKiosk(db, { kioskId: `GW${i + 1}` })),
@@ -454,7 +499,8 @@ async function main(): Promise<void> {
     const fixture: Fixture = {
       db,
       cloudUrl,
-      cloudPid: cloud.pid!,
+      cloudPids: clouds.map((cloud) => cloud.pid!),
+      instanceUrls,
       simulator,
       gateways,
       dispensing,

@@ -17,6 +17,7 @@ export async function runCloudProcess(): Promise<void> {
     databaseSchema: env['BENCH_SCHEMA']!,
     databasePoolSize: Number(env['BENCH_CLOUD_POOL'] ?? 10),
     port: 0,
+    ...(env['BENCH_PUBLIC_URL'] ? { publicUrl: env['BENCH_PUBLIC_URL'] } : {}),
     logger: false,
     providers: {
       statusPollIntervalMs: 0,

@@ -12,6 +12,7 @@ import {
   type PullResponse,
   type PushResponse,
 } from '@tusafishe/protocol';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { accountId } from './database.js';
 import { Histogram } from './histogram.js';
 import { closeConnections, request } from './http.js';
@@ -62,6 +63,9 @@ export interface WorkerReport {
   /** Top-up index → kiosks of this worker that did not receive it. */
   missing: Record<number, number>;
   duplicates: number;
+  /** This worker's event-loop delay over the window: its own queueing is in its latencies too. */
+  loopP99Ms: number;
+  loopMaxMs: number;
 }
 
 const PULL_LIMIT = 2000;
@@ -88,6 +92,11 @@ class Figures {
   errorSamples: string[] = [];
   errorKinds: Record<string, number> = {};
   duplicates = 0;
+  readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor() {
+    this.loopDelay.enable();
+  }
 
   error(what: string): void {
     this.errors += 1;
@@ -180,6 +189,7 @@ class Worker {
 
   measure(): void {
     this.startupErrors = this.figures.errors;
+    this.figures.loopDelay.disable();
     this.figures = new Figures();
     this.topUps.clear();
   }
@@ -212,6 +222,8 @@ class Worker {
       errorKinds: f.errorKinds,
       missing,
       duplicates: f.duplicates,
+      loopP99Ms: f.loopDelay.percentile(99) / 1e6,
+      loopMaxMs: f.loopDelay.max / 1e6,
     };
   }
 
