@@ -16,6 +16,21 @@ export function socatAvailable(): boolean {
   return spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 }
 
+let parentDeathPrefix: string[] | undefined;
+
+/**
+ * util-linux's `setpriv --pdeathsig KILL`, where it exists: socat is killed with the process that
+ * started it. A gateway killed outright (a power cut in the fault tests, a bench's SIGKILL) would
+ * otherwise leave its simulated cables running.
+ */
+function dieWithParent(): string[] {
+  parentDeathPrefix ??=
+    spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true'], { stdio: 'ignore' }).status === 0
+      ? ['setpriv', '--pdeathsig', 'KILL']
+      : [];
+  return parentDeathPrefix;
+}
+
 /**
  * Starts `socat pty,raw,echo=0 pty,raw,echo=0`; resolves once both ends exist.
  * Simulators sit on one end, the real driver opens the other, so the driver
@@ -25,9 +40,15 @@ export async function openPtyPair(timeoutMs = 5000): Promise<PtyPair> {
   const dir = await mkdtemp(join(tmpdir(), 'tusafishe-pty-'));
   const a = join(dir, 'a');
   const b = join(dir, 'b');
-  const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const [command, ...args] = [
+    ...dieWithParent(),
+    'socat',
+    '-d',
+    '-d',
+    `pty,raw,echo=0,link=${a}`,
+    `pty,raw,echo=0,link=${b}`,
+  ];
+  const socat = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => socat.once('exit', () => resolve()));
   const close = async (): Promise<void> => {
     if (socat.exitCode === null && socat.signalCode === null) socat.kill('SIGTERM');
