@@ -337,13 +337,15 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       log(`${missing} top-up × kiosk pairs not delivered within ${DELIVERY_GRACE_MS / 1000} s of the end`);
     const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
     const pct = (cpu: number): number => round((cpu / seconds) * 100);
-    const cloudCpuByInstance = after.cloud.map((cpu, i) => pct(cpu - before.cloud[i]!));
-    const cloudCpu = pct(sum(after.cloud) - sum(before.cloud));
+    // Per process: one gone by the end (a pooled backend closed) reads 0, and its CPU is not known.
+    const used = (from: number[], to: number[]): number[] => to.map((cpu, i) => (cpu > 0 ? cpu - from[i]! : 0));
+    const cloudCpuByInstance = used(before.cloud, after.cloud).map(pct);
+    const cloudCpu = pct(sum(used(before.cloud, after.cloud)));
     // Work the cloud did, whatever share of the CPU it got: its CPU per request served.
     const pushes = sum(reports.map((report) => report.pushes));
     const pulls = sum(reports.map((report) => report.pulls));
     const records = sum(reports.map((report) => report.records));
-    const cloudCpuUs = (sum(after.cloud) - sum(before.cloud)) * 1e6;
+    const cloudCpuUs = sum(used(before.cloud, after.cloud)) * 1e6;
     const served = serverPushes(cloudBefore, cloudAfter, TARGETS.push_p99_ms / 1000);
     return {
       kiosks,
@@ -377,8 +379,8 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       pulls,
       records_delivered: records,
       cloud_cpu_us_per_request: pushes + pulls > 0 ? Math.round(cloudCpuUs / (pushes + pulls)) : null,
-      pg_cpu_pct: pct(sum(after.pg) - sum(before.pg)),
-      load_generator_cpu_pct: pct(sum(after.load) - sum(before.load)),
+      pg_cpu_pct: pct(sum(used(before.pg, after.pg))),
+      load_generator_cpu_pct: pct(sum(used(before.load, after.load))),
       machine_cpu_pct: round(
         ((after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total)) * 100,
       ),
