@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { KioskStatusAnswer, KioskStatusReport, STATUS_PATH } from '@tusafishe/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
-import { requireKiosk } from '../http/kiosk-auth.js';
+import { KIOSK_ROUTE_LOG_LEVEL, requireKiosk } from '../http/kiosk-auth.js';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
 import type { Db } from '../store/db.js';
 import type { KioskContacts } from './contacts.js';
@@ -35,6 +35,7 @@ export async function fleetKioskRoutes(app: FastifyInstance, deps: FleetKioskRou
       onRequest,
       config: { rateLimit: STATUS_RATE_LIMIT },
       bodyLimit: 256 * 1024,
+      logLevel: KIOSK_ROUTE_LOG_LEVEL,
     },
     async (request) => {
       await deps.contacts.record(request.kioskId);

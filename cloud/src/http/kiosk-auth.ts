@@ -30,3 +30,10 @@ export function requireKiosk(authenticator: KioskAuthenticator) {
       .send({ code: 'KIOSK_UNAUTHORISED', message: 'kiosk id or secret is wrong' });
   };
 }
+
+/**
+ * The log level of the routes every kiosk calls all day (a long-poll about twice a second, its
+ * pushes, its status report): at info, fastify's two lines a request are some 200 million lines a
+ * day at 600 kiosks. Warnings and errors on them still log.
+ */
+export const KIOSK_ROUTE_LOG_LEVEL = 'warn';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PullQuery, PushRequest, SYNC_PATHS, type LedgerEvent } from '@tusafishe/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { requireKiosk } from '../http/kiosk-auth.js';
+import { KIOSK_ROUTE_LOG_LEVEL, requireKiosk } from '../http/kiosk-auth.js';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
 import type { KioskContacts } from '../fleet/contacts.js';
 import type { CloudMetrics } from '../metrics.js';
@@ -42,7 +42,13 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
 
   typed.get(
     SYNC_PATHS.customers,
-    { schema: { querystring: PullQuery }, onRequest, preHandler, config: { rateLimit } },
+    {
+      schema: { querystring: PullQuery },
+      onRequest,
+      preHandler,
+      config: { rateLimit },
+      logLevel: KIOSK_ROUTE_LOG_LEVEL,
+    },
     async (request, reply) => {
       // The response closes early when the gateway hangs up: stop waiting for it. (The request
       // stream's own 'close' fires as soon as a GET has been read, so it cannot tell.)
@@ -61,7 +67,14 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
 
   typed.post(
     SYNC_PATHS.events,
-    { schema: { body: PushRequest }, onRequest, preHandler, config: { rateLimit }, bodyLimit: 2 * 1024 * 1024 },
+    {
+      schema: { body: PushRequest },
+      onRequest,
+      preHandler,
+      config: { rateLimit },
+      bodyLimit: 2 * 1024 * 1024,
+      logLevel: KIOSK_ROUTE_LOG_LEVEL,
+    },
     async (request) => {
       const { response: result, volumeFlag } = await ingestKioskEvents(
         deps.db,
