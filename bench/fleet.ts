@@ -20,6 +20,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { openSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +105,7 @@ function childExecArgv(options: Options): string[] {
 
 const log = (line: string): void => void process.stderr.write(`[fleet] ${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 const round = (value: number, places = 1): number => Math.round(value * 10 ** places) / 10 ** places;
 
 function mergeCounts(counts: Record<string, number>[]): Record<string, number> {
@@ -220,6 +222,8 @@ interface Fixture {
   cloudPids: number[];
   /** Each instance's own address, for its /metrics. */
   instanceUrls: string[];
+  /** Where each instance's stdout (its log) goes. */
+  cloudLogs: string[];
   simulator: Awaited<ReturnType<typeof startMtnMomoSimulator>>;
   gateways: RealGateways;
   dispensing: number;
@@ -273,7 +277,9 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
     const loadProcs = [...workers.pids, process.pid];
     const samples = (): Promise<CloudSample[]> => Promise.all(fixture.instanceUrls.map(sampleCloud));
     const cloudBefore = await samples();
+    const logBytes = (): number => sum(fixture.cloudLogs.map((file) => statSync(file).size));
     const before = {
+      logBytes: logBytes(),
       at: performance.now(),
       wall: Date.now(),
       cloud: fixture.cloudPids.map(cpuSeconds),
@@ -296,6 +302,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
     fixture.gateways.stopDispensing();
     const seconds = (performance.now() - before.at) / 1000;
     const after = {
+      logBytes: logBytes(),
       cloud: fixture.cloudPids.map(cpuSeconds),
       pg: pgPids.map(cpuSeconds),
       load: loadProcs.map(cpuSeconds),
@@ -335,7 +342,6 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       log(`error: ${sample}`);
     if (missing > 0)
       log(`${missing} top-up × kiosk pairs not delivered within ${DELIVERY_GRACE_MS / 1000} s of the end`);
-    const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
     const pct = (cpu: number): number => round((cpu / seconds) * 100);
     // Per process: one gone by the end (a pooled backend closed) reads 0, and its CPU is not known.
     const used = (from: number[], to: number[]): number[] => to.map((cpu, i) => (cpu > 0 ? cpu - from[i]! : 0));
@@ -357,6 +363,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       events_per_s: round(events / seconds),
       cloud_cpu_pct: cloudCpu,
       cloud_rss_mb: round(sum(cloudRss)),
+      cloud_log_kb_per_s: round((after.logBytes - before.logBytes) / 1024 / seconds),
       pg_db_mb: round(await db.sizeMb()),
       errors,
       seconds: round(seconds),
@@ -429,9 +436,12 @@ async function main(): Promise<void> {
   const simulator = await startMtnMomoSimulator({ host: '127.0.0.1', port: 0, targetEnvironment: 'mtnuganda' });
   // Several instances start together, as replicas do: their migrations must run once (advisory lock).
   const lb: RunningLoadBalancer | undefined = options.instances > 1 ? await loadBalancer() : undefined;
-  const clouds = Array.from({ length: options.instances }, () =>
+  // Each instance logs as in production (JSON at info on stdout), here into a file: its cost is in
+  // the cloud's CPU, and its volume in `cloud_log_kb_per_s`.
+  const cloudLogs = Array.from({ length: options.instances }, (_, i) => join(dir, `cloud-${i + 1}.log`));
+  const clouds = cloudLogs.map((logFile) =>
     fork(SELF, ['--role', 'cloud'], {
-      stdio: 'inherit',
+      stdio: ['ignore', openSync(logFile, 'a'), 'inherit', 'ipc'],
       execArgv: childExecArgv(options),
       env: {
         ...process.env,
@@ -503,6 +513,7 @@ async function main(): Promise<void> {
       cloudUrl,
       cloudPids: clouds.map((cloud) => cloud.pid!),
       instanceUrls,
+      cloudLogs,
       simulator,
       gateways,
       dispensing,

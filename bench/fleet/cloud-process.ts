@@ -1,6 +1,7 @@
 /**
  * The cloud under test, in its own process so its CPU and RSS are its own: the production
- * `startCloud` on the PostgreSQL server, MTN MoMo at the simulator the driver runs (the
+ * `startCloud` on the PostgreSQL server, logging as in production (JSON at LOG_LEVEL or info on
+ * stdout, which the bench writes to a file), MTN MoMo at the simulator the driver runs (the
  * provider is outside the cloud, as in the field), status polling off (callbacks confirm).
  */
 import { startCloud } from '@tusafishe/cloud';
@@ -18,7 +19,6 @@ export async function runCloudProcess(): Promise<void> {
     databasePoolSize: Number(env['BENCH_CLOUD_POOL'] ?? 10),
     port: 0,
     ...(env['BENCH_PUBLIC_URL'] ? { publicUrl: env['BENCH_PUBLIC_URL'] } : {}),
-    logger: false,
     providers: {
       statusPollIntervalMs: 0,
       mtn: {
