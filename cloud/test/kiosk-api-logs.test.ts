@@ -46,7 +46,8 @@ describe('the kiosk API in the logs, at the info level', () => {
       auth_counts: [],
     };
     expect((await client.status(report)).status).toBe(200);
-    expect(lines).toEqual([]);
+    // Lines about a request carry its id; anything the cloud logs meanwhile on its own is not these routes'.
+    expect(lines.filter((line) => line.includes('"reqId"'))).toEqual([]);
 
     // What an operator must see still reaches the log: a rejected event is a warning.
     const refused = await client.push([dispenseEvent(kiosk.kioskId, 'NOSUCHACCOUNT', 1_000)]);
