@@ -53,7 +53,9 @@ describe.each(backends())('notifications after commit on $name', (backend) => {
     await db.query(
       `INSERT INTO customers (account_id, phone, name, status, version) VALUES ('DB-1', '+254700000901', 'Quiet', 'active', 0)`,
     );
-    // Other schemas on the server notify the same channel: only the embedded database can count it.
+    // The insert's own notification first; other schemas on the server notify the same channel, so
+    // only the embedded database can count it.
+    await expect.poll(heardCustomers).toBeGreaterThan(0);
     const before = heardCustomers();
     await db.transaction((tx) => tx.query(`UPDATE customers SET name = 'Still quiet' WHERE account_id = 'DB-1'`), {
       notifyAfterCommit: [done],
