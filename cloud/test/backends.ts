@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { CloudOptions, RunningCloud } from '../src/cloud.js';
+import type { Db } from '../src/store/db.js';
 
 /** A database the suite runs against: PGlite always, the PostgreSQL server when TEST_DATABASE_URL is set. */
 export interface Backend {
@@ -41,6 +42,26 @@ export function backends(): Backend[] {
 export function freshPglite(): CloudOptions {
   // Scripts outside vitest (`npm run screenshots`) share the harness but have no global setup.
   return process.env['VITEST'] ? { pgliteImage: inject('pgliteImage') } : {};
+}
+
+/**
+ * A fresh database of `backend` for the tests of the `describe` it is called in: opened before
+ * them (embedded Postgres takes a minute to start on a loaded machine), closed and dropped after.
+ */
+export function freshDb(backend: Backend): () => Db {
+  let db: Db | undefined;
+  beforeAll(async () => {
+    const { openCloudDatabase } = await import('../src/store/open-database.js');
+    db = await openCloudDatabase(backend.fresh());
+  }, 180_000);
+  afterAll(async () => {
+    await db?.close();
+    await backend.cleanup();
+  });
+  return () => {
+    if (!db) throw new Error('the database opens before the tests');
+    return db;
+  };
 }
 
 /**

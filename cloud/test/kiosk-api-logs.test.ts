@@ -1,12 +1,11 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCloud } from '../src/cloud.js';
-import { recordAdjustment } from '../src/admin/adjustments.js';
-import { createCustomer } from '../src/customers/customers.js';
 import { createKiosk, type KioskCredential } from '../src/kiosks/kiosks.js';
 import { loggerOptions } from '../src/logger.js';
 import { backends, startTestCloud, stopTestCloud } from './backends.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
+import { creditedCustomer } from './test-customers.js';
 
 // The routes are the same on both backends: the embedded one is enough.
 const [embedded] = backends();
@@ -26,13 +25,7 @@ describe('the kiosk API in the logs, at the info level', () => {
 
   it('writes no line for the pulls, pushes and status reports every kiosk sends all day, but still warns', async () => {
     const client = kioskClient(cloud.url, kiosk);
-    const customer = await createCustomer(cloud.db, { phone: '+254700000977', name: 'Log Test', pin: '4826' });
-    await recordAdjustment(cloud.db, {
-      accountId: customer.account_id,
-      amountMl: 5_000,
-      reason: 'credit',
-      operator: 'test',
-    });
+    const customer = await creditedCustomer(cloud, { phone: '+254700000977', name: 'Log Test', pin: '4826' }, 5_000);
     lines.length = 0;
     expect((await client.pull()).status).toBe(200);
     expect((await client.push([dispenseEvent(kiosk.kioskId, customer.account_id, 1_000)])).body.rejected).toEqual([]);

@@ -1,36 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../../test/backends.js';
-import type { Db } from '../store/db.js';
-import { openCloudDatabase } from '../store/open-database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backends, freshDb } from '../../test/backends.js';
 import { searchCustomers, searchStatement } from './customer-search.js';
 
 describe.each(backends())('customer search on $name', (backend) => {
-  let db: Db;
-
-  // Embedded Postgres takes a minute to start on a loaded machine.
+  const db = freshDb(backend);
   beforeAll(async () => {
-    db = await openCloudDatabase(backend.fresh());
     // Enough customers that an index beats a scan; one of them with words worth finding.
-    await db.query(
+    await db().query(
       `INSERT INTO customers (account_id, phone, name, status)
        SELECT 'SR' || lpad(c::text, 6, '0'), '+2547' || lpad(c::text, 8, '0'), 'Customer ' || c, 'active'
        FROM generate_series(1, 3000) c`,
     );
-    await db.query(
+    await db().query(
       `INSERT INTO customers (account_id, phone, name, status) VALUES
          ('SQ000001', '+256772000001', 'Amina Wanjiru Otieno', 'active'),
          ('SQ000002', '+256772000002', 'Wanjiku Kamau', 'active'),
          ('SQ000003', '+256772000003', 'Nawanjiru Auma', 'active')`,
     );
-    await db.exec('ANALYZE customers');
+    await db().exec('ANALYZE customers');
   }, 180_000);
-  afterAll(async () => {
-    await db?.close();
-    await backend.cleanup();
-  });
 
   const names = async (query: string): Promise<string[]> =>
-    (await searchCustomers(db, query, 1)).customers.map((customer) => customer.name);
+    (await searchCustomers(db(), query, 1)).customers.map((customer) => customer.name);
 
   it('finds a name by its start or a word start, in any case, not by the middle of a word', async () => {
     expect(await names('wanji')).toEqual(['Amina Wanjiru Otieno', 'Wanjiku Kamau']);
@@ -53,7 +44,7 @@ describe.each(backends())('customer search on $name', (backend) => {
     ['a phone number', '0772000001', /customers_phone_key/],
   ])('looks %s up in an index', async (_what, query, index) => {
     const { sql, params } = searchStatement(query, 26, 0);
-    const plan = await db.transaction(async (tx) => {
+    const plan = await db().transaction(async (tx) => {
       await tx.query('SET LOCAL enable_seqscan = off');
       const rows = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
       return rows.map((row) => row['QUERY PLAN']).join('\n');

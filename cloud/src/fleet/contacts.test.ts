@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../../test/backends.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backends, freshDb } from '../../test/backends.js';
 import { createKiosk } from '../kiosks/kiosks.js';
-import type { Db, Queryable } from '../store/db.js';
-import { openCloudDatabase } from '../store/open-database.js';
+import type { Queryable } from '../store/db.js';
 import { KioskContacts } from './contacts.js';
 
 describe.each(backends())('kiosk contacts on $name', (backend) => {
-  let db: Db;
   const KIOSKS = ['CT-K1', 'CT-K2', 'CT-K3'];
 
-  // Embedded Postgres takes a minute to start on a loaded machine.
+  const db = freshDb(backend);
   beforeAll(async () => {
-    db = await openCloudDatabase(backend.fresh());
-    for (const kioskId of KIOSKS) await createKiosk(db, { kioskId, name: kioskId });
+    for (const kioskId of KIOSKS) await createKiosk(db(), { kioskId, name: kioskId });
   }, 180_000);
-  afterAll(async () => {
-    await db?.close();
-    await backend.cleanup();
-  });
 
   /** The database, with each contact write held until the test lets it go. */
   function gatedDb(): { queryable: Queryable; writes: string[][]; release: () => void } {
@@ -27,18 +20,18 @@ describe.each(backends())('kiosk contacts on $name', (backend) => {
       open = resolve;
     });
     const queryable: Queryable = {
-      exec: (sql) => db.exec(sql),
+      exec: (sql) => db().exec(sql),
       async query<R extends object>(sql: string, params?: unknown[]): Promise<R[]> {
         writes.push(params?.[0] as string[]);
         await gate;
-        return db.query<R>(sql, params);
+        return db().query<R>(sql, params);
       },
     };
     return { queryable, writes, release: open };
   }
 
   const contactsOf = (kioskIds: string[]) =>
-    db.query<{ kiosk_id: string; contact: boolean; hours: number }>(
+    db().query<{ kiosk_id: string; contact: boolean; hours: number }>(
       `SELECT k.kiosk_id, k.last_contact_at IS NOT NULL AS contact,
          (SELECT count(*)::int FROM kiosk_contact_hours h WHERE h.kiosk_id = k.kiosk_id) AS hours
        FROM kiosks k WHERE k.kiosk_id = ANY($1::text[]) ORDER BY k.kiosk_id`,

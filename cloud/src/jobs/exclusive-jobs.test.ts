@@ -1,24 +1,13 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { backends } from '../../test/backends.js';
+import { describe, expect, it, vi } from 'vitest';
+import { backends, freshDb } from '../../test/backends.js';
 import { CloudMetrics } from '../metrics.js';
-import type { Db } from '../store/db.js';
-import { openCloudDatabase } from '../store/open-database.js';
 import { ExclusiveJobs } from './exclusive-jobs.js';
 
 describe.each(backends())('jobs held by one instance on $name', (backend) => {
-  let db: Db;
+  const db = freshDb(backend);
   const log = pino({ level: 'silent' });
-  const instance = (): ExclusiveJobs => new ExclusiveJobs(db, new CloudMetrics(async () => 0), log);
-
-  // Embedded Postgres takes a minute to start on a loaded machine.
-  beforeAll(async () => {
-    db = await openCloudDatabase(backend.fresh());
-  }, 180_000);
-  afterAll(async () => {
-    await db?.close();
-    await backend.cleanup();
-  });
+  const instance = (): ExclusiveJobs => new ExclusiveJobs(db(), new CloudMetrics(async () => 0), log);
 
   it('runs a job on one instance while it holds it, and on another once it stops', async () => {
     const [a, b] = [instance(), instance()];
@@ -45,7 +34,7 @@ describe.each(backends())('jobs held by one instance on $name', (backend) => {
     let ran = 0;
     expect(await alive.runExclusive('report', 60_000, async () => void (ran += 1))).toBe(false);
     // The dead holder's lease ends (as 60 s later).
-    await db.query(`UPDATE scheduled_jobs SET lease_until = now() - interval '1 second' WHERE name = 'report'`);
+    await db().query(`UPDATE scheduled_jobs SET lease_until = now() - interval '1 second' WHERE name = 'report'`);
     expect(await alive.runExclusive('report', 60_000, async () => void (ran += 1))).toBe(true);
     expect(await dead.runExclusive('report', 60_000, async () => undefined)).toBe(false);
     expect(ran).toBe(1);

@@ -1,11 +1,9 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { backends } from '../../test/backends.js';
+import { describe, expect, it, vi } from 'vitest';
+import { backends, freshDb } from '../../test/backends.js';
 import { createCustomer } from '../customers/customers.js';
 import { CloudMetrics } from '../metrics.js';
-import type { Db } from '../store/db.js';
-import { openCloudDatabase } from '../store/open-database.js';
 import { ChangeFeed } from './change-feed.js';
 
 const ACCOUNTS = 6;
@@ -83,24 +81,16 @@ class Kiosk {
 }
 
 describe.each(backends())('the change feed on $name', (backend) => {
-  let db: Db;
   const log = pino({ level: 'silent' });
   let phones = 0;
 
-  // Embedded Postgres takes a minute to start on a loaded machine.
-  beforeAll(async () => {
-    db = await openCloudDatabase(backend.fresh());
-  }, 180_000);
-  afterAll(async () => {
-    await db?.close();
-    await backend.cleanup();
-  });
+  const db = freshDb(backend);
 
   const openFeed = (tailSize: number): Promise<ChangeFeed> =>
-    ChangeFeed.open(db, new CloudMetrics(async () => 0), log, { tailSize });
+    ChangeFeed.open(db(), new CloudMetrics(async () => 0), log, { tailSize });
 
   async function write(accountIds: string[], tag: string, abort: boolean): Promise<void> {
-    await db
+    await db()
       .transaction(async (tx) => {
         await tx.query('UPDATE customers SET name = $2 WHERE account_id = ANY($1::text[])', [accountIds, tag]);
         if (abort) throw new Error('rolled back');
@@ -120,7 +110,7 @@ describe.each(backends())('the change feed on $name', (backend) => {
     const holding = new Promise<void>((resolve) => {
       updated = resolve;
     });
-    const slow = db.transaction(async (tx) => {
+    const slow = db().transaction(async (tx) => {
       await tx.query('UPDATE customers SET name = $2 WHERE account_id = $1', [first, `${tag}-slow`]);
       updated();
       await gate;
@@ -142,7 +132,7 @@ describe.each(backends())('the change feed on $name', (backend) => {
           for (let i = 0; i < ACCOUNTS; i += 1) {
             phones += 1;
             const phone = `+2547${String(10_000_000 + phones).slice(-8)}`;
-            accounts.push((await createCustomer(db, { phone, name: 'new' })).account_id);
+            accounts.push((await createCustomer(db(), { phone, name: 'new' })).account_id);
           }
           const instances = await Promise.all(Array.from({ length: INSTANCES }, () => openFeed(tail)));
           let slots = instances.map((feed) => Promise.resolve(feed));
@@ -171,7 +161,7 @@ describe.each(backends())('the change feed on $name', (backend) => {
                 instances.push(await next);
               }
             }
-            const truth = await db.query<{ account_id: string; version: number; name: string }>(
+            const truth = await db().query<{ account_id: string; version: number; name: string }>(
               'SELECT account_id, version, name FROM customers',
             );
             const expected = new Map(truth.map((row) => [row.account_id, { version: row.version, name: row.name }]));

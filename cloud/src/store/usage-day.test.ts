@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../../test/backends.js';
-import type { Db } from './db.js';
-import { openCloudDatabase } from './open-database.js';
+import { describe, expect, it } from 'vitest';
+import { backends, freshDb } from '../../test/backends.js';
 import { usageDaySql } from './usage-day.js';
 
 interface UsageDay {
@@ -12,18 +10,10 @@ interface UsageDay {
 }
 
 describe.each(backends())('the usage day on $name', (backend) => {
-  let db: Db;
-
-  beforeAll(async () => {
-    db = await openCloudDatabase(backend.fresh());
-  }, 180_000);
-  afterAll(async () => {
-    await db?.close();
-    await backend.cleanup();
-  });
+  const db = freshDb(backend);
 
   const usageDay = async (zone: string, at: string): Promise<UsageDay> => {
-    const [row] = await db.query<UsageDay>(usageDaySql('$1', '$2::timestamptz'), [zone, at]);
+    const [row] = await db().query<UsageDay>(usageDaySql('$1', '$2::timestamptz'), [zone, at]);
     if (!row) throw new Error('no usage day');
     return { ...row, start_ms: Number(row.start_ms), end_ms: Number(row.end_ms) };
   };
@@ -56,7 +46,7 @@ describe.each(backends())('the usage day on $name', (backend) => {
   it('defaults to now', async () => {
     // Read the date on both sides: the query may run across midnight.
     const before = new Date().toISOString().slice(0, 10);
-    const [row] = await db.query<UsageDay>(usageDaySql('$1'), ['UTC']);
+    const [row] = await db().query<UsageDay>(usageDaySql('$1'), ['UTC']);
     const after = new Date().toISOString().slice(0, 10);
     expect([before, after]).toContain(row?.day);
   });
