@@ -1,27 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../../test/backends.js';
-import { CUSTOMERS_CHANGED_CHANNEL } from './migrations.js';
-import type { Db } from './db.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backends, freshDb } from '../../test/backends.js';
+import { CUSTOMERS_CHANGED_CHANNEL, NOTIFY_AFTER_COMMIT_SETTING } from './migrations.js';
 import { openCloudDatabase } from './open-database.js';
 
 /** A channel no other test file notifies: on the server every schema shares the channels. */
 const channel = (): string => `t_${randomBytes(6).toString('hex')}`;
 
 describe.each(backends())('notifications after commit on $name', (backend) => {
-  let db: Db;
-  beforeAll(async () => {
-    db = await openCloudDatabase(backend.fresh());
-  }, 180_000);
-  afterAll(async () => {
-    await db?.close();
-    await backend.cleanup();
-  });
+  const db = freshDb(backend);
 
   async function counting(name: string): Promise<() => number> {
     let heard = 0;
-    await db.listen(name, () => void (heard += 1));
+    await db().listen(name, () => void (heard += 1));
     return () => heard;
   }
 
@@ -30,7 +22,7 @@ describe.each(backends())('notifications after commit on $name', (backend) => {
     const [heardFirst, heardSecond] = [await counting(first), await counting(second)];
 
     await expect(
-      db.transaction(
+      db().transaction(
         async (tx) => {
           await tx.query('SELECT 1');
           throw new Error('rolled back');
@@ -38,7 +30,7 @@ describe.each(backends())('notifications after commit on $name', (backend) => {
         { notifyAfterCommit: [first] },
       ),
     ).rejects.toThrow('rolled back');
-    await db.transaction((tx) => tx.query('SELECT 1'), { notifyAfterCommit: [first, second] });
+    await db().transaction((tx) => tx.query('SELECT 1'), { notifyAfterCommit: [first, second] });
 
     // Both channels go out in one statement, `first` before `second`: by the time `second` is
     // heard, a wake-up from the rolled-back transaction would have been heard on `first` before it.
@@ -50,14 +42,14 @@ describe.each(backends())('notifications after commit on $name', (backend) => {
     const done = channel();
     const heardCustomers = await counting(CUSTOMERS_CHANGED_CHANNEL);
     const heardDone = await counting(done);
-    await db.query(
+    await db().query(
       `INSERT INTO customers (account_id, phone, name, status, version) VALUES ('DB-1', '+254700000901', 'Quiet', 'active', 0)`,
     );
     // The insert's own notification first; other schemas on the server notify the same channel, so
     // only the embedded database can count it.
     await expect.poll(heardCustomers).toBeGreaterThan(0);
     const before = heardCustomers();
-    await db.transaction((tx) => tx.query(`UPDATE customers SET name = 'Still quiet' WHERE account_id = 'DB-1'`), {
+    await db().transaction((tx) => tx.query(`UPDATE customers SET name = 'Still quiet' WHERE account_id = 'DB-1'`), {
       notifyAfterCommit: [done],
     });
     await expect.poll(heardDone).toBe(1);
@@ -95,7 +87,7 @@ describe.skipIf(!server)('the customers trigger on the PostgreSQL server', () =>
       );
       await expect.poll(() => heard).toEqual(['trigger']);
 
-      await writer.query(`BEGIN; SELECT set_config('tusafishe.notify_after_commit', 'on', true);
+      await writer.query(`BEGIN; SELECT set_config('${NOTIFY_AFTER_COMMIT_SETTING}', 'on', true);
         UPDATE customers SET name = 'B' WHERE account_id = 'DB-2'; COMMIT`);
       await writer.query(`SELECT pg_notify('${CUSTOMERS_CHANGED_CHANNEL}', 'marker')`);
       await writer.query(`UPDATE customers SET name = 'C' WHERE account_id = 'DB-2'`);

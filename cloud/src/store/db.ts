@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
+import { NOTIFY_AFTER_COMMIT_SETTING } from './migrations.js';
 
 /** The one database surface the cloud uses; implemented by a pg Pool and by embedded PGlite. */
 export interface Queryable {
@@ -99,7 +100,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
 }
 
 /** Turns off the NOTIFY of the triggers that read it (migration 22) for the rest of the transaction. */
-const DEFER_NOTIFY_SQL = "SELECT set_config('tusafishe.notify_after_commit', 'on', true)";
+const DEFER_NOTIFY_SQL = `SELECT set_config('${NOTIFY_AFTER_COMMIT_SETTING}', 'on', true)`;
 
 function notifySql(channels: readonly string[]): string {
   for (const channel of channels)

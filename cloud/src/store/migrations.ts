@@ -9,6 +9,8 @@ interface Migration {
 
 /** Channel NOTIFY'd after any statement that changes customers; wakes long-polling gateways. */
 export const CUSTOMERS_CHANGED_CHANNEL = 'tusafishe_customers_changed';
+/** Set for a transaction, turns its triggers' NOTIFY off: it notifies after its commit instead (migration 22). */
+export const NOTIFY_AFTER_COMMIT_SETTING = 'tusafishe.notify_after_commit';
 /** Channel NOTIFY'd when kiosk credentials change (a rotated secret): cached credentials are dropped. */
 export const KIOSKS_CHANGED_CHANNEL = 'tusafishe_kiosks_changed';
 /** Channel NOTIFY'd after any statement that writes what the console's live feed shows (migration 21). */
@@ -671,25 +673,26 @@ CREATE TRIGGER fleet_rollout_kiosks_live AFTER INSERT OR UPDATE ON fleet_rollout
 -- turn these triggers off for their transaction and wake the listeners once committed
 -- (src/store/db.ts, notifyAfterCommit); every other writer, another tool's included, still
 -- notifies from here.
+CREATE FUNCTION notify_unless_after_commit(channel text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('${NOTIFY_AFTER_COMMIT_SETTING}', true) IS DISTINCT FROM 'on' THEN
+    PERFORM pg_notify(channel, '');
+  END IF;
+END $$;
 CREATE OR REPLACE FUNCTION customers_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF current_setting('tusafishe.notify_after_commit', true) IS DISTINCT FROM 'on' THEN
-    PERFORM pg_notify('${CUSTOMERS_CHANGED_CHANNEL}', '');
-  END IF;
+  PERFORM notify_unless_after_commit('${CUSTOMERS_CHANGED_CHANNEL}');
   RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION live_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF current_setting('tusafishe.notify_after_commit', true) IS DISTINCT FROM 'on' THEN
-    PERFORM pg_notify('${LIVE_CHANGED_CHANNEL}', '');
-  END IF;
+  PERFORM notify_unless_after_commit('${LIVE_CHANGED_CHANNEL}');
   RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION live_notify_dispenses() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF current_setting('tusafishe.notify_after_commit', true) IS DISTINCT FROM 'on'
-     AND EXISTS (SELECT 1 FROM inserted WHERE type = 'dispense') THEN
-    PERFORM pg_notify('${LIVE_CHANGED_CHANNEL}', '');
+  IF EXISTS (SELECT 1 FROM inserted WHERE type = 'dispense') THEN
+    PERFORM notify_unless_after_commit('${LIVE_CHANGED_CHANNEL}');
   END IF;
   RETURN NULL;
 END $$;
