@@ -385,6 +385,10 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       pushes,
       pulls,
       records_delivered: records,
+      // A kiosk's mobile data for the change feed alone, at this fleet's rate of changes.
+      kiosk_download_mb_per_day: round(
+        ((sum(reports.map((report) => report.pullBytes)) / (kiosks - fixture.gateways.count) / seconds) * 86_400) / 1e6,
+      ),
       cloud_cpu_us_per_request: pushes + pulls > 0 ? Math.round(cloudCpuUs / (pushes + pulls)) : null,
       pg_cpu_pct: pct(sum(used(before.pg, after.pg))),
       load_generator_cpu_pct: pct(sum(used(before.load, after.load))),

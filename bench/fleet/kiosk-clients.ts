@@ -55,6 +55,8 @@ export interface WorkerReport {
   /** Pull answers and the customer records they carried. */
   pulls: number;
   records: number;
+  /** The pulls' bodies as sent (gzipped when the cloud did): the kiosks' 4G data for the feed. */
+  pullBytes: number;
   errors: number;
   startupErrors: number;
   errorSamples: string[];
@@ -88,6 +90,7 @@ class Figures {
   eventsAcked = 0;
   pulls = 0;
   records = 0;
+  pullBytes = 0;
   errors = 0;
   errorSamples: string[] = [];
   errorKinds: Record<string, number> = {};
@@ -216,6 +219,7 @@ class Worker {
       eventsAcked: f.eventsAcked,
       pulls: f.pulls,
       records: f.records,
+      pullBytes: f.pullBytes,
       errors: f.errors,
       startupErrors: this.startupErrors,
       errorSamples: f.errorSamples,
@@ -333,6 +337,7 @@ class Kiosk {
       const page = readPage(answer.body, this.settings.dispensing);
       this.worker.measuring.pulls += 1;
       this.worker.measuring.records += page.records;
+      this.worker.measuring.pullBytes += answer.wireBytes;
       if (page.must_refetch) this.worker.measuring.error(`pull: must_refetch at cursor ${this.cursor}`);
       for (const index of page.topUps) this.worker.seen(index);
       this.cursor = Number(page.cursor);

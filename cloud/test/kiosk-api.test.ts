@@ -1,3 +1,5 @@
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '@tusafishe/protocol';
 import { dayIn, zoneAtNoon } from '@tusafishe/protocol/testing';
@@ -11,6 +13,23 @@ import { backends } from './backends.js';
 import { creditedCustomer } from './test-customers.js';
 import { signInAs } from './console-session.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
+
+/** A GET with exactly these headers, its body as received (fetch would ask for gzip and decode it). */
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
 
 let phoneSeq = 0;
 const nextPhone = (): string => `+2547000${String(10000 + (phoneSeq += 1)).slice(-5)}`;
@@ -161,6 +180,27 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     const next = await client.pull({ cursor });
     expect(next.body.customers.map((c) => [c.account_id, c.balance_ml])).toEqual([[account, 3_000]]);
     expect(next.body.customers[0]?.pin_hash).toMatch(/^\$scrypt\$/);
+  });
+
+  it('sends a page gzipped to a gateway that accepts it, and a small page or another client as is', async () => {
+    for (let i = 0; i < 4; i++) await customerWithCredit(1_000);
+    const pull = (query: string, acceptEncoding?: string) =>
+      rawGet(`${cloud.url}/kiosk/v1/customers?${query}`, {
+        authorization: `Basic ${Buffer.from(`${kioskA.kioskId}:${kioskA.secret}`).toString('base64')}`,
+        ...(acceptEncoding && { 'accept-encoding': acceptEncoding }),
+      });
+    const plain = await pull('cursor=0&limit=10');
+    const gzipped = await pull('cursor=0&limit=10', 'gzip, deflate');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gzipped.headers['vary']).toMatch(/accept-encoding/i);
+    expect(gunzipSync(gzipped.body).equals(plain.body)).toBe(true);
+    expect(gzipped.body.length).toBeLessThan(plain.body.length / 2);
+    // Refused by weight, or too small to pay: sent as is.
+    expect((await pull('cursor=0&limit=10', 'gzip;q=0')).headers['content-encoding']).toBeUndefined();
+    const idle = await pull(`cursor=${JSON.parse(plain.body.toString()).cursor}&limit=1`, 'gzip');
+    expect(idle.body.length).toBeLessThan(1024);
+    expect(idle.headers['content-encoding']).toBeUndefined();
   });
 
   it('tells a gateway with a cursor the cloud never issued to refetch', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PullQuery, PushRequest, SYNC_PATHS, type LedgerEvent } from '@tusafishe/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { acceptsGzip } from '../http/accept-encoding.js';
 import { KIOSK_ROUTE_LOG_LEVEL, requireKiosk } from '../http/kiosk-auth.js';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
 import type { KioskContacts } from '../fleet/contacts.js';
@@ -23,6 +24,8 @@ export interface KioskApiDeps {
 }
 
 const DEFAULT_PAGE = 500;
+/** Below this a page (an empty long-poll's answer, a record or two) is sent as is: gzip would not pay. */
+const GZIP_MIN_BYTES = 1024;
 
 /** Gateway sync (protocol/src/sync.ts): pull customer changes by version cursor, push ledger events. */
 export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): Promise<void> {
@@ -60,8 +63,12 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
         (request.query.wait_s ?? 0) * 1000,
         gone.signal,
       );
-      // Already JSON (a PullResponse), shared by the kiosks asking for the same page: sent as is.
-      return reply.type('application/json; charset=utf-8').send(answer.body);
+      // Already JSON (a PullResponse), shared by the kiosks asking for the same page: sent as is,
+      // or gzipped once for all of them when the gateway accepts it (fetch does, by default).
+      reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+      if (answer.body.length < GZIP_MIN_BYTES || !acceptsGzip(request.headers['accept-encoding']))
+        return reply.send(answer.body);
+      return reply.header('content-encoding', 'gzip').send(await answer.gzipped());
     },
   );
 
