@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
@@ -183,4 +184,28 @@ describe.each(backends())('the change feed on $name', (backend) => {
       { numRuns: 8 },
     );
   }, 120_000);
+
+  it('gzips a page from the shared tail once for every kiosk, and leaves one read from the database as is', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      phones += 1;
+      await createCustomer(db(), { phone: `+2547${String(10_000_000 + phones).slice(-8)}`, name: 'gzip' });
+    }
+    const feed = await openFeed(2);
+    try {
+      const signal = new AbortController().signal;
+      // Behind a two-change tail: read from the database for this kiosk alone.
+      const behind = await feed.pull(0, 100, 0, signal);
+      expect(behind.response.customers.length).toBeGreaterThan(2);
+      expect(behind.gzipped).toBeUndefined();
+      const inTail = Number(behind.response.customers.at(-3)!.version);
+      const [first, second] = await Promise.all([feed.pull(inTail, 100, 0, signal), feed.pull(inTail, 100, 0, signal)]);
+      expect(first.response.customers).toHaveLength(2);
+      expect(first.gzipped).toBeDefined();
+      const [zipped, again] = await Promise.all([first.gzipped!(), second.gzipped!()]);
+      expect(again).toBe(zipped);
+      expect(gunzipSync(zipped).equals(first.body)).toBe(true);
+    } finally {
+      await feed.close();
+    }
+  });
 });

@@ -33,9 +33,12 @@ export interface FeedAnswer {
   body: Buffer;
   /**
    * The body gzipped, compressed once for every kiosk sent this answer: a kiosk's 4G link pays by
-   * the byte, and a page of customer records gzips to a half (a few records) to a quarter (`GZIP`).
+   * the byte every day, and a page of customer records gzips to a half (a few records) to a
+   * quarter (`GZIP`). Undefined for a page read from the database for one kiosk catching up (a
+   * first replica, a long outage): compressed per request, a million customers' first replica
+   * took 36 % longer here (the gateway's CPU inflating it), a one-off the feed's stream is not.
    */
-  gzipped(): Promise<Buffer>;
+  gzipped: (() => Promise<Buffer>) | undefined;
 }
 
 /** Rows one read of the database takes at a time. */
@@ -194,6 +197,7 @@ export class ChangeFeed {
   }
 
   private async build(after: number, limit: number, upTo: number): Promise<FeedAnswer> {
+    const shared = this.tail.covers(after);
     const page = await this.page(after, limit, upTo);
     this.metrics.changeFeedPagesBuilt.inc();
     const last = page.customers.at(-1);
@@ -205,6 +209,7 @@ export class ChangeFeed {
         must_refetch: false,
       },
       page.json,
+      shared,
     );
   }
 
@@ -350,7 +355,7 @@ async function versionHorizon(db: Db, log: FastifyBaseLogger): Promise<number> {
 }
 
 /** A pull's answer with its body, joined from records serialised once (`json`, in the same order). */
-function serialise(response: PullResponse, json: readonly string[]): FeedAnswer {
+function serialise(response: PullResponse, json: readonly string[], compressible = false): FeedAnswer {
   const rest = JSON.stringify({
     cursor: response.cursor,
     has_more: response.has_more,
@@ -358,7 +363,7 @@ function serialise(response: PullResponse, json: readonly string[]): FeedAnswer 
   });
   const body = Buffer.from(`{"customers":[${json.join(',')}],${rest.slice(1)}`);
   let gzipped: Promise<Buffer> | undefined;
-  return { response, body, gzipped: () => (gzipped ??= gzipAsync(body, GZIP)) };
+  return { response, body, gzipped: compressible ? () => (gzipped ??= gzipAsync(body, GZIP)) : undefined };
 }
 
 /** A tail holding the `size` latest changes up to `upTo`, so kiosks reconnecting after a restart are answered from memory. */

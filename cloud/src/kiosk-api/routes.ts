@@ -66,9 +66,10 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
       // Already JSON (a PullResponse), shared by the kiosks asking for the same page: sent as is,
       // or gzipped once for all of them when the gateway accepts it (fetch does, by default).
       reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
-      if (answer.body.length < GZIP_MIN_BYTES || !acceptsGzip(request.headers['accept-encoding']))
+      const { gzipped } = answer;
+      if (!gzipped || answer.body.length < GZIP_MIN_BYTES || !acceptsGzip(request.headers['accept-encoding']))
         return reply.send(answer.body);
-      return reply.header('content-encoding', 'gzip').send(await answer.gzipped());
+      return reply.header('content-encoding', 'gzip').send(await gzipped());
     },
   );
 
