@@ -55,6 +55,12 @@ export class CloudMetrics {
     help: "Pull answers the kiosks' change feed built; kiosks asking for the same page share one (fewer than the pulls answered)",
     registers: [this.registry],
   });
+  readonly changeFeedBytesSent = new Counter({
+    name: 'tusafishe_change_feed_bytes_sent_total',
+    help: "Bytes of change-feed pages sent to kiosks, by encoding (gzip or identity): the kiosks' mobile data for other kiosks' changes",
+    labelNames: ['encoding'],
+    registers: [this.registry],
+  });
   readonly exclusiveJobRuns = new Counter({
     name: 'tusafishe_exclusive_job_runs_total',
     help: 'Ticks of jobs that run on one instance at a time: ran here, skipped (another instance holds the job), failed',

@@ -189,8 +189,19 @@ describe.each(backends())('kiosk API on $name', (backend) => {
         authorization: `Basic ${Buffer.from(`${kioskA.kioskId}:${kioskA.secret}`).toString('base64')}`,
         ...(acceptEncoding && { 'accept-encoding': acceptEncoding }),
       });
+    const sent = async (encoding: string): Promise<number> => {
+      const text = await (await fetch(`${cloud.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`tusafishe_change_feed_bytes_sent_total{encoding="${encoding}"}`));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    const [identityBefore, gzipBefore] = [await sent('identity'), await sent('gzip')];
     const plain = await pull('cursor=0&limit=10');
     const gzipped = await pull('cursor=0&limit=10', 'gzip, deflate');
+    // What each kiosk was sent, counted as sent: operators see the feed's mobile data.
+    expect(await sent('identity')).toBe(identityBefore + plain.body.length);
+    expect(await sent('gzip')).toBe(gzipBefore + gzipped.body.length);
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(gzipped.headers['content-encoding']).toBe('gzip');
     expect(gzipped.headers['vary']).toMatch(/accept-encoding/i);

@@ -67,9 +67,13 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
       // or gzipped once for all of them when the gateway accepts it (fetch does, by default).
       reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
       const { gzipped } = answer;
-      if (!gzipped || answer.body.length < GZIP_MIN_BYTES || !acceptsGzip(request.headers['accept-encoding']))
+      if (!gzipped || answer.body.length < GZIP_MIN_BYTES || !acceptsGzip(request.headers['accept-encoding'])) {
+        deps.metrics.changeFeedBytesSent.inc({ encoding: 'identity' }, answer.body.length);
         return reply.send(answer.body);
-      return reply.header('content-encoding', 'gzip').send(await gzipped());
+      }
+      const body = await gzipped();
+      deps.metrics.changeFeedBytesSent.inc({ encoding: 'gzip' }, body.length);
+      return reply.header('content-encoding', 'gzip').send(body);
     },
   );
 
