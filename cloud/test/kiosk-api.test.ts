@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '@tusafishe/protocol';
@@ -14,21 +13,13 @@ import { creditedCustomer } from './test-customers.js';
 import { signInAs } from './console-session.js';
 import { dispenseEvent, kioskClient } from './kiosk-client.js';
 
-/** A GET with exactly these headers, its body as received (fetch would ask for gzip and decode it). */
-function rawGet(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
-        response.on('error', reject);
-      })
-      .on('error', reject);
-  });
+/** A series' value on the cloud's /metrics: `name` sums every label set, `name{…}` is that one. */
+async function metric(cloudUrl: string, series: string): Promise<number> {
+  const text = await (await fetch(`${cloudUrl}/metrics`)).text();
+  const lines = text
+    .split('\n')
+    .filter((line) => line.startsWith(`${series} `) || (!series.includes('{') && line.startsWith(`${series}{`)));
+  return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
 let phoneSeq = 0;
@@ -184,21 +175,12 @@ describe.each(backends())('kiosk API on $name', (backend) => {
 
   it('sends a page gzipped to a gateway that accepts it, and a small page or another client as is', async () => {
     for (let i = 0; i < 4; i++) await customerWithCredit(1_000);
-    const pull = (query: string, acceptEncoding?: string) =>
-      rawGet(`${cloud.url}/kiosk/v1/customers?${query}`, {
-        authorization: `Basic ${Buffer.from(`${kioskA.kioskId}:${kioskA.secret}`).toString('base64')}`,
-        ...(acceptEncoding && { 'accept-encoding': acceptEncoding }),
-      });
-    const sent = async (encoding: string): Promise<number> => {
-      const text = await (await fetch(`${cloud.url}/metrics`)).text();
-      const line = text
-        .split('\n')
-        .find((l) => l.startsWith(`tusafishe_change_feed_bytes_sent_total{encoding="${encoding}"}`));
-      return Number(line?.split(' ').at(-1) ?? 0);
-    };
+    const client = kioskClient(cloud.url, kioskA);
+    const sent = (encoding: string): Promise<number> =>
+      metric(cloud.url, `tusafishe_change_feed_bytes_sent_total{encoding="${encoding}"}`);
     const [identityBefore, gzipBefore] = [await sent('identity'), await sent('gzip')];
-    const plain = await pull('cursor=0&limit=10');
-    const gzipped = await pull('cursor=0&limit=10', 'gzip, deflate');
+    const plain = await client.pullOnWire('cursor=0&limit=10');
+    const gzipped = await client.pullOnWire('cursor=0&limit=10', 'gzip, deflate');
     // What each kiosk was sent, counted as sent: operators see the feed's mobile data.
     expect(await sent('identity')).toBe(identityBefore + plain.body.length);
     expect(await sent('gzip')).toBe(gzipBefore + gzipped.body.length);
@@ -208,8 +190,8 @@ describe.each(backends())('kiosk API on $name', (backend) => {
     expect(gunzipSync(gzipped.body).equals(plain.body)).toBe(true);
     expect(gzipped.body.length).toBeLessThan(plain.body.length / 2);
     // Refused by weight, or too small to pay: sent as is.
-    expect((await pull('cursor=0&limit=10', 'gzip;q=0')).headers['content-encoding']).toBeUndefined();
-    const idle = await pull(`cursor=${JSON.parse(plain.body.toString()).cursor}&limit=1`, 'gzip');
+    expect((await client.pullOnWire('cursor=0&limit=10', 'gzip;q=0')).headers['content-encoding']).toBeUndefined();
+    const idle = await client.pullOnWire(`cursor=${JSON.parse(plain.body.toString()).cursor}&limit=1`, 'gzip');
     expect(idle.body.length).toBeLessThan(1024);
     expect(idle.headers['content-encoding']).toBeUndefined();
   });
@@ -240,13 +222,8 @@ describe.each(backends())('kiosk API on $name', (backend) => {
   });
 
   it('answers 100 long-polling kiosks woken by one change from memory with one page, not a query each', async () => {
-    const metric = async (name: string): Promise<number> => {
-      const text = await (await fetch(`${cloud.url}/metrics`)).text();
-      const lines = text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
-      return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-    };
-    const feedQueries = (): Promise<number> => metric('tusafishe_change_feed_queries_total');
-    const pagesBuilt = (): Promise<number> => metric('tusafishe_change_feed_pages_built_total');
+    const feedQueries = (): Promise<number> => metric(cloud.url, 'tusafishe_change_feed_queries_total');
+    const pagesBuilt = (): Promise<number> => metric(cloud.url, 'tusafishe_change_feed_pages_built_total');
     const client = kioskClient(cloud.url, kioskA);
     const { body: head } = await client.pull({ cursor: '0', limit: 5000 });
     const waits = vi.spyOn(ChangeFeed.prototype, 'waitForChange');

@@ -5,6 +5,7 @@ import type {
   PullResponse,
   PushResponse,
 } from '@tusafishe/protocol';
+import http from 'node:http';
 import { STATUS_PATH, SYNC_PATHS, newId } from '@tusafishe/protocol';
 import type { KioskCredential } from '../src/kiosks/kiosks.js';
 
@@ -36,6 +37,20 @@ export function kioskClient(baseUrl: string, credential: KioskCredential) {
       return { status: response.status, body: (await response.json()) as KioskStatusAnswer };
     },
     fetch: (path: string): Promise<Response> => fetch(`${baseUrl}${path}`, { headers: { authorization } }),
+    /** A pull as it crosses the wire, with exactly this Accept-Encoding (fetch would ask for gzip and decode it). */
+    pullOnWire(query: string, acceptEncoding?: string): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
+      const headers = { authorization, ...(acceptEncoding && { 'accept-encoding': acceptEncoding }) };
+      return new Promise((resolve, reject) => {
+        http
+          .get(`${baseUrl}${SYNC_PATHS.customers}?${query}`, { headers }, (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+            response.on('error', reject);
+          })
+          .on('error', reject);
+      });
+    },
   };
 }
 

@@ -197,8 +197,9 @@ export class ChangeFeed {
   }
 
   private async build(after: number, limit: number, upTo: number): Promise<FeedAnswer> {
+    // From the tail, shared by every kiosk at this cursor; or read for one kiosk further behind.
     const shared = this.tail.covers(after);
-    const page = await this.page(after, limit, upTo);
+    const page = shared ? this.tail.page(after, limit, upTo) : await this.readBehind(after, limit, upTo);
     this.metrics.changeFeedPagesBuilt.inc();
     const last = page.customers.at(-1);
     return serialise(
@@ -213,10 +214,11 @@ export class ChangeFeed {
     );
   }
 
-  private async page(after: number, limit: number, upTo: number): Promise<TailPage> {
-    if (this.tail.covers(after)) return this.tail.page(after, limit, upTo);
-    // Further behind than the tail reaches (a new or long-offline kiosk): the database answers,
-    // up to a head the tail has read (a horizon already waited for).
+  /**
+   * A page for a kiosk further behind than the tail reaches (a new or long-offline kiosk): the
+   * database answers, up to a head the tail has read (a horizon already waited for).
+   */
+  private async readBehind(after: number, limit: number, upTo: number): Promise<TailPage> {
     const page = await this.count('behind', customersChangedSince(this.db, after, limit, upTo));
     const customers = page.customers.map(toCustomerRecord);
     return { customers, json: customers.map((record) => JSON.stringify(record)), hasMore: page.hasMore };
