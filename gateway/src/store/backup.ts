@@ -165,7 +165,9 @@ export function startDailyBackups(options: DailyBackupOptions): {
   const now = options.now ?? Date.now;
   let running: Promise<string | null> | null = null;
   const unsynced = options.db
-    .prepare<[number], number>('SELECT 1 FROM ledger_events WHERE acked_at IS NULL AND occurred_at < ? LIMIT 1')
+    .prepare<[number], number>(
+      'SELECT 1 FROM ledger_events WHERE seq > (SELECT seq FROM ledger_acked) AND occurred_at < ? LIMIT 1',
+    )
     .pluck();
   const dueAfter = (): number =>
     options.unsyncedIntervalMs !== undefined && unsynced.get(now() - UNSYNCED_AFTER_MS) !== undefined

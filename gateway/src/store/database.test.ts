@@ -102,7 +102,6 @@ describe('gateway database', () => {
     db.prepare(`INSERT INTO ledger_events (event_id, type, amount_ml, occurred_at) VALUES ('e1', 'topup', 5, 1)`).run();
     expect(() => db.prepare(`UPDATE ledger_events SET amount_ml = 6`).run()).toThrow(/immutable/);
     expect(() => db.prepare(`DELETE FROM ledger_events`).run()).toThrow(/immutable/);
-    db.prepare(`UPDATE ledger_events SET acked_at = 2`).run();
     db.close();
   });
 
@@ -134,11 +133,12 @@ describe('gateway database', () => {
       response: { request_id: 'r1', approved: false },
     });
     expect(store.holds.pruneDecisions(now + 1)).toBe(1);
-    // The ledger keeps every event, its seq, acknowledgement, uniqueness and immutability.
-    expect(store.db.prepare('SELECT seq, event_id, acked_at FROM ledger_events ORDER BY seq').all()).toEqual([
-      { seq: 1, event_id: 'e1', acked_at: now },
-      { seq: 2, event_id: 'e2', acked_at: null },
+    // The ledger keeps every event, its seq, acknowledgement (713: a watermark), uniqueness and immutability.
+    expect(store.db.prepare('SELECT seq, event_id FROM ledger_events ORDER BY seq').all()).toEqual([
+      { seq: 1, event_id: 'e1' },
+      { seq: 2, event_id: 'e2' },
     ]);
+    expect(store.ledger.acknowledgedThrough()).toBe(1);
     expect(store.ledger.unacknowledged(10).map((e) => e.event_id)).toEqual(['e2']);
     store.ledger.append({ event_id: 'e3', type: 'topup', account_id: 'TSF000101', amount_ml: 5, occurred_at: now });
     expect(store.db.prepare(`SELECT seq FROM ledger_events WHERE event_id = 'e3'`).pluck().get()).toBe(3);

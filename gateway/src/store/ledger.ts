@@ -36,13 +36,26 @@ export interface Dispensed {
 const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((t) => `'${t}'`).join(', ');
 const COLUMNS = 'event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details';
 
-/** Immutable ledger events of this kiosk, with the cloud's acknowledgement. */
+/**
+ * An event of `ledger_events e` the cloud does not hold: above the acknowledged watermark, or refused
+ * by the cloud (kept out of pushes, and counted here as the cloud's balance does not count it).
+ */
+export const UNACKED_SQL =
+  '(e.seq > (SELECT seq FROM ledger_acked) OR e.event_id IN (SELECT event_id FROM sync_rejected_events))';
+
+/**
+ * Immutable ledger events of this kiosk, with the cloud's acknowledgement: a watermark, every event
+ * up to it in the cloud but the refused ones (migration 713: one row written an acknowledgement,
+ * not two pages an event).
+ */
 export class Ledger {
   private readonly insert;
   private readonly unackedSum;
   private readonly dispensedBetween;
-  private readonly unacked;
-  private readonly ack;
+  private readonly after;
+  private readonly readWatermark;
+  private readonly writeWatermark;
+  private readonly walk;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(`INSERT INTO ledger_events (${COLUMNS})
@@ -51,7 +64,7 @@ export class Ledger {
     // its counter (the cloud issued it with the top-up), whether or not the push is acknowledged yet.
     this.unackedSum = db
       .prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events e
-      WHERE account_id = ? AND acked_at IS NULL AND type IN (${BALANCE_TYPES_SQL})
+      WHERE account_id = ? AND ${UNACKED_SQL} AND type IN (${BALANCE_TYPES_SQL})
         AND NOT EXISTS (SELECT 1 FROM token_redemptions t JOIN customers c USING (account_id)
                         WHERE t.event_id = e.event_id AND t.counter <= c.token_counter)`)
       .pluck();
@@ -59,13 +72,16 @@ export class Ledger {
       [string, number, number],
       Dispensed
     >(`SELECT coalesce(-sum(amount_ml), 0) AS total_ml,
-        coalesce(-sum(amount_ml) FILTER (WHERE acked_at IS NULL), 0) AS unacked_ml
-      FROM ledger_events WHERE account_id = ? AND type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`);
-    this.unacked = db.prepare<[number], LedgerRow>(
-      `SELECT ${COLUMNS} FROM ledger_events WHERE acked_at IS NULL ORDER BY seq LIMIT ?`,
+        coalesce(-sum(amount_ml) FILTER (WHERE ${UNACKED_SQL}), 0) AS unacked_ml
+      FROM ledger_events e WHERE account_id = ? AND type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`);
+    this.after = db.prepare<[number, number], LedgerRow>(
+      `SELECT ${COLUMNS} FROM ledger_events WHERE seq > ? ORDER BY seq LIMIT ?`,
     );
-    this.ack = db.prepare<[number, string]>(
-      'UPDATE ledger_events SET acked_at = ? WHERE event_id = ? AND acked_at IS NULL',
+    this.readWatermark = db.prepare<[], number>('SELECT seq FROM ledger_acked WHERE id = 1').pluck();
+    this.writeWatermark = db.prepare<[number, number]>('UPDATE ledger_acked SET seq = ? WHERE id = 1 AND seq < ?');
+    this.walk = db.prepare<[number], { seq: number; event_id: string; refused: number }>(
+      `SELECT seq, event_id, EXISTS (SELECT 1 FROM sync_rejected_events r WHERE r.event_id = e.event_id) AS refused
+        FROM ledger_events e WHERE seq > ? ORDER BY seq`,
     );
   }
 
@@ -96,16 +112,40 @@ export class Ledger {
     return this.dispensedBetween.get(accountId, from, to) ?? { total_ml: 0, unacked_ml: 0 };
   }
 
-  /** Oldest events first, for the sync worker's push batches. */
-  unacknowledged(limit: number): LedgerEvent[] {
-    return this.unacked.all(limit).map(toEvent);
+  /** Events above the watermark (refused ones included), oldest first, for the sync worker's push batches. */
+  unacknowledged(limit: number, after = this.acknowledgedThrough()): LedgerEvent[] {
+    return this.after.all(after, limit).map(toEvent);
   }
 
-  /** Marks events the cloud has made durable; unknown or already-acked ids are ignored. */
-  markAcknowledged(eventIds: readonly string[], at: number): number {
-    let changed = 0;
-    for (const id of eventIds) changed += this.ack.run(at, id).changes;
-    return changed;
+  /** The seq up to which the cloud holds every event but the refused ones. */
+  acknowledgedThrough(): number {
+    return this.readWatermark.get() as number;
+  }
+
+  /**
+   * How far the watermark can move from `from` once the cloud holds the events `held` names: past
+   * every event in order that it holds or refused, up to the first it does not.
+   */
+  watermarkAfter(held: ReadonlySet<string>, from = this.acknowledgedThrough()): number {
+    let to = from;
+    for (const event of this.walk.iterate(from)) {
+      if (!held.has(event.event_id) && event.refused === 0) break;
+      to = event.seq;
+    }
+    return to;
+  }
+
+  /** Moves the watermark forward (never back). */
+  acknowledgeThrough(seq: number): void {
+    this.writeWatermark.run(seq, seq);
+  }
+
+  /** Acknowledges the events the cloud holds, as far as they reach in order; how far the watermark moved. */
+  acknowledge(eventIds: readonly string[]): number {
+    const from = this.acknowledgedThrough();
+    const to = this.watermarkAfter(new Set(eventIds), from);
+    this.acknowledgeThrough(to);
+    return to - from;
   }
 
   eventsFor(accountId: string): LedgerEvent[] {

@@ -83,9 +83,9 @@ export class Store {
    * Marks pushed events acknowledged and applies the balances the cloud returned with
    * them, in one transaction, so no event counts twice or not at all in the available balance.
    */
-  acknowledgeEvents(eventIds: readonly string[], balances: readonly CloudBalance[] = [], at = Date.now()): number {
+  acknowledgeEvents(eventIds: readonly string[], balances: readonly CloudBalance[] = []): number {
     return this.transaction(() => {
-      const changed = this.ledger.markAcknowledged(eventIds, at);
+      const changed = this.ledger.acknowledge(eventIds);
       this.customers.applyBalances(balances);
       return changed;
     });

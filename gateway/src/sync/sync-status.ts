@@ -60,7 +60,7 @@ export function readSyncStatus(store: SyncStore, live: LiveSyncFacts, offlineAft
     last_contact_at: lastContact,
     last_pull_at: state.lastPullAt,
     last_push_at: state.lastPushAt,
-    events_waiting: store.eventsWaiting() - rejected,
+    events_waiting: store.eventsWaiting(),
     events_rejected: rejected,
     replica_size: store.replicaSize(),
     cursor: state.cursor,

@@ -114,17 +114,13 @@ export class SyncStore {
     this.stagedCount = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM sync_incoming').pluck();
     this.reject = db.prepare(`INSERT OR IGNORE INTO sync_rejected_events (event_id, code, message, rejected_at)
       VALUES (@event_id, @code, @message, @rejected_at)`);
-    this.rejectedCount = db
-      .prepare<[], number>(
-        'SELECT count(*) FROM sync_rejected_events r JOIN ledger_events e USING (event_id) WHERE e.acked_at IS NULL',
-      )
+    this.rejectedCount = db.prepare<[], number>('SELECT count(*) FROM sync_rejected_events').pluck();
+    this.rejectedIds = db.prepare<[], string>('SELECT event_id FROM sync_rejected_events').pluck();
+    // Events above the watermark the cloud did not refuse (seq is the rowid: a range, not a scan).
+    this.unackedCount = db
+      .prepare<[], number>(`SELECT count(*) FROM ledger_events e WHERE e.seq > (SELECT seq FROM ledger_acked)
+        AND e.event_id NOT IN (SELECT event_id FROM sync_rejected_events)`)
       .pluck();
-    this.rejectedIds = db
-      .prepare<[], string>(
-        'SELECT r.event_id FROM sync_rejected_events r JOIN ledger_events e USING (event_id) WHERE e.acked_at IS NULL',
-      )
-      .pluck();
-    this.unackedCount = db.prepare<[], number>('SELECT count(*) FROM ledger_events WHERE acked_at IS NULL').pluck();
     this.writeState = db.prepare<[string | null, number | null, number | null]>(
       'UPDATE sync_state SET cursor = ?, last_pull_at = ?, last_push_at = ? WHERE id = 1',
     );
@@ -280,7 +276,7 @@ export class SyncStore {
     return this.stagedCount.get() as number;
   }
 
-  /** Oldest unacknowledged events first, leaving out the ones the cloud refused. */
+  /** Oldest unacknowledged events first, leaving out the ones the cloud refused (a handful, if any). */
   pendingBatch(max: number): LedgerEvent[] {
     const rejected = new Set(this.rejectedIds.all());
     return this.ledger
@@ -300,8 +296,10 @@ export class SyncStore {
   applyPushResponse(response: PushResponse, at: number): void {
     const before = this.current;
     try {
+      const held = new Set([...response.acked, ...response.rejected.map((r) => r.event_id)]);
+      const through = this.ledger.watermarkAfter(held);
       commitWithoutSync(this.db, () => {
-        this.ledger.markAcknowledged(response.acked, at);
+        this.ledger.acknowledgeThrough(through);
         this.replica.applyBalances(response.balances);
         // Applied again to the replica a refetch is building, at its swap.
         if (this.current.refetching)
@@ -329,6 +327,7 @@ export class SyncStore {
     return this.kioskState.lastCloudContact();
   }
 
+  /** Events waiting to be pushed: not yet in the cloud, the refused ones apart. */
   eventsWaiting(): number {
     return this.unackedCount.get() as number;
   }

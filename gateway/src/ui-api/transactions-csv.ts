@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { BALANCE_EVENT_TYPES } from '@tusafishe/protocol';
+import { UNACKED_SQL } from '../store/ledger.js';
 
 const COLUMNS = [
   'occurred_at',
@@ -24,7 +25,7 @@ interface TransactionRow {
   kiosk_id: string | null;
   dispenser_id: string | null;
   source_id: string | null;
-  acked_at: number | null;
+  acked: number;
 }
 
 /** Text a spreadsheet would run as a formula; E.164 phones (+2547…) and numbers are left alone. */
@@ -51,7 +52,8 @@ export function* transactionsCsv(db: Database, from: number, to: number): Genera
   yield `${COLUMNS.join(',')}\r\n`;
   const placeholders = BALANCE_EVENT_TYPES.map(() => '?').join(', ');
   const page = db.prepare<unknown[], TransactionRow & { seq: number }>(
-    `SELECT e.seq, e.occurred_at, e.event_id, e.type, e.account_id, c.phone, e.amount_ml, e.kiosk_id, e.dispenser_id, e.source_id, e.acked_at
+    `SELECT e.seq, e.occurred_at, e.event_id, e.type, e.account_id, c.phone, e.amount_ml, e.kiosk_id, e.dispenser_id, e.source_id,
+            NOT ${UNACKED_SQL} AS acked
        FROM ledger_events e INDEXED BY ledger_time LEFT JOIN customers c USING (account_id)
       WHERE (e.occurred_at, e.seq) > (?, ?) AND e.occurred_at < ? AND e.type IN (${placeholders})
       ORDER BY e.occurred_at, e.seq LIMIT ${PAGE_ROWS}`,
@@ -79,7 +81,7 @@ function csvLine(row: TransactionRow): string {
     row.kiosk_id,
     row.dispenser_id,
     row.source_id,
-    row.acked_at === null ? 'no' : 'yes',
+    row.acked === 1 ? 'yes' : 'no',
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
