@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKiosk, recordAdjustment, startCloud } from '@tusafishe/cloud';
 import { DATABASE_FILE, DemoCredentials, type SyncStatus } from '@tusafishe/gateway';
+import { backupGateway } from '@tusafishe/gateway/backup';
 import { TestDispenser } from '@tusafishe/gateway/testing';
 import type { AuthApproved } from '@tusafishe/protocol';
 import { GatewayProcess } from '@tusafishe/fleet/gateway-process';
@@ -184,7 +185,7 @@ async function main(): Promise<void> {
         HW_READINGS_FLUSH_MS: every(READINGS_FLUSH_MS, 1),
         // The kiosk status (and the authorisation counts it writes) every minute, compressed alike (1 s at least).
         SYNC_STATUS_INTERVAL_S: String(Math.max(1, Math.round(STATUS_INTERVAL_MS / compression / 1000))),
-        // The backup is counted from the database's size (it copies the whole file).
+        // The backup is counted from one taken after the day, as the gateway takes them (no replica).
         GATEWAY_BACKUP_INTERVAL_HOURS: '0',
       },
       ...(options.strace
@@ -339,8 +340,9 @@ async function main(): Promise<void> {
     const dayWritten = end.written - start.written;
     const busyExcess = end.written - busyStart.written - quietPerS * ((end.at - busyStart.at) / 1000);
     const scale = dayMs / 1000 / dayS; // the day ran a little long: scale to exactly one day
-    // A backup copies the database, not its WAL file: weekly while the kiosk syncs (gateway README § Backups).
-    const backup = end.db / DAYS_BETWEEN_BACKUPS;
+    // A scheduled backup: everything but the replica, weekly while the kiosk syncs (gateway README § Backups).
+    const taken = await backupGateway(gateway.dataDir, join(dir, 'backup.db'), { replica: false });
+    const backup = taken.bytes / DAYS_BETWEEN_BACKUPS;
     const traced: TracedWrites | undefined = options.strace
       ? await sumWrites(traceFile, DATABASE_FILE, start.at, end.at, pageSizeOf(dbFile))
       : undefined;

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newId } from '@tusafishe/protocol';
+import { newId, type CustomerRecord } from '@tusafishe/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import {
   restorePendingBackup,
   startDailyBackups,
 } from './backup.js';
-import { DATABASE_FILE, openDatabase } from './database.js';
+import { DATABASE_FILE, openDatabase, PAGE_SIZE } from './database.js';
 import { Store } from './store.js';
 
 const dirs: string[] = [];
@@ -47,7 +47,78 @@ const ledgerOf = (store: Store) =>
     )
     .all();
 
+function customer(n: number): CustomerRecord {
+  return {
+    account_id: `TSF${String(n).padStart(6, '0')}`,
+    phone: `+2547000${String(n).padStart(5, '0')}`,
+    name: `Customer ${n}`,
+    pin_hash: '$scrypt$ln=10,r=8,p=1$c2FsdA$a2V5',
+    status: 'active',
+    expires_at: null,
+    daily_limit_ml: null,
+    allowed_kiosks: null,
+    balance_ml: 10_000,
+    locked_until: null,
+    version: n,
+  };
+}
+
 describe('gateway backup and restore', () => {
+  it("takes scheduled backups without the replica: the restored gateway keeps the kiosk's own data and pulls customers again", async () => {
+    const dataDir = await tempDir();
+    const store = new Store(openDatabase(dataDir));
+    store.applyCustomerRecords(Array.from({ length: 3000 }, (_, i) => customer(i + 1)));
+    store.db.prepare("UPDATE sync_state SET cursor = 'c-3000', refetching = 0 WHERE id = 1").run();
+    for (let i = 1; i <= 20; i += 1) appendDispense(store, i);
+    store.acknowledgeEvents(store.unacknowledgedEvents(10).map((event) => event.event_id));
+    const now = Date.now();
+    store.holds.open({
+      session_id: 's-open',
+      request_id: 'r-open',
+      dispenser_id: 'D1',
+      account_id: 'TSF000007',
+      approved_ml: 5000,
+      created_at: now,
+      hold_expires_at: now + 600_000,
+    });
+    const backups = startDailyBackups({
+      db: store.db,
+      dataDir,
+      keep: 2,
+      intervalMs: 86_400_000,
+      logger: pino({ level: 'silent' }),
+    });
+    const scheduled = (await backups.runOnce())!;
+    await backups.close();
+    const whole = join(await tempDir(), 'whole.db');
+    await backupGateway(dataDir, whole);
+    const live = ledgerOf(store);
+    store.close();
+
+    // The replica is most of the file: the whole copy holds it, the scheduled one only its schema.
+    expect(statSync(scheduled).size * 4).toBeLessThan(statSync(whole).size);
+    const restored = new Store(openDatabase(await restoredCopy(scheduled)));
+    expect(ledgerOf(restored)).toEqual(live);
+    expect(restored.ledger.acknowledgedThrough()).toBe(10);
+    expect(restored.holds.heldMlFor('TSF000007', now)).toBe(5000);
+    expect(restored.db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
+    // As at first boot: the whole replica is pulled again before the old cursor could mean anything.
+    expect(restored.db.prepare('SELECT cursor, refetching FROM sync_state').get()).toEqual({
+      cursor: null,
+      refetching: 1,
+    });
+    expect(restored.customers.count()).toBe(0);
+    // The replica's triggers came with the schema: a pulled customer is found by phone and counted.
+    restored.applyCustomerRecords([customer(7)]);
+    expect(restored.customers.findByPhone('+254700000007')?.account_id).toBe('TSF000007');
+    expect(restored.customers.count()).toBe(1);
+    restored.close();
+
+    const wholeCopy = new Store(openDatabase(await restoredCopy(whole)));
+    expect(wholeCopy.customers.count()).toBe(3000);
+    wholeCopy.close();
+  });
+
   it('backs up online while the gateway writes, and backup → wipe → restore gives back the ledger', async () => {
     const dataDir = await tempDir();
     const store = new Store(openDatabase(dataDir));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
+import { copyWithoutReplica } from './backup-without-replica.js';
 import { DATABASE_FILE, type Db } from './database.js';
 
 /** Tables a gateway database must hold to be restored as one. */
@@ -15,20 +16,30 @@ export interface GatewayBackupResult {
 }
 
 /**
- * Writes an online backup of the gateway's SQLite file with SQLite's backup API (better-sqlite3
- * `backup`): a consistent copy taken while the gateway keeps writing. `source` is the gateway's own
- * connection (scheduled backups) or, from the command line, a read-only connection opened beside the
- * running process. Written beside `outFile`, checked, synced, then renamed into place.
+ * Writes an online backup of the gateway's SQLite file: a consistent copy taken while the gateway
+ * keeps writing. Whole, with SQLite's backup API (better-sqlite3 `backup`); or, `replica: false`,
+ * everything but the customer replica, which a restore pulls again (`copyWithoutReplica`). `source`
+ * is the gateway's own connection (scheduled backups) or, from the command line, a read-only
+ * connection opened beside the running process. Written beside `outFile`, checked, synced, then
+ * renamed into place.
  */
-export async function backupGateway(source: Db | string, outFile: string): Promise<GatewayBackupResult> {
+export async function backupGateway(
+  source: Db | string,
+  outFile: string,
+  { replica = true }: { replica?: boolean } = {},
+): Promise<GatewayBackupResult> {
   const db = typeof source === 'string' ? openExisting(join(source, DATABASE_FILE), true) : source;
   const partial = `${outFile}.partial`;
   try {
-    await db.backup(partial);
-    // One self-contained file: the copy carries the live database's WAL mode, which would leave -wal/-shm beside it.
-    const copy = openExisting(partial, false);
-    copy.pragma('journal_mode = DELETE');
-    copy.close();
+    if (replica) {
+      await db.backup(partial);
+      // One self-contained file: the copy carries the live database's WAL mode, which would leave -wal/-shm beside it.
+      const copy = openExisting(partial, false);
+      copy.pragma('journal_mode = DELETE');
+      copy.close();
+    } else {
+      await copyWithoutReplica(db.name, partial);
+    }
     checkGatewayDatabase(partial);
     const handle = await open(partial, 'r+');
     await handle.sync();
@@ -141,6 +152,8 @@ export interface DailyBackupOptions {
    * then a backup holds what nothing else does. Default: `intervalMs`.
    */
   unsyncedIntervalMs?: number;
+  /** Copy the customer replica too (default: not; a restore pulls it again from the cloud). */
+  replica?: boolean;
   logger: Logger;
   now?: () => number;
 }
@@ -184,7 +197,7 @@ export function startDailyBackups(options: DailyBackupOptions): {
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')}.db`;
-    const result = await backupGateway(options.db, join(dir, name));
+    const result = await backupGateway(options.db, join(dir, name), { replica: options.replica ?? false });
     const all = [...new Set([...files, name])].sort();
     for (const old of all.slice(0, Math.max(0, all.length - options.keep))) await rm(join(dir, old), { force: true });
     options.logger.info({ file: result.file, bytes: result.bytes }, 'gateway backup taken');
