@@ -166,7 +166,7 @@ describe('dispense verification: every denial reason', () => {
 function lastSession() {
   const row = store.db
     .prepare<[], { session_id: string; request_id: string }>(
-      'SELECT session_id, request_id FROM sessions WHERE settled_at IS NULL ORDER BY created_at DESC LIMIT 1',
+      'SELECT session_id, request_id FROM holds ORDER BY created_at DESC LIMIT 1',
     )
     .get();
   if (!row) throw new Error('no session');
@@ -265,6 +265,55 @@ describe('dispense sessions', () => {
       }),
     ]);
     expect(recorded).toHaveLength(1);
+  });
+
+  it('keeps only open holds: a settled session is found again through its ledger event', async () => {
+    const sessions = service();
+    const heldRows = () => store.db.prepare('SELECT count(*) FROM holds').pluck().get();
+    const approved = await sessions.authorise(request('+254700000101', 5000), 'D1');
+    if (!approved.approved) throw new Error('expected approval');
+    expect(heldRows()).toBe(1);
+    clock += 30_000;
+    const report = { session_id: approved.session_id, request_id: approved.request_id, delivered_ml: 4500 };
+    const ack = await sessions.complete(report, 'D1');
+    expect(heldRows()).toBe(0);
+    expect(store.holds.heldMlFor('TSF000101', clock)).toBe(0);
+    expect(store.holds.openHoldOn('D1', clock)).toBeUndefined();
+    // Read back from the dispense event, which keeps no approval time: the times read as the settlement's.
+    expect(store.holds.find(approved.session_id)).toEqual({
+      session_id: approved.session_id,
+      request_id: approved.request_id,
+      dispenser_id: 'D1',
+      account_id: 'TSF000101',
+      approved_ml: 5000,
+      created_at: clock,
+      hold_expires_at: clock,
+      settled_at: clock,
+      event_id: ack.event_id,
+      delivered_ml: 4500,
+    });
+
+    // After a restart too, a repeat is acknowledged with the same event; another dispenser is refused.
+    store.close();
+    store = Store.open(dir);
+    const again = service();
+    expect(await again.complete(report, 'D1')).toEqual(ack);
+    await expect(again.complete(report, 'D2')).rejects.toMatchObject({ code: 'SESSION_MISMATCH' });
+    await expect(again.complete({ ...report, request_id: newId() }, 'D1')).rejects.toMatchObject({
+      code: 'SESSION_MISMATCH',
+    });
+    expect(store.ledger.eventsFor('TSF000101')).toHaveLength(1);
+  });
+
+  it('leaves no hold behind a seed-compatible dispense, recorded at approval', async () => {
+    const { response, ack } = await service().authoriseAndRecord(request('+254700000101', 2000));
+    if (!response.approved || !ack) throw new Error('expected approval and record');
+    expect(store.db.prepare('SELECT count(*) FROM holds').pluck().get()).toBe(0);
+    expect(store.holds.find(response.session_id)).toMatchObject({
+      dispenser_id: null,
+      event_id: ack.event_id,
+      delivered_ml: 2000,
+    });
   });
 
   it('answers a repeated request identically and holds once', async () => {

@@ -403,7 +403,8 @@ export class DispenseFlow {
       occurred_at: now,
       details,
     });
-    store.holds.markSettled(session.session_id, event.event_id, deliveredMl, now);
+    // The event is the settled session from now on (Holds.find): the hold goes in the same transaction.
+    store.holds.deleteHold(session.session_id);
     if (overDelivered) {
       logger.warn(
         {

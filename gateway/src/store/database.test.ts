@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { applyMigrations, DATABASE_FILE, listMigrations, openDatabase, PAGE_SIZE } from './database.js';
+import { pino } from 'pino';
+import { DispenseFlow } from '../dispense/dispense-flow.js';
+import { Interlocks } from '../dispense/interlocks.js';
+import { GatewayEvents } from '../events.js';
+import { resolveSettings } from '../settings.js';
 import { Store } from './store.js';
 
 describe('gateway database', () => {
@@ -105,7 +110,7 @@ describe('gateway database', () => {
     db.close();
   });
 
-  it('keeps the open holds, stored decisions and ledger of a database made before migrations 710–711', async () => {
+  it('keeps the open holds, settled sessions, stored decisions and ledger of a database made before migrations 710–712', async () => {
     const dir = await tempDir();
     const old = new Database(join(dir, DATABASE_FILE));
     applyMigrations(
@@ -118,16 +123,40 @@ describe('gateway database', () => {
       created_at, hold_expires_at, settled_at) VALUES (?, ?, 'D1', 'TSF000101', ?, ?, ?, ?)`);
     session.run('s-open', 'r2', 5000, now, now + 60_000, null);
     session.run('s-done', 'r3', 3000, now, now + 60_000, now);
-    const event =
-      old.prepare(`INSERT INTO ledger_events (event_id, type, account_id, amount_ml, source_id, occurred_at, acked_at)
-      VALUES (?, 'dispense', 'TSF000101', ?, ?, ?, ?)`);
-    event.run('e1', -3000, 's-done', now, now);
-    event.run('e2', -1000, 's-x', now, null);
+    // The settled session's event, as settlement wrote it in the same transaction.
+    old
+      .prepare(`INSERT INTO ledger_events (event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id,
+        occurred_at, details, acked_at) VALUES ('e1', 'dispense', 'TSF000101', -2900, 'K1', 'D1', 's-done', ?, ?, ?)`)
+      .run(now, JSON.stringify({ request_id: 'r3', approved_ml: 3000, delivered_ml: 2900 }), now);
+    old
+      .prepare(`INSERT INTO ledger_events (event_id, type, account_id, amount_ml, source_id, occurred_at)
+        VALUES ('e2', 'dispense', 'TSF000101', -1000, 's-x', ?)`)
+      .run(now);
     old.close();
 
     const store = new Store(openDatabase(dir));
+    // Only the open session is left as a hold; the sessions table and its index are gone.
     expect(store.holds.heldMlFor('TSF000101', now)).toBe(5000);
     expect(store.holds.openHoldOn('D1', now)?.session_id).toBe('s-open');
+    expect(store.db.prepare('SELECT session_id FROM holds').pluck().all()).toEqual(['s-open']);
+    expect(
+      store.db.prepare(`SELECT name FROM sqlite_schema WHERE name IN ('sessions', 'sessions_unsettled')`).all(),
+    ).toEqual([]);
+    // A repeat completion of the settled session finds it through the ledger: acknowledged again.
+    const flow = new DispenseFlow({
+      store,
+      settings: resolveSettings(),
+      kioskId: 'K1',
+      interlocks: new Interlocks(),
+      events: new GatewayEvents(),
+      logger: pino({ level: 'silent' }),
+      now: () => now,
+    });
+    expect(await flow.complete({ session_id: 's-done', request_id: 'r3', delivered_ml: 2900 }, 'D1')).toMatchObject({
+      session_id: 's-done',
+      event_id: 'e1',
+      recorded_ml: 2900,
+    });
     expect(store.holds.findDecision('r1')).toEqual({
       dispenser_id: 'D1',
       response: { request_id: 'r1', approved: false },

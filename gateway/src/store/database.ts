@@ -39,8 +39,8 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
  */
 export const PAGE_SIZE = 1024;
 /**
- * Checkpoint at ~16 MB of WAL: a page written by many commits (the ledger's and the sessions' last
- * leaves, their indexes) is copied into the file once per checkpoint, and each copy dirties a 4 KB
+ * Checkpoint at ~16 MB of WAL: a page written by many commits (the ledger's last leaves, its
+ * indexes, the open holds) is copied into the file once per checkpoint, and each copy dirties a 4 KB
  * block of the card: those copies fell by a quarter to 60 % from 4,000 pages (bench/RESULTS.md
  * § wear). The WAL file keeps that size; the wal-index grows by 8 KB per 1,000 pages.
  */

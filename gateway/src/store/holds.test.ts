@@ -49,3 +49,69 @@ describe('stored authorisation decisions', () => {
     store.close();
   });
 });
+
+describe('dispense sessions: open holds and settled sessions', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a hold until settlement deletes it, then reads the session back from its dispense event', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-holds-'));
+    dirs.push(dir);
+    const store = Store.open(dir);
+    const now = Date.UTC(2026, 0, 15, 9);
+    const hold = {
+      session_id: newId(),
+      request_id: newId(),
+      dispenser_id: 'D1',
+      account_id: 'TSF000101',
+      approved_ml: 5000,
+      created_at: now,
+      hold_expires_at: now + 60_000,
+    };
+    const open = { ...hold, settled_at: null, event_id: null, delivered_ml: null };
+    store.transaction(() => store.holds.open(open));
+    expect(store.holds.find(hold.session_id)).toEqual(open);
+    expect(store.holds.openHoldOn('D1', now)).toEqual(open);
+    expect(store.holds.heldMlFor('TSF000101', now)).toBe(5000);
+    // Expired, it holds nothing but is still found: a dispenser may report it after a power cut.
+    expect(store.holds.heldMlFor('TSF000101', hold.hold_expires_at)).toBe(0);
+    expect(store.holds.openHoldOn('D1', hold.hold_expires_at)).toBeUndefined();
+    expect(store.holds.find(hold.session_id)).toEqual(open);
+
+    const settledAt = now + 120_000;
+    const deleted = store.transaction(() => {
+      store.ledger.append({
+        event_id: 'e1',
+        type: 'dispense',
+        account_id: 'TSF000101',
+        amount_ml: -4000,
+        kiosk_id: 'K1',
+        dispenser_id: 'D1',
+        source_id: hold.session_id,
+        occurred_at: settledAt,
+        details: {
+          request_id: hold.request_id,
+          approved_ml: 5000,
+          delivered_ml: 4000,
+          settled_after_hold_expiry: true,
+        },
+      });
+      return store.holds.deleteHold(hold.session_id);
+    });
+    expect(deleted).toBe(true);
+    expect(store.holds.deleteHold(hold.session_id)).toBe(false);
+    expect(store.db.prepare('SELECT count(*) FROM holds').pluck().get()).toBe(0);
+    expect(store.holds.find(hold.session_id)).toEqual({
+      ...hold,
+      created_at: settledAt,
+      hold_expires_at: settledAt,
+      settled_at: settledAt,
+      event_id: 'e1',
+      delivered_ml: 4000,
+    });
+    expect(store.holds.find(newId())).toBeUndefined();
+    store.close();
+  });
+});

@@ -20,18 +20,33 @@ export interface StoredDecision {
   response: AuthResponse;
 }
 
+/** An unsettled session as `holds` keeps it. */
+type OpenHold = Omit<DispenseSession, 'settled_at' | 'event_id' | 'delivered_ml'>;
+
+/** A settled session as its ledger event keeps it. */
+interface SettledRow {
+  session_id: string;
+  dispenser_id: string | null;
+  account_id: string;
+  event_id: string;
+  occurred_at: number;
+  details: string;
+}
+
 /**
- * Authorisation answers by request_id and dispense sessions. An unsettled session
- * before its hold_expires_at is a hold on the customer's balance.
+ * Authorisation answers by request_id and dispense sessions. An unsettled session is a row of
+ * `holds`, a hold on the customer's balance before its hold_expires_at; a settled one is its
+ * ledger dispense event (migration 712).
  */
 export class Holds {
   private readonly decisionById;
   private readonly insertDecision;
-  private readonly insertSession;
-  private readonly byId;
+  private readonly insertHold;
+  private readonly holdById;
+  private readonly settledById;
   private readonly heldMl;
   private readonly openOnDispenser;
-  private readonly settle;
+  private readonly deleteById;
   private readonly deleteDecisionsBefore;
 
   constructor(db: Db) {
@@ -41,22 +56,25 @@ export class Holds {
     this.insertDecision = db.prepare(
       'INSERT INTO auth_decisions (request_id, dispenser_id, response, decided_at) VALUES (?, ?, ?, ?)',
     );
-    this.insertSession =
-      db.prepare(`INSERT INTO sessions (session_id, request_id, dispenser_id, account_id, approved_ml, created_at, hold_expires_at)
+    this.insertHold =
+      db.prepare(`INSERT INTO holds (session_id, request_id, dispenser_id, account_id, approved_ml, created_at, hold_expires_at)
       VALUES (@session_id, @request_id, @dispenser_id, @account_id, @approved_ml, @created_at, @hold_expires_at)`);
     this.deleteDecisionsBefore = db.prepare('DELETE FROM auth_decisions WHERE decided_at < ?');
-    this.byId = db.prepare<[string], DispenseSession>('SELECT * FROM sessions WHERE session_id = ?');
+    this.holdById = db.prepare<[string], OpenHold>('SELECT * FROM holds WHERE session_id = ?');
+    this.settledById = db.prepare<[string], SettledRow>(
+      `SELECT source_id AS session_id, dispenser_id, account_id, event_id, occurred_at, details
+      FROM ledger_events WHERE type = 'dispense' AND source_id = ?`,
+    );
+    // Scans: a handful of rows, no index to write at each hold (migration 712).
     this.heldMl = db
       .prepare<[string, number], number>(
-        'SELECT coalesce(sum(approved_ml), 0) FROM sessions WHERE account_id = ? AND settled_at IS NULL AND hold_expires_at > ?',
+        'SELECT coalesce(sum(approved_ml), 0) FROM holds WHERE account_id = ? AND hold_expires_at > ?',
       )
       .pluck();
-    this.openOnDispenser = db.prepare<[string, number], DispenseSession>(
-      'SELECT * FROM sessions WHERE dispenser_id = ? AND settled_at IS NULL AND hold_expires_at > ? LIMIT 1',
+    this.openOnDispenser = db.prepare<[string, number], OpenHold>(
+      'SELECT * FROM holds WHERE dispenser_id = ? AND hold_expires_at > ? LIMIT 1',
     );
-    this.settle = db.prepare(
-      'UPDATE sessions SET settled_at = @settled_at, event_id = @event_id, delivered_ml = @delivered_ml WHERE session_id = @session_id AND settled_at IS NULL',
-    );
+    this.deleteById = db.prepare('DELETE FROM holds WHERE session_id = ?');
   }
 
   findDecision(requestId: string): StoredDecision | undefined {
@@ -84,12 +102,32 @@ export class Holds {
     return this.deleteDecisionsBefore.run(before).changes;
   }
 
-  open(session: Omit<DispenseSession, 'settled_at' | 'event_id' | 'delivered_ml'>): void {
-    this.insertSession.run(session);
+  open(session: OpenHold): void {
+    this.insertHold.run(session);
   }
 
+  /**
+   * The unsettled session, else the settled one read back from its dispense event. Its created_at
+   * and hold_expires_at are not kept after settlement: they read as its settled_at.
+   */
   find(sessionId: string): DispenseSession | undefined {
-    return this.byId.get(sessionId);
+    const hold = this.holdById.get(sessionId);
+    if (hold) return unsettled(hold);
+    const row = this.settledById.get(sessionId);
+    if (!row) return undefined;
+    const details = JSON.parse(row.details) as { request_id: string; approved_ml: number; delivered_ml: number };
+    return {
+      session_id: row.session_id,
+      request_id: details.request_id,
+      dispenser_id: row.dispenser_id,
+      account_id: row.account_id,
+      approved_ml: details.approved_ml,
+      created_at: row.occurred_at,
+      hold_expires_at: row.occurred_at,
+      settled_at: row.occurred_at,
+      event_id: row.event_id,
+      delivered_ml: details.delivered_ml,
+    };
   }
 
   /** mL held for the customer by sessions still open at `now`. */
@@ -98,13 +136,19 @@ export class Holds {
   }
 
   openHoldOn(dispenserId: string, now: number): DispenseSession | undefined {
-    return this.openOnDispenser.get(dispenserId, now);
+    const hold = this.openOnDispenser.get(dispenserId, now);
+    return hold && unsettled(hold);
   }
 
-  markSettled(sessionId: string, eventId: string, deliveredMl: number, at: number): boolean {
-    return (
-      this.settle.run({ session_id: sessionId, event_id: eventId, delivered_ml: deliveredMl, settled_at: at })
-        .changes === 1
-    );
+  /**
+   * Deletes the session's hold: run in the transaction that appends its dispense event, which is
+   * the settled session from then on. False if it held nothing.
+   */
+  deleteHold(sessionId: string): boolean {
+    return this.deleteById.run(sessionId).changes === 1;
   }
+}
+
+function unsettled(hold: OpenHold): DispenseSession {
+  return { ...hold, settled_at: null, event_id: null, delivered_ml: null };
 }
