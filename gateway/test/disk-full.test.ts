@@ -4,6 +4,7 @@
  * emulating the full disk on the gateway's connection.
  */
 import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,45 @@ function fillWithReadings(g: TestGateway): void {
   throw new Error('the disk never filled');
 }
 
+/**
+ * On the mounted file system, takes every byte still free with a file of its own, and returns what
+ * deletes it. Emulated, the database can grow no more (max_page_count) and the WAL is not limited:
+ * there the approval is refused only if it needs a new page.
+ */
+function fillTheRest(at: string): (() => void) | null {
+  if (!mounted) {
+    gateway!.store.db.pragma(`max_page_count = ${gateway!.store.db.pragma('page_count', { simple: true })}`);
+    return null;
+  }
+  const file = join(at, 'filler');
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(4096);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (error) {
+    expect((error as { code?: string }).code).toBe('ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
+  // The failed batch left the WAL file long, and commits reuse those blocks: take them a page at a
+  // time, with no checkpoint meanwhile (after one, the WAL would start again from its first block).
+  const db = gateway!.store.db;
+  const checkpointAt = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  db.pragma('wal_autocheckpoint = 0');
+  const onePage = db.prepare(
+    'UPDATE hardware_readings SET value = -value WHERE rowid = (SELECT max(rowid) FROM hardware_readings)',
+  );
+  try {
+    for (let page = 0; page < 100_000; page++) onePage.run();
+    throw new Error('the WAL never filled');
+  } catch (error) {
+    expect((error as { code?: string }).code).toBe('SQLITE_FULL');
+  } finally {
+    db.pragma(`wal_autocheckpoint = ${checkpointAt}`);
+  }
+  return () => rmSync(file);
+}
+
 describe('a full disk', () => {
   it('denies new dispenses with STORAGE_FULL, frees space by pruning readings, loses nothing acknowledged', {
     timeout: 120_000,
@@ -75,11 +115,14 @@ describe('a full disk', () => {
 
       fillWithReadings(gateway);
       const readingsBefore = gateway.store.db.prepare('SELECT count(*) FROM hardware_readings').pluck().get() as number;
+      // What the last batch could not use: an approval writes a page or two, which would still fit.
+      const filler = fillTheRest(dir);
 
       // The first write that hits the full disk: a clear denial the LCD can show, nothing recorded.
       const refused = await d1.authorise(d1.request('0700000103', 1000));
       expect(refused).toMatchObject({ approved: false, reason: 'STORAGE_FULL', message: 'Kiosk full: no water' });
       expect(states[0]).toBe('full');
+      filler?.();
 
       // Retention freed space: readings pruned, dispensing resumes.
       await expect.poll(() => gateway!.store.storage!.state, { timeout: 30_000 }).toBe('ok');

@@ -327,6 +327,29 @@ describe('dispense sessions', () => {
     expect(await sessions.authorise(req, 'D2')).toMatchObject({ approved: false, reason: 'INVALID_REQUEST' });
   });
 
+  it('keeps an approval as its session alone, under the request id, and answers a repeat from it', async () => {
+    const sessions = service();
+    const req = request('+254700000101', 5000);
+    const approved = await sessions.authorise(req, 'D1');
+    expect(approved).toMatchObject({ approved: true, session_id: req.request_id });
+    // One page fewer a dispense: no decision row beside the hold (SD-card wear).
+    expect(store.db.prepare('SELECT count(*) FROM auth_decisions').pluck().get()).toBe(0);
+    // After a restart, and after the session settled, a repeat still gets its approval back.
+    store.close();
+    store = Store.open(dir);
+    const again = service();
+    expect(await again.authorise(req, 'D1')).toEqual(approved);
+    if (!approved.approved) throw new Error('expected approval');
+    await again.complete({ session_id: approved.session_id, request_id: req.request_id, delivered_ml: 5000 }, 'D1');
+    expect(await again.authorise(req, 'D1')).toMatchObject({
+      approved: true,
+      session_id: approved.session_id,
+      approved_ml: 5000,
+    });
+    expect(store.holds.heldMlFor('TSF000101', clock)).toBe(0);
+    expect(await again.authorise(req, 'D2')).toMatchObject({ approved: false, reason: 'INVALID_REQUEST' });
+  });
+
   it('expires a silent hold, yet settles a late completion exactly once', async () => {
     const sessions = service();
     const approved = await sessions.authorise(request('+254700000101', 5000), 'D1');

@@ -18,7 +18,7 @@ import type { KioskClock } from '../clock.js';
 import { GatewayError } from '../errors.js';
 import type { DispenseRecorded, GatewayEvents } from '../events.js';
 import type { Settings } from '../settings.js';
-import type { DispenseSession } from '../store/holds.js';
+import type { DispenseSession, StoredDecision } from '../store/holds.js';
 import { isDiskFull, type StorageState } from '../store/storage-guard.js';
 import type { Store } from '../store/store.js';
 import type { Interlocks } from './interlocks.js';
@@ -158,7 +158,7 @@ export class DispenseFlow {
   }
 
   private async decide(request: AuthRequest, dispenserId: string | null): Promise<AuthResponse> {
-    const stored = this.options.store.holds.findDecision(request.request_id);
+    const stored = this.options.store.holds.findDecision(request.request_id) ?? this.storedApproval(request.request_id);
     if (stored) {
       // A request_id is the dispenser's; another dispenser reusing it is not answered with its decision.
       const response =
@@ -338,6 +338,27 @@ export class DispenseFlow {
     return deny(request.request_id, 'LOCKED_OUT', 0);
   }
 
+  /**
+   * An approval is not stored as a decision: its session is (open in `holds`, settled as its ledger
+   * event), under the request's id, one page fewer a dispense (SD-card wear). A repeat reads it
+   * back, with the balance as it is now.
+   */
+  private storedApproval(requestId: string): StoredDecision | undefined {
+    const session = this.options.store.holds.find(requestId);
+    if (!session) return undefined;
+    return {
+      dispenser_id: session.dispenser_id,
+      response: {
+        request_id: requestId,
+        approved: true,
+        session_id: session.session_id,
+        approved_ml: session.approved_ml,
+        balance_ml: this.balanceOf(session.account_id),
+        hold_expires_at: session.hold_expires_at,
+      },
+    };
+  }
+
   private openSession(
     request: AuthRequest,
     dispenserId: string | null,
@@ -347,7 +368,8 @@ export class DispenseFlow {
     const { settings } = this.options;
     const flowMs = Math.ceil((request.requested_ml / settings.holdMinFlowMlPerS) * 1000);
     const session: DispenseSession = {
-      session_id: newId(),
+      // The request's own id: a repeated request finds its approval as this session (storedApproval).
+      session_id: request.request_id,
       request_id: request.request_id,
       dispenser_id: dispenserId,
       account_id: customer.account_id,
@@ -450,8 +472,9 @@ export class DispenseFlow {
     return last === null || now - last > this.options.settings.offlineAfterMs;
   }
 
+  /** Stores a denial for repeats; an approval is its session (storedApproval). */
   private record(dispenserId: string | null, verdict: Verdict): Verdict {
-    this.options.store.holds.recordDecision(dispenserId, verdict.response, this.now());
+    if (!verdict.response.approved) this.options.store.holds.recordDecision(dispenserId, verdict.response, this.now());
     return verdict;
   }
 
