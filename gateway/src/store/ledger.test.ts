@@ -53,7 +53,7 @@ describe("the ledger's acknowledgement watermark", () => {
     store.close();
   });
 
-  it('migration 713 keeps what the cloud holds: the watermark stops at the first event it lacks', () => {
+  it('migrations 713–714 keep what the cloud holds: the watermark stops at the first event it lacks', () => {
     const dir = tempDir();
     const old = new Database(join(dir, DATABASE_FILE));
     applyMigrations(
@@ -81,6 +81,18 @@ describe("the ledger's acknowledgement watermark", () => {
     expect(
       store.db.prepare(`SELECT count(*) FROM pragma_table_info('ledger_events') WHERE name = 'acked_at'`).pluck().get(),
     ).toBe(0);
+    // Each index is a page written at every event (714: none by event_id); (type, source_id) stays unique.
+    const indexed = store.db
+      .prepare<[], string>(
+        `SELECT group_concat(i.name, ',') FROM pragma_index_list('ledger_events') l, pragma_index_info(l.name) i GROUP BY l.name ORDER BY 1`,
+      )
+      .pluck()
+      .all();
+    expect(indexed).toEqual(['account_id,occurred_at', 'occurred_at,seq', 'type,source_id']);
+    expect(() =>
+      store.ledger.append({ event_id: 'e9', type: 'dispense', amount_ml: -1, source_id: 's5', occurred_at: 1 }),
+    ).toThrow(/UNIQUE/);
+    expect(() => store.db.prepare('UPDATE ledger_events SET details = NULL').run()).toThrow(/immutable/);
     store.close();
   });
 });
