@@ -59,6 +59,9 @@ describe('readings time series in SQLite', () => {
     // 60 rows went by age, then the 20 oldest by the cap: the first batch now starts at its 80th row
     const oldest = store.series({ sensor: 'tank_level', since: 0, until: now + HOUR, limit: 1000 })[0];
     expect(oldest).toEqual({ at: now - 2 * HOUR + 80 * 60_000, value: 80 });
+    // Every row past the window: all go.
+    expect(store.prune(now + 3 * HOUR)).toBe(100);
+    expect(store.count()).toBe(0);
   });
 
   it('downsamples: one row per sensor per bucket (average, min, max, count), written when the bucket closes', () => {

@@ -64,7 +64,10 @@ export class ReadingsStore {
     this.insert = db.prepare(
       'INSERT INTO hardware_readings (sensor, at, value, unit, min_value, max_value, samples) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    this.deleteOlder = db.prepare('DELETE FROM hardware_readings WHERE at < ?');
+    // Buckets are written in time order: the oldest rows by id, up to the first one young enough.
+    this.deleteOlder = db.prepare(`DELETE FROM hardware_readings WHERE id < coalesce(
+      (SELECT id FROM hardware_readings WHERE at >= ? ORDER BY id LIMIT 1),
+      (SELECT max(id) + 1 FROM hardware_readings))`);
     this.deleteBeyondCap = db.prepare(
       'DELETE FROM hardware_readings WHERE id <= (SELECT id FROM hardware_readings ORDER BY id DESC LIMIT 1 OFFSET ?)',
     );
