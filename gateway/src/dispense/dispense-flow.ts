@@ -425,8 +425,7 @@ export class DispenseFlow {
       occurred_at: now,
       details,
     });
-    // The event is the settled session from now on (Holds.find): the hold goes in the same transaction.
-    store.holds.deleteHold(session.session_id);
+    // The event is the settled session from now on (Holds.find): its hold no longer holds anything.
     if (overDelivered) {
       logger.warn(
         {

@@ -56,7 +56,7 @@ describe('dispense sessions: open holds and settled sessions', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps a hold until settlement deletes it, then reads the session back from its dispense event', () => {
+  it('keeps a hold until its dispense event settles it, then reads the session back from the event', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-holds-'));
     dirs.push(dir);
     const store = Store.open(dir);
@@ -81,7 +81,7 @@ describe('dispense sessions: open holds and settled sessions', () => {
     expect(store.holds.find(hold.session_id)).toEqual(open);
 
     const settledAt = now + 120_000;
-    const deleted = store.transaction(() => {
+    store.transaction(() =>
       store.ledger.append({
         event_id: 'e1',
         type: 'dispense',
@@ -97,12 +97,16 @@ describe('dispense sessions: open holds and settled sessions', () => {
           delivered_ml: 4000,
           settled_after_hold_expiry: true,
         },
-      });
-      return store.holds.deleteHold(hold.session_id);
-    });
-    expect(deleted).toBe(true);
-    expect(store.holds.deleteHold(hold.session_id)).toBe(false);
-    expect(store.db.prepare('SELECT count(*) FROM holds').pluck().get()).toBe(0);
+      }),
+    );
+    // Settled by its event alone (no page of holds written); the row goes at the next approval.
+    const rows = () => store.db.prepare('SELECT count(*) FROM holds').pluck().get();
+    expect(rows()).toBe(1);
+    expect(store.holds.openHoldOn('D1', now)).toBeUndefined();
+    expect(store.holds.heldMlFor('TSF000101', now)).toBe(0);
+    const next = { ...hold, session_id: newId(), request_id: newId(), hold_expires_at: settledAt + 60_000 };
+    store.transaction(() => store.holds.open(next));
+    expect(store.db.prepare('SELECT session_id FROM holds').pluck().all()).toEqual([next.session_id]);
     expect(store.holds.find(hold.session_id)).toEqual({
       ...hold,
       created_at: settledAt,

@@ -20,6 +20,13 @@ export interface StoredDecision {
   response: AuthResponse;
 }
 
+/**
+ * A hold whose session has no dispense event yet. Its settlement writes only the event: the row goes
+ * at the next approval (`open`), so a completion writes no page of `holds`.
+ */
+const UNSETTLED =
+  "NOT EXISTS (SELECT 1 FROM ledger_events e WHERE e.type = 'dispense' AND e.source_id = holds.session_id)";
+
 /** An unsettled session as `holds` keeps it. */
 type OpenHold = Omit<DispenseSession, 'settled_at' | 'event_id' | 'delivered_ml'>;
 
@@ -35,8 +42,8 @@ interface SettledRow {
 
 /**
  * Authorisation answers by request_id and dispense sessions. An unsettled session is a row of
- * `holds`, a hold on the customer's balance before its hold_expires_at; a settled one is its
- * ledger dispense event (migration 712).
+ * `holds` without a dispense event, a hold on the customer's balance before its hold_expires_at;
+ * a settled one is its ledger dispense event (migration 712).
  */
 export class Holds {
   private readonly decisionById;
@@ -46,7 +53,7 @@ export class Holds {
   private readonly settledById;
   private readonly heldMl;
   private readonly openOnDispenser;
-  private readonly deleteById;
+  private readonly dropSettled;
   private readonly deleteDecisionsBefore;
 
   constructor(db: Db) {
@@ -68,13 +75,13 @@ export class Holds {
     // Scans: a handful of rows, no index to write at each hold (migration 712).
     this.heldMl = db
       .prepare<[string, number], number>(
-        'SELECT coalesce(sum(approved_ml), 0) FROM holds WHERE account_id = ? AND hold_expires_at > ?',
+        `SELECT coalesce(sum(approved_ml), 0) FROM holds WHERE account_id = ? AND hold_expires_at > ? AND ${UNSETTLED}`,
       )
       .pluck();
     this.openOnDispenser = db.prepare<[string, number], OpenHold>(
-      'SELECT * FROM holds WHERE dispenser_id = ? AND hold_expires_at > ? LIMIT 1',
+      `SELECT * FROM holds WHERE dispenser_id = ? AND hold_expires_at > ? AND ${UNSETTLED} LIMIT 1`,
     );
-    this.deleteById = db.prepare('DELETE FROM holds WHERE session_id = ?');
+    this.dropSettled = db.prepare(`DELETE FROM holds WHERE NOT ${UNSETTLED}`);
   }
 
   findDecision(requestId: string): StoredDecision | undefined {
@@ -102,19 +109,22 @@ export class Holds {
     return this.deleteDecisionsBefore.run(before).changes;
   }
 
+  /** Opens a hold, and drops those settled since: in the page the new one is written to anyway. */
   open(session: OpenHold): void {
+    this.dropSettled.run();
     this.insertHold.run(session);
   }
 
   /**
-   * The unsettled session, else the settled one read back from its dispense event. Its created_at
+   * The settled session read back from its dispense event, else the unsettled one. Its created_at
    * and hold_expires_at are not kept after settlement: they read as its settled_at.
    */
   find(sessionId: string): DispenseSession | undefined {
-    const hold = this.holdById.get(sessionId);
-    if (hold) return unsettled(hold);
     const row = this.settledById.get(sessionId);
-    if (!row) return undefined;
+    if (!row) {
+      const hold = this.holdById.get(sessionId);
+      return hold && unsettled(hold);
+    }
     const details = JSON.parse(row.details) as { request_id: string; approved_ml: number; delivered_ml: number };
     return {
       session_id: row.session_id,
@@ -138,14 +148,6 @@ export class Holds {
   openHoldOn(dispenserId: string, now: number): DispenseSession | undefined {
     const hold = this.openOnDispenser.get(dispenserId, now);
     return hold && unsettled(hold);
-  }
-
-  /**
-   * Deletes the session's hold: run in the transaction that appends its dispense event, which is
-   * the settled session from then on. False if it held nothing.
-   */
-  deleteHold(sessionId: string): boolean {
-    return this.deleteById.run(sessionId).changes === 1;
   }
 }
 

@@ -6,8 +6,9 @@
 -- one per session by the (type, source_id) index; request_id, approved_ml and delivered_ml in its
 -- details, written in the same transaction as the settlement). Only the unsettled sessions are
 -- kept, expired ones too (a dispenser still reports after a power cut): a handful of rows in a page,
--- inserted at the approval, deleted at the settlement. No secondary index: scanning a handful of
--- rows costs less than writing an index page at each.
+-- inserted at the approval; a settled one (with its dispense event) holds nothing and is deleted at
+-- the next approval, in the page it writes anyway. No secondary index: scanning a handful of rows
+-- costs less than writing an index page at each.
 CREATE TABLE holds (
   session_id      TEXT PRIMARY KEY,
   request_id      TEXT NOT NULL,
