@@ -40,8 +40,8 @@ const COLUMNS = 'event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, 
  * An event of `ledger_events e` the cloud does not hold: above the acknowledged watermark, or refused
  * by the cloud (kept out of pushes, and counted here as the cloud's balance does not count it).
  */
-export const UNACKED_SQL = `e.seq IN (SELECT seq FROM ledger_events WHERE seq > (SELECT seq FROM ledger_acked)
-  UNION ALL SELECT seq FROM sync_rejected_events)`;
+export const UNACKED_SQL =
+  '(e.seq > (SELECT seq FROM ledger_acked) OR e.event_id IN (SELECT event_id FROM sync_rejected_events))';
 
 /**
  * Immutable ledger events of this kiosk, with the cloud's acknowledgement: a watermark, every event
@@ -64,7 +64,7 @@ export class Ledger {
     // its counter (the cloud issued it with the top-up), whether or not the push is acknowledged yet.
     this.unackedSum = db
       .prepare<[string], number>(`SELECT coalesce(sum(amount_ml), 0) FROM ledger_events e
-      WHERE ${UNACKED_SQL} AND account_id = ? AND +type IN (${BALANCE_TYPES_SQL})
+      WHERE account_id = ? AND ${UNACKED_SQL} AND type IN (${BALANCE_TYPES_SQL})
         AND NOT EXISTS (SELECT 1 FROM token_redemptions t JOIN customers c USING (account_id)
                         WHERE t.event_id = e.event_id AND t.counter <= c.token_counter)`)
       .pluck();
@@ -73,7 +73,7 @@ export class Ledger {
       Dispensed
     >(`SELECT coalesce(-sum(amount_ml), 0) AS total_ml,
         coalesce(-sum(amount_ml) FILTER (WHERE ${UNACKED_SQL}), 0) AS unacked_ml
-      FROM ledger_events e WHERE account_id = ? AND +type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`);
+      FROM ledger_events e WHERE account_id = ? AND type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`);
     this.after = db.prepare<[number, number], LedgerRow>(
       `SELECT ${COLUMNS} FROM ledger_events WHERE seq > ? ORDER BY seq LIMIT ?`,
     );

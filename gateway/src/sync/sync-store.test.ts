@@ -119,37 +119,6 @@ describe('sync store on the SD card', () => {
     expect(available()).toBe(9300);
   });
 
-  it('keeps counting an event the cloud refused, found by its seq, and pushes on past it', async () => {
-    const { store, sync } = open();
-    await sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
-    await replicated(sync);
-    const append = (ml: number) =>
-      store.ledger.append({
-        event_id: newId(),
-        type: 'dispense',
-        account_id: 'TSF000001',
-        amount_ml: -ml,
-        source_id: newId(),
-        occurred_at: T0,
-      });
-    const refused = append(300);
-    const accepted = append(200);
-    sync.applyPushResponse(
-      {
-        acked: [accepted.event_id],
-        rejected: [{ event_id: refused.event_id, code: 'KIOSK_MISMATCH', message: 'not this kiosk' }],
-        balances: [{ account_id: 'TSF000001', balance_ml: 9800, version: 2 }],
-      },
-      T0 + 1000,
-    );
-    expect(store.db.prepare('SELECT seq FROM sync_rejected_events').pluck().all()).toEqual([1]);
-    expect(store.ledger.acknowledgedThrough()).toBe(2);
-    // The cloud's balance does not count the refused 300 mL; this kiosk still does.
-    expect(store.availableBalanceMl(store.customers.findByAccount('TSF000001')!, T0 + 2000)).toBe(9500);
-    expect(sync.pendingBatch(10)).toEqual([]);
-    expect(sync.eventsRejected()).toBe(1);
-  });
-
   it('rewrites only what changed: a push answer the pull already brought writes nothing, a new name not the phone index', async () => {
     const { store, sync, dir } = open();
     await sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);

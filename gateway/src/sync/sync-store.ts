@@ -112,10 +112,8 @@ export class SyncStore {
     this.setSize = db.prepare<[number]>('UPDATE replica_size SET customers = ? WHERE id = 1');
     // Staged rows are only appended, and all cleared together: the last rowid counts them without a scan.
     this.stagedCount = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM sync_incoming').pluck();
-    // Its seq found among the events above the watermark the push started from (the batch's).
-    this.reject = db.prepare(`INSERT OR IGNORE INTO sync_rejected_events (event_id, code, message, rejected_at, seq)
-      VALUES (@event_id, @code, @message, @rejected_at,
-              (SELECT seq FROM ledger_events WHERE seq > @after AND event_id = @event_id))`);
+    this.reject = db.prepare(`INSERT OR IGNORE INTO sync_rejected_events (event_id, code, message, rejected_at)
+      VALUES (@event_id, @code, @message, @rejected_at)`);
     this.rejectedCount = db.prepare<[], number>('SELECT count(*) FROM sync_rejected_events').pluck();
     this.rejectedIds = db.prepare<[], string>('SELECT event_id FROM sync_rejected_events').pluck();
     // Events above the watermark the cloud did not refuse (seq is the rowid: a range, not a scan).
@@ -299,8 +297,7 @@ export class SyncStore {
     const before = this.current;
     try {
       const held = new Set([...response.acked, ...response.rejected.map((r) => r.event_id)]);
-      const after = this.ledger.acknowledgedThrough();
-      const through = this.ledger.watermarkAfter(held, after);
+      const through = this.ledger.watermarkAfter(held);
       commitWithoutSync(this.db, () => {
         this.ledger.acknowledgeThrough(through);
         this.replica.applyBalances(response.balances);
@@ -315,7 +312,7 @@ export class SyncStore {
               usage_day: usage.usage_day ?? null,
               used_today_ml: usage.used_today_ml ?? 0,
             });
-        for (const rejection of response.rejected) this.reject.run({ ...rejection, rejected_at: at, after });
+        for (const rejection of response.rejected) this.reject.run({ ...rejection, rejected_at: at });
         this.current = { ...this.current, lastPushAt: at };
         this.persist(at, false);
         this.kioskState.setLastCloudContact(at);
