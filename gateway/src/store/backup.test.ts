@@ -2,7 +2,8 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newId, type CustomerRecord } from '@tusafishe/protocol';
+import { newId } from '@tusafishe/protocol';
+import { customer } from '../../test/sync-harness.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFileSync } from 'node:fs';
@@ -47,27 +48,11 @@ const ledgerOf = (store: Store) =>
     )
     .all();
 
-function customer(n: number): CustomerRecord {
-  return {
-    account_id: `TSF${String(n).padStart(6, '0')}`,
-    phone: `+2547000${String(n).padStart(5, '0')}`,
-    name: `Customer ${n}`,
-    pin_hash: '$scrypt$ln=10,r=8,p=1$c2FsdA$a2V5',
-    status: 'active',
-    expires_at: null,
-    daily_limit_ml: null,
-    allowed_kiosks: null,
-    balance_ml: 10_000,
-    locked_until: null,
-    version: n,
-  };
-}
-
 describe('gateway backup and restore', () => {
   it("takes scheduled backups without the replica: the restored gateway keeps the kiosk's own data and pulls customers again", async () => {
     const dataDir = await tempDir();
     const store = new Store(openDatabase(dataDir));
-    store.applyCustomerRecords(Array.from({ length: 3000 }, (_, i) => customer(i + 1)));
+    store.applyCustomerRecords(Array.from({ length: 3000 }, (_, i) => ({ ...customer(i + 1), version: 1 })));
     store.db.prepare("UPDATE sync_state SET cursor = 'c-3000', refetching = 0 WHERE id = 1").run();
     for (let i = 1; i <= 20; i += 1) appendDispense(store, i);
     store.acknowledgeEvents(store.unacknowledgedEvents(10).map((event) => event.event_id));
@@ -76,7 +61,7 @@ describe('gateway backup and restore', () => {
       session_id: 's-open',
       request_id: 'r-open',
       dispenser_id: 'D1',
-      account_id: 'TSF000007',
+      account_id: 'AQP000007',
       approved_ml: 5000,
       created_at: now,
       hold_expires_at: now + 600_000,
@@ -100,7 +85,7 @@ describe('gateway backup and restore', () => {
     const restored = new Store(openDatabase(await restoredCopy(scheduled)));
     expect(ledgerOf(restored)).toEqual(live);
     expect(restored.ledger.acknowledgedThrough()).toBe(10);
-    expect(restored.holds.heldMlFor('TSF000007', now)).toBe(5000);
+    expect(restored.holds.heldMlFor('AQP000007', now)).toBe(5000);
     expect(restored.db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
     // As at first boot: the whole replica is pulled again before the old cursor could mean anything.
     expect(restored.db.prepare('SELECT cursor, refetching FROM sync_state').get()).toEqual({
@@ -109,8 +94,8 @@ describe('gateway backup and restore', () => {
     });
     expect(restored.customers.count()).toBe(0);
     // The replica's triggers came with the schema: a pulled customer is found by phone and counted.
-    restored.applyCustomerRecords([customer(7)]);
-    expect(restored.customers.findByPhone('+254700000007')?.account_id).toBe('TSF000007');
+    restored.applyCustomerRecords([{ ...customer(7), version: 1 }]);
+    expect(restored.customers.findByPhone('+254700000007')?.account_id).toBe('AQP000007');
     expect(restored.customers.count()).toBe(1);
     restored.close();
 
