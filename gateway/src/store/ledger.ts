@@ -123,28 +123,19 @@ export class Ledger {
   }
 
   /**
-   * How far the watermark can move from `from` once the cloud holds the events `held` names: past
-   * every event in order that it holds or refused, up to the first it does not.
+   * Acknowledges the events the cloud holds: the watermark moves past every event in order that
+   * `eventIds` names or the cloud refused, up to the first it does not hold (never back). Returns
+   * how far it moved.
    */
-  watermarkAfter(held: ReadonlySet<string>, from = this.acknowledgedThrough()): number {
+  acknowledge(eventIds: readonly string[]): number {
+    const held = new Set(eventIds);
+    const from = this.acknowledgedThrough();
     let to = from;
     for (const event of this.walk.iterate(from)) {
       if (!held.has(event.event_id) && event.refused === 0) break;
       to = event.seq;
     }
-    return to;
-  }
-
-  /** Moves the watermark forward (never back). */
-  acknowledgeThrough(seq: number): void {
-    this.writeWatermark.run(seq, seq);
-  }
-
-  /** Acknowledges the events the cloud holds, as far as they reach in order; how far the watermark moved. */
-  acknowledge(eventIds: readonly string[]): number {
-    const from = this.acknowledgedThrough();
-    const to = this.watermarkAfter(new Set(eventIds), from);
-    this.acknowledgeThrough(to);
+    this.writeWatermark.run(to, to);
     return to - from;
   }
 

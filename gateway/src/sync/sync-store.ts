@@ -296,10 +296,10 @@ export class SyncStore {
   applyPushResponse(response: PushResponse, at: number): void {
     const before = this.current;
     try {
-      const held = new Set([...response.acked, ...response.rejected.map((r) => r.event_id)]);
-      const through = this.ledger.watermarkAfter(held);
       commitWithoutSync(this.db, () => {
-        this.ledger.acknowledgeThrough(through);
+        // Refusals first: the watermark moves past them as past the acknowledged events.
+        for (const rejection of response.rejected) this.reject.run({ ...rejection, rejected_at: at });
+        this.ledger.acknowledge(response.acked);
         this.replica.applyBalances(response.balances);
         // Applied again to the replica a refetch is building, at its swap.
         if (this.current.refetching)
@@ -312,7 +312,6 @@ export class SyncStore {
               usage_day: usage.usage_day ?? null,
               used_today_ml: usage.used_today_ml ?? 0,
             });
-        for (const rejection of response.rejected) this.reject.run({ ...rejection, rejected_at: at });
         this.current = { ...this.current, lastPushAt: at };
         this.persist(at, false);
         this.kioskState.setLastCloudContact(at);
