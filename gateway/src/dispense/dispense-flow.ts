@@ -158,7 +158,7 @@ export class DispenseFlow {
   }
 
   private async decide(request: AuthRequest, dispenserId: string | null): Promise<AuthResponse> {
-    const stored = this.options.store.holds.findDecision(request.request_id) ?? this.storedApproval(request.request_id);
+    const stored = this.options.store.holds.findDecision(request.request_id) ?? this.storedApproval(request);
     if (stored) {
       // A request_id is the dispenser's; another dispenser reusing it is not answered with its decision.
       const response =
@@ -343,20 +343,9 @@ export class DispenseFlow {
    * event), under the request's id, one page fewer a dispense (SD-card wear). A repeat reads it
    * back, with the balance as it is now.
    */
-  private storedApproval(requestId: string): StoredDecision | undefined {
-    const session = this.options.store.holds.find(requestId);
-    if (!session) return undefined;
-    return {
-      dispenser_id: session.dispenser_id,
-      response: {
-        request_id: requestId,
-        approved: true,
-        session_id: session.session_id,
-        approved_ml: session.approved_ml,
-        balance_ml: this.balanceOf(session.account_id),
-        hold_expires_at: session.hold_expires_at,
-      },
-    };
+  private storedApproval(request: AuthRequest): StoredDecision | undefined {
+    const session = this.options.store.holds.find(request.request_id);
+    return session && { dispenser_id: session.dispenser_id, response: this.approval(request, session, this.now()) };
   }
 
   private openSession(
