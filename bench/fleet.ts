@@ -65,6 +65,8 @@ interface Options {
   instances: number;
   /** Where the cloud and kiosk processes write V8 CPU profiles (`--cpu-prof DIR`), if anywhere. */
   cpuProfDir: string | undefined;
+  /** The lightweight kiosks long-poll (`--long-poll`) instead of following the customer stream, as gateways did before it. */
+  longPoll: boolean;
 }
 
 function readOptions(): Options {
@@ -76,6 +78,7 @@ function readOptions(): Options {
       gateways: { type: 'string', default: '3' },
       instances: { type: 'string', default: '1' },
       'cpu-prof': { type: 'string' },
+      'long-poll': { type: 'boolean', default: false },
     },
   });
   const int = (name: string, raw: string, min: number): number => {
@@ -94,6 +97,7 @@ function readOptions(): Options {
     gateways,
     instances,
     cpuProfDir: values['cpu-prof'],
+    longPoll: values['long-poll'],
   };
 }
 
@@ -257,6 +261,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       dispensers: DISPENSERS,
       dispenseEveryMs: DISPENSE_EVERY_MS,
       longPollS: 25,
+      longPoll: options.longPoll,
       probeEveryMs: 60_000,
     },
     credentials,
@@ -267,7 +272,9 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
     fixture.gateways.confirmed(index, at);
   });
   try {
-    log(`${kiosks} kiosks: all long-polling; measuring for ${options.seconds} s`);
+    log(
+      `${kiosks} kiosks: all ${options.longPoll ? 'long-polling' : 'following the stream'}; measuring for ${options.seconds} s`,
+    );
     await sleep(2000);
     // From here the kiosks dispense; failed requests before are reported apart (startup_errors).
     workers.send({ type: 'measure' });
@@ -382,13 +389,16 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       instances: fixture.cloudPids.length,
       ...(fixture.cloudPids.length > 1 ? { cloud_cpu_pct_by_instance: cloudCpuByInstance } : {}),
       cloud_cpu_pct_per_100_kiosks: round((cloudCpu / kiosks) * 100, 2),
+      kiosk_sync: options.longPoll ? 'long-poll' : 'stream',
       pushes,
+      // Pages received: each a request when long-polling, each a line of one response on the stream.
       pulls,
       records_delivered: records,
       // A kiosk's mobile data for the change feed alone, at this fleet's rate of changes.
       kiosk_download_mb_per_day: round(
         ((sum(reports.map((report) => report.pullBytes)) / (kiosks - fixture.gateways.count) / seconds) * 86_400) / 1e6,
       ),
+      // Per push or page sent (pages are requests only when long-polling).
       cloud_cpu_us_per_request: pushes + pulls > 0 ? Math.round(cloudCpuUs / (pushes + pulls)) : null,
       pg_cpu_pct: pct(sum(used(before.pg, after.pg))),
       load_generator_cpu_pct: pct(sum(used(before.load, after.load))),

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 
 /** One keep-alive pool for every kiosk of a process: each long-poll holds its own socket. */
 const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
@@ -39,6 +39,49 @@ export function request(
     );
     outgoing.on('error', reject);
     outgoing.end(options.body);
+  });
+}
+
+/**
+ * Follows a stream of JSON lines (the customer stream, gzipped as a gateway's fetch asks for it):
+ * `onLine` gets each line undecoded, with the wire bytes that arrived since the last one. Resolves
+ * when the server ends it; rejects on a network error or after `idleTimeoutMs` without a byte.
+ */
+export function followLines(
+  url: string,
+  options: { headers: Record<string, string>; idleTimeoutMs: number; signal: AbortSignal },
+  onLine: (line: Buffer, wireBytes: number) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'accept-encoding': 'gzip, deflate', ...options.headers };
+    const outgoing = http.get(url, { agent, headers, signal: options.signal }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        reject(new Error(`stream answered ${response.statusCode}`));
+        return;
+      }
+      let wire = 0;
+      response.on('data', (chunk: Buffer) => (wire += chunk.length));
+      const body = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
+      let pending: Buffer[] = [];
+      body.on('data', (chunk: Buffer) => {
+        for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a)) {
+          pending.push(chunk.subarray(0, at));
+          onLine(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending), wire);
+          wire = 0;
+          pending = [];
+          chunk = chunk.subarray(at + 1);
+        }
+        if (chunk.length > 0) pending.push(chunk);
+      });
+      body.on('end', resolve);
+      body.on('error', reject);
+      response.on('error', reject);
+    });
+    outgoing.setTimeout(options.idleTimeoutMs, () =>
+      outgoing.destroy(new Error(`stream quiet for ${options.idleTimeoutMs} ms`)),
+    );
+    outgoing.on('error', reject);
   });
 }
 

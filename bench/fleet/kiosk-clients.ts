@@ -12,10 +12,11 @@ import {
   type PullResponse,
   type PushResponse,
 } from '@tusafishe/protocol';
+import { setMaxListeners } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { accountId } from './database.js';
 import { Histogram } from './histogram.js';
-import { closeConnections, request } from './http.js';
+import { closeConnections, followLines, request } from './http.js';
 
 export interface KioskCredentials {
   id: string;
@@ -33,6 +34,8 @@ export interface WorkerStart {
   dispensers: number;
   dispenseEveryMs: number;
   longPollS: number;
+  /** Long-poll the feed instead of following its stream (`--long-poll`: how kiosks synced before the stream). */
+  longPoll: boolean;
   /** Each kiosk also sends one pull that does not wait this often (pull_p99_ms). */
   probeEveryMs: number;
 }
@@ -119,7 +122,10 @@ class Worker {
   /** Failed requests while the kiosks started (before the window). */
   private startupErrors = 0;
 
-  constructor(private readonly start: WorkerStart) {}
+  constructor(private readonly start: WorkerStart) {
+    // Every kiosk's stream listens to it.
+    setMaxListeners(Number.POSITIVE_INFINITY, this.stopping.signal);
+  }
 
   /**
    * Starts the kiosks a few at a time (each first request costs the cloud a credential check),
@@ -305,11 +311,11 @@ class Kiosk {
     this.authorization = `Basic ${Buffer.from(`${credentials.id}:${credentials.secret}`).toString('base64')}`;
   }
 
-  /** The first pull (the cloud checks the credential once), then the long-poll loop. */
+  /** The first pull (the cloud checks the credential once), then following the customer stream as a gateway does. */
   async begin(): Promise<void> {
     for (let attempt = 1; attempt <= FIRST_PULL_TRIES && !(await this.pull(0)); attempt++)
       await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
-    void this.pullLoop();
+    void (this.settings.longPoll ? this.pullLoop() : this.followLoop());
   }
 
   produce(): void {
@@ -334,17 +340,45 @@ class Kiosk {
         this.worker.measuring.error(`pull ${answer.status} ${answer.body.toString().slice(0, 120)}`);
         return undefined;
       }
-      const page = readPage(answer.body, this.settings.dispensing);
-      this.worker.measuring.pulls += 1;
-      this.worker.measuring.records += page.records;
-      this.worker.measuring.pullBytes += answer.wireBytes;
-      if (page.must_refetch) this.worker.measuring.error(`pull: must_refetch at cursor ${this.cursor}`);
-      for (const index of page.topUps) this.worker.seen(index);
-      this.cursor = Number(page.cursor);
-      return page;
+      return this.take(answer.body, answer.wireBytes);
     } catch (error) {
       if (!this.worker.signal.aborted) this.worker.measuring.error(`pull: ${(error as Error).message}`);
       return undefined;
+    }
+  }
+
+  /** One page received: its records counted, the top-ups it carries seen, the cursor moved. */
+  private take(body: Buffer, wireBytes: number): PageSummary {
+    const page = readPage(body, this.settings.dispensing);
+    const figures = this.worker.measuring;
+    figures.pulls += 1;
+    figures.records += page.records;
+    figures.pullBytes += wireBytes;
+    if (page.must_refetch) figures.error(`pull: must_refetch at cursor ${this.cursor}`);
+    for (const index of page.topUps) this.worker.seen(index);
+    this.cursor = Number(page.cursor);
+    return page;
+  }
+
+  /** The customer stream, opened again from the cursor whenever it ends (the cloud restarting, an error). */
+  private async followLoop(): Promise<void> {
+    while (!this.worker.signal.aborted) {
+      const url = `${this.settings.cloudUrl}${SYNC_PATHS.customerStream}?cursor=${this.cursor}&limit=${PULL_LIMIT}&wait_s=${this.settings.longPollS}`;
+      try {
+        await followLines(
+          url,
+          {
+            headers: { authorization: this.authorization },
+            idleTimeoutMs: REQUEST_TIMEOUT_MS + this.settings.longPollS * 1000,
+            signal: this.worker.signal,
+          },
+          (line, wireBytes) => this.take(line, wireBytes),
+        );
+      } catch (error) {
+        if (this.worker.signal.aborted) return;
+        this.worker.measuring.error(`stream: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
     }
   }
 

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { afterEach, expect, vi } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { Store } from '../src/store/store.js';
-import { startFakeKioskCloud, type FakeKioskCloud } from '../src/sync/fake-kiosk-cloud.js';
+import { startFakeKioskCloud, type FakeKioskCloud, type FakeKioskCloudOptions } from '../src/sync/fake-kiosk-cloud.js';
 import { startSync, type SyncWorker } from '../src/sync/sync.js';
 
 /** What the sync worker's tests share: in src/ (the unit lane) and in test/ (the refetch at size). */
@@ -50,8 +50,8 @@ export function syncHarness() {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function cloud(): Promise<FakeKioskCloud> {
-    const fake = await startFakeKioskCloud(KIOSK, SECRET);
+  async function cloud(options?: FakeKioskCloudOptions): Promise<FakeKioskCloud> {
+    const fake = await startFakeKioskCloud(KIOSK, SECRET, options);
     cleanups.push(() => fake.close());
     return fake;
   }

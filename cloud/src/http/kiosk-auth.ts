@@ -31,6 +31,12 @@ export function requireKiosk(authenticator: KioskAuthenticator) {
   };
 }
 
+/** Whether the credential a request came with still holds (a stream checks before each page: a rotated secret ends it). */
+export function stillAuthenticated(authenticator: KioskAuthenticator, request: FastifyRequest): Promise<boolean> {
+  const credential = parseBasicAuth(request.headers.authorization);
+  return credential ? authenticator.authenticate(credential.user, credential.secret) : Promise.resolve(false);
+}
+
 /**
  * The log level of the routes every kiosk calls all day (a long-poll about twice a second, its
  * pushes, its status report): at info, fastify's two lines a request are some 200 million lines a

@@ -41,6 +41,8 @@ export interface FeedAnswer {
   gzipped: (() => Promise<Buffer>) | undefined;
 }
 
+/** Records a page holds when the kiosk does not say (`limit`). */
+export const DEFAULT_PAGE = 500;
 /** Rows one read of the database takes at a time. */
 const READ_BATCH = 1000;
 /** Serialised pages kept between publications (pulls that do not wait add their own). */
@@ -363,9 +365,15 @@ function serialise(response: PullResponse, json: readonly string[], compressible
     has_more: response.has_more,
     must_refetch: response.must_refetch,
   });
-  const body = Buffer.from(`{"customers":[${json.join(',')}],${rest.slice(1)}`);
+  // Ends with a newline: the same bytes (and gzip member) are a long-poll's body and a line of the stream.
+  const body = Buffer.from(`{"customers":[${json.join(',')}],${rest.slice(1)}\n`);
   let gzipped: Promise<Buffer> | undefined;
   return { response, body, gzipped: compressible ? () => (gzipped ??= gzipAsync(body, GZIP)) : undefined };
+}
+
+/** The answer's body gzipped: the copy shared by every kiosk sent it, or compressed for this one. */
+export function gzippedBody(answer: FeedAnswer): Promise<Buffer> {
+  return answer.gzipped ? answer.gzipped() : gzipAsync(answer.body, GZIP);
 }
 
 /** A tail holding the `size` latest changes up to `upTo`, so kiosks reconnecting after a restart are answered from memory. */

@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PullQuery, PushRequest, SYNC_PATHS, type LedgerEvent } from '@tusafishe/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { acceptsGzip } from '../http/accept-encoding.js';
-import { KIOSK_ROUTE_LOG_LEVEL, requireKiosk } from '../http/kiosk-auth.js';
+import { KIOSK_ROUTE_LOG_LEVEL, requireKiosk, stillAuthenticated } from '../http/kiosk-auth.js';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
 import type { KioskContacts } from '../fleet/contacts.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
-import type { ChangeFeed } from './change-feed.js';
+import { DEFAULT_PAGE, type ChangeFeed } from './change-feed.js';
+import { streamCustomers } from './customer-stream.js';
 import { ingestKioskEvents, type KioskClaimLimits } from './ingest-events.js';
 
 export interface KioskApiDeps {
@@ -23,7 +24,6 @@ export interface KioskApiDeps {
   onMerged?: (kioskId: string, events: readonly LedgerEvent[]) => Promise<void>;
 }
 
-const DEFAULT_PAGE = 500;
 /** Below this a page (an empty long-poll's answer, a record or two) is sent as is: gzip would not pay. */
 const GZIP_MIN_BYTES = 1024;
 
@@ -75,6 +75,24 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
       deps.metrics.changeFeedBytesSent.inc({ encoding: 'gzip' }, body.length);
       return reply.header('content-encoding', 'gzip').send(body);
     },
+  );
+
+  typed.get(
+    SYNC_PATHS.customerStream,
+    {
+      schema: { querystring: PullQuery },
+      onRequest,
+      preHandler,
+      config: { rateLimit },
+      logLevel: KIOSK_ROUTE_LOG_LEVEL,
+    },
+    (request, reply) =>
+      streamCustomers(request, reply, {
+        feed: deps.feed,
+        stillAuthorised: () => stillAuthenticated(deps.authenticator, request),
+        contact: () => void preHandler(request),
+        sent: (encoding, bytes) => deps.metrics.changeFeedBytesSent.inc({ encoding }, bytes),
+      }),
   );
 
   typed.post(

@@ -31,6 +31,14 @@ interface PullRequest {
   signal?: AbortSignal;
 }
 
+interface FollowRequest {
+  cursor: string | null;
+  limit: number;
+  /** The cloud sends an empty page after this long without a change; nothing for longer means the link is dead. */
+  heartbeatS: number;
+  signal?: AbortSignal;
+}
+
 /** A customer record of a pulled page that this gateway's schema refuses. */
 export interface SkippedRecord {
   /** As the cloud sent it, when it is a short string; null otherwise. */
@@ -73,6 +81,12 @@ async function splitRecords(page: z.infer<typeof PullEnvelope>): Promise<PulledP
 /** The gateway's side of the kiosk API (protocol/src/sync.ts); every answer is validated. */
 export interface CloudClient {
   pull(request: PullRequest): Promise<PulledPage>;
+  /**
+   * The customer stream (`SYNC_PATHS.customerStream`): its pages as they arrive, until the cloud
+   * ends it. Throws `CLOUD_UNREACHABLE` when nothing, not even a heartbeat, arrives for
+   * `heartbeatS` plus the request timeout; `CLOUD_REFUSED` with status 404 from a cloud without it.
+   */
+  follow(request: FollowRequest): AsyncIterable<PulledPage>;
   push(events: readonly LedgerEvent[], signal?: AbortSignal): Promise<PushResponse>;
   /** The compact kiosk status (protocol/src/kiosk-status.ts); answers the fleet rollout to run. */
   status(report: KioskStatusReport, signal?: AbortSignal): Promise<KioskStatusAnswer>;
@@ -85,6 +99,25 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
   const timeoutMs = options.requestTimeoutMs ?? 15_000;
   const authorization = `Basic ${Buffer.from(`${options.kioskId}:${options.secret}`).toString('base64')}`;
   const base = options.cloudUrl.replace(/\/+$/, '');
+
+  /** The cloud's refusal as an error, with its message when the body has one. */
+  async function refused(response: Response): Promise<SyncError> {
+    const body: unknown = await response.json().catch(() => undefined);
+    const message =
+      typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : response.statusText;
+    return new SyncError('CLOUD_REFUSED', `cloud answered ${response.status}: ${message}`, { status: response.status });
+  }
+
+  function checked<S extends z.ZodMiniType>(schema: S, body: unknown, path: string): z.infer<S> {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      throw new SyncError(
+        'CLOUD_BAD_RESPONSE',
+        `cloud answer to ${path} breaks the contract: ${describeIssues(parsed.error.issues)}`,
+      );
+    }
+    return parsed.data as z.infer<S>;
+  }
 
   async function call<S extends z.ZodMiniType>(
     schema: S,
@@ -106,25 +139,68 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
           ...(init.body ? { 'content-type': 'application/json' } : {}),
         },
       });
+      if (!response.ok) throw await refused(response);
       body = await response.json().catch(() => undefined);
     } catch (error) {
+      if (error instanceof SyncError) throw error;
       throw new SyncError('CLOUD_UNREACHABLE', `cloud unreachable: ${describeCause(error)}`);
     }
-    if (!response.ok) {
-      const message =
-        typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : response.statusText;
-      throw new SyncError('CLOUD_REFUSED', `cloud answered ${response.status}: ${message}`, {
-        status: response.status,
-      });
+    return checked(schema, body, path);
+  }
+
+  async function* follow({ cursor, limit, heartbeatS, signal }: FollowRequest): AsyncGenerator<PulledPage> {
+    const query = new URLSearchParams({ limit: String(limit), wait_s: String(heartbeatS) });
+    if (cursor !== null) query.set('cursor', cursor);
+    const path = `${SYNC_PATHS.customerStream}?${query}`;
+    // Aborted when the link goes quiet for longer than a heartbeat, and when the reader stops.
+    const quiet = new AbortController();
+    const silenceMs = heartbeatS * 1000 + timeoutMs;
+    let timer = setTimeout(() => quiet.abort(), silenceMs);
+    const heard = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => quiet.abort(), silenceMs);
+    };
+    try {
+      const lines = await openLines(path, signal ? AbortSignal.any([signal, quiet.signal]) : quiet.signal);
+      for (;;) {
+        const line = await lines.next();
+        if (line === undefined) return;
+        heard();
+        yield await splitRecords(checked(PullEnvelope, parseJson(line), SYNC_PATHS.customerStream));
+        heard();
+      }
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
+      const why = quiet.signal.aborted ? `no page for ${silenceMs} ms` : describeCause(error);
+      throw new SyncError('CLOUD_UNREACHABLE', `cloud unreachable: ${why}`);
+    } finally {
+      clearTimeout(timer);
+      quiet.abort();
     }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) {
-      throw new SyncError(
-        'CLOUD_BAD_RESPONSE',
-        `cloud answer to ${path} breaks the contract: ${describeIssues(parsed.error.issues)}`,
-      );
-    }
-    return parsed.data as z.infer<S>;
+  }
+
+  /** The stream's response, read a line at a time (undefined at its end). */
+  async function openLines(path: string, signal: AbortSignal): Promise<{ next(): Promise<string | undefined> }> {
+    const response = await doFetch(`${base}${path}`, {
+      signal,
+      headers: { authorization, accept: 'application/x-ndjson' },
+    });
+    if (!response.ok || !response.body) throw await refused(response);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let pending = '';
+    return {
+      async next() {
+        for (let at = pending.indexOf('\n'); at < 0; at = pending.indexOf('\n')) {
+          const chunk = await reader.read();
+          if (chunk.done) return undefined;
+          pending += chunk.value;
+        }
+        const end = pending.indexOf('\n');
+        const line = pending.slice(0, end);
+        pending = pending.slice(end + 1);
+        return line;
+      },
+    };
   }
 
   return {
@@ -139,6 +215,7 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
       );
       return splitRecords(page);
     },
+    follow,
     push(events, signal) {
       const init: RequestInit = { method: 'POST', body: JSON.stringify({ events }), ...(signal && { signal }) };
       return call(PushResponse, SYNC_PATHS.events, init, 0);
@@ -167,6 +244,14 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
       return bytes;
     },
   };
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new SyncError('CLOUD_BAD_RESPONSE', `cloud sent a line of its customer stream that is not JSON`);
+  }
 }
 
 function describeCause(error: unknown): string {

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
   affectsBalance,
@@ -13,7 +14,7 @@ import {
 
 /**
  * A minimal in-memory kiosk API (protocol/src/sync.ts) for the worker's unit tests:
- * versioned customer feed with long-poll, grow-only event set, Basic auth. It also
+ * versioned customer feed with long-poll and stream, grow-only event set, Basic auth. It also
  * lets a test provoke what the real cloud rarely does (invalidated cursors, lost answers).
  * The fleet suite (fleet/test) runs against the real cloud.
  */
@@ -21,8 +22,10 @@ export interface FakeKioskCloud {
   url: string;
   customers: Map<string, CustomerRecord>;
   events: Map<string, LedgerEvent>;
-  /** Cursors the gateway sent, in order. */
+  /** Cursors the gateway pulled from, in order (a page of the stream is a pull from its cursor). */
   pulls: Array<string | null>;
+  /** Streams opened so far. */
+  streams: number;
   /** Adds or changes a customer with the next version and wakes long-polls. */
   put(record: Omit<CustomerRecord, 'version'>): CustomerRecord;
   remove(accountId: string): void;
@@ -36,7 +39,16 @@ export interface FakeKioskCloud {
   close(): Promise<void>;
 }
 
-export async function startFakeKioskCloud(kioskId: string, secret: string): Promise<FakeKioskCloud> {
+export interface FakeKioskCloudOptions {
+  /** Serves `SYNC_PATHS.customerStream` (default); false plays a cloud older than the stream. */
+  stream?: boolean;
+}
+
+export async function startFakeKioskCloud(
+  kioskId: string,
+  secret: string,
+  options: FakeKioskCloudOptions = {},
+): Promise<FakeKioskCloud> {
   const customers = new Map<string, CustomerRecord>();
   const events = new Map<string, LedgerEvent>();
   const pulls: Array<string | null> = [];
@@ -48,6 +60,8 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
   let answerPulls = Number.POSITIVE_INFINITY;
   let releaseHeld: () => void = () => undefined;
   let held = Promise.resolve();
+  let streams = 0;
+  let closing = false;
   const waiters = new Set<() => void>();
   const wake = (): void => {
     for (const waiter of waiters) waiter();
@@ -67,10 +81,8 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
       .sort((a, b) => a.version - b.version)
       .slice(0, limit + 1);
 
-  app.get(SYNC_PATHS.customers, async (request, reply): Promise<PullResponse | undefined> => {
-    const query = PullQuery.safeParse(request.query);
-    if (!query.success) return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'bad query' });
-    const { cursor: raw, limit = 1000, wait_s = 0 } = query.data;
+  /** One page after `raw`, waiting up to `wait_s` for a change when there is none. */
+  async function answer(raw: string | undefined, limit: number, wait_s: number): Promise<PullResponse> {
     pulls.push(raw ?? null);
     if (pulls.length > answerPulls) await held;
     const cursor = raw === undefined ? 0 : Number(raw) % EPOCH;
@@ -93,7 +105,37 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
     const records = page.slice(0, limit);
     const next = records.length > 0 ? (records.at(-1) as CustomerRecord).version : cursor;
     return { customers: records, cursor: String(epoch * EPOCH + next), has_more: hasMore, must_refetch: false };
+  }
+
+  app.get(SYNC_PATHS.customers, async (request, reply): Promise<PullResponse | undefined> => {
+    const query = PullQuery.safeParse(request.query);
+    if (!query.success) return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'bad query' });
+    const { cursor, limit = 1000, wait_s = 0 } = query.data;
+    return answer(cursor, limit, wait_s);
   });
+
+  if (options.stream ?? true)
+    app.get(SYNC_PATHS.customerStream, async (request, reply) => {
+      const query = PullQuery.safeParse(request.query);
+      if (!query.success) return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'bad query' });
+      const { limit = 1000, wait_s = 20 } = query.data;
+      streams += 1;
+      const out = new PassThrough();
+      let gone = false;
+      reply.raw.once('close', () => {
+        gone = true;
+      });
+      const follow = async (): Promise<void> => {
+        for (let cursor = query.data.cursor, wait = 0; !closing && !gone; wait = wait_s) {
+          const page = await answer(cursor, limit, wait);
+          out.write(`${JSON.stringify(page)}\n`);
+          if (page.must_refetch) return;
+          cursor = page.cursor;
+        }
+      };
+      void follow().finally(() => out.end());
+      return reply.type('application/x-ndjson').send(out);
+    });
 
   app.post(SYNC_PATHS.events, async (request, reply): Promise<PushResponse | undefined> => {
     const body = PushRequest.safeParse(request.body);
@@ -141,6 +183,9 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
     customers,
     events,
     pulls,
+    get streams() {
+      return streams;
+    },
     put(record) {
       const full = { ...record, version: ++version };
       customers.set(record.account_id, full);
@@ -167,6 +212,7 @@ export async function startFakeKioskCloud(kioskId: string, secret: string): Prom
       releaseHeld();
     },
     async close() {
+      closing = true;
       releaseHeld();
       wake();
       await app.close();

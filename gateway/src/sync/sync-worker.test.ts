@@ -7,7 +7,7 @@ import { startSync } from './sync.js';
 const { cloud, openStore, start } = syncHarness();
 
 describe('sync worker', () => {
-  it('pulls the whole replica in pages, then a change arrives by long-poll', async () => {
+  it('pulls the whole replica in pages, then a change arrives by the stream', async () => {
     const fake = await cloud();
     for (let n = 1; n <= 120; n++) fake.put(customer(n));
     const { store } = openStore();
@@ -16,7 +16,7 @@ describe('sync worker', () => {
     await until(() => store.customers.count() === 120, 'full replica');
     await until(() => worker.status().last_pull_at !== null && worker.status().online, 'online');
     fake.put({ ...customer(7), name: 'Renamed by USSD' });
-    await until(() => store.customers.findByAccount('AQP000007')?.name === 'Renamed by USSD', 'long-polled change');
+    await until(() => store.customers.findByAccount('AQP000007')?.name === 'Renamed by USSD', 'streamed change');
     expect(worker.status()).toMatchObject({
       enabled: true,
       online: true,
@@ -24,6 +24,47 @@ describe('sync worker', () => {
       offline_limit_active: false,
     });
     expect(store.lastCloudContact()).not.toBeNull();
+  });
+
+  it('once caught up, follows the customer stream: every change on one open request', async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 60; n++) fake.put(customer(n));
+    const { store } = openStore();
+    const worker = start(store, fake.url);
+    await until(() => store.customers.count() === 60 && fake.streams === 1, 'replica, then the stream');
+    for (let n = 1; n <= 5; n++) {
+      fake.put({ ...customer(n), name: `Streamed ${n}` });
+      await until(() => store.customers.findByAccount(customer(n).account_id)?.name === `Streamed ${n}`, `change ${n}`);
+    }
+    fake.put(customer(61));
+    await until(() => store.customers.count() === 61, 'a new customer');
+    expect(fake.streams).toBe(1);
+    expect(worker.status()).toMatchObject({ online: true, last_error: null, cursor: expect.any(String) });
+  });
+
+  it('opens the stream again from its cursor after a refetch, and long-polls a cloud without one', async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 10; n++) fake.put(customer(n));
+    const { store } = openStore();
+    const worker = start(store, fake.url);
+    await until(() => fake.streams === 1, 'the stream');
+    fake.remove('AQP000003');
+    fake.invalidateCursors();
+    fake.put({ ...customer(4), name: 'After the refetch' });
+    await until(
+      () => store.customers.count() === 9 && !worker.status().refetching && fake.streams === 2,
+      'refetched, then the stream again',
+    );
+    expect(store.customers.findByAccount('AQP000004')?.name).toBe('After the refetch');
+
+    const older = await cloud({ stream: false });
+    older.put(customer(1));
+    const other = openStore();
+    const polling = start(other.store, older.url);
+    await until(() => other.store.customers.count() === 1 && polling.status().online, 'replica by pulls');
+    older.put({ ...customer(1), name: 'Long-polled' });
+    await until(() => other.store.customers.findByAccount('AQP000001')?.name === 'Long-polled', 'long-polled change');
+    expect(polling.status().last_error).toBeNull();
   });
 
   it('skips a customer record its schema refuses, reports it, and applies the rest of the page', async () => {

@@ -98,45 +98,86 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     return client.pull({ cursor, limit: config.pageSize, waitS, signal: stop.signal });
   }
 
+  /** Writes one page of the feed, or starts a refetch; whether the replica has caught up. */
+  async function take(page: PulledPage, backoff: Backoff): Promise<boolean> {
+    const state = store.state();
+    if (page.must_refetch) {
+      if (state.cursor === null)
+        throw new SyncError('CLOUD_BAD_RESPONSE', 'cloud asked to refetch from the start of the feed');
+      logger.warn({ cursor: state.cursor }, 'sync: cloud invalidated the cursor; pulling the whole replica again');
+      store.startRefetch(now());
+      // A cloud that keeps invalidating cursors must not be hammered.
+      if (state.refetching) await sleep(backoff.fail(), undefined, { signal: stop.signal });
+      return false;
+    }
+    await store.applyPage(page, now());
+    if (store.state().refetchBoundary !== null) wakeRebuild?.();
+    options.metrics?.pulled(page.customers.length);
+    if (page.skipped.length > 0) reportSkipped(page.skipped);
+    return !page.has_more;
+  }
+
+  /**
+   * Once caught up, the replica follows the cloud's customer stream: a change arrives on the open
+   * response as the cloud publishes it, where a long-poll costs a request per page. Returns when
+   * the cloud ends the stream (a refetch, a restart); whether the replica is still caught up.
+   */
+  async function follow(backoff: Backoff): Promise<boolean> {
+    let caughtUp = true;
+    let pages = 0;
+    const stream = client.follow({
+      cursor: store.state().cursor,
+      limit: config.pageSize,
+      heartbeatS: longPollS,
+      signal: stop.signal,
+    });
+    for await (const page of stream) {
+      pages += 1;
+      caughtUp = await take(page, backoff);
+      succeeded();
+      backoff.reset();
+    }
+    // Ended before its first page: met as a failure, so a cloud that keeps ending it is not hammered.
+    if (pages === 0) throw new SyncError('CLOUD_UNREACHABLE', 'cloud ended the customer stream at once');
+    return caughtUp;
+  }
+
   async function pullLoop(): Promise<void> {
     const backoff = new Backoff(options.backoff);
     let caughtUp = false;
+    // A cloud without the stream (older than this gateway) is long-polled instead.
+    let streaming = longPollS > 0;
     // While the cloud has more, the next page is asked for before this one is written, so a first
     // replica takes as long as the slower of the cloud and SQLite, not the sum of both.
     let ahead: { cursor: string; page: Promise<PulledPage> } | undefined;
     while (!stop.signal.aborted) {
       try {
+        if (caughtUp && streaming) {
+          caughtUp = await follow(backoff);
+          continue;
+        }
         const state = store.state();
         const next: Promise<PulledPage> =
           ahead?.cursor === state.cursor ? ahead.page : pull(state.cursor, caughtUp ? longPollS : 0);
         ahead = undefined;
         const page = await next;
-        if (page.must_refetch) {
-          if (state.cursor === null)
-            throw new SyncError('CLOUD_BAD_RESPONSE', 'cloud asked to refetch from the start of the feed');
-          logger.warn({ cursor: state.cursor }, 'sync: cloud invalidated the cursor; pulling the whole replica again');
-          store.startRefetch(now());
-          caughtUp = false;
-          // A cloud that keeps invalidating cursors must not be hammered.
-          if (state.refetching) await sleep(backoff.fail(), undefined, { signal: stop.signal });
-        } else {
-          if (page.has_more) {
-            ahead = { cursor: page.cursor, page: pull(page.cursor, 0) };
-            // Its failure is met when it is awaited, or never if this page cannot be written.
-            ahead.page.catch(() => undefined);
-          }
-          await store.applyPage(page, now());
-          if (store.state().refetchBoundary !== null) wakeRebuild?.();
-          options.metrics?.pulled(page.customers.length);
-          if (page.skipped.length > 0) reportSkipped(page.skipped);
-          caughtUp = !page.has_more;
+        if (page.has_more && !page.must_refetch) {
+          ahead = { cursor: page.cursor, page: pull(page.cursor, 0) };
+          // Its failure is met when it is awaited, or never if this page cannot be written.
+          ahead.page.catch(() => undefined);
         }
+        caughtUp = await take(page, backoff);
         succeeded();
         backoff.reset();
         if (caughtUp && longPollS === 0) await sleep(SHORT_POLL_PAUSE_MS, undefined, { signal: stop.signal });
       } catch (error) {
         ahead = undefined;
         if (stop.signal.aborted) return;
+        if (streaming && error instanceof SyncError && error.details?.['status'] === 404) {
+          streaming = false;
+          logger.info('sync: the cloud has no customer stream; long-polling instead');
+          continue;
+        }
         failed('pull', error);
         caughtUp = false;
         await sleep(backoff.fail(), undefined, { signal: stop.signal }).catch(() => undefined);

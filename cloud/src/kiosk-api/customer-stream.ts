@@ -1,0 +1,106 @@
+import { PassThrough } from 'node:stream';
+import { once } from 'node:events';
+import type { PullQuery } from '@tusafishe/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { acceptsGzip } from '../http/accept-encoding.js';
+import type { ChangeFeed, FeedAnswer } from './change-feed.js';
+import { DEFAULT_PAGE, gzippedBody } from './change-feed.js';
+
+export interface CustomerStreamDeps {
+  feed: ChangeFeed;
+  /** Called before every page: the stream ends when it answers false (a rotated secret, a retired kiosk). */
+  stillAuthorised: () => Promise<boolean>;
+  /** Called at every page (the console's online/offline); the stream is one request however long it lasts. */
+  contact: () => void;
+  /** Bytes sent, by encoding. */
+  sent: (encoding: 'gzip' | 'identity', bytes: number) => void;
+}
+
+/** How long a stream with nothing new waits before it sends an empty page (its heartbeat), when the kiosk does not say. */
+const DEFAULT_HEARTBEAT_S = 20;
+/** How long a kiosk's socket may stay full before its stream is given up. */
+const DRAIN_TIMEOUT_MS = 60_000;
+
+/**
+ * One kiosk following the customer feed on one request (protocol `SYNC_PATHS.customerStream`):
+ * every page after its cursor, as a line of JSON (a `PullResponse`), as soon as the feed publishes
+ * it, and an empty page after `wait_s` seconds without one so that the kiosk can tell a live link
+ * from a dead one. The same pages a long-poll gets, shared the same way, without a request per
+ * page: at 600 kiosks and two publications a second, the long-polls were ~1,200 requests a second
+ * for the cloud to route, authenticate and answer, and for each kiosk to send.
+ *
+ * Gzipped when the kiosk accepts it: each page is its own gzip member (RFC 1952 §2.2 allows a
+ * series), compressed once for every kiosk sent it, and a gunzip stream reads them as one body.
+ * The stream ends after a `must_refetch` page, when the kiosk hangs up, when its credential stops
+ * holding, or when the cloud shuts down; the kiosk then asks again from its cursor.
+ */
+export function streamCustomers(
+  request: FastifyRequest<{ Querystring: PullQuery }>,
+  reply: FastifyReply,
+  deps: CustomerStreamDeps,
+): FastifyReply {
+  const gzip = acceptsGzip(request.headers['accept-encoding']);
+  const out = new PassThrough();
+  const gone = new AbortController();
+  reply.raw.once('close', () => gone.abort());
+  void follow(request.query, gzip, out, gone.signal, deps).then(
+    (ended) => (ended === 'stalled' ? reply.raw.destroy() : out.end()),
+    (error: unknown) => {
+      request.log.warn({ err: error }, 'customer stream ended by an error');
+      out.end();
+    },
+  );
+  reply
+    .type('application/x-ndjson; charset=utf-8')
+    .header('vary', 'accept-encoding')
+    .header('cache-control', 'no-store')
+    // A proxy that buffers (nginx does by default) would hold pages back until it had a bufferful.
+    .header('x-accel-buffering', 'no');
+  if (gzip) reply.header('content-encoding', 'gzip');
+  return reply.send(out);
+}
+
+async function follow(
+  query: PullQuery,
+  gzip: boolean,
+  out: PassThrough,
+  signal: AbortSignal,
+  deps: CustomerStreamDeps,
+): Promise<'ended' | 'stalled'> {
+  let cursor = Number(query.cursor ?? '0');
+  const limit = query.limit ?? DEFAULT_PAGE;
+  // At least a second: `wait_s=0` (a plain pull's) would send empty pages back to back.
+  const heartbeatMs = Math.max(1, query.wait_s ?? DEFAULT_HEARTBEAT_S) * 1000;
+  // The first page at once, empty or not, so that the kiosk knows it is connected; then a kiosk
+  // behind gets its pages at once, and one caught up waits for the next publication.
+  for (let waitMs = 0; !signal.aborted && !deps.feed.closed; waitMs = heartbeatMs) {
+    if (!(await deps.stillAuthorised())) break;
+    const answer = await deps.feed.pull(cursor, limit, waitMs, signal);
+    if (signal.aborted) break;
+    deps.contact();
+    if (!(await write(out, answer, gzip, deps)) && !(await drained(out, signal))) return 'stalled';
+    if (answer.response.must_refetch) break;
+    cursor = Number(answer.response.cursor);
+  }
+  return 'ended';
+}
+
+/**
+ * Whether a kiosk behind on its socket took what it was sent: a link that died without a reset (a
+ * 4G cell lost) never drains, and the stream ends rather than hold its buffers until TCP gives up.
+ */
+async function drained(out: PassThrough, signal: AbortSignal): Promise<boolean> {
+  try {
+    await once(out, 'drain', { signal: AbortSignal.any([signal, AbortSignal.timeout(DRAIN_TIMEOUT_MS)]) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes one page; false when the kiosk's socket is behind (wait for it before the next page). */
+async function write(out: PassThrough, answer: FeedAnswer, gzip: boolean, deps: CustomerStreamDeps): Promise<boolean> {
+  const bytes = gzip ? await gzippedBody(answer) : answer.body;
+  deps.sent(gzip ? 'gzip' : 'identity', bytes.length);
+  return out.write(bytes);
+}
