@@ -1,8 +1,8 @@
 /**
  * Fleet benchmark (issue 14): one cloud on the PostgreSQL server with a million customers, and
  * N kiosks speaking the real kiosk API at peak hour — each kiosk's six dispensers dispense every
- * 30 s (ledger events pushed as a gateway pushes them) and long-poll for customer changes with
- * their own credentials and cursor; across the fleet, customers top up by USSD and MTN MoMo at
+ * 30 s (ledger events pushed as a gateway pushes them) and follow the customer stream (or, with
+ * `--long-poll`, long-poll) with their own credentials and cursor; across the fleet, customers top up by USSD and MTN MoMo at
  * 5 a second per 600 kiosks. Three of the kiosks are real gateway processes holding the whole
  * replica. Measures, over one window: payment confirmed → the change held by every kiosk (every
  * top-up × kiosk pair), push and pull latency, events/s, the cloud process's CPU and RSS, the
@@ -14,6 +14,7 @@
  *   npm run bench:fleet -- --kiosks 60 --seconds 20 --customers 100000 --gateways 1   # a quick look
  *   npm run bench:fleet -- --kiosks 600 --cpu-prof /tmp/prof   # V8 CPU profiles of the cloud and kiosk workers
  *   npm run bench:fleet -- --kiosks 600 --instances 2   # two cloud instances behind HAProxy (issue 14 §3)
+ *   npm run bench:fleet -- --kiosks 600 --long-poll     # the kiosks long-poll, as gateways did before the stream
  *
  * PostgreSQL: DATABASE_URL, else TEST_DATABASE_URL, else the local server `.ci/run` sets up. The
  * bench works in its own schema and drops it at the end. Everything is on 127.0.0.1.
