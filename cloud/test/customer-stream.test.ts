@@ -150,13 +150,33 @@ describe.each(backends())('the customer stream on $name', (backend) => {
     await follower.ended;
   });
 
+  it("ends a kiosk's stream when the kiosk opens another (a restarted gateway), and serves the new one", async () => {
+    const first = new Follower(cloud.url, kiosk, 'cursor=0&limit=5000&wait_s=20');
+    await first.until((pages) => pages.length >= 1);
+    const second = new Follower(cloud.url, kiosk, `cursor=${first.pages.at(-1)?.cursor}&wait_s=20`);
+    try {
+      await first.ended;
+      const later = await customer();
+      await second.until((pages) => accounts(pages).includes(later));
+      // Another kiosk's stream is its own.
+      const other = await createKiosk(cloud.db, { kioskId: 'KIOSK-S-OTHER' });
+      const beside = new Follower(cloud.url, other, 'cursor=0&limit=5000&wait_s=20');
+      await beside.until((pages) => accounts(pages).includes(later));
+      const again = await customer();
+      await second.until((pages) => accounts(pages).includes(again));
+      beside.close();
+    } finally {
+      second.close();
+    }
+  });
+
   it('answers at once, and lets the cloud shut down while kiosks follow', async () => {
     const own = await startCloud({ ...backend.fresh(), port: 0, logger: false });
-    const credential = await createKiosk(own.db, { kioskId: 'KIOSK-S-CLOSING' });
-    const followers = Array.from(
-      { length: 3 },
-      () => new Follower(own.url, credential, 'cursor=0&limit=5000&wait_s=30'),
-    );
+    const followers: Follower[] = [];
+    for (const kioskId of ['KIOSK-S-CLOSING-1', 'KIOSK-S-CLOSING-2', 'KIOSK-S-CLOSING-3']) {
+      const credential = await createKiosk(own.db, { kioskId });
+      followers.push(new Follower(own.url, credential, 'cursor=0&limit=5000&wait_s=30'));
+    }
     // Nothing to send yet, and a heartbeat 30 s away: the first (empty) page comes at once all the same.
     await Promise.all(followers.map((follower) => follower.until((pages) => pages.length >= 1, 10_000)));
     await own.close();

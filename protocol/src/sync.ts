@@ -14,7 +14,8 @@ export const SYNC_PATHS = {
    * GET: the same pages as `customers`, one JSON line each (`application/x-ndjson`) on one
    * response as the cloud publishes them, and an empty page after `wait_s` seconds without one
    * (the heartbeat a kiosk judges its link by). Gzipped, each page is its own gzip member. Ends
-   * after a `must_refetch` page; the kiosk asks again from its cursor.
+   * after a `must_refetch` page, or when the same kiosk opens another; the kiosk asks again from
+   * its cursor.
    */
   customerStream: '/kiosk/v1/customers/stream',
   events: '/kiosk/v1/events',

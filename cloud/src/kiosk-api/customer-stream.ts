@@ -8,6 +8,8 @@ import { DEFAULT_PAGE, gzippedBody } from './change-feed.js';
 
 export interface CustomerStreamDeps {
   feed: ChangeFeed;
+  /** The kiosks' open streams: one each, a newer one ending the older. */
+  open: OpenStreams;
   /** Called before every page: the stream ends when it answers false (a rotated secret, a retired kiosk). */
   stillAuthorised: () => Promise<boolean>;
   /** Called at every page (the console's online/offline); the stream is one request however long it lasts. */
@@ -31,9 +33,29 @@ const DRAIN_TIMEOUT_MS = 60_000;
  *
  * Gzipped when the kiosk accepts it: each page is its own gzip member (RFC 1952 §2.2 allows a
  * series), compressed once for every kiosk sent it, and a gunzip stream reads them as one body.
- * The stream ends after a `must_refetch` page, when the kiosk hangs up, when its credential stops
- * holding, or when the cloud shuts down; the kiosk then asks again from its cursor.
+ * The stream ends after a `must_refetch` page, when the kiosk hangs up or opens another, when its
+ * credential stops holding, or when the cloud shuts down; the kiosk then asks again from its cursor.
  */
+/**
+ * One stream per kiosk on this instance: a gateway has one pull loop, so a second stream is that
+ * gateway again (restarted, or back on a new link while the old connection lingers) and ends the
+ * first; a kiosk's credential cannot hold many streams open.
+ */
+export class OpenStreams {
+  private readonly byKiosk = new Map<string, AbortController>();
+
+  /** A new stream of `kioskId`: aborted when the kiosk opens another. */
+  open(kioskId: string): { signal: AbortSignal; close: () => void } {
+    this.byKiosk.get(kioskId)?.abort();
+    const stream = new AbortController();
+    this.byKiosk.set(kioskId, stream);
+    const close = (): void => {
+      if (this.byKiosk.get(kioskId) === stream) this.byKiosk.delete(kioskId);
+    };
+    return { signal: stream.signal, close };
+  }
+}
+
 export function streamCustomers(
   request: FastifyRequest<{ Querystring: PullQuery }>,
   reply: FastifyReply,
@@ -42,8 +64,12 @@ export function streamCustomers(
   const gzip = acceptsGzip(request.headers['accept-encoding']);
   const out = new PassThrough();
   const gone = new AbortController();
-  reply.raw.once('close', () => gone.abort());
-  void follow(request.query, gzip, out, gone.signal, deps).then(
+  const stream = deps.open.open(request.kioskId);
+  reply.raw.once('close', () => {
+    gone.abort();
+    stream.close();
+  });
+  void follow(request.query, gzip, out, AbortSignal.any([gone.signal, stream.signal]), deps).then(
     (ended) => (ended === 'stalled' ? reply.raw.destroy() : out.end()),
     (error: unknown) => {
       request.log.warn({ err: error }, 'customer stream ended by an error');

@@ -8,7 +8,7 @@ import type { KioskContacts } from '../fleet/contacts.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import { DEFAULT_PAGE, type ChangeFeed } from './change-feed.js';
-import { streamCustomers } from './customer-stream.js';
+import { OpenStreams, streamCustomers } from './customer-stream.js';
 import { ingestKioskEvents, type KioskClaimLimits } from './ingest-events.js';
 
 export interface KioskApiDeps {
@@ -77,6 +77,7 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
     },
   );
 
+  const openStreams = new OpenStreams();
   typed.get(
     SYNC_PATHS.customerStream,
     {
@@ -89,6 +90,7 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
     (request, reply) =>
       streamCustomers(request, reply, {
         feed: deps.feed,
+        open: openStreams,
         stillAuthorised: () => stillAuthenticated(deps.authenticator, request),
         contact: () => void preHandler(request),
         sent: (encoding, bytes) => deps.metrics.changeFeedBytesSent.inc({ encoding }, bytes),
