@@ -38,7 +38,7 @@ export function stillAuthenticated(authenticator: KioskAuthenticator, request: F
 }
 
 /**
- * The log level of the routes every kiosk calls all day (a long-poll about twice a second, its
+ * The log level of the routes every kiosk calls all day (a long-poll about twice a second, before the stream; its
  * pushes, its status report): at info, fastify's two lines a request are some 200 million lines a
  * day at 600 kiosks. Warnings and errors on them still log.
  */

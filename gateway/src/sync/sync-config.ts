@@ -11,7 +11,7 @@ const SyncEnv = z.object({
   KIOSK_SECRET: z.string().min(8).max(200).optional(),
   /** Records a pull page may carry (the cloud caps it at 5000). */
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(2000),
-  /** Longest long-poll the gateway asks for; shortened to stay inside the offline threshold. */
+  /** The stream's heartbeat and the longest long-poll the gateway asks for; shortened to stay inside the offline threshold. */
   SYNC_LONG_POLL_S: z.coerce.number().int().min(0).max(30).default(25),
 });
 

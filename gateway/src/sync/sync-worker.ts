@@ -39,7 +39,7 @@ const SHORT_POLL_PAUSE_MS = 1000;
 
 /**
  * Two independent loops over async HTTP, each resuming from SQLite after any failure:
- * the pull loop keeps the customer replica current (long-poll once caught up), the push
+ * the pull loop keeps the customer replica current (the customer stream once caught up), the push
  * loop sends unacknowledged ledger events oldest first. SQLite work is one short
  * transaction per page/batch, so dispensing on the same database is never held up.
  */
