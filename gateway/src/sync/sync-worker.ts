@@ -153,7 +153,12 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     while (!stop.signal.aborted) {
       try {
         if (caughtUp && streaming) {
-          caughtUp = await follow(backoff);
+          caughtUp = await follow(backoff).catch((error: unknown) => {
+            if (!(error instanceof SyncError && error.details?.['status'] === 404)) throw error;
+            streaming = false;
+            logger.info('sync: the cloud has no customer stream; long-polling instead');
+            return true;
+          });
           continue;
         }
         const state = store.state();
@@ -173,11 +178,6 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
       } catch (error) {
         ahead = undefined;
         if (stop.signal.aborted) return;
-        if (streaming && error instanceof SyncError && error.details?.['status'] === 404) {
-          streaming = false;
-          logger.info('sync: the cloud has no customer stream; long-polling instead');
-          continue;
-        }
         failed('pull', error);
         caughtUp = false;
         await sleep(backoff.fail(), undefined, { signal: stop.signal }).catch(() => undefined);
