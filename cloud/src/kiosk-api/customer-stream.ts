@@ -24,19 +24,6 @@ const DEFAULT_HEARTBEAT_S = 20;
 const DRAIN_TIMEOUT_MS = 60_000;
 
 /**
- * One kiosk following the customer feed on one request (protocol `SYNC_PATHS.customerStream`):
- * every page after its cursor, as a line of JSON (a `PullResponse`), as soon as the feed publishes
- * it, and an empty page after `wait_s` seconds without one so that the kiosk can tell a live link
- * from a dead one. The same pages a long-poll gets, shared the same way, without a request per
- * page: at 600 kiosks and two publications a second, the long-polls were ~1,200 requests a second
- * for the cloud to route, authenticate and answer, and for each kiosk to send.
- *
- * Gzipped when the kiosk accepts it: each page is its own gzip member (RFC 1952 §2.2 allows a
- * series), compressed once for every kiosk sent it, and a gunzip stream reads them as one body.
- * The stream ends after a `must_refetch` page, when the kiosk hangs up or opens another, when its
- * credential stops holding, or when the cloud shuts down; the kiosk then asks again from its cursor.
- */
-/**
  * One stream per kiosk on this instance: a gateway has one pull loop, so a second stream is that
  * gateway again (restarted, or back on a new link while the old connection lingers) and ends the
  * first; a kiosk's credential cannot hold many streams open.
@@ -56,6 +43,19 @@ export class OpenStreams {
   }
 }
 
+/**
+ * One kiosk following the customer feed on one request (protocol `SYNC_PATHS.customerStream`):
+ * every page after its cursor, as a line of JSON (a `PullResponse`), as soon as the feed publishes
+ * it, and an empty page after `wait_s` seconds without one so that the kiosk can tell a live link
+ * from a dead one. The same pages a long-poll gets, shared the same way, without a request per
+ * page: at 600 kiosks and two publications a second, the long-polls were ~1,200 requests a second
+ * for the cloud to route, authenticate and answer, and for each kiosk to send.
+ *
+ * Gzipped when the kiosk accepts it: each page is its own gzip member (RFC 1952 §2.2 allows a
+ * series), compressed once for every kiosk sent it, and a gunzip stream reads them as one body.
+ * The stream ends after a `must_refetch` page, when the kiosk hangs up or opens another, when its
+ * credential stops holding, or when the cloud shuts down; the kiosk then asks again from its cursor.
+ */
 export function streamCustomers(
   request: FastifyRequest<{ Querystring: PullQuery }>,
   reply: FastifyReply,
