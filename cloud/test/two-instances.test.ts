@@ -109,6 +109,74 @@ describe.skipIf(!server || !haproxy)('two cloud instances behind HAProxy on one 
     }
   });
 
+  /** Follows the customer stream through HAProxy until `accountId` arrives with credit; which instance served it. */
+  async function followUntilCredited(
+    credential: KioskCredential,
+    cursor: string,
+    accountId: string,
+  ): Promise<{ servedBy: string; balance: number }> {
+    const authorization = `Basic ${Buffer.from(`${credential.kioskId}:${credential.secret}`).toString('base64')}`;
+    const stop = new AbortController();
+    const response = await fetch(
+      `${lb.url}${SYNC_PATHS.customerStream}?${new URLSearchParams({ cursor, wait_s: '25' })}`,
+      {
+        headers: { authorization },
+        signal: stop.signal,
+      },
+    );
+    expect(response.status).toBe(200);
+    // fetch asked for gzip and reads the pages' gzip members as one body.
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (let pending = ''; ; ) {
+        const chunk = await reader.read();
+        if (chunk.done) throw new Error('the stream ended before the credit arrived');
+        pending += chunk.value;
+        for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
+          const page = JSON.parse(pending.slice(0, at)) as PullResponse;
+          pending = pending.slice(at + 1);
+          const record = page.customers.find((customer) => customer.account_id === accountId);
+          if (record && record.balance_ml > 0)
+            return { servedBy: response.headers.get('x-served-by') ?? '', balance: record.balance_ml };
+        }
+      }
+    } finally {
+      stop.abort();
+    }
+  }
+
+  it('streams a top-up paid through one instance to kiosks following either', async () => {
+    const phone = '+256772555002';
+    const screens = await dial(lb.url, phone, ['1', 'Okello Peter', '2580', '2580'], '64110', `?token=${SECRET}`);
+    const accountId = /TS\w{7}/.exec(screens.at(-1)!)![0];
+    const kiosks = await Promise.all(
+      ['LB-S1', 'LB-S2', 'LB-S3', 'LB-S4'].map((kioskId) => createKiosk(instances[0]!.db, { kioskId })),
+    );
+    const heads = await Promise.all(kiosks.map(async (kiosk) => (await pull(kiosk, { limit: '5000' })).body.cursor));
+
+    const waits = vi.spyOn(ChangeFeed.prototype, 'waitForChange');
+    try {
+      // One stream each, opened through HAProxy: round-robin puts them on both instances.
+      const delivered = kiosks.map((kiosk, i) => followUntilCredited(kiosk, heads[i]!, accountId));
+      // Each stream sent its first page and waits for the next publication.
+      await vi.waitFor(() => expect(waits.mock.calls.length).toBeGreaterThanOrEqual(kiosks.length), {
+        timeout: 30_000,
+      });
+
+      const confirm = await dial(lb.url, phone, ['2', '1000', '1'], '64110', `?token=${SECRET}`);
+      expect(confirm.at(-1)).toMatch(/^END Approve the MTN MoMo prompt/);
+      const payment = [...mtn.payments.values()].find((p) => p.msisdn === phone.slice(1));
+      await mtn.decide(payment!.reference, true);
+
+      const answers = await Promise.all(delivered);
+      expect(answers.map((answer) => answer.balance)).toEqual(kiosks.map(() => 400_000));
+      expect(new Set(answers.map((answer) => answer.servedBy))).toEqual(new Set(['a', 'b']));
+    } finally {
+      waits.mockRestore();
+    }
+  });
+
   it('runs the payment status checks, the SMS outbox sweep and the alert rules on one instance, not on each', async () => {
     const ticks = async (cloud: RunningCloud): Promise<Map<string, { ran: number; skipped: number }>> => {
       const text = await (await fetch(`${cloud.url}/metrics`)).text();
