@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import type { PullResponse } from '@tusafishe/protocol';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
@@ -6,9 +7,12 @@ import { backends, freshDb } from '../../test/backends.js';
 import { createCustomer } from '../customers/customers.js';
 import { CloudMetrics } from '../metrics.js';
 import { ChangeFeed } from './change-feed.js';
+import { streamPages } from './customer-stream.js';
 
 const ACCOUNTS = 6;
-const KIOSKS = 3;
+/** The first two pull as a long-polling gateway does; the others follow the customer stream. */
+const KIOSKS = 4;
+const PULLING = 2;
 const INSTANCES = 2;
 
 const account = fc.nat(ACCOUNTS - 1);
@@ -46,6 +50,7 @@ class Kiosk {
   constructor(
     private readonly instance: () => Promise<ChangeFeed>,
     private readonly limit: number,
+    private readonly streaming: boolean,
   ) {}
 
   start(): void {
@@ -68,16 +73,26 @@ class Kiosk {
       const controller = new AbortController();
       this.inFlight = controller;
       const feed = await this.instance();
+      if (this.streaming) {
+        // One stream on one instance until the kiosk restarts or the instance closes; then again from the cursor.
+        const from = { cursor: this.cursor, limit: this.limit, heartbeatMs: 5_000 };
+        for await (const { response: page } of streamPages(feed, from, controller.signal)) this.apply(page);
+        continue;
+      }
       const { response: page } = await feed.pull(this.cursor, this.limit, caughtUp ? 5_000 : 0, controller.signal);
       if (controller.signal.aborted) continue; // restarted: the answer never reached the replica
-      if (page.must_refetch) throw new Error(`told to refetch at ${this.cursor}`);
-      for (const customer of page.customers) {
-        this.applied.push(customer.version);
-        this.replica.set(customer.account_id, { version: customer.version, name: customer.name });
-      }
-      this.cursor = Number(page.cursor);
+      this.apply(page);
       caughtUp = !page.has_more;
     }
+  }
+
+  private apply(page: PullResponse): void {
+    if (page.must_refetch) throw new Error(`told to refetch at ${this.cursor}`);
+    for (const customer of page.customers) {
+      this.applied.push(customer.version);
+      this.replica.set(customer.account_id, { version: customer.version, name: customer.name });
+    }
+    this.cursor = Number(page.cursor);
   }
 }
 
@@ -122,7 +137,7 @@ describe.each(backends())('the change feed on $name', (backend) => {
     await Promise.all([slow, fast]);
   }
 
-  it('delivers every change to every kiosk once, in order, through kiosk and instance restarts', async () => {
+  it('delivers every change to every kiosk, pulling or streaming, once, in order, through kiosk and instance restarts', async () => {
     await fc.assert(
       fc.asyncProperty(
         ops,
@@ -140,8 +155,8 @@ describe.each(backends())('the change feed on $name', (backend) => {
           let picks = 0;
           const kiosks = Array.from(
             { length: KIOSKS },
-            // Each pull goes to the next instance, as a round-robin balancer sends it.
-            () => new Kiosk(() => slots[(picks += 1) % INSTANCES]!, limit),
+            // Each pull (or stream) goes to the next instance, as a round-robin balancer sends it.
+            (_, k) => new Kiosk(() => slots[(picks += 1) % INSTANCES]!, limit, k >= PULLING),
           );
           for (const kiosk of kiosks) kiosk.start();
           try {

@@ -86,6 +86,29 @@ export function streamCustomers(
   return reply.send(out);
 }
 
+/**
+ * The pages one stream sends, from `cursor`: the first at once, empty or not, so that the kiosk
+ * knows it is connected; then, for a kiosk behind, its pages at once, and for one caught up the
+ * next publication, or an empty page after `heartbeatMs`. Ends after a `must_refetch` page, when
+ * `signal` aborts, when the feed closes, or when `stillAuthorised` answers false.
+ */
+export async function* streamPages(
+  feed: ChangeFeed,
+  from: { cursor: number; limit: number; heartbeatMs: number },
+  signal: AbortSignal,
+  stillAuthorised: () => Promise<boolean> = async () => true,
+): AsyncGenerator<FeedAnswer> {
+  let cursor = from.cursor;
+  for (let waitMs = 0; !signal.aborted && !feed.closed; waitMs = from.heartbeatMs) {
+    if (!(await stillAuthorised())) return;
+    const answer = await feed.pull(cursor, from.limit, waitMs, signal);
+    if (signal.aborted) return;
+    yield answer;
+    if (answer.response.must_refetch) return;
+    cursor = Number(answer.response.cursor);
+  }
+}
+
 async function follow(
   query: PullQuery,
   gzip: boolean,
@@ -93,20 +116,15 @@ async function follow(
   signal: AbortSignal,
   deps: CustomerStreamDeps,
 ): Promise<'ended' | 'stalled'> {
-  let cursor = Number(query.cursor ?? '0');
-  const limit = query.limit ?? DEFAULT_PAGE;
-  // At least a second: `wait_s=0` (a plain pull's) would send empty pages back to back.
-  const heartbeatMs = Math.max(1, query.wait_s ?? DEFAULT_HEARTBEAT_S) * 1000;
-  // The first page at once, empty or not, so that the kiosk knows it is connected; then a kiosk
-  // behind gets its pages at once, and one caught up waits for the next publication.
-  for (let waitMs = 0; !signal.aborted && !deps.feed.closed; waitMs = heartbeatMs) {
-    if (!(await deps.stillAuthorised())) break;
-    const answer = await deps.feed.pull(cursor, limit, waitMs, signal);
-    if (signal.aborted) break;
+  const from = {
+    cursor: Number(query.cursor ?? '0'),
+    limit: query.limit ?? DEFAULT_PAGE,
+    // At least a second: `wait_s=0` (a plain pull's) would send empty pages back to back.
+    heartbeatMs: Math.max(1, query.wait_s ?? DEFAULT_HEARTBEAT_S) * 1000,
+  };
+  for await (const answer of streamPages(deps.feed, from, signal, deps.stillAuthorised)) {
     deps.contact();
     if (!(await write(out, answer, gzip, deps)) && !(await drained(out, signal))) return 'stalled';
-    if (answer.response.must_refetch) break;
-    cursor = Number(answer.response.cursor);
   }
   return 'ended';
 }
