@@ -43,6 +43,34 @@ const COLUMNS = 'event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, 
 export const UNACKED_SQL =
   '(e.seq > (SELECT seq FROM ledger_acked) OR e.event_id IN (SELECT event_id FROM sync_rejected_events))';
 
+const HOUR_MS = 3_600_000;
+const LAST_SEQ = '9223372036854775807';
+
+/** The parameters of `inTimeRangeSql`: [from, to) and its first and last hours. */
+export interface TimeRange {
+  from: number;
+  to: number;
+  first_hour: number;
+  last_hour: number;
+}
+
+export function timeRange(from: number, to: number): TimeRange {
+  return { from, to, first_hour: Math.floor(from / HOUR_MS), last_hour: Math.floor((to - 1) / HOUR_MS) };
+}
+
+/**
+ * Events of `table` (ledger_events or its alias) that occurred in [@from, @to), bound by `timeRange`:
+ * a range of seqs, from the first run marked with one of its hours to the mark after the last one
+ * (migration 716), so a read by time scans its own hours, not the ledger. Read with `NOT INDEXED`:
+ * the planner would otherwise take the (type, source_id) index for `type = …` over the seq range.
+ */
+export function inTimeRangeSql(table: string): string {
+  const marked = 'FROM ledger_hours WHERE hour BETWEEN @first_hour AND @last_hour';
+  return `${table}.seq >= coalesce((SELECT min(seq) ${marked}), ${LAST_SEQ})
+    AND ${table}.seq < coalesce((SELECT min(seq) FROM ledger_hours WHERE seq > (SELECT max(seq) ${marked})), ${LAST_SEQ})
+    AND ${table}.occurred_at >= @from AND ${table}.occurred_at < @to`;
+}
+
 /**
  * Immutable ledger events of this kiosk, with the cloud's acknowledgement: a watermark, every event
  * up to it in the cloud but the refused ones (migration 713: one row written an acknowledgement,

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { BALANCE_EVENT_TYPES } from '@tusafishe/protocol';
-import { UNACKED_SQL } from '../store/ledger.js';
+import { inTimeRangeSql, timeRange, UNACKED_SQL } from '../store/ledger.js';
 
 const COLUMNS = [
   'occurred_at',
@@ -43,30 +43,33 @@ function csvCell(value: string | number | null): string {
 const PAGE_ROWS = 500;
 
 /**
- * Balance-changing ledger events in [from, to) as CSV text (a page of lines per chunk), oldest first, read in pages
- * by (occurred_at, seq). A statement left open across event-loop turns (an `.iterate()`
- * cursor while a slow client downloads) would make every write on this connection fail
- * with "connection is busy", i.e. stop every dispense; pages never hold the connection.
+ * Balance-changing ledger events in [from, to) as CSV text (a page of lines per chunk), in the
+ * ledger's order (the order this kiosk recorded them), read in pages by seq. A statement left open
+ * across event-loop turns (an `.iterate()` cursor while a slow client downloads) would make every
+ * write on this connection fail with "connection is busy", i.e. stop every dispense; pages never
+ * hold the connection.
  */
 export function* transactionsCsv(db: Database, from: number, to: number): Generator<string> {
   yield `${COLUMNS.join(',')}\r\n`;
-  const placeholders = BALANCE_EVENT_TYPES.map(() => '?').join(', ');
-  const page = db.prepare<unknown[], TransactionRow & { seq: number }>(
+  const types = Object.fromEntries(BALANCE_EVENT_TYPES.map((type, i) => [`type${i}`, type]));
+  const page = db.prepare<[Record<string, unknown>], TransactionRow & { seq: number }>(
     `SELECT e.seq, e.occurred_at, e.event_id, e.type, e.account_id, c.phone, e.amount_ml, e.kiosk_id, e.dispenser_id, e.source_id,
             NOT ${UNACKED_SQL} AS acked
-       FROM ledger_events e INDEXED BY ledger_time LEFT JOIN customers c USING (account_id)
-      WHERE (e.occurred_at, e.seq) > (?, ?) AND e.occurred_at < ? AND e.type IN (${placeholders})
-      ORDER BY e.occurred_at, e.seq LIMIT ${PAGE_ROWS}`,
+       FROM ledger_events e NOT INDEXED LEFT JOIN customers c USING (account_id)
+      WHERE e.seq > @after AND ${inTimeRangeSql('e')} AND e.type IN (${Object.keys(types)
+        .map((name) => `@${name}`)
+        .join(', ')})
+      ORDER BY e.seq LIMIT ${PAGE_ROWS}`,
   );
-  // INDEXED BY: the planner would pick the (type, source_id) index and sort the whole ledger for every page.
-  // Keyset: just before the first row of the range, then after the last row of each page.
-  let after = { occurred_at: from, seq: Number.MIN_SAFE_INTEGER };
+  const range = { ...timeRange(from, to), ...types };
+  // Keyset: after the last row of each page.
+  let after = Number.MIN_SAFE_INTEGER;
   for (;;) {
-    const rows = page.all(after.occurred_at, after.seq, to, ...BALANCE_EVENT_TYPES);
+    const rows = page.all({ ...range, after });
     if (rows.length > 0) yield rows.map(csvLine).join('');
     const last = rows.at(-1);
     if (!last || rows.length < PAGE_ROWS) return;
-    after = last;
+    after = last.seq;
   }
 }
 

@@ -1,4 +1,5 @@
 import { localDay } from '../dispense/local-day.js';
+import { inTimeRangeSql, timeRange } from '../store/ledger.js';
 import type { Store } from '../store/store.js';
 import type { HardwareApi } from '../hardware/api/hardware-routes.js';
 import type { Usage } from './api-schemas.js';
@@ -26,10 +27,10 @@ function buckets(range: Usage['range'], timezone: string, now: number): { starts
 export function dispensedBetween(store: Store, from: number, to: number): { dispensed_ml: number; dispenses: number } {
   return store.db
     .prepare(
-      `SELECT COALESCE(-SUM(amount_ml), 0) AS dispensed_ml, COUNT(*) AS dispenses FROM ledger_events
-        WHERE type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`,
+      `SELECT COALESCE(-SUM(amount_ml), 0) AS dispensed_ml, COUNT(*) AS dispenses FROM ledger_events NOT INDEXED
+        WHERE type = 'dispense' AND ${inTimeRangeSql('ledger_events')}`,
     )
-    .get(from, to) as { dispensed_ml: number; dispenses: number };
+    .get(timeRange(from, to)) as { dispensed_ml: number; dispenses: number };
 }
 
 /** Litres per hour/day and per dispenser, plus the tank level when the kiosk has a tank sensor. */
@@ -44,9 +45,10 @@ export function usageSeries(
   const from = starts[0] ?? now;
   const dispenses = store.db
     .prepare(
-      `SELECT occurred_at, dispenser_id, -amount_ml AS ml FROM ledger_events WHERE type = 'dispense' AND occurred_at >= ? AND occurred_at < ?`,
+      `SELECT occurred_at, dispenser_id, -amount_ml AS ml FROM ledger_events NOT INDEXED
+        WHERE type = 'dispense' AND ${inTimeRangeSql('ledger_events')}`,
     )
-    .all(from, to) as { occurred_at: number; dispenser_id: string | null; ml: number }[];
+    .all(timeRange(from, to)) as { occurred_at: number; dispenser_id: string | null; ml: number }[];
   const series = starts.map((start) => ({ start, ml: 0 }));
   const byDispenser = new Map<string, number>();
   for (const dispense of dispenses) {
