@@ -98,3 +98,30 @@ describe.skipIf(!server)('the customers trigger on the PostgreSQL server', () =>
     }
   });
 });
+
+describe.skipIf(!server)('statements on the PostgreSQL server', () => {
+  afterAll(() => server?.cleanup());
+
+  it('are parsed once per connection when they have parameters, and give the same answers', async () => {
+    const db = await openCloudDatabase({ ...server!.fresh(), databasePoolSize: 1 });
+    try {
+      const sql = 'SELECT $1::int + 1 AS next';
+      const answers = [];
+      for (const n of [1, 2, 3]) answers.push(...(await db.query<{ next: number }>(sql, [n])));
+      expect(answers.map((row) => row.next)).toEqual([2, 3, 4]);
+      // The pool's one connection holds it prepared once, under one name; no parameters, no name.
+      const prepared = await db.query<{ name: string; statement: string }>(
+        'SELECT name, statement FROM pg_prepared_statements WHERE statement = $1',
+        [sql],
+      );
+      expect(prepared).toEqual([{ name: expect.stringMatching(/^tusafishe_\d+$/), statement: sql }]);
+      await db.transaction(async (tx) => expect(await tx.query<{ next: number }>(sql, [41])).toEqual([{ next: 42 }]));
+      await db.query('SELECT 1');
+      expect(
+        await db.query('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1', ['SELECT 1']),
+      ).toEqual([{ n: 0 }]);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -63,7 +63,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   return {
     kind: 'postgres',
     async query(sql, params) {
-      return (await pool.query(sql, params)).rows;
+      return (await pool.query(statement(sql, params))).rows;
     },
     async exec(sql) {
       await pool.query(sql);
@@ -74,7 +74,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
       try {
         await client.query(channels ? `BEGIN; ${DEFER_NOTIFY_SQL}` : 'BEGIN');
         const result = await fn({
-          query: async (sql, params) => (await client.query(sql, params)).rows,
+          query: async (sql, params) => (await client.query(statement(sql, params))).rows,
           exec: async (sql) => void (await client.query(sql)),
         });
         await client.query('COMMIT');
@@ -97,6 +97,27 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
       await pool.end();
     },
   };
+}
+
+/**
+ * Parameterised statements go by name, so each connection parses and plans one once instead of at
+ * every call: the kiosk API's few statements run hundreds of times a second at peak (a push's
+ * merge is one large statement), and parsing and planning them was a quarter of PostgreSQL's CPU
+ * at 600 kiosks (bench/RESULTS.md § fleet). Named by their text; SQL built from varying parts
+ * (search filters, lists of placeholders) could make names without end, so past `MAX_NAMED` texts
+ * the rest go unnamed, as before. Statements without parameters (migrations, BEGIN) stay unnamed.
+ */
+const MAX_NAMED = 500;
+const statementNames = new Map<string, string>();
+
+function statement(text: string, values: unknown[] | undefined): pg.QueryConfig {
+  if (!values || values.length === 0) return { text, values };
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED) {
+    name = `tusafishe_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name === undefined ? { text, values } : { name, text, values };
 }
 
 /** Turns off the NOTIFY of the triggers that read it (migration 22) for the rest of the transaction. */
