@@ -61,6 +61,8 @@ const gzipAsync = promisify(gzip);
  */
 const GZIP = { level: 1 };
 
+/** Kiosks woken together in one turn of the event loop at a publication (`wakeWaiters`). */
+const WAKE_SLICE = 50;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -324,8 +326,18 @@ export class ChangeFeed {
     }
   }
 
+  /**
+   * Wakes the waiting kiosks `WAKE_SLICE` at a time, a turn of the event loop apart: each one woken
+   * runs on to its socket write in the same turn, and 600 of them at once held the loop for tens of
+   * milliseconds, during which pushes' database answers waited (bench/RESULTS.md § fleet).
+   */
   private wakeWaiters(): void {
-    for (const done of [...this.waiting]) done();
+    const waiters = [...this.waiting];
+    const wake = (from: number): void => {
+      for (const done of waiters.slice(from, from + WAKE_SLICE)) done();
+      if (from + WAKE_SLICE < waiters.length) setImmediate(wake, from + WAKE_SLICE);
+    };
+    wake(0);
   }
 
   private count<T>(query: 'tail' | 'behind' | 'cursor' | 'horizon', result: Promise<T>): Promise<T> {
