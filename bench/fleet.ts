@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { createKiosk } from '@tusafishe/cloud';
 import { haproxyInstalled, loadBalancer, type RunningLoadBalancer } from '@tusafishe/cloud/load-balancer';
 import { startMtnMomoSimulator } from '@tusafishe/cloud/mtn-simulator';
-import { sampleCloud, serverPushes, type CloudSample } from './fleet/cloud-metrics.js';
+import { feedQueriesPerS, sampleCloud, serverPushes, type CloudSample } from './fleet/cloud-metrics.js';
 import { runCloudProcess, type CloudReady } from './fleet/cloud-process.js';
 import { BenchDatabase, resolveDatabaseUrl, tagged } from './fleet/database.js';
 import { Histogram } from './fleet/histogram.js';
@@ -384,6 +384,8 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       push_served_within_200ms_pct: served.withinPct,
       push_served_p99_at_most_ms: served.p99AtMostMs,
       cloud_loop_p99_ms: cloudAfter.map((sample) => round(sample.loopP99S * 1000)),
+      // The change feed's reads of PostgreSQL a second: `horizon` polls pg_locks for writers in flight.
+      feed_queries_per_s: feedQueriesPerS(cloudBefore, cloudAfter, seconds),
       load_generator_loop_p99_ms: round(Math.max(...reports.map((report) => report.loopP99Ms))),
       load_generator_loop_max_ms: round(Math.max(...reports.map((report) => report.loopMaxMs))),
       pull_p50_ms: pull.percentile(50),
