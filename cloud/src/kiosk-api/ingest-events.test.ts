@@ -22,7 +22,7 @@ const LIMITS: KioskClaimLimits = {
 
 describe.each(backends())('a kiosk push on $name', (backend) => {
   let db: Db;
-  /** Statements run inside transactions since the last reset (a push's round trips). */
+  /** Statements sent since the last reset, one a round trip: a transaction's opening (sent with BEGIN), then those inside. */
   let statements: string[] = [];
   let phones = 0;
 
@@ -31,18 +31,23 @@ describe.each(backends())('a kiosk push on $name', (backend) => {
     const real = await openCloudDatabase(backend.fresh());
     db = {
       ...real,
-      transaction: (fn, options) =>
-        real.transaction(
-          (tx) =>
-            fn({
-              exec: (sql) => tx.exec(sql),
-              query: (sql, params) => {
-                statements.push(sql);
-                return tx.query(sql, params);
+      transaction: (fn, options) => {
+        if (options?.opening) statements.push(`BEGIN; ${options.opening}`);
+        return real.transaction(
+          (tx, opened) =>
+            fn(
+              {
+                exec: (sql) => tx.exec(sql),
+                query: (sql, params) => {
+                  statements.push(sql);
+                  return tx.query(sql, params);
+                },
               },
-            }),
+              opened,
+            ),
           options,
-        ),
+        );
+      },
     };
     await createKiosk(db, { kioskId: KIOSK });
     await createKiosk(db, { kioskId: OTHER_KIOSK });
@@ -68,11 +73,12 @@ describe.each(backends())('a kiosk push on $name', (backend) => {
     return ingestKioskEvents(db, kioskId, events, LIMITS);
   };
 
-  it("merges a batch of dispenses in two statements: the customers' lock, then one for the rest", async () => {
+  it("merges a batch of dispenses in two round trips: BEGIN with the customers' lock, then one statement for the rest", async () => {
     const [first, second] = [await customer(100_000), await customer(100_000)];
     const batch = [dispenseEvent(KIOSK, first, 20_000), dispenseEvent(KIOSK, second, 35_000)];
     const { response, volumeFlag } = await push(batch);
     expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/^BEGIN; SELECT account_id FROM customers .* FOR NO KEY UPDATE$/);
     expect(response.acked).toEqual(batch.map((event) => event.event_id));
     // The balances answered are the records as they stand after the batch, versions included.
     expect(response.balances).toEqual(await balancesOf(db, [first, second].sort()));

@@ -1,5 +1,5 @@
 import type { LedgerEvent, PushResponse } from '@tusafishe/protocol';
-import type { Db, Queryable, TransactionOptions } from '../store/db.js';
+import { sqlTextArray, type Db, type Queryable, type TransactionOptions } from '../store/db.js';
 import { CUSTOMERS_CHANGED_CHANNEL, LIVE_CHANGED_CHANNEL } from '../store/migrations.js';
 import {
   APPEND_EVENTS_CTES,
@@ -150,68 +150,67 @@ export async function ingestKioskEvents(
     return !code;
   });
 
-  return db.transaction(async (tx) => {
-    const accountIds = [...new Set(candidates.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
-    // Pushes from many kiosks run at once (no global lock, migration 18); locking the batch's
-    // customers first, in one order, keeps two batches touching the same customers from deadlocking.
-    const known = new Set(
-      accountIds.length === 0
-        ? []
-        : (
-            await tx.query<{ account_id: string }>(
-              'SELECT account_id FROM customers WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR NO KEY UPDATE',
-              [accountIds],
-            )
-          ).map((row) => row.account_id),
-    );
-    const ofKnownCustomers = candidates.filter((event) => {
-      if (event.account_id && !known.has(event.account_id)) reject(event, 'UNKNOWN_ACCOUNT');
-      return !event.account_id || known.has(event.account_id);
-    });
-    // A kiosk never adds credit: a redeemed token's top-up is already in the ledger under its id.
-    const redeemed = await acceptRedemptions(tx, kioskId, ofKnownCustomers);
-    const valid = ofKnownCustomers.filter((event) => {
-      if (event.type === 'topup' && !redeemed.has(event.event_id)) reject(event, 'TOKEN_NOT_ISSUED');
-      return event.type !== 'topup' || redeemed.has(event.event_id);
-    });
+  const accountIds = [...new Set(candidates.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
+  // Pushes from many kiosks run at once (no global lock, migration 18); locking the batch's
+  // customers first, in one order, keeps two batches touching the same customers from deadlocking.
+  // The lock goes with BEGIN, in one round trip.
+  const opening =
+    accountIds.length === 0
+      ? undefined
+      : `SELECT account_id FROM customers WHERE account_id = ANY(${sqlTextArray(accountIds)}) ORDER BY account_id FOR NO KEY UPDATE`;
+  return db.transaction(
+    async (tx, locked) => {
+      const known = new Set(locked.map((row) => row['account_id'] as string));
+      const ofKnownCustomers = candidates.filter((event) => {
+        if (event.account_id && !known.has(event.account_id)) reject(event, 'UNKNOWN_ACCOUNT');
+        return !event.account_id || known.has(event.account_id);
+      });
+      // A kiosk never adds credit: a redeemed token's top-up is already in the ledger under its id.
+      const redeemed = await acceptRedemptions(tx, kioskId, ofKnownCustomers);
+      const valid = ofKnownCustomers.filter((event) => {
+        if (event.type === 'topup' && !redeemed.has(event.event_id)) reject(event, 'TOKEN_NOT_ISSUED');
+        return event.type !== 'topup' || redeemed.has(event.event_id);
+      });
 
-    const merged = await mergeBatch(
-      tx,
-      kioskId,
-      valid.filter((event) => event.type !== 'topup'),
-      [...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : [])))],
-      limits,
-    );
-    const { inserted, volumeFlag } = merged;
-    const notInserted = valid.filter((event) => !inserted.has(event.event_id));
-    const alreadyHeld = await existingEventIds(
-      tx,
-      notInserted.map((event) => event.event_id),
-    );
-    const acked: string[] = [];
-    for (const event of valid) {
-      if (inserted.has(event.event_id) || alreadyHeld.has(event.event_id)) acked.push(event.event_id);
-      else reject(event, 'DUPLICATE_SOURCE');
-    }
-    const now = Date.now();
-    // In the kiosk's order: a technician's unlock clears the lockout before it, fleet-wide
-    // (the version bump publishes the cleared record to every gateway).
-    const locks = valid.filter(
-      (event) => inserted.has(event.event_id) && (event.type === 'pin_lockout' || event.type === 'pin_unlock'),
-    );
-    for (const event of locks) {
-      if (event.type === 'pin_lockout')
-        await applyLockout(tx, event.account_id!, lockedUntil(event, now, limits.maxLockoutMs));
-      else await clearLockout(tx, event.account_id!);
-    }
-    // A lockout or unlock moved its customers' versions after the merge read them.
-    const balances =
-      locks.length === 0
-        ? merged.balances
-        : await balancesOf(
-            tx,
-            merged.balances.map((b) => b.account_id),
-          );
-    return { response: { acked: [...new Set(acked)], rejected, balances }, volumeFlag };
-  }, PUSH_TRANSACTION);
+      const merged = await mergeBatch(
+        tx,
+        kioskId,
+        valid.filter((event) => event.type !== 'topup'),
+        [...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : [])))],
+        limits,
+      );
+      const { inserted, volumeFlag } = merged;
+      const notInserted = valid.filter((event) => !inserted.has(event.event_id));
+      const alreadyHeld = await existingEventIds(
+        tx,
+        notInserted.map((event) => event.event_id),
+      );
+      const acked: string[] = [];
+      for (const event of valid) {
+        if (inserted.has(event.event_id) || alreadyHeld.has(event.event_id)) acked.push(event.event_id);
+        else reject(event, 'DUPLICATE_SOURCE');
+      }
+      const now = Date.now();
+      // In the kiosk's order: a technician's unlock clears the lockout before it, fleet-wide
+      // (the version bump publishes the cleared record to every gateway).
+      const locks = valid.filter(
+        (event) => inserted.has(event.event_id) && (event.type === 'pin_lockout' || event.type === 'pin_unlock'),
+      );
+      for (const event of locks) {
+        if (event.type === 'pin_lockout')
+          await applyLockout(tx, event.account_id!, lockedUntil(event, now, limits.maxLockoutMs));
+        else await clearLockout(tx, event.account_id!);
+      }
+      // A lockout or unlock moved its customers' versions after the merge read them.
+      const balances =
+        locks.length === 0
+          ? merged.balances
+          : await balancesOf(
+              tx,
+              merged.balances.map((b) => b.account_id),
+            );
+      return { response: { acked: [...new Set(acked)], rejected, balances }, volumeFlag };
+    },
+    opening ? { ...PUSH_TRANSACTION, opening } : PUSH_TRANSACTION,
+  );
 }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backends, freshDb } from '../../test/backends.js';
 import { CUSTOMERS_CHANGED_CHANNEL, NOTIFY_AFTER_COMMIT_SETTING } from './migrations.js';
+import { sqlTextArray } from './db.js';
 import { openCloudDatabase } from './open-database.js';
 
 /** A channel no other test file notifies: on the server every schema shares the channels. */
@@ -36,6 +37,26 @@ describe.each(backends())('notifications after commit on $name', (backend) => {
     // heard, a wake-up from the rolled-back transaction would have been heard on `first` before it.
     await expect.poll(heardSecond).toBe(1);
     expect(heardFirst()).toBe(1);
+  });
+
+  it('opens a transaction with a statement whose values are built in, whatever they hold', async () => {
+    const values = [
+      'TSF0001',
+      "O'Brien",
+      'say "hi"',
+      'back\\slash',
+      'a,b',
+      '{x}',
+      'NULL',
+      '',
+      ' sp ',
+      "'); DROP TABLE customers; --",
+    ];
+    const opened = await db().transaction(async (_tx, rows) => rows, {
+      opening: `SELECT value FROM unnest(${sqlTextArray(values)}) WITH ORDINALITY AS v(value, n) ORDER BY n`,
+    });
+    expect(opened.map((row) => row['value'])).toEqual(values);
+    expect(await db().query('SELECT count(*)::int AS n FROM customers')).toHaveLength(1);
   });
 
   it('turns off the NOTIFY of the customers trigger for that transaction only', async () => {

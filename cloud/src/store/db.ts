@@ -19,12 +19,21 @@ export interface TransactionOptions {
    * other transactions', and not flushed (a lost one is caught by the listeners' safety poll).
    */
   notifyAfterCommit?: readonly string[];
+  /**
+   * A statement without parameters (values built in with `sqlTextArray`) sent with BEGIN, in one
+   * round trip to the server instead of two; its rows are `fn`'s second argument. A push takes its
+   * customers' locks so: each round trip waits for the cloud's event loop, and a push made four.
+   */
+  opening?: string;
 }
+
+/** Rows of a transaction's `opening` statement. */
+export type OpenedRows = Record<string, unknown>[];
 
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction: commit when it resolves, roll back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: Queryable, opened: OpenedRows) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Calls `onNotify` for every NOTIFY on `channel` (and once after a lost listening connection is
    * back); resolves to an unsubscribe function. On the server every channel shares one connection.
@@ -72,11 +81,21 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
       const client = await pool.connect();
       const channels = transactionOptions?.notifyAfterCommit;
       try {
-        await client.query(channels ? `BEGIN; ${DEFER_NOTIFY_SQL}` : 'BEGIN');
-        const result = await fn({
-          query: async (sql, params) => (await client.query(statement(sql, params))).rows,
-          exec: async (sql) => void (await client.query(sql)),
-        });
+        const begin = [
+          'BEGIN',
+          ...(channels ? [DEFER_NOTIFY_SQL] : []),
+          ...(transactionOptions?.opening ? [transactionOptions.opening] : []),
+        ];
+        // Several statements in one query answer a result each (pg's types say one).
+        const begun = (await client.query(begin.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
+        const opened = transactionOptions?.opening ? (Array.isArray(begun) ? begun.at(-1)! : begun).rows : [];
+        const result = await fn(
+          {
+            query: async (sql, params) => (await client.query(statement(sql, params))).rows,
+            exec: async (sql) => void (await client.query(sql)),
+          },
+          opened,
+        );
         await client.query('COMMIT');
         if (channels) afterCommit.notify(channels);
         return result;
@@ -118,6 +137,16 @@ function statement(text: string, values: unknown[] | undefined): pg.QueryConfig 
     statementNames.set(text, name);
   }
   return name === undefined ? { text, values } : { name, text, values };
+}
+
+/**
+ * `values` as a SQL literal of type text[], for a statement that cannot take parameters (a
+ * transaction's `opening`): each element double-quoted with `\\` and `"` escaped (array syntax),
+ * the whole single-quoted with `'` doubled (standard_conforming_strings, on since PostgreSQL 9.1).
+ */
+export function sqlTextArray(values: readonly string[]): string {
+  const elements = values.map((value) => `"${value.replace(/[\\"]/g, '\\$&')}"`);
+  return `'{${elements.join(',').replaceAll("'", "''")}}'::text[]`;
 }
 
 /** Turns off the NOTIFY of the triggers that read it (migration 22) for the rest of the transaction. */
@@ -270,7 +299,8 @@ export async function openPgliteDb(dataDir?: string, image?: Blob): Promise<Db> 
       const channels = options?.notifyAfterCommit;
       const result = await lite.transaction(async (tx) => {
         if (channels) await tx.query(DEFER_NOTIFY_SQL);
-        return fn(wrap(tx));
+        const opened = options?.opening ? (await tx.query<Record<string, unknown>>(options.opening)).rows : [];
+        return fn(wrap(tx), opened);
       });
       if (channels) afterCommit.notify(channels);
       return result;
