@@ -134,11 +134,20 @@ async function follow(
  * 4G cell lost) never drains, and the stream ends rather than hold its buffers until TCP gives up.
  */
 async function drained(out: PassThrough, signal: AbortSignal): Promise<boolean> {
+  // Not AbortSignal.timeout/any: their timer and their link to the stream's signal outlive a
+  // drain that came in time (60 s each), and a slow kiosk waits for many.
+  const waiting = new AbortController();
+  const stop = (): void => waiting.abort();
+  const timer = setTimeout(stop, DRAIN_TIMEOUT_MS);
+  signal.addEventListener('abort', stop, { once: true });
   try {
-    await once(out, 'drain', { signal: AbortSignal.any([signal, AbortSignal.timeout(DRAIN_TIMEOUT_MS)]) });
+    await once(out, 'drain', { signal: waiting.signal });
     return true;
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', stop);
   }
 }
 
