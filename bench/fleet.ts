@@ -15,6 +15,7 @@
  *   npm run bench:fleet -- --kiosks 600 --cpu-prof /tmp/prof   # V8 CPU profiles of the cloud and kiosk workers
  *   npm run bench:fleet -- --kiosks 600 --instances 2   # two cloud instances behind HAProxy (issue 14 §3)
  *   npm run bench:fleet -- --kiosks 600 --long-poll     # the kiosks long-poll, as gateways did before the stream
+ *   npm run bench:fleet -- --kiosks 600 --kiosks-nice 0 # the kiosk workers at the cloud's priority (10 by default)
  *
  * PostgreSQL: DATABASE_URL, else TEST_DATABASE_URL, else the local server `.ci/run` sets up. The
  * bench works in its own schema and drops it at the end. Everything is on 127.0.0.1.
@@ -23,7 +24,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -68,6 +69,12 @@ interface Options {
   cpuProfDir: string | undefined;
   /** The lightweight kiosks long-poll (`--long-poll`) instead of following the customer stream, as gateways did before it. */
   longPoll: boolean;
+  /**
+   * The kiosk workers' niceness (`--kiosks-nice`, 10 by default; 0 as the cloud). The lightweight
+   * kiosks stand in for devices with CPUs of their own: at the cloud's priority they took its
+   * cores, and the cloud's event loop waited on them (bench/RESULTS.md § fleet).
+   */
+  kiosksNice: number;
 }
 
 function readOptions(): Options {
@@ -80,6 +87,7 @@ function readOptions(): Options {
       instances: { type: 'string', default: '1' },
       'cpu-prof': { type: 'string' },
       'long-poll': { type: 'boolean', default: false },
+      'kiosks-nice': { type: 'string', default: '10' },
     },
   });
   const int = (name: string, raw: string, min: number): number => {
@@ -99,6 +107,7 @@ function readOptions(): Options {
     instances,
     cpuProfDir: values['cpu-prof'],
     longPoll: values['long-poll'],
+    kiosksNice: int('kiosks-nice', values['kiosks-nice'], 0),
   };
 }
 
@@ -164,11 +173,13 @@ class KioskWorkers {
     settings: Omit<WorkerStart, 'type' | 'kiosks'>,
     kiosks: KioskCredentials[],
     execArgv: string[],
+    nice: number,
   ): Promise<KioskWorkers> {
     const count = Math.max(1, Math.ceil(kiosks.length / KIOSKS_PER_WORKER));
     const children = Array.from({ length: count }, () =>
       fork(SELF, ['--role', 'kiosks'], { stdio: 'inherit', execArgv }),
     );
+    for (const child of children) if (child.pid && nice !== 0) setPriority(child.pid, nice);
     const workers = new KioskWorkers(children);
     try {
       await Promise.all(
@@ -267,6 +278,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
     },
     credentials,
     childExecArgv(options),
+    options.kiosksNice,
   );
   const topUps = new TopUps(fixture.cloudUrl, fixture.simulator, fixture.topUpNext, fixture.customers, (index, at) => {
     workers.send({ type: 'confirmed', index, at });
@@ -393,6 +405,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       ...(fixture.cloudPids.length > 1 ? { cloud_cpu_pct_by_instance: cloudCpuByInstance } : {}),
       cloud_cpu_pct_per_100_kiosks: round((cloudCpu / kiosks) * 100, 2),
       kiosk_sync: options.longPoll ? 'long-poll' : 'stream',
+      kiosks_nice: options.kiosksNice,
       pushes,
       // Pages received: each a request when long-polling, each a line of one response on the stream.
       pulls,
