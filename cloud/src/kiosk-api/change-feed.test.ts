@@ -200,6 +200,28 @@ describe.each(backends())('the change feed on $name', (backend) => {
     );
   }, 120_000);
 
+  it('wakes every waiting kiosk at a publication, however many wait (they are woken a slice at a time)', async () => {
+    phones += 1;
+    const { account_id } = await createCustomer(db(), {
+      phone: `+2547${String(10_000_000 + phones).slice(-8)}`,
+      name: 'many',
+    });
+    const feed = await openFeed(10);
+    try {
+      const signal = new AbortController().signal;
+      const cursor = Number((await feed.pull(0, 1000, 0, signal)).response.cursor);
+      // 230 long-polls waiting from the head: five slices, the last one partial.
+      const waiting = Array.from({ length: 230 }, () => feed.pull(cursor, 100, 30_000, signal));
+      await write([account_id], 'woken', false);
+      const answers = await Promise.all(waiting);
+      expect(answers.map((answer) => answer.response.customers.map((c) => c.name))).toEqual(
+        answers.map(() => ['woken']),
+      );
+    } finally {
+      await feed.close();
+    }
+  });
+
   it('gzips a page from the shared tail once for every kiosk, and leaves one read from the database as is', async () => {
     for (let i = 0; i < 3; i += 1) {
       phones += 1;

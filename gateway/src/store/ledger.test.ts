@@ -8,17 +8,27 @@ import { applyMigrations, DATABASE_FILE, listMigrations, openDatabase, type Db }
 import { inTimeRangeSql, timeRange } from './ledger.js';
 import { Store } from './store.js';
 
-describe("the ledger's acknowledgement watermark", () => {
-  const dirs: string[] = [];
-  const tempDir = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-ledger-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-ledger-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+/** A database in a new directory with the migrations before `version` only, as an older gateway left it. */
+const databaseBefore = (version: number): { dir: string; old: Database.Database } => {
+  const dir = tempDir();
+  const old = new Database(join(dir, DATABASE_FILE));
+  applyMigrations(
+    old,
+    listMigrations().filter((m) => m.version < version),
+  );
+  return { dir, old };
+};
 
+describe("the ledger's acknowledgement watermark", () => {
   const dispense = (store: Store, id: string, ml: number) =>
     store.ledger.append({
       event_id: id,
@@ -56,12 +66,7 @@ describe("the ledger's acknowledgement watermark", () => {
   });
 
   it('migrations 713–714 keep what the cloud holds: the watermark stops at the first event it lacks', () => {
-    const dir = tempDir();
-    const old = new Database(join(dir, DATABASE_FILE));
-    applyMigrations(
-      old,
-      listMigrations().filter((m) => m.version < 713),
-    );
+    const { dir, old } = databaseBefore(713);
     const event =
       old.prepare(`INSERT INTO ledger_events (event_id, type, account_id, amount_ml, source_id, occurred_at, acked_at)
       VALUES (?, 'dispense', 'TSF000101', ?, ?, 1, ?)`);
@@ -100,16 +105,6 @@ describe("the ledger's acknowledgement watermark", () => {
 });
 
 describe('the ledger read by time (no index on time, migration 716)', () => {
-  const dirs: string[] = [];
-  const tempDir = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-ledger-time-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-
   const HOUR = 3_600_000;
   const START = Date.UTC(2026, 11, 1);
   const insertAll = (db: Db, times: readonly number[], first = 0): void => {
@@ -179,12 +174,7 @@ describe('the ledger read by time (no index on time, migration 716)', () => {
   });
 
   it('marks the runs of a ledger recorded before migration 716', () => {
-    const dir = tempDir();
-    const old = new Database(join(dir, DATABASE_FILE));
-    applyMigrations(
-      old,
-      listMigrations().filter((m) => m.version < 716),
-    );
+    const { dir, old } = databaseBefore(716);
     const times = [START, START + 10, START + 2 * HOUR, START - 5 * HOUR, START + 2 * HOUR + 1, START + 3 * HOUR];
     insertAll(old, times);
     old.close();

@@ -35,7 +35,13 @@ describe('the transactions CSV', () => {
         source_id: `s${i}`,
         occurred_at: at,
       });
-    store.ledger.append({ event_id: 'lock', type: 'pin_lockout', account_id: 'TSF000101', amount_ml: 0, occurred_at: DAY });
+    store.ledger.append({
+      event_id: 'lock',
+      type: 'pin_lockout',
+      account_id: 'TSF000101',
+      amount_ml: 0,
+      occurred_at: DAY,
+    });
 
     const rows = (from: number, to: number): string[] =>
       [...transactionsCsv(store.db, from, to)]
