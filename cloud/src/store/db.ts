@@ -28,7 +28,7 @@ export interface TransactionOptions {
 }
 
 /** Rows of a transaction's `opening` statement. */
-export type OpenedRows = Record<string, unknown>[];
+type OpenedRows = Record<string, unknown>[];
 
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
