@@ -79,6 +79,11 @@ function lockedUntil(event: LedgerEvent, now: number, maxLockoutMs: number): num
   return Math.min(asked, now + maxLockoutMs);
 }
 
+/** The customers a batch's events are about, each once. */
+function accountsOf(events: readonly LedgerEvent[]): string[] {
+  return [...new Set(events.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
+}
+
 interface Merged {
   inserted: Set<string>;
   balances: Balance[];
@@ -150,7 +155,7 @@ export async function ingestKioskEvents(
     return !code;
   });
 
-  const accountIds = [...new Set(candidates.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
+  const accountIds = accountsOf(candidates);
   // Pushes from many kiosks run at once (no global lock, migration 18); locking the batch's
   // customers first, in one order, keeps two batches touching the same customers from deadlocking.
   // The lock goes with BEGIN, in one round trip.
@@ -176,7 +181,7 @@ export async function ingestKioskEvents(
         tx,
         kioskId,
         valid.filter((event) => event.type !== 'topup'),
-        [...new Set(valid.flatMap((event) => (event.account_id ? [event.account_id] : [])))],
+        accountsOf(valid),
         limits,
       );
       const { inserted, volumeFlag } = merged;
