@@ -18,8 +18,21 @@ export const SYNC_PATHS = {
    * its cursor.
    */
   customerStream: '/kiosk/v1/customers/stream',
+  /**
+   * GET: one customer's current record as the feed publishes it (`CustomerLookupResponse`), for a
+   * gateway authorising a customer whose balance it does not follow. 404 `UNKNOWN_ACCOUNT` when no
+   * customer has the id. Every customer, whatever its `allowed_kiosks`: the gateway judges those.
+   */
+  customer: '/kiosk/v1/customers/:account_id',
   events: '/kiosk/v1/events',
 } as const;
+
+/** `SYNC_PATHS.customer` for one account. */
+export const customerPath = (accountId: string): string =>
+  SYNC_PATHS.customer.replace(':account_id', encodeURIComponent(accountId));
+
+export const CustomerLookupResponse = z.object({ customer: CustomerRecord });
+export type CustomerLookupResponse = z.infer<typeof CustomerLookupResponse>;
 
 /** GET customers: query string. `cursor` is opaque; `wait_s` > 0 long-polls when nothing is new. */
 export const PullQuery = z.object({

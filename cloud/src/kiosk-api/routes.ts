@@ -1,6 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PullQuery, PushRequest, SYNC_PATHS, type LedgerEvent } from '@tusafishe/protocol';
+import {
+  AccountId,
+  PullQuery,
+  PushRequest,
+  SYNC_PATHS,
+  type CustomerLookupResponse,
+  type LedgerEvent,
+} from '@tusafishe/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import * as z from 'zod';
+import { findCustomer, toCustomerRecord } from '../customers/customers.js';
+import { CloudError } from '../errors.js';
 import { acceptsGzip } from '../http/accept-encoding.js';
 import { KIOSK_ROUTE_LOG_LEVEL, requireKiosk, stillAuthenticated } from '../http/kiosk-auth.js';
 import type { KioskAuthenticator } from '../kiosks/kiosks.js';
@@ -24,10 +34,12 @@ export interface KioskApiDeps {
   onMerged?: (kioskId: string, events: readonly LedgerEvent[]) => Promise<void>;
 }
 
+const CustomerParams = z.object({ account_id: AccountId });
+
 /** Below this a page (an empty long-poll's answer, a record or two) is sent as is: gzip would not pay. */
 const GZIP_MIN_BYTES = 1024;
 
-/** Gateway sync (protocol/src/sync.ts): pull customer changes by version cursor, push ledger events. */
+/** Gateway sync (protocol/src/sync.ts): pull customer changes by version cursor, look one up, push ledger events. */
 export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const rateLimit = {
@@ -95,6 +107,24 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
         contact: () => void preHandler(request),
         sent: (encoding, bytes) => deps.metrics.changeFeedBytesSent.inc({ encoding }, bytes),
       }),
+  );
+
+  // Read from the database, not the feed's tail: the gateway asks because it does not follow this
+  // customer, and wants the balance as of now. Any customer, whatever its allowed_kiosks (as the feed).
+  typed.get(
+    SYNC_PATHS.customer,
+    {
+      schema: { params: CustomerParams },
+      onRequest,
+      preHandler,
+      config: { rateLimit },
+      logLevel: KIOSK_ROUTE_LOG_LEVEL,
+    },
+    async (request): Promise<CustomerLookupResponse> => {
+      const customer = await findCustomer(deps.db, request.params.account_id);
+      if (!customer) throw new CloudError('UNKNOWN_ACCOUNT', `no customer ${request.params.account_id}`);
+      return { customer: toCustomerRecord(customer) };
+    },
   );
 
   typed.post(

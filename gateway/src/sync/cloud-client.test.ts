@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SYNC_PATHS } from '@tusafishe/protocol';
+import { customer, KIOSK, SECRET, syncHarness } from '../../test/sync-harness.js';
 import { createCloudClient } from './cloud-client.js';
 import type { SyncError } from './sync-error.js';
 
@@ -15,9 +16,17 @@ afterEach(async () => {
   }
 });
 
-/** A cloud that answers the stream with `write` and never ends it. */
-async function streamingCloud(write: (response: http.ServerResponse) => void): Promise<string> {
-  const server = http.createServer((request, response) => {
+/** A cloud answering every request with `answer`; its URL. */
+async function listening(answer: http.RequestListener): Promise<string> {
+  const server = http.createServer(answer);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A cloud that answers the stream with `write` and never ends it, and 404 to anything else (as fastify). */
+function streamingCloud(write: (response: http.ServerResponse) => void): Promise<string> {
+  return listening((request, response) => {
     if (!request.url?.startsWith(SYNC_PATHS.customerStream)) {
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Route not found"}');
       return;
@@ -25,9 +34,6 @@ async function streamingCloud(write: (response: http.ServerResponse) => void): P
     response.writeHead(200, { 'content-type': 'application/x-ndjson' });
     write(response);
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 async function firstError(url: string, requestTimeoutMs = 15_000): Promise<{ pages: number; error: SyncError }> {
@@ -77,5 +83,42 @@ describe('the cloud client following the customer stream', () => {
     const older = await streamingCloud(() => undefined);
     const refusal = await firstError(`${older}/v0`);
     expect(refusal.error).toMatchObject({ code: 'CLOUD_REFUSED', details: { status: 404 } });
+  });
+});
+
+describe('the cloud client looking up one customer', () => {
+  const { cloud } = syncHarness();
+  const clientOf = (cloudUrl: string, secret = SECRET, requestTimeoutMs?: number) =>
+    createCloudClient({ cloudUrl, kioskId: KIOSK, secret, ...(requestTimeoutMs && { requestTimeoutMs }) });
+
+  it('answers the record, or null when the cloud knows no such customer', async () => {
+    const fake = await cloud();
+    const record = fake.put(customer(1, 4_500));
+    const client = clientOf(fake.url);
+    expect(await client.customer(record.account_id)).toEqual(record);
+    expect(await client.customer('AQP999999')).toBeNull();
+  });
+
+  it('fails as the other calls do: refused, unreachable, off contract', async () => {
+    const fake = await cloud();
+    const wrongSecret = clientOf(fake.url, 'not-the-secret');
+    await expect(wrongSecret.customer('AQP000001')).rejects.toMatchObject({
+      code: 'CLOUD_REFUSED',
+      details: { status: 401 },
+    });
+    // A 404 from a cloud older than the route is no answer about the customer.
+    const older = await streamingCloud(() => undefined);
+    await expect(clientOf(older).customer('AQP000001')).rejects.toMatchObject({
+      code: 'CLOUD_REFUSED',
+      details: { status: 404 },
+    });
+    const silent = await listening(() => undefined);
+    await expect(clientOf(silent, SECRET, 200).customer('AQP000001')).rejects.toMatchObject({
+      code: 'CLOUD_UNREACHABLE',
+    });
+    const offContract = await listening((_, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"customer":{"account_id":"AQP000001"}}'),
+    );
+    await expect(clientOf(offContract).customer('AQP000001')).rejects.toMatchObject({ code: 'CLOUD_BAD_RESPONSE' });
   });
 });

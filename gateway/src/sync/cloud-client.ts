@@ -1,5 +1,7 @@
 import {
+  CustomerLookupResponse,
   CustomerRecord,
+  customerPath,
   describeIssues,
   firmwarePath,
   KioskStatusAnswer,
@@ -87,6 +89,12 @@ export interface CloudClient {
    * `heartbeatS` plus the request timeout; `CLOUD_REFUSED` with status 404 from a cloud without it.
    */
   follow(request: FollowRequest): AsyncIterable<PulledPage>;
+  /**
+   * One customer's current record (`SYNC_PATHS.customer`), for one whose balance this gateway does
+   * not follow; null when the cloud knows no such customer. A 404 without the cloud's
+   * `UNKNOWN_ACCOUNT` (a cloud older than the route) is `CLOUD_REFUSED`, not an unknown customer.
+   */
+  customer(accountId: string, signal?: AbortSignal): Promise<CustomerRecord | null>;
   push(events: readonly LedgerEvent[], signal?: AbortSignal): Promise<PushResponse>;
   /** The compact kiosk status (protocol/src/kiosk-status.ts); answers the fleet rollout to run. */
   status(report: KioskStatusReport, signal?: AbortSignal): Promise<KioskStatusAnswer>;
@@ -100,12 +108,16 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
   const authorization = `Basic ${Buffer.from(`${options.kioskId}:${options.secret}`).toString('base64')}`;
   const base = options.cloudUrl.replace(/\/+$/, '');
 
-  /** The cloud's refusal as an error, with its message when the body has one. */
+  /** The cloud's refusal as an error, with its message and code when the body has them. */
   async function refused(response: Response): Promise<SyncError> {
     const body: unknown = await response.json().catch(() => undefined);
-    const message =
-      typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : response.statusText;
-    return new SyncError('CLOUD_REFUSED', `cloud answered ${response.status}: ${message}`, { status: response.status });
+    const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    const message = 'message' in fields ? String(fields['message']) : response.statusText;
+    const code = typeof fields['code'] === 'string' ? fields['code'] : undefined;
+    return new SyncError('CLOUD_REFUSED', `cloud answered ${response.status}: ${message}`, {
+      status: response.status,
+      ...(code !== undefined && { code }),
+    });
   }
 
   function checked<S extends z.ZodMiniType>(schema: S, body: unknown, path: string): z.infer<S> {
@@ -216,6 +228,15 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
       return splitRecords(page);
     },
     follow,
+    async customer(accountId, signal) {
+      try {
+        const init: RequestInit = { method: 'GET', ...(signal && { signal }) };
+        return (await call(CustomerLookupResponse, customerPath(accountId), init, 0)).customer;
+      } catch (error) {
+        if (!(error instanceof SyncError && isUnknownAccount(error))) throw error;
+        return null;
+      }
+    },
     push(events, signal) {
       const init: RequestInit = { method: 'POST', body: JSON.stringify({ events }), ...(signal && { signal }) };
       return call(PushResponse, SYNC_PATHS.events, init, 0);
@@ -244,6 +265,11 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
       return bytes;
     },
   };
+}
+
+/** A 404 with the cloud's code for an account no customer has (cloud/src/errors.ts), not for a route it lacks. */
+function isUnknownAccount(error: SyncError): boolean {
+  return error.details?.['status'] === 404 && error.details['code'] === 'UNKNOWN_ACCOUNT';
 }
 
 function parseJson(line: string): unknown {

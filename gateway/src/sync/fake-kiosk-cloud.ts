@@ -6,6 +6,7 @@ import {
   PullQuery,
   PushRequest,
   SYNC_PATHS,
+  type CustomerLookupResponse,
   type CustomerRecord,
   type LedgerEvent,
   type PullResponse,
@@ -14,8 +15,9 @@ import {
 
 /**
  * A minimal in-memory kiosk API (protocol/src/sync.ts) for the worker's unit tests:
- * versioned customer feed with long-poll and stream, grow-only event set, Basic auth. It also
- * lets a test provoke what the real cloud rarely does (invalidated cursors, lost answers).
+ * versioned customer feed with long-poll and stream, one customer's lookup, grow-only event
+ * set, Basic auth. It also lets a test provoke what the real cloud rarely does (invalidated
+ * cursors, lost answers).
  * The fleet suite (fleet/test) runs against the real cloud.
  */
 export interface FakeKioskCloud {
@@ -136,6 +138,16 @@ export async function startFakeKioskCloud(
       void follow().finally(() => out.end());
       return reply.type('application/x-ndjson').send(out);
     });
+
+  // Registered whether or not the stream is: its path then lands here, a 404 as from an older cloud.
+  app.get<{ Params: { account_id: string } }>(
+    SYNC_PATHS.customer,
+    async (request, reply): Promise<CustomerLookupResponse | undefined> => {
+      const customer = customers.get(request.params.account_id);
+      if (customer) return { customer };
+      return reply.code(404).send({ code: 'UNKNOWN_ACCOUNT', message: `no customer ${request.params.account_id}` });
+    },
+  );
 
   app.post(SYNC_PATHS.events, async (request, reply): Promise<PushResponse | undefined> => {
     const body = PushRequest.safeParse(request.body);
