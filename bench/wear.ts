@@ -12,10 +12,12 @@
  * dispenses and top-ups), which every gateway replicates, at the rate a fleet of `--fleet-kiosks`
  * as busy as this one makes them — in real time, not compressed: how many changes one pull carries
  * (and so how many pages a change costs) depends on it. Each change is a different customer, spread
- * over the replica as the fleet's customers are.
+ * over the replica as the fleet's customers are: the few the kiosk served in its day are written,
+ * the others, with the gateway's default FOLLOW_BALANCES=own, are not (ARCHITECTURE §7, option 1).
  *
  *   npm run bench:wear                          # 100,000 customers, the day in 8 minutes
  *   npm run bench:wear -- --minutes 2 --customers 10000 --fleet-seconds 20   # a quick look
+ *   npm run bench:wear -- --follow-balances all     # every change of the fleet written, as before
  *
  * The cloud runs in this process on PGlite (in memory): what is measured is the gateway.
  */
@@ -56,7 +58,13 @@ interface Options {
   topUps: number;
   fleetKiosks: number;
   fleetSeconds: number;
+  followBalances: 'own' | 'all';
   strace: boolean;
+}
+
+function followBalances(raw: string): 'own' | 'all' {
+  if (raw !== 'own' && raw !== 'all') throw new Error(`--follow-balances must be own or all, not "${raw}"`);
+  return raw;
 }
 
 function readOptions(): Options {
@@ -69,6 +77,8 @@ function readOptions(): Options {
       'fleet-kiosks': { type: 'string', default: '600' },
       'fleet-seconds': { type: 'string', default: '60' },
       'no-strace': { type: 'boolean', default: false },
+      /** The gateway's FOLLOW_BALANCES: `own` (its default) or `all` (every change of the fleet written). */
+      'follow-balances': { type: 'string', default: 'own' },
     },
   });
   const number = (name: string, raw: string, min: number): number => {
@@ -89,6 +99,7 @@ function readOptions(): Options {
     topUps: Math.floor(number('topups', values.topups, 0)),
     fleetKiosks: Math.floor(number('fleet-kiosks', values['fleet-kiosks'], 1)),
     fleetSeconds: number('fleet-seconds', values['fleet-seconds'], 0),
+    followBalances: followBalances(values['follow-balances']),
     strace,
   };
 }
@@ -176,6 +187,7 @@ async function main(): Promise<void> {
         KIOSK_SECRET: secret,
         SEED_DEMO: 'true',
         LOG_LEVEL: 'info',
+        FOLLOW_BALANCES: options.followBalances,
         HW_MODE: 'simulated',
         HW_MODBUS_POLL_MS: every(SENSOR_POLL_MS, 20),
         HW_MODEM_POLL_MS: every(MODEM_POLL_MS, 20),
@@ -384,6 +396,7 @@ async function main(): Promise<void> {
         db_growth_mb: mb(end.db - start.db),
         wal_mb: mb(end.wal),
         db_mb: mb(end.db),
+        follow_balances: options.followBalances,
         fleet_kiosks: options.fleetKiosks,
         fleet_changes_per_s: Math.round(fleetPerS * 10) / 10,
         fleet_bytes_per_change: fleet && Math.round(fleet.bytes / fleetChanges),

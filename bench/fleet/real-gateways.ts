@@ -66,6 +66,9 @@ export class RealGateways {
             SEED_DEMO: 'true',
             LOG_LEVEL: 'warn',
             HW_MODE: 'off',
+            // Every top-up written, as before a kiosk followed only its own customers' balances:
+            // the driver watches each one arrive (bench:wear measures the default, `own`).
+            FOLLOW_BALANCES: 'all',
           },
           readyTimeoutMs: 120_000,
         });

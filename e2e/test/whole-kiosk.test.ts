@@ -208,8 +208,13 @@ describe('the whole kiosk, as npm start runs it', () => {
     expect(customer.balance_ml).toBe(399_000);
     // The gateway pushes the event; the cloud's balance is the sum of the customer's events.
     await expect.poll(() => ussd('1'), { ...WAIT, message: 'the cloud to count the dispense' }).toContain('399 L');
-    const sync = await technician<{ online: boolean; events_waiting: number }>('/api/sync');
-    expect(sync).toMatchObject({ online: true, events_waiting: 0 });
+    // The cloud's answer to that push may still be on its way when the USSD answer shows it.
+    await expect
+      .poll(() => technician<{ online: boolean; events_waiting: number }>('/api/sync'), {
+        ...WAIT,
+        message: 'the kiosk to have the cloud acknowledge it',
+      })
+      .toMatchObject({ online: true, events_waiting: 0 });
   });
 
   it('accepts a firmware image signed with the demo release key it made, as its banner says', async () => {

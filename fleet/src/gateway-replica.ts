@@ -19,6 +19,23 @@ export function readGatewayBalances(dataDir: string, accountIds: readonly string
   });
 }
 
+/**
+ * The customers of `accountIds` whose balances this gateway follows (kept current in its replica;
+ * ARCHITECTURE §7, option 1): it authorises anyone else against the cloud's balance or, offline,
+ * the offline daily limit.
+ */
+export function readGatewayFollowed(dataDir: string, kioskId: string, accountIds: readonly string[]): Set<string> {
+  return withGatewayStore(dataDir, (store) => {
+    const now = Date.now();
+    return new Set(
+      accountIds.filter((id) => {
+        const customer = store.customers.findByAccount(id);
+        return customer !== undefined && store.followed.follows(customer, kioskId, now);
+      }),
+    );
+  });
+}
+
 /** A customer's record in this gateway's replica (PIN hash, version, lockout…), as it authorises with it. */
 export function readGatewayCustomer(dataDir: string, accountId: string): CustomerRecord | undefined {
   return withGatewayStore(dataDir, (store) => store.customers.findByAccount(accountId));

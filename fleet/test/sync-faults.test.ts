@@ -7,7 +7,12 @@ import { freshPglite } from '@tusafishe/cloud/testing';
 import { recordAdjustment, createCustomer, findCustomer, balanceDrift } from '@tusafishe/cloud';
 import { TOKEN_OUTCOMES } from '@tusafishe/protocol';
 import { dispenserCounters, startFleet, type Fleet, type FleetKiosk } from '../src/fleet.js';
-import { readGatewayBalances, readGatewayHolds, readGatewayEventIds } from '../src/gateway-replica.js';
+import {
+  readGatewayBalances,
+  readGatewayEventIds,
+  readGatewayFollowed,
+  readGatewayHolds,
+} from '../src/gateway-replica.js';
 import { buyWater, redeemToken } from '../src/keypad-customer.js';
 import { SeededRandom } from '../src/seeded-random.js';
 
@@ -437,7 +442,8 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
     expect(cloud.get(wanderer.accountId)).toBe(WANDERER_START_ML - cutOff.length * OFFLINE_LIMIT_ML);
     expect(cloud.get(tokenHolder.accountId)).toBe(TOKEN_HOLDER_START_ML + PAYMENT_ML);
 
-    // After heal, within one pull, every gateway sees every balance as the cloud does.
+    // After heal, within one pull, every gateway sees every balance it follows (of the customers it
+    // served) as the cloud does; anyone else's it asks the cloud for at the keypad.
     const version = Math.max(
       ...(await fleet.cloud.db.query<{ version: number }>('SELECT max(version)::bigint AS version FROM customers')).map(
         (r) => Number(r.version),
@@ -454,7 +460,10 @@ describe('sync under partitions, SIGKILLs and duplicates', () => {
       // An approval whose answer a kill swallowed stays held until the hold expires: the
       // gateway cannot know no water flowed. Holds aside, the view is the cloud's.
       const holds = readGatewayHolds(kiosk.gateway.dataDir, [...cloud.keys()]);
+      const followed = readGatewayFollowed(kiosk.gateway.dataDir, kiosk.id, [...cloud.keys()]);
+      expect(followed.size, `${kiosk.id} follows the shoppers it served`).toBeGreaterThan(0);
       for (const [accountId, balance] of cloud) {
+        if (!followed.has(accountId)) continue;
         const seen = view.get(accountId);
         expect({
           kiosk: kiosk.id,

@@ -33,6 +33,23 @@ export const Settings = z.object({
     .min(0)
     .default(15 * 60_000),
   offlineDailyLimitMl: z.int().min(0).default(20_000),
+  /**
+   * Whose balances the replica keeps current: `own` customers' (below), or `all` (every change
+   * written: ~5.6 KB of the card a change anywhere in the fleet; for a small fleet, or a kiosk
+   * with an endurance-rated card, whose offline customers are then served against their balance).
+   */
+  followBalances: z.enum(['own', 'all']).default('own'),
+  /**
+   * A customer's balance is followed (every change written to the replica) this long after the
+   * kiosk last served them; anyone else's is asked of the cloud, or bounded offline by the offline
+   * daily limit (ARCHITECTURE §7, option 1).
+   */
+  followCustomersMs: z
+    .int()
+    .min(60 * 60_000)
+    .default(30 * 24 * 60 * 60_000),
+  /** How long a dispense waits for the cloud's balance of a customer this kiosk does not follow. */
+  customerLookupTimeoutMs: z.int().min(100).max(30_000).default(3000),
   /** Slowest flow a healthy dispenser delivers; bounds how long a hold may live. */
   holdMinFlowMlPerS: z.int().min(1).default(50),
   holdMarginMs: z.int().min(0).default(60_000),

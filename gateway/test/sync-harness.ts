@@ -5,6 +5,7 @@ import { newId, type CustomerRecord, type LedgerEvent } from '@tusafishe/protoco
 import type { Registry } from 'prom-client';
 import { afterEach, expect, vi } from 'vitest';
 import { createLogger } from '../src/logger.js';
+import { Settings } from '../src/settings.js';
 import { Store } from '../src/store/store.js';
 import { startFakeKioskCloud, type FakeKioskCloud, type FakeKioskCloudOptions } from '../src/sync/fake-kiosk-cloud.js';
 import { startSync, type SyncWorker } from '../src/sync/sync.js';
@@ -69,7 +70,7 @@ export function syncHarness() {
     const worker = startSync({
       store,
       env,
-      settings: { offlineAfterMs: 6_000 },
+      settings: Settings.parse({ offlineAfterMs: 6_000 }),
       logger,
       backoff: { initialMs: 20, maxMs: 200 },
       ...(registry && { registry }),

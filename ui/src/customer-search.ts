@@ -85,6 +85,11 @@ export class CustomerSearch extends LitElement {
       <div class="row"><span>Account</span><span>${c.account_id}</span></div>
       <div class="row"><span>Phone</span><span>${c.phone}</span></div>
       <div class="row"><span>Balance</span><strong class=${c.balance_ml < 0 ? 'error' : ''}>${litres(c.balance_ml)}</strong></div>
+      ${
+        c.balance_known
+          ? nothing
+          : html`<p class="warn" data-testid="balance-unknown">Last known here: this kiosk does not follow this customer's balance and the cloud cannot be reached. Offline, they draw up to the offline daily limit.</p>`
+      }
       <div class="row"><span>Used today</span><span>${litres(c.today_ml)}${c.daily_limit_ml === null ? '' : ` of ${litres(c.daily_limit_ml)}`}
         ${overLimit ? html`<span class="badge warn">limit reached</span>` : nothing}</span></div>
       <div class="row"><span>PIN lockout</span>

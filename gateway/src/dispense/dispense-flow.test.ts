@@ -173,6 +173,65 @@ function lastSession() {
   return row;
 }
 
+describe('a customer whose balance this kiosk does not follow', () => {
+  /** The cloud's answers, as sync's lookup gives them: written to the replica, the customer followed. */
+  function withCloud(sessions: DispenseFlow, answer: (accountId: string) => CustomerRecord | null): string[] {
+    const asked: string[] = [];
+    sessions.useCustomerLookup(async (accountId) => {
+      asked.push(accountId);
+      const record = answer(accountId);
+      if (record) {
+        store.applyCustomerRecords([record]);
+        store.followed.follow([accountId], clock + 30 * 86_400_000);
+      }
+      return record;
+    });
+    return asked;
+  }
+
+  it('is authorised against the balance the cloud gives, asked once, then followed', async () => {
+    // The replica's balance is stale: the cloud has 30 L since a top-up this kiosk did not write.
+    const phone = await addCustomer({ balance_ml: 0 });
+    const sessions = service();
+    const stored = store.customers.findByAccount('TSF000199') as CustomerRecord;
+    const asked = withCloud(sessions, () => ({ ...stored, balance_ml: 30_000, version: 2 }));
+    expect(await denial(sessions, request(phone, 25_000), null)).toBeNull();
+    expect(await denial(sessions, request(phone, 5_001), null)).toBe('INSUFFICIENT_BALANCE');
+    expect(asked).toEqual(['TSF000199']);
+  });
+
+  it('a followed customer, or one allowed here by name, is not asked about', async () => {
+    const allowedHere = await addCustomer({ allowed_kiosks: [KIOSK, 'K2'] });
+    const sessions = service();
+    const asked = withCloud(sessions, () => null);
+    expect(await denial(sessions, request(allowedHere, 20_001), null)).toBe('INSUFFICIENT_BALANCE');
+    store.followed.follow(['TSF000103'], clock + 1000);
+    expect(await denial(sessions, request('+254700000103', 20_001), null)).toBe('INSUFFICIENT_BALANCE');
+    expect(asked).toEqual([]);
+  });
+
+  it('when the cloud cannot answer, or the kiosk is offline, draws within the offline daily limit alone', async () => {
+    const phone = await addCustomer({ balance_ml: 0 });
+    const sessions = service({ offlineDailyLimitMl: 3000, offlineAfterMs: 60_000 });
+    const asked = withCloud(sessions, () => null);
+    expect(await denial(sessions, request(phone, 3001), null)).toBe('OFFLINE_LIMIT');
+    expect(await denial(sessions, request(phone, 2000), null)).toBeNull();
+    expect(asked).toEqual(['TSF000199', 'TSF000199']);
+    clock += 61_000; // offline: the cloud is not asked
+    expect(await denial(sessions, request(phone, 1001), null)).toBe('OFFLINE_LIMIT');
+    expect(await denial(sessions, request(phone, 1000), null)).toBeNull();
+    expect(asked).toHaveLength(2);
+  });
+
+  it('is still refused what the balance has nothing to do with', async () => {
+    const phone = await addCustomer({ status: 'suspended' });
+    const sessions = service();
+    withCloud(sessions, () => null);
+    expect(await denial(sessions, request(phone), null)).toBe('ACCOUNT_INACTIVE');
+    expect(await denial(sessions, request('+254700000103', 1000, '9999'), null)).toBe('WRONG_PIN');
+  });
+});
+
 describe('daily limit across kiosks', () => {
   const TODAY = '2026-01-15'; // the test clock's day in Nairobi
   const account = 'TSF000199';

@@ -41,6 +41,19 @@ export interface DispenseFlowOptions {
 export type Settlement = Pick<SessionComplete, 'session_id' | 'request_id' | 'delivered_ml'> &
   Partial<Pick<SessionComplete, 'pulses' | 'end_reason' | 'ended_at'>>;
 
+/** The cloud's current record of a customer, written to the replica; null when it cannot say. */
+export type CustomerLookup = (accountId: string) => Promise<CustomerRecord | null>;
+
+/** What `afterPin` decides on. */
+interface PinChecked {
+  request: AuthRequest;
+  dispenserId: string | null;
+  checked: CustomerRecord;
+  phone: string;
+  pinMatches: boolean;
+  balanceKnown: boolean;
+}
+
 interface Verdict {
   response: AuthResponse;
   customer: CustomerRecord | null;
@@ -61,9 +74,20 @@ export function deny(requestId: string, reason: DenialCode, attemptsLeft?: numbe
 export class DispenseFlow {
   private readonly inFlight = new Map<string, Promise<AuthResponse>>();
   private readonly now: () => number;
+  private lookup: CustomerLookup | null = null;
 
   constructor(private readonly options: DispenseFlowOptions) {
     this.now = options.now ?? options.clock?.now ?? Date.now;
+  }
+
+  /**
+   * Set by sync while it follows only the kiosk's own customers' balances (ARCHITECTURE §7, option
+   * 1): anyone else's stored balance may be stale, so it is asked of the cloud, or, when the cloud
+   * cannot answer, the offline daily limit bounds what they draw. Without one, every stored balance
+   * is the cloud's last (a kiosk without a cloud pulls nothing to leave unwritten).
+   */
+  useCustomerLookup(lookup: CustomerLookup | null): void {
+    this.lookup = lookup;
   }
 
   /** Answers an authorisation request; a repeated request_id gets the stored answer. */
@@ -186,12 +210,19 @@ export class DispenseFlow {
       }
       const { customer, phone } = early;
 
-      const pinMatches = await this.pinMatches(request.pin, customer);
+      // The cloud is asked while the PIN is hashed: a stranger's first dispense waits for one, not both.
+      const [pinMatches, balanceKnown] = await Promise.all([
+        this.pinMatches(request.pin, customer),
+        this.knowBalance(customer),
+      ]);
       // Decision, counters and hold commit together: a crash leaves all or none of them. Synced
       // before the approval is sent: the dispenser reports what it delivered even after a power cut
       // (its flash keeps the session), and a forgotten session would refuse those litres.
       const verdict = await store.write(() =>
-        this.record(dispenserId, this.afterPin(request, dispenserId, customer, phone, pinMatches, onApproved)),
+        this.record(
+          dispenserId,
+          this.afterPin({ request, dispenserId, checked: customer, phone, pinMatches, balanceKnown }, onApproved),
+        ),
       );
       this.announce(request, dispenserId, verdict, false);
       return verdict;
@@ -219,14 +250,21 @@ export class DispenseFlow {
     return verdict;
   }
 
-  private afterPin(
-    request: AuthRequest,
-    dispenserId: string | null,
-    checked: CustomerRecord,
-    phone: string,
-    pinMatches: boolean,
-    onApproved?: (session: DispenseSession) => void,
-  ): Verdict {
+  /**
+   * Whether the stored balance is the customer's: a followed customer's is; anyone else's once the
+   * cloud has answered with their record (written, and followed from now on).
+   */
+  async knowBalance(customer: CustomerRecord): Promise<boolean> {
+    const { lookup } = this;
+    if (!lookup) return true;
+    const now = this.now();
+    if (this.options.store.followed.follows(customer, this.options.kioskId, now)) return true;
+    if (this.isOffline(now)) return false;
+    return (await lookup(customer.account_id)) !== null;
+  }
+
+  private afterPin(checks: PinChecked, onApproved?: (session: DispenseSession) => void): Verdict {
+    const { request, dispenserId, checked, phone, pinMatches, balanceKnown } = checks;
     const { store, settings } = this.options;
     const now = this.now();
     // Re-read and re-checked: while the PIN was hashed, a sync may have changed the record
@@ -245,10 +283,11 @@ export class DispenseFlow {
     const denial = checkAllowance(customer, {
       kioskId: this.options.kioskId,
       requestedMl: request.requested_ml,
-      availableMl: store.availableBalanceMl(customer, now),
+      // A balance not known here is not counted on: the offline daily limit bounds the exposure (§5).
+      availableMl: balanceKnown ? store.availableBalanceMl(customer, now) : Number.MAX_SAFE_INTEGER,
       usedTodayMl: usage.everywhereMl,
       usedHereTodayMl: usage.hereMl,
-      offlineLimitMl: this.isOffline(now) ? settings.offlineDailyLimitMl : null,
+      offlineLimitMl: !balanceKnown || this.isOffline(now) ? settings.offlineDailyLimitMl : null,
     });
     if (denial) return { customer, phone, response: deny(request.request_id, denial) };
     const session = this.openSession(request, dispenserId, customer, now);

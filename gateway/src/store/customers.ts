@@ -58,6 +58,15 @@ const RECORD_COLUMNS = [
   'tokens_void',
 ] as const;
 
+/** What a record sets besides its balance and the usage that moves with it: what every kiosk writes. */
+const PROFILE_COLUMNS = RECORD_COLUMNS.filter((c) => c !== 'balance_ml' && c !== 'usage_day' && c !== 'used_today_ml');
+
+/**
+ * Whether a record may be left unwritten: it changes only the balance of a customer whose balance
+ * this kiosk does not follow (ARCHITECTURE §7, option 1).
+ */
+export type BalanceFollowed = (stored: CustomerRecord) => boolean;
+
 /** A cloud that does not publish usage (an older one) leaves the figure at nothing drawn. */
 function usageOf(usage: CustomerUsage): { usage_day: string | null; used_today_ml: number } {
   return { usage_day: usage.usage_day ?? null, used_today_ml: usage.used_today_ml ?? 0 };
@@ -162,12 +171,17 @@ export class CustomerReplica {
     return this.applyValidated(records.map((record) => CustomerRecord.parse(record)));
   }
 
-  /** As `applyRecords`, for records already validated against the schema (a pulled page, record by record). */
-  applyValidated(records: readonly CustomerRecord[]): number {
+  /**
+   * As `applyRecords`, for records already validated against the schema (a pulled page, record by
+   * record). Given `followed`, a record that changes only the balance of a customer it says this
+   * kiosk does not follow is left unwritten.
+   */
+  applyValidated(records: readonly CustomerRecord[], followed?: BalanceFollowed): number {
     return this.db.transaction(() => {
       let changed = 0;
       for (const valid of records) {
         const row = toRow(valid);
+        if (followed && this.onlyUnfollowedBalance(row, followed)) continue;
         if (this.phoneOf.get(valid.account_id) === valid.phone) {
           changed += this.updateKeepingPhone.run(row).changes;
           continue;
@@ -178,6 +192,12 @@ export class CustomerReplica {
       }
       return changed;
     })();
+  }
+
+  private onlyUnfollowedBalance(row: ReturnType<typeof toRow>, followed: BalanceFollowed): boolean {
+    const stored = this.byAccount.get(row.account_id as string);
+    if (!stored || PROFILE_COLUMNS.some((column) => stored[column] !== row[column])) return false;
+    return !followed(toRecord(stored));
   }
 
   /**

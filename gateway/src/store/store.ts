@@ -2,6 +2,7 @@ import type { CustomerRecord, LedgerEvent } from '@tusafishe/protocol';
 import { CustomerReplica, type CloudBalance } from './customers.js';
 import { openDatabase, type Db } from './database.js';
 import { Dispensers } from './dispensers.js';
+import { FollowedCustomers } from './followed-customers.js';
 import { GroupCommit, walSync } from './group-commit.js';
 import { KioskState } from './kiosk-state.js';
 import { Ledger } from './ledger.js';
@@ -14,6 +15,7 @@ import { TokenRedemptions } from './token-redemptions.js';
 /** The gateway's one SQLite file, with a repository per table group. */
 export class Store {
   readonly customers: CustomerReplica;
+  readonly followed: FollowedCustomers;
   readonly ledger: Ledger;
   readonly holds: Holds;
   readonly dispensers: Dispensers;
@@ -32,6 +34,7 @@ export class Store {
     this.storage = dataDir === undefined ? null : new StorageGuard(db, dataDir);
     this.groupCommit = new GroupCommit(db, walSync(db), this.storage ?? undefined);
     this.customers = new CustomerReplica(db);
+    this.followed = new FollowedCustomers(db);
     this.ledger = new Ledger(db);
     this.holds = new Holds(db);
     this.dispensers = new Dispensers(db);

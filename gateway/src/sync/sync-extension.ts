@@ -34,9 +34,12 @@ export class SyncExtension implements GatewayExtension, SyncSource {
       metrics: this.#metrics,
       clock: core.clock,
     });
+    const { lookup } = this.#worker;
+    if (lookup) core.dispenseFlow.useCustomerLookup((accountId) => lookup(accountId));
   }
 
   async stop(): Promise<void> {
+    this.#core.dispenseFlow.useCustomerLookup(null);
     await this.#worker?.close();
   }
 

@@ -55,24 +55,111 @@ const setAside = (store: Store): number =>
     .pluck()
     .all()
     .reduce((rows, table) => rows + (store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number), 0);
+/** TSF000001 draws 700 mL of 10 L here at T0. */
+const dispensedHere = (store: Store) =>
+  store.ledger.append({
+    event_id: newId(),
+    type: 'dispense',
+    account_id: 'TSF000001',
+    amount_ml: -700,
+    occurred_at: T0,
+  });
+/** `dispensedHere`, and the cloud acknowledges it with balance 9,300 (version 2). */
+function servedAndAcknowledged(store: Store, sync: SyncStore): void {
+  const event = dispensedHere(store);
+  sync.applyPushResponse(
+    { acked: [event.event_id], rejected: [], balances: [{ account_id: 'TSF000001', balance_ml: 9300, version: 2 }] },
+    T0 + 1000,
+  );
+}
 const walBytes = (dir: string): number => statSync(join(dir, `${DATABASE_FILE}-wal`)).size;
+
+describe('the balances a kiosk follows (ARCHITECTURE §7, option 1)', () => {
+  const DAY = 86_400_000;
+  function following(dir?: string): { store: Store; sync: SyncStore; dir: string } {
+    const opened = open(dir);
+    return { ...opened, sync: new SyncStore(opened.store, { kioskId: 'K1', followForMs: 30 * DAY }) };
+  }
+  const row = (store: Store, n: number) => store.customers.findByAccount(customer(n, 0, 0).account_id);
+
+  it("writes nothing for another kiosk's customer whose balance alone changed; their profile, always", async () => {
+    const { store, sync, dir } = following();
+    await sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
+    await replicated(sync);
+
+    const before = walBytes(dir);
+    await sync.applyPage(page([customer(1, 2000, 2), customer(2, 40_000, 3)], '3'), T0 + 1000);
+    expect(walBytes(dir)).toBe(before);
+    expect(row(store, 1)).toMatchObject({ balance_ml: 10_000, version: 1 });
+    expect(sync.state().cursor).toBe('3');
+
+    // A new PIN (or status, limits, a new customer) reaches every kiosk, with the balance it carries.
+    await sync.applyPage(
+      page([{ ...customer(1, 1500, 4), pin_hash: '$scrypt$ln=10,r=8,p=1$c2FsdA$bmV3' }], '4'),
+      T0 + 2000,
+    );
+    expect(row(store, 1)).toMatchObject({ balance_ml: 1500, version: 4 });
+    await sync.applyPage(page([customer(3, 700, 5)], '5'), T0 + 3000);
+    expect(row(store, 3)).toMatchObject({ balance_ml: 700 });
+  });
+
+  it('follows whom it served (from the push answer), and whom the cloud allows here by name', async () => {
+    const { store, sync } = following();
+    const allowedHere = { ...customer(2, 10_000, 1), allowed_kiosks: ['K1'] };
+    await sync.applyPage(page([customer(1, 10_000, 1), allowedHere], '1'), T0);
+    await replicated(sync);
+    servedAndAcknowledged(store, sync);
+    // A top-up, and a dispense at another kiosk: both written.
+    await sync.applyPage(
+      page([customer(1, 29_300, 3), { ...allowedHere, balance_ml: 5000, version: 4 }], '4'),
+      T0 + 2000,
+    );
+    expect(row(store, 1)).toMatchObject({ balance_ml: 29_300, version: 3 });
+    expect(row(store, 2)).toMatchObject({ balance_ml: 5000, version: 4 });
+
+    // Unserved for the following's length, the customer is another kiosk's again.
+    await sync.applyPage(page([customer(1, 20_000, 5)], '5'), T0 + 1000 + 30 * DAY - 1);
+    expect(row(store, 1)).toMatchObject({ balance_ml: 20_000 });
+    await sync.applyPage(page([customer(1, 15_000, 6)], '6'), T0 + 1000 + 30 * DAY);
+    expect(row(store, 1)).toMatchObject({ balance_ml: 20_000, version: 5 });
+  });
+
+  it("writes a looked-up record whatever it changes, follows its customer, and survives a refetch's swap", async () => {
+    const { store, sync } = following();
+    await sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
+    await replicated(sync);
+    sync.applyLookup(customer(1, 25_000, 7), T0 + 1000);
+    expect(row(store, 1)).toMatchObject({ balance_ml: 25_000, version: 7 });
+    expect(store.followed.follows(customer(1, 0, 0), 'K1', T0 + 2000)).toBe(true);
+
+    // During a refetch: the old replica serves, and the new one is built with it.
+    sync.startRefetch(T0 + 3000);
+    await sync.applyPage({ ...page([customer(1, 10_000, 1)], '1'), has_more: true }, T0 + 3000);
+    sync.applyLookup(customer(1, 24_000, 8), T0 + 4000);
+    await sync.applyPage(page([], '8'), T0 + 5000);
+    await replicated(sync);
+    expect(row(store, 1)).toMatchObject({ balance_ml: 24_000, version: 8 });
+    expect(store.followed.follows(customer(1, 0, 0), 'K1', T0 + 6000)).toBe(true);
+  });
+
+  it('a kiosk upgraded to it follows whom its ledger saw', async () => {
+    const { store, sync, dir } = following();
+    dispensedHere(store);
+    store.db.exec('DROP TABLE followed_customers');
+    store.db.exec('DELETE FROM schema_migrations WHERE version = 717');
+    sync.flush(T0);
+    const { store: upgraded } = following(dir);
+    expect(upgraded.followed.follows(customer(1, 0, 0), 'K1', T0 + 30 * DAY - 1)).toBe(true);
+    expect(upgraded.followed.follows(customer(2, 0, 0), 'K1', T0)).toBe(false);
+  });
+});
 
 describe('sync store on the SD card', () => {
   it("writes nothing for the kiosk's own dispense coming back by pull; a crash re-pulls to the same replica", async () => {
     const { store, sync, dir } = open();
     await sync.applyPage(page([customer(1, 10_000, 1), customer(2, 10_000, 1)], '1'), T0);
     await replicated(sync);
-    const event = store.ledger.append({
-      event_id: newId(),
-      type: 'dispense',
-      account_id: 'TSF000001',
-      amount_ml: -700,
-      occurred_at: T0,
-    });
-    sync.applyPushResponse(
-      { acked: [event.event_id], rejected: [], balances: [{ account_id: 'TSF000001', balance_ml: 9300, version: 2 }] },
-      T0 + 1000,
-    );
+    servedAndAcknowledged(store, sync);
 
     const before = walBytes(dir);
     await sync.applyPage(page([customer(1, 9300, 2)], '2'), T0 + 2000);
@@ -91,13 +178,7 @@ describe('sync store on the SD card', () => {
     const { store, sync, dir } = open();
     sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
     await replicated(sync);
-    const event = store.ledger.append({
-      event_id: newId(),
-      type: 'dispense',
-      account_id: 'TSF000001',
-      amount_ml: -700,
-      occurred_at: T0,
-    });
+    const event = dispensedHere(store);
     // What the card holds if the power goes before the acknowledgement's frames are written.
     const card = mkdtempSync(join(tmpdir(), 'sync-store-'));
     for (const file of [DATABASE_FILE, `${DATABASE_FILE}-wal`]) copyFileSync(join(dir, file), join(card, file));

@@ -5,6 +5,7 @@ import {
   REPLICA_PARAMS,
   toRecord,
   toRow,
+  type BalanceFollowed,
   type CloudBalance,
   type CustomerReplica,
   type CustomerRow,
@@ -31,6 +32,13 @@ interface SyncStateRow {
   refetch_boundary: number | null;
   last_pull_at: number | null;
   last_push_at: number | null;
+}
+
+/** Which customers' balances a kiosk follows (ARCHITECTURE §7, option 1). */
+export interface FollowPolicy {
+  kioskId: string;
+  /** A customer is followed this long after the kiosk last served them (Settings.followCustomersMs). */
+  followForMs: number;
 }
 
 /** How stale the stored cursor and pull/push times may get while pages change nothing (each write is a WAL page). */
@@ -76,7 +84,14 @@ export class SyncStore {
   private current: SyncState;
   private storedAt: number | null = null;
 
-  constructor(store: Store) {
+  /**
+   * Without a `follow` policy every record is written (a kiosk without a cloud pulls nothing);
+   * with one, a record changing only an unfollowed customer's balance is not.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly follow?: FollowPolicy,
+  ) {
     const db = store.db;
     this.db = db;
     this.replica = store.customers;
@@ -169,7 +184,7 @@ export class SyncStore {
     let changed = 0;
     const { customers } = page;
     for (let from = 0; from + PAGE_SLICE < customers.length; from += PAGE_SLICE) {
-      changed += commitWithoutSync(this.db, () => this.take(customers.slice(from, from + PAGE_SLICE)));
+      changed += commitWithoutSync(this.db, () => this.take(customers.slice(from, from + PAGE_SLICE), at));
       await nextTurn();
     }
     const last = customers.slice(customers.length - (customers.length % PAGE_SLICE || PAGE_SLICE));
@@ -178,7 +193,7 @@ export class SyncStore {
       // Without an fsync on the event loop: a page lost in a power cut is lost with its cursor
       // (the commit is atomic) and pulled again; the next durable commit syncs it anyway.
       commitWithoutSync(this.db, () => {
-        changed += this.take(last);
+        changed += this.take(last, at);
         const { refetching } = this.current;
         this.current = { ...this.current, cursor: page.cursor, lastPullAt: at };
         this.persist(at, refetching || changed > 0);
@@ -199,10 +214,33 @@ export class SyncStore {
    * Records of a page staged during a refetch, else upserted into the replica; how many rows changed.
    * (A refetch swapped in while a page is taken slice by slice: its staged part was applied at the swap.)
    */
-  private take(records: readonly CustomerRecord[]): number {
-    if (!this.current.refetching) return this.replica.applyValidated(records);
+  private take(records: readonly CustomerRecord[], at: number): number {
+    if (!this.current.refetching) return this.replica.applyValidated(records, this.followedAt(at));
     for (const customer of records) this.stage.run(toRow(customer));
     return records.length;
+  }
+
+  private followedAt(at: number): BalanceFollowed | undefined {
+    const { follow } = this;
+    if (!follow) return undefined;
+    return (customer) => this.store.followed.follows(customer, follow.kioskId, at);
+  }
+
+  /**
+   * A customer's current record, asked of the cloud for a dispense here: written whatever it
+   * changes, and the customer followed from now on.
+   */
+  applyLookup(record: CustomerRecord, at: number): void {
+    commitWithoutSync(this.db, () => {
+      this.replica.applyValidated([record]);
+      // A replica being rebuilt gets it too, as a pulled record (the old one serves until the swap).
+      if (this.current.refetching) this.stage.run(toRow(record));
+      this.followFrom([record.account_id], at);
+    });
+  }
+
+  private followFrom(accountIds: Iterable<string>, at: number): void {
+    if (this.follow) this.store.followed.follow(accountIds, at + this.follow.followForMs);
   }
 
   /** The cloud invalidated the cursor: pull everything again from the start (see applyPage). */
@@ -301,6 +339,11 @@ export class SyncStore {
         for (const rejection of response.rejected) this.reject.run({ ...rejection, rejected_at: at });
         this.ledger.acknowledge(response.acked);
         this.replica.applyBalances(response.balances);
+        // The customers of this kiosk's events: authoritative balances now, followed from here on.
+        this.followFrom(
+          response.balances.map((balance) => balance.account_id),
+          at,
+        );
         // Applied again to the replica a refetch is building, at its swap.
         if (this.current.refetching)
           for (const { account_id, balance_ml, version, ...usage } of response.balances)

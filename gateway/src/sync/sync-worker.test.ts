@@ -2,6 +2,7 @@ import type { CustomerRecord } from '@tusafishe/protocol';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { customer, dispense, KIOSK, logger, SECRET, syncHarness, until } from '../../test/sync-harness.js';
+import { Settings } from '../settings.js';
 import { startSync } from './sync.js';
 
 const { cloud, openStore, start } = syncHarness();
@@ -262,11 +263,16 @@ describe('sync worker', () => {
 
   it('without CLOUD_URL reports sync as disabled', async () => {
     const { store } = openStore();
-    const worker = startSync({ store, env: {}, settings: { offlineAfterMs: 1000 }, logger });
+    const worker = startSync({ store, env: {}, settings: Settings.parse({ offlineAfterMs: 1000 }), logger });
     expect(worker.status()).toMatchObject({ enabled: false, online: false, offline_limit_active: true });
     expect(worker.status().disabled_reason).toMatch(/CLOUD_URL/);
     expect(() =>
-      startSync({ store, env: { CLOUD_URL: 'http://x.test' }, settings: { offlineAfterMs: 1 }, logger }),
+      startSync({
+        store,
+        env: { CLOUD_URL: 'http://x.test' },
+        settings: Settings.parse({ offlineAfterMs: 1 }),
+        logger,
+      }),
     ).toThrow(/KIOSK_SECRET/);
   });
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MAX_PUSH_BATCH } from '@tusafishe/protocol';
+import { MAX_PUSH_BATCH, type CustomerRecord } from '@tusafishe/protocol';
 import type { GatewayEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
@@ -25,6 +25,11 @@ export interface SyncWorkerOptions {
   /** How often an idle push loop looks for new events. */
   pushIdleMs?: number;
   now?: () => number;
+  /**
+   * Follow only the balances of the kiosk's own customers (ARCHITECTURE §7, option 1): anyone
+   * else's is asked of the cloud with `lookup`. Without it, every pulled change is written.
+   */
+  following?: { followForMs: number; lookupTimeoutMs: number };
 }
 
 export interface SyncWorker {
@@ -32,6 +37,11 @@ export interface SyncWorker {
   /** Push now (e.g. after a ledger event was written). */
   nudge(): void;
   close(): Promise<void>;
+  /**
+   * With `following`: the customer's current record asked of the cloud, written, and the customer
+   * followed from now on; null when the cloud does not know them or cannot be asked in time.
+   */
+  lookup?(accountId: string): Promise<CustomerRecord | null>;
 }
 
 /** Pause between pulls when the cloud is caught up and no long-poll fits in the offline threshold. */
@@ -44,9 +54,12 @@ const SHORT_POLL_PAUSE_MS = 1000;
  * transaction per page/batch, so dispensing on the same database is never held up.
  */
 export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
-  const { config, logger } = options;
+  const { config, logger, following } = options;
   const now = options.now ?? Date.now;
-  const store = new SyncStore(options.store);
+  const store = new SyncStore(
+    options.store,
+    following && { kioskId: config.kioskId, followForMs: following.followForMs },
+  );
   const client: CloudClient = createCloudClient({ ...config, ...(options.fetch && { fetch: options.fetch }) });
   const stop = new AbortController();
   const longPollS = Math.max(0, Math.min(config.longPollS, Math.floor(options.offlineAfterMs / 3000)));
@@ -247,6 +260,25 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     });
   }
 
+  async function lookup(accountId: string, timeoutMs: number): Promise<CustomerRecord | null> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const abort = (): void => timeout.abort();
+    stop.signal.addEventListener('abort', abort);
+    try {
+      const record = await client.customer(accountId, timeout.signal);
+      if (record) store.applyLookup(record, now());
+      return record;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.warn({ account_id: accountId, err: message }, 'sync: could not ask the cloud for a balance');
+      return null;
+    } finally {
+      clearTimeout(timer);
+      stop.signal.removeEventListener('abort', abort);
+    }
+  }
+
   const nudge = (): void => wakePush?.();
   const listeners = options.events?.scope();
   listeners?.on('dispense-recorded', nudge);
@@ -257,6 +289,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
   return {
     status: () => readSyncStatus(store, live, options.offlineAfterMs, now()),
     nudge,
+    ...(following && { lookup: (accountId: string) => lookup(accountId, following.lookupTimeoutMs) }),
     async close() {
       if (stop.signal.aborted) return;
       listeners?.dispose();

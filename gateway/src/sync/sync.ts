@@ -14,7 +14,7 @@ export interface StartSyncOptions {
   store: Store;
   /** CLOUD_URL, KIOSK_ID, KIOSK_SECRET, SYNC_PAGE_SIZE, SYNC_LONG_POLL_S (see README.md). */
   env: NodeJS.ProcessEnv;
-  settings: Pick<Settings, 'offlineAfterMs'>;
+  settings: Pick<Settings, 'offlineAfterMs' | 'followBalances' | 'followCustomersMs' | 'customerLookupTimeoutMs'>;
   logger: Logger;
   events?: GatewayEvents;
   /** The gateway's Prometheus registry; `tusafishe_sync_*` metrics are added to it. */
@@ -56,6 +56,12 @@ export function startSync(options: StartSyncOptions): SyncWorker {
     store: options.store,
     config: config.config,
     offlineAfterMs: options.settings.offlineAfterMs,
+    ...(options.settings.followBalances === 'own' && {
+      following: {
+        followForMs: options.settings.followCustomersMs,
+        lookupTimeoutMs: options.settings.customerLookupTimeoutMs,
+      },
+    }),
     logger: options.logger,
     ...(options.events && { events: options.events }),
     ...(metrics && { metrics }),

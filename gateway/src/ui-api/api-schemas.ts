@@ -150,6 +150,11 @@ export const CustomerView = z.object({
   name: z.string(),
   status: z.string(),
   balance_ml: z.number().int(),
+  /**
+   * False for a customer whose balance this kiosk does not follow, when the cloud could not be
+   * asked: `balance_ml` is the last it knew, and the offline daily limit bounds what they draw.
+   */
+  balance_known: z.boolean(),
   today_ml: z.number().int(),
   daily_limit_ml: z.number().int().nullable(),
   locked_until: z.number().int().nullable(),

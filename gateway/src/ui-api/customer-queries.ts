@@ -30,11 +30,15 @@ function notFound(what: string): never {
   throw new GatewayError('UNKNOWN_CUSTOMER', what);
 }
 
-/** The kiosk's view of a customer: available balance, today's use, lockout (local or cloud). */
+/**
+ * The kiosk's view of a customer: available balance (`balanceKnown` false: the last this kiosk
+ * knew of a balance it does not follow), today's use, lockout (local or cloud).
+ */
 export function customerView(
   store: Store,
   customer: CustomerRecord,
   timezone: string,
+  balanceKnown: boolean,
   now: number = Date.now(),
 ): CustomerView {
   const day = localDay(now, timezone);
@@ -46,6 +50,7 @@ export function customerView(
     name: customer.name,
     status: customer.status,
     balance_ml: store.availableBalanceMl(customer, now),
+    balance_known: balanceKnown,
     today_ml: store.ledger.dispensedMl(customer.account_id, day.start, day.end),
     daily_limit_ml: customer.daily_limit_ml,
     locked_until: lockedUntil !== null && lockedUntil > now ? lockedUntil : null,

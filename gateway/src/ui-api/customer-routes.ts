@@ -1,6 +1,7 @@
 import { newId } from '@tusafishe/protocol';
 import type { CountryCode } from '@tusafishe/protocol/phone';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { DispenseFlow } from '../dispense/dispense-flow.js';
 import type { Store } from '../store/store.js';
 import { CustomerParams, CustomerQuery, CustomerView, ErrorBody, UnlockBody } from './api-schemas.js';
 import { customerView, lookUpCustomer } from './customer-queries.js';
@@ -10,6 +11,8 @@ import type { SyncSource } from './kiosk-port.js';
 
 export interface CustomerRoutesOptions {
   store: Store;
+  /** Asks the cloud for a balance this kiosk does not follow (`DispenseFlow.knowBalance`). */
+  balances: Pick<DispenseFlow, 'knowBalance'>;
   timezone: string;
   phoneRegion: CountryCode;
   kioskId: string;
@@ -19,7 +22,7 @@ export interface CustomerRoutesOptions {
 
 export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = async (
   app,
-  { store, timezone, phoneRegion, kioskId, sync },
+  { store, balances, timezone, phoneRegion, kioskId, sync },
 ) => {
   const { db } = store;
   app.addHook('onRequest', technicianGuard(db));
@@ -34,7 +37,11 @@ export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = asyn
         response: { 200: CustomerView, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
       },
     },
-    async (request) => customerView(store, lookUpCustomer(store, request.query.q, phoneRegion), timezone),
+    async (request) => {
+      const found = lookUpCustomer(store, request.query.q, phoneRegion);
+      const known = await balances.knowBalance(found);
+      return customerView(store, store.customers.findByAccount(found.account_id) ?? found, timezone, known);
+    },
   );
 
   app.post(
@@ -74,7 +81,8 @@ export const customerRoutes: FastifyPluginAsyncZod<CustomerRoutesOptions> = asyn
         });
       });
       sync?.nudge?.();
-      return customerView(store, store.customers.findByAccount(customer.account_id) ?? customer, timezone);
+      const known = await balances.knowBalance(customer);
+      return customerView(store, store.customers.findByAccount(customer.account_id) ?? customer, timezone, known);
     },
   );
 };

@@ -4,7 +4,7 @@ import type { SyncStatus } from '../sync/sync-status.js';
 /** The parts of the composed gateway the technician API uses. */
 export type TechnicianGateway = Pick<
   GatewayCore,
-  'store' | 'events' | 'kioskId' | 'settings' | 'setDispenserConfig' | 'sendCommand'
+  'store' | 'events' | 'kioskId' | 'settings' | 'setDispenserConfig' | 'sendCommand' | 'dispenseFlow'
 >;
 
 export interface SyncSource {

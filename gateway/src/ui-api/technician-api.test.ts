@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
+import type { CustomerRecord } from '@tusafishe/protocol';
 import { secretToken, zoneAtNoon } from '@tusafishe/protocol/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -186,11 +187,31 @@ describe('technician API', () => {
     ).toEqual([{ target: 'TSF000103', reason: 'customer showed ID, forgot PIN' }]);
 
     const byAccount = await app.inject({ url: '/api/customers?q=tsf000103', headers: { cookie } });
-    expect(byAccount.json()).toMatchObject({ account_id: 'TSF000103' });
+    expect(byAccount.json()).toMatchObject({ account_id: 'TSF000103', balance_known: true });
     const invalid = await app.inject({ url: '/api/customers?q=12', headers: { cookie } });
     expect(invalid.json()).toMatchObject({ code: 'INVALID_PHONE' });
     const unknown = await app.inject({ url: '/api/customers?q=0700000999', headers: { cookie } });
     expect(unknown.statusCode).toBe(404);
+  });
+
+  it('asks the cloud for a balance the kiosk does not follow, and says when it could not', async () => {
+    const asked: string[] = [];
+    let answer: CustomerRecord | null = null;
+    gateway.dispenseFlow.useCustomerLookup(async (accountId) => {
+      asked.push(accountId);
+      if (answer) gateway.store.applyCustomerRecords([answer]);
+      return answer;
+    });
+    try {
+      const unreachable = await app.inject({ url: '/api/customers?q=TSF000104', headers: { cookie } });
+      expect(unreachable.json()).toMatchObject({ account_id: 'TSF000104', balance_ml: 20_000, balance_known: false });
+      answer = { ...gateway.store.customers.findByAccount('TSF000104')!, balance_ml: 55_000, version: 99 };
+      const known = await app.inject({ url: '/api/customers?q=TSF000104', headers: { cookie } });
+      expect(known.json()).toMatchObject({ balance_ml: 55_000, balance_known: true });
+      expect(asked).toEqual(['TSF000104', 'TSF000104']);
+    } finally {
+      gateway.dispenseFlow.useCustomerLookup(null);
+    }
   });
 
   it('calibrates a dispenser from a reference dispense and republishes its retained config', async () => {

@@ -76,6 +76,7 @@ export const technicianApi: FastifyPluginAsync<TechnicianApiDeps> = async (app, 
   await app.register(dispenserRoutes, { gateway });
   await app.register(customerRoutes, {
     store,
+    balances: gateway.dispenseFlow,
     timezone,
     phoneRegion: gateway.settings.phoneRegion,
     kioskId: gateway.kioskId,
