@@ -13,7 +13,7 @@
  * as busy as this one makes them — in real time, not compressed: how many changes one pull carries
  * (and so how many pages a change costs) depends on it. Each change is a different customer, spread
  * over the replica as the fleet's customers are: the few the kiosk served in its day are written,
- * the others, with the gateway's default FOLLOW_BALANCES=own, are not (ARCHITECTURE §7, option 1).
+ * the others, with the gateway's default FOLLOW_BALANCES=own, are not (ARCHITECTURE §7, _A kiosk's SD card_).
  *
  *   npm run bench:wear                          # 100,000 customers, the day in 8 minutes
  *   npm run bench:wear -- --minutes 2 --customers 10000 --fleet-seconds 20   # a quick look

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CustomerRecord, LedgerEventType } from '@tusafishe/protocol';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE, Store } from '@tusafishe/gateway';
+import { DATABASE_FILE, resolveSettings, Store } from '@tusafishe/gateway';
 
 /**
  * Reads a gateway's own SQLite file (read-only, beside the running process, as WAL
@@ -21,16 +21,16 @@ export function readGatewayBalances(dataDir: string, accountIds: readonly string
 
 /**
  * The customers of `accountIds` whose balances this gateway follows (kept current in its replica;
- * ARCHITECTURE §7, option 1): it authorises anyone else against the cloud's balance or, offline,
+ * ARCHITECTURE §7, _A kiosk's SD card_): it authorises anyone else against the cloud's balance or, offline,
  * the offline daily limit.
  */
 export function readGatewayFollowed(dataDir: string, kioskId: string, accountIds: readonly string[]): Set<string> {
   return withGatewayStore(dataDir, (store) => {
-    const now = Date.now();
+    const since = Date.now() - resolveSettings({}).followCustomersMs;
     return new Set(
       accountIds.filter((id) => {
         const customer = store.customers.findByAccount(id);
-        return customer !== undefined && store.followed.follows(customer, kioskId, now);
+        return customer !== undefined && store.followed.follows(customer, kioskId, since);
       }),
     );
   });

@@ -15,6 +15,7 @@ export { technicianApi } from './ui-api/technician-api.js';
 export { createTechnician } from './ui-api/technician-accounts.js';
 export { LogRing } from './log-ring.js';
 export { createLogger } from './logger.js';
+export { resolveSettings } from './settings.js';
 export { Store } from './store/store.js';
 export { DATABASE_FILE } from './store/database.js';
 export { DEMO_TECHNICIAN, DemoCredentials, seedDemoData } from './seed/demo-data.js';

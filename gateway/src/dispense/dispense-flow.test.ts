@@ -174,40 +174,46 @@ function lastSession() {
 }
 
 describe('a customer whose balance this kiosk does not follow', () => {
-  /** The cloud's answers, as sync's lookup gives them: written to the replica, the customer followed. */
+  /** The cloud's answers, as sync's lookup gives them: written to the replica. */
   function withCloud(sessions: DispenseFlow, answer: (accountId: string) => CustomerRecord | null): string[] {
     const asked: string[] = [];
     sessions.useCustomerLookup(async (accountId) => {
       asked.push(accountId);
       const record = answer(accountId);
-      if (record) {
-        store.applyCustomerRecords([record]);
-        store.followed.follow([accountId], clock + 30 * 86_400_000);
-      }
+      if (record) store.applyCustomerRecords([record]);
       return record;
     });
     return asked;
   }
 
-  it('is authorised against the balance the cloud gives, asked once, then followed', async () => {
+  it('is authorised against the balance the cloud gives; once served here, followed', async () => {
     // The replica's balance is stale: the cloud has 30 L since a top-up this kiosk did not write.
     const phone = await addCustomer({ balance_ml: 0 });
     const sessions = service();
     const stored = store.customers.findByAccount('TSF000199') as CustomerRecord;
     const asked = withCloud(sessions, () => ({ ...stored, balance_ml: 30_000, version: 2 }));
-    expect(await denial(sessions, request(phone, 25_000), null)).toBeNull();
+    expect(await denial(sessions, request(phone, 30_001), null)).toBe('INSUFFICIENT_BALANCE');
+    expect(await sessions.authoriseAndRecord(request(phone, 25_000))).toMatchObject({ response: { approved: true } });
+    expect(asked).toEqual(['TSF000199', 'TSF000199']);
+    // Its ledger now has the customer: their balance is followed, and not asked about again.
     expect(await denial(sessions, request(phone, 5_001), null)).toBe('INSUFFICIENT_BALANCE');
-    expect(asked).toEqual(['TSF000199']);
+    expect(asked).toHaveLength(2);
   });
 
-  it('a followed customer, or one allowed here by name, is not asked about', async () => {
+  it('a customer served here lately, or allowed here by name, is not asked about', async () => {
     const allowedHere = await addCustomer({ allowed_kiosks: [KIOSK, 'K2'] });
-    const sessions = service();
+    const sessions = service({ followCustomersMs: 86_400_000 });
     const asked = withCloud(sessions, () => null);
     expect(await denial(sessions, request(allowedHere, 20_001), null)).toBe('INSUFFICIENT_BALANCE');
-    store.followed.follow(['TSF000103'], clock + 1000);
-    expect(await denial(sessions, request('+254700000103', 20_001), null)).toBe('INSUFFICIENT_BALANCE');
-    expect(asked).toEqual([]);
+    await sessions.authoriseAndRecord(request('+254700000103', 1000));
+    expect(asked).toEqual(['TSF000103']);
+    clock += 86_400_000;
+    expect(await denial(sessions, request('+254700000103', 19_001), null)).toBe('INSUFFICIENT_BALANCE');
+    expect(asked).toHaveLength(1);
+    clock += 1; // a day after: asked again
+    store.setLastCloudContact(clock);
+    await denial(sessions, request('+254700000103', 1000), null);
+    expect(asked).toHaveLength(2);
   });
 
   it('when the cloud cannot answer, or the kiosk is offline, draws within the offline daily limit alone', async () => {

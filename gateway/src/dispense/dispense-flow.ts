@@ -252,13 +252,14 @@ export class DispenseFlow {
 
   /**
    * Whether the stored balance is the customer's: a followed customer's is; anyone else's once the
-   * cloud has answered with their record (written, and followed from now on).
+   * cloud has answered with their record (written; their dispense here then makes them followed).
    */
   async knowBalance(customer: CustomerRecord): Promise<boolean> {
     const { lookup } = this;
     if (!lookup) return true;
     const now = this.now();
-    if (this.options.store.followed.follows(customer, this.options.kioskId, now)) return true;
+    const { store, kioskId, settings } = this.options;
+    if (store.followed.follows(customer, kioskId, now - settings.followCustomersMs)) return true;
     if (this.isOffline(now)) return false;
     return (await lookup(customer.account_id)) !== null;
   }

@@ -63,7 +63,7 @@ const PROFILE_COLUMNS = RECORD_COLUMNS.filter((c) => c !== 'balance_ml' && c !==
 
 /**
  * Whether a record may be left unwritten: it changes only the balance of a customer whose balance
- * this kiosk does not follow (ARCHITECTURE §7, option 1).
+ * this kiosk does not follow (ARCHITECTURE §7, _A kiosk's SD card_).
  */
 export type BalanceFollowed = (stored: CustomerRecord) => boolean;
 

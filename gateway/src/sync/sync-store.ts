@@ -34,10 +34,10 @@ interface SyncStateRow {
   last_push_at: number | null;
 }
 
-/** Which customers' balances a kiosk follows (ARCHITECTURE §7, option 1). */
+/** Which customers' balances a kiosk follows (ARCHITECTURE §7, _A kiosk's SD card_). */
 export interface FollowPolicy {
   kioskId: string;
-  /** A customer is followed this long after the kiosk last served them (Settings.followCustomersMs). */
+  /** A customer is followed this long after their last event in the kiosk's ledger (Settings.followCustomersMs). */
   followForMs: number;
 }
 
@@ -223,24 +223,19 @@ export class SyncStore {
   private followedAt(at: number): BalanceFollowed | undefined {
     const { follow } = this;
     if (!follow) return undefined;
-    return (customer) => this.store.followed.follows(customer, follow.kioskId, at);
+    return (customer) => this.store.followed.follows(customer, follow.kioskId, at - follow.followForMs);
   }
 
   /**
    * A customer's current record, asked of the cloud for a dispense here: written whatever it
-   * changes, and the customer followed from now on.
+   * changes (their dispense then makes them followed).
    */
-  applyLookup(record: CustomerRecord, at: number): void {
+  applyLookup(record: CustomerRecord): void {
     commitWithoutSync(this.db, () => {
       this.replica.applyValidated([record]);
       // A replica being rebuilt gets it too, as a pulled record (the old one serves until the swap).
       if (this.current.refetching) this.stage.run(toRow(record));
-      this.followFrom([record.account_id], at);
     });
-  }
-
-  private followFrom(accountIds: Iterable<string>, at: number): void {
-    if (this.follow) this.store.followed.follow(accountIds, at + this.follow.followForMs);
   }
 
   /** The cloud invalidated the cursor: pull everything again from the start (see applyPage). */
@@ -339,11 +334,6 @@ export class SyncStore {
         for (const rejection of response.rejected) this.reject.run({ ...rejection, rejected_at: at });
         this.ledger.acknowledge(response.acked);
         this.replica.applyBalances(response.balances);
-        // The customers of this kiosk's events: authoritative balances now, followed from here on.
-        this.followFrom(
-          response.balances.map((balance) => balance.account_id),
-          at,
-        );
         // Applied again to the replica a refetch is building, at its swap.
         if (this.current.refetching)
           for (const { account_id, balance_ml, version, ...usage } of response.balances)

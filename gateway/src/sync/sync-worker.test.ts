@@ -238,6 +238,36 @@ describe('sync worker', () => {
     await until(() => worker.status().events_waiting === 0 && fake.events.size === 2, 'next push');
   });
 
+  it("leaves another kiosk's customer's balance unwritten, and asks the cloud for it when asked", async () => {
+    const fake = await cloud();
+    fake.put(customer(1, 10_000));
+    fake.put(customer(2, 10_000));
+    const { store } = openStore();
+    const worker = start(store, fake.url);
+    await until(() => store.customers.count() === 2, 'replica');
+    fake.put(customer(1, 25_000)); // a top-up: only a balance changes
+    fake.put({ ...customer(2, 10_000), name: 'Renamed' }); // a profile: every kiosk writes it
+    await until(() => store.customers.findByAccount('AQP000002')?.name === 'Renamed', 'the profile change');
+    expect(store.customers.findByAccount('AQP000001')).toMatchObject({ balance_ml: 10_000 });
+
+    expect(await worker.lookup?.('AQP000001')).toMatchObject({ balance_ml: 25_000 });
+    expect(store.customers.findByAccount('AQP000001')).toMatchObject({ balance_ml: 25_000 });
+    expect(await worker.lookup?.('AQP000404')).toBeNull();
+    // Served here, the customer is followed: the next change is written.
+    store.ledger.append(dispense('AQP000001', 500));
+    worker.nudge();
+    await until(() => worker.status().events_waiting === 0, 'the dispense acknowledged');
+    fake.put(customer(1, 5_000));
+    await until(() => store.customers.findByAccount('AQP000001')?.balance_ml === 5_000, 'a followed balance');
+  });
+
+  it('gives no balance while the cloud is out of reach', async () => {
+    const { store } = openStore();
+    const worker = start(store, 'http://127.0.0.1:9');
+    await until(() => worker.status().last_error?.code === 'CLOUD_UNREACHABLE', 'offline');
+    expect(await worker.lookup?.('AQP000001')).toBeNull();
+  });
+
   it('reports bad credentials as a refusal and stays offline', async () => {
     const fake = await cloud();
     const { store } = openStore();

@@ -26,7 +26,7 @@ export interface SyncWorkerOptions {
   pushIdleMs?: number;
   now?: () => number;
   /**
-   * Follow only the balances of the kiosk's own customers (ARCHITECTURE §7, option 1): anyone
+   * Follow only the balances of the kiosk's own customers (ARCHITECTURE §7, _A kiosk's SD card_): anyone
    * else's is asked of the cloud with `lookup`. Without it, every pulled change is written.
    */
   following?: { followForMs: number; lookupTimeoutMs: number };
@@ -38,8 +38,8 @@ export interface SyncWorker {
   nudge(): void;
   close(): Promise<void>;
   /**
-   * With `following`: the customer's current record asked of the cloud, written, and the customer
-   * followed from now on; null when the cloud does not know them or cannot be asked in time.
+   * With `following`: the customer's current record asked of the cloud, and written; null when the cloud does not know them, cannot be asked in time, or was
+   * out of reach at the last pull or push (not asked).
    */
   lookup?(accountId: string): Promise<CustomerRecord | null>;
 }
@@ -261,13 +261,15 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
   }
 
   async function lookup(accountId: string, timeoutMs: number): Promise<CustomerRecord | null> {
+    // A cloud the last pull or push could not reach would only keep the customer waiting.
+    if (!live.online) return null;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
     const abort = (): void => timeout.abort();
     stop.signal.addEventListener('abort', abort);
     try {
       const record = await client.customer(accountId, timeout.signal);
-      if (record) store.applyLookup(record, now());
+      if (record) store.applyLookup(record);
       return record;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
