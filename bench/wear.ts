@@ -12,8 +12,9 @@
  * dispenses and top-ups), which every gateway replicates, at the rate a fleet of `--fleet-kiosks`
  * as busy as this one makes them — in real time, not compressed: how many changes one pull carries
  * (and so how many pages a change costs) depends on it. Each change is a different customer, spread
- * over the replica as the fleet's customers are: the few the kiosk served in its day are written,
- * the others, with the gateway's default FOLLOW_BALANCES=own, are not (ARCHITECTURE §7, _A kiosk's SD card_).
+ * over the replica as the fleet's customers are; one in `--fleet-kiosks` is a customer the kiosk served
+ * in its day, written; the others, with the gateway's default FOLLOW_BALANCES=own, are not
+ * (ARCHITECTURE §7, _A kiosk's SD card_).
  *
  *   npm run bench:wear                          # 100,000 customers, the day in 8 minutes
  *   npm run bench:wear -- --minutes 2 --customers 10000 --fleet-seconds 20   # a quick look
@@ -35,7 +36,7 @@ import { TestDispenser } from '@tusafishe/gateway/testing';
 import type { AuthApproved } from '@tusafishe/protocol';
 import { GatewayProcess } from '@tusafishe/fleet/gateway-process';
 import { accountId, BENCH_PIN, phoneOf, seedCustomers } from './fleet/database.js';
-import { bytesByTable, pageSizeOf } from './wear/page-owners.js';
+import { bytesByTable, cardBytesOf, pageSizeOf } from './wear/page-owners.js';
 import { sumWrites, type TracedWrites } from './wear/syscall-writes.js';
 
 const DAY_MS = 86_400_000;
@@ -103,6 +104,9 @@ function readOptions(): Options {
     strace,
   };
 }
+
+/** What a replicated change can write: the customer's row, its phone's, and the sync cursor. */
+const REPLICA_TABLES = ['customers', 'customer_phones', 'sync_state'] as const;
 
 const log = (line: string): void => void process.stderr.write(`[wear] ${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -319,16 +323,28 @@ async function main(): Promise<void> {
     // Fleet phase: customer changes made elsewhere, replicated here, at the fleet's daily mean rate.
     const fleetPerS = (options.fleetKiosks * (options.dispenses + options.topUps)) / (DAY_MS / 1000);
     const fleetChanges = Math.round(fleetPerS * options.fleetSeconds);
-    let fleet: { bytes: number; seconds: number } | undefined;
+    let fleet: { bytes: number; seconds: number; walByTable?: Record<string, number>; traced?: number } | undefined;
     if (fleetChanges > 0) {
       log(`fleet: ${fleetChanges} changes in ${options.fleetSeconds} s (${fleetPerS.toFixed(1)}/s)`);
       // The phase ends before SQLite's own checkpoint would copy its pages into the file: the bench
       // checkpoints at both ends (counted from this process's write_bytes).
       checkpoint();
       const before = await mark();
+      // The kiosk's customers are one fleet's kiosk's worth of the fleet's: one change in
+      // `--fleet-kiosks` is one of theirs (a top-up, a dispense elsewhere), which it follows and
+      // writes; the others are customers it never served, whose balances it does not follow.
+      const served = (j: number): number => 1 + ((j * 7919) % dispensing);
+      const servedToday = new Set(Array.from({ length: options.dispenses }, (_, j) => served(j)));
+      const elsewhere = (i: number): number => {
+        let n = 1 + ((i * 104_729) % dispensing);
+        while (servedToday.has(n)) n = (n % dispensing) + 1;
+        return n;
+      };
+      const customerOf = (i: number): number =>
+        i % options.fleetKiosks === 0 && options.dispenses > 0 ? served(i / options.fleetKiosks) : elsewhere(i);
       await spread(fleetChanges, options.fleetSeconds * 1000, async (i) => {
         await recordAdjustment(cloud.db, {
-          accountId: accountId(1 + ((i * 104_729) % dispensing)),
+          accountId: accountId(customerOf(i)),
           amountMl: 20_000,
           reason: 'fleet',
           operator: 'bench',
@@ -344,6 +360,20 @@ async function main(): Promise<void> {
       const seconds = (after.at - before.at) / 1000;
       const quietPerS = (busyStart.written - start.written) / ((busyStart.at - start.at) / 1000);
       fleet = { bytes: after.written - before.written - quietPerS * seconds + checkpointed, seconds };
+      if (options.strace) {
+        // The phase's own WAL frames by table, the sensors' apart: the subtraction above carries
+        // the noise of their rate, larger than what the changes cost once most are not written.
+        const phase = await sumWrites(traceFile, DATABASE_FILE, before.at, after.at, pageSizeOf(dbFile));
+        const walByTable = Object.fromEntries(
+          Object.entries(bytesByTable(dbFile, phase.pages).wal).filter(
+            ([name]) => !name.startsWith('hardware_readings'),
+          ),
+        );
+        fleet.walByTable = walByTable;
+        // The replica's own pages (and the cursor): the sensors' commits write the header and free
+        // pages meanwhile, and the bench's checkpoint copies their pages too.
+        fleet.traced = cardBytesOf(dbFile, phase.pages, REPLICA_TABLES);
+      }
     }
 
     const quietS = (busyStart.at - start.at) / 1000;
@@ -401,6 +431,18 @@ async function main(): Promise<void> {
         fleet_changes_per_s: Math.round(fleetPerS * 10) / 10,
         fleet_bytes_per_change: fleet && Math.round(fleet.bytes / fleetChanges),
         fleet_mb_per_day: fleet && mb(fleetPerDay),
+        // From the trace: the replica's and the cursor's WAL frames, and a card block a page they dirtied.
+        fleet_traced_bytes_per_change: fleet?.traced !== undefined ? Math.round(fleet.traced / fleetChanges) : null,
+        fleet_traced_mb_per_day:
+          fleet?.traced !== undefined ? mb((fleet.traced / fleetChanges) * fleetPerS * (DAY_MS / 1000)) : null,
+        fleet_wal_mb_per_day_by_table:
+          fleet?.walByTable &&
+          Object.fromEntries(
+            Object.entries(fleet.walByTable).map(([name, b]) => [
+              name,
+              mb((b / fleetChanges) * fleetPerS * (DAY_MS / 1000)),
+            ]),
+          ),
         // The kiosk's own day and the fleet's changes it replicates, together.
         with_fleet_mb_per_day: fleet && mb(dayWritten * scale + backup + fleetPerDay),
         dispenses: options.dispenses,

@@ -34,3 +34,20 @@ export function bytesByTable(
   };
   return { wal: sum(pages.wal, pageSize + 24), checkpoint: sum(pages.checkpoint, pageSize) };
 }
+
+/** The card's block a checkpoint dirties for a page (SD cards write in 4 KB pages or more). */
+const CARD_BLOCK = 4096;
+
+/**
+ * What writing these tables' pages costs the card: their WAL frames, and a card block for each
+ * distinct page, which the next checkpoint copies into the file once.
+ */
+export function cardBytesOf(dbFile: string, pages: PageWrites, tables: readonly string[]): number {
+  const { owners, pageSize } = pageOwners(dbFile);
+  let bytes = 0;
+  for (const [page, frames] of pages.wal) {
+    if (!tables.includes(owners.get(page) ?? '')) continue;
+    bytes += frames * (pageSize + 24) + Math.max(pageSize, CARD_BLOCK);
+  }
+  return bytes;
+}

@@ -205,17 +205,24 @@ describe('sync store on the SD card', () => {
     expect(store.customers.findByPhone(customer(1, 0, 0).phone)).toMatchObject({ name: 'Renamed', version: 3 });
   });
 
-  it('writes the cursor with the next page that changes the replica, and at close', async () => {
-    const { sync, dir } = open();
+  it('writes the cursor every ten minutes and at close; a crash re-pulls to the same replica', async () => {
+    const { store, sync, dir } = open();
     await sync.applyPage(page([customer(1, 10_000, 1)], '1'), T0);
     await replicated(sync);
     await sync.applyPage(page([customer(1, 10_000, 1)], '2'), T0 + 1000);
-    expect(open(dir).sync.state().cursor).toBe('1');
     await sync.applyPage(page([customer(2, 5000, 3)], '3'), T0 + 2000);
-    expect(open(dir).sync.state().cursor).toBe('3');
-    await sync.applyPage(page([], '4'), T0 + 3000);
-    sync.flush(T0 + 4000);
-    expect(open(dir).sync.state()).toMatchObject({ cursor: '4', lastPullAt: T0 + 3000 });
+    expect(open(dir).sync.state().cursor).toBe('1');
+    expect(store.customers.findByAccount('TSF000002')).toMatchObject({ balance_ml: 5000 });
+    // A crash now: the pages after '1' come again, and change nothing more.
+    const { sync: afterCrash, store: reopened } = open(dir);
+    await afterCrash.applyPage(page([customer(1, 10_000, 1), customer(2, 5000, 3)], '3'), T0 + 3000);
+    expect(reopened.customers.findByAccount('TSF000002')).toMatchObject({ balance_ml: 5000, version: 3 });
+
+    await sync.applyPage(page([], '4'), T0 + 10 * 60_000 + 1);
+    expect(open(dir).sync.state().cursor).toBe('4');
+    await sync.applyPage(page([], '5'), T0 + 10 * 60_000 + 2);
+    sync.flush(T0 + 10 * 60_000 + 3);
+    expect(open(dir).sync.state()).toMatchObject({ cursor: '5', lastPullAt: T0 + 10 * 60_000 + 2 });
   });
 
   it('a new must_refetch mid-refetch sets the staged rows aside, empties them later and builds from the new feed only', async () => {

@@ -41,19 +41,19 @@ export interface FollowPolicy {
   followForMs: number;
 }
 
-/** How stale the stored cursor and pull/push times may get while pages change nothing (each write is a WAL page). */
+/** How stale the stored cursor and pull/push times may get (each write is a WAL page). */
 const SYNC_STATE_PERSIST_MS = 10 * 60_000;
 /** Records of a pulled page staged or applied per turn of the event loop (a page of 2,000 in one turn held it ~150 ms). */
 const PAGE_SLICE = 250;
 
 /**
- * The sync worker's durable state on the gateway database. Every change of the replica
- * and the cursor (or of acknowledgements and balances) commits together, so a crash at
- * any point resumes exactly: a page is applied with its cursor or not at all.
- * A page that changes nothing (the kiosk's own dispense coming back, already applied from the
- * push answer) moves the cursor in memory only, written with the next page that changes
- * something, every SYNC_STATE_PERSIST_MS, or at close: a crash re-pulls pages that change
- * nothing, so the replica ends the same, and the SD card is spared a commit per pull.
+ * The sync worker's durable state on the gateway database. Each page (or acknowledgement with its
+ * balances) commits atomically. Outside a refetch, a page moves the cursor in memory; it is
+ * written every SYNC_STATE_PERSIST_MS (with whatever commits next) and at close: a crash pulls
+ * those pages again, and their records, upserted by version, leave the replica as it was. So the
+ * SD card is spared a page of `sync_state` with every page that changes the replica: most pages
+ * change nothing (the kiosk's own dispense coming back, already applied from the push answer;
+ * another kiosk's customer's balance, not followed).
  * Each call is one short transaction; no I/O happens inside one.
  */
 export class SyncStore {
@@ -181,10 +181,9 @@ export class SyncStore {
     // A slice at a time, each its own transaction, the event loop given back between them; the last
     // with the cursor. A crash between them pulls the page again: its records are upserted by
     // version, or staged again (the rebuild keeps one record per account and version).
-    let changed = 0;
     const { customers } = page;
     for (let from = 0; from + PAGE_SLICE < customers.length; from += PAGE_SLICE) {
-      changed += commitWithoutSync(this.db, () => this.take(customers.slice(from, from + PAGE_SLICE), at));
+      commitWithoutSync(this.db, () => this.take(customers.slice(from, from + PAGE_SLICE), at));
       await nextTurn();
     }
     const last = customers.slice(customers.length - (customers.length % PAGE_SLICE || PAGE_SLICE));
@@ -193,10 +192,10 @@ export class SyncStore {
       // Without an fsync on the event loop: a page lost in a power cut is lost with its cursor
       // (the commit is atomic) and pulled again; the next durable commit syncs it anyway.
       commitWithoutSync(this.db, () => {
-        changed += this.take(last, at);
+        this.take(last, at);
         const { refetching } = this.current;
         this.current = { ...this.current, cursor: page.cursor, lastPullAt: at };
-        this.persist(at, refetching || changed > 0);
+        this.persist(at, refetching);
         if (refetching && !page.has_more && this.current.refetchBoundary === null) {
           const boundary = this.staged();
           this.writeBoundary.run(boundary);
@@ -211,13 +210,15 @@ export class SyncStore {
   }
 
   /**
-   * Records of a page staged during a refetch, else upserted into the replica; how many rows changed.
+   * Records of a page staged during a refetch, else upserted into the replica.
    * (A refetch swapped in while a page is taken slice by slice: its staged part was applied at the swap.)
    */
-  private take(records: readonly CustomerRecord[], at: number): number {
-    if (!this.current.refetching) return this.replica.applyValidated(records, this.followedAt(at));
+  private take(records: readonly CustomerRecord[], at: number): void {
+    if (!this.current.refetching) {
+      this.replica.applyValidated(records, this.followedAt(at));
+      return;
+    }
     for (const customer of records) this.stage.run(toRow(customer));
-    return records.length;
   }
 
   private followedAt(at: number): BalanceFollowed | undefined {
