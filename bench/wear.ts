@@ -12,9 +12,9 @@
  * dispenses and top-ups), which every gateway replicates, at the rate a fleet of `--fleet-kiosks`
  * as busy as this one makes them — in real time, not compressed: how many changes one pull carries
  * (and so how many pages a change costs) depends on it. Each change is a different customer, spread
- * over the replica as the fleet's customers are; one in `--fleet-kiosks` is a customer the kiosk served
- * in its day, written; the others, with the gateway's default FOLLOW_BALANCES=own, are not
- * (ARCHITECTURE §7, _A kiosk's SD card_).
+ * over the replica as the fleet's customers are, none of them one the kiosk served in its day: with
+ * the gateway's default FOLLOW_BALANCES=own it does not write their balances (ARCHITECTURE §7,
+ * _A kiosk's SD card_); with `all` it does.
  *
  *   npm run bench:wear                          # 100,000 customers, the day in 8 minutes
  *   npm run bench:wear -- --minutes 2 --customers 10000 --fleet-seconds 20   # a quick look
@@ -330,21 +330,17 @@ async function main(): Promise<void> {
       // checkpoints at both ends (counted from this process's write_bytes).
       checkpoint();
       const before = await mark();
-      // The kiosk's customers are one fleet's kiosk's worth of the fleet's: one change in
-      // `--fleet-kiosks` is one of theirs (a top-up, a dispense elsewhere), which it follows and
-      // writes; the others are customers it never served, whose balances it does not follow.
-      const served = (j: number): number => 1 + ((j * 7919) % dispensing);
-      const servedToday = new Set(Array.from({ length: options.dispenses }, (_, j) => served(j)));
+      // Other kiosks' customers: the changes of the customers this kiosk served (their top-ups,
+      // its dispenses) were its own day's. With FOLLOW_BALANCES=all it writes every one of these.
+      const servedToday = new Set(Array.from({ length: options.dispenses }, (_, j) => 1 + ((j * 7919) % dispensing)));
       const elsewhere = (i: number): number => {
         let n = 1 + ((i * 104_729) % dispensing);
         while (servedToday.has(n)) n = (n % dispensing) + 1;
         return n;
       };
-      const customerOf = (i: number): number =>
-        i % options.fleetKiosks === 0 && options.dispenses > 0 ? served(i / options.fleetKiosks) : elsewhere(i);
       await spread(fleetChanges, options.fleetSeconds * 1000, async (i) => {
         await recordAdjustment(cloud.db, {
-          accountId: accountId(customerOf(i)),
+          accountId: accountId(elsewhere(i)),
           amountMl: 20_000,
           reason: 'fleet',
           operator: 'bench',
@@ -397,7 +393,11 @@ async function main(): Promise<void> {
           .filter(([, m]) => m !== 0),
       );
     const logs = end.log - start.log;
-    const fleetPerDay = fleet ? (fleet.bytes / fleetChanges) * fleetPerS * (DAY_MS / 1000) : 0;
+    const perChange = (bytes: number): number => (bytes / fleetChanges) * fleetPerS * (DAY_MS / 1000);
+    // Read from the trace when there is one: by write_bytes, what the sensors write meanwhile (their
+    // pruning starts after the day) is subtracted at the quiet quarter's rate, as noise.
+    const fleetBytes = fleet && (fleet.traced ?? fleet.bytes);
+    const fleetPerDay = fleetBytes !== undefined ? perChange(fleetBytes) : 0;
     const mbPerDay = mb(dayWritten * scale + backup);
     const load = loadavg();
     log(
@@ -429,20 +429,12 @@ async function main(): Promise<void> {
         follow_balances: options.followBalances,
         fleet_kiosks: options.fleetKiosks,
         fleet_changes_per_s: Math.round(fleetPerS * 10) / 10,
-        fleet_bytes_per_change: fleet && Math.round(fleet.bytes / fleetChanges),
+        fleet_bytes_per_change: fleetBytes !== undefined ? Math.round(fleetBytes / fleetChanges) : null,
         fleet_mb_per_day: fleet && mb(fleetPerDay),
-        // From the trace: the replica's and the cursor's WAL frames, and a card block a page they dirtied.
-        fleet_traced_bytes_per_change: fleet?.traced !== undefined ? Math.round(fleet.traced / fleetChanges) : null,
-        fleet_traced_mb_per_day:
-          fleet?.traced !== undefined ? mb((fleet.traced / fleetChanges) * fleetPerS * (DAY_MS / 1000)) : null,
+        fleet_mb_per_day_by_write_bytes: fleet && mb(perChange(fleet.bytes)),
         fleet_wal_mb_per_day_by_table:
           fleet?.walByTable &&
-          Object.fromEntries(
-            Object.entries(fleet.walByTable).map(([name, b]) => [
-              name,
-              mb((b / fleetChanges) * fleetPerS * (DAY_MS / 1000)),
-            ]),
-          ),
+          Object.fromEntries(Object.entries(fleet.walByTable).map(([name, b]) => [name, mb(perChange(b))])),
         // The kiosk's own day and the fleet's changes it replicates, together.
         with_fleet_mb_per_day: fleet && mb(dayWritten * scale + backup + fleetPerDay),
         dispenses: options.dispenses,
