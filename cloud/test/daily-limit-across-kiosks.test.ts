@@ -42,7 +42,7 @@ describe.each(backends())('a daily limit across kiosks on $name', (backend) => {
     await a.dispenser.complete(a.dispenser.completion(approved, 3000));
     await until('kiosk A has pushed the 3 L', () => a.gateway.store.ledger.unacknowledged(1).length === 0);
     // B has never served the customer: it does not write their balance and usage as they change,
-    // and asks the cloud at the keypad instead (ARCHITECTURE §7, _A kiosk's SD card_), following them from then on.
+    // and asks the cloud at the keypad instead (ARCHITECTURE §7, _A kiosk's SD card_).
     const atB = (): CustomerRecord | undefined => b.gateway.store.customers.findByPhone(PHONE);
     expect(atB()).toMatchObject({ balance_ml: 20_000 });
 

@@ -41,8 +41,8 @@ export const Settings = z.object({
   followBalances: z.enum(['own', 'all']).default('own'),
   /**
    * A customer's balance is followed (every change written to the replica) this long after their
-   * last event in the kiosk's ledger; anyone else's is asked of the cloud, or bounded offline by the offline
-   * daily limit (ARCHITECTURE §7, _A kiosk's SD card_).
+   * last event in the kiosk's ledger; anyone else's is asked of the cloud, or bounded offline by
+   * the offline daily limit (ARCHITECTURE §7, _A kiosk's SD card_).
    */
   followCustomersMs: z
     .int()

@@ -113,6 +113,7 @@ export class CustomerSearch extends LitElement {
       .inline { display: flex; gap: 8px; }
       .unlock { margin-top: 12px; border-top: 1px solid #edf1f4; padding-top: 8px; }
       .unlock button { margin-top: 8px; width: 100%; }
+      p.warn { padding: 6px 10px; border-radius: 6px; margin: 6px 0; }
     `,
   ];
 }

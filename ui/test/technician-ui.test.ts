@@ -192,6 +192,24 @@ describe('technician UI in Chromium', () => {
     await expect.poll(recorded, { timeout: WAIT_MS }).toMatchObject({ amount_ml: -1000, details: { pulses: 500 } });
   });
 
+  it("says when a customer's balance is only the last this kiosk knew", async () => {
+    // A kiosk that does not follow the customer's balance, and a cloud that cannot answer for it.
+    gateway.dispenseFlow.useCustomerLookup(async () => null);
+    try {
+      await page.goto(`${baseUrl}/#/customers`);
+      await page.getByLabel('Phone number or account id').fill('TSF000104');
+      await page.getByRole('button', { name: 'Find' }).click();
+      await expect
+        .poll(() => page.getByTestId('balance-unknown').textContent())
+        .toContain('does not follow this customer');
+      await screenshot(page, 'phone-customer-balance-unknown');
+    } finally {
+      gateway.dispenseFlow.useCustomerLookup(null);
+    }
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => page.getByTestId('balance-unknown').count()).toBe(0);
+  });
+
   it('finds a customer locked out by wrong PINs and unlocks them with a reason', async () => {
     const d3 = await TestDispenser.connect(gateway, 'D3');
     try {

@@ -81,10 +81,10 @@ export class DispenseFlow {
   }
 
   /**
-   * Set by sync while it follows only the kiosk's own customers' balances (ARCHITECTURE §7, option
-   * 1): anyone else's stored balance may be stale, so it is asked of the cloud, or, when the cloud
-   * cannot answer, the offline daily limit bounds what they draw. Without one, every stored balance
-   * is the cloud's last (a kiosk without a cloud pulls nothing to leave unwritten).
+   * Set by sync while it follows only the kiosk's own customers' balances (ARCHITECTURE §7, _A
+   * kiosk's SD card_): anyone else's stored balance may be stale, so it is asked of the cloud, or,
+   * when the cloud cannot answer, the offline daily limit bounds what they draw. Without one, every
+   * stored balance is the cloud's last (a kiosk without a cloud pulls nothing to leave unwritten).
    */
   useCustomerLookup(lookup: CustomerLookup | null): void {
     this.lookup = lookup;

@@ -26,8 +26,8 @@ export interface SyncWorkerOptions {
   pushIdleMs?: number;
   now?: () => number;
   /**
-   * Follow only the balances of the kiosk's own customers (ARCHITECTURE §7, _A kiosk's SD card_): anyone
-   * else's is asked of the cloud with `lookup`. Without it, every pulled change is written.
+   * Follow only the balances of the kiosk's own customers (ARCHITECTURE §7, _A kiosk's SD card_):
+   * anyone else's is asked of the cloud with `lookup`. Without it, every pulled change is written.
    */
   following?: { followForMs: number; lookupTimeoutMs: number };
 }
@@ -38,8 +38,9 @@ export interface SyncWorker {
   nudge(): void;
   close(): Promise<void>;
   /**
-   * With `following`: the customer's current record asked of the cloud, and written; null when the cloud does not know them, cannot be asked in time, or was
-   * out of reach at the last pull or push (not asked).
+   * With `following`: the customer's current record asked of the cloud, and written; null when the
+   * cloud does not know them, cannot be asked in time, or was out of reach at the last pull or push
+   * (then it is not asked).
    */
   lookup?(accountId: string): Promise<CustomerRecord | null>;
 }
