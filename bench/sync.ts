@@ -49,6 +49,7 @@ const INSERT_CHUNK = 10_000;
 /** Customer g gets account BN + (g × SCRAMBLE mod 10⁸) and phone +25472 + (g × SCRAMBLE mod 10⁷). */
 const SCRAMBLE = 7919;
 const accountOf = (g: number): string => `BN${String((g * SCRAMBLE) % 100_000_000).padStart(8, '0')}`;
+const topUpAccount = (run: number): string => accountOf(1 + run * 997);
 /** Node flags of the gateway process, as in the image (`runtime.ts`); e.g. add --cpu-prof to profile. */
 const GATEWAY_NODE_ARGS = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? GATEWAY_NODE_FLAGS.join(' '))
   .split(' ')
@@ -168,6 +169,11 @@ async function main(): Promise<void> {
         [from, to, hashes],
       );
     }
+    // The customers topped up below are this kiosk's own (allowed at it by name): a kiosk writes
+    // only its own customers' balances as they change (ARCHITECTURE §7, _A kiosk's SD card_).
+    await cloud.db.query(`UPDATE customers SET allowed_kiosks = ARRAY['BENCH'] WHERE account_id = ANY($1::text[])`, [
+      Array.from({ length: TOPUPS }, (_, run) => topUpAccount(run)),
+    ]);
     const [{ version }] = (await cloud.db.query<{ version: number }>(
       'SELECT max(version)::bigint AS version FROM customers',
     )) as [{ version: number }];
@@ -198,7 +204,7 @@ async function main(): Promise<void> {
     // 2. Top-up: approval on the phone → balance at the kiosk.
     const timings: number[] = [];
     for (let run = 0; run < TOPUPS; run += 1) {
-      const accountId = accountOf(1 + run * 997);
+      const accountId = topUpAccount(run);
       const customer = (await findCustomer(cloud.db, accountId))!;
       const before = readGatewayBalances(gateway.dataDir, [accountId]).get(accountId);
       // KES 10 by M-Pesa: the bench customers have Safaricom numbers.
