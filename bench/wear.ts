@@ -14,7 +14,8 @@
  * (and so how many pages a change costs) depends on it. Each change is a different customer, spread
  * over the replica as the fleet's customers are, none of them one the kiosk served in its day: with
  * the gateway's default FOLLOW_BALANCES=own it does not write their balances (ARCHITECTURE §7,
- * _A kiosk's SD card_); with `all` it does.
+ * _A kiosk's SD card_); with `all` it does. Then, traced, a profile phase: `--profile-changes` new
+ * customers and PIN changes, which every kiosk writes, scaled to `--profiles-per-day`.
  *
  *   npm run bench:wear                          # 100,000 customers, the day in 8 minutes
  *   npm run bench:wear -- --minutes 2 --customers 10000 --fleet-seconds 20   # a quick look
@@ -29,11 +30,12 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createKiosk, recordAdjustment, startCloud } from '@tusafishe/cloud';
+import { createCustomer, createKiosk, recordAdjustment, startCloud } from '@tusafishe/cloud';
 import { DATABASE_FILE, DemoCredentials, type SyncStatus } from '@tusafishe/gateway';
 import { backupGateway } from '@tusafishe/gateway/backup';
 import { TestDispenser } from '@tusafishe/gateway/testing';
 import type { AuthApproved } from '@tusafishe/protocol';
+import { hashSecret } from '@tusafishe/protocol/secret-hash';
 import { GatewayProcess } from '@tusafishe/fleet/gateway-process';
 import { accountId, BENCH_PIN, phoneOf, seedCustomers } from './fleet/database.js';
 import { bytesByTable, cardBytesOf, pageSizeOf } from './wear/page-owners.js';
@@ -60,6 +62,8 @@ interface Options {
   fleetKiosks: number;
   fleetSeconds: number;
   followBalances: 'own' | 'all';
+  profileChanges: number;
+  profilesPerDay: number;
   strace: boolean;
 }
 
@@ -80,6 +84,10 @@ function readOptions(): Options {
       'no-strace': { type: 'boolean', default: false },
       /** The gateway's FOLLOW_BALANCES: `own` (its default) or `all` (every change of the fleet written). */
       'follow-balances': { type: 'string', default: 'own' },
+      /** New customers and PIN changes made in the profile phase (two new customers to a PIN change). */
+      'profile-changes': { type: 'string', default: '60' },
+      /** The fleet's new customers and PIN or status changes a day, which every kiosk writes. */
+      'profiles-per-day': { type: 'string', default: '1500' },
     },
   });
   const number = (name: string, raw: string, min: number): number => {
@@ -101,6 +109,8 @@ function readOptions(): Options {
     fleetKiosks: Math.floor(number('fleet-kiosks', values['fleet-kiosks'], 1)),
     fleetSeconds: number('fleet-seconds', values['fleet-seconds'], 0),
     followBalances: followBalances(values['follow-balances']),
+    profileChanges: Math.floor(number('profile-changes', values['profile-changes'], 0)),
+    profilesPerDay: number('profiles-per-day', values['profiles-per-day'], 0),
     strace,
   };
 }
@@ -320,6 +330,16 @@ async function main(): Promise<void> {
     ]);
     const end = await mark();
 
+    /** Until the gateway has pulled every change the cloud has. */
+    const running = gateway;
+    const caughtUp = async (): Promise<void> => {
+      const [{ version: last }] = (await cloud.db.query<{ version: number }>(
+        'SELECT max(version)::float8 AS version FROM customers',
+      )) as [{ version: number }];
+      while (Number((await running.json<SyncStatus>('/api/sync').catch(() => undefined))?.cursor ?? 0) < last)
+        await sleep(200);
+    };
+
     // Fleet phase: customer changes made elsewhere, replicated here, at the fleet's daily mean rate.
     const fleetPerS = (options.fleetKiosks * (options.dispenses + options.topUps)) / (DAY_MS / 1000);
     const fleetChanges = Math.round(fleetPerS * options.fleetSeconds);
@@ -346,11 +366,7 @@ async function main(): Promise<void> {
           operator: 'bench',
         });
       });
-      const [{ version: last }] = (await cloud.db.query<{ version: number }>(
-        'SELECT max(version)::float8 AS version FROM customers',
-      )) as [{ version: number }];
-      while (Number((await gateway.json<SyncStatus>('/api/sync').catch(() => undefined))?.cursor ?? 0) < last)
-        await sleep(200);
+      await caughtUp();
       const after = await mark();
       const checkpointed = checkpoint();
       const seconds = (after.at - before.at) / 1000;
@@ -370,6 +386,37 @@ async function main(): Promise<void> {
         // pages meanwhile, and the bench's checkpoint copies their pages too.
         fleet.traced = cardBytesOf(dbFile, phase.pages, REPLICA_TABLES);
       }
+    }
+
+    // Profile phase: new customers and PIN changes, which every kiosk writes whoever serves them
+    // (it must know them to serve them offline). New customers get random account ids, as real
+    // ones; their phone numbers sort after the bench's contiguous ones, so the phone index's leaf
+    // they write is a shared one here: a real new number's is a random leaf, ~5 KB more.
+    let profiles: { bytes: number } | undefined;
+    if (options.strace && options.profileChanges > 0) {
+      log(`profiles: ${options.profileChanges} new customers and PIN changes in 30 s`);
+      checkpoint();
+      const before = await mark();
+      const newPinHash = await hashSecret('2580');
+      await spread(options.profileChanges, 30_000, async (i) => {
+        if (i % 3 === 2) {
+          await cloud.db.query('UPDATE customers SET pin_hash = $2 WHERE account_id = $1', [
+            accountId(1 + ((i * 15_485_863) % dispensing)),
+            newPinHash,
+          ]);
+          return;
+        }
+        await createCustomer(cloud.db, {
+          phone: `+2547${String(50_000_000 + i * 7919).padStart(8, '0')}`,
+          name: `New customer ${i}`,
+          pin: '2580',
+        });
+      });
+      await caughtUp();
+      const after = await mark();
+      checkpoint();
+      const phase = await sumWrites(traceFile, DATABASE_FILE, before.at, after.at, pageSizeOf(dbFile));
+      profiles = { bytes: cardBytesOf(dbFile, phase.pages, [...REPLICA_TABLES, 'replica_size']) };
     }
 
     const quietS = (busyStart.at - start.at) / 1000;
@@ -432,11 +479,22 @@ async function main(): Promise<void> {
         fleet_bytes_per_change: fleetBytes !== undefined ? Math.round(fleetBytes / fleetChanges) : null,
         fleet_mb_per_day: fleet && mb(fleetPerDay),
         fleet_mb_per_day_by_write_bytes: fleet && mb(perChange(fleet.bytes)),
+        profile_changes: profiles ? options.profileChanges : null,
+        profile_bytes_per_change: profiles ? Math.round(profiles.bytes / options.profileChanges) : null,
+        profiles_per_day: options.profilesPerDay,
+        profiles_mb_per_day: profiles ? mb((profiles.bytes / options.profileChanges) * options.profilesPerDay) : null,
         fleet_wal_mb_per_day_by_table:
           fleet?.walByTable &&
           Object.fromEntries(Object.entries(fleet.walByTable).map(([name, b]) => [name, mb(perChange(b))])),
         // The kiosk's own day and the fleet's changes it replicates, together.
-        with_fleet_mb_per_day: fleet && mb(dayWritten * scale + backup + fleetPerDay),
+        with_fleet_mb_per_day:
+          fleet &&
+          mb(
+            dayWritten * scale +
+              backup +
+              fleetPerDay +
+              (profiles ? (profiles.bytes / options.profileChanges) * options.profilesPerDay : 0),
+          ),
         dispenses: options.dispenses,
         recorded: approved,
         kb_per_recorded_dispense: approved > 0 ? Math.round(busyExcess / approved / 1024) : null,
