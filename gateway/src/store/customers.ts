@@ -67,6 +67,12 @@ const PROFILE_COLUMNS = RECORD_COLUMNS.filter((c) => c !== 'balance_ml' && c !==
  */
 export type BalanceFollowed = (stored: CustomerRecord) => boolean;
 
+/** Whether `row` changes only the balance (and usage) of a stored customer this kiosk does not follow. */
+function onlyUnfollowedBalance(stored: CustomerRow, row: ReturnType<typeof toRow>, followed: BalanceFollowed): boolean {
+  if (PROFILE_COLUMNS.some((column) => stored[column] !== row[column])) return false;
+  return !followed(toRecord(stored));
+}
+
 /** A cloud that does not publish usage (an older one) leaves the figure at nothing drawn. */
 function usageOf(usage: CustomerUsage): { usage_day: string | null; used_today_ml: number } {
   return { usage_day: usage.usage_day ?? null, used_today_ml: usage.used_today_ml ?? 0 };
@@ -97,7 +103,6 @@ export class CustomerReplica {
   private readonly byAccount;
   private readonly dropPhoneHolder;
   private readonly upsert;
-  private readonly phoneOf;
   private readonly updateKeepingPhone;
   private readonly updateBalance;
   private readonly unlock;
@@ -128,7 +133,6 @@ export class CustomerReplica {
     // Setting a column rewrites its index entry even to the same value: a record keeping its number
     // (nearly all) leaves the phone index alone.
     const keptPhone = RECORD_COLUMNS.filter((c) => c !== 'phone');
-    this.phoneOf = db.prepare<[string], string>('SELECT phone FROM customers WHERE account_id = ?').pluck();
     this.updateKeepingPhone = db.prepare(`UPDATE customers SET
         ${[...keptPhone, 'version'].map((c) => `${c} = @${c}`).join(', ')}
       WHERE account_id = @account_id AND (@version > version OR (@version = version AND
@@ -181,8 +185,10 @@ export class CustomerReplica {
       let changed = 0;
       for (const valid of records) {
         const row = toRow(valid);
-        if (followed && this.onlyUnfollowedBalance(row, followed)) continue;
-        if (this.phoneOf.get(valid.account_id) === valid.phone) {
+        // One read of the stored row serves both questions: may it be left as it is, and does it keep its number.
+        const stored = this.byAccount.get(valid.account_id);
+        if (stored && followed && onlyUnfollowedBalance(stored, row, followed)) continue;
+        if (stored?.phone === valid.phone) {
           changed += this.updateKeepingPhone.run(row).changes;
           continue;
         }
@@ -192,12 +198,6 @@ export class CustomerReplica {
       }
       return changed;
     })();
-  }
-
-  private onlyUnfollowedBalance(row: ReturnType<typeof toRow>, followed: BalanceFollowed): boolean {
-    const stored = this.byAccount.get(row.account_id as string);
-    if (!stored || PROFILE_COLUMNS.some((column) => stored[column] !== row[column])) return false;
-    return !followed(toRecord(stored));
   }
 
   /**

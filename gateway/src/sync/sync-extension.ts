@@ -35,7 +35,7 @@ export class SyncExtension implements GatewayExtension, SyncSource {
       clock: core.clock,
     });
     const { lookup } = this.#worker;
-    if (lookup) core.dispenseFlow.useCustomerLookup((accountId) => lookup(accountId));
+    if (lookup) core.dispenseFlow.useCustomerLookup(lookup);
   }
 
   async stop(): Promise<void> {
