@@ -14,7 +14,7 @@ export function kioskClient(baseUrl: string, credential: KioskCredential) {
   const authorization = `Basic ${Buffer.from(`${credential.kioskId}:${credential.secret}`).toString('base64')}`;
   return {
     async pull(
-      query: { cursor?: string; limit?: number; wait_s?: number } = {},
+      query: { cursor?: string; limit?: number; wait_s?: number; follow_days?: number } = {},
     ): Promise<{ status: number; body: PullResponse }> {
       const params = new URLSearchParams(Object.entries(query).map(([key, value]) => [key, String(value)]));
       const response = await fetch(`${baseUrl}${SYNC_PATHS.customers}?${params}`, { headers: { authorization } });

@@ -34,11 +34,21 @@ export const customerPath = (accountId: string): string =>
 export const CustomerLookupResponse = z.object({ customer: CustomerRecord });
 export type CustomerLookupResponse = z.infer<typeof CustomerLookupResponse>;
 
-/** GET customers: query string. `cursor` is opaque; `wait_s` > 0 long-polls when nothing is new. */
+/** The longest `follow_days` a kiosk may ask for: the cloud keeps who follows whom for 60 days. */
+export const MAX_FOLLOW_DAYS = 60;
+
+/**
+ * GET customers and the stream: query string. `cursor` is opaque; `wait_s` > 0 long-polls when
+ * nothing is new. With `follow_days`, a change to a customer's balance and usage alone is sent only
+ * when the kiosk follows the customer: it sent an event of theirs within that many days, or their
+ * `allowed_kiosks` names it. Every other change (a new customer, a PIN, a status, limits, token
+ * keys) and every record of a first replica is sent to every kiosk. Without it, every change.
+ */
 export const PullQuery = z.object({
   cursor: z.optional(z.string().check(z.regex(/^[0-9]{1,20}$/))),
   limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(5000))),
   wait_s: z.optional(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(30))),
+  follow_days: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_FOLLOW_DAYS))),
 });
 export type PullQuery = z.infer<typeof PullQuery>;
 

@@ -220,9 +220,33 @@ export async function setLanguage(db: Queryable, accountId: string, language: La
   await db.query('UPDATE customers SET language = $2 WHERE account_id = $1 AND language <> $2', [accountId, language]);
 }
 
-export interface CustomerPage {
-  customers: Customer[];
+/**
+ * A change as the change feed holds it: the record it publishes, and what decides which kiosks
+ * asking with `follow_days` are sent it (src/kiosk-api/feed-filter.ts).
+ */
+export interface FeedChange {
+  record: CustomerRecord;
+  /** The version of the customer's last change to anything but its balance and usage (migration 23). */
+  profileVersion: number;
+  /** Kiosk id → the day (days since 1970-01-01, UTC) the cloud last merged an event of this customer from it. */
+  followers: Readonly<Record<string, number>>;
+}
+
+export interface FeedChangePage {
+  changes: FeedChange[];
   hasMore: boolean;
+}
+
+const FEED_COLUMNS = `${CUSTOMER_COLUMNS}, profile_version, followers`;
+
+type FeedRow = CustomerRow & { profile_version: number | string; followers: Record<string, number> };
+
+function toFeedChange(row: FeedRow): FeedChange {
+  return {
+    record: toCustomerRecord(toCustomer(row)),
+    profileVersion: Number(row.profile_version),
+    followers: row.followers,
+  };
 }
 
 /**
@@ -234,21 +258,21 @@ export async function customersChangedSince(
   afterVersion: number,
   limit: number,
   upTo: number,
-): Promise<CustomerPage> {
-  const rows = await db.query<CustomerRow>(
-    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE version > $1 AND version <= $2 ORDER BY version LIMIT $3`,
+): Promise<FeedChangePage> {
+  const rows = await db.query<FeedRow>(
+    `SELECT ${FEED_COLUMNS} FROM customers WHERE version > $1 AND version <= $2 ORDER BY version LIMIT $3`,
     [afterVersion, upTo, limit + 1],
   );
-  return { customers: rows.slice(0, limit).map(toCustomer), hasMore: rows.length > limit };
+  return { changes: rows.slice(0, limit).map(toFeedChange), hasMore: rows.length > limit };
 }
 
 /** The `limit` most recently changed customers up to `upTo`, oldest change first (to warm the change feed's tail). */
-export async function latestChangedCustomers(db: Queryable, limit: number, upTo: number): Promise<Customer[]> {
-  const rows = await db.query<CustomerRow>(
-    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE version <= $1 ORDER BY version DESC LIMIT $2`,
+export async function latestChangedCustomers(db: Queryable, limit: number, upTo: number): Promise<FeedChange[]> {
+  const rows = await db.query<FeedRow>(
+    `SELECT ${FEED_COLUMNS} FROM customers WHERE version <= $1 ORDER BY version DESC LIMIT $2`,
     [upTo, limit],
   );
-  return rows.reverse().map(toCustomer);
+  return rows.reverse().map(toFeedChange);
 }
 
 /**

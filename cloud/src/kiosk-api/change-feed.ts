@@ -7,12 +7,13 @@ import {
   customersChangedSince,
   latestChangedCustomers,
   customerWriters,
-  toCustomerRecord,
+  type FeedChangePage,
 } from '../customers/customers.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import { CUSTOMERS_CHANGED_CHANNEL } from '../store/migrations.js';
 import { CustomerTail, type TailPage } from './customer-tail.js';
+import { type BalanceFilter, isSent } from './feed-filter.js';
 
 export interface ChangeFeedOptions {
   /** Changes kept in memory to answer kiosks from; a kiosk further behind is answered from the database. Default 10,000. */
@@ -100,6 +101,8 @@ export class ChangeFeed {
    * (a record superseded since comes later, above `upTo`) until the tail is replaced.
    */
   private readonly answers = new Map<string, Promise<FeedAnswer>>();
+  /** Reads of the database for kiosks behind the tail since the last publication, by `after:limit:upTo`. */
+  private readonly behind = new Map<string, Promise<FeedChangePage>>();
   /** Set when the cloud shuts down: long-polls answer at once instead of holding the server open. */
   closed = false;
 
@@ -132,11 +135,17 @@ export class ChangeFeed {
   }
 
   /**
-   * One kiosk's pull: changes after `after`, oldest first, waiting up to `waitMs` for one when
-   * there is none. A pull that does not wait sees every change committed before it arrived; a
-   * long-poll sees the last publication.
+   * One kiosk's pull: changes after `after`, oldest first, those `filter` sends only, waiting up
+   * to `waitMs` for one when there is none. A pull that does not wait sees every change committed
+   * before it arrived; a long-poll sees the last publication.
    */
-  async pull(after: number, limit: number, waitMs: number, signal: AbortSignal): Promise<FeedAnswer> {
+  async pull(
+    after: number,
+    limit: number,
+    waitMs: number,
+    signal: AbortSignal,
+    filter?: BalanceFilter,
+  ): Promise<FeedAnswer> {
     if (after > this.tail.head || (waitMs === 0 && after >= this.tail.floor)) await this.refresh();
     // A cursor beyond anything handed out means the gateway's replica came from another database.
     if (after > this.tail.head && after > (await this.count('cursor', currentVersion(this.db))))
@@ -144,7 +153,8 @@ export class ChangeFeed {
     const deadline = Date.now() + waitMs;
     const generation = this.generation;
     const upTo = (): number => (waitMs === 0 ? this.tail.head : this.published);
-    let answer = await this.answer(after, limit, upTo());
+    let from = after;
+    let answer = await this.answer(from, limit, upTo(), filter);
     while (
       answer.response.customers.length === 0 &&
       Date.now() < deadline &&
@@ -153,7 +163,10 @@ export class ChangeFeed {
       generation === this.generation
     ) {
       await this.waitForChange(deadline, signal);
-      answer = await this.answer(after, limit, upTo());
+      // A filtered page that sent nothing still looked as far as its cursor: on from there, or
+      // each publication would scan again everything since the kiosk's cursor.
+      if (filter && generation === this.generation) from = Number(answer.response.cursor);
+      answer = await this.answer(from, limit, upTo(), filter);
     }
     return answer;
   }
@@ -185,13 +198,31 @@ export class ChangeFeed {
     await this.reading?.catch(() => undefined);
   }
 
-  /** The page after `after` up to `upTo`, built once for every kiosk asking for it until the next publication. */
-  private answer(after: number, limit: number, upTo: number): Promise<FeedAnswer> {
-    const key = `${after}:${limit}:${upTo}`;
+  /**
+   * The page after `after` up to `upTo`, built once for every kiosk asking for it until the next
+   * publication. Filtered pages differ only by the few customers each kiosk follows: kiosks sent
+   * the same records (most, in a publication's half second) share one.
+   */
+  private async answer(after: number, limit: number, upTo: number, filter?: BalanceFilter): Promise<FeedAnswer> {
+    const shared = this.tail.covers(after);
+    if (!filter)
+      return this.built(`${after}:${limit}:${upTo}`, async () =>
+        this.serialise(after, await this.page(after, limit, upTo), shared),
+      );
+    const page = shared
+      ? this.tail.page(after, limit, upTo, filter)
+      : await this.readBehind(after, limit, upTo, filter);
+    const versions = page.customers.map((record) => record.version).join(',');
+    const key = `${after}:${page.through}:${page.hasMore}:${versions}`;
+    return this.built(key, async () => this.serialise(after, page, shared, Math.max(after, page.through)));
+  }
+
+  /** The answer under `key`, built once. */
+  private built(key: string, build: () => Promise<FeedAnswer>): Promise<FeedAnswer> {
     const known = this.answers.get(key);
     if (known) return known;
     // Kept from the start, so kiosks woken together wait for the one page being built.
-    const built = this.build(after, limit, upTo);
+    const built = build();
     if (this.answers.size >= PAGE_CACHE_MAX) this.answers.clear();
     this.answers.set(key, built);
     built.catch(() => {
@@ -200,16 +231,19 @@ export class ChangeFeed {
     return built;
   }
 
-  private async build(after: number, limit: number, upTo: number): Promise<FeedAnswer> {
-    // From the tail, shared by every kiosk at this cursor; or read for one kiosk further behind.
-    const shared = this.tail.covers(after);
-    const page = shared ? this.tail.page(after, limit, upTo) : await this.readBehind(after, limit, upTo);
+  /** From the tail, shared by every kiosk at this cursor; or read for one kiosk further behind. */
+  private async page(after: number, limit: number, upTo: number): Promise<TailPage> {
+    return this.tail.covers(after) ? this.tail.page(after, limit, upTo) : this.readBehind(after, limit, upTo);
+  }
+
+  /** `page` as sent; its cursor the last record's (a filtered page's: `cursor`, all it looked at). */
+  private serialise(after: number, page: TailPage, shared: boolean, cursor?: number): FeedAnswer {
     this.metrics.changeFeedPagesBuilt.inc();
     const last = page.customers.at(-1);
     return serialise(
       {
         customers: page.customers,
-        cursor: String(last ? last.version : after),
+        cursor: String(cursor ?? (last ? last.version : after)),
         has_more: page.hasMore,
         must_refetch: false,
       },
@@ -220,12 +254,28 @@ export class ChangeFeed {
 
   /**
    * A page for a kiosk further behind than the tail reaches (a new or long-offline kiosk): the
-   * database answers, up to a head the tail has read (a horizon already waited for).
+   * database answers, up to a head the tail has read (a horizon already waited for). Kiosks
+   * behind at the same cursor share the read, whatever their filters.
    */
-  private async readBehind(after: number, limit: number, upTo: number): Promise<TailPage> {
-    const page = await this.count('behind', customersChangedSince(this.db, after, limit, upTo));
-    const customers = page.customers.map(toCustomerRecord);
-    return { customers, json: customers.map((record) => JSON.stringify(record)), hasMore: page.hasMore };
+  private async readBehind(after: number, limit: number, upTo: number, filter?: BalanceFilter): Promise<TailPage> {
+    const key = `${after}:${limit}:${upTo}`;
+    let read = this.behind.get(key);
+    if (!read) {
+      read = this.count('behind', customersChangedSince(this.db, after, limit, upTo));
+      if (this.behind.size >= PAGE_CACHE_MAX) this.behind.clear();
+      this.behind.set(key, read);
+      read.catch(() => this.behind.delete(key));
+    }
+    const page = await read;
+    const changes = page.changes.filter((change) => isSent(change, after, filter));
+    const customers = changes.map((change) => change.record);
+    const last = page.changes.at(-1);
+    return {
+      customers,
+      json: customers.map((record) => JSON.stringify(record)),
+      hasMore: page.hasMore,
+      through: page.hasMore && last ? last.record.version : upTo,
+    };
   }
 
   /** Long-polls see the tail read so far: now, or `lingerMs` after the last publication. */
@@ -242,6 +292,7 @@ export class ChangeFeed {
     this.published = this.tail.head;
     this.publishedAt = Date.now();
     this.answers.clear();
+    this.behind.clear();
     this.wakeWaiters();
   }
 
@@ -249,6 +300,7 @@ export class ChangeFeed {
   private replaceTail(tail: CustomerTail): void {
     this.tail = tail;
     this.answers.clear();
+    this.behind.clear();
   }
 
   /**
@@ -297,9 +349,9 @@ export class ChangeFeed {
       const batch = Math.min(READ_BATCH, this.tailSize);
       const page = await this.count('tail', customersChangedSince(this.db, tail.head, batch, upTo));
       if (this.tail !== tail) return; // rebuilt meanwhile (a restore noticed): this read is moot
-      tail.append(page.customers.map(toCustomerRecord));
+      tail.append(page.changes);
       if (!page.hasMore) break;
-      read += page.customers.length;
+      read += page.changes.length;
       // More changed than the tail holds (a bulk import): start it afresh from the newest rather
       // than read every row; kiosks further back read the database.
       if (read >= this.tailSize) {
@@ -392,7 +444,7 @@ export function gzippedBody(answer: FeedAnswer): Promise<Buffer> {
 async function warmTail(db: Db, size: number, upTo: number): Promise<CustomerTail> {
   const latest = await latestChangedCustomers(db, size, upTo);
   const oldest = latest[0];
-  const tail = new CustomerTail(size, latest.length === size && oldest ? oldest.version - 1 : 0);
-  tail.append(latest.map(toCustomerRecord));
+  const tail = new CustomerTail(size, latest.length === size && oldest ? oldest.record.version - 1 : 0);
+  tail.append(latest);
   return tail;
 }

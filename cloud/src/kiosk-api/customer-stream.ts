@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { acceptsGzip } from '../http/accept-encoding.js';
 import type { ChangeFeed, FeedAnswer } from './change-feed.js';
 import { DEFAULT_PAGE, gzippedBody } from './change-feed.js';
+import { balanceFilter } from './feed-filter.js';
 
 export interface CustomerStreamDeps {
   feed: ChangeFeed;
@@ -69,7 +70,7 @@ export function streamCustomers(
     gone.abort();
     stream.close();
   });
-  void follow(request.query, gzip, out, AbortSignal.any([gone.signal, stream.signal]), deps).then(
+  void follow(request.kioskId, request.query, gzip, out, AbortSignal.any([gone.signal, stream.signal]), deps).then(
     (ended) => (ended === 'stalled' ? reply.raw.destroy() : out.end()),
     (error: unknown) => {
       request.log.warn({ err: error }, 'customer stream ended by an error');
@@ -94,14 +95,16 @@ export function streamCustomers(
  */
 export async function* streamPages(
   feed: ChangeFeed,
-  from: { cursor: number; limit: number; heartbeatMs: number },
+  from: { cursor: number; limit: number; heartbeatMs: number; follow?: { kioskId: string; days: number } },
   signal: AbortSignal,
   stillAuthorised: () => Promise<boolean> = async () => true,
 ): AsyncGenerator<FeedAnswer> {
   let cursor = from.cursor;
   for (let waitMs = 0; !signal.aborted && !feed.closed; waitMs = from.heartbeatMs) {
     if (!(await stillAuthorised())) return;
-    const answer = await feed.pull(cursor, from.limit, waitMs, signal);
+    // Judged afresh at every page: a stream may stay open across days.
+    const filter = from.follow && balanceFilter(from.follow.kioskId, from.follow.days);
+    const answer = await feed.pull(cursor, from.limit, waitMs, signal, filter);
     if (signal.aborted) return;
     yield answer;
     if (answer.response.must_refetch) return;
@@ -110,6 +113,7 @@ export async function* streamPages(
 }
 
 async function follow(
+  kioskId: string,
   query: PullQuery,
   gzip: boolean,
   out: PassThrough,
@@ -119,6 +123,7 @@ async function follow(
   const from = {
     cursor: Number(query.cursor ?? '0'),
     limit: query.limit ?? DEFAULT_PAGE,
+    follow: query.follow_days === undefined ? undefined : { kioskId, days: query.follow_days },
     // At least a second: `wait_s=0` (a plain pull's) would send empty pages back to back.
     heartbeatMs: Math.max(1, query.wait_s ?? DEFAULT_HEARTBEAT_S) * 1000,
   };

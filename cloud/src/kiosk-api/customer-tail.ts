@@ -1,10 +1,17 @@
 import type { CustomerRecord } from '@tusafishe/protocol';
+import type { FeedChange } from '../customers/customers.js';
+import { type BalanceFilter, isSent } from './feed-filter.js';
 
 export interface TailPage {
   customers: CustomerRecord[];
   /** Each record as JSON, serialised once when it was read: pages are joined from these. */
   json: string[];
   hasMore: boolean;
+  /**
+   * Every change up to here was looked at: the last record's version with more to come, else the
+   * page's end. A filtered page's cursor, so a kiosk sent nothing moves on (`ChangeFeed`).
+   */
+  through: number;
 }
 
 /**
@@ -14,7 +21,7 @@ export interface TailPage {
  */
 export class CustomerTail {
   private versions: number[] = [];
-  private records: CustomerRecord[] = [];
+  private changes: FeedChange[] = [];
   private json: string[] = [];
   /** account_id → its newest version held; an entry whose version differs is superseded. */
   private readonly newest = new Map<string, number>();
@@ -31,11 +38,12 @@ export class CustomerTail {
   }
 
   /** Changes read after `head`, oldest first. */
-  append(records: readonly CustomerRecord[]): void {
-    for (const record of records) {
+  append(changes: readonly FeedChange[]): void {
+    for (const change of changes) {
+      const { record } = change;
       if (record.version <= this.head) throw new Error(`change ${record.version} is not after ${this.head}`);
       this.versions.push(record.version);
-      this.records.push(record);
+      this.changes.push(change);
       this.json.push(JSON.stringify(record));
       this.newest.set(record.account_id, record.version);
       this.head = record.version;
@@ -50,22 +58,23 @@ export class CustomerTail {
 
   /**
    * Up to `limit` current records changed after `after` and at most `upTo` (`covers(after)` must
-   * hold). A record superseded by a change above `upTo` is left out: that change comes later.
+   * hold), those `filter` sends only. A record superseded by a change above `upTo` is left out:
+   * that change comes later.
    */
-  page(after: number, limit: number, upTo = this.head): TailPage {
+  page(after: number, limit: number, upTo = this.head, filter?: BalanceFilter): TailPage {
     const customers: CustomerRecord[] = [];
     const json: string[] = [];
     for (let i = this.firstAfter(after); i < this.versions.length && this.versions[i]! <= upTo; i += 1) {
-      if (!this.isCurrent(i)) continue;
-      if (customers.length === limit) return { customers, json, hasMore: true };
-      customers.push(this.records[i]!);
+      if (!this.isCurrent(i) || !isSent(this.changes[i]!, after, filter)) continue;
+      if (customers.length === limit) return { customers, json, hasMore: true, through: customers.at(-1)!.version };
+      customers.push(this.changes[i]!.record);
       json.push(this.json[i]!);
     }
-    return { customers, json, hasMore: false };
+    return { customers, json, hasMore: false, through: Math.min(upTo, this.head) };
   }
 
   private isCurrent(i: number): boolean {
-    return this.newest.get(this.records[i]!.account_id) === this.versions[i];
+    return this.newest.get(this.changes[i]!.record.account_id) === this.versions[i];
   }
 
   /** Index of the first entry with a version above `after` (binary search). */
@@ -85,12 +94,12 @@ export class CustomerTail {
     const keep = this.versions.map((_, i) => i).filter((i) => this.isCurrent(i));
     const drop = Math.max(0, keep.length - this.capacity);
     for (const i of keep.slice(0, drop)) {
-      this.newest.delete(this.records[i]!.account_id);
+      this.newest.delete(this.changes[i]!.record.account_id);
       this.floor = this.versions[i]!;
     }
     const kept = keep.slice(drop);
     this.versions = kept.map((i) => this.versions[i]!);
-    this.records = kept.map((i) => this.records[i]!);
+    this.changes = kept.map((i) => this.changes[i]!);
     this.json = kept.map((i) => this.json[i]!);
   }
 }

@@ -18,6 +18,7 @@ import type { KioskContacts } from '../fleet/contacts.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import { DEFAULT_PAGE, type ChangeFeed } from './change-feed.js';
+import { balanceFilter } from './feed-filter.js';
 import { OpenStreams, streamCustomers } from './customer-stream.js';
 import { ingestKioskEvents, type KioskClaimLimits } from './ingest-events.js';
 
@@ -74,6 +75,7 @@ export async function kioskApiRoutes(app: FastifyInstance, deps: KioskApiDeps): 
         request.query.limit ?? DEFAULT_PAGE,
         (request.query.wait_s ?? 0) * 1000,
         gone.signal,
+        request.query.follow_days === undefined ? undefined : balanceFilter(request.kioskId, request.query.follow_days),
       );
       // Already JSON (a PullResponse), shared by the kiosks asking for the same page: sent as is,
       // or gzipped once for all of them when the gateway accepts it (fetch does, by default).

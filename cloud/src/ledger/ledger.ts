@@ -4,6 +4,12 @@ import type { Queryable } from '../store/db.js';
 import { usageDaySql } from '../store/usage-day.js';
 
 const BALANCE_TYPES_SQL = BALANCE_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
+/**
+ * A kiosk's event (one kiosk's push: every event is its own) makes it a follower of the customer
+ * today (`customers.followers`, migration 23): written once a day per customer and kiosk, with
+ * the balance when it moves anyway.
+ */
+const FOLLOWER_STALE = `d.kiosk_id IS NOT NULL AND coalesce((c.followers ->> d.kiosk_id)::int, -1) < d.seen`;
 
 /**
  * Serialises the rare writers that read customers and then change them (operators' corrections,
@@ -28,7 +34,7 @@ interface InsertedRow {
 
 /**
  * The statement of `appendEvents` as CTEs, for statements that do more with the same round trip:
- * `inserted` (the new events: event_id, type, account_id, amount_ml, occurred_at), `today` (the
+ * `inserted` (the new events: event_id, type, account_id, amount_ml, kiosk_id, occurred_at), `today` (the
  * usage day, `usageDaySql`) and `moved` (the customers they moved, as `Balance` columns). Parameters `$1`…`$10`, from `appendParams`.
  */
 export const APPEND_EVENTS_CTES = `input AS (
@@ -37,20 +43,25 @@ export const APPEND_EVENTS_CTES = `input AS (
      ), inserted AS (
        INSERT INTO ledger_events (event_id, type, account_id, amount_ml, kiosk_id, dispenser_id, source_id, occurred_at, details)
        SELECT * FROM input ON CONFLICT DO NOTHING
-       RETURNING event_id, type, account_id, amount_ml, occurred_at
+       RETURNING event_id, type, account_id, amount_ml, kiosk_id, occurred_at
      ), today AS (${usageDaySql('$10')}), moved AS (
        UPDATE customers c SET
          balance_ml = c.balance_ml + d.delta,
          usage_day = CASE WHEN d.drawn = 0 THEN c.usage_day ELSE d.day END,
          used_today_ml = CASE WHEN d.drawn = 0 THEN c.used_today_ml
                               WHEN c.usage_day = d.day THEN c.used_today_ml + d.drawn
-                              ELSE d.drawn END
-       FROM (SELECT account_id, sum(amount_ml) AS delta, today.day,
+                              ELSE d.drawn END,
+         followers = CASE WHEN ${FOLLOWER_STALE} THEN c.followers || jsonb_build_object(d.kiosk_id, d.seen)
+                          ELSE c.followers END
+       FROM (SELECT account_id, today.day, max(kiosk_id) AS kiosk_id,
+                    floor(extract(epoch FROM now()) / 86400)::int AS seen,
+                    bool_or(type IN (${BALANCE_TYPES_SQL})) AS moves,
+                    coalesce(sum(amount_ml) FILTER (WHERE type IN (${BALANCE_TYPES_SQL})), 0) AS delta,
                     coalesce(-sum(amount_ml) FILTER (WHERE type = 'dispense' AND amount_ml < 0
                       AND occurred_at >= today.start_ms AND occurred_at < today.end_ms), 0) AS drawn
              FROM inserted CROSS JOIN today
-             WHERE account_id IS NOT NULL AND type IN (${BALANCE_TYPES_SQL}) GROUP BY account_id, today.day) d
-       WHERE c.account_id = d.account_id
+             WHERE account_id IS NOT NULL GROUP BY account_id, today.day) d
+       WHERE c.account_id = d.account_id AND (d.moves OR ${FOLLOWER_STALE})
        RETURNING c.account_id, c.balance_ml, c.version, c.usage_day, c.used_today_ml
      )`;
 

@@ -698,6 +698,52 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 23,
+    name: 'which kiosks follow a customer, and its last profile change',
+    sql: `
+-- A kiosk may ask the feed for only the balances of the customers it serves (src/kiosk-api/
+-- feed-filter.ts): every profile change still reaches every kiosk, a balance-only one only those.
+-- profile_version: the version of the customer's last change to a field of the published record
+-- other than its balance and usage. Rows from before start at the head as it stands now: a kiosk
+-- behind it is sent them all.
+DO $$ BEGIN
+  EXECUTE format('ALTER TABLE customers ADD COLUMN profile_version bigint NOT NULL DEFAULT %s',
+    (SELECT coalesce(max(version), 0) FROM customers));
+END $$;
+ALTER TABLE customers ALTER COLUMN profile_version DROP DEFAULT;
+CREATE OR REPLACE FUNCTION customers_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.version := nextval('customer_version');
+  NEW.updated_at := now();
+  IF TG_OP = 'INSERT' OR ROW(NEW.phone, NEW.name, NEW.pin_hash, NEW.status, NEW.expires_at,
+      NEW.daily_limit_ml, NEW.allowed_kiosks, NEW.locked_until, NEW.token_key, NEW.token_counter,
+      NEW.tokens_void) IS DISTINCT FROM ROW(OLD.phone, OLD.name, OLD.pin_hash, OLD.status,
+      OLD.expires_at, OLD.daily_limit_ml, OLD.allowed_kiosks, OLD.locked_until, OLD.token_key,
+      OLD.token_counter, OLD.tokens_void) THEN
+    NEW.profile_version := NEW.version;
+  END IF;
+  RETURN NEW;
+END $$;
+-- followers: kiosk id → the day (days since 1970-01-01, UTC) the cloud last received an event of
+-- that kiosk for this customer, set by the push that merges it (src/ledger/ledger.ts).
+ALTER TABLE customers ADD COLUMN followers jsonb NOT NULL DEFAULT '{}';
+-- From the ledger of the last 60 days (kiosks follow for 30 by default), without new versions:
+-- kiosks hold these rows already.
+ALTER TABLE customers DISABLE TRIGGER customers_version;
+UPDATE customers c SET followers = f.followers
+  FROM (SELECT account_id, jsonb_object_agg(kiosk_id, day) AS followers
+          FROM (SELECT account_id, kiosk_id,
+                       floor(extract(epoch FROM max(received_at)) / 86400)::int AS day
+                  FROM ledger_events
+                 WHERE account_id IS NOT NULL AND kiosk_id IS NOT NULL
+                   AND received_at > now() - interval '60 days'
+                 GROUP BY account_id, kiosk_id) seen
+         GROUP BY account_id) f
+ WHERE c.account_id = f.account_id;
+ALTER TABLE customers ENABLE TRIGGER customers_version;
+`,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction; safe for instances starting together. */
