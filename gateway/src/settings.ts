@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_TIME_ZONE, isTimeZone, TIME_ZONE_HINT } from '@tusafishe/protocol';
+import { DEFAULT_TIME_ZONE, isTimeZone, MAX_FOLLOW_DAYS, TIME_ZONE_HINT } from '@tusafishe/protocol';
 import { isSupportedCountry, type CountryCode } from '@tusafishe/protocol/phone';
 
 /**
@@ -47,6 +47,8 @@ export const Settings = z.object({
   followCustomersMs: z
     .int()
     .min(60 * 60_000)
+    // The cloud sends a kiosk its followed customers' balances over at most this many days.
+    .max(MAX_FOLLOW_DAYS * 24 * 60 * 60_000)
     .default(30 * 24 * 60 * 60_000),
   /** How long a dispense waits for the cloud's balance of a customer this kiosk does not follow. */
   customerLookupTimeoutMs: z.int().min(100).max(30_000).default(3000),

@@ -65,12 +65,18 @@ export function syncHarness() {
     return { store, dir: dataDir };
   }
 
-  function start(store: Store, cloudUrl: string, extra: Record<string, string> = {}, registry?: Registry): SyncWorker {
+  function start(
+    store: Store,
+    cloudUrl: string,
+    extra: Record<string, string> = {},
+    registry?: Registry,
+    settings: Partial<Settings> = {},
+  ): SyncWorker {
     const env = { CLOUD_URL: cloudUrl, KIOSK_ID: KIOSK, KIOSK_SECRET: SECRET, SYNC_PAGE_SIZE: '50', ...extra };
     const worker = startSync({
       store,
       env,
-      settings: Settings.parse({ offlineAfterMs: 6_000 }),
+      settings: Settings.parse({ offlineAfterMs: 6_000, ...settings }),
       logger,
       backoff: { initialMs: 20, maxMs: 200 },
       ...(registry && { registry }),

@@ -26,14 +26,23 @@ export interface CloudClientOptions {
   requestTimeoutMs?: number;
 }
 
-interface PullRequest {
+/**
+ * Ask for balance-only changes of the customers this kiosk served within this many days only
+ * (`PullQuery.follow_days`); every change when absent. Only for a replica that holds every
+ * customer: a first replica or a refetch must be sent everyone.
+ */
+interface Following {
+  followDays?: number | undefined;
+}
+
+interface PullRequest extends Following {
   cursor: string | null;
   limit: number;
   waitS: number;
   signal?: AbortSignal;
 }
 
-interface FollowRequest {
+interface FollowRequest extends Following {
   cursor: string | null;
   limit: number;
   /** The cloud sends an empty page after this long without a change; nothing for longer means the link is dead. */
@@ -108,6 +117,14 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
   const authorization = `Basic ${Buffer.from(`${options.kioskId}:${options.secret}`).toString('base64')}`;
   const base = options.cloudUrl.replace(/\/+$/, '');
 
+  /** A pull's or a stream's query string. */
+  function pullQuery(cursor: string | null, limit: number, waitS: number, followDays?: number): URLSearchParams {
+    const query = new URLSearchParams({ limit: String(limit), wait_s: String(waitS) });
+    if (cursor !== null) query.set('cursor', cursor);
+    if (followDays !== undefined) query.set('follow_days', String(followDays));
+    return query;
+  }
+
   /** The cloud's refusal as an error, with its message and code when the body has them. */
   async function refused(response: Response): Promise<SyncError> {
     const body: unknown = await response.json().catch(() => undefined);
@@ -160,9 +177,8 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
     return checked(schema, body, path);
   }
 
-  async function* follow({ cursor, limit, heartbeatS, signal }: FollowRequest): AsyncGenerator<PulledPage> {
-    const query = new URLSearchParams({ limit: String(limit), wait_s: String(heartbeatS) });
-    if (cursor !== null) query.set('cursor', cursor);
+  async function* follow({ cursor, limit, heartbeatS, signal, followDays }: FollowRequest): AsyncGenerator<PulledPage> {
+    const query = pullQuery(cursor, limit, heartbeatS, followDays);
     const path = `${SYNC_PATHS.customerStream}?${query}`;
     // Aborted when the link goes quiet for longer than a heartbeat, and when the reader stops.
     const quiet = new AbortController();
@@ -216,9 +232,8 @@ export function createCloudClient(options: CloudClientOptions): CloudClient {
   }
 
   return {
-    async pull({ cursor, limit, waitS, signal }) {
-      const query = new URLSearchParams({ limit: String(limit), wait_s: String(waitS) });
-      if (cursor !== null) query.set('cursor', cursor);
+    async pull({ cursor, limit, waitS, signal, followDays }) {
+      const query = pullQuery(cursor, limit, waitS, followDays);
       const page = await call(
         PullEnvelope,
         `${SYNC_PATHS.customers}?${query}`,

@@ -28,6 +28,8 @@ export interface FakeKioskCloud {
   pulls: Array<string | null>;
   /** Streams opened so far. */
   streams: number;
+  /** The `follow_days` each pull and each stream asked with, in order (undefined: every change). */
+  followDays: Array<number | undefined>;
   /** Adds or changes a customer with the next version and wakes long-polls. */
   put(record: Omit<CustomerRecord, 'version'>): CustomerRecord;
   remove(accountId: string): void;
@@ -54,6 +56,7 @@ export async function startFakeKioskCloud(
   const customers = new Map<string, CustomerRecord>();
   const events = new Map<string, LedgerEvent>();
   const pulls: Array<string | null> = [];
+  const followDays: Array<number | undefined> = [];
   let version = 0;
   // Cursors carry the feed's epoch; invalidating starts a new one.
   let epoch = 1;
@@ -113,6 +116,7 @@ export async function startFakeKioskCloud(
     const query = PullQuery.safeParse(request.query);
     if (!query.success) return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'bad query' });
     const { cursor, limit = 1000, wait_s = 0 } = query.data;
+    followDays.push(query.data.follow_days);
     return answer(cursor, limit, wait_s);
   });
 
@@ -122,6 +126,7 @@ export async function startFakeKioskCloud(
       if (!query.success) return reply.code(400).send({ code: 'INVALID_REQUEST', message: 'bad query' });
       const { limit = 1000, wait_s = 20 } = query.data;
       streams += 1;
+      followDays.push(query.data.follow_days);
       const out = new PassThrough();
       let gone = false;
       reply.raw.once('close', () => {
@@ -195,6 +200,7 @@ export async function startFakeKioskCloud(
     customers,
     events,
     pulls,
+    followDays,
     get streams() {
       return streams;
     },

@@ -261,6 +261,33 @@ describe('sync worker', () => {
     await until(() => store.customers.findByAccount('AQP000001')?.balance_ml === 5_000, 'a followed balance');
   });
 
+  it("asks for only its own customers' balances once its replica holds every customer", async () => {
+    const fake = await cloud();
+    for (let n = 1; n <= 120; n++) fake.put(customer(n));
+    const { store } = openStore();
+    const worker = start(store, fake.url, {}, undefined, { followCustomersMs: 10 * 86_400_000 + 1 });
+    await until(() => fake.followDays.at(-1) === 11 && !worker.status().refetching, 'a replica, then filtered');
+    // A first replica is sent every customer: its pages asked without follow_days.
+    expect(fake.followDays.slice(0, 3)).toEqual([undefined, undefined, undefined]);
+
+    const asked = fake.followDays.length;
+    fake.invalidateCursors();
+    await until(() => fake.followDays.length > asked + 1 && fake.followDays.at(-1) === 11, 'refetched, then filtered');
+    expect(fake.followDays.slice(asked)).toContain(undefined);
+    expect(store.customers.count()).toBe(120);
+  });
+
+  it('asks for every change with FOLLOW_BALANCES=all', async () => {
+    const fake = await cloud();
+    fake.put(customer(1));
+    const { store } = openStore();
+    start(store, fake.url, {}, undefined, { followBalances: 'all' });
+    await until(() => fake.streams === 1, 'the stream');
+    fake.put(customer(2));
+    await until(() => store.customers.count() === 2, 'a change');
+    expect(fake.followDays.every((days) => days === undefined)).toBe(true);
+  });
+
   it('gives no balance while the cloud is out of reach', async () => {
     const { store } = openStore();
     const worker = start(store, 'http://127.0.0.1:9');

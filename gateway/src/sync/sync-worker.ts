@@ -11,6 +11,8 @@ import type { SyncMetrics } from './sync-metrics.js';
 import { readSyncStatus, SKIPPED_SHOWN, type LiveSyncFacts, type SyncStatus } from './sync-status.js';
 import { SyncStore } from './sync-store.js';
 
+const DAY_MS = 86_400_000;
+
 export interface SyncWorkerOptions {
   store: Store;
   config: SyncConfig;
@@ -62,6 +64,10 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     following && { kioskId: config.kioskId, followForMs: following.followForMs },
   );
   const client: CloudClient = createCloudClient({ ...config, ...(options.fetch && { fetch: options.fetch }) });
+  // The gateway's days, rounded up: the cloud may send a little more, never less than it follows.
+  const followDays = following && Math.ceil(following.followForMs / DAY_MS);
+  /** Only a replica holding every customer may be sent its own customers' balances alone. */
+  const filtered = (): number | undefined => (store.state().refetching ? undefined : followDays);
   const stop = new AbortController();
   const longPollS = Math.max(0, Math.min(config.longPollS, Math.floor(options.offlineAfterMs / 3000)));
   const live: LiveSyncFacts = {
@@ -109,7 +115,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
   }
 
   function pull(cursor: string | null, waitS: number): Promise<PulledPage> {
-    return client.pull({ cursor, limit: config.pageSize, waitS, signal: stop.signal });
+    return client.pull({ cursor, limit: config.pageSize, waitS, signal: stop.signal, followDays: filtered() });
   }
 
   /** Writes one page of the feed, or starts a refetch; whether the replica has caught up. */
@@ -144,6 +150,7 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
       limit: config.pageSize,
       heartbeatS: longPollS,
       signal: stop.signal,
+      followDays: filtered(),
     });
     for await (const page of stream) {
       pages += 1;
@@ -166,7 +173,8 @@ export function startSyncWorker(options: SyncWorkerOptions): SyncWorker {
     let ahead: { cursor: string; page: Promise<PulledPage> } | undefined;
     while (!stop.signal.aborted) {
       try {
-        if (caughtUp && streaming) {
+        // Not while a refetched replica is being built: the stream, open for days, would stay unfiltered.
+        if (caughtUp && streaming && !store.state().refetching) {
           caughtUp = await follow(backoff).catch((error: unknown) => {
             if (!(error instanceof SyncError && error.details?.['status'] === 404)) throw error;
             streaming = false;
