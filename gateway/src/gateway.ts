@@ -170,7 +170,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const clock = new KioskClock(store.kioskState, options.clock);
     const dispenseFlow = new DispenseFlow({ store, settings, kioskId, interlocks, events, logger, clock });
-    const tokens = new TokenRedemptionFlow({ store, settings, kioskId, events, logger, now: () => clock.now() });
+    const tokens = new TokenRedemptionFlow({
+      store,
+      settings,
+      kioskId,
+      events,
+      logger,
+      now: () => clock.now(),
+      // A customer whose balance this kiosk does not follow may hold a stale token counter.
+      refresh: (customer) => dispenseFlow.knowBalance(customer),
+    });
     const link = new DispenserLink({ broker, store, dispenseFlow, tokens, events, logger });
     // Closing: stop the broker first, then let answers in progress finish before the store closes.
     closers.push(() => link.idle());

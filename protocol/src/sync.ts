@@ -39,9 +39,9 @@ export const MAX_FOLLOW_DAYS = 60;
 
 /**
  * GET customers and the stream: query string. `cursor` is opaque; `wait_s` > 0 long-polls when
- * nothing is new. With `follow_days`, a change to a customer's balance and usage alone is sent only
- * when the kiosk follows the customer: it sent an event of theirs within that many days, or their
- * `allowed_kiosks` names it. Every other change (a new customer, a PIN, a status, limits, token
+ * nothing is new. With `follow_days`, a change to a customer's balance, usage and token counter
+ * alone (a top-up, a dispense) is sent only when the kiosk follows the customer: it sent an event
+ * of theirs within that many days, or their `allowed_kiosks` names it. Every other change (a new customer, a PIN, a status, limits, token
  * keys) and every record of a first replica is sent to every kiosk. Without it, every change.
  */
 export const PullQuery = z.object({

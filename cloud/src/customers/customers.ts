@@ -226,7 +226,7 @@ export async function setLanguage(db: Queryable, accountId: string, language: La
  */
 export interface FeedChange {
   record: CustomerRecord;
-  /** The version of the customer's last change to anything but its balance and usage (migration 23). */
+  /** The version of the customer's last change to anything but its balance, usage and token counter (migration 23). */
   profileVersion: number;
   /** Kiosk id → the day (days since 1970-01-01, UTC) the cloud last merged an event of this customer from it. */
   followers: Readonly<Record<string, number>>;

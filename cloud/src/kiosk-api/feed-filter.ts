@@ -2,7 +2,7 @@ import type { FeedChange } from '../customers/customers.js';
 
 /**
  * A kiosk that asked for only the balances of the customers it serves (`PullQuery.follow_days`):
- * a change to a customer's balance and usage alone is sent to it only when it follows them.
+ * a change to a customer's balance, usage and token counter alone is sent to it only when it follows them.
  * Every other change, and every record after a cursor older than the customer's last profile
  * change, is sent to every kiosk: any kiosk must check anyone's PIN, status and limits offline.
  */

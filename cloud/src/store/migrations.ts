@@ -705,8 +705,9 @@ END $$;
 -- A kiosk may ask the feed for only the balances of the customers it serves (src/kiosk-api/
 -- feed-filter.ts): every profile change still reaches every kiosk, a balance-only one only those.
 -- profile_version: the version of the customer's last change to a field of the published record
--- other than its balance and usage. Rows from before start at the head as it stands now: a kiosk
--- behind it is sent them all.
+-- other than its balance, usage and token counter (which each top-up with a token moves; a gateway
+-- asks for the record before it redeems a token of a customer it does not follow). Rows from
+-- before start at the head as it stands now: a kiosk behind it is sent them all.
 DO $$ BEGIN
   EXECUTE format('ALTER TABLE customers ADD COLUMN profile_version bigint NOT NULL DEFAULT %s',
     (SELECT coalesce(max(version), 0) FROM customers));
@@ -717,10 +718,9 @@ BEGIN
   NEW.version := nextval('customer_version');
   NEW.updated_at := now();
   IF TG_OP = 'INSERT' OR ROW(NEW.phone, NEW.name, NEW.pin_hash, NEW.status, NEW.expires_at,
-      NEW.daily_limit_ml, NEW.allowed_kiosks, NEW.locked_until, NEW.token_key, NEW.token_counter,
-      NEW.tokens_void) IS DISTINCT FROM ROW(OLD.phone, OLD.name, OLD.pin_hash, OLD.status,
-      OLD.expires_at, OLD.daily_limit_ml, OLD.allowed_kiosks, OLD.locked_until, OLD.token_key,
-      OLD.token_counter, OLD.tokens_void) THEN
+      NEW.daily_limit_ml, NEW.allowed_kiosks, NEW.locked_until, NEW.token_key, NEW.tokens_void)
+      IS DISTINCT FROM ROW(OLD.phone, OLD.name, OLD.pin_hash, OLD.status, OLD.expires_at,
+      OLD.daily_limit_ml, OLD.allowed_kiosks, OLD.locked_until, OLD.token_key, OLD.tokens_void) THEN
     NEW.profile_version := NEW.version;
   END IF;
   RETURN NEW;

@@ -112,6 +112,27 @@ describe('keypad token redemption at the kiosk', () => {
     expect(await redeem(token(4))).toMatchObject({ outcome: 'ALREADY_ADDED' });
   });
 
+  it('has the record made current first: a token the cloud credited since is not credited again', async () => {
+    // This kiosk does not follow the customer's balance: its record predates their top-up.
+    const asked: string[] = [];
+    const refreshing = new TokenRedemptionFlow({
+      store,
+      settings: resolveSettings({}),
+      kioskId: KIOSK,
+      events,
+      logger: pino({ level: 'silent' }),
+      now: () => clock,
+      refresh: async (customer) => {
+        asked.push(customer.account_id);
+        store.applyCustomerRecords([record({ balance_ml: 50_000, token_counter: 4, version: 2 })]);
+      },
+    });
+    const response = await refreshing.redeem({ request_id: newId(), phone: '0700000777', token: token(4) }, 'D1');
+    expect(response).toMatchObject({ outcome: 'ALREADY_ADDED', balance_ml: 50_000 });
+    expect(asked).toEqual([ACCOUNT]);
+    expect(store.ledger.unacknowledged(10)).toEqual([]);
+  });
+
   it('refuses a token an operator voided', async () => {
     store.applyCustomerRecords([record({ tokens_void: [5], version: 2 })]);
     expect(await redeem(token(5))).toMatchObject({ outcome: 'VOID', message: 'Token cancelled' });

@@ -22,6 +22,12 @@ export interface TokenRedemptionOptions {
   events: GatewayEvents;
   logger: Logger;
   now?: () => number;
+  /**
+   * Makes the stored record current when it may not be (`DispenseFlow.knowBalance`): the token
+   * counter moves with the balance, so a customer this kiosk does not follow may hold an old one,
+   * and a token the cloud has already credited would be credited again here.
+   */
+  refresh?: (customer: CustomerRecord) => Promise<unknown>;
 }
 
 function answer(request: TokenRequest, outcome: TokenOutcome, extra: Partial<TokenResponse> = {}): TokenResponse {
@@ -65,6 +71,8 @@ export class TokenRedemptionFlow {
       if (!(error instanceof TusafisheError)) throw error;
       return answer(request, 'UNKNOWN_CUSTOMER');
     }
+    const known = store.customers.findByPhone(phone);
+    if (known) await this.options.refresh?.(known).catch(() => undefined);
     const now = this.now();
     let outcome: { response: TokenResponse; redeemed?: TokenRedeemed };
     try {

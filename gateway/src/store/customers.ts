@@ -58,8 +58,13 @@ const RECORD_COLUMNS = [
   'tokens_void',
 ] as const;
 
-/** What a record sets besides its balance and the usage that moves with it: what every kiosk writes. */
-const PROFILE_COLUMNS = RECORD_COLUMNS.filter((c) => c !== 'balance_ml' && c !== 'usage_day' && c !== 'used_today_ml');
+/**
+ * What every kiosk writes of every customer. The rest moves with the balance: its usage, and the
+ * token counter (each top-up with a keypad token moves it; a kiosk not following the customer
+ * asks the cloud before a token is redeemed, `TokenRedemptionOptions.refresh`).
+ */
+const BALANCE_COLUMNS = new Set(['balance_ml', 'usage_day', 'used_today_ml', 'token_counter']);
+const PROFILE_COLUMNS = RECORD_COLUMNS.filter((c) => !BALANCE_COLUMNS.has(c));
 
 /**
  * Whether a record may be left unwritten: it changes only the balance of a customer whose balance

@@ -88,7 +88,8 @@ describe("the balances a kiosk follows (ARCHITECTURE §7, _A kiosk's SD card_)",
     await replicated(sync);
 
     const before = walBytes(dir);
-    await sync.applyPage(page([customer(1, 2000, 2), customer(2, 40_000, 3)], '3'), T0 + 1000);
+    // A dispense elsewhere, and a top-up with its keypad token (the counter moves with the balance).
+    await sync.applyPage(page([customer(1, 2000, 2), { ...customer(2, 40_000, 3), token_counter: 1 }], '3'), T0 + 1000);
     expect(walBytes(dir)).toBe(before);
     expect(row(store, 1)).toMatchObject({ balance_ml: 10_000, version: 1 });
     expect(sync.state().cursor).toBe('3');
