@@ -16,6 +16,7 @@
  *   npm run bench:fleet -- --kiosks 600 --instances 2   # two cloud instances behind HAProxy (issue 14 §3)
  *   npm run bench:fleet -- --kiosks 600 --long-poll     # the kiosks long-poll, as gateways did before the stream
  *   npm run bench:fleet -- --kiosks 600 --kiosks-nice 0 # the kiosk workers at the cloud's priority (10 by default)
+ *   npm run bench:fleet -- --kiosks 600 --follow all    # every kiosk is sent every change (before `follow_days`)
  *
  * PostgreSQL: DATABASE_URL, else TEST_DATABASE_URL, else the local server `.ci/run` sets up. The
  * bench works in its own schema and drops it at the end. Everything is on 127.0.0.1.
@@ -75,6 +76,13 @@ interface Options {
    * cores, and the cloud's event loop waited on them (bench/RESULTS.md § fleet).
    */
   kiosksNice: number;
+  /**
+   * `own` (`--follow`, the default, as gateways ask): the kiosks ask with `follow_days`, each
+   * dispenses to customers of its own, and each top-up account was served lately at one kiosk,
+   * which is the one that must receive the top-up. `all`: every kiosk is sent every change, and
+   * every top-up must reach every kiosk.
+   */
+  follow: 'own' | 'all';
 }
 
 function readOptions(): Options {
@@ -88,6 +96,7 @@ function readOptions(): Options {
       'cpu-prof': { type: 'string' },
       'long-poll': { type: 'boolean', default: false },
       'kiosks-nice': { type: 'string', default: '10' },
+      follow: { type: 'string', default: 'own' },
     },
   });
   const int = (name: string, raw: string, min: number): number => {
@@ -108,7 +117,13 @@ function readOptions(): Options {
     cpuProfDir: values['cpu-prof'],
     longPoll: values['long-poll'],
     kiosksNice: int('kiosks-nice', values['kiosks-nice'], 0),
+    follow: followOption(values.follow),
   };
+}
+
+function followOption(raw: string): 'own' | 'all' {
+  if (raw !== 'own' && raw !== 'all') throw new Error(`--follow must be own or all, not "${raw}"`);
+  return raw;
 }
 
 /** Node flags for a child the bench forks: its own, plus a CPU profile when asked (written at its exit). */
@@ -263,8 +278,10 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
   for (let from = 0; from < lightweight; from += 50) {
     const batch = Array.from({ length: Math.min(50, lightweight - from) }, (_, i) => `F${kiosks}-${from + i + 1}`);
     const made = await Promise.all(batch.map((kioskId) => createKiosk(db, { kioskId })));
-    credentials.push(...made.map((kiosk) => ({ id: kiosk.kioskId, secret: kiosk.secret })));
+    credentials.push(...made.map((kiosk, i) => ({ id: kiosk.kioskId, secret: kiosk.secret, slot: from + i })));
   }
+  // Before the kiosks' cursor is read: they hold these changes already.
+  if (options.follow === 'own') await db.topUpAccountsServedAt(credentials.map((kiosk) => kiosk.id));
   const workers = await KioskWorkers.start(
     {
       cloudUrl: fixture.cloudUrl,
@@ -275,6 +292,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       longPollS: 25,
       longPoll: options.longPoll,
       probeEveryMs: 60_000,
+      ownCustomers: options.follow === 'own' ? lightweight : undefined,
     },
     credentials,
     childExecArgv(options),
@@ -282,7 +300,8 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
   );
   const topUps = new TopUps(fixture.cloudUrl, fixture.simulator, fixture.topUpNext, fixture.customers, (index, at) => {
     workers.send({ type: 'confirmed', index, at });
-    fixture.gateways.confirmed(index, at);
+    // Following their own customers, the gateways are sent none of these.
+    if (options.follow === 'all') fixture.gateways.confirmed(index, at);
   });
   try {
     log(
@@ -405,6 +424,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       ...(fixture.cloudPids.length > 1 ? { cloud_cpu_pct_by_instance: cloudCpuByInstance } : {}),
       cloud_cpu_pct_per_100_kiosks: round((cloudCpu / kiosks) * 100, 2),
       kiosk_sync: options.longPoll ? 'long-poll' : 'stream',
+      kiosk_follow: options.follow,
       kiosks_nice: options.kiosksNice,
       pushes,
       // Pages received: each a request when long-polling, each a line of one response on the stream.
@@ -533,6 +553,7 @@ async function main(): Promise<void> {
       kiosks: gatewayKiosks.map((kiosk) => ({ id: kiosk.kioskId, secret: kiosk.secret })),
       customers: options.customers,
       lastVersion: await db.lastVersion(),
+      followBalances: options.follow,
       progress: log,
     });
     log(`${options.gateways} gateway processes pulling the replica`);

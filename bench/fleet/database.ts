@@ -110,6 +110,20 @@ export class BenchDatabase {
     return seedCustomers(this, dispensing, topUps, progress);
   }
 
+  /**
+   * Each top-up customer (the Ugandan numbers) as served lately at one of `kioskIds`, in turn
+   * (`customers.followers`, as that kiosk's push of their dispense would have left it): the kiosk
+   * that must be sent their top-up when kiosks follow their own customers.
+   */
+  async topUpAccountsServedAt(kioskIds: readonly string[]): Promise<void> {
+    await this.query(
+      `UPDATE customers SET followers = jsonb_build_object(
+         ($1::text[])[1 + substr(account_id, 3)::int % $2], floor(extract(epoch FROM now()) / 86400)::int)
+       WHERE phone LIKE '+25677%'`,
+      [kioskIds, kioskIds.length],
+    );
+  }
+
   async lastVersion(): Promise<number> {
     const [row] = await this.query<{ version: number | null }>('SELECT max(version)::float8 AS version FROM customers');
     return Number(row?.version ?? 0);

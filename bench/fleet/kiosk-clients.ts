@@ -21,7 +21,12 @@ import { closeConnections, followLines, request } from './http.js';
 export interface KioskCredentials {
   id: string;
   secret: string;
+  /** The kiosk's place among the fleet's lightweight kiosks, from 0: which customers are its own. */
+  slot: number;
 }
+
+/** The `follow_days` the kiosks ask with when they follow their own customers (the gateways' default). */
+const FOLLOW_DAYS = 30;
 
 export interface WorkerStart {
   type: 'start';
@@ -38,6 +43,13 @@ export interface WorkerStart {
   longPoll: boolean;
   /** Each kiosk also sends one pull that does not wait this often (pull_p99_ms). */
   probeEveryMs: number;
+  /**
+   * With the number of lightweight kiosks, each follows its own customers (`follow_days`): kiosk
+   * `slot` dispenses to customers `slot + 1`, `slot + 1 + n`, …, and top-up account `i` is the
+   * customer of kiosk `i mod n` (bench/fleet/database.ts), the one kiosk that must receive it.
+   * Without, every kiosk is sent every change and must receive every top-up.
+   */
+  ownCustomers: number | undefined;
 }
 
 export type WorkerCommand =
@@ -171,11 +183,18 @@ class Worker {
     this.timers.add(timer);
   }
 
+  /** How many of this worker's kiosks must receive top-up `index`. */
+  private expected(index: number): number {
+    const { ownCustomers, kiosks } = this.start;
+    if (ownCustomers === undefined) return kiosks.length;
+    return kiosks.filter((kiosk) => kiosk.slot === index % ownCustomers).length;
+  }
+
   /** A kiosk received a top-up account's credited record. */
   seen(index: number): void {
     const entry = this.topUp(index);
     entry.kiosks += 1;
-    if (entry.kiosks > this.start.kiosks.length) this.figures.duplicates += 1;
+    if (entry.kiosks > this.expected(index)) this.figures.duplicates += 1;
     const now = Date.now();
     if (entry.confirmedAt === undefined) entry.early.push(now);
     else this.figures.topup.record(now - entry.confirmedAt);
@@ -212,8 +231,8 @@ class Worker {
   report(): WorkerReport {
     const missing: Record<number, number> = {};
     for (const [index, entry] of this.topUps) {
-      if (entry.confirmedAt !== undefined && entry.kiosks < this.start.kiosks.length)
-        missing[index] = this.start.kiosks.length - entry.kiosks;
+      if (entry.confirmedAt !== undefined && entry.kiosks < this.expected(index))
+        missing[index] = this.expected(index) - entry.kiosks;
     }
     const f = this.figures;
     return {
@@ -325,8 +344,9 @@ class Kiosk {
     this.worker.every(probeEveryMs, Math.random() * probeEveryMs, () => void this.probe());
   }
 
-  private url(waitS: number): string {
-    return `${this.settings.cloudUrl}${SYNC_PATHS.customers}?cursor=${this.cursor}&limit=${PULL_LIMIT}&wait_s=${waitS}`;
+  private url(waitS: number, path: string = SYNC_PATHS.customers): string {
+    const follow = this.settings.ownCustomers === undefined ? '' : `&follow_days=${FOLLOW_DAYS}`;
+    return `${this.settings.cloudUrl}${path}?cursor=${this.cursor}&limit=${PULL_LIMIT}&wait_s=${waitS}${follow}`;
   }
 
   /** One pull; applies the page (cursor, top-ups seen). Undefined on an error (counted). */
@@ -363,7 +383,7 @@ class Kiosk {
   /** The customer stream, opened again from the cursor whenever it ends (the cloud restarting, an error). */
   private async followLoop(): Promise<void> {
     while (!this.worker.signal.aborted) {
-      const url = `${this.settings.cloudUrl}${SYNC_PATHS.customerStream}?cursor=${this.cursor}&limit=${PULL_LIMIT}&wait_s=${this.settings.longPollS}`;
+      const url = this.url(this.settings.longPollS, SYNC_PATHS.customerStream);
       try {
         await followLines(
           url,
@@ -409,8 +429,16 @@ class Kiosk {
     }
   }
 
+  /** A customer of this kiosk's (any, when kiosks are sent every change). */
+  private customer(): number {
+    const { dispensing, ownCustomers } = this.settings;
+    const own = ownCustomers === undefined ? 0 : Math.floor(dispensing / ownCustomers);
+    if (own === 0) return 1 + Math.floor(Math.random() * dispensing);
+    return 1 + this.credentials.slot + ownCustomers! * Math.floor(Math.random() * own);
+  }
+
   private dispense(dispenserId: string): void {
-    const index = 1 + Math.floor(Math.random() * this.settings.dispensing);
+    const index = this.customer();
     this.queue.push({
       event_id: newId(),
       type: 'dispense',

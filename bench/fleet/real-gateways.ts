@@ -22,6 +22,8 @@ export interface RealGatewayOptions {
   kiosks: { id: string; secret: string }[];
   customers: number;
   lastVersion: number;
+  /** The gateways' FOLLOW_BALANCES: with `all` every top-up is written, and the driver watches each one arrive. */
+  followBalances: 'own' | 'all';
   progress: (line: string) => void;
 }
 
@@ -66,9 +68,7 @@ export class RealGateways {
             SEED_DEMO: 'true',
             LOG_LEVEL: 'warn',
             HW_MODE: 'off',
-            // Every top-up written, as before a kiosk followed only its own customers' balances:
-            // the driver watches each one arrive (bench:wear measures the default, `own`).
-            FOLLOW_BALANCES: 'all',
+            FOLLOW_BALANCES: this.options.followBalances,
           },
           readyTimeoutMs: 120_000,
         });
