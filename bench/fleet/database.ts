@@ -64,11 +64,14 @@ export async function seedCustomers(
   for (let from = 1; from <= total; from += chunk) {
     const to = Math.min(total, from + chunk - 1);
     await db.query(
-      `INSERT INTO customers (account_id, phone, name, pin_hash, status, balance_ml)
+      `INSERT INTO customers (account_id, phone, name, pin_hash, status, balance_ml, token_key)
        SELECT 'FB' || lpad(g::text, 8, '0'),
               CASE WHEN g > $3 THEN '+25677' || lpad(g::text, 7, '0') ELSE '+2547' || lpad(g::text, 8, '0') END,
               'Fleet customer ' || g, ($4::text[])[1 + g % 4], 'active',
-              CASE WHEN g > $3 THEN 0 ELSE $5::bigint END
+              CASE WHEN g > $3 THEN 0 ELSE $5::bigint END,
+              -- A keypad-token key, as every customer has from their creation (32 random bytes, base64url).
+              translate(rtrim(encode(decode(replace(gen_random_uuid()::text, '-', '')
+                || replace(gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_')
        FROM generate_series($1::int, $2::int) AS g`,
       [from, to, dispensing, hashes, OPENING_BALANCE_ML],
     );
