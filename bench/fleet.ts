@@ -4,8 +4,11 @@
  * 30 s (ledger events pushed as a gateway pushes them) and follow the customer stream (or, with
  * `--long-poll`, long-poll) with their own credentials and cursor; across the fleet, customers top up by USSD and MTN MoMo at
  * 5 a second per 600 kiosks. Three of the kiosks are real gateway processes holding the whole
- * replica. Measures, over one window: payment confirmed → the change held by every kiosk (every
- * top-up × kiosk pair), push and pull latency, events/s, the cloud process's CPU and RSS, the
+ * replica. Kiosks follow their own customers, as gateways do (`--follow own`, the default: sent
+ * their own customers' balances and everyone's profile), or are sent every change (`--follow
+ * all`). Measures, over one window: payment confirmed → the change held by every kiosk that must
+ * have it (every top-up × kiosk pair: the customer's kiosk, or with `all` every kiosk), push and
+ * pull latency, events/s, a kiosk's feed in MB a day, the cloud process's CPU and RSS, the
  * bench schema's size in PostgreSQL, and errors (any failed request, and every top-up × kiosk
  * pair not delivered by the end). Prints one JSON line per size; the last line is the verdict.
  *
