@@ -48,6 +48,12 @@ export const DEFAULT_PAGE = 500;
 const READ_BATCH = 1000;
 /** Serialised pages kept between publications (pulls that do not wait add their own). */
 const PAGE_CACHE_MAX = 256;
+/**
+ * Pages read from the database kept for kiosks behind at the same cursor: a few, as they are
+ * large (a first replica's are 2,000 records) and kiosks catching up drift apart. 256 of them
+ * held the cloud at ~900 MB while gateways pulled a million customers.
+ */
+const BEHIND_CACHE_MAX = 8;
 /** Longest pause between looks at the transactions a horizon waits for. */
 const HORIZON_POLL_MAX_MS = 50;
 /** Waiting longer than this for a horizon is logged (a session idle in a transaction holds the feed). */
@@ -100,9 +106,11 @@ export class ChangeFeed {
    * Answers built since the last publication, by `after:limit:upTo`: each stays a true answer
    * (a record superseded since comes later, above `upTo`) until the tail is replaced.
    */
-  private readonly answers = new Map<string, Promise<FeedAnswer>>();
+  private readonly answers = new SharedBuilds<FeedAnswer>(PAGE_CACHE_MAX);
+  /** The same for pages read from the database for kiosks behind the tail. */
+  private readonly behindAnswers = new SharedBuilds<FeedAnswer>(BEHIND_CACHE_MAX);
   /** Reads of the database for kiosks behind the tail since the last publication, by `after:limit:upTo`. */
-  private readonly behind = new Map<string, Promise<FeedChangePage>>();
+  private readonly behind = new SharedBuilds<FeedChangePage>(BEHIND_CACHE_MAX);
   /** Set when the cloud shuts down: long-polls answer at once instead of holding the server open. */
   closed = false;
 
@@ -205,8 +213,9 @@ export class ChangeFeed {
    */
   private async answer(after: number, limit: number, upTo: number, filter?: BalanceFilter): Promise<FeedAnswer> {
     const shared = this.tail.covers(after);
+    const answers = shared ? this.answers : this.behindAnswers;
     if (!filter)
-      return this.built(`${after}:${limit}:${upTo}`, async () =>
+      return answers.once(`${after}:${limit}:${upTo}`, async () =>
         this.serialise(after, await this.page(after, limit, upTo), shared),
       );
     const page = shared
@@ -214,21 +223,7 @@ export class ChangeFeed {
       : await this.readBehind(after, limit, upTo, filter);
     const versions = page.customers.map((record) => record.version).join(',');
     const key = `${after}:${page.through}:${page.hasMore}:${versions}`;
-    return this.built(key, async () => this.serialise(after, page, shared, Math.max(after, page.through)));
-  }
-
-  /** The answer under `key`, built once. */
-  private built(key: string, build: () => Promise<FeedAnswer>): Promise<FeedAnswer> {
-    const known = this.answers.get(key);
-    if (known) return known;
-    // Kept from the start, so kiosks woken together wait for the one page being built.
-    const built = build();
-    if (this.answers.size >= PAGE_CACHE_MAX) this.answers.clear();
-    this.answers.set(key, built);
-    built.catch(() => {
-      if (this.answers.get(key) === built) this.answers.delete(key);
-    });
-    return built;
+    return answers.once(key, async () => this.serialise(after, page, shared, Math.max(after, page.through)));
   }
 
   /** From the tail, shared by every kiosk at this cursor; or read for one kiosk further behind. */
@@ -258,15 +253,9 @@ export class ChangeFeed {
    * behind at the same cursor share the read, whatever their filters.
    */
   private async readBehind(after: number, limit: number, upTo: number, filter?: BalanceFilter): Promise<TailPage> {
-    const key = `${after}:${limit}:${upTo}`;
-    let read = this.behind.get(key);
-    if (!read) {
-      read = this.count('behind', customersChangedSince(this.db, after, limit, upTo));
-      if (this.behind.size >= PAGE_CACHE_MAX) this.behind.clear();
-      this.behind.set(key, read);
-      read.catch(() => this.behind.delete(key));
-    }
-    const page = await read;
+    const page = await this.behind.once(`${after}:${limit}:${upTo}`, () =>
+      this.count('behind', customersChangedSince(this.db, after, limit, upTo)),
+    );
     const changes = page.changes.filter((change) => isSent(change, after, filter));
     const customers = changes.map((change) => change.record);
     const last = page.changes.at(-1);
@@ -292,6 +281,7 @@ export class ChangeFeed {
     this.published = this.tail.head;
     this.publishedAt = Date.now();
     this.answers.clear();
+    this.behindAnswers.clear();
     this.behind.clear();
     this.wakeWaiters();
   }
@@ -300,6 +290,7 @@ export class ChangeFeed {
   private replaceTail(tail: CustomerTail): void {
     this.tail = tail;
     this.answers.clear();
+    this.behindAnswers.clear();
     this.behind.clear();
   }
 
@@ -395,6 +386,30 @@ export class ChangeFeed {
   private count<T>(query: 'tail' | 'behind' | 'cursor' | 'horizon', result: Promise<T>): Promise<T> {
     this.metrics.changeFeedQueries.inc({ query });
     return result;
+  }
+}
+
+/** What kiosks asking together share until cleared: each built once, at most `max` kept (all dropped when full). */
+class SharedBuilds<T> {
+  private readonly builds = new Map<string, Promise<T>>();
+
+  constructor(private readonly max: number) {}
+
+  once(key: string, build: () => Promise<T>): Promise<T> {
+    const known = this.builds.get(key);
+    if (known) return known;
+    // Kept from the start, so kiosks woken together wait for the one being built.
+    const built = build();
+    if (this.builds.size >= this.max) this.builds.clear();
+    this.builds.set(key, built);
+    built.catch(() => {
+      if (this.builds.get(key) === built) this.builds.delete(key);
+    });
+    return built;
+  }
+
+  clear(): void {
+    this.builds.clear();
   }
 }
 
