@@ -317,7 +317,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
     fixture.gateways.dispense(DISPENSE_EVERY_MS, fixture.dispensing);
     const pgPids = await db.cloudBackendPids();
     const loadProcs = [...workers.pids, process.pid];
-    const samples = (): Promise<CloudSample[]> => Promise.all(fixture.instanceUrls.map(sampleCloud));
+    const samples = (): Promise<(CloudSample | undefined)[]> => Promise.all(fixture.instanceUrls.map(sampleCloud));
     const cloudBefore = await samples();
     const logBytes = (): number => sum(fixture.cloudLogs.map((file) => statSync(file).size));
     const before = {
@@ -417,7 +417,7 @@ async function runSize(fixture: Fixture, kiosks: number, options: Options): Prom
       // The cloud's own timing of the same pushes, and each process's event-loop delay: where a tail queues.
       push_served_within_200ms_pct: served.withinPct,
       push_served_p99_at_most_ms: served.p99AtMostMs,
-      cloud_loop_p99_ms: cloudAfter.map((sample) => round(sample.loopP99S * 1000)),
+      cloud_loop_p99_ms: cloudAfter.map((sample) => (sample ? round(sample.loopP99S * 1000) : null)),
       // The change feed's reads of PostgreSQL a second: `horizon` polls pg_locks for writers in flight.
       feed_queries_per_s: feedQueriesPerS(cloudBefore, cloudAfter, seconds),
       load_generator_loop_p99_ms: round(Math.max(...reports.map((report) => report.loopP99Ms))),

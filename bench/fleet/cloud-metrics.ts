@@ -19,8 +19,22 @@ function labelsOf(text: string): Record<string, string> {
   return Object.fromEntries([...text.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
 }
 
-export async function sampleCloud(instanceUrl: string): Promise<CloudSample> {
-  const text = await (await fetch(`${instanceUrl}/metrics`)).text();
+/** Tries before a sample is given up (an overloaded cloud, 5,000 kiosks connecting): its figures are then unknown. */
+const SAMPLE_TRIES = 3;
+
+export async function sampleCloud(instanceUrl: string): Promise<CloudSample | undefined> {
+  for (let attempt = 1; attempt <= SAMPLE_TRIES; attempt++) {
+    try {
+      const response = await fetch(`${instanceUrl}/metrics`, { signal: AbortSignal.timeout(30_000) });
+      return parseSample(await response.text());
+    } catch (error) {
+      process.stderr.write(`[fleet] ${instanceUrl}/metrics: ${(error as Error).message} (try ${attempt})\n`);
+    }
+  }
+  return undefined;
+}
+
+function parseSample(text: string): CloudSample {
   const pushBuckets = new Map<number, number>();
   const feedQueries = new Map<string, number>();
   let loopP99S = 0;
@@ -42,13 +56,14 @@ export async function sampleCloud(instanceUrl: string): Promise<CloudSample> {
 
 /** The window's pushes as every instance answered them: the share within `withinS`, and the bucket p99 falls in. */
 export function serverPushes(
-  before: CloudSample[],
-  after: CloudSample[],
+  before: (CloudSample | undefined)[],
+  after: (CloudSample | undefined)[],
   withinS: number,
 ): { count: number; withinPct: number | null; p99AtMostMs: number | null } {
+  if (before.includes(undefined) || after.includes(undefined)) return { count: 0, withinPct: null, p99AtMostMs: null };
   const window = new Map<number, number>();
   after.forEach((sample, i) => {
-    for (const [le, n] of sample.pushBuckets)
+    for (const [le, n] of sample!.pushBuckets)
       window.set(le, (window.get(le) ?? 0) + n - (before[i]!.pushBuckets.get(le) ?? 0));
   });
   const count = window.get(Number.POSITIVE_INFINITY) ?? 0;
@@ -63,10 +78,15 @@ export function serverPushes(
 }
 
 /** The change feed's database queries a second over the window, by kind, summed over the instances. */
-export function feedQueriesPerS(before: CloudSample[], after: CloudSample[], seconds: number): Record<string, number> {
+export function feedQueriesPerS(
+  before: (CloudSample | undefined)[],
+  after: (CloudSample | undefined)[],
+  seconds: number,
+): Record<string, number> | null {
+  if (before.includes(undefined) || after.includes(undefined)) return null;
   const rates: Record<string, number> = {};
   after.forEach((sample, i) => {
-    for (const [query, n] of sample.feedQueries)
+    for (const [query, n] of sample!.feedQueries)
       rates[query] = (rates[query] ?? 0) + (n - (before[i]!.feedQueries.get(query) ?? 0)) / seconds;
   });
   return Object.fromEntries(Object.entries(rates).map(([query, rate]) => [query, Math.round(rate * 10) / 10]));
