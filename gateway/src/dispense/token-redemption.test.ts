@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayEvents, type TokenRedeemed } from '../events.js';
 import { resolveSettings } from '../settings.js';
 import { Store } from '../store/store.js';
-import { TokenRedemptionFlow } from './token-redemption.js';
+import { TokenRedemptionFlow, type TokenRedemptionOptions } from './token-redemption.js';
 
 const KIOSK = 'K1';
 const ACCOUNT = 'TSF000777';
@@ -52,15 +52,20 @@ beforeEach(async () => {
   store = Store.open(dir);
   store.applyCustomerRecords([record()]);
   events = new GatewayEvents();
-  flow = new TokenRedemptionFlow({
+  flow = newFlow();
+});
+
+function newFlow(refresh?: TokenRedemptionOptions['refresh']): TokenRedemptionFlow {
+  return new TokenRedemptionFlow({
     store,
     settings: resolveSettings({}),
     kioskId: KIOSK,
     events,
     logger: pino({ level: 'silent' }),
     now: () => clock,
+    ...(refresh && { refresh }),
   });
-});
+}
 afterEach(async () => {
   store.close();
   await rm(dir, { recursive: true, force: true });
@@ -115,17 +120,9 @@ describe('keypad token redemption at the kiosk', () => {
   it('has the record made current first: a token the cloud credited since is not credited again', async () => {
     // This kiosk does not follow the customer's balance: its record predates their top-up.
     const asked: string[] = [];
-    const refreshing = new TokenRedemptionFlow({
-      store,
-      settings: resolveSettings({}),
-      kioskId: KIOSK,
-      events,
-      logger: pino({ level: 'silent' }),
-      now: () => clock,
-      refresh: async (customer) => {
-        asked.push(customer.account_id);
-        store.applyCustomerRecords([record({ balance_ml: 50_000, token_counter: 4, version: 2 })]);
-      },
+    const refreshing = newFlow(async (customer) => {
+      asked.push(customer.account_id);
+      store.applyCustomerRecords([record({ balance_ml: 50_000, token_counter: 4, version: 2 })]);
     });
     const response = await refreshing.redeem({ request_id: newId(), phone: '0700000777', token: token(4) }, 'D1');
     expect(response).toMatchObject({ outcome: 'ALREADY_ADDED', balance_ml: 50_000 });
