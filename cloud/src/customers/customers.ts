@@ -266,6 +266,21 @@ export async function customersChangedSince(
   return { changes: rows.slice(0, limit).map(toFeedChange), hasMore: rows.length > limit };
 }
 
+/**
+ * Customers whose profile changed after `after` and by `through` but who changed again above
+ * `through`: a page up to `through` holds no record of theirs (the table keeps the newest row),
+ * and a kiosk that is sent only its own customers' balances, once moved past, would never be sent
+ * that profile (`ChangeFeed`). Oldest first; almost always none.
+ */
+export async function profilesChangedBeyond(db: Queryable, after: number, through: number): Promise<FeedChange[]> {
+  const rows = await db.query<FeedRow>(
+    `SELECT ${FEED_COLUMNS} FROM customers
+     WHERE profile_version > $1 AND profile_version <= $2 AND version > $2 ORDER BY version`,
+    [after, through],
+  );
+  return rows.map(toFeedChange);
+}
+
 /** The `limit` most recently changed customers up to `upTo`, oldest change first (to warm the change feed's tail). */
 export async function latestChangedCustomers(db: Queryable, limit: number, upTo: number): Promise<FeedChange[]> {
   const rows = await db.query<FeedRow>(

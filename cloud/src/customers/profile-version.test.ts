@@ -2,7 +2,7 @@ import { CustomerRecord } from '@tusafishe/protocol';
 import { describe, expect, it } from 'vitest';
 import { backends, freshDb } from '../../test/backends.js';
 import { migrate } from '../store/migrations.js';
-import { createCustomer } from './customers.js';
+import { createCustomer, profilesChangedBeyond } from './customers.js';
 
 /** What the change feed sends every kiosk: each field of the record but the balance, usage and token counter. */
 const PROFILE_CHANGES: Record<string, string> = {
@@ -103,5 +103,19 @@ describe.each(backends())('a customer’s profile version on $name (migration 23
     expect(Object.keys(row!.followers).sort()).toEqual(['KIOSK-A', 'KIOSK-C']);
     expect(row!.followers['KIOSK-C']).toBeGreaterThanOrEqual(today - 1);
     expect(row!.followers['KIOSK-A']).toBeLessThan(row!.followers['KIOSK-C']!);
+  });
+
+  it('finds a profile change a read up to a version would not see: its customer changed again above it', async () => {
+    const customer = await createCustomer(db(), { phone: '+254700500003', name: 'Chausiku', pin: '1122' });
+    const created = await versions(customer.account_id);
+    await db().query('UPDATE customers SET balance_ml = balance_ml + 1 WHERE account_id = $1', [customer.account_id]);
+    const { version } = await versions(customer.account_id);
+    const ids = async (after: number, through: number): Promise<string[]> =>
+      (await profilesChangedBeyond(db(), after, through)).map((change) => change.record.account_id);
+    // Read up to the creation: the row is at its top-up, above it.
+    expect(await ids(created.version - 1, created.version)).toEqual([customer.account_id]);
+    // Read up to the top-up, or from past the creation: nothing hidden.
+    expect(await ids(created.version - 1, version)).toEqual([]);
+    expect(await ids(created.version, version - 1)).toEqual([]);
   });
 });

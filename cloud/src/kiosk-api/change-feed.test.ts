@@ -8,12 +8,19 @@ import { createCustomer } from '../customers/customers.js';
 import { CloudMetrics } from '../metrics.js';
 import { ChangeFeed } from './change-feed.js';
 import { streamPages } from './customer-stream.js';
+import { balanceFilter } from './feed-filter.js';
 
 const ACCOUNTS = 6;
-/** The first two pull as a long-polling gateway does; the others follow the customer stream. */
-const KIOSKS = 4;
+/**
+ * The first two pull as a long-polling gateway does, the next two follow the customer stream; the
+ * last two (one pulling, one streaming) ask for their own customers' balances only and follow no
+ * one: they must still get every profile change (here, every name).
+ */
+const KIOSKS = 6;
 const PULLING = 2;
+const FILTERED = 4;
 const INSTANCES = 2;
+const FOLLOWING_NO_ONE = { kioskId: 'KIOSK-F', days: 30 };
 
 const account = fc.nat(ACCOUNTS - 1);
 const ops = fc.array(
@@ -25,6 +32,13 @@ const ops = fc.array(
         abort: fc.boolean(),
       }),
       weight: 4,
+    },
+    {
+      arbitrary: fc.record({
+        kind: fc.constant('topup' as const),
+        accounts: fc.uniqueArray(account, { minLength: 1, maxLength: 3 }),
+      }),
+      weight: 3,
     },
     fc.record({ kind: fc.constant('overlap' as const), first: account, second: account }),
     fc.record({ kind: fc.constant('restart-kiosk' as const), kiosk: fc.nat(KIOSKS - 1) }),
@@ -43,6 +57,7 @@ class Kiosk {
   readonly replica = new Map<string, { version: number; name: string }>();
   /** Every version applied, in the order applied, across restarts. */
   readonly applied: number[] = [];
+  readonly appliedByAccount: { account: string; version: number }[] = [];
   private inFlight = new AbortController();
   private stopped = false;
   private done: Promise<void> | undefined;
@@ -51,7 +66,13 @@ class Kiosk {
     private readonly instance: () => Promise<ChangeFeed>,
     private readonly limit: number,
     private readonly streaming: boolean,
+    readonly filtered: boolean,
   ) {}
+
+  /** Long-polls wait, and streams beat, less when filtered: pages that send nothing move the cursor only then. */
+  private get waitMs(): number {
+    return this.filtered ? 1_000 : 5_000;
+  }
 
   start(): void {
     this.done = this.run();
@@ -75,11 +96,23 @@ class Kiosk {
       const feed = await this.instance();
       if (this.streaming) {
         // One stream on one instance until the kiosk restarts or the instance closes; then again from the cursor.
-        const from = { cursor: this.cursor, limit: this.limit, heartbeatMs: 5_000 };
+        const from = {
+          cursor: this.cursor,
+          limit: this.limit,
+          heartbeatMs: this.waitMs,
+          ...(this.filtered && { follow: FOLLOWING_NO_ONE }),
+        };
         for await (const { response: page } of streamPages(feed, from, controller.signal)) this.apply(page);
         continue;
       }
-      const { response: page } = await feed.pull(this.cursor, this.limit, caughtUp ? 5_000 : 0, controller.signal);
+      const filter = this.filtered ? balanceFilter(FOLLOWING_NO_ONE.kioskId, FOLLOWING_NO_ONE.days) : undefined;
+      const { response: page } = await feed.pull(
+        this.cursor,
+        this.limit,
+        caughtUp ? this.waitMs : 0,
+        controller.signal,
+        filter,
+      );
       if (controller.signal.aborted) continue; // restarted: the answer never reached the replica
       this.apply(page);
       caughtUp = !page.has_more;
@@ -90,6 +123,7 @@ class Kiosk {
     if (page.must_refetch) throw new Error(`told to refetch at ${this.cursor}`);
     for (const customer of page.customers) {
       this.applied.push(customer.version);
+      this.appliedByAccount.push({ account: customer.account_id, version: customer.version });
       this.replica.set(customer.account_id, { version: customer.version, name: customer.name });
     }
     this.cursor = Number(page.cursor);
@@ -137,6 +171,12 @@ describe.each(backends())('the change feed on $name', (backend) => {
     await Promise.all([slow, fast]);
   }
 
+  async function topUp(accountIds: string[]): Promise<void> {
+    await db().query('UPDATE customers SET balance_ml = balance_ml + 1 WHERE account_id = ANY($1::text[])', [
+      accountIds,
+    ]);
+  }
+
   it('delivers every change to every kiosk, pulling or streaming, once, in order, through kiosk and instance restarts', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -156,7 +196,8 @@ describe.each(backends())('the change feed on $name', (backend) => {
           const kiosks = Array.from(
             { length: KIOSKS },
             // Each pull (or stream) goes to the next instance, as a round-robin balancer sends it.
-            (_, k) => new Kiosk(() => slots[(picks += 1) % INSTANCES]!, limit, k >= PULLING),
+            (_, k) =>
+              new Kiosk(() => slots[(picks += 1) % INSTANCES]!, limit, k >= PULLING && k !== FILTERED, k >= FILTERED),
           );
           for (const kiosk of kiosks) kiosk.start();
           try {
@@ -168,6 +209,7 @@ describe.each(backends())('the change feed on $name', (backend) => {
                   tag,
                   op.abort,
                 );
+              else if (op.kind === 'topup') await topUp(op.accounts.map((i) => accounts[i]!));
               else if (op.kind === 'overlap') await overlap(accounts[op.first]!, accounts[op.second]!, tag);
               else if (op.kind === 'restart-kiosk') kiosks[op.kiosk]!.restart();
               else {
@@ -185,10 +227,20 @@ describe.each(backends())('the change feed on $name', (backend) => {
             await vi.waitFor(() => expect(kiosks.map((kiosk) => kiosk.cursor)).toEqual(kiosks.map(() => head)), {
               timeout: 20_000,
             });
+            const names = (replica: Map<string, { name: string }>): Map<string, string> =>
+              new Map([...replica].map(([id, { name }]) => [id, name]));
             for (const kiosk of kiosks) {
-              expect(kiosk.replica).toEqual(expected);
-              // Exactly once, in order: versions only ever go up, across restarts of either side.
-              expect(kiosk.applied.every((version, i) => i === 0 || version > kiosk.applied[i - 1]!)).toBe(true);
+              // A filtered kiosk is not sent top-ups of customers it does not follow: every name, though.
+              if (kiosk.filtered) expect(names(kiosk.replica)).toEqual(names(expected));
+              else expect(kiosk.replica).toEqual(expected);
+              // Exactly once, in order: versions only ever go up, across restarts of either side (a
+              // filtered kiosk may be sent a customer's newest record early: in order per customer).
+              const inOrder = (applied: { account: string; version: number }[]): boolean =>
+                applied.every(({ account, version }, i) =>
+                  applied.slice(0, i).every((before) => before.account !== account || before.version < version),
+                );
+              if (kiosk.filtered) expect(inOrder(kiosk.appliedByAccount)).toBe(true);
+              else expect(kiosk.applied.every((version, i) => i === 0 || version > kiosk.applied[i - 1]!)).toBe(true);
             }
           } finally {
             await Promise.all(kiosks.map((kiosk) => kiosk.stop()));

@@ -7,6 +7,7 @@ import {
   customersChangedSince,
   latestChangedCustomers,
   customerWriters,
+  profilesChangedBeyond,
   type FeedChangePage,
 } from '../customers/customers.js';
 import type { CloudMetrics } from '../metrics.js';
@@ -164,7 +165,10 @@ export class ChangeFeed {
     let from = after;
     let answer = await this.answer(from, limit, upTo(), filter);
     while (
+      // A filtered page may send nothing and have more (a kiosk catching up on others' top-ups):
+      // answered at once, its cursor moved, as any page with more.
       answer.response.customers.length === 0 &&
+      !answer.response.has_more &&
       Date.now() < deadline &&
       !signal.aborted &&
       !this.closed &&
@@ -220,10 +224,27 @@ export class ChangeFeed {
       );
     const page = shared
       ? this.tail.page(after, limit, upTo, filter)
-      : await this.readBehind(after, limit, upTo, filter);
+      : await this.filteredBehind(after, limit, upTo, filter);
     const versions = page.customers.map((record) => record.version).join(',');
     const key = `${after}:${page.through}:${page.hasMore}:${versions}`;
     return answers.once(key, async () => this.serialise(after, page, shared, Math.max(after, page.through)));
+  }
+
+  /**
+   * A filtered page for a kiosk behind the tail: the database's page, filtered, and the customers
+   * whose profile changed within it but whose newest change is beyond it, sent early (as the
+   * tail's `profilesBeyond`): read up to a version, the table shows them at neither.
+   */
+  private async filteredBehind(after: number, limit: number, upTo: number, filter: BalanceFilter): Promise<TailPage> {
+    const page = await this.behind.once(`${after}:${limit}:${upTo}`, () =>
+      this.count('behind', customersChangedSince(this.db, after, limit, upTo)),
+    );
+    const last = page.changes.at(-1);
+    const through = page.hasMore && last ? last.record.version : upTo;
+    const early = await this.count('profile', profilesChangedBeyond(this.db, after, through));
+    const sent = [...page.changes.filter((change) => isSent(change, after, filter)), ...early];
+    const customers = sent.map((change) => change.record);
+    return { customers, json: customers.map((record) => JSON.stringify(record)), hasMore: page.hasMore, through };
   }
 
   /** From the tail, shared by every kiosk at this cursor; or read for one kiosk further behind. */
@@ -250,20 +271,19 @@ export class ChangeFeed {
   /**
    * A page for a kiosk further behind than the tail reaches (a new or long-offline kiosk): the
    * database answers, up to a head the tail has read (a horizon already waited for). Kiosks
-   * behind at the same cursor share the read, whatever their filters.
+   * behind at the same cursor share the read.
    */
-  private async readBehind(after: number, limit: number, upTo: number, filter?: BalanceFilter): Promise<TailPage> {
+  private async readBehind(after: number, limit: number, upTo: number): Promise<TailPage> {
     const page = await this.behind.once(`${after}:${limit}:${upTo}`, () =>
       this.count('behind', customersChangedSince(this.db, after, limit, upTo)),
     );
-    const changes = page.changes.filter((change) => isSent(change, after, filter));
-    const customers = changes.map((change) => change.record);
-    const last = page.changes.at(-1);
+    const customers = page.changes.map((change) => change.record);
+    const last = customers.at(-1);
     return {
       customers,
       json: customers.map((record) => JSON.stringify(record)),
       hasMore: page.hasMore,
-      through: page.hasMore && last ? last.record.version : upTo,
+      through: page.hasMore && last ? last.version : upTo,
     };
   }
 
@@ -335,7 +355,7 @@ export class ChangeFeed {
     this.readAt = Date.now();
     const tail = this.tail;
     const before = tail.head;
-    const upTo = await this.count('horizon', versionHorizon(this.db, this.log));
+    const upTo = await this.hiddenProfiles(before, await this.count('horizon', versionHorizon(this.db, this.log)));
     for (let read = 0; ; ) {
       const batch = Math.min(READ_BATCH, this.tailSize);
       const page = await this.count('tail', customersChangedSince(this.db, tail.head, batch, upTo));
@@ -352,6 +372,17 @@ export class ChangeFeed {
       }
     }
     if (this.tail.head > before) this.tailMoved();
+  }
+
+  /**
+   * `upTo`, or just below a profile change a read up to it would not see (its customer changed
+   * again above it, `profileChangeHiddenAbove`): the tail then holds every profile change up to its
+   * head, so no filtered kiosk is moved past one unsent. The next read, a moment later, sees the
+   * customer's newer version, above the head it stopped at.
+   */
+  private async hiddenProfiles(head: number, upTo: number): Promise<number> {
+    const hidden = await this.count('profile', profilesChangedBeyond(this.db, head, upTo));
+    return hidden.length === 0 ? upTo : Math.max(head, Math.min(...hidden.map((change) => change.profileVersion)) - 1);
   }
 
   /** The periodic read while long-polls wait; also notices a database replaced under the cloud (a restore). */
@@ -383,7 +414,7 @@ export class ChangeFeed {
     wake(0);
   }
 
-  private count<T>(query: 'tail' | 'behind' | 'cursor' | 'horizon', result: Promise<T>): Promise<T> {
+  private count<T>(query: 'tail' | 'behind' | 'cursor' | 'horizon' | 'profile', result: Promise<T>): Promise<T> {
     this.metrics.changeFeedQueries.inc({ query });
     return result;
   }
@@ -459,7 +490,10 @@ export function gzippedBody(answer: FeedAnswer): Promise<Buffer> {
 async function warmTail(db: Db, size: number, upTo: number): Promise<CustomerTail> {
   const latest = await latestChangedCustomers(db, size, upTo);
   const oldest = latest[0];
-  const tail = new CustomerTail(size, latest.length === size && oldest ? oldest.record.version - 1 : 0);
-  tail.append(latest);
+  const floor = latest.length === size && oldest ? oldest.record.version - 1 : 0;
+  const tail = new CustomerTail(size, floor);
+  // Up to a profile change it would not hold (as `ChangeFeed.hiddenProfiles`); the next read goes on.
+  const hidden = Math.min(...(await profilesChangedBeyond(db, floor, upTo)).map((change) => change.profileVersion));
+  tail.append(latest.filter((change) => change.record.version < hidden));
   return tail;
 }

@@ -64,13 +64,35 @@ export class CustomerTail {
   page(after: number, limit: number, upTo = this.head, filter?: BalanceFilter): TailPage {
     const customers: CustomerRecord[] = [];
     const json: string[] = [];
-    for (let i = this.firstAfter(after); i < this.versions.length && this.versions[i]! <= upTo; i += 1) {
-      if (!this.isCurrent(i) || !isSent(this.changes[i]!, after, filter)) continue;
-      if (customers.length === limit) return { customers, json, hasMore: true, through: customers.at(-1)!.version };
+    const take = (i: number): void => {
       customers.push(this.changes[i]!.record);
       json.push(this.json[i]!);
+    };
+    let i = this.firstAfter(after);
+    for (; i < this.versions.length && this.versions[i]! <= upTo; i += 1) {
+      if (!this.isCurrent(i) || !isSent(this.changes[i]!, after, filter)) continue;
+      if (customers.length === limit) break;
+      take(i);
     }
-    return { customers, json, hasMore: false, through: Math.min(upTo, this.head) };
+    const hasMore = i < this.versions.length && this.versions[i]! <= upTo;
+    const through = hasMore ? customers.at(-1)!.version : Math.min(upTo, this.head);
+    if (filter) for (const early of this.profilesBeyond(after, through)) take(early);
+    return { customers, json, hasMore, through };
+  }
+
+  /**
+   * Entries above `through` whose customer's profile changed after `after` and by `through`: the
+   * page holds no record of theirs (their newest change is above it), and a cursor moved to
+   * `through` would never send them that profile, to a kiosk that does not follow them. Sent
+   * early, at their newest version: a replica keeps a customer's newest record.
+   */
+  private profilesBeyond(after: number, through: number): number[] {
+    const early: number[] = [];
+    for (let i = this.firstAfter(through); i < this.versions.length; i += 1) {
+      const profile = this.changes[i]!.profileVersion;
+      if (profile > after && profile <= through && this.isCurrent(i)) early.push(i);
+    }
+    return early;
   }
 
   private isCurrent(i: number): boolean {

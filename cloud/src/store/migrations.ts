@@ -725,6 +725,9 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
+-- The feed finds customers whose profile changed within a page but whose newest change is beyond
+-- it (sent early to the kiosks that filter, or they would never get that profile).
+CREATE INDEX customers_profile_version ON customers (profile_version);
 -- followers: kiosk id → the day (days since 1970-01-01, UTC) the cloud last received an event of
 -- that kiosk for this customer, set by the push that merges it (src/ledger/ledger.ts).
 ALTER TABLE customers ADD COLUMN followers jsonb NOT NULL DEFAULT '{}';
