@@ -224,27 +224,10 @@ export class ChangeFeed {
       );
     const page = shared
       ? this.tail.page(after, limit, upTo, filter)
-      : await this.filteredBehind(after, limit, upTo, filter);
+      : await this.readBehind(after, limit, upTo, filter);
     const versions = page.customers.map((record) => record.version).join(',');
     const key = `${after}:${page.through}:${page.hasMore}:${versions}`;
     return answers.once(key, async () => this.serialise(after, page, shared, Math.max(after, page.through)));
-  }
-
-  /**
-   * A filtered page for a kiosk behind the tail: the database's page, filtered, and the customers
-   * whose profile changed within it but whose newest change is beyond it, sent early (as the
-   * tail's `profilesBeyond`): read up to a version, the table shows them at neither.
-   */
-  private async filteredBehind(after: number, limit: number, upTo: number, filter: BalanceFilter): Promise<TailPage> {
-    const page = await this.behind.once(`${after}:${limit}:${upTo}`, () =>
-      this.count('behind', customersChangedSince(this.db, after, limit, upTo)),
-    );
-    const last = page.changes.at(-1);
-    const through = page.hasMore && last ? last.record.version : upTo;
-    const early = await this.count('profile', profilesChangedBeyond(this.db, after, through));
-    const sent = [...page.changes.filter((change) => isSent(change, after, filter)), ...early];
-    const customers = sent.map((change) => change.record);
-    return { customers, json: customers.map((record) => JSON.stringify(record)), hasMore: page.hasMore, through };
   }
 
   /** From the tail, shared by every kiosk at this cursor; or read for one kiosk further behind. */
@@ -271,20 +254,24 @@ export class ChangeFeed {
   /**
    * A page for a kiosk further behind than the tail reaches (a new or long-offline kiosk): the
    * database answers, up to a head the tail has read (a horizon already waited for). Kiosks
-   * behind at the same cursor share the read.
+   * behind at the same cursor share the read. Filtered: the page's records `filter` sends, and the
+   * customers whose profile changed within it but whose newest change is beyond it, sent early
+   * (as the tail's `profilesBeyond`): read up to a version, the table shows them at neither.
    */
-  private async readBehind(after: number, limit: number, upTo: number): Promise<TailPage> {
+  private async readBehind(after: number, limit: number, upTo: number, filter?: BalanceFilter): Promise<TailPage> {
     const page = await this.behind.once(`${after}:${limit}:${upTo}`, () =>
       this.count('behind', customersChangedSince(this.db, after, limit, upTo)),
     );
-    const customers = page.changes.map((change) => change.record);
-    const last = customers.at(-1);
-    return {
-      customers,
-      json: customers.map((record) => JSON.stringify(record)),
-      hasMore: page.hasMore,
-      through: page.hasMore && last ? last.version : upTo,
-    };
+    const last = page.changes.at(-1);
+    const through = page.hasMore && last ? last.record.version : upTo;
+    const sent = filter
+      ? [
+          ...page.changes.filter((change) => isSent(change, after, filter)),
+          ...(await this.count('profile', profilesChangedBeyond(this.db, after, through))),
+        ]
+      : page.changes;
+    const customers = sent.map((change) => change.record);
+    return { customers, json: customers.map((record) => JSON.stringify(record)), hasMore: page.hasMore, through };
   }
 
   /** Long-polls see the tail read so far: now, or `lingerMs` after the last publication. */
